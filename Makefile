@@ -1,0 +1,39 @@
+# Every target sets up what it needs from scratch (virtualenv, packages, builds).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_SECONDS ?=
+
+.PHONY: setup examples run test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e sdk/python
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+examples: setup
+	$(BIN)/cove build examples/counter
+
+## run: the engine with the example modules, fed by the demo source (Ctrl-C stops it)
+run: examples
+	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
+
+## test: the whole test suite, then lint and types
+test: setup
+	$(BIN)/pytest
+	$(BIN)/ruff check src sdk examples tests bench
+	$(BIN)/ruff format --check src sdk examples tests bench
+	$(BIN)/mypy
+
+lint: setup
+	$(BIN)/ruff check src sdk examples tests bench
+	$(BIN)/mypy
+
+bench: examples
+	$(BIN)/python bench/wasm_call_overhead.py
+
+clean:
+	rm -rf $(VENV) .cove examples/*/*.wasm

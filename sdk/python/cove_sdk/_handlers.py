@@ -1,0 +1,30 @@
+"""Handler registry: decorators map event kinds to the author's functions."""
+
+from collections.abc import Callable
+from typing import Any
+
+Handler = Callable[..., Any]
+HANDLERS: dict[str, list[Handler]] = {}
+INIT_HOOKS: list[Callable[[], Any]] = []
+
+
+def on_event(kind: str) -> Callable[[Handler], Handler]:
+    """Register ``fn(event, meta)`` for an event kind (block, log, tick, ...)."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
+on_block = on_event("block")
+on_log = on_event("log")
+on_tick = on_event("tick")
+on_message = on_event("message")
+on_webhook = on_event("webhook")
+
+
+def on_init(fn: Callable[[], Any]) -> Callable[[], Any]:
+    INIT_HOOKS.append(fn)
+    return fn

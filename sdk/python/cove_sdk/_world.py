@@ -1,0 +1,46 @@
+"""The exported ``init``/``handle`` that componentize-py binds to the WIT world."""
+
+import traceback
+
+import wit_world
+from componentize_py_types import Err
+
+from ._handlers import HANDLERS, INIT_HOOKS
+from ._host import HostError
+from ._state import state
+
+_KIND = {
+    "Event_Block": "block",
+    "Event_Log": "log",
+    "Event_Tick": "tick",
+    "Event_Message": "message",
+    "Event_Webhook": "webhook",
+    "Event_Custom": "custom",
+    "Event_Lifecycle": "lifecycle",
+}
+
+
+def _fail(exc: BaseException) -> Err:
+    if isinstance(exc, HostError):
+        return Err(str(exc))
+    return Err("".join(traceback.format_exception_only(type(exc), exc)).strip())
+
+
+class WitWorld(wit_world.WitWorld):
+    def init(self) -> None:
+        try:
+            for hook in INIT_HOOKS:
+                hook()
+        except Exception as exc:
+            raise _fail(exc) from None
+
+    def handle(self, meta, event) -> None:
+        kind = _KIND[type(event).__name__]
+        state.discard()
+        try:
+            for handler in HANDLERS.get(kind, ()):
+                handler(event.value, meta)
+            state.flush()
+        except Exception as exc:
+            state.discard()
+            raise _fail(exc) from None

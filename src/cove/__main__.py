@@ -1,0 +1,5 @@
+"""``python -m cove`` is the ``cove`` command."""
+
+from ._cli._main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Building modules into components with the real toolchains."""

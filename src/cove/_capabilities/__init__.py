@@ -1,0 +1,1 @@
+"""Capability layer: grants, limits and one backend per host interface."""

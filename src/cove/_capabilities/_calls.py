@@ -1,0 +1,173 @@
+"""The capability gate: every host call of every host goes through ``HostCalls``.
+
+It checks the call against the module's grants, counts it against the
+per-event budget, records it for the trajectory, then runs the backend.
+Failures reach the module as ``HostCallError`` (a WIT ``host-error``); only a
+blown budget raises ``LimitExceededError``, which stops the event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .._manifest import Capability
+from ..errors import HostCallError, LimitExceededError
+from ._effects import EmittedEvent, EventEffects, OutboundMessage
+from ._grants import Grants
+from ._http import HttpBackend, HttpRequest, HttpResponse
+
+T = TypeVar("T")
+
+LogSink = Callable[[str, str, str, dict[str, str]], None]
+"""(module, level, message, fields) -> None"""
+
+_SUMMARY_LIMIT = 120
+
+
+@dataclass(frozen=True, slots=True)
+class HostCallRecord:
+    """One host call as a trajectory shows it."""
+
+    interface: str
+    function: str
+    summary: str
+    error: str | None
+    duration_ns: int
+
+
+@dataclass
+class HostCalls:
+    """Per-event gate between a module and the host backends."""
+
+    grants: Grants
+    effects: EventEffects
+    config: dict[str, Any]
+    http: HttpBackend | None
+    log_sink: LogSink
+    event_id: str = ""
+    records: list[HostCallRecord] = field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def module(self) -> str:
+        return self.grants.module
+
+    def _gate(self, capability: Capability, function: str, summary: str, run: Callable[[], T]) -> T:
+        self.calls += 1
+        if self.calls > self.grants.limits.host_calls:
+            raise LimitExceededError(
+                self.module,
+                "host-calls",
+                f"more than {self.grants.limits.host_calls} host calls in one event",
+            )
+        start = time.perf_counter_ns()
+        error: str | None = None
+        try:
+            if not self.grants.allows(capability):
+                raise HostCallError(
+                    "unsupported",
+                    f"module {self.module!r} has no {capability!r} capability "
+                    + (
+                        "(denied by the operator)"
+                        if capability in self.grants.declared
+                        else "(not declared in its manifest)"
+                    ),
+                )
+            return run()
+        except HostCallError as exc:
+            error = f"{exc.kind}: {exc.message}"
+            raise
+        finally:
+            self.records.append(
+                HostCallRecord(
+                    capability,
+                    function,
+                    summary[:_SUMMARY_LIMIT],
+                    error,
+                    time.perf_counter_ns() - start,
+                )
+            )
+
+    # store
+    def store_get(self, key: str) -> bytes:
+        def run() -> bytes:
+            value = self.effects.get(key)
+            if value is None:
+                raise HostCallError("not-found", f"store: no key {key!r}")
+            return value
+
+        return self._gate("store", "get", key, run)
+
+    def store_get_many(self, keys: list[str]) -> list[bytes | None]:
+        return self._gate(
+            "store", "get-many", ",".join(keys), lambda: [self.effects.get(k) for k in keys]
+        )
+
+    def store_set(self, key: str, value: bytes) -> None:
+        self._gate(
+            "store", "set", f"{key} ({len(value)} bytes)", lambda: self.effects.set(key, value)
+        )
+
+    def store_set_many(self, entries: list[tuple[str, bytes]]) -> None:
+        def run() -> None:
+            for key, value in entries:
+                self.effects.set(key, value)
+
+        self._gate("store", "set-many", ",".join(k for k, _ in entries), run)
+
+    def store_delete(self, key: str) -> None:
+        self._gate("store", "delete", key, lambda: self.effects.delete(key))
+
+    def store_list_keys(self, prefix: str) -> list[str]:
+        return self._gate("store", "list-keys", prefix, lambda: self.effects.list_keys(prefix))
+
+    # http
+    def http_fetch(self, request: HttpRequest) -> HttpResponse:
+        def run() -> HttpResponse:
+            if self.http is None:
+                raise HostCallError("unavailable", "http: no http backend in this engine")
+            return self.http.fetch(request, self.grants.http_allow)
+
+        return self._gate("http", "fetch", f"{request.method} {request.url}", run)
+
+    # messaging and events: queued in the outbox, sent after commit
+    def messaging_send(
+        self, transport: str, recipient: str, body: str, metadata: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        def run() -> None:
+            allowed = self.grants.transports
+            if allowed is not None and transport not in allowed:
+                raise HostCallError(
+                    "denied", f"messaging: transport {transport!r} is not in {list(allowed)}"
+                )
+            self.effects.outbox.append(OutboundMessage(transport, recipient, body, metadata))
+
+        self._gate("messaging", "send", f"{transport}:{recipient}", run)
+
+    def events_emit(self, name: str, payload: str) -> None:
+        def run() -> None:
+            if not name:
+                raise HostCallError("invalid-input", "events: event name must not be empty")
+            self.effects.outbox.append(EmittedEvent(name, payload))
+
+        self._gate("events", "emit", name, run)
+
+    # logging and config
+    def log(self, level: str, message: str, fields: dict[str, str]) -> None:
+        self._gate(
+            "logging",
+            "log",
+            f"{level}: {message}",
+            lambda: self.log_sink(
+                self.module, level, message, {**fields, "event_id": self.event_id}
+            ),
+        )
+
+    def config_get(self, key: str) -> Any:
+        return self._gate("config", "get", key, lambda: self.config.get(key))
+
+    def config_keys(self) -> list[str]:
+        return self._gate("config", "keys", "", lambda: sorted(self.config))

@@ -1,0 +1,86 @@
+"""What one event changes: a write overlay on the module's state plus its outbox.
+
+Nothing here touches the durable store; the engine commits an ``EventEffects``
+in one transaction, or drops it to roll the event back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .._types import StateReader
+from ..errors import HostCallError
+
+_DELETED = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    transport: str
+    recipient: str
+    body: str
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EmittedEvent:
+    name: str
+    payload: str
+
+
+Effect = OutboundMessage | EmittedEvent
+
+
+def entry_size(key: str, value: bytes) -> int:
+    return len(key.encode()) + len(value)
+
+
+@dataclass
+class EventEffects:
+    """State writes (None = delete) and ordered outbound effects of one event."""
+
+    module: str
+    reader: StateReader
+    quota: int
+    writes: dict[str, bytes | None] = field(default_factory=dict)
+    outbox: list[Effect] = field(default_factory=list)
+    _bytes: int | None = None
+
+    def get(self, key: str) -> bytes | None:
+        if key in self.writes:
+            return self.writes[key]
+        return self.reader.get(self.module, key)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys = set(self.reader.list_keys(self.module, prefix))
+        for key, value in self.writes.items():
+            if key.startswith(prefix):
+                if value is _DELETED:
+                    keys.discard(key)
+                else:
+                    keys.add(key)
+        return sorted(keys)
+
+    def set(self, key: str, value: bytes) -> None:
+        old = self.get(key)
+        delta = entry_size(key, value) - (entry_size(key, old) if old is not None else 0)
+        total = self.state_bytes() + delta
+        if delta > 0 and total > self.quota:
+            raise HostCallError(
+                "limit-exceeded",
+                f"store: writing {key!r} would bring module {self.module!r} to {total} bytes of "
+                f"state, over its quota of {self.quota} bytes",
+            )
+        self.writes[key] = value
+        self._bytes = total
+
+    def delete(self, key: str) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._bytes = self.state_bytes() - entry_size(key, old)
+        self.writes[key] = _DELETED
+
+    def state_bytes(self) -> int:
+        if self._bytes is None:
+            self._bytes = self.reader.state_bytes(self.module)
+        return self._bytes

@@ -1,0 +1,103 @@
+"""Resolve what a module may do: its declaration capped by operator policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._config import EngineConfig, LimitValues
+from .._manifest import ALWAYS_GRANTED, Capability, Manifest
+from .._units import parse_duration_ms
+from ..errors import CapabilityError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    fuel: int
+    memory_bytes: int
+    timeout_ms: int
+    state_bytes: int
+    host_calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What one module was granted; the capability layer checks every call against it."""
+
+    module: str
+    declared: frozenset[Capability]
+    granted: frozenset[Capability]
+    http_allow: tuple[str, ...]
+    transports: tuple[str, ...] | None
+    limits: Limits
+
+    def allows(self, capability: Capability) -> bool:
+        return capability in self.granted
+
+
+def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
+    """Refuse the module if a required capability is denied; drop denied optional ones."""
+    policy = config.policy.for_module(manifest.name)
+    denied = set(config.policy.deny) | set(policy.deny)
+    caps = manifest.capabilities
+    refused = sorted(set(caps.required) & denied)
+    if refused:
+        raise CapabilityError(
+            manifest.name,
+            f"requires {', '.join(map(repr, refused))} but the operator policy denies "
+            f"{'it' if len(refused) == 1 else 'them'} (engine config [policy])",
+        )
+    granted = (caps.declared | ALWAYS_GRANTED) - denied
+    http_allow: tuple[str, ...] = ()
+    if "http" in granted:
+        asked = tuple(caps.http.allow) if caps.http else ()
+        if policy.http_allow is not None:
+            asked = tuple(p for p in asked if p in policy.http_allow)
+        http_allow = asked
+    transports = None
+    if caps.messaging is not None and caps.messaging.transports is not None:
+        transports = tuple(caps.messaging.transports)
+    return Grants(
+        module=manifest.name,
+        declared=caps.declared | ALWAYS_GRANTED,
+        granted=frozenset(granted),
+        http_allow=http_allow,
+        transports=transports,
+        limits=resolve_limits(manifest, config),
+    )
+
+
+def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:
+    """The module's ask, or the engine default, never above any operator cap."""
+    asked = manifest.resources
+    default = config.limits.default
+    caps = [config.limits.max, config.policy.for_module(manifest.name).max]
+
+    def pick(field: str) -> int:
+        value = getattr(asked, field)
+        if value is None:
+            value = getattr(default, field)
+        value = _as_number(field, value)
+        for cap in caps:
+            limit = getattr(cap, field)
+            if limit is not None:
+                value = min(value, _as_number(field, limit))
+        return value
+
+    return Limits(
+        fuel=pick("fuel"),
+        memory_bytes=pick("memory"),
+        timeout_ms=pick("timeout"),
+        state_bytes=pick("state"),
+        host_calls=pick("host_calls"),
+    )
+
+
+def _as_number(field: str, value: int | str) -> int:
+    if field == "timeout":
+        assert isinstance(value, str)
+        return parse_duration_ms(value)
+    assert isinstance(value, int)
+    return value
+
+
+__all__ = ["Grants", "LimitValues", "Limits", "resolve_grants", "resolve_limits"]

@@ -1,0 +1,85 @@
+"""Outbound HTTP for modules: httpx, with the allowlist checked on every hop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from .._config import HttpSettings
+from .._units import parse_duration_ms
+from ..errors import HostCallError
+from ._http_allow import host_allowed
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    method: str
+    url: str
+    headers: Headers = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    headers: Headers
+    body: bytes
+
+
+class HttpBackend:
+    """One shared client; redirects are followed here so each target is checked."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        self._timeout = parse_duration_ms(settings.timeout) / 1000
+        self._max_body = int(settings.max_response_bytes)
+        self._max_redirects = settings.max_redirects
+        self._client = httpx.Client(follow_redirects=False, timeout=self._timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def fetch(self, request: HttpRequest, allow: tuple[str, ...]) -> HttpResponse:
+        method, url, body = request.method.upper(), request.url, request.body
+        for _ in range(self._max_redirects + 1):
+            if not host_allowed(url, allow):
+                raise HostCallError(
+                    "denied", f"http: {url!r} is not in the module's http allowlist"
+                )
+            response = self._send(method, url, request.headers, body)
+            if response.status not in (301, 302, 303, 307, 308):
+                return response
+            location = dict((k.lower(), v) for k, v in response.headers).get("location")
+            if location is None:
+                return response
+            url = str(httpx.URL(url).join(location))
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body = "GET", b""
+        raise HostCallError("limit-exceeded", f"http: more than {self._max_redirects} redirects")
+
+    def _send(self, method: str, url: str, headers: Headers, body: bytes) -> HttpResponse:
+        try:
+            with self._client.stream(method, url, headers=list(headers), content=body) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    size += len(chunk)
+                    if size > self._max_body:
+                        raise HostCallError(
+                            "limit-exceeded",
+                            f"http: response from {url!r} is larger than {self._max_body} bytes",
+                        )
+                    chunks.append(chunk)
+                return HttpResponse(
+                    resp.status_code, tuple(resp.headers.multi_items()), b"".join(chunks)
+                )
+        except httpx.TimeoutException:
+            raise HostCallError(
+                "timeout", f"http: {method} {url} timed out after {self._timeout}s"
+            ) from None
+        except httpx.InvalidURL as exc:
+            raise HostCallError("invalid-input", f"http: invalid url {url!r}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise HostCallError("unavailable", f"http: {method} {url} failed: {exc}") from None

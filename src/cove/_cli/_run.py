@@ -1,0 +1,78 @@
+"""``cove run``: start an engine from a config file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .._config import load_config
+from .._engine._engine import Engine
+from .._engine._lifecycle import wait_event
+from .._engine._runner import Trajectory
+from .._observe._logging import configure_logging
+from .._sources._base import Source
+from .._sources._console import ConsoleTransport
+from .._sources._demo import DemoSource
+from ..errors import CoveError
+
+console = Console()
+
+
+def _print_trajectory(t: Trajectory) -> None:
+    calls = ", ".join(f"{c.interface}.{c.function}" + (" !" if c.error else "") for c in t.calls)
+    mark = "[green]✓[/]" if t.outcome == "ok" else "[red]✗[/]"
+    detail = f" [red]{t.error}[/]" if t.error else ""
+    console.print(
+        f"{mark} [bold]{t.module}[/] handled {t.event_id} "
+        f"({t.wall_ns / 1e6:.2f} ms, fuel {t.fuel:,}) [dim]{calls}[/]{detail}",
+        highlight=False,
+    )
+
+
+@click.command("run")
+@click.option(
+    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("cove-engine.toml"), show_default=True, help="Engine config file (TOML).",
+)  # fmt: skip
+@click.option("--demo", is_flag=True, help="Feed the modules from the built-in demo source.")
+@click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--trace/--no-trace", default=True, help="Print one line per handled event.")
+def run_command(config_path: Path, demo: bool, duration: float | None, trace: bool) -> None:
+    """Run the engine until Ctrl-C (or SIGTERM), then shut down gracefully."""
+    try:
+        config = load_config(config_path)
+    except CoveError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(config.log_format)
+    sources: list[Source] = [DemoSource()] if demo else []
+    engine = Engine(
+        config,
+        transports=[ConsoleTransport("console", console)],
+        sources=sources,
+        progress=lambda msg: console.print(f"[yellow]…[/] {msg}"),
+        on_trajectory=_print_trajectory if trace else None,
+    )
+    asyncio.run(_serve(engine, duration))
+
+
+async def _serve(engine: Engine, duration: float | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    for path, error in engine.load_errors.items():
+        console.print(f"[red]refused[/] {path}: {error}")
+    await wait_event(stop, duration)
+    console.print("[yellow]…[/] shutting down")
+    await engine.stop()
+    for status in engine.status():
+        console.print(
+            f"  {status.name}: {status.state}, handled {status.handled}, failed {status.failed}"
+        )

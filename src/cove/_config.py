@@ -1,0 +1,162 @@
+"""The operator's engine config (TOML): where data lives, which modules run, policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ._manifest import Capability
+from ._toml import read_toml, validate_toml
+from ._units import parse_duration_ms, parse_size_bytes
+from .errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitValues(_Strict):
+    """One set of limits; units as in the manifest's ``[resources]``."""
+
+    fuel: Annotated[int, Field(gt=0)] | None = None
+    memory: int | str | None = None
+    timeout: str | None = None
+    state: int | str | None = None
+    host_calls: Annotated[int, Field(gt=0)] | None = None
+
+    @field_validator("memory", "state")
+    @classmethod
+    def _size(cls, value: int | str | None) -> int | None:
+        return None if value is None else parse_size_bytes(value)
+
+    @field_validator("timeout")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration_ms(value)
+        return value
+
+
+DEFAULT_LIMITS = LimitValues(
+    fuel=2_000_000_000,
+    memory=256 * 1024 * 1024,
+    timeout="2s",
+    state=16 * 1024 * 1024,
+    host_calls=1_000,
+)
+MAX_LIMITS = LimitValues(
+    fuel=50_000_000_000,
+    memory=1024 * 1024 * 1024,
+    timeout="60s",
+    state=1024 * 1024 * 1024,
+    host_calls=100_000,
+)
+
+
+class Limits(_Strict):
+    default: LimitValues = DEFAULT_LIMITS
+    max: LimitValues = MAX_LIMITS
+
+
+class ModulePolicy(_Strict):
+    deny: list[Capability] = Field(default_factory=list)
+    http_allow: list[str] | None = None
+    max: LimitValues = Field(default_factory=LimitValues)
+
+
+class Policy(_Strict):
+    deny: list[Capability] = Field(default_factory=list)
+    modules: dict[str, ModulePolicy] = Field(default_factory=dict)
+
+    def for_module(self, name: str) -> ModulePolicy:
+        return self.modules.get(name, ModulePolicy())
+
+
+class HttpSettings(_Strict):
+    timeout: str = "10s"
+    max_response_bytes: int | str = 4 * 1024 * 1024
+    max_redirects: Annotated[int, Field(ge=0)] = 5
+
+    @field_validator("timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+    @field_validator("max_response_bytes")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        return parse_size_bytes(value)
+
+
+class WasmSettings(_Strict):
+    cache_dir: Path | None = None
+    epoch_tick: str = "10ms"
+
+    @field_validator("epoch_tick")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+
+class CommitSettings(_Strict):
+    """Group commit (``batched``) or one fsync per event (``per-event``)."""
+
+    mode: Literal["batched", "per-event"] = "batched"
+    max_delay: str = "10ms"
+    max_batch: Annotated[int, Field(gt=0)] = 2_000
+
+    @field_validator("max_delay")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+
+class EngineConfig(_Strict):
+    """A validated engine config; relative paths resolve against ``root``."""
+
+    data_dir: Path = Path(".cove")
+    modules: list[Path] = Field(default_factory=list)
+    module_dirs: list[Path] = Field(default_factory=list)
+    log_format: Literal["json", "console"] = "console"
+    limits: Limits = Field(default_factory=Limits)
+    policy: Policy = Field(default_factory=Policy)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    wasm: WasmSettings = Field(default_factory=WasmSettings)
+    commit: CommitSettings = Field(default_factory=CommitSettings)
+    root: Path = Path(".")
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        if self.wasm.cache_dir is not None:
+            return self.resolve(self.wasm.cache_dir)
+        return self.data_path / "cache"
+
+    def module_paths(self) -> list[Path]:
+        """Every module directory named directly or found one level under a module dir."""
+        found = [self.resolve(p) for p in self.modules]
+        for directory in self.module_dirs:
+            base = self.resolve(directory)
+            if not base.is_dir():
+                raise ConfigError(f"module_dirs: {base} is not a directory")
+            found.extend(sorted(p for p in base.iterdir() if (p / "cove.toml").is_file()))
+        return found
+
+
+def load_config(path: Path) -> EngineConfig:
+    data = read_toml(path)
+    if "root" in data:
+        raise ConfigError(f"{path}: root: unknown key (not part of the schema)")
+    data["root"] = path.parent.resolve()
+    return validate_toml(path, data, EngineConfig)

@@ -1,0 +1,1 @@
+"""The engine: journal-driven dispatch, per-event transactions, supervision."""

@@ -1,0 +1,251 @@
+"""The engine: wires store, hosts, runners, sources, transports and the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._capabilities._http import HttpBackend
+from .._config import EngineConfig
+from .._events import Event
+from .._hosts._wasm_runtime import Progress, WasmRuntime
+from .._manifest import load_manifest
+from .._observe._logging import engine_logger, module_log
+from .._sources._base import Source, Transport
+from .._store._base import JournalEntry, Store
+from .._store._sqlite import SqliteStore
+from .._units import parse_duration_ms
+from ..errors import CoveError, ModuleError
+from ._commit import Committer
+from ._lifecycle import ModuleState
+from ._loader import build_host
+from ._outbox import OutboxWorker
+from ._runner import ModuleRunner, Trajectory, now_ms
+
+RECENT_EVENTS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleStatus:
+    name: str
+    version: str
+    kind: str
+    state: str
+    handled: int
+    failed: int
+    restarts: int
+    queue_depth: int
+    last_error: str
+
+
+class Engine:
+    """One engine process. ``await start()``, feed it with ``publish``, ``await stop()``."""
+
+    def __init__(
+        self,
+        config: EngineConfig,
+        *,
+        transports: Sequence[Transport] = (),
+        sources: Sequence[Source] = (),
+        progress: Progress | None = None,
+        on_trajectory: Callable[[Trajectory], None] | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.config = config
+        self.log = engine_logger()
+        self.transports = {t.name: t for t in transports}
+        self.sources = list(sources)
+        self._progress = progress
+        self._on_trajectory = on_trajectory
+        self._store = store
+        self.runners: dict[str, ModuleRunner] = {}
+        self.load_errors: dict[Path, str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner_tasks: dict[str, asyncio.Task[None]] = {}
+        self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
+        self._journaled = asyncio.Event()
+        self._started = False
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "engine not started"
+        return self._store
+
+    # startup ----------------------------------------------------------------
+    async def start(self) -> None:
+        config = self.config
+        if self._store is None:
+            self._store = SqliteStore(config.data_path / "cove.db")
+        self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
+        self.http = HttpBackend(config.http)
+        self.committer = Committer(
+            self.store,
+            config.commit.mode,
+            parse_duration_ms(config.commit.max_delay),
+            config.commit.max_batch,
+        )
+        self.committer.bind()
+        self.outbox = OutboxWorker(
+            self.store, self.committer, self.transports, self._journaled, now_ms
+        )
+        self.committer.on_flush(self.outbox.kick)
+        self._spawn(self.committer.run(), "committer")
+        self._spawn(self.outbox.run(), "outbox")
+        self._spawn(self._dispatch_emitted(), "bus")
+        for path in config.module_paths():
+            await self.load(path)
+        for transport in self.transports.values():
+            await transport.start(self.publish)
+        for source in self.sources:
+            self._spawn(source.run(self.publish), f"source:{source.name}")
+        self._started = True
+        self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.log.error("engine task crashed", task=task.get_name(), error=repr(exc))
+
+    # modules ----------------------------------------------------------------
+    async def load(self, path: Path) -> ModuleRunner | None:
+        """Load one module; a bad one is reported and skipped, the rest keep running."""
+        try:
+            manifest = load_manifest(path)
+            if manifest.name in self.runners:
+                raise ModuleError(
+                    manifest.name, f"a module with this name is already loaded ({path})"
+                )
+            loaded = await asyncio.to_thread(
+                build_host, manifest, self.config, self.runtime, module_log, self._progress
+            )
+        except CoveError as exc:
+            self.load_errors[path] = str(exc)
+            self.log.error("module refused", path=str(path), error=str(exc))
+            return None
+        runner = ModuleRunner(
+            loaded,
+            self.store,
+            self.committer,
+            self._read_events,
+            self.http,
+            module_log,
+            self._state_changed,
+            self._on_trajectory,
+        )
+        self.runners[runner.name] = runner
+        self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
+        return runner
+
+    async def unload(self, name: str) -> None:
+        runner = self.runners.pop(name)
+        runner.stop()
+        task = self._runner_tasks.pop(name)
+        await asyncio.wait([task], timeout=5)
+        await asyncio.to_thread(runner.close)
+        runner._set_state(ModuleState.UNLOADED)
+
+    def revive(self, name: str) -> bool:
+        return self.runners[name].revive()
+
+    def _state_changed(self, module: str, state: ModuleState, detail: str) -> None:
+        if state in (ModuleState.DEAD, ModuleState.BACKOFF):
+            self.log.warning("module " + state.value, module=module, detail=detail)
+        else:
+            self.log.debug("module " + state.value, module=module, detail=detail)
+
+    def status(self) -> list[ModuleStatus]:
+        head = self.store.head()
+        return [
+            ModuleStatus(
+                r.name,
+                r.manifest.module.version,
+                r.manifest.module.kind,
+                r.state.value,
+                r.stats.handled,
+                r.stats.failed,
+                r.stats.restarts,
+                r.queue_depth(head),
+                r.stats.last_error,
+            )
+            for r in self.runners.values()
+        ]
+
+    # events -----------------------------------------------------------------
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Journal events, make them durable, then wake the modules."""
+        entries = self.store.append(events)
+        await self.committer.flush()
+        self._remember(entries)
+
+    def _remember(self, entries: list[JournalEntry]) -> None:
+        for entry in entries:
+            self._recent[entry.seq] = entry
+        while len(self._recent) > RECENT_EVENTS:
+            self._recent.popitem(last=False)
+        if entries:
+            for runner in self.runners.values():
+                runner.notify()
+
+    def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
+        recent = self._recent
+        if recent and after_seq + 1 in recent:
+            out: list[JournalEntry] = []
+            seq = after_seq + 1
+            while seq in recent and len(out) < limit:
+                out.append(recent[seq])
+                seq += 1
+            if seq in recent or len(out) == limit or seq > self.store.head():
+                return out
+        return self.store.read(after_seq, limit)
+
+    async def _dispatch_emitted(self) -> None:
+        """Emitted events are journaled by the outbox; wake modules when that happens."""
+        while True:
+            await self._journaled.wait()
+            self._journaled.clear()
+            for runner in self.runners.values():
+                runner.notify()
+
+    # shutdown ---------------------------------------------------------------
+    async def stop(self, drain_seconds: float = 5.0) -> None:
+        for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
+            task.cancel()
+        for transport in self.transports.values():
+            await transport.aclose()
+        for runner in self.runners.values():
+            runner.stop()
+        runner_tasks = list(self._runner_tasks.values())
+        if runner_tasks:
+            await asyncio.wait(runner_tasks, timeout=drain_seconds)
+        for runner in self.runners.values():
+            await asyncio.to_thread(runner.close)
+        await self.committer.flush()
+        await self._drain_outbox(drain_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.http.close()
+        self.runtime.close()
+        self.store.close()
+        self.log.info("engine stopped")
+
+    async def _drain_outbox(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline and self.store.pending_effects(now_ms(), 1):
+            self.outbox.kick()
+            await asyncio.sleep(0.02)
+        await self.committer.flush()

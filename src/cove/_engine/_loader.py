@@ -1,0 +1,38 @@
+"""Turning a manifest into a running host: hash check, grants, contract, instantiate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._capabilities._grants import Grants, resolve_grants
+from .._config import EngineConfig
+from .._hosts._base import ModuleHost
+from .._hosts._native_host import NativeModuleHost, load_plugin_class
+from .._hosts._wasm_host import OutputSink, WasmModuleHost
+from .._hosts._wasm_runtime import Progress, WasmRuntime
+from .._manifest import Manifest, read_pinned_component
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModule:
+    manifest: Manifest
+    grants: Grants
+    host: ModuleHost
+
+
+def build_host(
+    manifest: Manifest,
+    config: EngineConfig,
+    runtime: WasmRuntime,
+    output: OutputSink,
+    progress: Progress | None = None,
+) -> LoadedModule:
+    """Everything short of ``init``; raises a ``ModuleLoadError`` subclass on refusal."""
+    grants = resolve_grants(manifest, config)
+    host: ModuleHost
+    if manifest.module.kind == "wasm":
+        wasm = read_pinned_component(manifest)
+        host = WasmModuleHost(runtime, manifest, grants, wasm, output, progress)
+    else:
+        host = NativeModuleHost(manifest, load_plugin_class(manifest))
+    return LoadedModule(manifest, grants, host)

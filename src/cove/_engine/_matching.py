@@ -1,0 +1,59 @@
+"""Does an event match one of a module's subscriptions?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+
+from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from .._manifest import (
+    BlockSubscription,
+    CustomSubscription,
+    LifecycleSubscription,
+    LogSubscription,
+    MessageSubscription,
+    Subscription,
+    TickSubscription,
+    WebhookSubscription,
+)
+
+
+def matches_any(subscriptions: Sequence[Subscription], event: Event) -> bool:
+    return any(matches(sub, event) for sub in subscriptions)
+
+
+def matches(sub: Subscription, event: Event) -> bool:
+    p = event.payload
+    match sub:
+        case BlockSubscription():
+            return isinstance(p, Block) and p.chain_id == sub.chain_id
+        case LogSubscription():
+            return isinstance(p, Log) and _log_matches(sub, p)
+        case TickSubscription():
+            return isinstance(p, Tick) and p.schedule == sub.label
+        case MessageSubscription():
+            return isinstance(p, Message) and sub.transport in (None, p.transport)
+        case WebhookSubscription():
+            return isinstance(p, Webhook) and p.path == sub.path
+        case CustomSubscription():
+            return isinstance(p, Custom) and fnmatchcase(p.name, sub.name)
+        case LifecycleSubscription():
+            return isinstance(p, Lifecycle)
+
+
+def _log_matches(sub: LogSubscription, log: Log) -> bool:
+    if sub.chain_id != log.chain_id:
+        return False
+    if sub.address is not None:
+        wanted = [sub.address] if isinstance(sub.address, str) else sub.address
+        if log.address.lower() not in {a.lower() for a in wanted}:
+            return False
+    for position, topic in enumerate(sub.topics):
+        if topic is None:
+            continue
+        if position >= len(log.topics):
+            return False
+        options = [topic] if isinstance(topic, str) else topic
+        if log.topics[position].lower() not in {t.lower() for t in options}:
+            return False
+    return True

@@ -1,0 +1,86 @@
+"""Delivering committed effects: messages to transports, emitted events to the journal.
+
+At least once: an entry is marked done only after its send succeeded; a
+failing send is retried with exponential backoff and never blocks a module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+
+from .._events import Custom, Event
+from .._sources._base import Transport
+from .._store._base import OutboxEntry, Store
+from ._commit import Committer
+from ._lifecycle import wait_event
+
+RETRY_INITIAL_MS = 500
+RETRY_MAX_MS = 300_000
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        store: Store,
+        committer: Committer,
+        transports: dict[str, Transport],
+        on_journaled: asyncio.Event,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self._store = store
+        self._committer = committer
+        self._transports = transports
+        self._on_journaled = on_journaled
+        self._now_ms = now_ms
+        self._wake = asyncio.Event()
+        self.delivered = 0
+        self.failures = 0
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            batch = self._store.pending_effects(self._clock(), 200)
+            for entry in batch:
+                await self._deliver(entry)
+            if batch:
+                self._committer.committed(len(batch))
+                continue
+            await wait_event(self._wake, 0.5)
+
+    def _clock(self) -> int:
+        return self._now_ms()
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        body = json.loads(entry.body)
+        if entry.kind == "emit":
+            event = Event(
+                Custom(name=body["name"], source=entry.module, payload=body["payload"]),
+                id=f"emit:{entry.key}",
+            )
+            self._store.effect_done(entry.id, [event])
+            self._on_journaled.set()
+            self.delivered += 1
+            return
+        transport = self._transports.get(body["transport"])
+        try:
+            if transport is None:
+                raise LookupError(f"no transport named {body['transport']!r} in this engine")
+            await transport.send(
+                body["recipient"], body["body"], [tuple(m) for m in body["metadata"]], entry.key
+            )
+        except Exception as exc:  # any failure of a send is retried later, never fatal
+            self.failures += 1
+            delay = min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** min(entry.attempts, 20))
+            delay = int(delay * random.uniform(0.8, 1.2))
+            self._store.effect_retry(
+                entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}"
+            )
+            return
+        self._store.effect_done(entry.id)
+        self.delivered += 1

@@ -1,0 +1,285 @@
+"""One module's worker: reads its events from the journal in order, runs them, commits.
+
+Design note: there is no in-memory queue of events to lose. Each runner pulls
+the events after its position from the journal (through the engine's recent
+events cache), so a slow, backing-off or dead module only falls behind; the
+sources and the other modules never wait for it. Queue depth is the distance
+between the journal head and the runner's position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
+from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._http import HttpBackend
+from .._events import Event
+from .._manifest import Manifest
+from .._store._base import JournalEntry, NewEffect, Store
+from .._units import parse_duration_ms
+from ..errors import HostCallError, ModuleFailedError
+from ._commit import Committer
+from ._lifecycle import ModuleState, backoff_ms, wait_event
+from ._loader import LoadedModule
+from ._matching import matches_any
+
+BATCH = 256
+EventReader = Callable[[int, int], list[JournalEntry]]
+
+
+@dataclass
+class ModuleStats:
+    handled: int = 0
+    failed: int = 0
+    restarts: int = 0
+    consecutive_failures: int = 0
+    fuel_total: int = 0
+    last_error: str = ""
+    last_event_id: str = ""
+    backoff_history_ms: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    """The record of one event's handling (kept in memory until trajectories land)."""
+
+    module: str
+    event_id: str
+    seq: int
+    outcome: str
+    error: str
+    calls: tuple[HostCallRecord, ...]
+    fuel: int
+    wall_ns: int
+
+
+class ModuleRunner:
+    def __init__(
+        self,
+        loaded: LoadedModule,
+        store: Store,
+        committer: Committer,
+        read_events: EventReader,
+        http: HttpBackend | None,
+        log_sink: LogSink,
+        on_state: Callable[[str, ModuleState, str], None],
+        on_trajectory: Callable[[Trajectory], None] | None = None,
+    ) -> None:
+        self.manifest: Manifest = loaded.manifest
+        self.grants = loaded.grants
+        self.host = loaded.host
+        self.name = self.manifest.name
+        self.store = store
+        self.committer = committer
+        self._read = read_events
+        self._http = http
+        self._log_sink = log_sink
+        self._on_state = on_state
+        self._on_trajectory = on_trajectory
+        self.state = ModuleState.LOADING
+        self.stats = ModuleStats()
+        self.position = store.cursor(self.name)
+        self._wake = asyncio.Event()
+        self._control = asyncio.Event()
+        self._stopping = False
+        self._attempt = 1
+        restart = self.manifest.restart
+        self._backoff_initial = parse_duration_ms(restart.backoff_initial)
+        self._backoff_max = parse_duration_ms(restart.backoff_max)
+
+    # control --------------------------------------------------------------
+    def notify(self) -> None:
+        self._wake.set()
+
+    def _set_state(self, state: ModuleState, detail: str = "") -> None:
+        self.state = state
+        self._on_state(self.name, state, detail)
+
+    def revive(self) -> bool:
+        if self.state != ModuleState.DEAD:
+            return False
+        self.stats.consecutive_failures = 0
+        self.position = self.store.cursor(self.name)
+        self._set_state(ModuleState.INITIALIZING, "revived by operator")
+        self._wake.set()
+        self._control.set()
+        return True
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._control.set()
+
+    def queue_depth(self, head: int) -> int:
+        return max(0, head - self.position)
+
+    def _calls(self, event_id: str, effects: EventEffects) -> HostCalls:
+        return HostCalls(
+            grants=self.grants,
+            effects=effects,
+            config=dict(self.manifest.config),
+            http=self._http,
+            log_sink=self._log_sink,
+            event_id=event_id,
+        )
+
+    # the loop ---------------------------------------------------------------
+    async def run(self) -> None:
+        while not self._stopping:
+            if self.state in (ModuleState.LOADING, ModuleState.INITIALIZING, ModuleState.BACKOFF):
+                if not await self._initialize():
+                    continue
+            if self.state == ModuleState.DEAD:
+                await self._sleep_until_woken()
+                continue
+            entries = [e for e in self._read(self.position, BATCH)]
+            if not entries:
+                await self._sleep_until_woken()
+                continue
+            last_seq = entries[-1].seq
+            mine = [e for e in entries if matches_any(self.manifest.subscription, e.event)]
+            if not mine:
+                self.position = last_seq
+                continue
+            failure = await asyncio.to_thread(self._handle_batch, mine)
+            if failure is None:
+                self.position = max(self.position, last_seq)
+            else:
+                await self._fail(failure)
+
+    async def _sleep_until_woken(self) -> None:
+        self._wake.clear()
+        await self._wake.wait()
+
+    async def _initialize(self) -> bool:
+        self._set_state(ModuleState.INITIALIZING)
+        effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
+        try:
+            await asyncio.to_thread(self.host.init, self._calls("init", effects))
+        except ModuleFailedError as exc:
+            await self._fail(exc)
+            return False
+        self._set_state(ModuleState.RUNNING)
+        return True
+
+    async def _fail(self, exc: ModuleFailedError) -> None:
+        stats = self.stats
+        stats.failed += 1
+        stats.consecutive_failures += 1
+        stats.last_error = exc.reason
+        self._attempt += 1
+        if stats.consecutive_failures >= self.manifest.restart.max_failures:
+            self._set_state(
+                ModuleState.DEAD,
+                f"{stats.consecutive_failures} consecutive failures; last: {exc.reason}",
+            )
+            return
+        delay = backoff_ms(stats.consecutive_failures, self._backoff_initial, self._backoff_max)
+        stats.backoff_history_ms.append(delay)
+        stats.restarts += 1
+        self._set_state(ModuleState.BACKOFF, f"retry in {delay} ms after: {exc.reason}")
+        # Only stop/revive cut a backoff short; new events must not.
+        self._control.clear()
+        if not self._stopping:
+            await wait_event(self._control, delay / 1000)
+
+    def _handle_batch(self, entries: list[JournalEntry]) -> ModuleFailedError | None:
+        """Runs in a worker thread; each event is its own transaction."""
+        done = 0
+        try:
+            for entry in entries:
+                failure = self._handle_one(entry)
+                if failure is not None:
+                    return failure
+                done += 1
+                self.position = entry.seq
+            return None
+        finally:
+            if done:
+                self.committer.committed(done)
+
+    def _handle_one(self, entry: JournalEntry) -> ModuleFailedError | None:
+        event = entry.event
+        effects = EventEffects(self.name, self.store, self.grants.limits.state_bytes)
+        calls = self._calls(event.id, effects)
+        outcome, error = "ok", ""
+        try:
+            self.host.handle(event, self._attempt, calls)
+            self.store.commit_event(
+                self.name, entry.seq, event.id, effects.writes, _effects_to_outbox(effects)
+            )
+        except ModuleFailedError as exc:
+            outcome, error = "failed", exc.reason
+            return exc
+        finally:
+            self._record(entry, outcome, error, calls)
+        self.stats.handled += 1
+        self.stats.consecutive_failures = 0
+        self.stats.last_event_id = event.id
+        self._attempt = 1
+        return None
+
+    def _record(self, entry: JournalEntry, outcome: str, error: str, calls: HostCalls) -> None:
+        fuel = self.host.stats.fuel
+        self.stats.fuel_total += fuel
+        if self._on_trajectory is not None:
+            self._on_trajectory(
+                Trajectory(
+                    self.name,
+                    entry.event.id,
+                    entry.seq,
+                    outcome,
+                    error,
+                    tuple(calls.records),
+                    fuel,
+                    self.host.stats.wall_ns,
+                )
+            )
+
+    def close(self) -> None:
+        try:
+            self.host.close()
+        except Exception as exc:  # a plugin's shutdown hook must not stop the engine
+            self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
+
+
+class _ReadOnlyEffects(EventEffects):
+    """Init may read state but not write it: init runs again after every restart."""
+
+    def set(self, key: str, value: bytes) -> None:
+        raise HostCallError("denied", "store: writes are not allowed in init")
+
+    def delete(self, key: str) -> None:
+        raise HostCallError("denied", "store: writes are not allowed in init")
+
+
+def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
+    out: list[NewEffect] = []
+    for effect in effects.outbox:
+        body: dict[str, Any]
+        if isinstance(effect, OutboundMessage):
+            body = {
+                "transport": effect.transport,
+                "recipient": effect.recipient,
+                "body": effect.body,
+                "metadata": [list(m) for m in effect.metadata],
+            }
+            out.append(NewEffect("message", json.dumps(body)))
+        elif isinstance(effect, EmittedEvent):
+            out.append(
+                NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))
+            )
+    return out
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+__all__ = ["Event", "ModuleRunner", "ModuleStats", "Trajectory", "now_ms"]

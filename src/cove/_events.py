@@ -1,0 +1,115 @@
+"""Events: the inputs a module reacts to, as frozen dataclasses.
+
+An ``Event`` pairs facts shared by every kind (a stable id, when it was
+accepted) with one payload type per WIT ``event`` case.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["block", "log", "tick", "message", "webhook", "custom", "lifecycle"]
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "block",
+    "log",
+    "tick",
+    "message",
+    "webhook",
+    "custom",
+    "lifecycle",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    chain_id: int
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    chain_id: int
+    block_number: int
+    block_hash: str
+    transaction_hash: str
+    log_index: int
+    address: str
+    topics: tuple[str, ...]
+    data: bytes
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    schedule: str
+    scheduled_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    transport: str
+    sender: str
+    recipient: str
+    body: str
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    path: str
+    method: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Custom:
+    name: str
+    source: str
+    payload: str
+
+
+LifecyclePhase = Literal["started", "stopping", "reloaded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    phase: LifecyclePhase
+    detail: str = ""
+
+
+Payload = Block | Log | Tick | Message | Webhook | Custom | Lifecycle
+
+_KIND_OF: dict[type, EventKind] = {
+    Block: "block",
+    Log: "log",
+    Tick: "tick",
+    Message: "message",
+    Webhook: "webhook",
+    Custom: "custom",
+    Lifecycle: "lifecycle",
+}
+
+
+def new_event_id() -> str:
+    """A globally unique id that sorts roughly by creation time."""
+    return f"{time.time_ns() // 1_000_000:013x}-{uuid.uuid4().hex[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event as the engine journals and delivers it."""
+
+    payload: Payload
+    id: str = field(default_factory=new_event_id)
+    accepted_at_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+
+    @property
+    def kind(self) -> EventKind:
+        return _KIND_OF[type(self.payload)]

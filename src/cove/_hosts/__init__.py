@@ -1,0 +1,1 @@
+"""Module hosts: wasm components (wasmtime) and native Python plugins."""

@@ -1,0 +1,124 @@
+"""Running a trusted Python plugin behind the same interface as a component."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+from .._capabilities._calls import HostCalls
+from .._events import Event
+from .._manifest import Manifest
+from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ModuleLoadError
+from ..plugin import (
+    Action,
+    DeleteState,
+    EmitEvent,
+    Log,
+    Plugin,
+    PluginContext,
+    SendMessage,
+    SetState,
+    encode_value,
+)
+from ._base import CallStats, ModuleHost
+
+
+def load_plugin_class(manifest: Manifest) -> type[Plugin]:
+    """Import ``entry = "module:Class"`` from the manifest's directory."""
+    assert manifest.module.entry is not None
+    module_name, _, class_name = manifest.module.entry.partition(":")
+    relative = Path(*module_name.split("."))
+    candidates = [manifest.root / f"{relative}.py", manifest.root / relative / "__init__.py"]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise ModuleLoadError(
+            manifest.name,
+            f"entry {manifest.module.entry!r}: no {candidates[0].name} in {manifest.root}",
+        )
+    unique = f"cove_plugins.{manifest.name}.{module_name}"
+    spec = importlib.util.spec_from_file_location(unique, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ModuleLoadError(
+            manifest.name, f"importing {path} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Plugin)):
+        raise ModuleLoadError(
+            manifest.name,
+            f"entry {manifest.module.entry!r}: {class_name} is not a cove.plugin.Plugin subclass",
+        )
+    if cls.name and cls.name != manifest.name:
+        raise ModuleLoadError(
+            manifest.name,
+            f"plugin class says name {cls.name!r} but the manifest says {manifest.name!r}",
+        )
+    return cls
+
+
+class NativeModuleHost(ModuleHost):
+    def __init__(self, manifest: Manifest, plugin_class: type[Plugin]) -> None:
+        self.name = manifest.name
+        self.stats = CallStats()
+        self._config = dict(manifest.config)
+        self._plugin = plugin_class()
+
+    def _context(self, calls: HostCalls) -> PluginContext:
+        return PluginContext(self.name, self._config, calls)
+
+    def init(self, calls: HostCalls) -> None:
+        self._run("init", lambda: self._plugin.init(self._context(calls)))
+
+    def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
+        def run() -> None:
+            actions = self._plugin.handle_event(event, self._context(calls))
+            for index, action in enumerate(actions or ()):
+                try:
+                    _apply(action, calls)
+                except HostCallError as exc:
+                    raise ModuleFailedError(
+                        self.name, f"action {index} ({type(action).__name__}) refused: {exc}"
+                    ) from None
+
+        self._run("handle", run)
+
+    def close(self) -> None:
+        self._plugin.shutdown()
+
+    def _run(self, what: str, body: object) -> None:
+        assert callable(body)
+        start = time.perf_counter_ns()
+        try:
+            body()
+        except (ModuleFailedError, LimitExceededError):
+            raise
+        except HostCallError as exc:
+            raise ModuleFailedError(self.name, f"{what}: host call failed: {exc}") from None
+        except Exception as exc:
+            raise ModuleFailedError(
+                self.name, f"{what} raised {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            self.stats.wall_ns = time.perf_counter_ns() - start
+
+
+def _apply(action: Action, calls: HostCalls) -> None:
+    match action:
+        case SetState(key, value):
+            calls.store_set(key, encode_value(value))
+        case DeleteState(key):
+            calls.store_delete(key)
+        case SendMessage(transport, recipient, body, metadata):
+            calls.messaging_send(transport, recipient, body, tuple(metadata))
+        case EmitEvent(name, payload):
+            calls.events_emit(name, encode_value(payload).decode())
+        case Log(message, level, fields):
+            calls.log(level, message, dict(fields))
+        case _:
+            raise HostCallError("invalid-input", f"not an action: {action!r}")

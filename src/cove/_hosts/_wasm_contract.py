@@ -1,0 +1,109 @@
+"""Checking a component against the ``cove:host`` contract before it runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import wasmtime
+from wasmtime.component import Component
+
+from .._manifest import Capability
+from ..errors import ContractError
+
+HOST_PACKAGE = "cove:host"
+HOST_VERSION = (0, 1, 0)
+HOST_VERSION_TEXT = ".".join(map(str, HOST_VERSION))
+
+# Interface name -> the capability a module must declare to import it.
+INTERFACE_CAPABILITY: dict[str, Capability | None] = {
+    "types": None,
+    "store": "store",
+    "http": "http",
+    "messaging": "messaging",
+    "events": "events",
+    "logging": "logging",
+    "config": "config",
+}
+REQUIRED_EXPORTS = ("init", "handle")
+
+_IMPORT = re.compile(
+    r"^(?P<pkg>[a-z0-9-]+:[a-z0-9-]+)/(?P<iface>[a-z0-9-]+)(?:@(?P<ver>[\w.+-]+))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractReport:
+    """What the component imports from cove, by interface name."""
+
+    interfaces: frozenset[str]
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    core = text.split("-", 1)[0].split("+", 1)[0]
+    parts = core.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def version_compatible(wanted: tuple[int, int, int]) -> bool:
+    """Semver: same major (same minor while major is 0) and not newer than ours."""
+    if wanted[0] != HOST_VERSION[0]:
+        return False
+    if HOST_VERSION[0] == 0 and wanted[1] != HOST_VERSION[1]:
+        return False
+    return wanted <= HOST_VERSION
+
+
+def check_component(
+    engine: wasmtime.Engine, module: str, component: Component, declared: frozenset[Capability]
+) -> ContractReport:
+    """Refuse incompatible versions, unknown interfaces and undeclared capabilities."""
+    kind = component.type
+    interfaces: set[str] = set()
+    problems: list[str] = []
+    for name in kind.imports(engine):
+        match = _IMPORT.match(name)
+        if match is None:
+            problems.append(f"imports {name!r}, which this engine does not provide")
+            continue
+        pkg, iface, ver = match["pkg"], match["iface"], match["ver"]
+        if pkg.startswith("wasi:"):
+            continue  # WASI is linked with nothing granted
+        if pkg != HOST_PACKAGE:
+            problems.append(f"imports {name!r}, which this engine does not provide")
+            continue
+        if ver is None or not _compatible_text(ver):
+            problems.append(
+                f"was built against {HOST_PACKAGE}@{ver or '(unversioned)'} "
+                f"but this engine provides {HOST_PACKAGE}@{HOST_VERSION_TEXT}; rebuild it against "
+                f"{HOST_PACKAGE}@{HOST_VERSION[0]}.{HOST_VERSION[1]}.x"
+            )
+            continue
+        if iface not in INTERFACE_CAPABILITY:
+            problems.append(
+                f"imports {name!r}, an interface {HOST_PACKAGE}@{HOST_VERSION_TEXT} lacks"
+            )
+            continue
+        capability = INTERFACE_CAPABILITY[iface]
+        if capability is not None and capability not in declared:
+            problems.append(
+                f"imports {HOST_PACKAGE}/{iface} but its manifest does not declare "
+                f"{capability!r} in [capabilities] required/optional"
+            )
+        interfaces.add(iface)
+    exports = kind.exports(engine)
+    missing = [name for name in REQUIRED_EXPORTS if name not in exports]
+    if missing:
+        problems.append(f"does not export {', '.join(missing)} (the cove:host 'module' world)")
+    if problems:
+        raise ContractError(module, "; ".join(problems))
+    return ContractReport(frozenset(interfaces))
+
+
+def _compatible_text(text: str) -> bool:
+    try:
+        return version_compatible(parse_version(text))
+    except ValueError:
+        return False

@@ -1,0 +1,259 @@
+"""Running a component: one Store per instance, every call bounded by limits.
+
+Design note: host functions are bound once per instance and find the current
+event's ``HostCalls`` through ``self._calls``. wasmtime-py parks a Python
+exception raised in a host function and re-raises it from the guest call, so
+host functions convert every ``HostCallError`` to a WIT ``host-error`` value
+and only ``LimitExceededError`` (a blown budget) is left to abort the call.
+After any trap the instance is unusable ("cannot enter component instance"),
+so it is rebuilt lazily before the next call, and init runs again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+from wasmtime.component import Func, Linker, LinkerInstance, Record
+
+from .._capabilities._calls import HostCalls
+from .._capabilities._grants import Grants
+from .._capabilities._http import HttpRequest
+from .._events import Event
+from .._manifest import Manifest
+from ..errors import HostCallError, LimitExceededError, ModuleFailedError
+from . import _wit_values as wit
+from ._base import CallStats, ModuleHost
+from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
+from ._wasm_runtime import Progress, WasmRuntime
+
+OutputSink = Callable[[str, str, str, dict[str, str]], None]
+
+
+class WasmModuleHost(ModuleHost):
+    def __init__(
+        self,
+        runtime: WasmRuntime,
+        manifest: Manifest,
+        grants: Grants,
+        wasm: bytes,
+        output: OutputSink,
+        progress: Progress | None = None,
+    ) -> None:
+        self.name = manifest.name
+        self.stats = CallStats()
+        self._runtime = runtime
+        self._grants = grants
+        self._output = output
+        self._component = runtime.load(self.name, wasm, progress)
+        report = check_component(runtime.engine, self.name, self._component, grants.declared)
+        self._linker = self._build_linker(report.interfaces)
+        self._calls: HostCalls | None = None
+        self._store: wasmtime.Store | None = None
+        self._init_fn: Func | None = None
+        self._handle_fn: Func | None = None
+        self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+
+    # instance lifecycle -------------------------------------------------
+    def _instantiate(self) -> tuple[wasmtime.Store, Func, Func]:
+        store = wasmtime.Store(self._runtime.engine)
+        store.set_limits(memory_size=self._grants.limits.memory_bytes)
+        wasi = wasmtime.WasiConfig()
+        wasi.stdout_custom = lambda data: self._capture("stdout", data)
+        wasi.stderr_custom = lambda data: self._capture("stderr", data)
+        store.set_wasi(wasi)
+        store.set_fuel(self._grants.limits.fuel)
+        store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
+        try:
+            instance = self._linker.instantiate(store, self._component)
+        except wasmtime.WasmtimeError as exc:
+            raise self._failure("instantiate", exc) from None
+        init_fn = instance.get_func(store, "init")
+        handle_fn = instance.get_func(store, "handle")
+        assert init_fn is not None and handle_fn is not None  # checked by the contract
+        return store, init_fn, handle_fn
+
+    def init(self, calls: HostCalls) -> None:
+        self._store, self._init_fn, self._handle_fn = self._instantiate()
+        self._call(self._init_fn, calls, "init")
+
+    def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
+        if self._handle_fn is None:
+            self.init(calls)
+        assert self._handle_fn is not None
+        self._call(
+            self._handle_fn, calls, "handle", wit.event_meta(event, attempt), wit.event_value(event)
+        )
+
+    def close(self) -> None:
+        self._store = self._init_fn = self._handle_fn = None
+        self._flush_output()
+
+    def _call(self, func: Func, calls: HostCalls, what: str, *args: Any) -> None:
+        store = self._store
+        assert store is not None
+        limits = self._grants.limits
+        store.set_fuel(limits.fuel)
+        store.set_epoch_deadline(self._runtime.deadline_ticks(limits.timeout_ms))
+        self._calls = calls
+        start = time.perf_counter_ns()
+        try:
+            result = func(store, *args)
+        except LimitExceededError:
+            self._discard_instance()
+            raise
+        except wasmtime.WasmtimeError as exc:
+            self._discard_instance()
+            raise self._failure(what, exc) from None
+        except Exception as exc:
+            self._discard_instance()
+            raise ModuleFailedError(
+                self.name, f"{what}: host error {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            self._calls = None
+            self.stats.wall_ns = time.perf_counter_ns() - start
+            self.stats.fuel = limits.fuel - store.get_fuel()
+            self._flush_output()
+        if result is not None:
+            raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
+
+    def _discard_instance(self) -> None:
+        # A trapped instance cannot be entered again; the next call rebuilds it.
+        self._handle_fn = None
+
+    def _failure(self, what: str, exc: wasmtime.WasmtimeError) -> ModuleFailedError:
+        text = str(exc)
+        limits = self._grants.limits
+        if "all fuel consumed" in text:
+            return LimitExceededError(
+                self.name, "fuel", f"{what} used more than {limits.fuel} fuel"
+            )
+        if "interrupt" in text:
+            return LimitExceededError(
+                self.name, "deadline", f"{what} ran longer than {limits.timeout_ms} ms"
+            )
+        return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
+
+    # guest output ---------------------------------------------------------
+    def _capture(self, stream: str, data: bytes) -> None:
+        buffered = self._buffers[stream] + data
+        *lines, rest = buffered.split(b"\n")
+        for line in lines:
+            self._emit_output(stream, line)
+        if len(rest) > 8192:
+            self._emit_output(stream, rest)
+            rest = b""
+        self._buffers[stream] = rest
+
+    def _flush_output(self) -> None:
+        for stream, rest in self._buffers.items():
+            if rest:
+                self._emit_output(stream, rest)
+                self._buffers[stream] = b""
+
+    def _emit_output(self, stream: str, line: bytes) -> None:
+        level = "info" if stream == "stdout" else "warn"
+        self._output(self.name, level, line.decode("utf-8", "replace"), {"stream": stream})
+
+    # host functions -------------------------------------------------------
+    def _build_linker(self, interfaces: frozenset[str]) -> Linker:
+        linker = Linker(self._runtime.engine)
+        linker.add_wasip2()
+        functions = self._host_functions()
+        with linker.root() as root:
+            for iface in sorted(interfaces):
+                if iface in functions:
+                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{HOST_VERSION_TEXT}") as inst:
+                        _add_all(inst, functions[iface])
+        return linker
+
+    def _current(self) -> HostCalls:
+        if self._calls is None:
+            raise HostCallError("internal", "host call outside of an event")
+        return self._calls
+
+    def _host_functions(self) -> dict[str, dict[str, Callable[..., Any]]]:
+        guard = self._guard
+        return {
+            "store": {
+                "get": guard(lambda c, key: c.store_get(key)),
+                "get-many": guard(lambda c, keys: c.store_get_many(list(keys))),
+                "set": guard(lambda c, key, value: c.store_set(key, bytes(value))),
+                "set-many": guard(
+                    lambda c, entries: c.store_set_many([(k, bytes(v)) for k, v in entries])
+                ),
+                "delete": guard(lambda c, key: c.store_delete(key)),
+                "list-keys": guard(lambda c, prefix: c.store_list_keys(prefix)),
+            },
+            "http": {"fetch": guard(_http_fetch)},
+            "messaging": {
+                "send": guard(
+                    lambda c, transport, recipient, body, metadata: c.messaging_send(
+                        transport, recipient, body, tuple(tuple(m) for m in metadata)
+                    )
+                ),
+            },
+            "events": {"emit": guard(lambda c, name, payload: c.events_emit(name, payload))},
+            "logging": {"log": self._log},
+            "config": {
+                "get": lambda _store, key: self._config_get(key),
+                "keys": lambda _store: self._config_keys(),
+            },
+        }
+
+    def _guard(self, body: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a host function so failures become WIT ``host-error`` values."""
+
+        def call(_store: Any, *args: Any) -> Any:
+            try:
+                return body(self._current(), *args)
+            except HostCallError as exc:
+                return wit.host_error(exc)
+
+        return call
+
+    def _log(self, _store: Any, level: str, message: str, fields: list[tuple[str, str]]) -> None:
+        try:
+            self._current().log(level, message, dict(fields))
+        except HostCallError:
+            pass  # logging never fails a module; a refused log line is dropped
+
+    def _config_get(self, key: str) -> Any:
+        try:
+            return self._current().config_get(key)
+        except HostCallError:
+            return None
+
+    def _config_keys(self) -> list[str]:
+        try:
+            return self._current().config_keys()
+        except HostCallError:
+            return []
+
+
+def _http_fetch(calls: HostCalls, request: Record) -> Record:
+    response = calls.http_fetch(
+        HttpRequest(
+            method=wit.field(request, "method"),
+            url=wit.field(request, "url"),
+            headers=tuple(tuple(h) for h in wit.field(request, "headers")),
+            body=bytes(wit.field(request, "body")),
+        )
+    )
+    return wit.record(status=response.status, headers=list(response.headers), body=response.body)
+
+
+def _add_all(instance: LinkerInstance, functions: dict[str, Callable[..., Any]]) -> None:
+    for name, func in functions.items():
+        instance.add_func(name, func)
+
+
+def _trap_summary(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("wasm trap:"):
+            return line.removeprefix("wasm trap:").strip()
+    return lines[-1] if lines else "unknown trap"

@@ -1,0 +1,1 @@
+"""Event sources and transports; they know nothing about modules."""

@@ -1,0 +1,38 @@
+"""The seams every source and transport plugs in behind."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+
+from .._events import Event
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+"""Journal events durably and dispatch them; returns once they are durable."""
+
+
+class Source(ABC):
+    """Produces events until cancelled."""
+
+    name: str
+
+    @abstractmethod
+    async def run(self, publish: Publish) -> None: ...
+
+
+class Transport(ABC):
+    """A named way to exchange messages: inbound messages become events."""
+
+    name: str
+
+    async def start(self, publish: Publish) -> None:
+        """Begin accepting inbound messages (default: outbound only)."""
+
+    @abstractmethod
+    async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        """Deliver one message; raise to have the outbox retry it later."""
+
+    async def aclose(self) -> None:
+        """Stop accepting and release resources."""

@@ -1,0 +1,1 @@
+"""Durable storage: journal, cursors, module state and outbox behind one interface."""

@@ -1,0 +1,233 @@
+"""SQLite (WAL) backend of the store: one connection, group commit by ``flush``.
+
+Design note: a single connection serialised by a lock is simpler than a pool
+and is what makes group commit cheap: every event's writes go into one open
+transaction (each inside its own SAVEPOINT, so a failing write cannot leave
+half an event behind) and ``flush`` commits them with one fsync. Readers use
+the same connection, so they see unflushed writes, which is what a module
+needs to go on to its next event before the previous one is on disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .._event_codec import event_from_json, event_to_json
+from .._events import Event
+from ..errors import StoreError
+from ._base import JournalEntry, NewEffect, OutboxEntry, Store
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (module TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state (
+    module TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+    PRIMARY KEY (module, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_size (module TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    module TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at_ms INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done, next_at_ms);
+CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open the store: {exc}") from None
+        self.path = path
+        self._lock = threading.RLock()
+        self._in_batch = False
+        self._sizes: dict[str, int] = dict(self._db.execute("SELECT module, bytes FROM state_size"))
+        self._durable_outbox = self._max_outbox()
+
+    def _begin(self) -> None:
+        if not self._in_batch:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._in_batch = True
+
+    def _max_outbox(self) -> int:
+        row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()
+        return int(row[0])
+
+    # journal --------------------------------------------------------------
+    def append(self, events: Sequence[Event]) -> list[JournalEntry]:
+        added: list[JournalEntry] = []
+        with self._lock:
+            self._begin()
+            for event in events:
+                cur = self._db.execute(
+                    "INSERT OR IGNORE INTO journal (id, body) VALUES (?, ?)",
+                    (event.id, event_to_json(event)),
+                )
+                if cur.rowcount:
+                    assert cur.lastrowid is not None
+                    added.append(JournalEntry(cur.lastrowid, event))
+        return added
+
+    def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [JournalEntry(seq, event_from_json(body)) for seq, body in rows]
+
+    def head(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
+
+    # state ------------------------------------------------------------------
+    def cursor(self, module: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT seq FROM cursors WHERE module = ?", (module,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def get(self, module: str, key: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value FROM state WHERE module = ? AND key = ?", (module, key)
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def list_keys(self, module: str, prefix: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM state WHERE module = ? AND substr(key, 1, ?) = ? ORDER BY key",
+                (module, len(prefix), prefix),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def state_bytes(self, module: str) -> int:
+        with self._lock:
+            return self._sizes.get(module, 0)
+
+    def commit_event(
+        self,
+        module: str,
+        seq: int,
+        event_id: str,
+        writes: Mapping[str, bytes | None],
+        effects: Sequence[NewEffect],
+    ) -> None:
+        with self._lock:
+            self._begin()
+            db = self._db
+            db.execute("SAVEPOINT event")
+            try:
+                size = self._sizes.get(module, 0)
+                for key, value in writes.items():
+                    row = db.execute(
+                        "SELECT length(value) FROM state WHERE module = ? AND key = ?",
+                        (module, key),
+                    ).fetchone()
+                    if row is not None:
+                        size -= len(key.encode()) + row[0]
+                    if value is None:
+                        db.execute("DELETE FROM state WHERE module = ? AND key = ?", (module, key))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO state (module, key, value) VALUES (?, ?, ?)",
+                            (module, key, value),
+                        )
+                        size += len(key.encode()) + len(value)
+                if writes:
+                    db.execute(
+                        "INSERT OR REPLACE INTO state_size (module, bytes) VALUES (?, ?)",
+                        (module, size),
+                    )
+                for index, effect in enumerate(effects):
+                    db.execute(
+                        "INSERT OR IGNORE INTO outbox (key, module, kind, body) VALUES (?, ?, ?, ?)",
+                        (f"{module}:{event_id}:{index}", module, effect.kind, effect.body),
+                    )
+                db.execute(
+                    "INSERT OR REPLACE INTO cursors (module, seq) VALUES (?, ?)", (module, seq)
+                )
+                db.execute("RELEASE event")
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK TO event")
+                db.execute("RELEASE event")
+                raise StoreError(
+                    f"{self.path}: committing an event of {module!r} failed: {exc}"
+                ) from None
+            self._sizes[module] = size
+
+    # outbox -----------------------------------------------------------------
+    def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, key, module, kind, body, attempts FROM outbox "
+                "WHERE done = 0 AND next_at_ms <= ? AND id <= ? ORDER BY id LIMIT ?",
+                (now_ms, self._durable_outbox, limit),
+            ).fetchall()
+        return [OutboxEntry(*row) for row in rows]
+
+    def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
+        with self._lock:
+            self.append(emitted)
+            self._db.execute("UPDATE outbox SET done = 1 WHERE id = ?", (entry_id,))
+
+    def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None:
+        with self._lock:
+            self._begin()
+            self._db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_at_ms = ?, last_error = ? WHERE id = ?",
+                (next_at_ms, error[:500], entry_id),
+            )
+
+    def outbox_backlog(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE done = 0").fetchone()[0])
+
+    # sources ----------------------------------------------------------------
+    def source_state(self, source: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM sources WHERE name = ?", (source,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_source_state(self, source: str, value: str) -> None:
+        with self._lock:
+            self._begin()
+            self._db.execute(
+                "INSERT OR REPLACE INTO sources (name, value) VALUES (?, ?)", (source, value)
+            )
+
+    # durability -------------------------------------------------------------
+    def flush(self) -> None:
+        with self._lock:
+            if self._in_batch:
+                try:
+                    self._db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"{self.path}: commit failed: {exc}") from None
+                self._in_batch = False
+            self._durable_outbox = self._max_outbox()
+
+    def close(self) -> None:
+        with self._lock:
+            self.flush()
+            self._db.close()

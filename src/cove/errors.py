@@ -1,0 +1,101 @@
+"""The exception tree of cove.
+
+Every error a person can meet names what is wrong and where::
+
+    CoveError
+    ├── ConfigError (ValueError)        a manifest or engine config is invalid
+    │   └── ManifestError               ... in a module's cove.toml
+    ├── ModuleError                     something about one module (has .module)
+    │   ├── ModuleLoadError             the module cannot be loaded
+    │   │   ├── HashMismatchError       the component is not the pinned one
+    │   │   ├── ContractError           imports an incompatible or undeclared interface
+    │   │   └── CapabilityError         a required capability is not granted
+    │   └── ModuleFailedError           one event (or init) failed; effects rolled back
+    │       └── LimitExceededError      fuel, memory, deadline, state or call budget
+    ├── HostCallError                   a host call failed (carries a WIT error kind)
+    ├── StoreError                      the durable store failed
+    └── SourceError                     an event source failed
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorKind = Literal[
+    "unsupported",
+    "denied",
+    "invalid-input",
+    "not-found",
+    "limit-exceeded",
+    "timeout",
+    "unavailable",
+    "internal",
+]
+
+LimitKind = Literal["fuel", "memory", "deadline", "state", "host-calls"]
+
+
+class CoveError(Exception):
+    """Root of every error cove raises on purpose."""
+
+
+class ConfigError(CoveError, ValueError):
+    """A configuration file is invalid; the message names the file and the key."""
+
+
+class ManifestError(ConfigError):
+    """A module manifest (``cove.toml``) is invalid."""
+
+
+class ModuleError(CoveError):
+    """An error that belongs to one module."""
+
+    def __init__(self, module: str, message: str) -> None:
+        super().__init__(f"module {module!r}: {message}")
+        self.module = module
+        self.reason = message
+
+
+class ModuleLoadError(ModuleError):
+    """The module cannot be loaded; nothing of it runs."""
+
+
+class HashMismatchError(ModuleLoadError):
+    """The component's sha256 differs from the manifest's pin."""
+
+
+class ContractError(ModuleLoadError):
+    """The component's imports or exports do not fit this engine's contract."""
+
+
+class CapabilityError(ModuleLoadError):
+    """A capability the module requires was not granted by the operator."""
+
+
+class ModuleFailedError(ModuleError):
+    """Handling one event (or init) failed; all of its effects were rolled back."""
+
+
+class LimitExceededError(ModuleFailedError):
+    """The module hit one of its hard limits and was stopped."""
+
+    def __init__(self, module: str, limit: LimitKind, message: str) -> None:
+        super().__init__(module, f"{limit} limit exceeded: {message}")
+        self.limit = limit
+
+
+class HostCallError(CoveError):
+    """A host call failed; ``kind`` is the WIT ``error-kind`` the guest sees."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind: ErrorKind = kind
+        self.message = message
+
+
+class StoreError(CoveError):
+    """The durable store failed (disk, corruption, closed)."""
+
+
+class SourceError(CoveError):
+    """An event source failed to produce or acknowledge events."""

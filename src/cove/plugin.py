@@ -1,0 +1,126 @@
+"""Native plugin API: trusted Python modules that run inside the engine process.
+
+A plugin receives the same events as a wasm module and returns *actions*;
+the engine applies them through the same capability layer, inside the
+event's transaction. The context a plugin sees is read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ._capabilities._calls import HostCalls
+from ._capabilities._http import HttpRequest, HttpResponse
+from ._events import Event
+
+JSON = Any
+
+
+@dataclass(frozen=True, slots=True)
+class SetState:
+    """Write ``value`` (JSON-encoded; ``bytes`` are stored as they are) under ``key``."""
+
+    key: str
+    value: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteState:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    transport: str
+    recipient: str
+    body: str
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EmitEvent:
+    name: str
+    payload: JSON = None
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    message: str
+    level: str = "info"
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+Action = SetState | DeleteState | SendMessage | EmitEvent | Log
+
+
+def encode_value(value: JSON) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def decode_value(raw: bytes) -> JSON:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw
+
+
+class StateView:
+    """The module's state as of this event (its own earlier writes included)."""
+
+    def __init__(self, ctx: PluginContext) -> None:
+        self._ctx = ctx
+
+    def get(self, key: str, default: JSON = None) -> JSON:
+        raw = self._ctx._calls.store_get_many([key])[0]
+        return default if raw is None else decode_value(raw)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return self._ctx._calls.store_list_keys(prefix)
+
+
+class PluginContext:
+    """What a plugin may look at while it handles one event."""
+
+    def __init__(self, module: str, config: Mapping[str, Any], calls: HostCalls) -> None:
+        self.module = module
+        self.config = config
+        self._calls = calls
+        self.state = StateView(self)
+
+    def fetch(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+    ) -> HttpResponse:
+        """Outbound HTTP through the module's ``http`` grant and allowlist."""
+        return self._calls.http_fetch(HttpRequest(method, url, tuple(headers), body))
+
+
+class Plugin:
+    """Base class for native plugins.
+
+    ``name``/``version`` default to the manifest's; if set, they must agree.
+    ``subscriptions`` (dicts shaped like ``[[subscription]]``) are used only
+    when the manifest declares none.
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = ""
+    subscriptions: ClassVar[list[dict[str, Any]]] = []
+
+    def init(self, ctx: PluginContext) -> None:
+        """Called once after loading; raise to refuse the module."""
+
+    def handle_event(self, event: Event, ctx: PluginContext) -> Iterable[Action] | None:
+        """React to one event by returning actions; raise to fail (and roll back) the event."""
+        return None
+
+    def shutdown(self) -> None:
+        """Called once when the module is stopped or unloaded."""
