@@ -1,0 +1,5 @@
+"""Test seams shipped with cove: module authors and our own tests use the same fakes."""
+
+from ._transport import MemoryTransport, SentMessage
+
+__all__ = ["MemoryTransport", "SentMessage"]

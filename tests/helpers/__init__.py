@@ -1,0 +1,1 @@
+"""Shared test helpers: module and engine fixtures built from real parts."""

@@ -1,0 +1,51 @@
+"""Run a real engine inside a test and wait for things to happen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from cove import Custom, Engine, Event, Trajectory, Transport, load_config
+
+PROBE_CAPABILITIES = ["events", "http", "messaging", "store"]
+
+
+def probe_event(op: str, **fields: Any) -> Event:
+    return Event(Custom("probe.op", "", json.dumps({"op": op, **fields})))
+
+
+@asynccontextmanager
+async def running_engine(
+    config_path: Path,
+    *,
+    transports: Sequence[Transport] = (),
+    trajectories: list[Trajectory] | None = None,
+) -> AsyncIterator[Engine]:
+    engine = Engine(
+        load_config(config_path),
+        transports=transports,
+        on_trajectory=trajectories.append if trajectories is not None else None,
+    )
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.stop(drain_seconds=2)
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        await asyncio.sleep(0.01)
+
+
+def state_json(engine: Engine, module: str, key: str) -> Any:
+    raw = engine.store.get(module, key)
+    return None if raw is None else json.loads(raw)

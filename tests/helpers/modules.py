@@ -1,0 +1,85 @@
+"""Write manifests and engine configs for tests; build real components once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cove._build._python_guest import build_python
+from cove._manifest import load_manifest, sha256_pin
+
+REPO = Path(__file__).resolve().parents[2]
+ASSETS = REPO / "tests" / "assets"
+CACHE = REPO / ".cove" / "test-cache"
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(value)
+
+
+def write_manifest(
+    directory: Path,
+    name: str,
+    *,
+    kind: str = "wasm",
+    component: Path | None = None,
+    entry: str | None = None,
+    required: list[str] | None = None,
+    optional: list[str] | None = None,
+    http_allow: list[str] | None = None,
+    resources: dict[str, Any] | None = None,
+    restart: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    subscriptions: list[dict[str, Any]] | None = None,
+) -> Path:
+    """A module directory with a cove.toml; a component is pinned by its real hash."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["[module]", f'name = "{name}"', 'version = "0.1.0"', f'kind = "{kind}"']
+    if component is not None:
+        lines += [f"component = {toml_value(str(component))}", f'sha256 = "{sha256_pin(component.read_bytes())}"']
+    if entry is not None:
+        lines.append(f'entry = "{entry}"')
+    lines += ["", "[capabilities]", f"required = {toml_value(required or [])}", f"optional = {toml_value(optional or [])}"]
+    if http_allow is not None:
+        lines += ["", "[capabilities.http]", f"allow = {toml_value(http_allow)}"]
+    for table, values in (("resources", resources), ("restart", restart), ("config", config)):
+        if values:
+            lines += ["", f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
+    for sub in subscriptions if subscriptions is not None else [{"kind": "custom", "name": "probe.*"}]:
+        lines += ["", "[[subscription]]"] + [f"{k} = {toml_value(v)}" for k, v in sub.items()]
+    path = directory / "cove.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return directory
+
+
+def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Path:
+    body = f"data_dir = {toml_value(str(path.parent / 'data'))}\n"
+    body += f"modules = {toml_value([str(m) for m in modules])}\n"
+    body += "[wasm]\n" + f"cache_dir = {toml_value(str(CACHE / 'compiled'))}\n"
+    body += extra
+    path.write_text(body)
+    return path
+
+
+def build_guest(asset: str, capabilities: list[str]) -> Path:
+    """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached."""
+    work = CACHE / "guests" / f"{asset}-{'-'.join(sorted(capabilities))}"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))
+    write_manifest(work, asset, component=None, kind="wasm", optional=capabilities)
+    text = (work / "cove.toml").read_text().replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{asset}.wasm"')
+    (work / "cove.toml").write_text(text)
+    result = build_python(load_manifest(work), CACHE / "builds")
+    return result.path
