@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -26,6 +27,8 @@ def parse_duration_ms(text: str) -> int:
     if match is None:
         raise ValueError(f"expected a duration like '250ms', '30s', '5m' or '1h', got {text!r}")
     value = float(match.group(1)) * _DURATION_MS[match.group(2)]
+    if not math.isfinite(value):
+        raise ValueError(f"duration {text!r} is too large")
     if value < 1:
         raise ValueError(f"duration {text!r} is shorter than 1ms")
     return int(value)
