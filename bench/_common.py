@@ -1,0 +1,49 @@
+"""Shared bits of the benchmark scripts: building the bench guest, timing, tables."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cove._build._python_guest import build_python
+from cove._manifest import Manifest, load_manifest, sha256_pin
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH.parent / ".cove" / "bench-cache"
+
+
+def bench_guest(name: str = "two_calls") -> tuple[Manifest, bytes]:
+    """Build bench/assets/<name> (cached) and return its manifest with the real pin."""
+    manifest = load_manifest(BENCH / "assets" / name)
+    result = build_python(manifest, CACHE / "builds", progress=print)
+    wasm = result.path.read_bytes()
+    module = manifest.module.model_copy(update={"sha256": sha256_pin(wasm)})
+    return manifest.model_copy(update={"module": module}), wasm
+
+
+def per_call_us(fn: Callable[[], object], n: int, rounds: int = 5) -> list[float]:
+    """Median-friendly samples: ``rounds`` timings of ``n`` calls, in µs per call."""
+    for _ in range(min(n, 200)):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        samples.append((time.perf_counter() - start) / n * 1e6)
+    return samples
+
+
+def print_table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
