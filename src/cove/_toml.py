@@ -39,10 +39,10 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_validation_error(path: Path, exc: pydantic.ValidationError) -> str:
+def describe_validation_error(path: Path, data: Any, exc: pydantic.ValidationError) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s)"]
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        loc = _key_path(data, err["loc"], missing=err["type"] == "missing")
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key (not part of the schema; check the spelling)"
@@ -54,10 +54,22 @@ def describe_validation_error(path: Path, exc: pydantic.ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _is_union_tag(part: int | str) -> bool:
-    # pydantic puts the matched tag of a discriminated union into the location
-    # ("subscription[0].tick.every"); the tag is noise for someone fixing a file.
-    return isinstance(part, str) and part.startswith("tagged-union[")
+def _key_path(data: Any, loc: tuple[int | str, ...], missing: bool) -> tuple[int | str, ...]:
+    # pydantic puts union members into the location: the tag of a discriminated
+    # union ("subscription[0].tick.every") and the member type of a plain one
+    # ("address.list[str]"). They are noise for someone fixing a file, so keep
+    # only the parts that are keys or indexes of the input, plus a missing key.
+    out: list[int | str] = []
+    node = data
+    for position, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (missing and position == len(loc) - 1):
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def validate_toml(
@@ -66,4 +78,4 @@ def validate_toml(
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise error(describe_validation_error(path, exc)) from None
+        raise error(describe_validation_error(path, data, exc)) from None
