@@ -161,11 +161,24 @@ def main() -> None:
     )
     print_table(
         "Cached component (new engine, artifact on disk)",
-        [("load (deserialize)", f"{load_ms:.1f}", "target <= 50"), ("instantiate", f"{inst_ms:.1f}", "")],
+        [
+            ("load (deserialize)", f"{load_ms:.1f}", "target <= 50"),
+            ("instantiate", f"{inst_ms:.1f}", ""),
+        ],
         ("step", "ms", ""),
     )
     if args.json:
-        print(json.dumps({"raw_us": raw_us, "cove_us": cove_us, "ratio": ratio, "load_ms": load_ms, "instantiate_ms": inst_ms}))
+        print(
+            json.dumps(
+                {
+                    "raw_us": raw_us,
+                    "cove_us": cove_us,
+                    "ratio": ratio,
+                    "load_ms": load_ms,
+                    "instantiate_ms": inst_ms,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ async def main(config_path: Path, out: Path, mode: str) -> None:
         await asyncio.Event().wait()
     while True:
         head = engine.store.head()
-        caught_up = all(r.position >= head and r.state.value == "running" for r in engine.runners.values())
+        caught_up = all(
+            r.position >= head and r.state.value == "running" for r in engine.runners.values()
+        )
         if caught_up and not engine.store.pending_effects(2**62, 1):
             break
         await asyncio.sleep(0.05)

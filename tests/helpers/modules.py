@@ -47,16 +47,26 @@ def write_manifest(
     directory.mkdir(parents=True, exist_ok=True)
     lines = ["[module]", f'name = "{name}"', 'version = "0.1.0"', f'kind = "{kind}"']
     if component is not None:
-        lines += [f"component = {toml_value(str(component))}", f'sha256 = "{sha256_pin(component.read_bytes())}"']
+        lines += [
+            f"component = {toml_value(str(component))}",
+            f'sha256 = "{sha256_pin(component.read_bytes())}"',
+        ]
     if entry is not None:
         lines.append(f'entry = "{entry}"')
-    lines += ["", "[capabilities]", f"required = {toml_value(required or [])}", f"optional = {toml_value(optional or [])}"]
+    lines += [
+        "",
+        "[capabilities]",
+        f"required = {toml_value(required or [])}",
+        f"optional = {toml_value(optional or [])}",
+    ]
     if http_allow is not None:
         lines += ["", "[capabilities.http]", f"allow = {toml_value(http_allow)}"]
     for table, values in (("resources", resources), ("restart", restart), ("config", config)):
         if values:
             lines += ["", f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
-    for sub in subscriptions if subscriptions is not None else [{"kind": "custom", "name": "probe.*"}]:
+    for sub in (
+        subscriptions if subscriptions is not None else [{"kind": "custom", "name": "probe.*"}]
+    ):
         lines += ["", "[[subscription]]"] + [f"{k} = {toml_value(v)}" for k, v in sub.items()]
     path = directory / "cove.toml"
     path.write_text("\n".join(lines) + "\n")
@@ -79,7 +89,11 @@ def build_guest(asset: str, capabilities: list[str]) -> Path:
         shutil.rmtree(work)
     shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))
     write_manifest(work, asset, component=None, kind="wasm", optional=capabilities)
-    text = (work / "cove.toml").read_text().replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{asset}.wasm"')
+    text = (
+        (work / "cove.toml")
+        .read_text()
+        .replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{asset}.wasm"')
+    )
     (work / "cove.toml").write_text(text)
     result = build_python(load_manifest(work), CACHE / "builds")
     return result.path

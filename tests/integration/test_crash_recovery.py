@@ -60,7 +60,9 @@ def test_sigkill_loses_no_event_and_double_counts_nothing(tmp_path: Path, probe_
     ]
     for module in modules:
         (module / "counter.py").write_text((ASSETS / "native_counter" / "counter.py").read_text())
-    modules.append(write_manifest(tmp_path / "wasm", "wasm", component=probe_wasm, optional=PROBE_CAPABILITIES))
+    modules.append(
+        write_manifest(tmp_path / "wasm", "wasm", component=probe_wasm, optional=PROBE_CAPABILITIES)
+    )
     config = write_engine_config(tmp_path / "engine.toml", modules)
     out = tmp_path / "delivered.jsonl"
     rng = random.Random(1234)
@@ -92,4 +94,6 @@ def test_sigkill_loses_no_event_and_double_counts_nothing(tmp_path: Path, probe_
     bodies_by_key: dict[str, set[str]] = {}
     for d in delivered:
         bodies_by_key.setdefault(d["key"], set()).add(d["body"])
-    assert all(len(bodies) == 1 for bodies in bodies_by_key.values()), "a redelivery changed its body"
+    assert all(len(bodies) == 1 for bodies in bodies_by_key.values()), (
+        "a redelivery changed its body"
+    )
