@@ -4,7 +4,7 @@ Both paths call the same compiled component's ``handle`` with the same event,
 and the guest makes the same two store calls. The raw path has the thinnest
 possible host functions (a dict); cove's path adds event conversion, the
 capability gate (grant check, budget, trajectory record), the event's write
-overlay and the fuel/deadline reset. Target (issue 2): cove ≤ 1.3× raw.
+overlay and the fuel/deadline reset. Target (issue 2): cove ≤ 1.3x raw.
 Also reports the load time of a cached component (target ≤ 50 ms).
 
 Run: .venv/bin/python bench/wasm_call_overhead.py [--events N]
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import wasmtime
+from _common import bench_guest, median, per_call_us, print_table
 from wasmtime.component import Linker
 
-from _common import bench_guest, median, per_call_us, print_table
 from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._capabilities._grants import resolve_grants

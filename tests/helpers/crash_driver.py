@@ -8,8 +8,8 @@ until every module has caught up and the outbox is empty, then exits 0.
 from __future__ import annotations
 
 import asyncio
-import logging
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
