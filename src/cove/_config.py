@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._manifest import Capability
 from ._toml import read_toml, validate_toml
@@ -116,6 +117,80 @@ class CommitSettings(_Strict):
         return value
 
 
+class WebhookSettings(_Strict):
+    """The inbound HTTP server (``[webhook]``) for webhook transports and ``/webhooks/``.
+
+    Secrets never sit in this file: ``*_env`` names an environment variable
+    and ``*_file`` a file that holds the value.
+    """
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65_535)] = 8787
+    max_body: int | str = 1024 * 1024
+    secret_env: str | None = None
+    secret_file: Path | None = None
+    token_env: str | None = None
+    token_file: Path | None = None
+
+    @field_validator("max_body")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        size = parse_size_bytes(value)
+        if size < 1:
+            raise ValueError("max_body must be at least 1 byte")
+        return size
+
+    @model_validator(mode="after")
+    def _auth(self) -> WebhookSettings:
+        if self.secret_env is not None and self.secret_file is not None:
+            raise ValueError("set one of secret_env or secret_file, not both")
+        if self.token_env is not None and self.token_file is not None:
+            raise ValueError("set one of token_env or token_file, not both")
+        if not self.authenticated and not _is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is reachable from other machines; configure "
+                "secret_env/secret_file or token_env/token_file, or listen on 127.0.0.1"
+            )
+        return self
+
+    @property
+    def authenticated(self) -> bool:
+        refs = (self.secret_env, self.secret_file, self.token_env, self.token_file)
+        return any(ref is not None for ref in refs)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TransportSettings(_Strict):
+    """One ``[[transports]]`` entry: a named transport modules can send through."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+    kind: Literal["webhook"]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    timeout: str = "10s"
+    secret_env: str | None = None
+    secret_file: Path | None = None
+
+    @field_validator("timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> TransportSettings:
+        if self.secret_env is not None and self.secret_file is not None:
+            raise ValueError("set one of secret_env or secret_file, not both")
+        return self
+
+
 class EngineConfig(_Strict):
     """A validated engine config; relative paths resolve against ``root``."""
 
@@ -128,7 +203,18 @@ class EngineConfig(_Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     wasm: WasmSettings = Field(default_factory=WasmSettings)
     commit: CommitSettings = Field(default_factory=CommitSettings)
+    webhook: WebhookSettings | None = None
+    transports: list[TransportSettings] = Field(default_factory=list)
     root: Path = Path(".")
+
+    @field_validator("transports")
+    @classmethod
+    def _unique_transports(cls, value: list[TransportSettings]) -> list[TransportSettings]:
+        names = [t.name for t in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"transport names must be unique; repeated: {repeated}")
+        return value
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.root / path).resolve()

@@ -15,6 +15,7 @@ Every error a person can meet names what is wrong and where::
     ├── HostCallError                   a host call failed (carries a WIT error kind)
     ├── StoreError                      the durable store failed
     └── SourceError                     an event source failed
+        └── DeliveryError               a transport could not deliver a message
 """
 
 from __future__ import annotations
@@ -99,3 +100,7 @@ class StoreError(CoveError):
 
 class SourceError(CoveError):
     """An event source failed to produce or acknowledge events."""
+
+
+class DeliveryError(SourceError):
+    """A transport could not deliver a message; the outbox retries it later."""

@@ -50,13 +50,16 @@ def run_command(config_path: Path, demo: bool, duration: float | None, trace: bo
         raise click.ClickException(str(exc)) from None
     configure_logging(config.log_format)
     sources: list[Source] = [DemoSource()] if demo else []
-    engine = Engine(
-        config,
-        transports=[ConsoleTransport("console", console)],
-        sources=sources,
-        progress=lambda msg: console.print(f"[yellow]…[/] {msg}"),
-        on_trajectory=_print_trajectory if trace else None,
-    )
+    try:  # the config's [[transports]] and [webhook] read their secrets here
+        engine = Engine(
+            config,
+            transports=[ConsoleTransport("console", console)],
+            sources=sources,
+            progress=lambda msg: console.print(f"[yellow]…[/] {msg}"),
+            on_trajectory=_print_trajectory if trace else None,
+        )
+    except CoveError as exc:
+        raise click.ClickException(str(exc)) from None
     asyncio.run(_serve(engine, duration))
 
 

@@ -13,9 +13,12 @@ from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._events import Event
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import load_manifest
+from .._manifest import TickSubscription, load_manifest
 from .._observe._logging import engine_logger, module_log
 from .._sources._base import Source, Transport
+from .._sources._clock import Clock
+from .._sources._cron import CronSource
+from .._sources._webhook import webhook_parts
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
 from .._units import parse_duration_ms
@@ -54,11 +57,14 @@ class Engine:
         progress: Progress | None = None,
         on_trajectory: Callable[[Trajectory], None] | None = None,
         store: Store | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.log = engine_logger()
-        self.transports = {t.name: t for t in transports}
-        self.sources = list(sources)
+        declared = webhook_parts(config)  # [webhook] and [[transports]] from the config
+        self.transports = {t.name: t for t in [*declared.transports, *transports]}
+        self.sources = [*declared.sources, *sources]
+        self._clock = clock
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
@@ -98,6 +104,14 @@ class Engine:
         self._spawn(self._dispatch_emitted(), "bus")
         for path in config.module_paths():
             await self.load(path)
+        ticks = [
+            s
+            for r in self.runners.values()
+            for s in r.manifest.subscription
+            if isinstance(s, TickSubscription)
+        ]
+        if ticks:
+            self.sources.append(CronSource(ticks, self.store, self._clock))
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:
@@ -221,10 +235,10 @@ class Engine:
 
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
+        for source in self.sources:
+            await source.aclose()
         for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
             task.cancel()
-        for transport in self.transports.values():
-            await transport.aclose()
         for runner in self.runners.values():
             runner.stop()
         runner_tasks = list(self._runner_tasks.values())
@@ -234,6 +248,8 @@ class Engine:
             await asyncio.to_thread(runner.close)
         await self.committer.flush()
         await self._drain_outbox(drain_seconds)
+        for transport in self.transports.values():  # after the drain: it sends through them
+            await transport.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -19,6 +19,9 @@ class Source(ABC):
     @abstractmethod
     async def run(self, publish: Publish) -> None: ...
 
+    async def aclose(self) -> None:
+        """Stop producing gracefully before the engine cancels ``run`` (default: nothing)."""
+
 
 class Transport(ABC):
     """A named way to exchange messages: inbound messages become events."""

@@ -1,0 +1,131 @@
+"""Webhook transports: outbound HTTP POSTs, and the factory that builds them from config.
+
+A send POSTs ``{"recipient", "body", "metadata": [[key, value], ...]}`` with
+``Idempotency-Key`` (and the same value as ``X-Cove-Delivery``, so one cove
+engine can post into another's ``/messages/``). Any non-2xx answer or
+network failure raises ``DeliveryError``, and the outbox retries later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .._config import EngineConfig, TransportSettings
+from .._units import parse_duration_ms
+from ..errors import ConfigError, DeliveryError
+from ._base import Source, Transport
+from ._webhook_auth import DELIVERY_HEADER, SIGNATURE_HEADER, Credentials, sign
+from ._webhook_server import WebhookServer
+
+
+class WebhookTransport(Transport):
+    """Sends messages as JSON POSTs to one URL; signs them when it has a secret."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        secret: bytes | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._secret = secret
+        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        content = json.dumps(
+            {"recipient": recipient, "body": body, "metadata": [list(m) for m in metadata]}
+        ).encode()
+        headers = {
+            "content-type": "application/json",
+            "idempotency-key": idempotency_key,
+            DELIVERY_HEADER: idempotency_key,
+        }
+        if self._secret is not None:
+            headers[SIGNATURE_HEADER] = sign(self._secret, content)
+        try:
+            response = await self._client.post(self.url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(
+                f"transport {self.name!r}: POST {self.url} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not response.is_success:
+            raise DeliveryError(
+                f"transport {self.name!r}: POST {self.url} answered {response.status_code}"
+            )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookParts:
+    """What an engine config's ``[webhook]`` and ``[[transports]]`` turn into."""
+
+    transports: list[Transport] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+
+def webhook_parts(config: EngineConfig) -> WebhookParts:
+    """Build transports and the inbound server; secrets are read now, so errors show at start."""
+    transports: list[Transport] = [_transport(config, t) for t in config.transports]
+    settings = config.webhook
+    if settings is None:
+        return WebhookParts(transports)
+    credentials = Credentials(
+        secret=_read_secret(config, "webhook.secret", settings.secret_env, settings.secret_file),
+        token=_text(_read_secret(config, "webhook.token", settings.token_env, settings.token_file)),
+    )
+    server = WebhookServer(
+        host=settings.host,
+        port=settings.port,
+        max_body=int(settings.max_body),
+        credentials=credentials,
+        transports=[t.name for t in config.transports],
+    )
+    return WebhookParts(transports, [server])
+
+
+def _transport(config: EngineConfig, settings: TransportSettings) -> Transport:
+    where = f"transports.{settings.name}.secret"
+    return WebhookTransport(
+        settings.name,
+        settings.url,
+        timeout=parse_duration_ms(settings.timeout) / 1000,
+        secret=_read_secret(config, where, settings.secret_env, settings.secret_file),
+    )
+
+
+def _read_secret(
+    config: EngineConfig, what: str, env: str | None, file: Path | None
+) -> bytes | None:
+    if env is not None:
+        value = os.environ.get(env, "")
+        if not value:
+            raise ConfigError(f"{what}_env: environment variable {env} is not set or is empty")
+        return value.encode()
+    if file is not None:
+        path = config.resolve(file)
+        try:
+            data = path.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{what}_file: cannot read {path}: {exc.strerror}") from None
+        if not data:
+            raise ConfigError(f"{what}_file: {path} is empty")
+        return data
+    return None
+
+
+def _text(secret: bytes | None) -> str | None:
+    return None if secret is None else secret.decode("utf-8", "replace")

@@ -1,0 +1,138 @@
+"""The webhook server: uvicorn serving the inbound app inside the engine's event loop.
+
+Rejected: ``uvicorn.Server.serve()`` as it is, because it installs its own
+SIGINT/SIGTERM handlers and would steal Ctrl-C from ``cove run``; and letting
+uvicorn bind the port, because on failure it calls ``sys.exit``. So the
+socket is bound here (a clear ``SourceError`` if the port is taken) and the
+server subclass captures no signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
+
+import structlog
+import uvicorn
+
+from ..errors import SourceError
+from ._base import Publish, Source
+from ._webhook_app import inbound_app
+from ._webhook_auth import Credentials
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host and says when it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._on_started()
+
+
+class WebhookServer(Source):
+    """Accepts inbound messages and webhooks over HTTP until ``aclose``."""
+
+    name = "webhook"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        max_body: int,
+        credentials: Credentials,
+        transports: Collection[str] = (),
+        log: Any = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.transports = frozenset(transports)
+        self._max_body = max_body
+        self._credentials = credentials
+        self._log = log or structlog.get_logger("cove.webhook")
+        self._server: _EmbeddedServer | None = None
+        self._started = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._failure: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` once listening (the real port when configured as 0)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def wait_started(self) -> str:
+        """Wait until the server listens (or failed to); returns its URL."""
+        started = asyncio.ensure_future(self._started.wait())
+        finished = asyncio.ensure_future(self._finished.wait())
+        await asyncio.wait([started, finished], return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        finished.cancel()
+        if not self._started.is_set():
+            raise SourceError(f"webhook server did not start: {self._failure!r}")
+        return self.url
+
+    async def run(self, publish: Publish) -> None:
+        sock: socket.socket | None = None
+        try:
+            sock = self._bind()
+            app = inbound_app(
+                publish,
+                transports=self.transports,
+                credentials=self._credentials,
+                max_body=self._max_body,
+                log=self._log,
+            )
+            config = uvicorn.Config(
+                app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
+            )
+            self._server = _EmbeddedServer(config, self._on_started)
+            await self._server.serve(sockets=[sock])
+        except BaseException as exc:
+            self._failure = exc
+            raise
+        finally:
+            # A cancelled serve() never reached its shutdown: close what it opened.
+            for server in getattr(self._server, "servers", []):
+                server.close()
+            if sock is not None:
+                sock.close()
+            self._finished.set()
+
+    def _on_started(self) -> None:
+        self._started.set()
+        self._log.info("webhook server listening", url=self.url, transports=sorted(self.transports))
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+        except OSError as exc:
+            sock.close()
+            raise SourceError(
+                f"webhook server cannot listen on {self.host}:{self.port}: {exc.strerror}; "
+                "choose another [webhook] port (0 picks a free one) or host"
+            ) from None
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        return sock
+
+    async def aclose(self) -> None:
+        """Stop accepting, let in-flight requests finish, release the port."""
+        if self._server is not None and not self._finished.is_set():
+            self._server.should_exit = True
+            await self._finished.wait()
