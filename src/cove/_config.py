@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ._manifest import Capability
 from ._toml import read_toml, validate_toml
@@ -59,6 +59,14 @@ MAX_LIMITS = LimitValues(
 class Limits(_Strict):
     default: LimitValues = DEFAULT_LIMITS
     max: LimitValues = MAX_LIMITS
+
+    @field_validator("default", "max")
+    @classmethod
+    def _fill(cls, value: LimitValues, info: ValidationInfo) -> LimitValues:
+        # A section that sets one field keeps the built-in value of the others:
+        # a missing default would have no value, a missing max no ceiling.
+        builtin = DEFAULT_LIMITS if info.field_name == "default" else MAX_LIMITS
+        return builtin.model_copy(update=value.model_dump(exclude_none=True))
 
 
 class ModulePolicy(_Strict):

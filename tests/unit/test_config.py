@@ -90,13 +90,14 @@ max_batch = 10
     assert tmp_path.resolve() / "cache" == config.cache_path
     assert [tmp_path.resolve() / "counter"] == config.module_paths()
     assert "json" == config.log_format
-    assert (1000, 64 * 1024 * 1024, "1s", None) == (
+    assert (1000, 64 * 1024 * 1024, "1s", DEFAULT_LIMITS.state) == (
         config.limits.default.fuel,
         config.limits.default.memory,
         config.limits.default.timeout,
         config.limits.default.state,
     )
     assert (1024**3, 50) == (config.limits.max.state, config.limits.max.host_calls)
+    assert MAX_LIMITS.fuel == config.limits.max.fuel
     assert ["http"] == config.policy.deny
     counter = config.policy.for_module("counter")
     assert ["messaging"] == counter.deny
