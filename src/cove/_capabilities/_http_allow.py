@@ -9,7 +9,8 @@ def host_allowed(url: str, patterns: tuple[str, ...]) -> bool:
     """True when the URL's host (and port, if a pattern names one) is allowed.
 
     Patterns: ``api.example.com`` (any port), ``*.example.com`` (subdomains
-    only), ``127.0.0.1:8080`` (that port only), ``*`` (everything).
+    only), ``127.0.0.1:8080`` (that port only), ``[::1]:8080`` (IPv6),
+    ``*`` (everything).
     """
     try:
         parts = urlsplit(url)
@@ -28,10 +29,13 @@ def _matches(host: str, port: int, pattern: str) -> bool:
     if pattern == "*":
         return True
     pattern_host, _, pattern_port = pattern.rpartition(":")
-    if not pattern_host or pattern_port == "" or not pattern_port.isdigit():
+    # isascii: str.isdigit() is also true for "²", which int() refuses.
+    if not pattern_host or not (pattern_port.isascii() and pattern_port.isdigit()):
         pattern_host, pattern_port = pattern, ""
     if pattern_port and int(pattern_port) != port:
         return False
+    if pattern_host.startswith("["):
+        pattern_host = pattern_host.strip("[]")  # IPv6 literal, written as in a URL
     if pattern_host.startswith("*."):
         return host.endswith(pattern_host[1:])
     return host == pattern_host
