@@ -1,0 +1,148 @@
+"""cove._engine._matching: which events reach which subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cove._engine._matching import matches, matches_any
+from cove._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
+from cove._manifest import (
+    BlockSubscription,
+    CustomSubscription,
+    LifecycleSubscription,
+    LogSubscription,
+    MessageSubscription,
+    Subscription,
+    TickSubscription,
+    WebhookSubscription,
+)
+
+TOPIC_A, TOPIC_B, TOPIC_C = "0xAAAA", "0xBBBB", "0xCCCC"
+
+BLOCK = Block(1, 10, "0xh", "0xp", 1_700_000_000)
+LOG = Log(1, 10, "0xh", "0xt", 0, "0xDeadBeef", (TOPIC_A, TOPIC_B), b"")
+TICK = Tick("*/5 * * * *", 0)
+MESSAGE = Message("sms", "+1", "+2", "hi")
+WEBHOOK = Webhook("/hooks/a", "POST", (), b"")
+CUSTOM = Custom("sensor.reading", "demo", "{}")
+LIFECYCLE = Lifecycle("started")
+ALL = [BLOCK, LOG, TICK, MESSAGE, WEBHOOK, CUSTOM, LIFECYCLE]
+
+
+def event(payload: Payload) -> Event:
+    return Event(payload, id="e", accepted_at_ms=0)
+
+
+def log_sub(**fields: Any) -> LogSubscription:
+    return LogSubscription(kind="log", chain_id=1, **fields)
+
+
+@pytest.mark.parametrize(
+    ("sub", "payload"),
+    [
+        (BlockSubscription(kind="block", chain_id=1), BLOCK),
+        (log_sub(), LOG),
+        (TickSubscription(kind="tick", schedule="*/5 * * * *"), TICK),
+        (MessageSubscription(kind="message"), MESSAGE),
+        (WebhookSubscription(kind="webhook", path="/hooks/a"), WEBHOOK),
+        (CustomSubscription(kind="custom", name="sensor.reading"), CUSTOM),
+        (LifecycleSubscription(kind="lifecycle"), LIFECYCLE),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_each_kind_matches_only_its_own_events(sub: Subscription, payload: Payload) -> None:
+    """A subscription matches its own kind of event and no other kind."""
+    assert [p is payload for p in ALL] == [matches(sub, event(p)) for p in ALL]
+
+
+@pytest.mark.parametrize(
+    ("sub", "payload", "expected"),
+    [
+        (BlockSubscription(kind="block", chain_id=2), BLOCK, False),
+        (log_sub(), Log(2, 10, "0xh", "0xt", 0, "0xDeadBeef", (), b""), False),
+        (TickSubscription(kind="tick", schedule="0 * * * *"), TICK, False),
+        (TickSubscription(kind="tick", every="30s"), Tick("every 30s", 0), True),
+        (TickSubscription(kind="tick", every="30s"), Tick("every 1m", 0), False),
+        (MessageSubscription(kind="message", transport="sms"), MESSAGE, True),
+        (MessageSubscription(kind="message", transport="email"), MESSAGE, False),
+        (WebhookSubscription(kind="webhook", path="/hooks"), WEBHOOK, False),
+    ],
+)
+def test_kind_specific_fields_narrow_the_match(
+    sub: Subscription, payload: Payload, expected: bool
+) -> None:
+    """Chain id, tick label, transport and webhook path must agree."""
+    assert expected == matches(sub, event(payload))
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        (None, True),
+        ("0xdeadbeef", True),
+        ("0xDEADBEEF", True),
+        ("0xcafe", False),
+        (["0xcafe", "0xDEADbeef"], True),
+        (["0xcafe", "0xf00d"], False),
+        ([], False),
+    ],
+)
+def test_log_address_filter(address: str | list[str] | None, expected: bool) -> None:
+    """``address`` is one address or any of several, compared case-insensitively."""
+    assert expected == matches(log_sub(address=address), event(LOG))
+
+
+@pytest.mark.parametrize(
+    ("topics", "expected"),
+    [
+        ([], True),
+        ([TOPIC_A.lower()], True),
+        ([TOPIC_B], False),
+        ([None, TOPIC_B], True),
+        ([None, None], True),
+        ([TOPIC_A, [TOPIC_C, TOPIC_B.lower()]], True),
+        ([TOPIC_A, [TOPIC_C]], False),
+        ([[TOPIC_B, TOPIC_A], None], True),
+        ([TOPIC_A, TOPIC_B, None], True),
+        ([TOPIC_A, TOPIC_B, TOPIC_C], False),
+    ],
+)
+def test_log_topic_filter(topics: list[str | list[str] | None], expected: bool) -> None:
+    """Topics match by position: None is a wildcard, a list is any-of, case-insensitive.
+
+    A filter on a position the log does not have never matches; a wildcard there does.
+    """
+    assert expected == matches(log_sub(topics=topics), event(LOG))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "expected"),
+    [
+        ("sensor.reading", "sensor.reading", True),
+        ("sensor.*", "sensor.reading", True),
+        ("sensor.*", "sensor.", True),
+        ("sensor.*", "sensors.reading", False),
+        ("*", "anything", True),
+        ("sensor.?", "sensor.a", True),
+        ("sensor.?", "sensor.ab", False),
+        ("sensor.[ab]", "sensor.b", True),
+        ("Sensor.*", "sensor.reading", False),
+    ],
+)
+def test_custom_name_globs(pattern: str, name: str, expected: bool) -> None:
+    """Custom names use case-sensitive shell globs."""
+    sub = CustomSubscription(kind="custom", name=pattern)
+    assert expected == matches(sub, event(Custom(name, "", "")))
+
+
+def test_matches_any_is_true_when_one_subscription_matches() -> None:
+    """A module with several subscriptions gets an event if any of them matches."""
+    subs: list[Subscription] = [
+        BlockSubscription(kind="block", chain_id=5),
+        CustomSubscription(kind="custom", name="sensor.*"),
+    ]
+    assert matches_any(subs, event(CUSTOM))
+    assert not matches_any(subs, event(BLOCK))
+    assert not matches_any([], event(CUSTOM))
