@@ -19,17 +19,21 @@ _CLASSES: dict[str, type[Any]] = {
     "lifecycle": Lifecycle,
 }
 _BYTES_FIELDS = frozenset({"data", "body"})
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES.values()
+}
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def payload_to_dict(payload: Payload) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(payload):
-        value = getattr(payload, f.name)
+    for name in _FIELDS[type(payload)]:
+        value = getattr(payload, name)
         if isinstance(value, bytes):
             value = base64.b64encode(value).decode()
         elif isinstance(value, tuple):
             value = [list(v) if isinstance(v, tuple) else v for v in value]
-        out[f.name] = value
+        out[name] = value
     return out
 
 
@@ -55,14 +59,13 @@ def payload_from_dict(kind: str, data: dict[str, Any]) -> Payload:
 
 
 def event_to_json(event: Event) -> str:
-    return json.dumps(
+    return _ENCODER.encode(
         {
             "id": event.id,
             "kind": event.kind,
             "accepted_at_ms": event.accepted_at_ms,
             "payload": payload_to_dict(event.payload),
-        },
-        separators=(",", ":"),
+        }
     )
 
 

@@ -56,10 +56,13 @@ class Log:
 Action = SetState | DeleteState | SendMessage | EmitEvent | Log
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_value(value: JSON) -> bytes:
     if isinstance(value, bytes):
         return value
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def decode_value(raw: bytes) -> JSON:

@@ -212,7 +212,12 @@ class ModuleRunner:
         try:
             self.host.handle(event, self._attempt, calls)
             self.store.commit_event(
-                self.name, entry.seq, event.id, effects.writes, _effects_to_outbox(effects)
+                self.name,
+                entry.seq,
+                event.id,
+                effects.writes,
+                _effects_to_outbox(effects),
+                effects.state_bytes() if effects.writes else None,
             )
         except ModuleFailedError as exc:
             outcome, error = "failed", exc.reason

@@ -74,8 +74,14 @@ class Store(ABC):
         event_id: str,
         writes: Mapping[str, bytes | None],
         effects: Sequence[NewEffect],
+        state_bytes: int | None = None,
     ) -> None:
-        """Apply one event's writes, queue its effects and move the cursor, atomically."""
+        """Apply one event's writes, queue its effects and move the cursor, atomically.
+
+        ``state_bytes`` is the module's state size after the writes when the
+        caller already knows it (the event's overlay tracks it for the quota);
+        without it the store works it out.
+        """
 
     # outbox
     @abstractmethod

@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS state (
     module TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
     PRIMARY KEY (module, key)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state_size (module TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL UNIQUE,
@@ -61,7 +60,13 @@ class SqliteStore(Store):
         self.path = path
         self._lock = threading.RLock()
         self._in_batch = False
-        self._sizes: dict[str, int] = dict(self._db.execute("SELECT module, bytes FROM state_size"))
+        # Sizes live in memory and are rebuilt on open: one scan at start-up is
+        # cheaper than an extra write per event.
+        self._sizes: dict[str, int] = dict(
+            self._db.execute(
+                "SELECT module, SUM(length(CAST(key AS BLOB)) + length(value)) FROM state GROUP BY module"
+            )
+        )
         self._durable_outbox = self._max_outbox()
 
     def _begin(self) -> None:
@@ -75,18 +80,18 @@ class SqliteStore(Store):
 
     # journal --------------------------------------------------------------
     def append(self, events: Sequence[Event]) -> list[JournalEntry]:
-        added: list[JournalEntry] = []
+        if not events:
+            return []
+        rows = [(event.id, event_to_json(event)) for event in events]
+        by_id = {event.id: event for event in events}
         with self._lock:
             self._begin()
-            for event in events:
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO journal (id, body) VALUES (?, ?)",
-                    (event.id, event_to_json(event)),
-                )
-                if cur.rowcount:
-                    assert cur.lastrowid is not None
-                    added.append(JournalEntry(cur.lastrowid, event))
-        return added
+            before = self._head()
+            self._db.executemany("INSERT OR IGNORE INTO journal (id, body) VALUES (?, ?)", rows)
+            added = self._db.execute(
+                "SELECT seq, id FROM journal WHERE seq > ? ORDER BY seq", (before,)
+            ).fetchall()
+        return [JournalEntry(seq, by_id[event_id]) for seq, event_id in added]
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
         with self._lock:
@@ -98,7 +103,10 @@ class SqliteStore(Store):
 
     def head(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
+            return self._head()
+
+    def _head(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
 
     # state ------------------------------------------------------------------
     def cursor(self, module: str) -> int:
@@ -132,6 +140,7 @@ class SqliteStore(Store):
         event_id: str,
         writes: Mapping[str, bytes | None],
         effects: Sequence[NewEffect],
+        state_bytes: int | None = None,
     ) -> None:
         with self._lock:
             self._begin()
@@ -140,12 +149,15 @@ class SqliteStore(Store):
             try:
                 size = self._sizes.get(module, 0)
                 for key, value in writes.items():
-                    row = db.execute(
-                        "SELECT length(value) FROM state WHERE module = ? AND key = ?",
-                        (module, key),
-                    ).fetchone()
-                    if row is not None:
-                        size -= len(key.encode()) + row[0]
+                    if state_bytes is None:
+                        row = db.execute(
+                            "SELECT length(value) FROM state WHERE module = ? AND key = ?",
+                            (module, key),
+                        ).fetchone()
+                        if row is not None:
+                            size -= len(key.encode()) + row[0]
+                        if value is not None:
+                            size += len(key.encode()) + len(value)
                     if value is None:
                         db.execute("DELETE FROM state WHERE module = ? AND key = ?", (module, key))
                     else:
@@ -153,12 +165,8 @@ class SqliteStore(Store):
                             "INSERT OR REPLACE INTO state (module, key, value) VALUES (?, ?, ?)",
                             (module, key, value),
                         )
-                        size += len(key.encode()) + len(value)
-                if writes:
-                    db.execute(
-                        "INSERT OR REPLACE INTO state_size (module, bytes) VALUES (?, ?)",
-                        (module, size),
-                    )
+                if state_bytes is not None:
+                    size = state_bytes
                 for index, effect in enumerate(effects):
                     db.execute(
                         "INSERT OR IGNORE INTO outbox (key, module, kind, body) VALUES (?, ?, ?, ?)",

@@ -1,0 +1,173 @@
+"""Throughput and latency of cove's full path: journal -> dispatch -> handler -> commit.
+
+Figures (issue 3), all measured in this one run:
+  * trivial native plugin, batched group commit vs one fsync per event
+    (target >= 20,000 events/s batched, on one core);
+  * Python-guest wasm module making 2 store calls, through the full path,
+    as a share of the raw wasmtime-py call rate of the same component
+    (target >= 70%);
+  * p50/p99 latency from publish to the delivered (committed) effect at a
+    steady 1,000 events/s.
+
+Run: .venv/bin/python bench/dispatch_throughput.py [--events N] [--all-cores]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from _common import BENCH, bench_guest, median, per_call_us, print_table
+from cove import Custom, Engine, Event, Transport
+from cove._config import EngineConfig
+from cove._hosts._wasm_runtime import WasmRuntime
+from cove._observe._logging import configure_logging
+from wasm_call_overhead import raw_caller
+
+
+class TimingTransport(Transport):
+    """Records when each effect left the outbox, keyed by event id."""
+
+    def __init__(self) -> None:
+        self.name = "timing"
+        self.delivered: dict[str, float] = {}
+
+    async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        self.delivered[body] = time.perf_counter()
+
+
+def _config(tmp: Path, modules: list[Path], mode: str) -> EngineConfig:
+    return EngineConfig.model_validate(
+        {
+            "data_dir": str(tmp / "data"),
+            "modules": [str(m) for m in modules],
+            "wasm": {"cache_dir": str(BENCH.parent / ".cove" / "bench-cache" / "compiled")},
+            "commit": {"mode": mode, "max_delay": "10ms", "max_batch": 5000},
+            "root": str(tmp),
+        }
+    )
+
+
+def _events(n: int) -> list[Event]:
+    return [Event(Custom("bench.tick", "", "{}")) for _ in range(n)]
+
+
+async def _drain(engine: Engine, total: int) -> None:
+    while sum(r.stats.handled for r in engine.runners.values()) < total:
+        await asyncio.sleep(0.002)
+    await engine.committer.flush()
+
+
+async def throughput(modules: list[Path], mode: str, n: int, batch: int = 1000) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(_config(Path(tmp), modules, mode), transports=[TimingTransport()])
+        await engine.start()
+        events = _events(n)
+        start = time.perf_counter()
+        for i in range(0, n, batch):
+            await engine.publish(events[i : i + batch])
+        await _drain(engine, n * len(modules))
+        elapsed = time.perf_counter() - start
+        await engine.stop()
+    return n / elapsed
+
+
+async def latency(module: Path, rate: int, seconds: float) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        transport = TimingTransport()
+        engine = Engine(_config(Path(tmp), [module], "batched"), transports=[transport])
+        await engine.start()
+        published: dict[str, float] = {}
+        tick = 0.01  # publish rate/100 events every 10 ms
+        per_tick = max(1, int(rate * tick))
+        loop_start = time.perf_counter()
+        for step in range(int(seconds / tick)):
+            events = _events(per_tick)
+            now = time.perf_counter()
+            for event in events:
+                published[event.id] = now
+            await engine.publish(events)
+            delay = loop_start + (step + 1) * tick - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        while len(transport.delivered) < len(published):
+            await asyncio.sleep(0.01)
+        await engine.stop()
+    lat = sorted((transport.delivered[k] - published[k]) * 1e3 for k in published)
+    return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
+
+
+def _module_copy(tmp: Path, name: str, send: bool = False) -> Path:
+    target = tmp / name
+    shutil.copytree(BENCH / "assets" / "trivial", target)
+    if send:
+        with (target / "cove.toml").open("a") as f:
+            f.write("\n[config]\nsend = true\n")
+    return target
+
+
+def _wasm_module(tmp: Path) -> Path:
+    manifest, wasm = bench_guest()
+    target = tmp / "two_calls"
+    shutil.copytree(BENCH / "assets" / "two_calls", target)
+    (target / "two_calls.wasm").write_bytes(wasm)
+    text = (target / "cove.toml").read_text()
+    assert manifest.module.sha256 is not None
+    (target / "cove.toml").write_text(
+        text.replace(
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            manifest.module.sha256,
+        )
+    )
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=40_000)
+    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = parser.parse_args()
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    configure_logging("json", 40)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        trivial = _module_copy(tmp, "trivial")
+        batched = asyncio.run(throughput([trivial], "batched", args.events))
+        per_event = asyncio.run(throughput([trivial], "per-event", min(args.events, 2000)))
+        wasm = _wasm_module(tmp)
+        wasm_events = 2000
+        wasm_rate = asyncio.run(throughput([wasm], "batched", wasm_events, batch=200))
+        _, wasm_bytes = bench_guest()
+        runtime = WasmRuntime(tmp / "raw-cache")
+        raw_rate = 1e6 / median(per_call_us(raw_caller(runtime, wasm_bytes), wasm_events // 5))
+        runtime.close()
+        p50, p99 = asyncio.run(latency(_module_copy(tmp, "timed", send=True), 1000, 5.0))
+    print_table(
+        "Full path throughput (journal -> dispatch -> handler -> commit)",
+        [
+            ("native trivial, batched commit", f"{batched:,.0f}", "target >= 20,000"),
+            ("native trivial, fsync per event", f"{per_event:,.0f}", f"{per_event / batched:.3f} of batched"),
+            ("wasm 2 store calls, batched", f"{wasm_rate:,.0f}", f"{wasm_rate / raw_rate:.0%} of raw (target >= 70%)"),
+            ("raw wasmtime-py call, same component", f"{raw_rate:,.0f}", "baseline"),
+        ],
+        ("path", "events/s", "note"),
+    )
+    print_table(
+        "Latency publish -> delivered effect at 1,000 events/s (batched, 10 ms bound)",
+        [("p50", f"{p50:.1f}"), ("p99", f"{p99:.1f}")],
+        ("percentile", "ms"),
+    )
+
+
+if __name__ == "__main__":
+    main()
