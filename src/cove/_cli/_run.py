@@ -75,7 +75,7 @@ async def _serve(engine: Engine, duration: float | None) -> None:
     await wait_event(stop, duration)
     console.print("[yellow]…[/] shutting down")
     await engine.stop()
-    for status in engine.status():
+    for status in engine.final_status:
         console.print(
             f"  {status.name}: {status.state}, handled {status.handled}, failed {status.failed}"
         )

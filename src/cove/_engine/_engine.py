@@ -75,6 +75,7 @@ class Engine:
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
         self._journaled = asyncio.Event()
         self._started = False
+        self.final_status: list[ModuleStatus] = []
 
     @property
     def store(self) -> Store:
@@ -253,6 +254,7 @@ class Engine:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.final_status = self.status()
         self.http.close()
         self.runtime.close()
         self.store.close()
