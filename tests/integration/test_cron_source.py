@@ -147,3 +147,12 @@ async def test_catch_up_is_capped_and_the_drop_is_logged() -> None:
         log["schedule"] for log in logs if "dropped" in log["event"]
     }
     assert str(_ms(last)) == store.values["cron:every 30s"]
+
+
+async def test_a_cron_expression_that_never_falls_due_is_ignored_with_an_error() -> None:
+    """February 30th passes croniter's syntax check but has no date; the others still tick."""
+    specs = [_Spec("0 0 30 2 *", schedule="0 0 30 2 *"), _Spec("every 30s", every="30s")]
+    with structlog.testing.capture_logs() as logs:
+        source = CronSource(specs, _DictStore(), FakeClock(T0))
+    assert ["every 30s"] == source.labels
+    assert any(log["event"].startswith("tick schedule ignored") for log in logs)

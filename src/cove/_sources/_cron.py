@@ -90,6 +90,8 @@ class CronSource(Source):
         for spec in specs:
             if spec.label not in self._tracked:
                 schedule = Schedule.from_spec(spec.label, spec.schedule, spec.every)
+                if self._never_due(schedule, now):
+                    continue
                 self._tracked[spec.label] = _Tracked(schedule, self._load(spec.label, now))
 
     @property
@@ -98,6 +100,18 @@ class CronSource(Source):
 
     def _now_ms(self) -> int:
         return int(self._clock.now() * 1000)
+
+    def _never_due(self, schedule: Schedule, now_ms: int) -> bool:
+        # A valid cron expression can still name no real date ("0 0 30 2 *");
+        # croniter then raises, and one such schedule must not stop the rest.
+        try:
+            schedule.next_after(now_ms)
+        except ValueError as exc:
+            self._log.error(
+                "tick schedule ignored: it never falls due", schedule=schedule.label, error=str(exc)
+            )
+            return True
+        return False
 
     def _load(self, label: str, now_ms: int) -> int:
         stored = self._store.source_state(state_key(label))
@@ -112,6 +126,8 @@ class CronSource(Source):
         return now_ms
 
     async def run(self, publish: Publish) -> None:
+        if not self._tracked:
+            return
         while True:
             now = self._now_ms()
             await self.publish_due(publish, now)
