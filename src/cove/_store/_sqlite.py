@@ -176,9 +176,13 @@ class SqliteStore(Store):
                     "INSERT OR REPLACE INTO cursors (module, seq) VALUES (?, ?)", (module, seq)
                 )
                 db.execute("RELEASE event")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
+                # Any failure (not only sqlite's: a key that is not UTF-8, a
+                # cancellation) must not leave half an event in the open batch.
                 db.execute("ROLLBACK TO event")
                 db.execute("RELEASE event")
+                if not isinstance(exc, sqlite3.Error):
+                    raise
                 raise StoreError(
                     f"{self.path}: committing an event of {module!r} failed: {exc}"
                 ) from None
