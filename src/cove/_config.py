@@ -199,6 +199,19 @@ class TransportSettings(_Strict):
         return self
 
 
+class OutboxSettings(_Strict):
+    """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
+
+    retry_initial: str = "500ms"
+    retry_max: str = "5m"
+
+    @field_validator("retry_initial", "retry_max")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+
 class EngineConfig(_Strict):
     """A validated engine config; relative paths resolve against ``root``."""
 
@@ -211,6 +224,7 @@ class EngineConfig(_Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     wasm: WasmSettings = Field(default_factory=WasmSettings)
     commit: CommitSettings = Field(default_factory=CommitSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhook: WebhookSettings | None = None
     transports: list[TransportSettings] = Field(default_factory=list)
     root: Path = Path(".")

@@ -164,3 +164,31 @@ async def test_per_module_order_holds_with_many_modules_and_concurrent_publisher
         for i in range(8):
             await wait_until(lambda i=i: state_json(engine, f"m{i}", "count") == 400, what=f"m{i}")
             assert state_json(engine, f"m{i}", "order") == journal
+
+
+async def test_failing_sends_are_retried_with_backoff_and_never_block_the_module(
+    tmp_path: Path,
+) -> None:
+    transport = MemoryTransport("chat")
+    transport.fail_next = 3
+    module = _native(
+        tmp_path,
+        "sender",
+        "native_counter",
+        "counter:Counter",
+        config={"transport": "chat"},
+        subscriptions=[{"kind": "custom", "name": "probe.*"}],
+    )
+    config = write_engine_config(
+        tmp_path / "engine.toml",
+        [module],
+        extra='[outbox]\nretry_initial = "10ms"\nretry_max = "50ms"\n',
+    )
+    async with running_engine(config, transports=[transport]) as engine:
+        await engine.publish([_tick(0)])
+        await engine.publish([_tick(i) for i in range(1, 20)])
+        await wait_until(lambda: state_json(engine, "sender", "count") == 20, what="all handled")
+        await wait_until(lambda: len(transport.sent) == 20, what="all delivered")
+    assert transport.attempts == 23
+    keys = [m.idempotency_key for m in transport.sent]
+    assert len(set(keys)) == 20

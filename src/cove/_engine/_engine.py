@@ -97,7 +97,13 @@ class Engine:
         )
         self.committer.bind()
         self.outbox = OutboxWorker(
-            self.store, self.committer, self.transports, self._journaled, now_ms
+            self.store,
+            self.committer,
+            self.transports,
+            self._journaled,
+            now_ms,
+            parse_duration_ms(config.outbox.retry_initial),
+            parse_duration_ms(config.outbox.retry_max),
         )
         self.committer.on_flush(self.outbox.kick)
         self._spawn(self.committer.run(), "committer")

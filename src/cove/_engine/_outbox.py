@@ -17,9 +17,6 @@ from .._store._base import OutboxEntry, Store
 from ._commit import Committer
 from ._lifecycle import wait_event
 
-RETRY_INITIAL_MS = 500
-RETRY_MAX_MS = 300_000
-
 
 class OutboxWorker:
     def __init__(
@@ -29,7 +26,11 @@ class OutboxWorker:
         transports: dict[str, Transport],
         on_journaled: asyncio.Event,
         now_ms: Callable[[], int],
+        retry_initial_ms: int = 500,
+        retry_max_ms: int = 300_000,
     ) -> None:
+        self._retry_initial_ms = retry_initial_ms
+        self._retry_max_ms = retry_max_ms
         self._store = store
         self._committer = committer
         self._transports = transports
@@ -76,7 +77,7 @@ class OutboxWorker:
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
             self.failures += 1
-            delay = min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** min(entry.attempts, 20))
+            delay = min(self._retry_max_ms, self._retry_initial_ms * 2 ** min(entry.attempts, 20))
             delay = int(delay * random.uniform(0.8, 1.2))
             self._store.effect_retry(
                 entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}"

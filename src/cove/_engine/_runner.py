@@ -131,6 +131,13 @@ class ModuleRunner:
 
     # the loop ---------------------------------------------------------------
     async def run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            if self.state != ModuleState.UNLOADED:
+                self._set_state(ModuleState.STOPPED)
+
+    async def _loop(self) -> None:
         while not self._stopping:
             if self.state in (ModuleState.LOADING, ModuleState.INITIALIZING, ModuleState.BACKOFF):
                 if not await self._initialize():
