@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ import pytest
 from cove import Engine, load_config
 from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
-from cove.errors import ConfigError
+from cove.errors import ConfigError, SourceError
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 
@@ -301,3 +302,18 @@ def test_a_secret_named_by_an_unset_variable_is_refused_at_construction(
     config = load_config(write_engine_config(tmp_path / "engine.toml", [], extra))
     with pytest.raises(ConfigError, match="COVE_TEST_UNSET is not set"):
         Engine(config)
+
+
+async def test_a_taken_port_is_reported_with_what_to_change(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        extra = f"[webhook]\nport = {port}\n"
+        config = write_engine_config(tmp_path / "engine.toml", [], extra)
+        async with running_engine(config) as engine:
+            server = next(s for s in engine.sources if isinstance(s, WebhookServer))
+            with pytest.raises(
+                SourceError, match=r"cannot listen on 127.0.0.1:\d+.*\[webhook\] port"
+            ):
+                await server.wait_started()
