@@ -135,6 +135,13 @@ class WasmModuleHost(ModuleHost):
             return LimitExceededError(
                 self.name, "deadline", f"{what} ran longer than {limits.timeout_ms} ms"
             )
+        if "exceeds memory limits" in text:
+            return LimitExceededError(
+                self.name,
+                "memory",
+                f"{what} needs more than {limits.memory_bytes} bytes of memory "
+                f"({_trap_summary(text)})",
+            )
         return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
 
     # guest output ---------------------------------------------------------

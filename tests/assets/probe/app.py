@@ -6,7 +6,9 @@ One component covers many behaviours so the suite compiles it once.
 import json
 import sys
 
+from componentize_py_types import Err
 from cove_sdk import HostError, WitWorld, config, emit, fetch, log, on_event, send, state
+from cove_sdk._host import unwrap
 from wit_world.imports import store as raw_store
 
 __all__ = ["WitWorld"]
@@ -20,6 +22,8 @@ def _recurse(n):
 def handle(event, meta):
     request = json.loads(event.payload or "{}")
     op = request.get("op")
+    if meta.attempt > request.get("attempts", meta.attempt):
+        op = "count"  # misbehave on the first `attempts` deliveries only, then count
     if op == "count":
         state.incr("count")
     elif op == "set":
@@ -38,7 +42,10 @@ def handle(event, meta):
         for _ in range(request.get("n", 1_000_000)):
             config.get("anything")
     elif op == "quota":
-        raw_store.set(request.get("key", "big"), b"x" * request["size"])
+        try:  # straight to the host, past the SDK's write buffer
+            raw_store.set(request.get("key", "big"), b"x" * request["size"])
+        except Err as err:
+            raise unwrap(err) from None
     elif op == "http":
         try:
             response = fetch(request["url"])

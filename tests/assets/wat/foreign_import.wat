@@ -1,0 +1,4 @@
+;; Imports an interface from a package the engine does not provide.
+(component
+  (import "foo:bar/baz" (instance))
+)
