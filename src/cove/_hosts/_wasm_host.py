@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import wasmtime
-from wasmtime.component import Func, Linker, LinkerInstance, Record
+from wasmtime.component import Func, Linker, LinkerInstance, Record, Variant
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._grants import Grants
@@ -195,7 +195,8 @@ class WasmModuleHost(ModuleHost):
                 "delete": guard(lambda c, key: c.store_delete(key)),
                 "list-keys": guard(lambda c, prefix: c.store_list_keys(prefix)),
             },
-            "http": {"fetch": guard(_http_fetch)},
+            # ok and err are both records here, so wasmtime-py needs them tagged
+            "http": {"fetch": self._guard(_http_fetch, tagged=True)},
             "messaging": {
                 "send": guard(
                     lambda c, transport, recipient, body, metadata: c.messaging_send(
@@ -211,14 +212,19 @@ class WasmModuleHost(ModuleHost):
             },
         }
 
-    def _guard(self, body: Callable[..., Any]) -> Callable[..., Any]:
-        """Wrap a host function so failures become WIT ``host-error`` values."""
+    def _guard(self, body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
+        """Wrap a host function so failures become WIT ``host-error`` values.
+
+        ``tagged``: the result's ok and err types are indistinguishable by
+        Python type (both records), so wasmtime-py wants ``Variant("ok"|"err", v)``.
+        """
 
         def call(_store: Any, *args: Any) -> Any:
             try:
-                return body(self._current(), *args)
+                value = body(self._current(), *args)
             except HostCallError as exc:
-                return wit.host_error(exc)
+                return Variant("err", wit.host_error(exc)) if tagged else wit.host_error(exc)
+            return Variant("ok", value) if tagged else value
 
         return call
 

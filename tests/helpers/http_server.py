@@ -1,0 +1,57 @@
+"""A real local HTTP server (stdlib, in a thread) with fixed routes; records what it served."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Route = tuple[int, dict[str, str], bytes]
+"""(status, headers, body)"""
+
+
+@dataclass
+class LocalServer:
+    host: str
+    port: int
+    hits: list[str] = field(default_factory=list)
+
+    @property
+    def authority(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.authority}{path}"
+
+
+@contextmanager
+def local_http_server(routes: dict[str, Route]) -> Iterator[LocalServer]:
+    """Serve ``routes`` on 127.0.0.1 (a free port); unknown paths are 404."""
+    server = LocalServer("127.0.0.1", 0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.hits.append(self.path)
+            status, headers, body = routes.get(self.path, (404, {}, b"no such route"))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep test output clean
+
+    httpd = ThreadingHTTPServer((server.host, 0), Handler)
+    server.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, name="test-http", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
