@@ -25,11 +25,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _common import BENCH, bench_guest, median, per_call_us, print_table
+from wasm_call_overhead import raw_caller
+
 from cove import Custom, Engine, Event, Transport
 from cove._config import EngineConfig
 from cove._hosts._wasm_runtime import WasmRuntime
 from cove._observe._logging import configure_logging
-from wasm_call_overhead import raw_caller
 
 
 class TimingTransport(Transport):
@@ -156,8 +157,16 @@ def main() -> None:
         "Full path throughput (journal -> dispatch -> handler -> commit)",
         [
             ("native trivial, batched commit", f"{batched:,.0f}", "target >= 20,000"),
-            ("native trivial, fsync per event", f"{per_event:,.0f}", f"{per_event / batched:.3f} of batched"),
-            ("wasm 2 store calls, batched", f"{wasm_rate:,.0f}", f"{wasm_rate / raw_rate:.0%} of raw (target >= 70%)"),
+            (
+                "native trivial, fsync per event",
+                f"{per_event:,.0f}",
+                f"{per_event / batched:.3f} of batched",
+            ),
+            (
+                "wasm 2 store calls, batched",
+                f"{wasm_rate:,.0f}",
+                f"{wasm_rate / raw_rate:.0%} of raw (target >= 70%)",
+            ),
             ("raw wasmtime-py call, same component", f"{raw_rate:,.0f}", "baseline"),
         ],
         ("path", "events/s", "note"),
