@@ -50,6 +50,8 @@ async def main(config_path: Path, out: Path, mode: str) -> None:
         sources=[SteadySource()] if mode == "run" else [],
     )
     await engine.start()
+    if engine.load_errors:
+        raise SystemExit(f"modules refused: {engine.load_errors}")
     print("started", flush=True)
     if mode == "run":
         await asyncio.Event().wait()

@@ -47,10 +47,12 @@ def write_manifest(
     directory.mkdir(parents=True, exist_ok=True)
     lines = ["[module]", f'name = "{name}"', 'version = "0.1.0"', f'kind = "{kind}"']
     if component is not None:
-        lines += [
-            f"component = {toml_value(str(component))}",
-            f'sha256 = "{sha256_pin(component.read_bytes())}"',
-        ]
+        # A private copy: a concurrent rebuild of the shared cache must not
+        # change the bytes under a running test.
+        local = directory / component.name
+        if local != component:
+            shutil.copyfile(component, local)
+        lines += [f'component = "{local.name}"', f'sha256 = "{sha256_pin(local.read_bytes())}"']
     if entry is not None:
         lines.append(f'entry = "{entry}"')
     lines += [

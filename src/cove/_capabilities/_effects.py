@@ -84,3 +84,26 @@ class EventEffects:
         if self._bytes is None:
             self._bytes = self.reader.state_bytes(self.module)
         return self._bytes
+
+    def absorb(self, other: EventEffects) -> None:
+        """Take a later event's writes on top of ours (its outbox stays its own)."""
+        self.writes.update(other.writes)
+        self._bytes = other.state_bytes()
+
+    def as_reader(self) -> StateReader:
+        """This overlay as the base of another one: a batch under its events."""
+        return _OverlayReader(self)
+
+
+class _OverlayReader:
+    def __init__(self, effects: EventEffects) -> None:
+        self._effects = effects
+
+    def get(self, module: str, key: str) -> bytes | None:
+        return self._effects.get(key)
+
+    def list_keys(self, module: str, prefix: str) -> list[str]:
+        return self._effects.list_keys(prefix)
+
+    def state_bytes(self, module: str) -> int:
+        return self._effects.state_bytes()

@@ -67,20 +67,21 @@ class Store(ABC):
     def state_bytes(self, module: str) -> int: ...
 
     @abstractmethod
-    def commit_event(
+    def commit(
         self,
         module: str,
-        seq: int,
-        event_id: str,
+        cursor: int,
         writes: Mapping[str, bytes | None],
-        effects: Sequence[NewEffect],
+        effects: Sequence[tuple[str, Sequence[NewEffect]]],
         state_bytes: int | None = None,
     ) -> None:
-        """Apply one event's writes, queue its effects and move the cursor, atomically.
+        """Commit handled events of one module atomically: all of it or none.
 
-        ``state_bytes`` is the module's state size after the writes when the
-        caller already knows it (the event's overlay tracks it for the quota);
-        without it the store works it out.
+        ``writes`` is the net state change of the events (later writes win),
+        ``effects`` pairs each event id with its effects in order, ``cursor``
+        is the seq of the last event. ``state_bytes`` is the module's state
+        size afterwards when the caller knows it (the overlay tracks it for
+        the quota); without it the store works it out.
         """
 
     # outbox

@@ -133,13 +133,12 @@ class SqliteStore(Store):
         with self._lock:
             return self._sizes.get(module, 0)
 
-    def commit_event(
+    def commit(
         self,
         module: str,
-        seq: int,
-        event_id: str,
+        cursor: int,
         writes: Mapping[str, bytes | None],
-        effects: Sequence[NewEffect],
+        effects: Sequence[tuple[str, Sequence[NewEffect]]],
         state_bytes: int | None = None,
     ) -> None:
         with self._lock:
@@ -167,13 +166,18 @@ class SqliteStore(Store):
                         )
                 if state_bytes is not None:
                     size = state_bytes
-                for index, effect in enumerate(effects):
-                    db.execute(
+                rows = [
+                    (f"{module}:{event_id}:{index}", module, effect.kind, effect.body)
+                    for event_id, event_effects in effects
+                    for index, effect in enumerate(event_effects)
+                ]
+                if rows:
+                    db.executemany(
                         "INSERT OR IGNORE INTO outbox (key, module, kind, body) VALUES (?, ?, ?, ?)",
-                        (f"{module}:{event_id}:{index}", module, effect.kind, effect.body),
+                        rows,
                     )
                 db.execute(
-                    "INSERT OR REPLACE INTO cursors (module, seq) VALUES (?, ?)", (module, seq)
+                    "INSERT OR REPLACE INTO cursors (module, seq) VALUES (?, ?)", (module, cursor)
                 )
                 db.execute("RELEASE event")
             except BaseException as exc:
@@ -184,7 +188,7 @@ class SqliteStore(Store):
                 if not isinstance(exc, sqlite3.Error):
                     raise
                 raise StoreError(
-                    f"{self.path}: committing an event of {module!r} failed: {exc}"
+                    f"{self.path}: committing events of {module!r} failed: {exc}"
                 ) from None
             self._sizes[module] = size
 

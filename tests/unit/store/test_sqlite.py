@@ -68,10 +68,10 @@ def test_read_returns_events_after_a_seq_in_order(store: SqliteStore) -> None:
 def commit(
     store: SqliteStore, module: str, seq: int, writes: dict[str, Any], *effects: NewEffect
 ) -> None:
-    store.commit_event(module, seq, f"ev{seq}", writes, list(effects))
+    store.commit(module, seq, writes, [(f"ev{seq}", list(effects))])
 
 
-def test_commit_event_applies_writes_and_moves_the_cursor(store: SqliteStore) -> None:
+def test_commit_applies_writes_and_moves_the_cursor(store: SqliteStore) -> None:
     """Writes and deletes land in the module's state; the cursor is the event's seq."""
     assert 0 == store.cursor("m")
     commit(store, "m", 1, {"a": b"1", "b": b"2"})
@@ -103,11 +103,11 @@ def test_state_bytes_tracks_writes_overwrites_and_deletes(store: SqliteStore) ->
     assert 0 == store.state_bytes("other")
 
 
-def test_commit_event_queues_effects_with_idempotency_keys(store: SqliteStore) -> None:
+def test_commit_queues_effects_with_idempotency_keys(store: SqliteStore) -> None:
     """Effects get ``module:event:index`` keys; committing an event twice queues them once."""
     effects = [NewEffect("message", "m1"), NewEffect("event", "e1")]
-    store.commit_event("m", 1, "ev1", {}, effects)
-    store.commit_event("m", 1, "ev1", {}, effects)
+    store.commit("m", 1, {}, [("ev1", effects)])
+    store.commit("m", 1, {}, [("ev1", effects)])
     store.flush()
     pending = store.pending_effects(now_ms=0, limit=10)
     assert [("m:ev1:0", "message", "m1", 0), ("m:ev1:1", "event", "e1", 0)] == [
@@ -116,16 +116,15 @@ def test_commit_event_queues_effects_with_idempotency_keys(store: SqliteStore) -
     assert 2 == store.outbox_backlog()
 
 
-def test_commit_event_is_atomic(store: SqliteStore) -> None:
+def test_commit_is_atomic(store: SqliteStore) -> None:
     """A failure inside one event's commit leaves no write, effect or cursor move behind."""
     commit(store, "m", 1, {"keep": b"1"})
-    with pytest.raises(StoreError, match="committing an event of 'm' failed"):
-        store.commit_event(
+    with pytest.raises(StoreError, match="committing events of 'm' failed"):
+        store.commit(
             "m",
             2,
-            "ev2",
             {"keep": b"2", "new": b"3"},
-            [NewEffect("message", object())],  # type: ignore[arg-type]
+            [("ev2", [NewEffect("message", object())])],  # type: ignore[list-item]
         )
     assert (b"1", None) == (store.get("m", "keep"), store.get("m", "new"))
     assert 1 == store.cursor("m")
@@ -137,7 +136,7 @@ def test_commit_event_is_atomic(store: SqliteStore) -> None:
     assert 2 == store.cursor("m")
 
 
-def test_commit_event_is_atomic_for_non_sqlite_failures_too(store: SqliteStore) -> None:
+def test_commit_is_atomic_for_non_sqlite_failures_too(store: SqliteStore) -> None:
     """A key that cannot be encoded fails the event without leaving earlier writes behind."""
     with pytest.raises(UnicodeEncodeError):
         commit(store, "m", 1, {"a": b"1", "\ud800": b"2"})
@@ -258,3 +257,18 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open the store") as info:
         SqliteStore(tmp_path / "dir.db")
     assert str(tmp_path / "dir.db") in str(info.value)
+
+
+def test_commit_of_several_events_queues_each_events_effects_under_its_own_key(
+    store: SqliteStore,
+) -> None:
+    """A batch commit keeps per-event idempotency keys and the last event's cursor."""
+    store.commit(
+        "m",
+        7,
+        {"k": b"2"},
+        [("ev6", [NewEffect("message", "a")]), ("ev7", [NewEffect("message", "b")])],
+    )
+    store.flush()
+    assert ["m:ev6:0", "m:ev7:0"] == [e.key for e in store.pending_effects(now_ms=0, limit=10)]
+    assert (7, b"2") == (store.cursor("m"), store.get("m", "k"))
