@@ -70,6 +70,18 @@ HOSTILE = [
         "handle trapped: call stack exhausted",
         id="recursion-overflows-the-stack",
     ),
+    pytest.param(
+        "bad-pointer",
+        {},
+        "handle trapped: string pointer/length out of bounds of memory",
+        id="result-string-outside-guest-memory",
+    ),
+    pytest.param(
+        "utf8",
+        {},
+        "handle trapped: invalid utf-8 sequence of 1 bytes from index 0",
+        id="result-string-not-utf8",
+    ),
 ]
 
 
@@ -118,4 +130,17 @@ async def test_component_importing_a_foreign_package_is_refused(tmp_path: Path) 
         assert {
             foreign: "module 'foreign': imports 'foo:bar/baz', which this engine does not provide; "
             "does not export init, handle (the cove:host 'module' world)"
+        } == engine.load_errors
+
+
+async def test_component_exporting_init_and_handle_with_wrong_types_is_refused(
+    tmp_path: Path,
+) -> None:
+    wrong = write_manifest(tmp_path / "wrong", "wrong", component=wat_component("wrong_signature"))
+    config = write_engine_config(tmp_path / "engine.toml", [wrong])
+    async with running_engine(config) as engine:
+        assert {
+            wrong: "module 'wrong': exports init with the wrong type; expected "
+            "func() -> result<_, string>; exports handle with the wrong type; expected "
+            "func(meta: event-meta, event: event) -> result<_, string>"
         } == engine.load_errors

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import wasmtime
-from wasmtime.component import Component
+from wasmtime.component import Component, RecordType, ResultType, String, VariantType
 
 from .._manifest import Capability
 from ..errors import ContractError
@@ -26,6 +26,10 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
     "config": "config",
 }
 REQUIRED_EXPORTS = ("init", "handle")
+_SIGNATURES = {
+    "init": "func() -> result<_, string>",
+    "handle": "func(meta: event-meta, event: event) -> result<_, string>",
+}
 
 _IMPORT = re.compile(
     r"^(?P<pkg>[a-z0-9-]+:[a-z0-9-]+)/(?P<iface>[a-z0-9-]+)(?:@(?P<ver>[\w.+-]+))?$"
@@ -97,9 +101,24 @@ def check_component(
     missing = [name for name in REQUIRED_EXPORTS if name not in exports]
     if missing:
         problems.append(f"does not export {', '.join(missing)} (the cove:host 'module' world)")
+    for name in REQUIRED_EXPORTS:
+        if name in exports and not _signature_fits(name, exports[name].ty):
+            problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
     if problems:
         raise ContractError(module, "; ".join(problems))
     return ContractReport(frozenset(interfaces))
+
+
+def _signature_fits(name: str, ty: object) -> bool:
+    """The shape of ``init``/``handle``; a field-level mismatch is caught per call."""
+    params = getattr(ty, "params", None)
+    result = getattr(ty, "result", None)
+    if not (isinstance(result, ResultType) and result.ok is None):
+        return False
+    if not isinstance(result.err, String) or params is None:
+        return False
+    kinds = [type(param) for _, param in params]
+    return kinds == ([] if name == "init" else [RecordType, VariantType])
 
 
 def _compatible_text(text: str) -> bool:

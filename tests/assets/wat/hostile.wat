@@ -5,6 +5,8 @@
 ;;   wat.ok       returns ok              wat.fail     returns err("asked to fail")
 ;;   wat.loop     loops forever           wat.grow     grows memory until refused, then traps
 ;;   wat.recurse  recurses without end
+;;   wat.bad-pointer  returns an error string that lies outside its memory
+;;   wat.utf8     returns an error string that is not UTF-8
 ;; (it looks only at the first letter of <op>).
 ;;
 ;; Canonical ABI notes: (meta, event) flattens to more than 16 values, so the
@@ -61,6 +63,7 @@
     ;; results live at 16; error text at 64
     (data (i32.const 64) "asked to fail")
     (data (i32.const 80) "unknown wat op")
+    (data (i32.const 96) "\ff\fe not utf-8")
 
     ;; bump allocator for the host's argument copies; reset after every call
     (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
@@ -118,6 +121,10 @@
           unreachable))
       (if (i32.eq (local.get $op) (i32.const 114)) ;; 'r'
         (then (return (call $recurse (i32.const 0)))))
+      (if (i32.eq (local.get $op) (i32.const 98)) ;; 'b'
+        (then (return (call $err (i32.const 0x7fff0000) (i32.const 100)))))
+      (if (i32.eq (local.get $op) (i32.const 117)) ;; 'u'
+        (then (return (call $err (i32.const 96) (i32.const 12)))))
       (call $err (i32.const 80) (i32.const 14)))
   )
   (core instance $g (instantiate $guest))
