@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ._manifest import Capability
+from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
 from .errors import ConfigError
@@ -18,27 +18,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LimitValues(_Strict):
-    """One set of limits; units as in the manifest's ``[resources]``."""
-
-    fuel: Annotated[int, Field(gt=0)] | None = None
-    memory: int | str | None = None
-    timeout: str | None = None
-    state: int | str | None = None
-    host_calls: Annotated[int, Field(gt=0)] | None = None
-
-    @field_validator("memory", "state")
-    @classmethod
-    def _size(cls, value: int | str | None) -> int | None:
-        return None if value is None else parse_size_bytes(value)
-
-    @field_validator("timeout")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration_ms(value)
-        return value
-
+# The operator's limits have the same keys and units as a manifest's [resources].
+LimitValues = Resources
 
 DEFAULT_LIMITS = LimitValues(
     fuel=2_000_000_000,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._config import EngineConfig, LimitValues
+from .._config import EngineConfig
 from .._manifest import ALWAYS_GRANTED, Capability, Manifest
 from .._units import parse_duration_ms
 from ..errors import CapabilityError
@@ -100,4 +100,4 @@ def _as_number(field: str, value: int | str) -> int:
     return value
 
 
-__all__ = ["Grants", "LimitValues", "Limits", "resolve_grants", "resolve_limits"]
+__all__ = ["Grants", "Limits", "resolve_grants", "resolve_limits"]
