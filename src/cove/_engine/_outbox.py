@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Callable
 
 from .._events import Custom, Event
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
 from ._commit import Committer
-from ._lifecycle import wait_event
+from ._lifecycle import backoff_ms, wait_event
 
 
 class OutboxWorker:
@@ -77,8 +76,7 @@ class OutboxWorker:
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
             self.failures += 1
-            delay = min(self._retry_max_ms, self._retry_initial_ms * 2 ** min(entry.attempts, 20))
-            delay = int(delay * random.uniform(0.8, 1.2))
+            delay = backoff_ms(entry.attempts + 1, self._retry_initial_ms, self._retry_max_ms)
             self._store.effect_retry(
                 entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}"
             )
