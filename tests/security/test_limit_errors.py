@@ -1,0 +1,95 @@
+"""Each blown limit surfaces from the wasm host as LimitExceededError naming that limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cove import load_config, load_manifest
+from cove._capabilities._calls import HostCalls
+from cove._capabilities._effects import EventEffects
+from cove._engine._loader import LoadedModule, build_host
+from cove._hosts._wasm_runtime import WasmRuntime
+from cove.errors import LimitExceededError
+from tests.helpers.modules import CACHE, write_engine_config
+from tests.helpers.security import op_event, probe_module
+
+
+class EmptyState:
+    def get(self, module: str, key: str) -> bytes | None:
+        return None
+
+    def list_keys(self, module: str, prefix: str) -> list[str]:
+        return []
+
+    def state_bytes(self, module: str) -> int:
+        return 0
+
+
+@pytest.fixture
+def runtime() -> Iterator[WasmRuntime]:
+    runtime = WasmRuntime(CACHE / "compiled")
+    yield runtime
+    runtime.close()
+
+
+def load_probe(
+    tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime, resources: dict[str, object]
+) -> LoadedModule:
+    module = probe_module(tmp_path, probe_wasm, "probe", resources=resources)
+    config = load_config(write_engine_config(tmp_path / "engine.toml", [module]))
+    return build_host(load_manifest(module), config, runtime, lambda *_: None)
+
+
+def calls_for(loaded: LoadedModule) -> HostCalls:
+    effects = EventEffects("probe", EmptyState(), loaded.grants.limits.state_bytes)
+    return HostCalls(loaded.grants, effects, {}, None, lambda *_: None)
+
+
+@pytest.mark.parametrize(
+    ("op", "resources", "limit"),
+    [
+        pytest.param("loop", {"fuel": 100_000_000}, "fuel", id="fuel"),
+        pytest.param(
+            "loop", {"timeout": "200ms", "fuel": 50_000_000_000}, "deadline", id="deadline"
+        ),
+        pytest.param("flood", {"host_calls": 100}, "host-calls", id="host-calls"),
+    ],
+)
+def test_blown_budget_raises_limit_exceeded_naming_the_limit(
+    tmp_path: Path,
+    probe_wasm: Path,
+    runtime: WasmRuntime,
+    op: str,
+    resources: dict[str, object],
+    limit: str,
+) -> None:
+    loaded = load_probe(tmp_path, probe_wasm, runtime, resources)
+    loaded.host.init(calls_for(loaded))
+    with pytest.raises(LimitExceededError) as stopped:
+        loaded.host.handle(op_event("probe", op), 1, calls_for(loaded))
+    assert ("probe", limit) == (stopped.value.module, stopped.value.limit)
+
+
+def test_memory_cap_below_the_initial_memory_raises_a_memory_limit_error(
+    tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime
+) -> None:
+    loaded = load_probe(tmp_path, probe_wasm, runtime, {"memory": "8MiB"})
+    with pytest.raises(LimitExceededError) as stopped:
+        loaded.host.init(calls_for(loaded))
+    assert ("probe", "memory") == (stopped.value.module, stopped.value.limit)
+
+
+def test_host_survives_a_blown_budget_and_handles_the_next_event(
+    tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime
+) -> None:
+    """After a trap the instance is rebuilt (init runs again) for the next call."""
+    loaded = load_probe(tmp_path, probe_wasm, runtime, {"fuel": 100_000_000})
+    loaded.host.init(calls_for(loaded))
+    with pytest.raises(LimitExceededError):
+        loaded.host.handle(op_event("probe", "loop"), 1, calls_for(loaded))
+    calls = calls_for(loaded)
+    loaded.host.handle(op_event("probe", "set", key="after", value="trap"), 1, calls)
+    assert {"after": b'"trap"'} == calls.effects.writes
