@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
@@ -208,6 +209,9 @@ class EngineConfig(_Strict):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     webhook: WebhookSettings | None = None
     transports: list[TransportSettings] = Field(default_factory=list)
+    trajectories: TrajectorySettings = Field(default_factory=TrajectorySettings)
+    metrics: MetricsSettings | None = None
+    control: ControlSettings | None = None
     root: Path = Path(".")
 
     @field_validator("transports")

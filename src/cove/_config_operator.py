@@ -1,0 +1,99 @@
+"""Engine config sections for the operator surface: trajectories, metrics, control plane.
+
+Kept apart from ``_config.py`` so the operator surface can grow without
+touching the core config model; ``EngineConfig`` only holds these sections.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._units import parse_duration_ms, parse_size_bytes
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals; a listener there is not reachable from outside."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TrajectorySettings(_Strict):
+    """``[trajectories]``: durable per-event records, with retention by age and size."""
+
+    enabled: bool = Field(default=True, description="Store a trajectory for every handled event.")
+    max_age: str = Field(default="7d", description="Drop trajectories older than this.")
+    max_size: int | str = Field(
+        default=256 * 1024 * 1024,
+        description="Drop the oldest trajectories once the stored records exceed this size.",
+    )
+    flush_interval: str = Field(
+        default="250ms", description="How often the writer thread stores the queued records."
+    )
+
+    @field_validator("max_age", "flush_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+    @field_validator("max_size")
+    @classmethod
+    def _size(cls, value: int | str) -> int:
+        size = parse_size_bytes(value)
+        if size < 1024:
+            raise ValueError("max_size must be at least 1KiB")
+        return size
+
+    @property
+    def max_bytes(self) -> int:
+        assert isinstance(self.max_size, int)  # the validator made it one
+        return self.max_size
+
+
+class MetricsSettings(_Strict):
+    """``[metrics]``: a Prometheus listener of its own (``/metrics`` is also on the control plane)."""
+
+    host: str = Field(default="127.0.0.1", description="Address of the metrics listener.")
+    port: Annotated[int, Field(ge=0, le=65_535)] = Field(
+        default=9464, description="Port of the metrics listener (0 picks a free one)."
+    )
+
+
+class ControlSettings(_Strict):
+    """``[control]``: the control-plane HTTP API, CLI target and console.
+
+    The bearer token never sits in this file: ``token_env`` names an
+    environment variable, ``token_file`` a file that holds it.
+    """
+
+    host: str = Field(default="127.0.0.1", description="Address of the control-plane listener.")
+    port: Annotated[int, Field(ge=0, le=65_535)] = Field(
+        default=8788, description="Port of the control-plane listener (0 picks a free one)."
+    )
+    token_env: str | None = Field(
+        default=None, description="Environment variable holding the bearer token."
+    )
+    token_file: Path | None = Field(default=None, description="File holding the bearer token.")
+
+    @model_validator(mode="after")
+    def _token(self) -> ControlSettings:
+        if self.token_env is not None and self.token_file is not None:
+            raise ValueError("set one of token_env or token_file, not both")
+        if self.token_env is None and self.token_file is None and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is reachable from other machines; configure "
+                "token_env or token_file, or listen on 127.0.0.1"
+            )
+        return self
