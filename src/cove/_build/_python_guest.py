@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,20 +86,22 @@ def build_python(
 
 
 def _componentize(manifest: Manifest, app: str, world: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="cove-build-") as tmp:
-        wit_dir = Path(tmp) / "wit"
-        wit_dir.mkdir()
-        (wit_dir / "host.wit").write_text(world)
-        partial = Path(tmp) / "out.wasm"
+    # A work path named by the inputs' digest, not a random temp dir:
+    # componentize-py records paths in the component, and the same inputs
+    # should give the same bytes (and so the same sha256 pin).
+    work = target.with_suffix(".work")
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "wit").mkdir(parents=True)
+    try:
+        (work / "wit" / "host.wit").write_text(world)
         command = [
             componentize_py(),
-            "-d", str(wit_dir),
+            "-d", str(work / "wit"),
             "-w", BUILD_WORLD,
             "componentize", app,
             "-p", str(manifest.root),
             "-p", str(sdk_dir()),
-            "-o", str(partial),
+            "-o", str(work / "out.wasm"),
         ]  # fmt: skip
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -108,6 +109,6 @@ def _componentize(manifest: Manifest, app: str, world: str, target: Path) -> Non
             raise BuildError(
                 f"componentize-py failed for module {manifest.name!r}:\n  " + "\n  ".join(detail)
             )
-        tmp_target = target.with_suffix(f".tmp{os.getpid()}")
-        shutil.copyfile(partial, tmp_target)
-        os.replace(tmp_target, target)
+        os.replace(work / "out.wasm", target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
