@@ -47,7 +47,9 @@ def local_http_server(routes: dict[str, Route]) -> Iterator[LocalServer]:
 
     httpd = ThreadingHTTPServer((server.host, 0), Handler)
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, name="test-http", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, args=(0.05,), name="test-http", daemon=True
+    )
     thread.start()
     try:
         yield server
