@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from .._capabilities._grants import Grants, resolve_grants
 from .._config import EngineConfig
 from .._hosts._base import ModuleHost
-from .._hosts._native_host import NativeModuleHost, load_plugin_class
+from .._hosts._native_host import (
+    NativeModuleHost,
+    load_plugin_class,
+    with_class_subscriptions,
+)
 from .._hosts._wasm_host import OutputSink, WasmModuleHost
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import Manifest, read_pinned_component
@@ -34,5 +38,7 @@ def build_host(
         wasm = read_pinned_component(manifest)
         host = WasmModuleHost(runtime, manifest, grants, wasm, output, progress)
     else:
-        host = NativeModuleHost(manifest, load_plugin_class(manifest))
+        plugin_class = load_plugin_class(manifest)
+        manifest = with_class_subscriptions(manifest, plugin_class)
+        host = NativeModuleHost(manifest, plugin_class)
     return LoadedModule(manifest, grants, host)

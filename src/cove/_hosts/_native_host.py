@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .._capabilities._calls import HostCalls
 from .._events import Event
 from .._manifest import Manifest
@@ -54,12 +56,31 @@ def load_plugin_class(manifest: Manifest) -> type[Plugin]:
             manifest.name,
             f"entry {manifest.module.entry!r}: {class_name} is not a cove.plugin.Plugin subclass",
         )
-    if cls.name and cls.name != manifest.name:
-        raise ModuleLoadError(
-            manifest.name,
-            f"plugin class says name {cls.name!r} but the manifest says {manifest.name!r}",
-        )
+    for field, declared in (("name", manifest.name), ("version", manifest.module.version)):
+        said = getattr(cls, field)
+        if said and said != declared:
+            raise ModuleLoadError(
+                manifest.name,
+                f"plugin class says {field} {said!r} but the manifest says {declared!r}",
+            )
     return cls
+
+
+def with_class_subscriptions(manifest: Manifest, cls: type[Plugin]) -> Manifest:
+    """The manifest's subscriptions win; the class's apply only when it has none."""
+    if manifest.subscription or not cls.subscriptions:
+        return manifest
+    data = manifest.model_dump()
+    data["subscription"] = list(cls.subscriptions)
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ModuleLoadError(
+            manifest.name, f"{cls.__name__}.subscriptions is invalid: {problems}"
+        ) from None
 
 
 class NativeModuleHost(ModuleHost):
