@@ -39,8 +39,14 @@ MAX_LIMITS = LimitValues(
 
 
 class Limits(_Strict):
-    default: LimitValues = DEFAULT_LIMITS
-    max: LimitValues = MAX_LIMITS
+    default: LimitValues = Field(
+        default=DEFAULT_LIMITS,
+        description="Limits of a module that does not ask; unset keys keep the built-in values.",
+    )
+    max: LimitValues = Field(
+        default=MAX_LIMITS,
+        description="Ceiling on what any module gets; unset keys keep the built-in caps.",
+    )
 
     @field_validator("default", "max")
     @classmethod
@@ -52,23 +58,41 @@ class Limits(_Strict):
 
 
 class ModulePolicy(_Strict):
-    deny: list[Capability] = Field(default_factory=list)
-    http_allow: list[str] | None = None
-    max: LimitValues = Field(default_factory=LimitValues)
+    deny: list[Capability] = Field(
+        default_factory=list,
+        description="Capabilities denied to this module, besides `policy.deny`.",
+    )
+    http_allow: list[str] | None = Field(
+        default=None,
+        description="If set, only the module's http patterns that appear here verbatim are granted.",
+    )
+    max: LimitValues = Field(
+        default_factory=LimitValues, description="This module's own ceiling, below `limits.max`."
+    )
 
 
 class Policy(_Strict):
-    deny: list[Capability] = Field(default_factory=list)
-    modules: dict[str, ModulePolicy] = Field(default_factory=dict)
+    deny: list[Capability] = Field(
+        default_factory=list,
+        description="Capabilities denied to every module: required refuses, optional is unsupported.",
+    )
+    modules: dict[str, ModulePolicy] = Field(
+        default_factory=dict, description="Policy for one module, keyed by module name."
+    )
 
     def for_module(self, name: str) -> ModulePolicy:
         return self.modules.get(name, ModulePolicy())
 
 
 class HttpSettings(_Strict):
-    timeout: str = "10s"
-    max_response_bytes: int | str = 4 * 1024 * 1024
-    max_redirects: Annotated[int, Field(ge=0)] = 5
+    timeout: str = Field(default="10s", description="Timeout of one module http request.")
+    max_response_bytes: int | str = Field(
+        default=4 * 1024 * 1024,
+        description="Largest response body a module receives; more is `limit-exceeded`.",
+    )
+    max_redirects: Annotated[int, Field(ge=0)] = Field(
+        default=5, description="Redirects followed per fetch; each target is checked again."
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -83,8 +107,12 @@ class HttpSettings(_Strict):
 
 
 class WasmSettings(_Strict):
-    cache_dir: Path | None = None
-    epoch_tick: str = "10ms"
+    cache_dir: Path | None = Field(
+        default=None, description="Compiled-component cache; unset: `<data_dir>/cache`."
+    )
+    epoch_tick: str = Field(
+        default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
+    )
 
     @field_validator("epoch_tick")
     @classmethod
@@ -96,9 +124,16 @@ class WasmSettings(_Strict):
 class CommitSettings(_Strict):
     """Group commit (``batched``) or one fsync per event (``per-event``)."""
 
-    mode: Literal["batched", "per-event"] = "batched"
-    max_delay: str = "10ms"
-    max_batch: Annotated[int, Field(gt=0)] = 2_000
+    mode: Literal["batched", "per-event"] = Field(
+        default="batched",
+        description="`batched`: one fsync per group of events; `per-event`: one per event.",
+    )
+    max_delay: str = Field(
+        default="10ms", description="batched: longest a committed event waits to be durable."
+    )
+    max_batch: Annotated[int, Field(gt=0)] = Field(
+        default=2_000, description="batched: flush as soon as this many events wait."
+    )
 
     @field_validator("max_delay")
     @classmethod
@@ -114,13 +149,24 @@ class WebhookSettings(_Strict):
     and ``*_file`` a file that holds the value.
     """
 
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=0, le=65_535)] = 8787
-    max_body: int | str = 1024 * 1024
-    secret_env: str | None = None
-    secret_file: Path | None = None
-    token_env: str | None = None
-    token_file: Path | None = None
+    host: str = Field(
+        default="127.0.0.1",
+        description="Listen address; non-loopback needs a secret or a token.",
+    )
+    port: Annotated[int, Field(ge=0, le=65_535)] = Field(
+        default=8787, description="Listen port (0 picks a free one)."
+    )
+    max_body: int | str = Field(
+        default=1024 * 1024, description="Largest request body; larger gets 413."
+    )
+    secret_env: str | None = Field(
+        default=None, description="Environment variable holding the HMAC-SHA256 key."
+    )
+    secret_file: Path | None = Field(default=None, description="File holding the HMAC-SHA256 key.")
+    token_env: str | None = Field(
+        default=None, description="Environment variable holding the bearer token."
+    )
+    token_file: Path | None = Field(default=None, description="File holding the bearer token.")
 
     @field_validator("max_body")
     @classmethod
@@ -161,12 +207,18 @@ def _is_loopback(host: str) -> bool:
 class TransportSettings(_Strict):
     """One ``[[transports]]`` entry: a named transport modules can send through."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
-    kind: Literal["webhook"]
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
-    timeout: str = "10s"
-    secret_env: str | None = None
-    secret_file: Path | None = None
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = Field(
+        description="The name modules send through and `/messages/<name>` receives on."
+    )
+    kind: Literal["webhook"] = Field(description="`webhook`: sends are JSON POSTs to `url`.")
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] = Field(
+        description="Where sends are POSTed."
+    )
+    timeout: str = Field(default="10s", description="Timeout of one send.")
+    secret_env: str | None = Field(
+        default=None, description="Environment variable holding the key that signs sends."
+    )
+    secret_file: Path | None = Field(default=None, description="File holding the signing key.")
 
     @field_validator("timeout")
     @classmethod
@@ -184,8 +236,10 @@ class TransportSettings(_Strict):
 class OutboxSettings(_Strict):
     """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
 
-    retry_initial: str = "500ms"
-    retry_max: str = "5m"
+    retry_initial: str = Field(
+        default="500ms", description="Delay before the first retry of a failed send; doubles."
+    )
+    retry_max: str = Field(default="5m", description="Longest delay between retries of a send.")
 
     @field_validator("retry_initial", "retry_max")
     @classmethod
@@ -197,22 +251,48 @@ class OutboxSettings(_Strict):
 class EngineConfig(_Strict):
     """A validated engine config; relative paths resolve against ``root``."""
 
-    data_dir: Path = Path(".cove")
-    modules: list[Path] = Field(default_factory=list)
-    module_dirs: list[Path] = Field(default_factory=list)
-    log_format: Literal["json", "console"] = "console"
-    limits: Limits = Field(default_factory=Limits)
-    policy: Policy = Field(default_factory=Policy)
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    wasm: WasmSettings = Field(default_factory=WasmSettings)
-    commit: CommitSettings = Field(default_factory=CommitSettings)
-    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
-    webhook: WebhookSettings | None = None
-    transports: list[TransportSettings] = Field(default_factory=list)
-    trajectories: TrajectorySettings = Field(default_factory=TrajectorySettings)
-    metrics: MetricsSettings | None = None
-    control: ControlSettings | None = None
-    root: Path = Path(".")
+    data_dir: Path = Field(
+        default=Path(".cove"), description="Where the store (`cove.db`) and the cache live."
+    )
+    modules: list[Path] = Field(
+        default_factory=list, description="Module directories (or their cove.toml) to load."
+    )
+    module_dirs: list[Path] = Field(
+        default_factory=list, description="Load every subdirectory of these that has a cove.toml."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="console", description="Log lines as JSON or for a terminal."
+    )
+    limits: Limits = Field(default_factory=Limits, description="Module limits: defaults and caps.")
+    policy: Policy = Field(default_factory=Policy, description="What modules are denied.")
+    http: HttpSettings = Field(
+        default_factory=HttpSettings, description="Outbound http for modules."
+    )
+    wasm: WasmSettings = Field(default_factory=WasmSettings, description="The wasm runtime.")
+    commit: CommitSettings = Field(
+        default_factory=CommitSettings, description="When commits become durable."
+    )
+    outbox: OutboxSettings = Field(
+        default_factory=OutboxSettings, description="Retries of effects that failed to send."
+    )
+    webhook: WebhookSettings | None = Field(
+        default=None, description="The inbound HTTP server; unset: none."
+    )
+    transports: list[TransportSettings] = Field(
+        default_factory=list, description="Named transports modules can send through."
+    )
+    trajectories: TrajectorySettings = Field(
+        default_factory=TrajectorySettings, description="Per-event records and their retention."
+    )
+    metrics: MetricsSettings | None = Field(
+        default=None, description="A Prometheus listener of its own; unset: none."
+    )
+    control: ControlSettings | None = Field(
+        default=None, description="The control-plane HTTP API; unset: none."
+    )
+    root: Path = Field(
+        default=Path("."), description="Directory of the config file; set by the loader, not a key."
+    )
 
     @field_validator("transports")
     @classmethod

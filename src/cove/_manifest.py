@@ -32,13 +32,25 @@ class _Strict(BaseModel):
 
 
 class ModuleSection(_Strict):
-    name: Annotated[str, Field(pattern=_NAME)]
-    version: str = "0.0.0"
-    kind: Literal["wasm", "python"]
-    description: str = ""
-    component: str | None = None
-    sha256: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
-    entry: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = None
+    name: Annotated[str, Field(pattern=_NAME)] = Field(
+        description="Module name, unique in an engine: a-z first, then up to 62 of a-z 0-9 _ -."
+    )
+    version: str = Field(default="0.0.0", description="Module version, shown in status.")
+    kind: Literal["wasm", "python"] = Field(
+        description="`wasm`: a sandboxed component; `python`: a trusted in-process plugin."
+    )
+    description: str = Field(default="", description="One line saying what the module does.")
+    component: str | None = Field(
+        default=None, description="wasm: path of the .wasm file, relative to the manifest."
+    )
+    sha256: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="wasm: the component's pin, `sha256:<64 hex>`; a mismatch refuses the load.",
+    )
+    entry: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = Field(
+        default=None,
+        description="python: the plugin class as `module:ClassName`, next to the manifest.",
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> ModuleSection:
@@ -56,18 +68,34 @@ class ModuleSection(_Strict):
 
 
 class HttpGrant(_Strict):
-    allow: list[str] = Field(default_factory=list)
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Hosts the module may fetch: `api.example.com`, `*.example.com`, "
+        "`host:port`, `[::1]:8080` or `*`.",
+    )
 
 
 class MessagingGrant(_Strict):
-    transports: list[str] | None = None
+    transports: list[str] | None = Field(
+        default=None, description="Transports the module may send through; unset allows any."
+    )
 
 
 class Capabilities(_Strict):
-    required: list[Capability] = Field(default_factory=list)
-    optional: list[Capability] = Field(default_factory=list)
-    http: HttpGrant | None = None
-    messaging: MessagingGrant | None = None
+    required: list[Capability] = Field(
+        default_factory=list,
+        description="Capabilities the module cannot run without; a denied one refuses the load.",
+    )
+    optional: list[Capability] = Field(
+        default_factory=list,
+        description="Capabilities the module can do without; if denied, calls get `unsupported`.",
+    )
+    http: HttpGrant | None = Field(
+        default=None, description="Settings of the `http` capability: its allowlist."
+    )
+    messaging: MessagingGrant | None = Field(
+        default=None, description="Settings of the `messaging` capability."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -91,11 +119,21 @@ class Capabilities(_Strict):
 class Resources(_Strict):
     """Per-event and per-module limits the module asks for (capped by the operator)."""
 
-    fuel: Annotated[int, Field(gt=0)] | None = None
-    memory: int | str | None = None
-    timeout: str | None = None
-    state: int | str | None = None
-    host_calls: Annotated[int, Field(gt=0)] | None = None
+    fuel: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="Fuel (wasm instructions, roughly) per init or handle call."
+    )
+    memory: int | str | None = Field(
+        default=None, description='Linear memory of a wasm instance: bytes or a size like "128MiB".'
+    )
+    timeout: str | None = Field(
+        default=None, description='Wall-clock deadline per wasm init or handle call, e.g. "500ms".'
+    )
+    state: int | str | None = Field(
+        default=None, description='Quota of stored state (keys + values): bytes or e.g. "1MiB".'
+    )
+    host_calls: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="Host calls per event; one more fails the event."
+    )
 
     @field_validator("memory", "state")
     @classmethod
@@ -111,9 +149,13 @@ class Resources(_Strict):
 
 
 class RestartPolicy(_Strict):
-    max_failures: Annotated[int, Field(ge=1)] = 5
-    backoff_initial: str = "1s"
-    backoff_max: str = "5m"
+    max_failures: Annotated[int, Field(ge=1)] = Field(
+        default=5, description="Consecutive failures after which the module is dead."
+    )
+    backoff_initial: str = Field(
+        default="1s", description="Delay before the first retry; doubles per failure, ±20% jitter."
+    )
+    backoff_max: str = Field(default="5m", description="Longest delay between retries.")
 
     @field_validator("backoff_initial", "backoff_max")
     @classmethod
@@ -123,23 +165,36 @@ class RestartPolicy(_Strict):
 
 
 class BlockSubscription(_Strict):
-    kind: Literal["block"]
-    chain_id: Annotated[int, Field(gt=0)]
-    confirmations: Annotated[int, Field(ge=0)] = 0
+    kind: Literal["block"] = Field(description="New blocks of one chain.")
+    chain_id: Annotated[int, Field(gt=0)] = Field(description="EIP-155 chain id.")
+    confirmations: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="Blocks on top before delivery (0: at once)."
+    )
 
 
 class LogSubscription(_Strict):
-    kind: Literal["log"]
-    chain_id: Annotated[int, Field(gt=0)]
-    address: str | list[str] | None = None
-    topics: list[str | list[str] | None] = Field(default_factory=list)
-    confirmations: Annotated[int, Field(ge=0)] = 0
+    kind: Literal["log"] = Field(description="Contract event logs of one chain.")
+    chain_id: Annotated[int, Field(gt=0)] = Field(description="EIP-155 chain id.")
+    address: str | list[str] | None = Field(
+        default=None, description="Contract address or addresses (any case); unset: any."
+    )
+    topics: list[str | list[str] | None] = Field(
+        default_factory=list,
+        description="Topic filters by position: a topic, a list of alternatives, or null for any.",
+    )
+    confirmations: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="Blocks on top before delivery (0: at once)."
+    )
 
 
 class TickSubscription(_Strict):
-    kind: Literal["tick"]
-    schedule: str | None = None
-    every: str | None = None
+    kind: Literal["tick"] = Field(description="Ticks from the engine's cron source.")
+    schedule: str | None = Field(
+        default=None, description="Cron expression (croniter syntax, UTC); or set `every`."
+    )
+    every: str | None = Field(
+        default=None, description='Interval aligned to the Unix epoch, e.g. "30s"; or `schedule`.'
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> TickSubscription:
@@ -157,22 +212,30 @@ class TickSubscription(_Strict):
 
 
 class MessageSubscription(_Strict):
-    kind: Literal["message"]
-    transport: str | None = None
+    kind: Literal["message"] = Field(description="Inbound messages of transports.")
+    transport: str | None = Field(
+        default=None, description="Only messages on this transport; unset: every transport."
+    )
 
 
 class WebhookSubscription(_Strict):
-    kind: Literal["webhook"]
-    path: Annotated[str, Field(pattern=r"^/[\w./-]*$")]
+    kind: Literal["webhook"] = Field(description="Inbound HTTP requests to `/webhooks/...`.")
+    path: Annotated[str, Field(pattern=r"^/[\w./-]*$")] = Field(
+        description='Exact path after `/webhooks`, e.g. "/github".'
+    )
 
 
 class CustomSubscription(_Strict):
-    kind: Literal["custom"]
-    name: Annotated[str, Field(min_length=1)]
+    kind: Literal["custom"] = Field(description="Events emitted by modules (or published).")
+    name: Annotated[str, Field(min_length=1)] = Field(
+        description="Event name; shell-style wildcards such as `alert.*` match many."
+    )
 
 
 class LifecycleSubscription(_Strict):
-    kind: Literal["lifecycle"]
+    kind: Literal["lifecycle"] = Field(
+        description="Lifecycle events (started, stopping, reloaded)."
+    )
 
 
 Subscription = Annotated[
@@ -190,13 +253,27 @@ Subscription = Annotated[
 class Manifest(_Strict):
     """A validated ``cove.toml``. ``root`` is the directory it was read from."""
 
-    module: ModuleSection
-    capabilities: Capabilities = Field(default_factory=Capabilities)
-    resources: Resources = Field(default_factory=Resources)
-    restart: RestartPolicy = Field(default_factory=RestartPolicy)
-    config: dict[str, Any] = Field(default_factory=dict)
-    subscription: list[Subscription] = Field(default_factory=list)
-    root: Path = Path(".")
+    module: ModuleSection = Field(description="Who the module is and what to run.")
+    capabilities: Capabilities = Field(
+        default_factory=Capabilities, description="What the module asks to be granted."
+    )
+    resources: Resources = Field(
+        default_factory=Resources,
+        description="Limits the module asks for; unset keys take the engine's defaults.",
+    )
+    restart: RestartPolicy = Field(
+        default_factory=RestartPolicy, description="What happens after a failed event or init."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The module's own settings (wasm: scalars or lists of scalars).",
+    )
+    subscription: list[Subscription] = Field(
+        default_factory=list, description="Events the module receives; none: it receives nothing."
+    )
+    root: Path = Field(
+        default=Path("."), description="Directory of the manifest; set by the loader, not a key."
+    )
 
     @model_validator(mode="after")
     def _config_fits_kind(self) -> Manifest:
