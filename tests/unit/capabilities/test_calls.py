@@ -23,7 +23,9 @@ class FakeHttp:
     def __init__(self) -> None:
         self.seen: list[tuple[HttpRequest, tuple[str, ...]]] = []
 
-    def fetch(self, request: HttpRequest, allow: tuple[str, ...]) -> HttpResponse:
+    def fetch(
+        self, request: HttpRequest, allow: tuple[str, ...], timeout: float | None = None
+    ) -> HttpResponse:
         self.seen.append((request, allow))
         return HttpResponse(200, (), b"ok")
 
