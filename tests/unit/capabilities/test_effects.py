@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cove._capabilities._effects import EventEffects, entry_size
+from cove._capabilities._effects import EmittedEvent, EventEffects, entry_size
 from cove.errors import HostCallError
 from tests.helpers.fakes import FakeStateReader
 
@@ -147,3 +147,48 @@ def test_size_accounting_matches_the_visible_state(
         assert (
             sum(entry_size(k, v) for k, v in visible.items() if v is not None) == fx.state_bytes()
         )
+
+
+def apply(fx: EventEffects, ops: list[tuple[str, str, bytes]]) -> None:
+    for op, key, value in ops:
+        if op == "delete":
+            fx.delete(key)
+        else:
+            try:
+                fx.set(key, value)
+            except HostCallError:
+                pass
+
+
+@given(
+    st.dictionaries(keys, st.binary(max_size=12)),
+    st.lists(operations, max_size=5),
+    st.integers(0, 60),
+)
+def test_batch_of_absorbed_events_equals_one_overlay(
+    state: dict[str, bytes], events: list[list[tuple[str, str, bytes]]], quota: int
+) -> None:
+    """Events layered on a batch (``as_reader`` + ``absorb``) end as if run in one overlay.
+
+    Reads, listing, size, quota refusals and the net writes all agree.
+    """
+    single = effects(state, quota=quota)
+    batch = effects(state, quota=quota)
+    for ops in events:
+        apply(single, ops)
+        event = EventEffects("mod", batch.as_reader(), quota)
+        apply(event, ops)
+        batch.absorb(event)
+    assert single.writes == batch.writes
+    assert single.list_keys("") == batch.list_keys("")
+    assert single.state_bytes() == batch.state_bytes()
+
+
+def test_absorb_keeps_the_later_events_outbox_out_of_the_batch() -> None:
+    """Only writes move into the batch; each event's outbox stays with its event."""
+    batch = effects({"a": b"1"})
+    event = EventEffects("mod", batch.as_reader(), 1_000)
+    event.set("a", b"2")
+    event.outbox.append(EmittedEvent("x", ""))
+    batch.absorb(event)
+    assert (b"2", []) == (batch.get("a"), batch.outbox)
