@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup examples run test lint bench clean
+.PHONY: setup examples run test lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,13 +24,17 @@ run: examples
 ## test: the whole test suite, then lint and types
 test: setup
 	$(BIN)/pytest
-	$(BIN)/ruff check src sdk examples tests bench
-	$(BIN)/ruff format --check src sdk examples tests bench
+	$(BIN)/ruff check src sdk examples tests bench scripts
+	$(BIN)/ruff format --check src sdk examples tests bench scripts
 	$(BIN)/mypy
 
 lint: setup
-	$(BIN)/ruff check src sdk examples tests bench
+	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/mypy
+
+## docs: regenerate docs/reference/ (manifest, engine config, WIT) from the source
+docs: setup
+	$(BIN)/python scripts/gen_reference.py
 
 bench: examples
 	$(BIN)/python bench/wasm_call_overhead.py
