@@ -14,8 +14,9 @@ Every error a person can meet names what is wrong and where::
     │       └── LimitExceededError      fuel, memory, deadline, state or call budget
     ├── HostCallError                   a host call failed (carries a WIT error kind)
     ├── StoreError                      the durable store failed
-    └── SourceError                     an event source failed
-        └── DeliveryError               a transport could not deliver a message
+    ├── SourceError                     an event source failed
+    │   └── DeliveryError               a transport could not deliver a message
+    └── ControlError                    the control plane or metrics listener cannot serve
 """
 
 from __future__ import annotations
@@ -104,3 +105,7 @@ class SourceError(CoveError):
 
 class DeliveryError(SourceError):
     """A transport could not deliver a message; the outbox retries it later."""
+
+
+class ControlError(CoveError):
+    """The control plane (API, metrics listener) cannot start or serve."""

@@ -11,10 +11,13 @@ from typing import Any
 
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
+from .._control._plane import ControlPlane
 from .._events import Event
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import TickSubscription, load_manifest
 from .._observe._logging import engine_logger, module_log
+from .._observe._metrics import LatencyHistograms
+from .._observe._trajectories import Retention, TrajectoryStore
 from .._sources._base import Source, Transport
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
@@ -43,6 +46,11 @@ class ModuleStatus:
     restarts: int
     queue_depth: int
     last_error: str
+    fuel: int = 0
+    state_bytes: int = 0
+    outbox_backlog: int = 0
+    sha256: str = ""
+    path: str = ""
 
 
 class Engine:
@@ -75,7 +83,15 @@ class Engine:
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
         self._journaled = asyncio.Event()
         self._started = False
+        self.stopping = False
+        self.trajectories: TrajectoryStore | None = None
+        self.latency = LatencyHistograms()
+        self.control: ControlPlane | None = None
         self.final_status: list[ModuleStatus] = []
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def store(self) -> Store:
@@ -87,6 +103,13 @@ class Engine:
         config = self.config
         if self._store is None:
             self._store = SqliteStore(config.data_path / "cove.db")
+        if config.trajectories.enabled:
+            settings = config.trajectories
+            self.trajectories = TrajectoryStore(
+                config.data_path / "trajectories.db",
+                Retention(parse_duration_ms(settings.max_age), settings.max_bytes),
+                parse_duration_ms(settings.flush_interval),
+            )
         self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
         self.http = HttpBackend(config.http)
         self.committer = Committer(
@@ -123,6 +146,9 @@ class Engine:
             await transport.start(self.publish)
         for source in self.sources:
             self._spawn(source.run(self.publish), f"source:{source.name}")
+        if config.control is not None or config.metrics is not None:
+            self.control = ControlPlane(self)
+            await self.control.start()
         self._started = True
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
 
@@ -164,9 +190,10 @@ class Engine:
             self.http,
             module_log,
             self._state_changed,
-            self._on_trajectory,
+            self._trajectory,
         )
         self.runners[runner.name] = runner
+        self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
         return runner
 
@@ -178,8 +205,36 @@ class Engine:
         await asyncio.to_thread(runner.close)
         runner._set_state(ModuleState.UNLOADED)
 
+    async def restart(self, name: str) -> ModuleRunner | None:
+        """Unload and load again from the same directory (picks up a new version)."""
+        path = self.runners[name].manifest.root
+        await self.unload(name)
+        return await self.load(path)
+
     def revive(self, name: str) -> bool:
         return self.runners[name].revive()
+
+    def _trajectory(self, trajectory: Trajectory) -> None:
+        """Runs on the module's worker thread after each event: keep it cheap."""
+        self.latency.observe(trajectory.module, trajectory.wall_ns / 1e9)
+        if self.trajectories is not None:
+            self.trajectories.add(trajectory)
+        if self._on_trajectory is not None:
+            self._on_trajectory(trajectory)
+
+    def source_health(self) -> dict[str, str | None]:
+        """Each source's task: None while it runs, else why it ended."""
+        health: dict[str, str | None] = {}
+        for task in self._tasks:
+            name = task.get_name()
+            if not name.startswith("source:"):
+                continue
+            error: str | None = None
+            if task.done():
+                exc = None if task.cancelled() else task.exception()
+                error = "stopped" if exc is None else f"{type(exc).__name__}: {exc}"
+            health[name.removeprefix("source:")] = error
+        return health
 
     def _state_changed(self, module: str, state: ModuleState, detail: str) -> None:
         if state in (ModuleState.DEAD, ModuleState.BACKOFF):
@@ -189,6 +244,7 @@ class Engine:
 
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()
+        backlog = self.store.backlog_by_module()
         return [
             ModuleStatus(
                 r.name,
@@ -200,8 +256,13 @@ class Engine:
                 r.stats.restarts,
                 r.queue_depth(head),
                 r.stats.last_error,
+                r.stats.fuel_total,
+                self.store.state_bytes(r.name),
+                backlog.get(r.name, 0),
+                r.manifest.module.sha256 or "",
+                str(r.manifest.root),
             )
-            for r in self.runners.values()
+            for r in list(self.runners.values())
         ]
 
     # events -----------------------------------------------------------------
@@ -242,6 +303,9 @@ class Engine:
 
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
+        self.stopping = True
+        if self.control is not None:
+            await self.control.aclose()
         for source in self.sources:
             await source.aclose()
         for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
@@ -264,6 +328,8 @@ class Engine:
         self.http.close()
         self.runtime.close()
         self.store.close()
+        if self.trajectories is not None:
+            await asyncio.to_thread(self.trajectories.close)
         self.log.info("engine stopped")
 
     async def _drain_outbox(self, seconds: float) -> None:

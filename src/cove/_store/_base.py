@@ -96,6 +96,10 @@ class Store(ABC):
     @abstractmethod
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None: ...
 
+    @abstractmethod
+    def backlog_by_module(self) -> dict[str, int]:
+        """Undelivered effects per module (for metrics); modules with none are left out."""
+
     # sources
     @abstractmethod
     def source_state(self, source: str) -> str | None: ...

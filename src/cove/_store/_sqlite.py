@@ -219,6 +219,13 @@ class SqliteStore(Store):
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE done = 0").fetchone()[0])
 
+    def backlog_by_module(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT module, COUNT(*) FROM outbox WHERE done = 0 GROUP BY module"
+            ).fetchall()
+        return {module: int(count) for module, count in rows}
+
     # sources ----------------------------------------------------------------
     def source_state(self, source: str) -> str | None:
         with self._lock:

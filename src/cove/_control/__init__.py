@@ -1,0 +1,1 @@
+"""The control plane: HTTP API, metrics listener, health and console (outer adapters)."""

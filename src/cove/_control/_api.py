@@ -1,0 +1,257 @@
+"""The control-plane routes: modules, state, trajectories, events.
+
+Reads of modules and trajectories are open (they hold no values); anything
+that changes the engine, and reading module state, needs the bearer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .._events import Custom, Event
+from .._observe._trajectories import Outcome, TrajectoryQuery
+from ._auth import token_matches
+from ._responses import ApiError
+
+if TYPE_CHECKING:
+    from .._engine._engine import Engine, ModuleStatus
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+MAX_BODY = 64 * 1024
+MAX_LIMIT = 1_000
+
+
+class LoadRequest(BaseModel):
+    """``POST /v1/modules``: a module directory on the engine's machine."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, description="Module directory (relative to the config file).")
+
+
+class EmitRequest(BaseModel):
+    """``POST /v1/events``: a custom event, journaled like any other."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
+    payload: str = Field(default="", max_length=MAX_BODY)
+    source: str = Field(default="control", max_length=200)
+
+
+def status_json(status: ModuleStatus) -> dict[str, Any]:
+    return {
+        "name": status.name,
+        "version": status.version,
+        "kind": status.kind,
+        "state": status.state,
+        "sha256": status.sha256 or None,
+        "path": status.path,
+        "handled": status.handled,
+        "failed": status.failed,
+        "restarts": status.restarts,
+        "queue_depth": status.queue_depth,
+        "fuel": status.fuel,
+        "state_bytes": status.state_bytes,
+        "outbox_backlog": status.outbox_backlog,
+        "last_error": status.last_error,
+    }
+
+
+class Api:
+    """Route handlers bound to one engine and its token (None: mutations are refused)."""
+
+    def __init__(self, engine: Engine, token: str | None) -> None:
+        self.engine = engine
+        self.token = token
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/modules", self.list_modules, methods=["GET"]),
+            Route("/v1/modules", self.load_module, methods=["POST"]),
+            Route("/v1/modules/{name}", self.get_module, methods=["GET"]),
+            Route("/v1/modules/{name}", self.unload_module, methods=["DELETE"]),
+            Route("/v1/modules/{name}/restart", self.restart_module, methods=["POST"]),
+            Route("/v1/modules/{name}/revive", self.revive_module, methods=["POST"]),
+            Route("/v1/modules/{name}/state", self.list_state, methods=["GET"]),
+            Route("/v1/modules/{name}/state/{key:path}", self.get_state, methods=["GET"]),
+            Route("/v1/trajectories", self.list_trajectories, methods=["GET"]),
+            Route("/v1/events", self.emit_event, methods=["POST"]),
+        ]
+
+    # helpers ----------------------------------------------------------------
+    def _authorize(self, request: Request) -> None:
+        if self.token is None:
+            raise ApiError(
+                403,
+                "this engine has no control token; set [control] token_env or token_file "
+                "in the engine config to allow changes",
+            )
+        if not token_matches(self.token, request.headers.get("authorization")):
+            raise ApiError(
+                401,
+                "missing or wrong bearer token (send Authorization: Bearer <token>)",
+                {"WWW-Authenticate": "Bearer"},
+            )
+
+    def _status(self, name: str) -> ModuleStatus:
+        for status in self.engine.status():
+            if status.name == name:
+                return status
+        loaded = sorted(self.engine.runners)
+        raise ApiError(404, f"no module named {name!r} is loaded; loaded: {loaded}")
+
+    async def _body(self, request: Request, model: type[ModelT]) -> ModelT:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            raise ApiError(413, f"request body is larger than {MAX_BODY} bytes")
+        try:
+            return model.model_validate_json(body or b"null")
+        except ValidationError as exc:
+            raise ApiError(422, "invalid request body: " + _describe(exc)) from None
+
+    # modules ----------------------------------------------------------------
+    async def list_modules(self, request: Request) -> Response:
+        refused = {str(path): error for path, error in self.engine.load_errors.items()}
+        modules = [status_json(s) for s in self.engine.status()]
+        return JSONResponse({"modules": modules, "refused": refused})
+
+    async def get_module(self, request: Request) -> Response:
+        return JSONResponse(status_json(self._status(request.path_params["name"])))
+
+    async def load_module(self, request: Request) -> Response:
+        self._authorize(request)
+        body = await self._body(request, LoadRequest)
+        path = self.engine.config.resolve(Path(body.path))
+        runner = await self.engine.load(path)
+        if runner is None:
+            raise ApiError(422, self.engine.load_errors.get(path, f"{path}: not loaded"))
+        return JSONResponse(status_json(self._status(runner.name)), 201)
+
+    async def unload_module(self, request: Request) -> Response:
+        self._authorize(request)
+        name = self._status(request.path_params["name"]).name
+        await self.engine.unload(name)
+        return JSONResponse({"unloaded": name})
+
+    async def restart_module(self, request: Request) -> Response:
+        self._authorize(request)
+        status = self._status(request.path_params["name"])
+        runner = await self.engine.restart(status.name)
+        if runner is None:
+            error = self.engine.load_errors.get(Path(status.path), "not loaded")
+            raise ApiError(422, f"module {status.name!r} was unloaded but did not load: {error}")
+        return JSONResponse(status_json(self._status(runner.name)))
+
+    async def revive_module(self, request: Request) -> Response:
+        self._authorize(request)
+        status = self._status(request.path_params["name"])
+        if not self.engine.revive(status.name):
+            raise ApiError(409, f"module {status.name!r} is {status.state}, not dead")
+        return JSONResponse(status_json(self._status(status.name)))
+
+    # state ------------------------------------------------------------------
+    async def list_state(self, request: Request) -> Response:
+        self._authorize(request)
+        name = self._status(request.path_params["name"]).name
+        prefix = request.query_params.get("prefix", "")
+        limit = _int_param(request, "limit", MAX_LIMIT, 1, MAX_LIMIT)
+        keys = self.engine.store.list_keys(name, prefix)
+        return JSONResponse({"module": name, "keys": keys[:limit], "truncated": len(keys) > limit})
+
+    async def get_state(self, request: Request) -> Response:
+        self._authorize(request)
+        name = self._status(request.path_params["name"]).name
+        key = request.path_params["key"]
+        value = self.engine.store.get(name, key)
+        if value is None:
+            raise ApiError(404, f"module {name!r} has no state key {key!r}")
+        try:
+            text: str | None = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return JSONResponse(
+            {
+                "module": name,
+                "key": key,
+                "size": len(value),
+                "text": text,
+                "base64": base64.b64encode(value).decode("ascii"),
+            }
+        )
+
+    # trajectories and events ------------------------------------------------
+    async def list_trajectories(self, request: Request) -> Response:
+        store = self.engine.trajectories
+        if store is None:
+            raise ApiError(404, "trajectories are disabled ([trajectories] enabled = false)")
+        outcome = request.query_params.get("outcome")
+        if outcome is not None and outcome not in get_args(Outcome):
+            raise ApiError(
+                400, f"outcome must be one of {list(get_args(Outcome))}, got {outcome!r}"
+            )
+        after = request.query_params.get("after")
+        query = TrajectoryQuery(
+            module=request.query_params.get("module"),
+            outcome=outcome,  # type: ignore[arg-type]  # checked against Outcome above
+            since_ms=_time_param(request, "since"),
+            until_ms=_time_param(request, "until"),
+            after_id=None if after is None else _int_param(request, "after", 0, 0, 2**63 - 1),
+            limit=_int_param(request, "limit", 100, 1, MAX_LIMIT),
+        )
+        found = await asyncio.to_thread(store.query, query)
+        last_id = max((t.id for t in found), default=query.after_id or 0)
+        return JSONResponse({"trajectories": [t.to_json() for t in found], "last_id": last_id})
+
+    async def emit_event(self, request: Request) -> Response:
+        self._authorize(request)
+        body = await self._body(request, EmitRequest)
+        event = Event(Custom(body.name, body.source, body.payload))
+        await self.engine.publish([event])
+        return JSONResponse({"id": event.id, "name": body.name}, 202)
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"query parameter {name!r} must be between {low} and {high}")
+    return value
+
+
+def _time_param(request: Request, name: str) -> int | None:
+    """Unix milliseconds, or an ISO 8601 time (UTC when it has no offset)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw.isdigit():
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(
+            400, f"query parameter {name!r} must be Unix milliseconds or ISO 8601, got {raw!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts) or "not valid JSON"

@@ -1,0 +1,47 @@
+"""The control plane's bearer token: read once at start, compared in constant time."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+
+from .._config import EngineConfig
+from .._config_operator import ControlSettings, is_loopback
+from ..errors import ConfigError
+
+_BEARER = re.compile(r"Bearer[ \t]+(\S+)", re.IGNORECASE)
+
+
+def read_token(config: EngineConfig, settings: ControlSettings) -> str | None:
+    """The configured token, or None when none is configured (loopback only)."""
+    token: str | None = None
+    if settings.token_env is not None:
+        token = os.environ.get(settings.token_env, "").strip()
+        if not token:
+            raise ConfigError(
+                f"control.token_env: environment variable {settings.token_env} is not set or is empty"
+            )
+    elif settings.token_file is not None:
+        path = config.resolve(settings.token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"control.token_file: cannot read {path}: {exc}") from None
+        if not token:
+            raise ConfigError(f"control.token_file: {path} is empty")
+    if token is None and not is_loopback(settings.host):
+        raise ConfigError(  # the config validator says so too; this guards other callers
+            f"control.host {settings.host!r} is not loopback and no token is configured"
+        )
+    return token
+
+
+def token_matches(expected: str, authorization: str | None) -> bool:
+    """True when ``Authorization: Bearer <token>`` carries ``expected``."""
+    if authorization is None:
+        return False
+    match = _BEARER.fullmatch(authorization.strip())
+    if match is None:
+        return False
+    return hmac.compare_digest(match.group(1).encode(), expected.encode())

@@ -1,0 +1,51 @@
+"""Health: liveness (the loop answers), readiness (started, sources up) and the full report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._engine._engine import Engine
+
+_TROUBLE = frozenset({"dead", "backoff"})
+
+
+def readiness(engine: Engine) -> tuple[bool, str]:
+    """Ready to take events: started, not stopping, every source running."""
+    if engine.stopping:
+        return False, "engine is stopping"
+    if not engine.started:
+        return False, "engine is starting"
+    failed = sorted(name for name, error in engine.source_health().items() if error is not None)
+    if failed:
+        return False, f"sources not running: {', '.join(failed)}"
+    return True, "ready"
+
+
+def health_report(engine: Engine) -> dict[str, Any]:
+    """Per-module state and per-source health; ``status`` is ok, degraded or not-ready.
+
+    A dead or backing-off module makes the engine degraded, not unready: the
+    other modules still run, and restarting the pod would not revive it.
+    """
+    ready, reason = readiness(engine)
+    modules = {
+        s.name: {"state": s.state, "queue_depth": s.queue_depth, "last_error": s.last_error}
+        for s in engine.status()
+    }
+    sources = {
+        name: {"ok": error is None, "error": error}
+        for name, error in engine.source_health().items()
+    }
+    refused = {str(path): error for path, error in engine.load_errors.items()}
+    troubled = any(m["state"] in _TROUBLE for m in modules.values())
+    status = "not-ready" if not ready else "degraded" if troubled or refused else "ok"
+    return {
+        "status": status,
+        "live": True,
+        "ready": ready,
+        "reason": reason,
+        "modules": modules,
+        "sources": sources,
+        "refused": refused,
+    }

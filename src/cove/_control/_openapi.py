@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 schema of the control plane, served at ``/openapi.json``.
+
+Hand-written rather than generated from docstrings (starlette's
+``SchemaGenerator`` needs YAML in every docstring); request bodies come from
+the same pydantic models the routes validate with, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._api import MAX_LIMIT, EmitRequest, LoadRequest
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_JSON = "application/json"
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {_JSON: {"schema": schema or {"type": "object"}}},
+    }
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Bad query parameter",
+        401: "Missing or wrong bearer token",
+        403: "The engine has no control token configured",
+        404: "No such module, key or feature",
+        409: "The module is not in a state that allows this",
+        413: "Request body too large",
+        422: "Invalid request body, or the engine refused the module",
+        503: "Not ready",
+    }
+    return {str(c): {"description": text[c], "content": {_JSON: {"schema": _ERROR}}} for c in codes}
+
+
+def _op(
+    summary: str, ok: dict[str, Any], *codes: int, auth: bool = False, **extra: Any
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {**ok, **_errors(*codes)}, **extra}
+    if auth:
+        op["security"] = [{"bearer": []}]
+        op["responses"].update(_errors(401, 403))
+    return op
+
+
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_MODULE = {"$ref": "#/components/schemas/Module"}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _body(model: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {_JSON: {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+    }
+
+
+_TIME = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "format": "date-time"}]}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
+
+SCHEMA: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "cove control plane", "version": "1"},
+    "paths": {
+        "/health": {"get": _op("Full health report", {"200": _ok("Health report")})},
+        "/health/live": {"get": _op("Liveness probe", {"200": _ok("The engine answers")})},
+        "/health/ready": {"get": _op("Readiness probe", {"200": _ok("Ready")}, 503)},
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "responses": {"200": {"description": "Text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            }
+        },
+        "/v1/modules": {
+            "get": _op("List modules with state, version, hash and counters", {"200": _ok("Modules")}),
+            "post": _op("Load a module from a directory", {"201": _ok("Loaded", _MODULE)}, 413, 422, auth=True, requestBody=_body("LoadRequest")),
+        },
+        "/v1/modules/{name}": {
+            "get": _op("One module", {"200": _ok("Module", _MODULE)}, 404, parameters=[_NAME]),
+            "delete": _op("Unload a module", {"200": _ok("Unloaded")}, 404, auth=True, parameters=[_NAME]),
+        },
+        "/v1/modules/{name}/restart": {
+            "post": _op("Unload and load again from its directory", {"200": _ok("Restarted", _MODULE)}, 404, 422, auth=True, parameters=[_NAME]),
+        },
+        "/v1/modules/{name}/revive": {
+            "post": _op("Revive a dead module", {"200": _ok("Revived", _MODULE)}, 404, 409, auth=True, parameters=[_NAME]),
+        },
+        "/v1/modules/{name}/state": {
+            "get": _op(
+                "List state keys by prefix", {"200": _ok("Keys")}, 400, 404, auth=True,
+                parameters=[_NAME, _query("prefix", {"type": "string"}, "Key prefix"), _query("limit", _LIMIT, "Most keys to return")],
+            ),
+        },
+        "/v1/modules/{name}/state/{key}": {
+            "get": _op(
+                "Read one state value", {"200": _ok("Value as text (when UTF-8) and base64")}, 404, auth=True,
+                parameters=[_NAME, {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+            ),
+        },
+        "/v1/trajectories": {
+            "get": _op(
+                "Read trajectories (newest first; oldest first after `after`)", {"200": _ok("Trajectories")}, 400, 404,
+                parameters=[
+                    _query("module", {"type": "string"}, "Only this module"),
+                    _query("outcome", {"type": "string", "enum": ["ok", "failed"]}, "Only this outcome"),
+                    _query("since", _TIME, "From this time (Unix ms or ISO 8601)"),
+                    _query("until", _TIME, "Up to this time (Unix ms or ISO 8601)"),
+                    _query("after", {"type": "integer", "minimum": 0}, "Only records after this id (for following)"),
+                    _query("limit", _LIMIT, "Most records to return"),
+                ],
+            ),
+        },
+        "/v1/events": {
+            "post": _op("Emit a custom event", {"202": _ok("Journaled")}, 413, 422, auth=True, requestBody=_body("EmitRequest")),
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "status"],
+                "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+            },
+            "Module": {"type": "object", "required": ["name", "state"]},
+            "LoadRequest": LoadRequest.model_json_schema(),
+            "EmitRequest": EmitRequest.model_json_schema(),
+        },
+    },
+}  # fmt: skip

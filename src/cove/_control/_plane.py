@@ -1,0 +1,90 @@
+"""The control plane: assembles the API app and the metrics listener for one engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .._engine._lifecycle import ModuleState
+from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
+from ._api import Api
+from ._auth import read_token
+from ._health import health_report, readiness
+from ._openapi import SCHEMA
+from ._responses import EXCEPTION_HANDLERS
+from ._server import HttpListener
+
+if TYPE_CHECKING:
+    from .._engine._engine import Engine
+
+
+class ControlPlane:
+    """HTTP API on ``[control]`` and Prometheus on ``[metrics]``; either may be absent."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        config = engine.config
+        collector = EngineCollector(
+            engine.status, [s.value for s in ModuleState], engine.latency, self._extra
+        )
+        self.registry = new_registry(collector)
+        self.api: HttpListener | None = None
+        self.metrics: HttpListener | None = None
+        if config.control is not None:
+            token = read_token(config, config.control)
+            app = self._app(Api(engine, token).routes())
+            self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
+        if config.metrics is not None:
+            app = self._app([])
+            self.metrics = HttpListener(
+                app, config.metrics.host, config.metrics.port, "metrics listener"
+            )
+
+    def _app(self, routes: list[Route]) -> Starlette:
+        common = [
+            Route("/metrics", self._metrics, methods=["GET"]),
+            Route("/health", self._health, methods=["GET"]),
+            Route("/health/live", self._live, methods=["GET"]),
+            Route("/health/ready", self._ready, methods=["GET"]),
+            Route("/openapi.json", self._openapi, methods=["GET"]),
+        ]
+        return Starlette(routes=[*common, *routes], exception_handlers=EXCEPTION_HANDLERS)
+
+    def _extra(self) -> dict[str, float]:
+        engine = self.engine
+        extra: dict[str, float] = {"cove_journal_head": float(engine.store.head())}
+        if engine.trajectories is not None:
+            extra["cove_trajectories_stored_bytes"] = float(engine.trajectories.stored_bytes)
+            extra["cove_trajectories_dropped"] = float(engine.trajectories.dropped)
+        return extra
+
+    async def _metrics(self, request: Request) -> Response:
+        return Response(exposition(self.registry), media_type=CONTENT_TYPE)
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse(health_report(self.engine))
+
+    async def _live(self, request: Request) -> Response:
+        return JSONResponse({"live": True})
+
+    async def _ready(self, request: Request) -> Response:
+        ready, reason = readiness(self.engine)
+        return JSONResponse({"ready": ready, "reason": reason}, 200 if ready else 503)
+
+    async def _openapi(self, request: Request) -> Response:
+        return JSONResponse(SCHEMA)
+
+    async def start(self) -> None:
+        for listener in (self.api, self.metrics):
+            if listener is not None:
+                await listener.start()
+                self.engine.log.info(f"{listener.what} listening", url=listener.url)
+
+    async def aclose(self) -> None:
+        for listener in (self.api, self.metrics):
+            if listener is not None:
+                await listener.aclose()

@@ -1,0 +1,100 @@
+"""An HTTP listener (uvicorn) inside the engine's event loop.
+
+Rejected: ``uvicorn.Server.serve()`` as it is, because it installs its own
+SIGINT/SIGTERM handlers and would steal Ctrl-C from ``cove run``; and letting
+uvicorn bind the port, because on failure it calls ``sys.exit``. So the
+socket is bound here (a clear ``ControlError`` if the port is taken) and the
+server subclass captures no signals. The same shape as the webhook server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from ..errors import ControlError
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves signal handling to ``cove run`` and says when it listens."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.listening.set()
+
+
+class HttpListener:
+    """Serve one ASGI app on ``host:port`` until ``aclose``; ``what`` names it in errors."""
+
+    def __init__(self, app: ASGIApp, host: str, port: int, what: str) -> None:
+        self.host = host
+        self.port = port
+        self.what = what
+        config = uvicorn.Config(
+            app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
+        )
+        self._server = _QuietServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` (the real port when configured as 0)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        sock = self._bind()
+        self._task = asyncio.ensure_future(self._serve(sock))
+        listening = asyncio.ensure_future(self._server.listening.wait())
+        await asyncio.wait([self._task, listening], return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+        if not self._server.listening.is_set():
+            exc = self._task.exception()
+            raise ControlError(f"{self.what} did not start: {exc!r}")
+
+    async def _serve(self, sock: socket.socket) -> None:
+        try:
+            await self._server.serve(sockets=[sock])
+        finally:
+            # A cancelled serve() never reached its shutdown: close what it opened.
+            for server in getattr(self._server, "servers", []):
+                server.close()
+            sock.close()
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+        except OSError as exc:
+            sock.close()
+            raise ControlError(
+                f"{self.what} cannot listen on {self.host}:{self.port}: {exc.strerror}; "
+                "choose another port (0 picks a free one) or host"
+            ) from None
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        return sock
+
+    async def aclose(self) -> None:
+        """Stop accepting, let in-flight requests finish, release the port."""
+        if self._task is None:
+            return
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

@@ -1,0 +1,129 @@
+"""TrajectoryStore: batched writes, queries by module/outcome/time/id, retention by age and size."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cove._capabilities._calls import HostCallRecord
+from cove._engine._runner import Trajectory
+from cove._observe._trajectories import Retention, TrajectoryQuery, TrajectoryStore
+
+DAY_MS = 86_400_000
+HOUR_INTERVAL_MS = 3_600_000  # the writer thread stays out of the way; tests flush
+
+
+@dataclass
+class Opened:
+    path: Path
+    store: TrajectoryStore
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[Opened]:
+    path = tmp_path / "trajectories.db"
+    opened = Opened(path, TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS))
+    yield opened
+    opened.store.close()
+
+
+def trajectory(module: str = "m", seq: int = 1, outcome: str = "ok", error: str = "") -> Trajectory:
+    call = HostCallRecord("store", "set", "count (2 bytes)", None, 1_500)
+    return Trajectory(module, f"ev-{module}-{seq}", seq, outcome, error, (call,), 42, 9_000)
+
+
+def test_a_query_sees_queued_records_with_every_field(opened: Opened) -> None:
+    """Reads write the queue first, so a record is visible as soon as it is added."""
+    before = time.time_ns() // 1_000_000
+    opened.store.add(trajectory(outcome="failed", error="boom"))
+    [found] = opened.store.query(TrajectoryQuery())
+    assert ("m", "ev-m-1", 1, "failed", "boom", 42, 9_000) == (
+        found.module,
+        found.event_id,
+        found.seq,
+        found.outcome,
+        found.error,
+        found.fuel,
+        found.wall_ns,
+    )
+    assert found.at_ms >= before
+    expected_call = {
+        "interface": "store",
+        "function": "set",
+        "summary": "count (2 bytes)",
+        "error": None,
+        "duration_ns": 1_500,
+    }
+    assert (expected_call,) == found.calls
+
+
+def test_filters_by_module_outcome_and_time(opened: Opened) -> None:
+    store = opened.store
+    for seq in range(1, 4):
+        store.add(trajectory("a", seq))
+    store.add(trajectory("b", 4, "failed", "bad"))
+    assert [3, 2, 1] == [t.seq for t in store.query(TrajectoryQuery(module="a"))]
+    assert [4] == [t.seq for t in store.query(TrajectoryQuery(outcome="failed"))]
+    assert [] == store.query(TrajectoryQuery(since_ms=time.time_ns() // 1_000_000 + DAY_MS))
+    assert 4 == len(store.query(TrajectoryQuery(until_ms=time.time_ns() // 1_000_000 + 1)))
+    assert [4, 3] == [t.seq for t in store.query(TrajectoryQuery(limit=2))]
+
+
+def test_after_id_returns_the_oldest_first_for_following(opened: Opened) -> None:
+    store = opened.store
+    for seq in range(1, 6):
+        store.add(trajectory(seq=seq))
+    first = store.query(TrajectoryQuery(after_id=0, limit=2))
+    rest = store.query(TrajectoryQuery(after_id=first[-1].id))
+    assert [1, 2, 3, 4, 5] == [t.seq for t in first + rest]
+
+
+def test_records_and_their_size_survive_a_reopen(opened: Opened) -> None:
+    opened.store.add(trajectory())
+    opened.store.flush()
+    size = opened.store.stored_bytes
+    opened.store.close()
+    opened.store = TrajectoryStore(opened.path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
+    assert ["ev-m-1"] == [t.event_id for t in opened.store.query(TrajectoryQuery())]
+    assert 0 < size == opened.store.stored_bytes
+
+
+def test_size_retention_drops_the_oldest_records(tmp_path: Path) -> None:
+    store = TrajectoryStore(tmp_path / "t.db", Retention(DAY_MS, 2_000), HOUR_INTERVAL_MS)
+    try:
+        for seq in range(1, 101):
+            store.add(trajectory(seq=seq))
+        store.flush()
+        kept = [t.seq for t in store.query(TrajectoryQuery(limit=1_000))]
+        assert 0 < store.stored_bytes <= 2_000
+        assert kept == list(range(100, 100 - len(kept), -1))  # the newest ones, contiguous
+    finally:
+        store.close()
+
+
+def test_age_retention_drops_records_older_than_max_age(tmp_path: Path) -> None:
+    store = TrajectoryStore(tmp_path / "t.db", Retention(1, 1 << 30), HOUR_INTERVAL_MS)
+    try:
+        store.add(trajectory())
+        store.flush()
+        time.sleep(0.01)  # the record is now older than 1 ms
+        assert [] == store.query(TrajectoryQuery())
+        assert 0 == store.stored_bytes
+    finally:
+        store.close()
+
+
+def test_close_writes_what_is_queued(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    store = TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
+    store.add(trajectory())
+    store.close()
+    reopened = TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
+    try:
+        assert 1 == len(reopened.query(TrajectoryQuery()))
+    finally:
+        reopened.close()
