@@ -17,6 +17,7 @@ class LocalServer:
     host: str
     port: int
     hits: list[str] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def authority(self) -> str:
@@ -27,13 +28,20 @@ class LocalServer:
 
 
 @contextmanager
-def local_http_server(routes: dict[str, Route]) -> Iterator[LocalServer]:
-    """Serve ``routes`` on 127.0.0.1 (a free port); unknown paths are 404."""
+def local_http_server(
+    routes: dict[str, Route], stalled: frozenset[str] = frozenset()
+) -> Iterator[LocalServer]:
+    """Serve ``routes`` on 127.0.0.1 (a free port); unknown paths are 404.
+
+    A path in ``stalled`` answers only once the server is closed (or after 60 s).
+    """
     server = LocalServer("127.0.0.1", 0)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             server.hits.append(self.path)
+            if self.path in stalled:
+                server.release.wait(60)
             status, headers, body = routes.get(self.path, (404, {}, b"no such route"))
             self.send_response(status)
             for name, value in headers.items():
@@ -54,6 +62,7 @@ def local_http_server(routes: dict[str, Route]) -> Iterator[LocalServer]:
     try:
         yield server
     finally:
+        server.release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)

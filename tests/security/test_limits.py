@@ -8,6 +8,7 @@ import pytest
 
 from cove import ModuleState, Trajectory
 from tests.helpers.engine import running_engine, state_json, wait_until
+from tests.helpers.http_server import local_http_server
 from tests.helpers.modules import write_engine_config
 from tests.helpers.security import RETRY_QUICKLY, op_event, outcomes, probe_module
 
@@ -154,3 +155,30 @@ async def test_module_handles_the_next_event_after_a_guest_error(
         ("ok", ""),
         ("ok", ""),
     ] == outcomes(trajectories, "flaky")
+
+
+async def test_slow_http_call_gets_only_what_is_left_of_the_module_deadline(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    """Epoch interruption cannot stop a host call, so the host bounds it instead.
+
+    The engine's own http timeout is 60 s here; only the module's 300 ms
+    deadline can end the stalled request before the test gives up waiting.
+    """
+    with local_http_server({"/stall": (200, {}, b"late")}, stalled=frozenset({"/stall"})) as server:
+        module = probe_module(
+            tmp_path,
+            probe_wasm,
+            "impatient",
+            resources={"timeout": "300ms"},
+            http_allow=[server.authority],
+        )
+        config = write_engine_config(
+            tmp_path / "engine.toml", [module], '[http]\ntimeout = "60s"\n'
+        )
+        trajectories: list[Trajectory] = []
+        async with running_engine(config, trajectories=trajectories) as engine:
+            await engine.publish([op_event("impatient", "http", url=server.url("/stall"))])
+            await wait_until(lambda: len(trajectories) == 1, what="handled")
+    fetches = [c for c in trajectories[0].calls if c.interface == "http"]
+    assert [("fetch", "timeout")] == [(c.function, (c.error or "").split(":")[0]) for c in fetches]

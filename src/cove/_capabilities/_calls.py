@@ -50,6 +50,8 @@ class HostCalls:
     event_id: str = ""
     records: list[HostCallRecord] = field(default_factory=list)
     calls: int = 0
+    deadline_ns: int | None = None
+    """``perf_counter_ns`` by which the running call must end (set by the wasm host)."""
 
     @property
     def module(self) -> str:
@@ -129,7 +131,12 @@ class HostCalls:
         def run() -> HttpResponse:
             if self.http is None:
                 raise HostCallError("unavailable", "http: no http backend in this engine")
-            return self.http.fetch(request, self.grants.http_allow)
+            # Epoch interruption cannot stop a host call, so the request gets
+            # only what is left of the module's deadline.
+            left = None
+            if self.deadline_ns is not None:
+                left = max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
+            return self.http.fetch(request, self.grants.http_allow, left)
 
         return self._gate("http", "fetch", f"{request.method} {request.url}", run)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -41,14 +42,18 @@ class HttpBackend:
     def close(self) -> None:
         self._client.close()
 
-    def fetch(self, request: HttpRequest, allow: tuple[str, ...]) -> HttpResponse:
+    def fetch(
+        self, request: HttpRequest, allow: tuple[str, ...], time_left: float | None = None
+    ) -> HttpResponse:
+        """``time_left``: seconds the caller can still wait, over all redirect hops."""
         method, url, body = request.method.upper(), request.url, request.body
+        deadline = None if time_left is None else time.monotonic() + time_left
         for _ in range(self._max_redirects + 1):
             if not host_allowed(url, allow):
                 raise HostCallError(
                     "denied", f"http: {url!r} is not in the module's http allowlist"
                 )
-            response = self._send(method, url, request.headers, body)
+            response = self._send(method, url, request.headers, body, deadline)
             if response.status not in (301, 302, 303, 307, 308):
                 return response
             location = dict((k.lower(), v) for k, v in response.headers).get("location")
@@ -59,9 +64,20 @@ class HttpBackend:
                 method, body = "GET", b""
         raise HostCallError("limit-exceeded", f"http: more than {self._max_redirects} redirects")
 
-    def _send(self, method: str, url: str, headers: Headers, body: bytes) -> HttpResponse:
+    def _send(
+        self, method: str, url: str, headers: Headers, body: bytes, deadline: float | None
+    ) -> HttpResponse:
+        timeout = self._timeout
+        if deadline is not None:
+            timeout = min(timeout, deadline - time.monotonic())
+            if timeout <= 0:
+                raise HostCallError(
+                    "timeout", f"http: {method} {url}: no time left before the module's deadline"
+                )
         try:
-            with self._client.stream(method, url, headers=list(headers), content=body) as resp:
+            with self._client.stream(
+                method, url, headers=list(headers), content=body, timeout=timeout
+            ) as resp:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
@@ -77,7 +93,7 @@ class HttpBackend:
                 )
         except httpx.TimeoutException:
             raise HostCallError(
-                "timeout", f"http: {method} {url} timed out after {self._timeout}s"
+                "timeout", f"http: {method} {url} timed out after {timeout:.3g}s"
             ) from None
         except httpx.InvalidURL as exc:
             raise HostCallError("invalid-input", f"http: invalid url {url!r}: {exc}") from None

@@ -99,6 +99,7 @@ class WasmModuleHost(ModuleHost):
         store.set_epoch_deadline(self._runtime.deadline_ticks(limits.timeout_ms))
         self._calls = calls
         start = time.perf_counter_ns()
+        calls.deadline_ns = start + limits.timeout_ms * 1_000_000
         try:
             result = func(store, *args)
         except LimitExceededError:
