@@ -6,7 +6,11 @@ import click
 
 from ._build import build_command
 from ._check import check_command
+from ._health import health_command
+from ._module import module_group
 from ._run import run_command
+from ._state import state_group
+from ._trace import trace_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +22,10 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(build_command)
 cli.add_command(check_command)
+cli.add_command(module_group)
+cli.add_command(state_group)
+cli.add_command(trace_command)
+cli.add_command(health_command)
 
 
 def main() -> None:

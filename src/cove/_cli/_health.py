@@ -1,0 +1,35 @@
+"""``cove health``: the engine's health report; exit 0 only when it is ``ok``."""
+
+from __future__ import annotations
+
+import click
+
+from ._client import EXIT_CODES, EXIT_REFUSED, Client, api_command, console
+
+_STYLE = {"ok": "green", "degraded": "yellow", "not-ready": "red"}
+
+
+@click.command("health", epilog=EXIT_CODES)
+@api_command
+def health_command(client: Client) -> None:
+    """Engine status, module states and source health (exit 1 when degraded or not ready)."""
+    body = client.call("GET", "/health")
+
+    def human() -> None:
+        status = body["status"]
+        console.print(f"engine: [{_STYLE.get(status, 'red')}]{status}[/] ({body['reason']})")
+        for name, module in body["modules"].items():
+            error = f" [red]{module['last_error']}[/]" if module["last_error"] else ""
+            console.print(
+                f"  module {name}: {module['state']}, queue {module['queue_depth']}{error}",
+                highlight=False,
+            )
+        for name, source in body["sources"].items():
+            state = "[green]running[/]" if source["ok"] else f"[red]{source['error']}[/]"
+            console.print(f"  source {name}: {state}", highlight=False)
+        for path, error in body["refused"].items():
+            console.print(f"  [red]refused[/] {path}: {error}", highlight=False)
+
+    client.show(body, human)
+    if body["status"] != "ok":
+        raise SystemExit(EXIT_REFUSED)

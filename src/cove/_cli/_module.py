@@ -1,0 +1,91 @@
+"""``cove module list|load|unload|restart|revive``: manage the modules of a running engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ._client import EXIT_CODES, Client, api_command, console
+
+_STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow"}
+
+
+def _state(state: str) -> str:
+    style = _STATE_STYLE.get(state)
+    return f"[{style}]{state}[/]" if style else state
+
+
+def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> None:
+    table = Table("module", "version", "state", "handled", "failed", "restarts", "queue",
+                  "fuel", "state bytes", "sha256", box=None, header_style="bold")  # fmt: skip
+    for m in modules:
+        table.add_row(
+            m["name"], m["version"], _state(m["state"]), str(m["handled"]), str(m["failed"]),
+            str(m["restarts"]), str(m["queue_depth"]), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
+            (m["sha256"] or "-").removeprefix("sha256:")[:12],
+        )  # fmt: skip
+    console.print(table if modules else "[dim]no modules loaded[/]")
+    for m in modules:
+        if m["last_error"]:
+            console.print(f"[red]{m['name']}[/]: {m['last_error']}", highlight=False)
+    for path, error in refused.items():
+        console.print(f"[red]refused[/] {path}: {error}", highlight=False)
+
+
+def _print_one(verb: str, module: dict[str, Any]) -> None:
+    console.print(
+        f"{verb} [bold]{module['name']}[/] {module['version']}: {_state(module['state'])}"
+    )
+
+
+@click.group("module", epilog=EXIT_CODES)
+def module_group() -> None:
+    """List, load, unload, restart and revive the modules of a running engine."""
+
+
+@module_group.command("list", epilog=EXIT_CODES)
+@api_command
+def list_command(client: Client) -> None:
+    """Modules with state, version, hash and counters (and refused ones)."""
+    body = client.call("GET", "/v1/modules")
+    client.show(body, lambda: print_modules(body["modules"], body["refused"]))
+
+
+@module_group.command("load", epilog=EXIT_CODES)
+@click.argument("path", type=click.Path(path_type=Path))
+@api_command
+def load_command(client: Client, path: Path) -> None:
+    """Load the module in directory PATH (as the engine sees it) into the running engine."""
+    target = str(path.resolve()) if path.exists() else str(path)
+    body = client.call("POST", "/v1/modules", json={"path": target})
+    client.show(body, lambda: _print_one("loaded", body))
+
+
+@module_group.command("unload", epilog=EXIT_CODES)
+@click.argument("name")
+@api_command
+def unload_command(client: Client, name: str) -> None:
+    """Stop module NAME and remove it from the engine (its state and cursor are kept)."""
+    body = client.call("DELETE", f"/v1/modules/{name}")
+    client.show(body, lambda: console.print(f"unloaded [bold]{name}[/]"))
+
+
+@module_group.command("restart", epilog=EXIT_CODES)
+@click.argument("name")
+@api_command
+def restart_command(client: Client, name: str) -> None:
+    """Unload module NAME and load it again from its directory (picks up a new build)."""
+    body = client.call("POST", f"/v1/modules/{name}/restart")
+    client.show(body, lambda: _print_one("restarted", body))
+
+
+@module_group.command("revive", epilog=EXIT_CODES)
+@click.argument("name")
+@api_command
+def revive_command(client: Client, name: str) -> None:
+    """Revive dead module NAME: it resumes from its cursor (exit 1 if it is not dead)."""
+    body = client.call("POST", f"/v1/modules/{name}/revive")
+    client.show(body, lambda: _print_one("revived", body))

@@ -1,0 +1,51 @@
+"""``cove state get|list``: read a module's state in a running engine."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import click
+
+from ._client import EXIT_CODES, Client, api_command, console
+
+
+@click.group("state", epilog=EXIT_CODES)
+def state_group() -> None:
+    """Inspect module state (needs the control token)."""
+
+
+@state_group.command("list", epilog=EXIT_CODES)
+@click.argument("module")
+@click.option("--prefix", default="", help="Only keys that start with this.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@api_command
+def list_command(client: Client, module: str, prefix: str, limit: int) -> None:
+    """The state keys of MODULE, sorted."""
+    body = client.call(
+        "GET", f"/v1/modules/{module}/state", params={"prefix": prefix, "limit": limit}
+    )
+
+    def human() -> None:
+        for key in body["keys"]:
+            console.print(key, highlight=False, markup=False)
+        if body["truncated"]:
+            console.print("[dim]… more keys; raise --limit or narrow --prefix[/]")
+
+    client.show(body, human)
+
+
+@state_group.command("get", epilog=EXIT_CODES)
+@click.argument("module")
+@click.argument("key")
+@api_command
+def get_command(client: Client, module: str, key: str) -> None:
+    """The value of KEY in MODULE's state: text when UTF-8, else base64 (exit 1 if absent)."""
+    body = client.call("GET", f"/v1/modules/{module}/state/{urllib.parse.quote(key, safe='')}")
+
+    def human() -> None:
+        if body["text"] is not None:
+            click.echo(body["text"])
+        else:
+            click.echo(f"(binary, {body['size']} bytes, base64) {body['base64']}")
+
+    client.show(body, human)
