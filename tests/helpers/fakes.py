@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from cove._capabilities._effects import entry_size
 from cove._config import EngineConfig
@@ -92,3 +95,37 @@ def _toml_str(text: str) -> str:
             out.append(ch)
     out.append('"')
     return "".join(out)
+
+
+def schema_keys(model: type[BaseModel]) -> set[str]:
+    """Every field name of ``model`` and of the models nested in it, at any depth."""
+    found: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in seen:
+                seen.add(annotation)
+                for name, info in annotation.model_fields.items():
+                    found.add(name)
+                    visit(info.annotation)
+        for arg in typing.get_args(annotation):
+            visit(arg)
+
+    visit(model)
+    return found
+
+
+def model_sections(model: type[BaseModel]) -> dict[str, bool]:
+    """Top-level fields of ``model`` that are tables: name -> whether it is an array of tables."""
+    return {
+        name: typing.get_origin(info.annotation) is list
+        for name, info in model.model_fields.items()
+        if _has_model(info.annotation)
+    }
+
+
+def _has_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_has_model(arg) for arg in typing.get_args(annotation))

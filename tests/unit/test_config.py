@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cove._config import DEFAULT_LIMITS, MAX_LIMITS, load_config
+from cove._config import DEFAULT_LIMITS, MAX_LIMITS, EngineConfig, load_config
 from cove.errors import ConfigError, ManifestError
-from tests.helpers.fakes import dump_toml
+from tests.helpers.fakes import dump_toml, model_sections, schema_keys
 
 
 def write(directory: Path, text: str) -> Path:
@@ -133,6 +133,15 @@ def test_unknown_keys_are_errors_at_every_level(tmp_path: Path, text: str, locat
     assert f"{location}: unknown key" in load_error(tmp_path, text)
 
 
+@pytest.mark.parametrize(("section", "array"), sorted(model_sections(EngineConfig).items()))
+def test_unknown_keys_are_errors_in_every_section(
+    tmp_path: Path, section: str, array: bool
+) -> None:
+    """Every table of the schema (found from the model, so new ones are covered) is strict."""
+    header, location = (f"[[{section}]]", f"{section}[0]") if array else (f"[{section}]", section)
+    assert f"\n  {location}.colour: unknown key" in load_error(tmp_path, f"{header}\ncolour = 1\n")
+
+
 @pytest.mark.parametrize(
     ("text", "location", "quoted"),
     [
@@ -220,12 +229,7 @@ def test_module_dirs_must_be_directories(tmp_path: Path) -> None:
 
 # property -----------------------------------------------------------------------------
 
-VOCABULARY = [
-    "data_dir", "modules", "module_dirs", "log_format", "limits", "default", "max", "fuel",
-    "memory", "timeout", "state", "host_calls", "policy", "deny", "http_allow", "http",
-    "max_response_bytes", "max_redirects", "wasm", "cache_dir", "epoch_tick", "commit", "mode",
-    "max_delay", "max_batch", "root",
-]  # fmt: skip
+VOCABULARY = sorted(schema_keys(EngineConfig))
 keys = st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=6))
 scalars = st.one_of(
     st.booleans(),

@@ -15,13 +15,14 @@ from cove._manifest import (
     CustomSubscription,
     LifecycleSubscription,
     LogSubscription,
+    Manifest,
     MessageSubscription,
     TickSubscription,
     WebhookSubscription,
     load_manifest,
 )
 from cove.errors import ManifestError
-from tests.helpers.fakes import dump_toml
+from tests.helpers.fakes import dump_toml, schema_keys
 
 WASM_MODULE = """\
 [module]
@@ -452,14 +453,7 @@ def test_tick_every_must_be_a_duration(tmp_path: Path) -> None:
 
 # property: the loader only ever raises ManifestError ---------------------------------
 
-VOCABULARY = [
-    "module", "name", "kind", "component", "sha256", "entry", "version", "description",
-    "capabilities", "required", "optional", "http", "allow", "messaging", "transports",
-    "resources", "fuel", "memory", "timeout", "state", "host_calls",
-    "restart", "max_failures", "backoff_initial", "backoff_max", "config", "subscription",
-    "chain_id", "confirmations", "address", "topics", "schedule", "every", "transport", "path",
-    "root",
-]  # fmt: skip
+VOCABULARY = sorted(schema_keys(Manifest))
 WORDS = [
     "wasm", "python", "store", "http", "events", "logging", "block", "log", "tick", "message",
     "webhook", "custom", "lifecycle", "5s", "0ms", "1MiB", "*/5 * * * *", "x.wasm", "a:B",
