@@ -3,20 +3,28 @@
 Handlers are plain functions registered by decorator; state writes are
 buffered and flushed once per event (one host call instead of many).
 This package runs inside the component: it imports only the generated
-``wit_world`` bindings, never wasmtime or the engine.
+``wit_world`` bindings, never wasmtime or the engine. Those bindings are
+looked up lazily, so the SDK also imports in plain Python (see
+``cove_sdk.testing.MockHost``).
 """
 
+from typing import Any
+
+from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
-from ._host import HostError, config, emit, fetch, log, send
+from ._host import Response, config, emit, fetch, log, send
 from ._state import state
-from ._world import WitWorld
+from ._typed_config import load_config
 
 __all__ = [
+    "ConfigError",
     "HostError",
+    "Response",
     "WitWorld",
     "config",
     "emit",
     "fetch",
+    "load_config",
     "log",
     "on_block",
     "on_event",
@@ -28,3 +36,13 @@ __all__ = [
     "send",
     "state",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # WitWorld subclasses the generated bindings' WitWorld, which exists only
+    # inside a build (or under MockHost), so it is imported on first use.
+    if name == "WitWorld":
+        from ._world import WitWorld
+
+        return WitWorld
+    raise AttributeError(f"module 'cove_sdk' has no attribute {name!r}")

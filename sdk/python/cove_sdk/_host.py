@@ -8,41 +8,12 @@ with kind ``unsupported`` — the same answer the engine gives.
 import json
 from typing import Any
 
-from componentize_py_types import Err
-from wit_world.imports import types
-
-try:
-    from wit_world.imports import logging as _logging
-except ImportError:
-    _logging = None
-try:
-    from wit_world.imports import config as _config
-except ImportError:
-    _config = None
-try:
-    from wit_world.imports import events as _events
-except ImportError:
-    _events = None
-try:
-    from wit_world.imports import messaging as _messaging
-except ImportError:
-    _messaging = None
-try:
-    from wit_world.imports import http as _http
-except ImportError:
-    _http = None
+from ._bindings import bindings
+from ._errors import HostError
 
 
-class HostError(Exception):
-    """A host call failed; ``kind`` is one of the WIT ``error-kind`` names."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(f"{kind}: {message}")
-        self.kind = kind
-        self.message = message
-
-
-def unwrap(err: Err) -> HostError:
+def unwrap(err: Any) -> HostError:
+    """The ``HostError`` inside a bindings ``Err``."""
     value = err.value
     return HostError(value.kind.name.lower().replace("_", "-"), value.message)
 
@@ -53,14 +24,27 @@ def missing(interface: str) -> HostError:
     )
 
 
+def call(interface: str, function: str, *args: Any) -> Any:
+    """Call ``interface.function``; host errors come back as ``HostError``."""
+    module = bindings.interface(interface)
+    if module is None:
+        raise missing(interface)
+    try:
+        return getattr(module, function)(*args)
+    except bindings.err as err:
+        raise unwrap(err) from None
+
+
 _LEVELS = ("trace", "debug", "info", "warn", "error")
 
 
 def log(message: str, level: str = "info", **fields: Any) -> None:
-    if _logging is None:
+    """Write to the module's log (``level``: trace, debug, info, warn, error)."""
+    module = bindings.interface("logging")
+    if module is None:
         return
-    _logging.log(
-        _logging.Level(_LEVELS.index(level)), message, [(k, str(v)) for k, v in fields.items()]
+    module.log(
+        module.Level(_LEVELS.index(level)), message, [(k, str(v)) for k, v in fields.items()]
     )
 
 
@@ -68,17 +52,17 @@ class _Config:
     """The module's ``[config]`` table, read-only."""
 
     def get(self, key: str, default: Any = None) -> Any:
-        if _config is None:
-            return default
-        value = _config.get(key)
+        module = bindings.interface("config")
+        value = None if module is None else module.get(key)
         if value is None:
             return default
-        if isinstance(value, types.ConfigValue_ListOf):
+        if isinstance(value.value, list):  # list-of: unwrap each config-scalar
             return [item.value for item in value.value]
         return value.value
 
     def keys(self) -> list[str]:
-        return [] if _config is None else list(_config.keys())
+        module = bindings.interface("config")
+        return [] if module is None else list(module.keys())
 
     def __getitem__(self, key: str) -> Any:
         marker = object()
@@ -93,30 +77,51 @@ config = _Config()
 
 def emit(name: str, payload: Any = None) -> None:
     """Emit a custom event (delivered after this event commits)."""
-    if _events is None:
-        raise missing("events")
-    try:
-        _events.emit(name, json.dumps(payload))
-    except Err as err:
-        raise unwrap(err) from None
+    call("events", "emit", name, json.dumps(payload))
 
 
 def send(transport: str, recipient: str, body: str, **metadata: str) -> None:
     """Send a message through a named transport (after this event commits)."""
-    if _messaging is None:
-        raise missing("messaging")
-    try:
-        _messaging.send(transport, recipient, body, list(metadata.items()))
-    except Err as err:
-        raise unwrap(err) from None
+    call("messaging", "send", transport, recipient, body, list(metadata.items()))
 
 
-def fetch(url: str, method: str = "GET", headers: dict | None = None, body: bytes = b"") -> Any:
-    """HTTP request through the host; returns the WIT response (status, headers, body)."""
-    if _http is None:
+class Response:
+    """An HTTP response: ``status``, ``headers`` (lower-case names), ``body``."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.headers = {name.lower(): value for name, value in headers}
+        self.body = bytes(body)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def fetch(
+    url: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    json_body: Any = None,
+) -> Response:
+    """HTTP request through the host (only to hosts in the module's allowlist).
+
+    A non-2xx status is a normal response; check ``response.ok``.
+    """
+    module = bindings.interface("http")
+    if module is None:
         raise missing("http")
-    request = _http.Request(method, url, list((headers or {}).items()), body)
-    try:
-        return _http.fetch(request)
-    except Err as err:
-        raise unwrap(err) from None
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        headers.setdefault("content-type", "application/json")
+    raw = call("http", "fetch", module.Request(method, url, list(headers.items()), body))
+    return Response(raw.status, raw.headers, raw.body)

@@ -3,38 +3,28 @@
 import json
 from typing import Any
 
-from componentize_py_types import Err
-
-from ._host import HostError, missing, unwrap
-
-try:
-    from wit_world.imports import store as _store
-except ImportError:
-    _store = None
+from ._errors import HostError
+from ._host import call
 
 _DELETE = object()
 
 
 class State:
+    """Key/value state; writes become visible to the host in one call at the end of the event."""
+
     def __init__(self) -> None:
         self._pending: dict[str, Any] = {}
-
-    def _api(self) -> Any:
-        if _store is None:
-            raise missing("store")
-        return _store
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self._pending:
             value = self._pending[key]
             return default if value is _DELETE else value
         try:
-            raw = self._api().get(key)
-        except Err as err:
-            error = unwrap(err)
+            raw = call("store", "get", key)
+        except HostError as error:
             if error.kind == "not-found":
                 return default
-            raise error from None
+            raise
         return json.loads(raw)
 
     def set(self, key: str, value: Any) -> None:
@@ -50,26 +40,19 @@ class State:
 
     def keys(self, prefix: str = "") -> list[str]:
         self.flush()
-        try:
-            return list(self._api().list_keys(prefix))
-        except Err as err:
-            raise unwrap(err) from None
+        return list(call("store", "list_keys", prefix))
 
     def flush(self) -> None:
         """Send buffered writes in one ``set-many`` (deletes one by one)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        api = self._api()
-        try:
-            writes = [(k, json.dumps(v).encode()) for k, v in pending.items() if v is not _DELETE]
-            if writes:
-                api.set_many(writes)
-            for key, value in pending.items():
-                if value is _DELETE:
-                    api.delete(key)
-        except Err as err:
-            raise unwrap(err) from None
+        writes = [(k, json.dumps(v).encode()) for k, v in pending.items() if v is not _DELETE]
+        if writes:
+            call("store", "set_many", writes)
+        for key, value in pending.items():
+            if value is _DELETE:
+                call("store", "delete", key)
 
     def discard(self) -> None:
         self._pending = {}

@@ -3,10 +3,10 @@
 import traceback
 
 import wit_world
-from componentize_py_types import Err
 
+from ._bindings import bindings
+from ._errors import HostError
 from ._handlers import HANDLERS, INIT_HOOKS
-from ._host import HostError
 from ._state import state
 
 _KIND = {
@@ -20,10 +20,14 @@ _KIND = {
 }
 
 
-def _fail(exc: BaseException) -> Err:
-    if isinstance(exc, HostError):
-        return Err(str(exc))
-    return Err("".join(traceback.format_exception_only(type(exc), exc)).strip())
+def _fail(exc: BaseException) -> Exception:
+    text = (
+        str(exc)
+        if isinstance(exc, HostError)
+        else "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    )
+    err: Exception = bindings.err(text)
+    return err
 
 
 class WitWorld(wit_world.WitWorld):
@@ -32,7 +36,8 @@ class WitWorld(wit_world.WitWorld):
             for hook in INIT_HOOKS:
                 hook()
         except Exception as exc:
-            raise _fail(exc) from None
+            # ``from exc``: the sandbox ignores the cause; MockHost re-raises it.
+            raise _fail(exc) from exc
 
     def handle(self, meta, event) -> None:
         kind = _KIND[type(event).__name__]
@@ -43,4 +48,4 @@ class WitWorld(wit_world.WitWorld):
             state.flush()
         except Exception as exc:
             state.discard()
-            raise _fail(exc) from None
+            raise _fail(exc) from exc

@@ -1,0 +1,444 @@
+"""``MockHost``: run a Python guest's handlers in plain pytest, no wasm, no engine.
+
+The app is imported against fake ``wit_world`` bindings that hold state in
+memory, record sends, emits and logs, and answer http from canned
+responses. The checks are the engine's: an undeclared interface is absent
+(``HostError`` kind ``unsupported``), a denied optional capability answers
+``unsupported``, http outside the allowlist and transports outside
+``[capabilities.messaging]`` answer ``denied``, init may not write state,
+and an event's effects roll back when its handler fails.
+"""
+
+import fnmatch
+import importlib
+import json
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .. import _handlers
+from .._bindings import bindings
+from .._state import state as sdk_state
+from . import _fake_bindings
+from ._allow import host_allowed
+
+_CAPABILITIES = ("store", "http", "messaging", "events", "logging", "config")
+_LEVELS = ("trace", "debug", "info", "warn", "error")
+_START_MS = 1_700_000_000_000
+
+
+class MockHostError(Exception):
+    """The module cannot run under MockHost as set up (what the engine would refuse)."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message the module sent (delivered after the event committed)."""
+
+    transport: str
+    recipient: str
+    body: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """A custom event the module emitted; ``payload`` is decoded JSON."""
+
+    name: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    level: str
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """An http request the module made."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Canned:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class MockHost:
+    """One module loaded from its directory, ready to be fed events.
+
+    Args:
+        module_dir: the directory with ``cove.toml`` and the app.
+        app: the app's module name (``cove build`` compiles ``app.py``).
+        config: values that override the manifest's ``[config]``.
+        deny: optional capabilities the operator denies.
+        state: initial state, ``{key: JSON value}``.
+    """
+
+    def __init__(
+        self,
+        module_dir: str | Path = ".",
+        *,
+        app: str = "app",
+        config: dict[str, Any] | None = None,
+        deny: tuple[str, ...] = (),
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        self.root = Path(module_dir).resolve()
+        manifest = _read_manifest(self.root / "cove.toml")
+        module = manifest.get("module", {})
+        self.name: str = module.get("name", self.root.name)
+        if module.get("kind") != "wasm":
+            raise MockHostError(
+                f"{self.root / 'cove.toml'}: module.kind is {module.get('kind')!r}; MockHost runs "
+                "Python guests (kind = 'wasm'); test native plugins with cove.testing"
+            )
+        caps = manifest.get("capabilities", {})
+        required, optional = set(caps.get("required", [])), set(caps.get("optional", []))
+        self._declared = frozenset(required | optional)
+        for name in deny:
+            if name in required:
+                raise MockHostError(
+                    f"module {self.name!r}: requires {name!r} but it is denied; "
+                    "the engine refuses such a module at load"
+                )
+            if name not in optional:
+                raise MockHostError(f"deny={name!r}: not an optional capability of {self.name!r}")
+        self._denied = frozenset(deny)
+        self._http_allow = tuple(caps.get("http", {}).get("allow", []))
+        transports = caps.get("messaging", {}).get("transports")
+        self._transports = None if transports is None else tuple(transports)
+        self._subscriptions: list[dict[str, Any]] = manifest.get("subscription", [])
+        self.config: dict[str, Any] = {**manifest.get("config", {}), **(config or {})}
+
+        self._state: dict[str, bytes] = {
+            k: json.dumps(v).encode() for k, v in (state or {}).items()
+        }
+        self._writes: dict[str, bytes | None] = {}
+        self._outbox: list[Sent | Emitted] = []
+        self._in_init = False
+        self._canned: dict[tuple[str, str], _Canned] = {}
+        self.sent: list[Sent] = []
+        self.emitted: list[Emitted] = []
+        self.logs: list[LogRecord] = []
+        self.requests: list[Request] = []
+        self.now_ms = _START_MS
+        self._events = 0
+
+        self._fakes = _fake_bindings.install(self._declared)
+        self._types = self._fakes["types"]
+        self._config_values = {k: self._wit_config(k, v) for k, v in self.config.items()}
+        self._bind()
+        self.app = self._import_app(app)
+        self._world = self.app.WitWorld()
+        self._in_init = True
+        try:
+            self._run(self._world.init)
+        finally:
+            self._in_init = False
+
+    # setup ------------------------------------------------------------------
+    def _import_app(self, app: str) -> ModuleType:
+        bindings.reset()
+        _handlers.HANDLERS.clear()
+        _handlers.INIT_HOOKS.clear()
+        sdk_state.discard()
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if name == app or (path and Path(path).resolve().parent == self.root):
+                del sys.modules[name]  # a fresh import registers the handlers again
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+        return importlib.import_module(app)
+
+    def _wit_config(self, key: str, value: Any) -> Any:
+        t = self._types
+        scalars: dict[type, Callable[[Any], Any]] = {
+            bool: t.ConfigValue_Boolean,
+            int: t.ConfigValue_Integer,
+            float: t.ConfigValue_Float,
+            str: t.ConfigValue_Text,
+        }
+        items: dict[type, Callable[[Any], Any]] = {
+            bool: t.ConfigScalar_Boolean,
+            int: t.ConfigScalar_Integer,
+            float: t.ConfigScalar_Float,
+            str: t.ConfigScalar_Text,
+        }
+        if type(value) in scalars:
+            return scalars[type(value)](value)
+        if isinstance(value, list) and all(type(v) in items for v in value):
+            return t.ConfigValue_ListOf([items[type(v)](v) for v in value])
+        raise MockHostError(
+            f"config.{key}: a wasm module's config values must be a string, integer, "
+            f"float, boolean or a list of those (got {value!r})"
+        )
+
+    def _bind(self) -> None:
+        f, t = self._fakes, self._types
+        Err = sys.modules["componentize_py_types"].Err
+
+        def fail(kind: str, message: str) -> Exception:
+            return Err(t.HostError(t.ErrorKind[kind.upper().replace("-", "_")], message))
+
+        def gate(capability: str, run: Callable[..., Any]) -> Callable[..., Any]:
+            def call(*args: Any) -> Any:
+                if capability in self._denied:
+                    raise fail(
+                        "unsupported",
+                        f"module {self.name!r} has no {capability!r} capability "
+                        "(denied by the operator)",
+                    )
+                return run(*args)
+
+            return call
+
+        self._fail = fail
+        if "store" in f:
+            s = f["store"]
+            s.get, s.get_many = gate("store", self._get), gate("store", self._get_many)
+            s.set, s.set_many = gate("store", self._set), gate("store", self._set_many)
+            s.delete, s.list_keys = gate("store", self._delete), gate("store", self._list_keys)
+        if "http" in f:
+            f["http"].fetch = gate("http", self._fetch)
+        if "messaging" in f:
+            f["messaging"].send = gate("messaging", self._send)
+        if "events" in f:
+            f["events"].emit = gate("events", self._emit)
+        f["logging"].log = self._log
+        f["config"].get = lambda key: self._config_values.get(key)
+        f["config"].keys = lambda: sorted(self._config_values)
+
+    # host functions -----------------------------------------------------------
+    def _read(self, key: str) -> bytes | None:
+        return self._writes[key] if key in self._writes else self._state.get(key)
+
+    def _get(self, key: str) -> bytes:
+        value = self._read(key)
+        if value is None:
+            raise self._fail("not-found", f"store: no key {key!r}")
+        return value
+
+    def _get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [self._read(k) for k in keys]
+
+    def _write(self, key: str, value: bytes | None) -> None:
+        if self._in_init:
+            raise self._fail("denied", "store: writes are not allowed in init")
+        self._writes[key] = value
+
+    def _set(self, key: str, value: bytes) -> None:
+        self._write(key, bytes(value))
+
+    def _set_many(self, entries: list[tuple[str, bytes]]) -> None:
+        for key, value in entries:
+            self._write(key, bytes(value))
+
+    def _delete(self, key: str) -> None:
+        self._write(key, None)
+
+    def _list_keys(self, prefix: str) -> list[str]:
+        keys = {k for k in self._state if self._read(k) is not None}
+        keys |= {k for k, v in self._writes.items() if v is not None}
+        return sorted(k for k in keys if k.startswith(prefix))
+
+    def _fetch(self, req: Any) -> Any:
+        method, url = req.method.upper(), req.url
+        if not host_allowed(url, self._http_allow):
+            raise self._fail("denied", f"http: {url!r} is not in the module's http allowlist")
+        self.requests.append(Request(method, url, dict(req.headers), bytes(req.body)))
+        canned = self._canned.get((method, url))
+        if canned is None:
+            raise self._fail(
+                "unavailable",
+                f"http: no canned response for {method} {url} (MockHost.respond(...) adds one)",
+            )
+        return self._fakes["http"].Response(canned.status, list(canned.headers), canned.body)
+
+    def _send(self, transport: str, recipient: str, body: str, metadata: list[Any]) -> None:
+        if self._transports is not None and transport not in self._transports:
+            raise self._fail(
+                "denied", f"messaging: transport {transport!r} is not in {list(self._transports)}"
+            )
+        self._outbox.append(Sent(transport, recipient, body, dict(metadata)))
+
+    def _emit(self, name: str, payload: str) -> None:
+        if not name:
+            raise self._fail("invalid-input", "events: event name must not be empty")
+        self._outbox.append(Emitted(name, json.loads(payload)))
+
+    def _log(self, level: Any, message: str, fields: list[Any]) -> None:
+        self.logs.append(LogRecord(_LEVELS[level.value], message, dict(fields)))
+
+    # test API -----------------------------------------------------------------
+    def respond(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        status: int = 200,
+        json_body: Any = None,
+        body: bytes | str = b"",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Answer ``method url`` with this response from now on."""
+        all_headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers.setdefault("content-type", "application/json")
+        raw = body.encode() if isinstance(body, str) else body
+        self._canned[(method.upper(), url)] = _Canned(status, list(all_headers.items()), raw)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The committed state, JSON values decoded."""
+        return {k: json.loads(v) for k, v in sorted(self._state.items())}
+
+    def deliver(self, kind: str, **fields: Any) -> None:
+        """Handle one event as the engine would; a failing handler's exception is re-raised.
+
+        Missing fields get defaults; a ``custom`` payload that is not a string
+        is JSON-encoded. On failure, state writes, sends and emits of the
+        event are dropped (logs are kept, as in the engine's log).
+        """
+        event = self._event(kind, fields)
+        self._check_subscribed(kind, event.value)
+        self._events += 1
+        self.now_ms += 1
+        meta = self._types.EventMeta(f"mock-{self._events}", self.now_ms, 1)
+        self._run(lambda: self._world.handle(meta, event))
+
+    def custom(self, name: str, payload: Any = None, source: str = "") -> None:
+        self.deliver("custom", name=name, payload=payload, source=source)
+
+    def message(self, body: str, *, sender: str = "alice", transport: str = "console") -> None:
+        self.deliver("message", body=body, sender=sender, transport=transport)
+
+    def tick(self, schedule: str | None = None) -> None:
+        """A cron tick; ``schedule`` defaults to the module's first tick subscription."""
+        if schedule is None:
+            ticks = [s for s in self._subscriptions if s.get("kind") == "tick"]
+            if not ticks:
+                raise MockHostError(f"module {self.name!r} has no tick subscription")
+            schedule = ticks[0].get("schedule") or f"every {ticks[0].get('every')}"
+        self.deliver("tick", schedule=schedule)
+
+    def block(self, number: int, **fields: Any) -> None:
+        self.deliver("block", number=number, **fields)
+
+    def chain_log(self, address: str, topics: list[str] | None = None, **fields: Any) -> None:
+        self.deliver("log", address=address, topics=topics or [], **fields)
+
+    def webhook(self, path: str, body: bytes | str = b"", **fields: Any) -> None:
+        self.deliver("webhook", path=path, body=body, **fields)
+
+    # internals ----------------------------------------------------------------
+    def _run(self, call: Callable[[], None]) -> None:
+        self._writes, self._outbox = {}, []
+        Err = sys.modules["componentize_py_types"].Err
+        try:
+            call()
+        except Err as err:
+            self._writes, self._outbox = {}, []
+            if err.__cause__ is not None:
+                raise err.__cause__ from None
+            raise MockHostError(str(err.value)) from None
+        for key, value in self._writes.items():
+            if value is None:
+                self._state.pop(key, None)
+            else:
+                self._state[key] = value
+        self.sent += [e for e in self._outbox if isinstance(e, Sent)]
+        self.emitted += [e for e in self._outbox if isinstance(e, Emitted)]
+        self._writes, self._outbox = {}, []
+
+    def _event(self, kind: str, fields: dict[str, Any]) -> Any:
+        t = self._types
+        chain = {"chain_id": 1, "hash": "0x" + "00" * 32, "parent_hash": "0x" + "00" * 32}
+        defaults: dict[str, tuple[Any, dict[str, Any]]] = {
+            "block": (t.BlockEvent, {**chain, "timestamp": self.now_ms // 1000}),
+            "log": (
+                t.LogEvent,
+                {
+                    "chain_id": 1,
+                    "block_number": 1,
+                    "block_hash": chain["hash"],
+                    "transaction_hash": chain["hash"],
+                    "log_index": 0,
+                    "topics": [],
+                    "data": b"",
+                    "removed": False,
+                },
+            ),
+            "tick": (t.TickEvent, {"scheduled_at_ms": self.now_ms}),
+            "message": (
+                t.MessageEvent,
+                {"transport": "console", "sender": "alice", "recipient": self.name, "metadata": []},
+            ),
+            "webhook": (t.WebhookEvent, {"method": "POST", "headers": [], "body": b""}),
+            "custom": (t.CustomEvent, {"source": "", "payload": "null"}),
+            "lifecycle": (t.LifecycleEvent, {"phase": "started", "detail": ""}),
+        }
+        if kind not in defaults:
+            raise MockHostError(f"unknown event kind {kind!r}; expected one of {sorted(defaults)}")
+        cls, values = defaults[kind]
+        values = {**values, **fields}
+        if kind == "custom" and not isinstance(values["payload"], str):
+            values["payload"] = json.dumps(values["payload"])
+        if kind in ("log", "webhook") and isinstance(values.get("data", values.get("body")), str):
+            key = "data" if kind == "log" else "body"
+            values[key] = values[key].encode()
+        if kind == "lifecycle":
+            values["phase"] = t.LifecyclePhase[str(values["phase"]).upper()]
+        try:
+            payload = cls(**values)
+        except TypeError as exc:
+            raise MockHostError(f"{kind} event: {exc}") from None
+        return getattr(t, f"Event_{kind.capitalize()}")(payload)
+
+    def _check_subscribed(self, kind: str, payload: Any) -> None:
+        if not any(_matches(sub, kind, payload) for sub in self._subscriptions):
+            raise MockHostError(
+                f"module {self.name!r} does not subscribe to this {kind} event, so the engine "
+                f"would not deliver it; add a [[subscription]] with kind = {kind!r} to cove.toml"
+            )
+
+
+def _matches(sub: dict[str, Any], kind: str, p: Any) -> bool:
+    if sub.get("kind") != kind:
+        return False
+    if kind == "custom":
+        return fnmatch.fnmatchcase(p.name, sub.get("name", ""))
+    if kind == "message":
+        return sub.get("transport") in (None, p.transport)
+    if kind == "webhook":
+        return bool(p.path == sub.get("path"))
+    if kind == "tick":
+        return p.schedule in (sub.get("schedule"), f"every {sub.get('every')}")
+    if kind in ("block", "log"):
+        return bool(p.chain_id == sub.get("chain_id"))
+    return True
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MockHostError(
+            f"{path}: file not found; MockHost needs the module's directory"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MockHostError(f"{path}: not valid TOML: {exc}") from None
