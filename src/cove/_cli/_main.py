@@ -8,8 +8,10 @@ from ._build import build_command
 from ._check import check_command
 from ._health import health_command
 from ._module import module_group
+from ._new import new_command
 from ._run import run_command
 from ._state import state_group
+from ._test import test_command
 from ._trace import trace_command
 
 
@@ -22,6 +24,8 @@ def cli() -> None:
 cli.add_command(run_command)
 cli.add_command(build_command)
 cli.add_command(check_command)
+cli.add_command(new_command)
+cli.add_command(test_command)
 cli.add_command(module_group)
 cli.add_command(state_group)
 cli.add_command(trace_command)
