@@ -17,6 +17,7 @@ class LocalServer:
     host: str
     port: int
     hits: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -40,6 +41,7 @@ def local_http_server(
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             server.hits.append(self.path)
+            server.headers.append({k.lower(): v for k, v in self.headers.items()})
             if self.path in stalled:
                 server.release.wait(60)
             status, headers, body = routes.get(self.path, (404, {}, b"no such route"))

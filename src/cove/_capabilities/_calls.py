@@ -150,7 +150,7 @@ class HostCalls:
                 raise HostCallError(
                     "denied", f"messaging: transport {transport!r} is not in {list(allowed)}"
                 )
-            self.effects.outbox.append(OutboundMessage(transport, recipient, body, metadata))
+            self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata))
 
         self._gate("messaging", "send", f"{transport}:{recipient}", run)
 
@@ -158,7 +158,7 @@ class HostCalls:
         def run() -> None:
             if not name:
                 raise HostCallError("invalid-input", "events: event name must not be empty")
-            self.effects.outbox.append(EmittedEvent(name, payload))
+            self.effects.add_effect(EmittedEvent(name, payload))
 
         self._gate("events", "emit", name, run)
 

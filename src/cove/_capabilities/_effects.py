@@ -46,6 +46,9 @@ class EventEffects:
     outbox: list[Effect] = field(default_factory=list)
     _bytes: int | None = None
 
+    def add_effect(self, effect: Effect) -> None:
+        self.outbox.append(effect)
+
     def get(self, key: str) -> bytes | None:
         if key in self.writes:
             return self.writes[key]

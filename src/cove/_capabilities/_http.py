@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -30,14 +31,32 @@ class HttpResponse:
     body: bytes
 
 
+# Never forwarded to another origin on a redirect (as browsers and curl do).
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
 class HttpBackend:
     """One shared client; redirects are followed here so each target is checked."""
 
-    def __init__(self, settings: HttpSettings) -> None:
+    def __init__(
+        self, settings: HttpSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self._timeout = parse_duration_ms(settings.timeout) / 1000
         self._max_body = int(settings.max_response_bytes)
         self._max_redirects = settings.max_redirects
-        self._client = httpx.Client(follow_redirects=False, timeout=self._timeout)
+        # ``transport``: canned responses (``cove run --mock``) behind the same checks.
+        # The cookie jar accepts nothing: the client is shared by every module,
+        # and one module's cookies must never ride along on another's request.
+        self._client = httpx.Client(
+            follow_redirects=False,
+            timeout=self._timeout,
+            transport=transport,
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -47,19 +66,23 @@ class HttpBackend:
     ) -> HttpResponse:
         """``time_left``: seconds the caller can still wait, over all redirect hops."""
         method, url, body = request.method.upper(), request.url, request.body
+        headers = request.headers
         deadline = None if time_left is None else time.monotonic() + time_left
         for _ in range(self._max_redirects + 1):
             if not host_allowed(url, allow):
                 raise HostCallError(
                     "denied", f"http: {url!r} is not in the module's http allowlist"
                 )
-            response = self._send(method, url, request.headers, body, deadline)
+            response = self._send(method, url, headers, body, deadline)
             if response.status not in (301, 302, 303, 307, 308):
                 return response
             location = dict((k.lower(), v) for k, v in response.headers).get("location")
             if location is None:
                 return response
-            url = str(httpx.URL(url).join(location))
+            target = httpx.URL(url).join(location)
+            if _origin(target) != _origin(httpx.URL(url)):
+                headers = tuple(h for h in headers if h[0].lower() not in _CREDENTIALS)
+            url = str(target)
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, body = "GET", b""
         raise HostCallError("limit-exceeded", f"http: more than {self._max_redirects} redirects")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
-from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._effects import Effect, EmittedEvent, EventEffects, OutboundMessage
 from .._capabilities._http import HttpBackend
 from .._events import Event
 from .._manifest import Manifest
@@ -284,7 +284,11 @@ class ModuleRunner:
 
 
 class _ReadOnlyEffects(EventEffects):
-    """Init may read state but not write it: init runs again after every restart."""
+    """Init may read state but change nothing: it runs again after every restart,
+    and it has no event whose transaction could carry the changes."""
+
+    def add_effect(self, effect: Effect) -> None:
+        raise HostCallError("denied", "messages and emitted events are not allowed in init")
 
     def set(self, key: str, value: bytes) -> None:
         raise HostCallError("denied", "store: writes are not allowed in init")
