@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup examples run test lint bench docs clean
+.PHONY: setup browser examples run test lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,8 +21,12 @@ examples: setup
 run: examples
 	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
 
+## browser: Debian's Chromium, which the web console test drives through Playwright
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 ## test: the whole test suite, then lint and types
-test: setup
+test: setup browser
 	$(BIN)/pytest
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/ruff format --check src sdk examples tests bench scripts

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .._engine._lifecycle import ModuleState
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from ._api import Api
 from ._auth import read_token
+from ._console import console_routes
 from ._health import health_report, readiness
 from ._openapi import SCHEMA
 from ._responses import EXCEPTION_HANDLERS
@@ -36,7 +37,7 @@ class ControlPlane:
         self.metrics: HttpListener | None = None
         if config.control is not None:
             token = read_token(config, config.control)
-            app = self._app(Api(engine, token).routes())
+            app = self._app([*Api(engine, token).routes(), *console_routes()])
             self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
         if config.metrics is not None:
             app = self._app([])
@@ -44,8 +45,8 @@ class ControlPlane:
                 app, config.metrics.host, config.metrics.port, "metrics listener"
             )
 
-    def _app(self, routes: list[Route]) -> Starlette:
-        common = [
+    def _app(self, routes: list[BaseRoute]) -> Starlette:
+        common: list[BaseRoute] = [
             Route("/metrics", self._metrics, methods=["GET"]),
             Route("/health", self._health, methods=["GET"]),
             Route("/health/live", self._live, methods=["GET"]),

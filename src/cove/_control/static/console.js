@@ -1,0 +1,117 @@
+// The cove web console: modules, a per-module page with recent trajectories, revive.
+// Everything it shows comes from the control-plane API; text goes in with
+// textContent only, so module names and errors cannot inject markup.
+"use strict";
+
+const REFRESH_MS = 1000;
+let timer = null;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
+    else node[key] = value;
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+function token() { return sessionStorage.getItem("cove-token") || ""; }
+
+async function api(path, options = {}) {
+  const headers = token() ? { Authorization: "Bearer " + token() } : {};
+  const response = await fetch(path, { ...options, headers });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function showError(error) {
+  const box = document.getElementById("error");
+  box.hidden = !error;
+  box.textContent = error ? String(error.message || error) : "";
+}
+
+function badge(state) { return el("span", { className: "badge " + state, dataset: { state } }, state); }
+
+async function renderHealth() {
+  const health = await api("/health");
+  const node = document.getElementById("engine-status");
+  node.className = "badge " + health.status;
+  node.textContent = health.status;
+}
+
+async function renderList(view) {
+  const { modules, refused } = await api("/v1/modules");
+  const rows = modules.map((m) =>
+    el("tr", { dataset: { module: m.name } },
+      el("td", {}, el("a", { href: "#/module/" + encodeURIComponent(m.name) }, m.name)),
+      el("td", { className: "state" }, badge(m.state)),
+      el("td", {}, m.version), el("td", {}, m.handled), el("td", {}, m.failed),
+      el("td", {}, m.restarts), el("td", {}, m.queue_depth), el("td", {}, m.fuel.toLocaleString()),
+      el("td", { className: "error" }, m.last_error)));
+  const table = el("table", {},
+    el("thead", {}, el("tr", {}, ...["module", "state", "version", "handled", "failed",
+      "restarts", "queue", "fuel", "last error"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ...rows));
+  const refusedList = Object.entries(refused).map(([path, error]) =>
+    el("p", { className: "error" }, "refused " + path + ": " + error));
+  view.replaceChildren(el("h1", {}, "Modules"), el("div", { className: "scroll" }, table), ...refusedList);
+}
+
+async function revive(name) {
+  try {
+    await api("/v1/modules/" + encodeURIComponent(name) + "/revive", { method: "POST" });
+    showError(null);
+    await refresh();
+  } catch (error) { showError(error); }
+}
+
+async function renderModule(view, name) {
+  const quoted = encodeURIComponent(name);
+  const [m, traces] = await Promise.all([
+    api("/v1/modules/" + quoted),
+    api("/v1/trajectories?limit=50&module=" + quoted),
+  ]);
+  const fact = (label, value) => el("div", {}, el("b", {}, label), value);
+  const button = el("button", { id: "revive", disabled: m.state !== "dead", on: { click: () => revive(name) } }, "Revive");
+  const rows = traces.trajectories.map((t) =>
+    el("tr", { dataset: { outcome: t.outcome } },
+      el("td", {}, new Date(t.at_ms).toLocaleTimeString()),
+      el("td", {}, badge(t.outcome)), el("td", {}, t.event_id),
+      el("td", {}, (t.wall_ns / 1e6).toFixed(2) + " ms"), el("td", {}, t.fuel.toLocaleString()),
+      el("td", {}, t.calls.map((c) => c.interface + "." + c.function + (c.error ? " !" : "")).join(", ")),
+      el("td", { className: "error" }, t.error)));
+  view.replaceChildren(
+    el("h1", {}, el("a", { href: "#/" }, "Modules"), " / ", name, " ", el("span", { id: "module-state" }, badge(m.state))),
+    el("div", { className: "facts" },
+      fact("version", m.version), fact("handled", m.handled), fact("failed", m.failed),
+      fact("restarts", m.restarts), fact("queue", m.queue_depth), fact("fuel", m.fuel.toLocaleString()),
+      fact("state bytes", m.state_bytes), fact("outbox", m.outbox_backlog)),
+    el("p", { className: "error" }, m.last_error), button,
+    el("h1", {}, "Recent trajectories"),
+    el("div", { className: "scroll" }, el("table", { id: "trajectories" },
+      el("thead", {}, el("tr", {}, ...["time", "outcome", "event", "wall", "fuel", "host calls", "error"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, ...rows))));
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  const view = document.getElementById("view");
+  const match = location.hash.match(/^#\/module\/(.+)$/);
+  try {
+    await renderHealth();
+    if (match) await renderModule(view, decodeURIComponent(match[1]));
+    else await renderList(view);
+  } catch (error) { showError(error); }
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.getElementById("token");
+  input.value = token();
+  input.addEventListener("change", () => sessionStorage.setItem("cove-token", input.value.trim()));
+  window.addEventListener("hashchange", () => { showError(null); refresh(); });
+  refresh();
+});
