@@ -6,7 +6,16 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
@@ -86,11 +95,11 @@ class Policy(_Strict):
 
 class HttpSettings(_Strict):
     timeout: str = Field(default="10s", description="Timeout of one module http request.")
-    max_response_bytes: int | str = Field(
+    max_response_bytes: StrictInt | str = Field(
         default=4 * 1024 * 1024,
         description="Largest response body a module receives; more is `limit-exceeded`.",
     )
-    max_redirects: Annotated[int, Field(ge=0)] = Field(
+    max_redirects: Annotated[int, Strict(), Field(ge=0)] = Field(
         default=5, description="Redirects followed per fetch; each target is checked again."
     )
 
@@ -131,7 +140,7 @@ class CommitSettings(_Strict):
     max_delay: str = Field(
         default="10ms", description="batched: longest a committed event waits to be durable."
     )
-    max_batch: Annotated[int, Field(gt=0)] = Field(
+    max_batch: Annotated[int, Strict(), Field(gt=0)] = Field(
         default=2_000, description="batched: flush as soon as this many events wait."
     )
 
@@ -153,10 +162,10 @@ class WebhookSettings(_Strict):
         default="127.0.0.1",
         description="Listen address; non-loopback needs a secret or a token.",
     )
-    port: Annotated[int, Field(ge=0, le=65_535)] = Field(
+    port: Annotated[int, Strict(), Field(ge=0, le=65_535)] = Field(
         default=8787, description="Listen port (0 picks a free one)."
     )
-    max_body: int | str = Field(
+    max_body: StrictInt | str = Field(
         default=1024 * 1024, description="Largest request body; larger gets 413."
     )
     secret_env: str | None = Field(

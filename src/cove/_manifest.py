@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
@@ -119,19 +127,19 @@ class Capabilities(_Strict):
 class Resources(_Strict):
     """Per-event and per-module limits the module asks for (capped by the operator)."""
 
-    fuel: Annotated[int, Field(gt=0)] | None = Field(
+    fuel: Annotated[int, Strict(), Field(gt=0)] | None = Field(
         default=None, description="Fuel (wasm instructions, roughly) per init or handle call."
     )
-    memory: int | str | None = Field(
+    memory: StrictInt | str | None = Field(
         default=None, description='Linear memory of a wasm instance: bytes or a size like "128MiB".'
     )
     timeout: str | None = Field(
         default=None, description='Wall-clock deadline per wasm init or handle call, e.g. "500ms".'
     )
-    state: int | str | None = Field(
+    state: StrictInt | str | None = Field(
         default=None, description='Quota of stored state (keys + values): bytes or e.g. "1MiB".'
     )
-    host_calls: Annotated[int, Field(gt=0)] | None = Field(
+    host_calls: Annotated[int, Strict(), Field(gt=0)] | None = Field(
         default=None, description="Host calls per event; one more fails the event."
     )
 
@@ -149,7 +157,7 @@ class Resources(_Strict):
 
 
 class RestartPolicy(_Strict):
-    max_failures: Annotated[int, Field(ge=1)] = Field(
+    max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
         default=5, description="Consecutive failures after which the module is dead."
     )
     backoff_initial: str = Field(
@@ -166,15 +174,15 @@ class RestartPolicy(_Strict):
 
 class BlockSubscription(_Strict):
     kind: Literal["block"] = Field(description="New blocks of one chain.")
-    chain_id: Annotated[int, Field(gt=0)] = Field(description="EIP-155 chain id.")
-    confirmations: Annotated[int, Field(ge=0)] = Field(
+    chain_id: Annotated[int, Strict(), Field(gt=0)] = Field(description="EIP-155 chain id.")
+    confirmations: Annotated[int, Strict(), Field(ge=0)] = Field(
         default=0, description="Blocks on top before delivery (0: at once)."
     )
 
 
 class LogSubscription(_Strict):
     kind: Literal["log"] = Field(description="Contract event logs of one chain.")
-    chain_id: Annotated[int, Field(gt=0)] = Field(description="EIP-155 chain id.")
+    chain_id: Annotated[int, Strict(), Field(gt=0)] = Field(description="EIP-155 chain id.")
     address: str | list[str] | None = Field(
         default=None, description="Contract address or addresses (any case); unset: any."
     )
@@ -182,7 +190,7 @@ class LogSubscription(_Strict):
         default_factory=list,
         description="Topic filters by position: a topic, a list of alternatives, or null for any.",
     )
-    confirmations: Annotated[int, Field(ge=0)] = Field(
+    confirmations: Annotated[int, Strict(), Field(ge=0)] = Field(
         default=0, description="Blocks on top before delivery (0: at once)."
     )
 

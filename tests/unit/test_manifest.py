@@ -510,3 +510,13 @@ def test_random_toml_never_crashes_the_loader(tmp_path: Path, data: dict[str, An
         load_manifest(path)
     except ManifestError as exc:
         assert str(exc).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize("key", ["fuel", "memory", "host_calls", "state"])
+def test_booleans_are_not_numbers_in_resources(tmp_path: Path, key: str) -> None:
+    """TOML `true` must not sneak in as the integer 1."""
+    message = load_error(
+        tmp_path,
+        f'[module]\nname = "m"\nkind = "python"\nentry = "a:B"\n[resources]\n{key} = true\n',
+    )
+    assert f"resources.{key}: Input should be a valid integer" in message
