@@ -8,6 +8,7 @@ from .._config import EngineConfig
 from .._manifest import ALWAYS_GRANTED, Capability, Manifest
 from .._units import parse_duration_ms
 from ..errors import CapabilityError
+from ._http_allow import pattern_covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
     if "http" in granted:
         asked = tuple(caps.http.allow) if caps.http else ()
         if policy.http_allow is not None:
-            asked = tuple(p for p in asked if p in policy.http_allow)
+            asked = tuple(p for p in asked if any(pattern_covers(q, p) for q in policy.http_allow))
         http_allow = asked
     transports = None
     if caps.messaging is not None and caps.messaging.transports is not None:

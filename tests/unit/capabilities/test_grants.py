@@ -70,7 +70,7 @@ def test_logging_and_config_are_granted_without_asking() -> None:
 
 
 def test_http_allow_is_the_manifest_list_filtered_by_policy() -> None:
-    """The operator's per-module http_allow keeps only patterns it also lists."""
+    """The operator's per-module http_allow keeps only patterns it covers."""
     m = manifest(
         "m", required=["http"], capabilities={"http": {"allow": ["a.com", "b.com", "*.c.com"]}}
     )
@@ -202,3 +202,12 @@ def test_limits_never_exceed_any_cap(
         assert all(actual <= cap for cap in caps)
         wanted = as_number(field, ask.get(field, default[field]))
         assert min([wanted, *caps]) == actual
+
+
+def test_policy_wildcard_admits_the_module_hosts_it_covers() -> None:
+    """An operator's ``*.c.com`` keeps a module's ``api.c.com``; exact spelling is not needed."""
+    m = manifest(
+        "m", required=["http"], capabilities={"http": {"allow": ["api.c.com", "c.com", "x.org"]}}
+    )
+    config = engine_config(policy={"modules": {"m": {"http_allow": ["*.c.com"]}}})
+    assert ("api.c.com",) == resolve_grants(m, config).http_allow

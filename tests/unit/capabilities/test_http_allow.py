@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cove._capabilities._http_allow import host_allowed
+from cove._capabilities._http_allow import host_allowed, pattern_covers
 
 
 @pytest.mark.parametrize(
@@ -172,3 +172,45 @@ def test_wildcard_never_matches_its_apex(sub: str, apex: str) -> None:
     """``*.<apex>`` matches ``<sub>.<apex>`` and never ``<apex>``."""
     assert host_allowed(f"https://{sub}.{apex}/", (f"*.{apex}",))
     assert not host_allowed(f"https://{apex}/", (f"*.{apex}",))
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "expected"),
+    [
+        ("*", "api.example.com", True),
+        ("api.example.com", "api.example.com", True),
+        ("*.example.com", "api.example.com", True),
+        ("*.example.com", "*.api.example.com", True),
+        ("*.example.com", "example.com", False),
+        ("api.example.com", "*.example.com", False),
+        ("api.example.com", "*", False),
+        ("127.0.0.1:8080", "127.0.0.1:8080", True),
+        ("127.0.0.1:8080", "127.0.0.1", False),
+        ("127.0.0.1", "127.0.0.1:9000", True),
+        ("*.Example.COM", "API.example.com", True),
+    ],
+)
+def test_pattern_covers_means_every_url_inner_allows_outer_allows(
+    outer: str, inner: str, expected: bool
+) -> None:
+    assert expected == pattern_covers(outer, inner)
+
+
+_URLS = st.builds(
+    "{}://{}{}/".format,
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["a.example.com", "example.com", "x.y.example.com", "localhost", "other.org"]),
+    st.sampled_from(["", ":443", ":8080", ":80"]),
+)
+
+
+@given(
+    st.sampled_from(
+        ["a.example.com", "*.example.com", "x.y.example.com:443", "*", "localhost:8080"]
+    ),
+    _URLS,
+)
+def test_a_covered_pattern_never_allows_more_than_its_cover(inner: str, url: str) -> None:
+    for outer in ("*.example.com", "localhost", "*"):
+        if pattern_covers(outer, inner) and host_allowed(url, (inner,)):
+            assert host_allowed(url, (outer,))
