@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e sdk/python
 	touch $(STAMP)
 
-setup: $(STAMP)
+## node_modules: anvil (npm @foundry-rs/anvil), the local Ethereum node of the chain tests
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm install --ignore-scripts --no-audit --no-fund  # `npm ci` trips on the other platforms' optional binaries
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 examples: setup
 	$(BIN)/cove build examples/counter
@@ -44,4 +50,4 @@ bench: examples
 	$(BIN)/python bench/wasm_call_overhead.py
 
 clean:
-	rm -rf $(VENV) .cove examples/*/*.wasm
+	rm -rf $(VENV) .cove examples/*/*.wasm node_modules
