@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from .._engine._lifecycle import ModuleState
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
+from ..errors import ControlError
 from ._api import Api
 from ._auth import read_token
 from ._console import console_routes
@@ -79,13 +80,26 @@ class ControlPlane:
     async def _openapi(self, request: Request) -> Response:
         return JSONResponse(SCHEMA)
 
+    def bind(self) -> None:
+        """Claim both ports before the engine opens anything; a taken port fails here."""
+        bound: list[HttpListener] = []
+        try:
+            for listener in self._listeners():
+                listener.bind()
+                bound.append(listener)
+        except ControlError:
+            for listener in bound:
+                listener.close_socket()
+            raise
+
+    def _listeners(self) -> list[HttpListener]:
+        return [x for x in (self.api, self.metrics) if x is not None]
+
     async def start(self) -> None:
-        for listener in (self.api, self.metrics):
-            if listener is not None:
-                await listener.start()
-                self.engine.log.info(f"{listener.what} listening", url=listener.url)
+        for listener in self._listeners():
+            await listener.start()
+            self.engine.log.info(f"{listener.what} listening", url=listener.url)
 
     async def aclose(self) -> None:
-        for listener in (self.api, self.metrics):
-            if listener is not None:
-                await listener.aclose()
+        for listener in self._listeners():
+            await listener.aclose()

@@ -47,6 +47,7 @@ class HttpListener:
             app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
         )
         self._server = _QuietServer(config)
+        self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -56,7 +57,8 @@ class HttpListener:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        sock = self._bind()
+        """Serve on the socket ``bind`` opened; returns once it accepts connections."""
+        sock = self._socket if self._socket is not None else self.bind()
         self._task = asyncio.ensure_future(self._serve(sock))
         listening = asyncio.ensure_future(self._server.listening.wait())
         await asyncio.wait([self._task, listening], return_when=asyncio.FIRST_COMPLETED)
@@ -74,7 +76,8 @@ class HttpListener:
                 server.close()
             sock.close()
 
-    def _bind(self) -> socket.socket:
+    def bind(self) -> socket.socket:
+        """Claim the port now, so a taken one fails before the engine starts anything."""
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -89,12 +92,19 @@ class HttpListener:
             ) from None
         sock.setblocking(False)
         self.port = sock.getsockname()[1]
+        self._socket = sock
         return sock
 
     async def aclose(self) -> None:
         """Stop accepting, let in-flight requests finish, release the port."""
         if self._task is None:
+            self.close_socket()
             return
         self._server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+
+    def close_socket(self) -> None:
+        """Release a port that was bound but never served."""
+        if self._socket is not None and self._task is None:
+            self._socket.close()

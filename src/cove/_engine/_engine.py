@@ -101,6 +101,9 @@ class Engine:
     # startup ----------------------------------------------------------------
     async def start(self) -> None:
         config = self.config
+        if config.control is not None or config.metrics is not None:
+            self.control = ControlPlane(self)  # reads the token: fails before anything opens
+            self.control.bind()
         if self._store is None:
             self._store = SqliteStore(config.data_path / "cove.db")
         if config.trajectories.enabled:
@@ -146,8 +149,7 @@ class Engine:
             await transport.start(self.publish)
         for source in self.sources:
             self._spawn(source.run(self.publish), f"source:{source.name}")
-        if config.control is not None or config.metrics is not None:
-            self.control = ControlPlane(self)
+        if self.control is not None:
             await self.control.start()
         self._started = True
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))

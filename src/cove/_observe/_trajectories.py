@@ -262,7 +262,7 @@ class TrajectoryStore:
                 error=row[6],
                 fuel=row[7],
                 wall_ns=row[8],
-                calls=tuple(json.loads(row[9])),
+                calls=tuple(_call_json(c) for c in json.loads(row[9])),
             )
             for row in rows
         ]
@@ -285,18 +285,23 @@ class TrajectoryStore:
 
 
 def _row(at_ms: int, t: TrajectoryLike) -> tuple[Any, ...]:
-    calls = json.dumps(
-        [
-            {
-                "interface": c.interface,
-                "function": c.function,
-                "summary": c.summary,
-                "error": c.error,
-                "duration_ns": c.duration_ns,
-            }
-            for c in t.calls
-        ],
-        separators=(",", ":"),
+    # Lists, not objects, and one shared encoder: this runs once per handled event.
+    calls = _encode(
+        [[c.interface, c.function, c.summary, c.error, c.duration_ns] for c in t.calls]
     )
     size = len(calls) + len(t.error) + len(t.module) + len(t.event_id) + _ROW_OVERHEAD
     return (at_ms, t.module, t.event_id, t.seq, t.outcome, t.error, t.fuel, t.wall_ns, calls, size)
+
+
+def _call_json(call: list[Any]) -> dict[str, Any]:
+    interface, function, summary, error, duration_ns = call
+    return {
+        "interface": interface,
+        "function": function,
+        "summary": summary,
+        "error": error,
+        "duration_ns": duration_ns,
+    }
+
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode
