@@ -39,6 +39,8 @@ def write_pin(path: Path, pin: str) -> bool:
     type=click.Path(path_type=Path),
     default=Path(".cove/build-cache"),
     show_default=True,
+    envvar="COVE_BUILD_CACHE",
+    help="Where built components are cached by their inputs (env: COVE_BUILD_CACHE).",
 )
 def build_command(module_dir: Path, pin: bool, cache_dir: Path) -> None:
     """Compile a Python module (app.py) to a wasm component with componentize-py."""

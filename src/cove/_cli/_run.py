@@ -19,6 +19,7 @@ from .._sources._base import Source
 from .._sources._console import ConsoleTransport
 from .._sources._demo import DemoSource
 from ..errors import CoveError
+from ._mock import run_mock
 
 console = Console()
 
@@ -36,14 +37,39 @@ def _print_trajectory(t: Trajectory) -> None:
 
 @click.command("run")
 @click.option(
-    "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
     default=Path("cove-engine.toml"), show_default=True, help="Engine config file (TOML).",
 )  # fmt: skip
 @click.option("--demo", is_flag=True, help="Feed the modules from the built-in demo source.")
 @click.option("--for", "duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--trace/--no-trace", default=True, help="Print one line per handled event.")
-def run_command(config_path: Path, demo: bool, duration: float | None, trace: bool) -> None:
-    """Run the engine until Ctrl-C (or SIGTERM), then shut down gracefully."""
+@click.option(
+    "--mock", "fixture", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="Run one module (--module) on this fixture file; print a transcript.",
+)  # fmt: skip
+@click.option(
+    "--module", "module_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."), show_default=True, help="The module --mock runs.",
+)  # fmt: skip
+@click.option("--watch", is_flag=True, help="With --mock: rebuild and rerun on every change.")
+def run_command(
+    config_path: Path,
+    demo: bool,
+    duration: float | None,
+    trace: bool,
+    fixture: Path | None,
+    module_dir: Path,
+    watch: bool,
+) -> None:
+    """Run the engine until Ctrl-C (or SIGTERM), then shut down gracefully.
+
+    With --mock, run one module on a local engine fed from a fixture instead.
+    """
+    if fixture is not None:
+        run_mock(module_dir, fixture, watch)
+        return
+    if watch:
+        raise click.UsageError("--watch works with --mock")
     try:
         config = load_config(config_path)
     except CoveError as exc:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._control._plane import ControlPlane
@@ -66,6 +68,7 @@ class Engine:
         on_trajectory: Callable[[Trajectory], None] | None = None,
         store: Store | None = None,
         clock: Clock | None = None,
+        http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.config = config
         self.log = engine_logger()
@@ -73,6 +76,7 @@ class Engine:
         self.transports = {t.name: t for t in [*declared.transports, *transports]}
         self.sources = [*declared.sources, *sources]
         self._clock = clock
+        self._http_transport = http_transport
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
@@ -114,7 +118,7 @@ class Engine:
                 parse_duration_ms(settings.flush_interval),
             )
         self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
-        self.http = HttpBackend(config.http)
+        self.http = HttpBackend(config.http, self._http_transport)
         self.committer = Committer(
             self.store,
             config.commit.mode,

@@ -16,7 +16,10 @@ class WitWorld(Protocol):
     @abstractmethod
     def init(self) -> None:
         """
-        Called once after instantiation; an error refuses the module.
+        Called after every instantiation (first start and each restart); it may
+        read state and config but change nothing. An error counts as a failure:
+        the supervisor retries with backoff and the module goes dead after
+        `[restart] max_failures`.
         
         Raises: `componentize_py_types.Err(wit_world.imports.str)`
         """

@@ -1,0 +1,1 @@
+"""``cove run --mock``: one module on a local engine fed from a fixture file."""

@@ -1,0 +1,218 @@
+"""Run one module on a local engine from a fixture and print what it did.
+
+Design note: the events go through the real engine (journal, runner, capability
+layer, outbox), not a simulation, so what the transcript shows is what the
+module will do when deployed. Only the edges are fake: a throwaway data dir,
+in-memory transports, canned http behind the real allowlist, and a clock
+that moves only when the fixture says. Events are fed one at a time and the
+engine is left to settle in between, so each event's effects (and those of
+events it emitted) print under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.markup import escape
+
+from .._config import EngineConfig
+from .._engine._engine import Engine
+from .._engine._lifecycle import ModuleState
+from .._engine._matching import matches_any
+from .._engine._runner import ModuleRunner, Trajectory
+from .._events import Event
+from .._manifest import Manifest, TickSubscription
+from .._observe._logging import configure_logging
+from ..testing import FakeClock, MemoryTransport
+from ._fixture import Fixture, HttpFixture, MessageFixture, fixture_events
+from ._transcript import describe_event, describe_value
+
+Write = Callable[[str], None]
+SETTLE_SECONDS = 30.0
+
+
+@dataclass
+class MockResult:
+    handled: int = 0
+    failed: int = 0
+    skipped: int = 0
+    first_event_s: float | None = None
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.refused
+
+
+def _canned(responses: list[HttpFixture], source: Path) -> httpx.MockTransport:
+    table = {(r.method.upper(), r.url): r for r in responses}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        found = table.get((request.method, str(request.url)))
+        if found is None:
+            raise httpx.ConnectError(
+                f"no canned response for {request.method} {request.url} in {source} "
+                "(add an [[http]] entry)"
+            )
+        headers, body = found.content()
+        return httpx.Response(found.status, headers=headers, content=body)
+
+    return httpx.MockTransport(handle)
+
+
+class MockSession:
+    """One run of a fixture against a module; ``await run()`` returns what happened."""
+
+    def __init__(
+        self, manifest: Manifest, fixture: Fixture, source: Path, cache_dir: Path, write: Write
+    ) -> None:
+        self.manifest = manifest
+        self.fixture = fixture
+        self.source = source
+        self.cache_dir = cache_dir
+        self.write = write
+        self.result = MockResult()
+        ticks = [s.label for s in manifest.subscription if isinstance(s, TickSubscription)]
+        self.events = fixture_events(fixture, source, manifest.name, ticks)
+        names = {"console"} | {e.transport for e in fixture.events if isinstance(e, MessageFixture)}
+        messaging = manifest.capabilities.messaging
+        if messaging is not None and messaging.transports:
+            names |= set(messaging.transports)
+        self.transports = {n: MemoryTransport(n, manifest.name) for n in sorted(names)}
+        self.trajectories: list[Trajectory] = []
+
+    async def run(self) -> MockResult:
+        configure_logging("console", logging.WARNING)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="cove-mock-") as data_dir:
+            config = EngineConfig.model_validate(
+                {
+                    "data_dir": data_dir,
+                    "modules": [self.manifest.root],
+                    "wasm": {"cache_dir": self.cache_dir},
+                    "root": self.manifest.root,
+                }
+            )
+            engine = Engine(
+                config,
+                transports=list(self.transports.values()),
+                clock=FakeClock(self.fixture.start_ms / 1000),
+                http_transport=_canned(self.fixture.http, self.source),
+                on_trajectory=self.trajectories.append,
+            )
+            await engine.start()
+            try:
+                runner = engine.runners.get(self.manifest.name)
+                if runner is None:
+                    self.result.refused = list(engine.load_errors.values())
+                    for error in self.result.refused:
+                        self.write(f"[red]refused[/] {escape(error)}")
+                    return self.result
+                for event in self.events:
+                    if not await self._feed(engine, runner, event, start):
+                        break
+            finally:
+                await engine.stop(drain_seconds=1)
+        self.write(
+            f"[bold]done[/]: {self.result.handled} handled, {self.result.failed} failed, "
+            f"{self.result.skipped} not subscribed"
+        )
+        return self.result
+
+    async def _feed(self, engine: Engine, runner: ModuleRunner, event: Event, t0: float) -> bool:
+        offset = (event.accepted_at_ms - self.fixture.start_ms) / 1000
+        self.write(f"[cyan][+{offset:g}s][/] {describe_event(event)}")
+        if not matches_any(self.manifest.subscription, event):
+            self.result.skipped += 1
+            self.write("  [dim]not delivered: no subscription in cove.toml matches it[/]")
+            return True
+        store, name = engine.store, self.manifest.name
+        before = {k: store.get(name, k) for k in store.list_keys(name, "")}
+        sent_before = {t: len(tr.sent) for t, tr in self.transports.items()}
+        head_before, seen = store.head(), len(self.trajectories)
+        await engine.publish([event])
+        ok = await self._settle(engine, runner)
+        if self.result.first_event_s is None:
+            self.result.first_event_s = time.perf_counter() - t0
+        for trajectory in self.trajectories[seen:]:
+            self._print_trajectory(engine, trajectory)
+        if not ok:
+            self.write("  [red]stopped[/]: the engine would retry this event after a backoff")
+            return False
+        after = {k: store.get(name, k) for k in store.list_keys(name, "")}
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                old, new = _decode(before.get(key)), _decode(after.get(key))
+                self.write(f"    [magenta]state[/]  {escape(f'{key}: {old} → {new}')}")
+        for transport, recorder in self.transports.items():
+            for sent in recorder.sent[sent_before[transport] :]:
+                line = f"{transport} → {sent.recipient}: {sent.body}"
+                self.write(f"    [green]send[/]   {escape(line)}")
+        for entry in store.read(head_before, 10_000):
+            payload = entry.event.payload
+            if entry.event.kind == "custom" and getattr(payload, "source", "") == name:
+                self.write(f"    [yellow]emit[/]   {escape(describe_value(payload))}")
+        return True
+
+    async def _settle(self, engine: Engine, runner: ModuleRunner) -> bool:
+        """Wait until the module has caught up and the outbox is empty; False on failure."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            if runner.state in (ModuleState.BACKOFF, ModuleState.DEAD):
+                return False
+            if runner.position >= engine.store.head():
+                # Commits are grouped: flush so the outbox sees this event's effects.
+                await engine.committer.flush()
+                if not engine.store.pending_effects(_now_ms(), 1):
+                    return True
+            await asyncio.sleep(0.002)
+        self.write(f"  [red]timed out[/] after {SETTLE_SECONDS:g}s waiting for the module")
+        return False
+
+    def _print_trajectory(self, engine: Engine, t: Trajectory) -> None:
+        if t.outcome == "ok":
+            self.result.handled += 1
+        else:
+            self.result.failed += 1
+        mark = "[green]✓[/]" if t.outcome == "ok" else "[red]✗[/]"
+        follow = " (emitted event)" if t.event_id.startswith("emit:") else ""
+        self.write(
+            f"  {mark} {t.outcome}{follow} in {t.wall_ns / 1e6:.2f} ms"
+            + (f", fuel {t.fuel:,}" if t.fuel else "")
+            + (f": [red]{escape(t.error)}[/]" if t.error else "")
+        )
+        for call in t.calls:
+            if call.interface == "logging":
+                self.write(f"    [blue]log[/]    {escape(call.summary)}")
+            elif call.error and not call.error.startswith("not-found"):
+                self.write(
+                    f"    [red]error[/]  {call.interface}.{call.function}: {escape(call.error)}"
+                )
+            elif (
+                call.interface == "messaging" and call.summary.split(":")[0] not in self.transports
+            ):
+                self.write(
+                    f"    [red]send[/]   {escape(call.summary)}: no such transport in the mock engine "
+                    f"(known: {', '.join(self.transports)})"
+                )
+
+
+def _decode(raw: bytes | None) -> str:
+    if raw is None:
+        return "(unset)"
+    try:
+        return json.dumps(json.loads(raw))
+    except ValueError:
+        return repr(raw)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
