@@ -106,3 +106,26 @@ async def test_exit_codes_for_auth_refusal_and_unreachable(config: Path) -> None
     assert 0 == unloaded.code
     unreachable = await cove(plane, "module", "list")
     assert 3 == unreachable.code and "cannot reach the engine" in unreachable.err
+
+
+async def test_trace_follow_prints_new_trajectories_as_they_happen(config: Path) -> None:
+    async with running_plane(config) as plane:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COVE_")}
+        env["COVE_URL"] = str(plane.client.base_url)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cove", "trace", "--follow", "--json", "--interval", "0.1",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stdout is not None
+        try:
+            seen: list[str] = []
+            for n in range(3):  # each event is sent after the previous one was printed
+                await plane.client.post(
+                    "/v1/events", json={"name": "probe.x", "payload": str(n)}, headers=plane.auth()
+                )
+                line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+                seen.append(json.loads(line)["event_id"])
+        finally:
+            process.terminate()
+            await process.wait()
+    assert 3 == len(set(seen))
