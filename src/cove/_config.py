@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._config_chain import ChainSettings
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
@@ -77,6 +78,10 @@ class ModulePolicy(_Strict):
     )
     max: LimitValues = Field(
         default_factory=LimitValues, description="This module's own ceiling, below `limits.max`."
+    )
+    chain_methods: list[str] = Field(
+        default_factory=list,
+        description="Chain methods (patterns) this module may call despite `deny_methods`.",
     )
 
 
@@ -290,6 +295,9 @@ class EngineConfig(_Strict):
     transports: list[TransportSettings] = Field(
         default_factory=list, description="Named transports modules can send through."
     )
+    chains: list[ChainSettings] = Field(
+        default_factory=list, description="Chains modules can read and subscribe to, by chain id."
+    )
     trajectories: TrajectorySettings = Field(
         default_factory=TrajectorySettings, description="Per-event records and their retention."
     )
@@ -310,6 +318,15 @@ class EngineConfig(_Strict):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"transport names must be unique; repeated: {repeated}")
+        return value
+
+    @field_validator("chains")
+    @classmethod
+    def _unique_chains(cls, value: list[ChainSettings]) -> list[ChainSettings]:
+        ids = [c.chain_id for c in value]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"chain ids must be unique; repeated: {repeated}")
         return value
 
     def resolve(self, path: Path) -> Path:

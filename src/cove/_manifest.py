@@ -23,8 +23,16 @@ from .errors import HashMismatchError, ManifestError
 
 MANIFEST_NAME = "cove.toml"
 
-Capability = Literal["store", "http", "messaging", "events", "logging", "config"]
-CAPABILITIES: tuple[Capability, ...] = ("store", "http", "messaging", "events", "logging", "config")
+Capability = Literal["store", "http", "messaging", "events", "logging", "config", "chain"]
+CAPABILITIES: tuple[Capability, ...] = (
+    "store",
+    "http",
+    "messaging",
+    "events",
+    "logging",
+    "config",
+    "chain",
+)
 # Reading its own config and writing its own log are never dangerous, so every
 # module has them without asking; the rest must be declared and granted.
 ALWAYS_GRANTED: frozenset[Capability] = frozenset({"logging", "config"})
@@ -89,6 +97,13 @@ class MessagingGrant(_Strict):
     )
 
 
+class ChainGrant(_Strict):
+    chains: list[Annotated[int, Strict(), Field(gt=0)]] = Field(
+        default_factory=list,
+        description="Chain ids the module may call (each must be in the engine's `[[chains]]`).",
+    )
+
+
 class Capabilities(_Strict):
     required: list[Capability] = Field(
         default_factory=list,
@@ -104,6 +119,9 @@ class Capabilities(_Strict):
     messaging: MessagingGrant | None = Field(
         default=None, description="Settings of the `messaging` capability."
     )
+    chain: ChainGrant | None = Field(
+        default=None, description="Settings of the `chain` capability: which chains."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -117,6 +135,8 @@ class Capabilities(_Strict):
             raise ValueError(
                 "[capabilities.messaging] is set but 'messaging' is not in required/optional"
             )
+        if self.chain is not None and "chain" not in declared:
+            raise ValueError("[capabilities.chain] is set but 'chain' is not in required/optional")
         return self
 
     @property

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from ._capabilities._calls import HostCalls
 from ._capabilities._http import HttpRequest, HttpResponse
 from ._events import Event
+from .errors import HostCallError
 
 JSON = Any
 
@@ -104,6 +105,19 @@ class PluginContext:
     ) -> HttpResponse:
         """Outbound HTTP through the module's ``http`` grant and allowlist."""
         return self._calls.http_fetch(HttpRequest(method, url, tuple(headers), body))
+
+    def rpc(self, chain_id: int, method: str, params: list[Any] | None = None) -> Any:
+        """One JSON-RPC call through the module's ``chain`` grant; the decoded ``result``."""
+        return json.loads(self._calls.chain_request(chain_id, method, json.dumps(params or [])))
+
+    def rpc_batch(
+        self, chain_id: int, calls: Iterable[tuple[str, list[Any]]]
+    ) -> list[Any | HostCallError]:
+        """One JSON-RPC batch on the wire; each call's decoded result or its own error."""
+        raw = self._calls.chain_request_batch(
+            chain_id, [(method, json.dumps(params)) for method, params in calls]
+        )
+        return [r if isinstance(r, HostCallError) else json.loads(r) for r in raw]
 
 
 class Plugin:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .._manifest import Capability
 from ..errors import HostCallError, LimitExceededError
+from ._chain import ChainBackend, RpcCall
 from ._effects import EmittedEvent, EventEffects, OutboundMessage
 from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
@@ -52,6 +53,9 @@ class HostCalls:
     calls: int = 0
     deadline_ns: int | None = None
     """``perf_counter_ns`` by which the running call must end (set by the wasm host)."""
+    chain: ChainBackend | None = None
+    chain_calls: int = 0
+    """Chain calls in this event (a batch counts each), against the chain's cap."""
 
     @property
     def module(self) -> str:
@@ -139,6 +143,54 @@ class HostCalls:
             return self.http.fetch(request, self.grants.http_allow, left)
 
         return self._gate("http", "fetch", f"{request.method} {request.url}", run)
+
+    # chain
+    def chain_request(self, chain_id: int, method: str, params_json: str) -> str:
+        def run() -> str:
+            backend = self._chain_backend(chain_id, 1)
+            call = RpcCall(method, params_json)
+            return backend.request(chain_id, call, self.grants.chain_methods, self._time_left())
+
+        return self._gate("chain", "request", f"{chain_id} {method}", run)
+
+    def chain_request_batch(
+        self, chain_id: int, calls: list[tuple[str, str]]
+    ) -> list[str | HostCallError]:
+        def run() -> list[str | HostCallError]:
+            backend = self._chain_backend(chain_id, len(calls))
+            batch = [RpcCall(method, params) for method, params in calls]
+            return backend.request_batch(
+                chain_id, batch, self.grants.chain_methods, self._time_left()
+            )
+
+        summary = f"{chain_id} " + ",".join(method for method, _ in calls)
+        return self._gate("chain", "request-batch", summary, run)
+
+    def _chain_backend(self, chain_id: int, calls: int) -> ChainBackend:
+        if self.chain is None:
+            raise HostCallError("unavailable", "chain: no chain backend in this engine")
+        if chain_id not in self.grants.chains:
+            raise HostCallError(
+                "denied",
+                f"chain: chain {chain_id} is not granted to module {self.module!r} "
+                f"(granted: {list(self.grants.chains)}; declare it in [capabilities.chain] "
+                "chains and configure it in the engine's [[chains]])",
+            )
+        cap = self.chain.settings(chain_id).max_calls_per_event
+        if self.chain_calls + calls > cap:
+            raise HostCallError(
+                "limit-exceeded",
+                f"chain: more than {cap} calls to chain {chain_id} in one event "
+                "(engine config [[chains]] max_calls_per_event)",
+            )
+        self.chain_calls += calls
+        return self.chain
+
+    def _time_left(self) -> float | None:
+        # Epoch interruption cannot stop a host call: the call gets what is left.
+        if self.deadline_ns is None:
+            return None
+        return max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
 
     # messaging and events: queued in the outbox, sent after commit
     def messaging_send(

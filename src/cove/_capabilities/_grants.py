@@ -30,6 +30,10 @@ class Grants:
     http_allow: tuple[str, ...]
     transports: tuple[str, ...] | None
     limits: Limits
+    chains: tuple[int, ...] = ()
+    """Chain ids the module may call: declared and configured by the operator."""
+    chain_methods: tuple[str, ...] = ()
+    """Method patterns the operator re-allows for this module despite a chain's deny list."""
 
     def allows(self, capability: Capability) -> bool:
         return capability in self.granted
@@ -57,6 +61,17 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
     transports = None
     if caps.messaging is not None and caps.messaging.transports is not None:
         transports = tuple(caps.messaging.transports)
+    chains: tuple[int, ...] = ()
+    if "chain" in granted and caps.chain is not None:
+        configured = {c.chain_id for c in config.chains}
+        missing = sorted(set(caps.chain.chains) - configured)
+        if missing and "chain" in caps.required:
+            raise CapabilityError(
+                manifest.name,
+                f"requires chain ids {missing}, which the engine config has no "
+                "[[chains]] entry for (add one with that chain_id and an http endpoint)",
+            )
+        chains = tuple(c for c in caps.chain.chains if c in configured)
     return Grants(
         module=manifest.name,
         declared=caps.declared | ALWAYS_GRANTED,
@@ -64,6 +79,8 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         http_allow=http_allow,
         transports=transports,
         limits=resolve_limits(manifest, config),
+        chains=chains,
+        chain_methods=tuple(policy.chain_methods),
     )
 
 

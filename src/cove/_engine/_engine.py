@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._control._plane import ControlPlane
@@ -119,6 +120,7 @@ class Engine:
             )
         self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
         self.http = HttpBackend(config.http, self._http_transport)
+        self.chain = ChainBackend(config.chains) if config.chains else None
         self.committer = Committer(
             self.store,
             config.commit.mode,
@@ -197,6 +199,7 @@ class Engine:
             module_log,
             self._state_changed,
             self._trajectory,
+            chain=self.chain,
         )
         self.runners[runner.name] = runner
         self.load_errors.pop(path, None)
@@ -332,6 +335,8 @@ class Engine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.final_status = self.status()
         self.http.close()
+        if self.chain is not None:
+            self.chain.close()
         self.runtime.close()
         self.store.close()
         if self.trajectories is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
+from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import Effect, EmittedEvent, EventEffects, OutboundMessage
 from .._capabilities._http import HttpBackend
 from .._events import Event
@@ -70,6 +71,7 @@ class ModuleRunner:
         log_sink: LogSink,
         on_state: Callable[[str, ModuleState, str], None],
         on_trajectory: Callable[[Trajectory], None] | None = None,
+        chain: ChainBackend | None = None,
     ) -> None:
         self.manifest: Manifest = loaded.manifest
         self.grants = loaded.grants
@@ -79,6 +81,7 @@ class ModuleRunner:
         self.committer = committer
         self._read = read_events
         self._http = http
+        self._chain = chain
         self._log_sink = log_sink
         self._on_state = on_state
         self._on_trajectory = on_trajectory
@@ -127,6 +130,7 @@ class ModuleRunner:
             http=self._http,
             log_sink=self._log_sink,
             event_id=event_id,
+            chain=self._chain,
         )
 
     # the loop ---------------------------------------------------------------

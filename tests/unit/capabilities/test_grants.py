@@ -211,3 +211,27 @@ def test_policy_wildcard_admits_the_module_hosts_it_covers() -> None:
     )
     config = engine_config(policy={"modules": {"m": {"http_allow": ["*.c.com"]}}})
     assert ("api.c.com",) == resolve_grants(m, config).http_allow
+
+
+# chain ---------------------------------------------------------------------------------
+
+CHAINS = [{"chain_id": 31337, "http": "http://127.0.0.1:8545"}]
+
+
+def test_chain_grant_is_the_declared_chains_the_engine_configures() -> None:
+    """An optional chain capability keeps the configured ids and drops the others."""
+    m = manifest("watcher", optional=["chain"], capabilities={"chain": {"chains": [31337, 1]}})
+    grants = resolve_grants(
+        m,
+        engine_config(
+            chains=CHAINS, policy={"modules": {"watcher": {"chain_methods": ["anvil_mine"]}}}
+        ),
+    )
+    assert grants.chains == (31337,)
+    assert grants.chain_methods == ("anvil_mine",)
+
+
+def test_required_chain_missing_from_the_engine_config_refuses_the_module() -> None:
+    m = manifest("watcher", required=["chain"], capabilities={"chain": {"chains": [1]}})
+    with pytest.raises(CapabilityError, match=r"requires chain ids \[1\].*\[\[chains\]\]"):
+        resolve_grants(m, engine_config(chains=CHAINS))
