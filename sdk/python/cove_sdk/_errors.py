@@ -4,6 +4,8 @@
 class HostError(Exception):
     """A host call failed; ``kind`` is one of the WIT ``error-kind`` names."""
 
+    __module__ = "cove_sdk"  # tracebacks and error texts name the public path
+
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
@@ -12,3 +14,5 @@ class HostError(Exception):
 
 class ConfigError(Exception):
     """The module's ``[config]`` does not fit the dataclass it is read into."""
+
+    __module__ = "cove_sdk"

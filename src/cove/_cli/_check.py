@@ -1,4 +1,4 @@
-"""``cove check``: validate a manifest and its component without running it."""
+"""``cove check``: validate a module without running it, reporting every problem at once."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from .._config import EngineConfig
-from .._engine._loader import build_host
+from .._config import EngineConfig, load_config
 from .._hosts._wasm_runtime import WasmRuntime
-from .._manifest import load_manifest
+from .._module_check import check_module
 from ..errors import CoveError
 
 
@@ -18,15 +17,32 @@ from ..errors import CoveError
 @click.option(
     "--cache-dir", type=click.Path(path_type=Path), default=Path(".cove/cache"), show_default=True
 )
-def check_command(module_dir: Path, cache_dir: Path) -> None:
-    """Check the manifest, the hash pin, the grants and the component's imports."""
-    runtime = WasmRuntime(cache_dir.resolve())
+@click.option(
+    "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None, help="Also check against this engine config's policy (denied capabilities).",
+)  # fmt: skip
+def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None) -> None:
+    """Check the manifest, grants, pin, the component's contract and imports, and init.
+
+    Every problem is listed with its file and key; the exit status is 1 if any.
+    """
     try:
-        manifest = load_manifest(module_dir)
-        loaded = build_host(manifest, EngineConfig(), runtime, lambda *a: None)
-        loaded.host.close()
+        config = load_config(engine_config) if engine_config else EngineConfig()
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
+    runtime = WasmRuntime(cache_dir.resolve())
+    try:
+        report = check_module(module_dir, config, runtime)
     finally:
         runtime.close()
-    click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind})")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
+    if report.problems:
+        for problem in report.problems:
+            click.echo(f"✗ {problem}", err=True)
+        click.echo(f"{len(report.problems)} problem(s); nothing was loaded", err=True)
+        raise SystemExit(1)
+    manifest = report.manifest
+    assert manifest is not None
+    imports = f"; imports {', '.join(sorted(report.imports - {'types'}))}" if report.imports else ""
+    click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind}){imports}")

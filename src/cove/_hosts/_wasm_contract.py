@@ -64,6 +64,16 @@ def check_component(
     engine: wasmtime.Engine, module: str, component: Component, declared: frozenset[Capability]
 ) -> ContractReport:
     """Refuse incompatible versions, unknown interfaces and undeclared capabilities."""
+    report, problems = contract_problems(engine, component, declared)
+    if problems:
+        raise ContractError(module, "; ".join(problems))
+    return report
+
+
+def contract_problems(
+    engine: wasmtime.Engine, component: Component, declared: frozenset[Capability]
+) -> tuple[ContractReport, list[str]]:
+    """Every way the component breaks the contract (``cove check`` lists them all)."""
     kind = component.type
     interfaces: set[str] = set()
     problems: list[str] = []
@@ -104,9 +114,7 @@ def check_component(
     for name in REQUIRED_EXPORTS:
         if name in exports and not _signature_fits(name, exports[name].ty):
             problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
-    if problems:
-        raise ContractError(module, "; ".join(problems))
-    return ContractReport(frozenset(interfaces))
+    return ContractReport(frozenset(interfaces)), problems
 
 
 def _signature_fits(name: str, ty: object) -> bool:

@@ -1,0 +1,93 @@
+"""`cove check` lists every problem at once, each with its file and key."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cove._cli._main import cli
+from tests.helpers.modules import ASSETS, write_manifest
+
+
+def check(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["check", *args])
+    return result.exit_code, result.output
+
+
+def test_schema_problems_are_all_listed(tmp_path: Path) -> None:
+    (tmp_path / "cove.toml").write_text(
+        '[module]\nname = "Bad"\nkind = "wasm"\ncomponent = "x.wasm"\n'
+        '[capabilities]\nrequired = ["store", "nope"]\n'
+        '[[subscription]]\nkind = "tick"\n'
+    )
+    code, out = check(str(tmp_path))
+    manifest = tmp_path / "cove.toml"
+    assert 1 == code
+    assert f"✗ {manifest}: module.name: String should match pattern" in out
+    assert f"✗ {manifest}: capabilities.required[1]: Input should be" in out
+    assert f"✗ {manifest}: subscription[0]: Value error, a tick subscription needs" in out
+    assert "3 problem(s); nothing was loaded" in out
+
+
+def test_component_problems_are_all_listed(tmp_path: Path, probe_wasm: Path) -> None:
+    """A stale pin and two undeclared imports in one run, plus a policy refusal."""
+    module = write_manifest(tmp_path / "probe", "probe", component=probe_wasm, required=["store"])
+    manifest = module / "cove.toml"
+    stale = 'sha256 = "sha256:' + "0" * 64 + '"'
+    manifest.write_text(re.sub(r'sha256 = "sha256:[0-9a-f]{64}"', stale, manifest.read_text()))
+    engine = tmp_path / "engine.toml"
+    engine.write_text('[policy]\ndeny = ["store"]\n')
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 1 == code
+    assert (
+        f"{manifest}: capabilities.required: requires 'store' but the operator policy denies it"
+        in out
+    )
+    assert f"{manifest}: module.sha256: pins sha256:{'0' * 64} but probe.wasm is sha256:" in out
+    for interface in ("http", "messaging", "events"):
+        assert f"probe.wasm imports cove:host/{interface} but its manifest does not declare" in out
+    assert "5 problem(s)" in out
+    assert "warning:" in out and "init was not run" in out
+
+
+def test_a_valid_module_passes_with_its_imports(tmp_path: Path, probe_wasm: Path) -> None:
+    module = write_manifest(
+        tmp_path / "probe",
+        "probe",
+        component=probe_wasm,
+        required=["store", "http", "messaging", "events"],
+    )
+    code, out = check(str(module))
+    assert (
+        0,
+        "ok: probe 0.1.0 (wasm); imports config, events, http, logging, messaging, store\n",
+    ) == (
+        code,
+        out.splitlines()[-1] + "\n",
+    )
+
+
+def test_native_init_failures_are_reported_against_config(tmp_path: Path) -> None:
+    module = tmp_path / "watcher"
+    shutil.copytree(ASSETS / "mock_native", module, ignore=shutil.ignore_patterns("__pycache__"))
+    (module / "watcher.py").write_text(
+        (module / "watcher.py").read_text()
+        + "\n\ndef _init(self, ctx):\n    raise ValueError('config.limit: expected int')\n\n\nWatcher.init = _init\n"
+    )
+    code, out = check(str(module))
+    assert 1 == code
+    assert (
+        f"{module / 'cove.toml'}: config: init raised ValueError: config.limit: expected int" in out
+    )
+
+
+def test_a_missing_plugin_entry_names_the_key(tmp_path: Path) -> None:
+    module = tmp_path / "watcher"
+    shutil.copytree(ASSETS / "mock_native", module, ignore=shutil.ignore_patterns("__pycache__"))
+    (module / "watcher.py").unlink()
+    code, out = check(str(module))
+    assert 1 == code
+    assert f"{module / 'cove.toml'}: module.entry: entry 'watcher:Watcher': no watcher.py" in out
