@@ -1,1 +1,1 @@
-"""Observability: structured logs (metrics, health and trajectories build on them)."""
+"""Observability: structured logs, Prometheus metrics, durable trajectories."""
