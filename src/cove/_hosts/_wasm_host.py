@@ -7,16 +7,22 @@ host functions convert every ``HostCallError`` to a WIT ``host-error`` value
 and only ``LimitExceededError`` (a blown budget) is left to abort the call.
 After any trap the instance is unusable ("cannot enter component instance"),
 so it is rebuilt lazily before the next call, and init runs again.
+
+Two call paths share everything but the per-event steps (``call_path``):
+"wrapper" calls through wasmtime-py's component API; "fast" goes straight to
+wasmtime's C API (``_fast_call``), and falls back to "wrapper" with one log
+line when that module's import-time checks failed.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import wasmtime
-from wasmtime.component import Func, Linker, LinkerInstance, Record, Variant
+from wasmtime.component import Func, Linker, Record, Variant
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._grants import Grants
@@ -24,12 +30,22 @@ from .._capabilities._http import HttpRequest
 from .._events import Event
 from .._manifest import Manifest
 from ..errors import HostCallError, LimitExceededError, ModuleFailedError
+from . import _fast_call, _fast_host
 from . import _wit_values as wit
 from ._base import CallStats, ModuleHost
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
 OutputSink = Callable[[str, str, str, dict[str, str]], None]
+CallPath = Literal["fast", "wrapper"]
+Invoke = Callable[..., Any]
+
+log = logging.getLogger("cove.wasm")
+
+
+def effective_call_path(requested: CallPath) -> CallPath:
+    """The path a host will use: "fast" only when its import-time checks passed."""
+    return "fast" if requested == "fast" and _fast_call.UNAVAILABLE is None else "wrapper"
 
 
 class WasmModuleHost(ModuleHost):
@@ -41,8 +57,17 @@ class WasmModuleHost(ModuleHost):
         wasm: bytes,
         output: OutputSink,
         progress: Progress | None = None,
+        call_path: CallPath = "fast",
     ) -> None:
         self.name = manifest.name
+        self.call_path = effective_call_path(call_path)
+        if self.call_path != call_path:
+            log.warning(
+                "module %s: wasm call path 'wrapper' instead of 'fast': %s",
+                manifest.name,
+                _fast_call.UNAVAILABLE,
+            )
+        self._parked: BaseException | None = None
         self.stats = CallStats()
         self._runtime = runtime
         self._grants = grants
@@ -52,12 +77,12 @@ class WasmModuleHost(ModuleHost):
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: wasmtime.Store | None = None
-        self._init_fn: Func | None = None
-        self._handle_fn: Func | None = None
+        self._init_fn: Invoke | None = None
+        self._handle_fn: Invoke | None = None
         self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
 
     # instance lifecycle -------------------------------------------------
-    def _instantiate(self) -> tuple[wasmtime.Store, Func, Func]:
+    def _instantiate(self) -> tuple[wasmtime.Store, Invoke, Invoke]:
         store = wasmtime.Store(self._runtime.engine)
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
@@ -73,7 +98,13 @@ class WasmModuleHost(ModuleHost):
         init_fn = instance.get_func(store, "init")
         handle_fn = instance.get_func(store, "handle")
         assert init_fn is not None and handle_fn is not None  # checked by the contract
-        return store, init_fn, handle_fn
+        if self.call_path == "fast":
+            return (
+                store,
+                _fast_call.FastFunc(store, init_fn, []),
+                _fast_call.FastFunc(store, handle_fn, _fast_host.HANDLE_PARAMS),
+            )
+        return store, _bind(init_fn, store), _bind(handle_fn, store)
 
     def init(self, calls: HostCalls) -> None:
         self._store, self._init_fn, self._handle_fn = self._instantiate()
@@ -83,15 +114,22 @@ class WasmModuleHost(ModuleHost):
         if self._handle_fn is None:
             self.init(calls)
         assert self._handle_fn is not None
-        self._call(
-            self._handle_fn, calls, "handle", wit.event_meta(event, attempt), wit.event_value(event)
-        )
+        if self.call_path == "fast":
+            self._call(self._handle_fn, calls, "handle", *_fast_host.handle_args(event, attempt))
+        else:
+            self._call(
+                self._handle_fn,
+                calls,
+                "handle",
+                wit.event_meta(event, attempt),
+                wit.event_value(event),
+            )
 
     def close(self) -> None:
         self._store = self._init_fn = self._handle_fn = None
         self._flush_output()
 
-    def _call(self, func: Func, calls: HostCalls, what: str, *args: Any) -> None:
+    def _call(self, func: Invoke, calls: HostCalls, what: str, *args: Any) -> None:
         store = self._store
         assert store is not None
         limits = self._grants.limits
@@ -101,12 +139,19 @@ class WasmModuleHost(ModuleHost):
         start = time.perf_counter_ns()
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
         try:
-            result = func(store, *args)
+            result = func(*args)
         except LimitExceededError:
             self._discard_instance()
             raise
         except wasmtime.WasmtimeError as exc:
             self._discard_instance()
+            parked, self._parked = self._parked, None
+            if parked is not None:  # the fast path's host function asked for the trap
+                if isinstance(parked, ModuleFailedError) or not isinstance(parked, Exception):
+                    raise parked from None
+                raise ModuleFailedError(
+                    self.name, f"{what}: host error {type(parked).__name__}: {parked}"
+                ) from parked
             raise self._failure(what, exc) from None
         except Exception as exc:
             self._discard_instance()
@@ -115,6 +160,7 @@ class WasmModuleHost(ModuleHost):
             ) from exc
         finally:
             self._calls = None
+            self._parked = None
             self.stats.wall_ns = time.perf_counter_ns() - start
             self.stats.fuel = limits.fuel - store.get_fuel()
             self._flush_output()
@@ -170,13 +216,26 @@ class WasmModuleHost(ModuleHost):
     def _build_linker(self, interfaces: frozenset[str]) -> Linker:
         linker = Linker(self._runtime.engine)
         linker.add_wasip2()
-        functions = self._host_functions()
+        functions: dict[str, dict[str, Any]]
+        if self.call_path == "fast":
+            functions = _fast_host.host_functions(self)
+            self._fast_functions = functions  # the ctypes callbacks live as long as the linker
+        else:
+            functions = self._host_functions()
         with linker.root() as root:
             for iface in sorted(interfaces):
                 if iface in functions:
                     with root.add_instance(f"{HOST_PACKAGE}/{iface}@{HOST_VERSION_TEXT}") as inst:
-                        _add_all(inst, functions[iface])
+                        for name, func in functions[iface].items():
+                            if isinstance(func, _fast_call.HostFunc):
+                                _fast_call.add_func(inst, name, func)
+                            else:
+                                inst.add_func(name, func)
         return linker
+
+    def _park(self, exc: BaseException) -> None:
+        """A fast-path host function trapped the call; ``_call`` raises ``exc``."""
+        self._parked = exc
 
     def _current(self) -> HostCalls:
         if self._calls is None:
@@ -225,6 +284,12 @@ class WasmModuleHost(ModuleHost):
                 value = body(self._current(), *args)
             except HostCallError as exc:
                 return Variant("err", wit.host_error(exc)) if tagged else wit.host_error(exc)
+            except LimitExceededError:
+                raise
+            except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
+                log.warning("host function failed: %s: %s", type(exc).__name__, exc)
+                error = wit.host_error(HostCallError("internal", f"{type(exc).__name__}: {exc}"))
+                return Variant("err", error) if tagged else error
             return Variant("ok", value) if tagged else value
 
         return call
@@ -260,9 +325,8 @@ def _http_fetch(calls: HostCalls, request: Record) -> Record:
     return wit.record(status=response.status, headers=list(response.headers), body=response.body)
 
 
-def _add_all(instance: LinkerInstance, functions: dict[str, Callable[..., Any]]) -> None:
-    for name, func in functions.items():
-        instance.add_func(name, func)
+def _bind(func: Func, store: wasmtime.Store) -> Invoke:
+    return lambda *args: func(store, *args)
 
 
 def _trap_summary(text: str) -> str:

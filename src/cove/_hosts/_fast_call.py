@@ -1,0 +1,297 @@
+"""The wasm fast path: per-event calls straight through wasmtime's C API (ctypes).
+
+Design note. wasmtime-py stays in charge of setup (engine, compile, cache,
+linker, store, WASI, instantiate); only the per-event steps go through the C
+API: ``wasmtime_component_func_call`` for init/handle, and host functions
+registered with ``wasmtime_component_linker_instance_add_func``. The shapes
+are fixed by our WIT, so values are written and read without any type
+reflection (``_fast_values``), which is where wasmtime-py's wrapper spends
+most of an event.
+
+Ownership (who frees what):
+- Call arguments (event-meta, event) live in a Python-owned ``Arena``; the C
+  API only borrows them (it copies them into Rust ``Val``s), so they are
+  never passed to a C free function and are reused for the next event.
+- The call's result slot is Python memory that Rust fills with Rust-owned
+  values; we read it, then ``wasmtime_component_val_delete`` drops what Rust
+  put in it and we reset the kind byte to ``bool`` (a valid empty value), so
+  the next call's assignment drops nothing twice.
+- Host-call arguments are owned by Rust and dropped by Rust after the
+  callback; we only read them.
+- Host-call results must be Rust-owned (Rust drops them after the callback):
+  the result is built in an arena and deep-copied into the result slot with
+  ``wasmtime_component_val_clone`` (one C call, whatever the shape).
+- A trapping host call returns a ``wasmtime_error_new`` pointer, which Rust
+  owns from then on; the error ``func_call`` returns is wrapped in
+  ``WasmtimeError``, whose finalizer frees it.
+
+Rejected: building values with ``*_new_uninit`` + per-field C calls (one FFI
+round trip per node, and every partial failure needs careful freeing);
+cffi/Cython (a build step on every machine for a small gain over this);
+holding the GIL across ``func_call`` (PyDLL): the epoch ticker is a Python
+thread, so a looping guest would never hit its deadline.
+
+Safety net: at import the pinned wasmtime version, the struct layouts
+(wasmtime-py's ctypes declarations against our constants), the required
+symbols and a clone round trip are checked; any mismatch leaves
+``UNAVAILABLE`` set to the reason, and hosts use the wrapper path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.metadata
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from ..errors import LimitExceededError
+from . import _fast_values as fv
+
+log = logging.getLogger("cove.wasm")
+
+PINNED_WASMTIME = "50.0.1"
+
+_SYMBOLS = (
+    "wasmtime_component_func_call",
+    "wasmtime_component_linker_instance_add_func",
+    "wasmtime_component_val_clone",
+    "wasmtime_component_val_delete",
+    "wasmtime_error_new",
+)
+
+_VOIDP = ctypes.c_void_p
+CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_size_t, _VOIDP, _VOIDP, _VOIDP, _VOIDP, ctypes.c_size_t, _VOIDP, ctypes.c_size_t
+)
+"""(data, context, func type, args, nargs, results, nresults) -> wasmtime_error_t* or 0"""
+
+
+def _offset(struct: Any, field: str) -> int:
+    return int(getattr(struct, field).offset)
+
+
+def _layout_problem() -> str | None:
+    version = importlib.metadata.version("wasmtime")
+    if version != PINNED_WASMTIME:
+        return f"wasmtime {version} is not the pinned {PINNED_WASMTIME}"
+    if ctypes.sizeof(ctypes.c_void_p) != 8 or sys.byteorder != "little":
+        return "not a 64-bit little-endian platform"
+    checks = {
+        "sizeof(wasmtime_component_val_t)": (ctypes.sizeof(ffi.wasmtime_component_val_t), 32),
+        "offsetof(val.of)": (_offset(ffi.wasmtime_component_val_t, "of"), fv.PAYLOAD),
+        "sizeof(valrecord_entry)": (
+            ctypes.sizeof(ffi.wasmtime_component_valrecord_entry),
+            fv.ENTRY_SIZE,
+        ),
+        "offsetof(entry.val)": (
+            _offset(ffi.wasmtime_component_valrecord_entry, "val"),
+            fv.ENTRY_VAL,
+        ),
+        "sizeof(wasm_byte_vec_t)": (ctypes.sizeof(ffi.wasm_byte_vec_t), 16),
+        "offsetof(byte_vec.data)": (_offset(ffi.wasm_byte_vec_t, "data"), 8),
+        "offsetof(variant.val)": (_offset(ffi.wasmtime_component_valvariant, "val"), 16),
+        "offsetof(result.val)": (_offset(ffi.wasmtime_component_valresult, "val"), 8),
+        "kind string": (ffi.WASMTIME_COMPONENT_STRING.value, fv.K_STRING),
+        "kind list": (ffi.WASMTIME_COMPONENT_LIST.value, fv.K_LIST),
+        "kind record": (ffi.WASMTIME_COMPONENT_RECORD.value, fv.K_RECORD),
+        "kind variant": (ffi.WASMTIME_COMPONENT_VARIANT.value, fv.K_VARIANT),
+        "kind result": (ffi.WASMTIME_COMPONENT_RESULT.value, fv.K_RESULT),
+        "kind option": (ffi.WASMTIME_COMPONENT_OPTION.value, fv.K_OPTION),
+        "kind u64": (ffi.WASMTIME_COMPONENT_U64.value, fv.K_U64),
+        "callback arity": (len(ffi.wasmtime_component_func_callback_t._argtypes_), 7),
+    }
+    for what, (found, expected) in checks.items():
+        if found != expected:
+            return f"{what} is {found}, expected {expected}"
+    for name in _SYMBOLS:
+        try:
+            ffi.dll[name]
+        except AttributeError:
+            return f"symbol {name} missing from libwasmtime"
+    return None
+
+
+def _prototype(name: str, restype: Any, *argtypes: Any) -> Any:
+    # dll[name] is a fresh function object: wasmtime-py's (dll.name) keeps its argtypes.
+    func = ffi.dll[name]
+    func.restype = restype
+    func.argtypes = argtypes
+    return func
+
+
+UNAVAILABLE: str | None = _layout_problem()
+if UNAVAILABLE is None:
+    _func_call = _prototype(
+        "wasmtime_component_func_call", _VOIDP, _VOIDP, _VOIDP, _VOIDP, ctypes.c_size_t, _VOIDP,
+        ctypes.c_size_t,
+    )  # fmt: skip
+    _add_func = _prototype(
+        "wasmtime_component_linker_instance_add_func", _VOIDP, _VOIDP, ctypes.c_char_p,
+        ctypes.c_size_t, CALLBACK, _VOIDP, _VOIDP,
+    )  # fmt: skip
+    _val_clone = _prototype("wasmtime_component_val_clone", None, _VOIDP, _VOIDP)
+    _val_delete = _prototype("wasmtime_component_val_delete", None, _VOIDP)
+    _error_new = _prototype("wasmtime_error_new", _VOIDP, ctypes.c_char_p)
+
+
+def _round_trip_problem() -> str | None:
+    """Clone a value of every shape we write into Rust memory and read it back."""
+    ty: fv.Type = (
+        "tuple",
+        [
+            ("result", None, ("record", [("kind", ("enum", ["a", "b"])), ("m", ("string",))])),
+            ("bytes",),
+            ("list", ("string",)),
+        ],
+    )
+    value = ((False, ("b", "héllo")), b"\x00\x01\xff", ["x", ""])
+    arena = fv.Arena()
+    slot = (ctypes.c_char * fv.VAL_SIZE)()
+    _val_clone(arena.encode(fv.writer(ty), value), ctypes.addressof(slot))
+    try:
+        raw = bytes(slot)
+        first, second, third = fv._tuple_reader([_peek_result, fv.reader(("bytes",)),
+                                                 fv.reader(("list", ("string",)))])(raw, 0)  # fmt: skip
+    finally:
+        _val_delete(ctypes.addressof(slot))
+    if (first, second, third) != (("b", "héllo"), value[1], value[2]):
+        return f"clone round trip read back {(first, second, third)!r}"
+    return None
+
+
+def _peek_result(raw: bytes, at: int) -> Any:
+    fv._check(raw, at, fv.K_RESULT)
+    pointer = fv._RESULT.unpack_from(raw, at)[2]
+    inner = ctypes.string_at(pointer, fv.VAL_SIZE)
+    return fv.reader(("record", [("kind", ("enum", ["a", "b"])), ("m", ("string",))]))(inner, 0)
+
+
+if UNAVAILABLE is None:
+    try:
+        UNAVAILABLE = _round_trip_problem()
+    except Exception as exc:  # pragma: no cover - only on a broken library
+        UNAVAILABLE = f"clone round trip failed: {exc!r}"
+if UNAVAILABLE is not None:
+    log.warning("wasm fast path unavailable, using the wrapper path: %s", UNAVAILABLE)
+
+
+def _address(pointer: Any) -> int:
+    value = ctypes.cast(pointer, ctypes.c_void_p).value
+    assert value is not None
+    return value
+
+
+class FastFunc:
+    """``init``/``handle`` of one instance, called through the C API."""
+
+    def __init__(self, store: wasmtime.Store, func: Any, params: list[fv.Writer]) -> None:
+        self._func = func  # keeps the wasmtime_component_func_t alive
+        self._func_addr = ctypes.addressof(func._func)
+        self._context = _address(store._context())
+        self._writers = params
+        self._arena = fv.Arena()
+        self._result = (ctypes.c_char * fv.VAL_SIZE)()  # Python memory; contents Rust's
+        self._result_addr = ctypes.addressof(self._result)
+
+    def __call__(self, *args: Any) -> str | None:
+        """Run the export; None on ok, the guest's error text on err.
+
+        Raises ``WasmtimeError`` for a trap, including one a host function
+        asked for (the host keeps the exception it parked).
+        """
+        count = len(self._writers)
+        arena = self._arena
+        args_addr = 0
+        if count:
+            args_addr = arena.encode(self._write_args, args)
+        error = _func_call(self._func_addr, self._context, args_addr, count, self._result_addr, 1)
+        arena.shrink()
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(
+                ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
+            )
+        try:
+            return fv.read_result_string_error(bytes(self._result))
+        finally:
+            _val_delete(self._result_addr)
+            self._result[0] = b"\x00"  # kind bool: nothing left to drop
+
+    def _write_args(self, arena: fv.Arena, args: tuple[Any, ...], at: int) -> None:
+        # The args array sits at offset 0 (``encode`` reserved one val there).
+        arena.take(fv.VAL_SIZE * (len(args) - 1))
+        for i, (write, value) in enumerate(zip(self._writers, args, strict=True)):
+            write(arena, value, at + i * fv.VAL_SIZE)
+
+
+HostBody = Callable[..., Any]
+
+
+class HostFunc:
+    """One ``cove:host`` import as a ctypes callback; no type reflection per call."""
+
+    def __init__(
+        self,
+        params: list[fv.Type],
+        result: fv.Type | None,
+        body: HostBody,
+        park: Callable[[BaseException], None],
+        on_error: Callable[[Exception], Any],
+    ) -> None:
+        self._readers = [fv.reader(t) for t in params]
+        self._nargs = len(params)
+        self._write = None if result is None else fv.writer(result)
+        self._body = body
+        self._park = park
+        self._on_error = on_error
+        self._arena = fv.Arena()
+        self.callback = CALLBACK(self._call)  # kept alive as long as the host
+
+    def _call(
+        self,
+        _data: int | None,
+        _context: int | None,
+        _ty: int | None,
+        args: int | None,
+        nargs: int,
+        results: int | None,
+        nresults: int,
+    ) -> int:
+        try:
+            if nargs != self._nargs or nresults != (0 if self._write is None else 1):
+                raise TypeError(f"import has {nargs} params/{nresults} results, not the WIT's")
+            raw = ctypes.string_at(args or 0, nargs * fv.VAL_SIZE) if nargs else b""
+            values = [read(raw, i * fv.VAL_SIZE) for i, read in enumerate(self._readers)]
+            write = self._write
+            try:
+                value = self._body(*values)
+                root = 0 if write is None else self._arena.encode(write, value)
+            except LimitExceededError:
+                raise
+            except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
+                log.warning("host function failed: %s: %s", type(exc).__name__, exc)
+                value = self._on_error(exc)
+                root = 0 if write is None else self._arena.encode(write, value)
+            if write is not None:
+                assert results
+                _val_clone(root, results)  # deep copy into Rust memory; Rust drops it
+                self._arena.shrink()
+            return 0
+        except BaseException as exc:
+            self._park(exc)
+            trap = _error_new(f"cove host call failed: {type(exc).__name__}".encode())
+            return int(trap or 0)
+
+
+def add_func(instance: Any, name: str, func: HostFunc) -> None:
+    """Register ``func`` on a wasmtime-py ``LinkerInstance``."""
+    data = name.encode()
+    error = _add_func(_address(instance.ptr()), data, len(data), func.callback, None, None)
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(
+            ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
+        )

@@ -1,0 +1,192 @@
+"""The ``cove:host`` contract as fixed shapes for the fast path, and its host functions.
+
+The shapes mirror ``wit/host.wit``; a component whose imports differ gets a
+trap from wasmtime's own result type check or a kind check in our readers,
+never a misread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._capabilities._calls import HostCalls
+from .._capabilities._http import HttpRequest
+from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from ..errors import HostCallError
+from . import _fast_values as fv
+from ._fast_call import HostFunc
+
+if TYPE_CHECKING:
+    from ._wasm_host import WasmModuleHost
+
+S: fv.Type = ("string",)
+B: fv.Type = ("bytes",)
+U64: fv.Type = ("u64",)
+HEADERS: fv.Type = ("list", ("tuple", [S, S]))
+ERROR_KINDS = [
+    "unsupported",
+    "denied",
+    "invalid-input",
+    "not-found",
+    "limit-exceeded",
+    "timeout",
+    "unavailable",
+    "internal",
+]
+HOST_ERROR: fv.Type = ("record", [("kind", ("enum", ERROR_KINDS)), ("message", S)])
+LEVELS = ["trace", "debug", "info", "warn", "error"]
+_SCALAR_CASES: list[tuple[str, fv.Type]] = [
+    ("boolean", ("bool",)),
+    ("integer", ("s64",)),
+    ("float", ("f64",)),
+    ("text", S),
+]
+CONFIG_VALUE: fv.Type = (
+    "variant",
+    [*_SCALAR_CASES, ("list-of", ("list", ("variant", _SCALAR_CASES)))],
+)
+REQUEST: fv.Type = (
+    "record",
+    [("method", S), ("url", S), ("headers", HEADERS), ("body", B)],
+)
+RESPONSE: fv.Type = ("record", [("status", ("u16",)), ("headers", HEADERS), ("body", B)])
+
+EVENT_META: fv.Type = ("record", [("id", S), ("accepted-at-ms", U64), ("attempt", ("u32",))])
+_PAYLOADS: dict[type, tuple[str, fv.Type]] = {
+    Block: (
+        "block",
+        ("record", [("chain-id", U64), ("number", U64), ("hash", S), ("parent-hash", S),
+                    ("timestamp", U64)]),
+    ),
+    Log: (
+        "log",
+        ("record", [("chain-id", U64), ("block-number", U64), ("block-hash", S),
+                    ("transaction-hash", S), ("log-index", ("u32",)), ("address", S),
+                    ("topics", ("list", S)), ("data", B), ("removed", ("bool",))]),
+    ),
+    Tick: ("tick", ("record", [("schedule", S), ("scheduled-at-ms", U64)])),
+    Message: (
+        "message",
+        ("record", [("transport", S), ("sender", S), ("recipient", S), ("body", S),
+                    ("metadata", HEADERS)]),
+    ),
+    Webhook: (
+        "webhook",
+        ("record", [("path", S), ("method", S), ("headers", HEADERS), ("body", B)]),
+    ),
+    Custom: ("custom", ("record", [("name", S), ("source", S), ("payload", S)])),
+    Lifecycle: (
+        "lifecycle",
+        ("record", [("phase", ("enum", ["started", "stopping", "reloaded"])), ("detail", S)]),
+    ),
+}  # fmt: skip
+EVENT: fv.Type = ("variant", [case for case in _PAYLOADS.values()])
+HANDLE_PARAMS = [fv.writer(EVENT_META), fv.writer(EVENT)]
+
+# Field values in WIT order, straight off the frozen dataclass.
+_FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
+for _cls, (_case, _ty) in _PAYLOADS.items():
+    _names = [f.name for f in dataclasses.fields(_cls)]
+    assert [n.replace("_", "-") for n in _names] == [n for n, _ in _ty[1]], _cls
+    assert len(_names) > 1  # attrgetter of one name returns the value, not a tuple
+    _FIELDS[_cls] = (_case, operator.attrgetter(*_names))
+
+
+def handle_args(event: Event, attempt: int) -> tuple[Any, Any]:
+    """(event-meta, event) in the shapes ``HANDLE_PARAMS`` write."""
+    payload = event.payload
+    case, fields = _FIELDS[type(payload)]
+    return (event.id, event.accepted_at_ms, attempt), (case, fields(payload))
+
+
+def config_value(value: Any) -> Any:
+    """A config value as the ``config-value`` variant (bool before int, as in the WIT)."""
+    if isinstance(value, list):
+        return ("list-of", [_scalar(v) for v in value])
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> tuple[str, Any]:
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, int):
+        return ("integer", value)
+    if isinstance(value, float):
+        return ("float", value)
+    if isinstance(value, str):
+        return ("text", value)
+    raise TypeError(f"config value of type {type(value).__name__} has no WIT form")
+
+
+def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
+    """Every ``cove:host`` import, calling the same ``HostCalls`` methods as the wrapper."""
+    current = host._current
+    park = host._park
+
+    def fallible(params: list[fv.Type], ok: fv.Type | None, body: Callable[..., Any]) -> HostFunc:
+        """A ``result<ok, host-error>`` function: failures become the error value."""
+
+        def call(*args: Any) -> Any:
+            try:
+                return (True, body(current(), *args))
+            except HostCallError as exc:
+                return (False, (exc.kind, exc.message))
+
+        return HostFunc(params, ("result", ok, HOST_ERROR), call, park, _internal)
+
+    def log(level: str, message: str, fields: list[tuple[str, str]]) -> None:
+        host._log(None, level, message, fields)
+
+    def config_get(key: str) -> Any:
+        value = host._config_get(key)
+        return None if value is None else config_value(value)
+
+    return {
+        "store": {
+            "get": fallible([S], B, lambda c, key: c.store_get(key)),
+            "get-many": fallible(
+                [("list", S)], ("list", ("option", B)), lambda c, keys: c.store_get_many(keys)
+            ),
+            "set": fallible([S, B], None, lambda c, key, value: c.store_set(key, value)),
+            "set-many": fallible(
+                [("list", ("tuple", [S, B]))], None, lambda c, entries: c.store_set_many(entries)
+            ),
+            "delete": fallible([S], None, lambda c, key: c.store_delete(key)),
+            "list-keys": fallible([S], ("list", S), lambda c, prefix: c.store_list_keys(prefix)),
+        },
+        "http": {"fetch": fallible([REQUEST], RESPONSE, _http_fetch)},
+        "messaging": {
+            "send": fallible(
+                [S, S, S, HEADERS],
+                None,
+                lambda c, transport, recipient, body, metadata: c.messaging_send(
+                    transport, recipient, body, tuple(metadata)
+                ),
+            )
+        },
+        "events": {"emit": fallible([S, S], None, lambda c, name, p: c.events_emit(name, p))},
+        # No host-error in these signatures: as on the wrapper path, a failure
+        # other than a refusal traps the call (the event fails, the engine goes on).
+        "logging": {"log": HostFunc([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},
+        "config": {
+            "get": HostFunc([S], ("option", CONFIG_VALUE), config_get, park, _trap),
+            "keys": HostFunc([], ("list", S), host._config_keys, park, _trap),
+        },
+    }
+
+
+def _internal(exc: Exception) -> Any:
+    return (False, ("internal", f"{type(exc).__name__}: {exc}"))
+
+
+def _trap(exc: Exception) -> None:
+    raise exc
+
+
+def _http_fetch(calls: HostCalls, request: tuple[str, str, list[Any], bytes]) -> Any:
+    method, url, headers, body = request
+    response = calls.http_fetch(HttpRequest(method, url, tuple(headers), body))
+    return (response.status, list(response.headers), response.body)

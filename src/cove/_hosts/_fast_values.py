@@ -1,0 +1,381 @@
+"""``wasmtime_component_val_t`` trees written and read as raw bytes, typed by our WIT.
+
+Writers lay a value out in an ``Arena``: one Python-owned buffer holding the
+val structs, record entries and string bytes, linked by absolute pointers.
+Rust only ever *borrows* arena memory (``wasmtime_component_func_call`` copies
+its arguments, ``wasmtime_component_val_clone`` deep-copies a host result into
+Rust-owned memory), so nothing in an arena is ever freed by the C side.
+
+Readers decode vals that Rust owns (host-call arguments) and check every kind
+byte before following a pointer: an import is typed by the *component*, so a
+hostile guest can hand us a u32 where we expect a string; that must be a
+``TypeError``, never a read through a bogus pointer.
+
+Python shapes: string ``str``, ``list<u8>`` ``bytes``, list ``list``, tuple and
+record ``tuple`` (fields in WIT order), variant ``(case, payload)``, enum
+``str``, option ``None`` or the value, result ``(is_ok, payload)``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# Layout of the pinned wasmtime C API (checked against wasmtime-py's ctypes
+# declarations at import by ``_fast_call``).
+VAL_SIZE = 32  # u8 kind, 7 bytes padding, 24-byte union
+PAYLOAD = 8  # offset of the union in a val
+ENTRY_SIZE = 48  # record entry: wasm_name_t name (16) + val (32)
+ENTRY_VAL = 16
+
+K_BOOL, K_S8, K_U8, K_S16, K_U16, K_S32, K_U32, K_S64, K_U64 = range(9)
+K_F32, K_F64, K_CHAR, K_STRING, K_LIST, K_RECORD, K_TUPLE, K_VARIANT = range(9, 17)
+K_ENUM, K_OPTION, K_RESULT = 17, 18, 19
+
+_VEC = struct.Struct("<B7xQQ")  # kind + (size, data): string, list, record, tuple, enum
+_VARIANT = struct.Struct("<B7xQQQ")  # kind + discriminant (size, data) + payload pointer
+_PTR = struct.Struct("<B7xQ")  # option
+_RESULT = struct.Struct("<B7x?7xQ")
+_NAME = struct.Struct("<QQ")
+_SCALARS = {
+    "bool": (K_BOOL, struct.Struct("<B7x?")),
+    "u8": (K_U8, struct.Struct("<B7xB")),
+    "u16": (K_U16, struct.Struct("<B7xH")),
+    "u32": (K_U32, struct.Struct("<B7xI")),
+    "u64": (K_U64, struct.Struct("<B7xQ")),
+    "s64": (K_S64, struct.Struct("<B7xq")),
+    "f64": (K_F64, struct.Struct("<B7xd")),
+}
+
+Writer = Callable[["Arena", Any, int], None]
+Reader = Callable[[bytes, int], Any]
+Type = tuple[Any, ...]
+"""A WIT type: ("string",), ("bytes",), ("list", T), ("tuple", [T..]),
+("record", [(name, T)..]), ("variant", [(name, T | None)..]), ("enum", [names]),
+("option", T), ("result", T | None, T | None), or a scalar ("u64",) etc."""
+
+
+class _Grow(Exception):
+    """The arena is full; the encoder starts over in a bigger one."""
+
+
+class Arena:
+    """A reusable Python-owned buffer for one value tree at a time."""
+
+    def __init__(self, capacity: int = 16384) -> None:
+        self.top = 0
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        self.buffer = (ctypes.c_char * capacity)()
+        self.mem = memoryview(self.buffer).cast("B")
+        self.base = ctypes.addressof(self.buffer)
+        self.capacity = capacity
+
+    def take(self, size: int) -> int:
+        """Offset of ``size`` fresh bytes (8-aligned)."""
+        offset = self.top
+        self.top = offset + ((size + 7) & ~7)
+        if self.top > self.capacity:
+            raise _Grow
+        return offset
+
+    def encode(self, write: Writer, value: Any) -> int:
+        """Write ``value`` as the root val at offset 0; its address."""
+        while True:
+            self.top = VAL_SIZE
+            try:
+                write(self, value, 0)
+            except _Grow:
+                self._allocate(max(self.capacity * 2, self.top * 2))
+                continue
+            return self.base
+
+    def shrink(self, limit: int = 1 << 22) -> None:
+        """Give back memory a huge value (say, a big webhook body) grew."""
+        if self.capacity > limit:
+            self._allocate(16384)
+
+
+class Names:
+    """Static names (record fields, variant cases, enum values) in C memory for good."""
+
+    def __init__(self) -> None:
+        self._keep: list[Any] = []
+        self._cache: dict[str, tuple[int, int]] = {}
+
+    def __call__(self, name: str) -> tuple[int, int]:
+        found = self._cache.get(name)
+        if found is None:
+            data = name.encode()
+            buffer = ctypes.create_string_buffer(data, len(data) or 1)
+            self._keep.append(buffer)
+            found = self._cache[name] = (len(data), ctypes.addressof(buffer))
+        return found
+
+
+NAMES = Names()
+
+
+# writers ------------------------------------------------------------------
+def _write_string(arena: Arena, value: str, at: int) -> None:
+    data = value.encode()  # strict: Rust unwraps from_utf8, so it must be valid UTF-8
+    size = len(data)
+    pointer = 0
+    if size:
+        offset = arena.take(size)
+        arena.mem[offset : offset + size] = data
+        pointer = arena.base + offset
+    _VEC.pack_into(arena.mem, at, K_STRING, size, pointer)
+
+
+def _write_bytes(arena: Arena, value: bytes, at: int) -> None:
+    size = len(value)
+    pointer = 0
+    if size:
+        offset = arena.take(size * VAL_SIZE)
+        end = offset + size * VAL_SIZE
+        arena.mem[offset:end:VAL_SIZE] = _U8_KINDS[:size] if size <= 4096 else bytes([K_U8]) * size
+        arena.mem[offset + PAYLOAD : end : VAL_SIZE] = value
+        pointer = arena.base + offset
+    _VEC.pack_into(arena.mem, at, K_LIST, size, pointer)
+
+
+_U8_KINDS = bytes([K_U8]) * 4096
+
+
+def _list_writer(element: Writer) -> Writer:
+    def write(arena: Arena, value: Sequence[Any], at: int) -> None:
+        size = len(value)
+        offset = arena.take(size * VAL_SIZE) if size else 0
+        for i, item in enumerate(value):
+            element(arena, item, offset + i * VAL_SIZE)
+        _VEC.pack_into(arena.mem, at, K_LIST, size, arena.base + offset if size else 0)
+
+    return write
+
+
+def _tuple_writer(elements: list[Writer]) -> Writer:
+    count = len(elements)
+
+    def write(arena: Arena, value: Sequence[Any], at: int) -> None:
+        if len(value) != count:
+            raise TypeError(f"expected a {count}-tuple")
+        offset = arena.take(count * VAL_SIZE)
+        for i, (element, item) in enumerate(zip(elements, value, strict=True)):
+            element(arena, item, offset + i * VAL_SIZE)
+        _VEC.pack_into(arena.mem, at, K_TUPLE, count, arena.base + offset)
+
+    return write
+
+
+def _record_writer(fields: list[tuple[str, Writer]]) -> Writer:
+    count = len(fields)
+    named = [(NAMES(name), writer) for name, writer in fields]
+
+    def write(arena: Arena, value: Sequence[Any], at: int) -> None:
+        if len(value) != count:
+            raise TypeError(f"expected a record of {count} fields")
+        offset = arena.take(count * ENTRY_SIZE)
+        mem = arena.mem
+        entry = offset
+        for ((name_size, name_pointer), writer), item in zip(named, value, strict=True):
+            _NAME.pack_into(mem, entry, name_size, name_pointer)
+            writer(arena, item, entry + ENTRY_VAL)
+            entry += ENTRY_SIZE
+        _VEC.pack_into(mem, at, K_RECORD, count, arena.base + offset)
+
+    return write
+
+
+def _variant_writer(cases: list[tuple[str, Writer | None]]) -> Writer:
+    table = {name: (NAMES(name), writer) for name, writer in cases}
+
+    def write(arena: Arena, value: tuple[str, Any], at: int) -> None:
+        case, payload = value
+        (name_size, name_pointer), writer = table[case]
+        pointer = 0
+        if writer is not None:
+            offset = arena.take(VAL_SIZE)
+            writer(arena, payload, offset)
+            pointer = arena.base + offset
+        _VARIANT.pack_into(arena.mem, at, K_VARIANT, name_size, name_pointer, pointer)
+
+    return write
+
+
+def _enum_writer(names: list[str]) -> Writer:
+    table = {name: NAMES(name) for name in names}
+
+    def write(arena: Arena, value: str, at: int) -> None:
+        size, pointer = table[value]
+        _VEC.pack_into(arena.mem, at, K_ENUM, size, pointer)
+
+    return write
+
+
+def _option_writer(inner: Writer) -> Writer:
+    def write(arena: Arena, value: Any, at: int) -> None:
+        pointer = 0
+        if value is not None:
+            offset = arena.take(VAL_SIZE)
+            inner(arena, value, offset)
+            pointer = arena.base + offset
+        _PTR.pack_into(arena.mem, at, K_OPTION, pointer)
+
+    return write
+
+
+def _result_writer(ok: Writer | None, err: Writer | None) -> Writer:
+    def write(arena: Arena, value: tuple[bool, Any], at: int) -> None:
+        is_ok, payload = value
+        writer = ok if is_ok else err
+        pointer = 0
+        if writer is not None:
+            offset = arena.take(VAL_SIZE)
+            writer(arena, payload, offset)
+            pointer = arena.base + offset
+        _RESULT.pack_into(arena.mem, at, K_RESULT, bool(is_ok), pointer)
+
+    return write
+
+
+def _scalar_writer(name: str) -> Writer:
+    kind, layout = _SCALARS[name]
+
+    def write(arena: Arena, value: Any, at: int) -> None:
+        layout.pack_into(arena.mem, at, kind, value)
+
+    return write
+
+
+def writer(ty: Type) -> Writer:
+    """Compile a WIT type into a writer (done once per shape, not per value)."""
+    tag = ty[0]
+    if tag == "string":
+        return _write_string
+    if tag == "bytes":
+        return _write_bytes
+    if tag == "list":
+        return _list_writer(writer(ty[1]))
+    if tag == "tuple":
+        return _tuple_writer([writer(t) for t in ty[1]])
+    if tag == "record":
+        return _record_writer([(name, writer(t)) for name, t in ty[1]])
+    if tag == "variant":
+        return _variant_writer([(n, None if t is None else writer(t)) for n, t in ty[1]])
+    if tag == "enum":
+        return _enum_writer(list(ty[1]))
+    if tag == "option":
+        return _option_writer(writer(ty[1]))
+    if tag == "result":
+        return _result_writer(*(None if t is None else writer(t) for t in ty[1:]))
+    return _scalar_writer(tag)
+
+
+# readers ------------------------------------------------------------------
+def _check(raw: bytes, at: int, kind: int) -> None:
+    if raw[at] != kind:
+        raise TypeError(f"host call argument has kind {raw[at]}, expected {kind}")
+
+
+def _read_string(raw: bytes, at: int) -> str:
+    _check(raw, at, K_STRING)
+    size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+    return ctypes.string_at(pointer, size).decode() if size else ""
+
+
+def _read_bytes(raw: bytes, at: int) -> bytes:
+    _check(raw, at, K_LIST)
+    size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+    if not size:
+        return b""
+    items = ctypes.string_at(pointer, size * VAL_SIZE)
+    if items[::VAL_SIZE] != bytes([K_U8]) * size:
+        raise TypeError("host call argument is not a list<u8>")
+    return items[PAYLOAD::VAL_SIZE]
+
+
+def _list_reader(element: Reader) -> Reader:
+    def read(raw: bytes, at: int) -> list[Any]:
+        _check(raw, at, K_LIST)
+        size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+        if not size:
+            return []
+        items = ctypes.string_at(pointer, size * VAL_SIZE)
+        return [element(items, i * VAL_SIZE) for i in range(size)]
+
+    return read
+
+
+def _tuple_reader(elements: list[Reader]) -> Reader:
+    count = len(elements)
+
+    def read(raw: bytes, at: int) -> tuple[Any, ...]:
+        _check(raw, at, K_TUPLE)
+        size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+        if size != count:
+            raise TypeError(f"host call argument is not a {count}-tuple")
+        items = ctypes.string_at(pointer, size * VAL_SIZE)
+        return tuple(element(items, i * VAL_SIZE) for i, element in enumerate(elements))
+
+    return read
+
+
+def _record_reader(fields: list[Reader]) -> Reader:
+    count = len(fields)
+
+    def read(raw: bytes, at: int) -> tuple[Any, ...]:
+        _check(raw, at, K_RECORD)
+        size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+        if size != count:
+            raise TypeError(f"host call argument is not a record of {count} fields")
+        items = ctypes.string_at(pointer, size * ENTRY_SIZE)
+        return tuple(field(items, i * ENTRY_SIZE + ENTRY_VAL) for i, field in enumerate(fields))
+
+    return read
+
+
+def _enum_reader(names: list[str]) -> Reader:
+    known = frozenset(names)
+
+    def read(raw: bytes, at: int) -> str:
+        _check(raw, at, K_ENUM)
+        size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
+        name = ctypes.string_at(pointer, size).decode() if size else ""
+        if name not in known:
+            raise TypeError(f"host call argument: unknown enum case {name!r}")
+        return name
+
+    return read
+
+
+def reader(ty: Type) -> Reader:
+    """Compile a WIT type into a reader; only the shapes host-call arguments use."""
+    tag = ty[0]
+    if tag == "string":
+        return _read_string
+    if tag == "bytes":
+        return _read_bytes
+    if tag == "list":
+        return _list_reader(reader(ty[1]))
+    if tag == "tuple":
+        return _tuple_reader([reader(t) for t in ty[1]])
+    if tag == "record":
+        return _record_reader([reader(t) for _, t in ty[1]])
+    if tag == "enum":
+        return _enum_reader(list(ty[1]))
+    raise TypeError(f"no reader for {tag}")
+
+
+def read_result_string_error(raw: bytes) -> str | None:
+    """The ``result<_, string>`` of init/handle (Rust-owned): None for ok, else the text."""
+    _check(raw, 0, K_RESULT)
+    is_ok, pointer = _RESULT.unpack_from(raw, 0)[1:]
+    if is_ok:
+        return None
+    if not pointer:
+        return ""
+    return _read_string(ctypes.string_at(pointer, VAL_SIZE), 0)
