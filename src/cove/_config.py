@@ -127,6 +127,11 @@ class WasmSettings(_Strict):
     epoch_tick: str = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
     )
+    call_path: Literal["fast", "wrapper"] = Field(
+        default="fast",
+        description="Per-event calls: `fast` through wasmtime's C API, `wrapper` through "
+        "wasmtime-py's component API (the fallback when the fast path's checks fail).",
+    )
 
     @field_validator("epoch_tick")
     @classmethod

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from .._config import EngineConfig, load_config
+from .._hosts import _fast_call
+from .._hosts._wasm_host import effective_call_path
 from .._hosts._wasm_runtime import WasmRuntime
 from .._module_check import check_module
 from ..errors import CoveError
@@ -45,4 +47,8 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
     manifest = report.manifest
     assert manifest is not None
     imports = f"; imports {', '.join(sorted(report.imports - {'types'}))}" if report.imports else ""
+    if manifest.module.kind == "wasm":
+        path = effective_call_path(config.wasm.call_path)
+        why = f" ({_fast_call.UNAVAILABLE})" if path != config.wasm.call_path else ""
+        click.echo(f"wasm call path: {path}{why}")
     click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind}){imports}")

@@ -36,7 +36,9 @@ def build_host(
     host: ModuleHost
     if manifest.module.kind == "wasm":
         wasm = read_pinned_component(manifest)
-        host = WasmModuleHost(runtime, manifest, grants, wasm, output, progress)
+        host = WasmModuleHost(
+            runtime, manifest, grants, wasm, output, progress, config.wasm.call_path
+        )
     else:
         plugin_class = load_plugin_class(manifest)
         manifest = with_class_subscriptions(manifest, plugin_class)
