@@ -75,10 +75,16 @@ def write_manifest(
     return directory
 
 
+WASM_CALL_PATH: str | None = None
+"""Set by the ``call_path`` fixture: the engine configs written then use that path."""
+
+
 def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Path:
     body = f"data_dir = {toml_value(str(path.parent / 'data'))}\n"
     body += f"modules = {toml_value([str(m) for m in modules])}\n"
     body += "[wasm]\n" + f"cache_dir = {toml_value(str(CACHE / 'compiled'))}\n"
+    if WASM_CALL_PATH is not None:
+        body += f"call_path = {toml_value(WASM_CALL_PATH)}\n"
     body += extra
     path.write_text(body)
     return path

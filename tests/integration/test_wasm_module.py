@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cove import Trajectory
 from cove.testing import MemoryTransport
 from tests.helpers.engine import (
@@ -14,6 +16,8 @@ from tests.helpers.engine import (
     wait_until,
 )
 from tests.helpers.modules import write_engine_config, write_manifest
+
+pytestmark = pytest.mark.usefixtures("call_path")
 
 
 def _probe(tmp_path: Path, probe_wasm: Path, name: str = "probe", **kw: object) -> Path:
@@ -35,10 +39,15 @@ async def test_messages_and_emits_leave_through_the_outbox_after_commit(
     config = write_engine_config(tmp_path / "engine.toml", [_probe(tmp_path, probe_wasm)])
     async with running_engine(config, transports=[transport]) as engine:
         await engine.publish(
-            [probe_event("send", transport="chat", to="alice", body="hi"), probe_event("emit", name="probe.count-me", payload={"op": "count"})]
+            [
+                probe_event("send", transport="chat", to="alice", body="hi"),
+                probe_event("emit", name="probe.count-me", payload={"op": "count"}),
+            ]
         )
         await wait_until(lambda: len(transport.sent) == 1, what="message sent")
-        await wait_until(lambda: state_json(engine, "probe", "count") == 1, what="emitted event handled")
+        await wait_until(
+            lambda: state_json(engine, "probe", "count") == 1, what="emitted event handled"
+        )
     message = transport.sent[0]
     assert (message.recipient, message.body) == ("alice", "hi")
     assert message.idempotency_key.startswith("probe:")
@@ -58,7 +67,11 @@ async def test_failed_event_rolls_back_and_emits_nothing(tmp_path: Path, probe_w
 
 
 async def test_guest_reads_its_typed_config(tmp_path: Path, probe_wasm: Path) -> None:
-    module = _probe(tmp_path, probe_wasm, config={"threshold": 7, "ratio": 0.5, "on": True, "name": "x", "tags": ["a", 1]})
+    module = _probe(
+        tmp_path,
+        probe_wasm,
+        config={"threshold": 7, "ratio": 0.5, "on": True, "name": "x", "tags": ["a", 1]},
+    )
     config = write_engine_config(tmp_path / "engine.toml", [module])
     async with running_engine(config) as engine:
         await engine.publish([probe_event("config")])

@@ -12,9 +12,11 @@ from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._engine._loader import LoadedModule, build_host
 from cove._hosts._wasm_runtime import WasmRuntime
-from cove.errors import LimitExceededError
+from cove.errors import LimitExceededError, ModuleFailedError
 from tests.helpers.modules import CACHE, write_engine_config
 from tests.helpers.security import op_event, probe_module
+
+pytestmark = pytest.mark.usefixtures("call_path")
 
 
 class EmptyState:
@@ -93,3 +95,26 @@ def test_host_survives_a_blown_budget_and_handles_the_next_event(
     calls = calls_for(loaded)
     loaded.host.handle(op_event("probe", "set", key="after", value="trap"), 1, calls)
     assert {"after": b'"trap"'} == calls.effects.writes
+
+
+class BrokenState(EmptyState):
+    def get(self, module: str, key: str) -> bytes | None:
+        raise RuntimeError("disk on fire")
+
+
+def test_host_function_exception_reaches_the_guest_as_internal_host_error(
+    tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime, call_path: str
+) -> None:
+    """Not a crash and not a trap: the guest sees host-error{internal} and the host goes on."""
+    loaded = load_probe(tmp_path, probe_wasm, runtime, {})
+    assert call_path == getattr(loaded.host, "call_path", None)
+    loaded.host.init(calls_for(loaded))
+    effects = EventEffects("probe", BrokenState(), loaded.grants.limits.state_bytes)
+    broken = HostCalls(loaded.grants, effects, {}, None, lambda *_: None)
+    with pytest.raises(ModuleFailedError) as failed:
+        loaded.host.handle(op_event("probe", "count"), 1, broken)
+    assert "internal: RuntimeError: disk on fire" in failed.value.reason
+    assert not isinstance(failed.value, LimitExceededError)
+    calls = calls_for(loaded)
+    loaded.host.handle(op_event("probe", "set", key="after", value="error"), 1, calls)
+    assert {"after": b'"error"'} == calls.effects.writes

@@ -12,6 +12,8 @@ from tests.helpers.http_server import local_http_server
 from tests.helpers.modules import write_engine_config
 from tests.helpers.security import RETRY_QUICKLY, op_event, outcomes, probe_module
 
+pytestmark = pytest.mark.usefixtures("call_path")
+
 HOSTILE = [
     pytest.param(
         "loop",

@@ -12,6 +12,8 @@ from tests.helpers.modules import write_engine_config, write_manifest
 from tests.helpers.security import STOP_AT_FIRST_FAILURE, outcomes
 from tests.helpers.wat import wat_component
 
+pytestmark = pytest.mark.usefixtures("call_path")
+
 
 def wat_event(op: str) -> Event:
     return Event(Custom(f"wat.{op}", "", "{}"))
