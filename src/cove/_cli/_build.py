@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .._build._python_guest import build_python
+from .._build._guest import build_module
 from .._manifest import load_manifest, manifest_path
 from ..errors import CoveError
 
@@ -43,7 +43,7 @@ def write_pin(path: Path, pin: str) -> bool:
     help="Where built components are cached by their inputs (env: COVE_BUILD_CACHE).",
 )
 def build_command(module_dir: Path, pin: bool, cache_dir: Path) -> None:
-    """Compile a Python module (app.py) to a wasm component with componentize-py."""
+    """Compile a module (app.py with componentize-py, app.js with componentize-js) to a component."""
     start = time.monotonic()
     try:
         manifest = load_manifest(module_dir)
@@ -51,7 +51,7 @@ def build_command(module_dir: Path, pin: bool, cache_dir: Path) -> None:
             raise CoveError(
                 f"{manifest_path(module_dir)}: module.kind is {manifest.module.kind!r}; nothing to build"
             )
-        result = build_python(
+        result = build_module(
             manifest, cache_dir.resolve(), progress=lambda m: click.echo(f"… {m}")
         )
         changed = pin and write_pin(manifest_path(module_dir), result.sha256)

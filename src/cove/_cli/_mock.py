@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .._build._python_guest import build_python
+from .._build._guest import build_module
 from .._manifest import Manifest, load_manifest, manifest_path
 from .._mock._fixture import load_fixture
 from .._mock._session import MockResult, MockSession
@@ -28,10 +28,11 @@ _IGNORED_PARTS = frozenset({".cove", "__pycache__", ".pytest_cache", ".git", "no
 def _prepare(module_dir: Path) -> Manifest:
     """The manifest, with a wasm module's component rebuilt (a cache hit when unchanged)."""
     manifest = load_manifest(module_dir)
-    if manifest.module.kind != "wasm":
-        return manifest
+    sources = ("app.py", "app.js")
+    if manifest.module.kind != "wasm" or not any((module_dir / s).is_file() for s in sources):
+        return manifest  # a native plugin, or a component built elsewhere
     cache = Path(os.environ.get("COVE_BUILD_CACHE", module_dir / ".cove" / "build-cache"))
-    result = build_python(
+    result = build_module(
         manifest, cache.resolve(), progress=lambda m: console.print(f"[yellow]…[/] {m}")
     )
     if write_pin(manifest_path(module_dir), result.sha256):
