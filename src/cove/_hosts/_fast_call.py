@@ -190,7 +190,9 @@ class FastFunc:
     """``init``/``handle`` of one instance, called through the C API."""
 
     def __init__(self, store: wasmtime.Store, func: Any, params: list[fv.Writer]) -> None:
-        self._func = func  # keeps the wasmtime_component_func_t alive
+        # The raw addresses below point into these objects: keep them alive.
+        self._store = store
+        self._func = func
         self._func_addr = ctypes.addressof(func._func)
         self._context = _address(store._context())
         self._writers = params

@@ -1,0 +1,230 @@
+"""The wasm fast path against the wrapper path and a bare ctypes call, in one run.
+
+Five figures for the same compiled Python guest making 2 store calls per event
+(bench/assets/two_calls):
+  bare wrapper   wasmtime-py's component API, dict-backed host functions
+  bare ctypes    the C API straight from ctypes: event written once, two
+                 hand-written callbacks, no engine, no capability gate
+  cove fast      WasmModuleHost(call_path="fast"): event conversion, the
+                 capability gate, the write overlay, fuel/deadline reset
+  cove wrapper   WasmModuleHost(call_path="wrapper"), the same around it
+  per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
+Targets (issue 10): cove fast <= 1.5x bare ctypes; cove fast >= 4x faster than
+cove wrapper.
+
+Run: .venv/bin/python bench/fast_path.py [--events N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import struct
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from _common import bench_guest, median, per_call_us, print_table
+from wasm_call_overhead import DictState, raw_caller
+from wasmtime.component import Linker
+
+from cove._capabilities._calls import HostCalls
+from cove._capabilities._effects import EventEffects
+from cove._capabilities._grants import resolve_grants
+from cove._config import EngineConfig
+from cove._events import Custom, Event
+from cove._hosts import _fast_call as fc
+from cove._hosts import _fast_host as fh
+from cove._hosts import _fast_values as fv
+from cove._hosts._wasm_contract import check_component
+from cove._hosts._wasm_host import CallPath, WasmModuleHost
+from cove._hosts._wasm_runtime import WasmRuntime
+
+_NAME = struct.Struct("<QQ")
+
+
+def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -> Any:
+    """The floor: the same per-event C API steps with nothing of cove around them."""
+    component = runtime.load("bare", wasm)
+    every: frozenset[Any] = frozenset({"store", "logging", "config"})
+    interfaces = check_component(runtime.engine, "bare", component, every).interfaces
+    data: dict[str, bytes] = {}
+    get_result = fv.writer(("result", ("bytes",), fh.HOST_ERROR))
+    results_arena, unit_arena = fv.Arena(), fv.Arena()
+    unit_arena.encode(fv.writer(("result", None, fh.HOST_ERROR)), (True, None))
+
+    def string(raw: bytes, at: int) -> str:
+        size, pointer = _NAME.unpack_from(raw, at + fv.PAYLOAD)
+        return ctypes.string_at(pointer, size).decode()
+
+    def get(_d: Any, _c: Any, _t: Any, args: int, _n: int, results: int, _r: int) -> int:
+        value = data.get(string(ctypes.string_at(args, fv.VAL_SIZE), 0))
+        found = (True, value) if value is not None else (False, ("not-found", "no key"))
+        fc._val_clone(results_arena.encode(get_result, found), results)
+        return 0
+
+    def set_(_d: Any, _c: Any, _t: Any, args: int, _n: int, results: int, _r: int) -> int:
+        raw = ctypes.string_at(args, 2 * fv.VAL_SIZE)
+        size, pointer = _NAME.unpack_from(raw, fv.VAL_SIZE + fv.PAYLOAD)
+        data[string(raw, 0)] = ctypes.string_at(pointer, size * fv.VAL_SIZE)[
+            fv.PAYLOAD :: fv.VAL_SIZE
+        ]
+        fc._val_clone(unit_arena.base, results)  # the closure keeps the arena alive
+        return 0
+
+    def unused(*_: Any) -> int:
+        return int(fc._error_new(b"not in this bench") or 0)
+
+    callbacks = {"get": fc.CALLBACK(get), "set": fc.CALLBACK(set_)}
+    stub = fc.CALLBACK(unused)
+    names = {
+        "store": ["get", "get-many", "set", "set-many", "delete", "list-keys"],
+        "logging": ["log"],
+        "config": ["get", "keys"],
+    }
+    linker = Linker(runtime.engine)
+    linker.add_wasip2()
+    with linker.root() as root:
+        for iface in sorted(interfaces & names.keys()):
+            with root.add_instance(f"cove:host/{iface}@0.1.0") as inst:
+                for name in names[iface]:
+                    cb = callbacks.get(name, stub) if iface == "store" else stub
+                    raw_name = name.encode()
+                    err = fc._add_func(
+                        fc._address(inst.ptr()), raw_name, len(raw_name), cb, None, None
+                    )
+                    assert not err
+    store = wasmtime.Store(runtime.engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    store.set_fuel(10**12)
+    store.set_epoch_deadline(10**9)
+    instance = linker.instantiate(store, component)
+    context = fc._address(store._context())
+    result = (ctypes.c_char * fv.VAL_SIZE)()
+    result_addr = ctypes.addressof(result)
+    init, handle = instance.get_func(store, "init"), instance.get_func(store, "handle")
+    assert init is not None and handle is not None
+    assert not fc._func_call(ctypes.addressof(init._func), context, 0, 0, result_addr, 1)
+    fc._val_delete(result_addr)
+    event = Event(Custom("bench.tick", "", payload))
+    args_arena = fv.Arena()
+    meta, value = fh.handle_args(event, 1)
+    writers = fh.HANDLE_PARAMS
+
+    def both(arena: fv.Arena, _v: Any, at: int) -> None:
+        arena.take(fv.VAL_SIZE)
+        writers[0](arena, meta, at)
+        writers[1](arena, value, at + fv.VAL_SIZE)
+
+    args = args_arena.encode(both, None)  # once: a bare call has a fixed event
+    handle_addr = ctypes.addressof(handle._func)
+
+    def one() -> None:
+        err = fc._func_call(handle_addr, context, args, 2, result_addr, 1)
+        assert not err and result[8] == b"\x01"  # is_ok
+        fc._val_delete(result_addr)
+        result[0] = b"\x00"
+
+    # keep everything the callbacks touch alive with the closure
+    one.keep = (  # type: ignore[attr-defined]
+        callbacks, stub, linker, store, instance, component, init, handle, args_arena,
+    )  # fmt: skip
+    return one
+
+
+def cove_caller(
+    runtime: WasmRuntime, manifest: Any, wasm: bytes, path: CallPath, payload: str = "{}"
+) -> Callable[[], None]:
+    grants = resolve_grants(manifest, EngineConfig())
+    host = WasmModuleHost(runtime, manifest, grants, wasm, lambda *a: None, call_path=path)
+    assert host.call_path == path
+    state = DictState()
+
+    def calls(effects: EventEffects) -> HostCalls:
+        return HostCalls(grants, effects, {}, None, lambda *a: None)
+
+    host.init(calls(EventEffects(manifest.name, state, grants.limits.state_bytes)))
+    event = Event(Custom("bench.tick", "", payload))
+
+    def one() -> None:
+        effects = EventEffects(manifest.name, state, grants.limits.state_bytes)
+        host.handle(event, 1, calls(effects))
+        state.data.update({k: v for k, v in effects.writes.items() if v is not None})
+
+    return one
+
+
+def interleaved(callers: dict[str, Callable[[], object]], events: int) -> dict[str, float]:
+    """Median µs/event per caller; rounds alternate so machine drift hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in callers}
+    for _ in range(5):
+        for name, fn in callers.items():
+            samples[name] += per_call_us(fn, events, rounds=1)
+    return {name: median(s) for name, s in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000, help="events per timing round")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+    manifest, wasm = bench_guest("two_calls")
+    n_manifest, n_wasm = bench_guest("n_calls")
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = WasmRuntime(Path(tmp) / "cache")
+        us = interleaved(
+            {
+                "bare wrapper": raw_caller(runtime, wasm),
+                "bare ctypes": bare_ctypes_caller(runtime, wasm),
+                "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
+                "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
+            },
+            args.events,
+        )
+        per_call = interleaved(
+            {
+                f"{path} n={n}": cove_caller(runtime, n_manifest, n_wasm, path, str(n))
+                for path in ("fast", "wrapper")
+                for n in (2, 22)
+            },
+            max(args.events // 4, 100),
+        )
+        per_call.update(
+            interleaved(
+                {f"bare n={n}": bare_ctypes_caller(runtime, n_wasm, str(n)) for n in (2, 22)},
+                max(args.events // 4, 100),
+            )
+        )
+        runtime.close()
+    host_call = {
+        path: (per_call[f"{path} n=22"] - per_call[f"{path} n=2"]) / 20
+        for path in ("bare", "fast", "wrapper")
+    }
+    bare = us["bare ctypes"]
+    rows = [
+        ("bare wrapper (wasmtime-py)", us["bare wrapper"], ""),
+        ("bare ctypes (C API)", bare, ""),
+        ("cove fast", us["cove fast"], "target <= 1.50 of bare ctypes"),
+        ("cove wrapper", us["cove wrapper"], ""),
+    ]
+    print_table(
+        "Per-event cost, Python guest making 2 store calls (median of 5 rounds)",
+        [(name, f"{v:.1f}", f"{v / bare:.2f}", note) for name, v, note in rows],
+        ("path", "µs/event", "x bare ctypes", ""),
+    )
+    speedup = us["cove wrapper"] / us["cove fast"]
+    print(f"\ncove fast vs cove wrapper: {speedup:.1f}x faster (target >= 4x)")
+    print_table(
+        "Per host call (store.get), (n=22 - n=2) / 20",
+        [(path, f"{v:.1f}") for path, v in host_call.items()],
+        ("path", "µs/call"),
+    )
+    if args.json:
+        print(json.dumps({"us_per_event": us, "fast_speedup": speedup, "host_call_us": host_call}))
+
+
+if __name__ == "__main__":
+    main()
