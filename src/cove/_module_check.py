@@ -92,7 +92,7 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
         report.problems.append(Problem(file, "capabilities.required", exc.reason))
         grants = resolve_grants(manifest, EngineConfig())
     if manifest.module.kind == "wasm":
-        host = _check_component(manifest, file, grants, runtime, report)
+        host = _check_component(manifest, file, grants, runtime, config, report)
         _check_handlers(manifest, file, report)
     else:
         host = _check_plugin(manifest, file, report)
@@ -106,7 +106,12 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
 
 
 def _check_component(
-    manifest: Manifest, file: Path, grants: Grants, runtime: WasmRuntime, report: CheckReport
+    manifest: Manifest,
+    file: Path,
+    grants: Grants,
+    runtime: WasmRuntime,
+    config: EngineConfig,
+    report: CheckReport,
 ) -> ModuleHost | None:
     path = manifest.component_path
     try:
@@ -139,7 +144,9 @@ def _check_component(
     if problems:
         return None
     try:
-        return WasmModuleHost(runtime, manifest, grants, wasm, lambda *a: None)
+        return WasmModuleHost(
+            runtime, manifest, grants, wasm, lambda *a: None, call_path=config.wasm.call_path
+        )
     except (CoveError, wasmtime.WasmtimeError) as exc:
         report.problems.append(Problem(file, "module.component", str(exc)))
         return None
