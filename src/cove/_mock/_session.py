@@ -44,7 +44,6 @@ class MockResult:
     handled: int = 0
     failed: int = 0
     skipped: int = 0
-    first_event_s: float | None = None
     refused: list[str] = field(default_factory=list)
 
     @property
@@ -91,7 +90,6 @@ class MockSession:
 
     async def run(self) -> MockResult:
         configure_logging("console", logging.WARNING)
-        start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="cove-mock-") as data_dir:
             config = EngineConfig.model_validate(
                 {
@@ -117,7 +115,7 @@ class MockSession:
                         self.write(f"[red]refused[/] {escape(error)}")
                     return self.result
                 for event in self.events:
-                    if not await self._feed(engine, runner, event, start):
+                    if not await self._feed(engine, runner, event):
                         break
             finally:
                 await engine.stop(drain_seconds=1)
@@ -127,7 +125,7 @@ class MockSession:
         )
         return self.result
 
-    async def _feed(self, engine: Engine, runner: ModuleRunner, event: Event, t0: float) -> bool:
+    async def _feed(self, engine: Engine, runner: ModuleRunner, event: Event) -> bool:
         offset = (event.accepted_at_ms - self.fixture.start_ms) / 1000
         self.write(f"[cyan][+{offset:g}s][/] {describe_event(event)}")
         if not matches_any(self.manifest.subscription, event):
@@ -140,8 +138,6 @@ class MockSession:
         head_before, seen = store.head(), len(self.trajectories)
         await engine.publish([event])
         ok = await self._settle(engine, runner)
-        if self.result.first_event_s is None:
-            self.result.first_event_s = time.perf_counter() - t0
         for trajectory in self.trajectories[seen:]:
             self._print_trajectory(engine, trajectory)
         if not ok:

@@ -26,7 +26,6 @@ from .._state import state as sdk_state
 from . import _fake_bindings
 from ._allow import host_allowed
 
-_CAPABILITIES = ("store", "http", "messaging", "events", "logging", "config")
 _LEVELS = ("trace", "debug", "info", "warn", "error")
 _START_MS = 1_700_000_000_000
 
