@@ -97,6 +97,8 @@ async def test_unload_load_and_restart(tmp_path: Path) -> None:
         loaded = await client.post("/v1/modules", json={"path": str(module)}, headers=auth)
         restarted = await client.post("/v1/modules/flaky/restart", headers=auth)
         refused = await client.post("/v1/modules", json={"path": str(tmp_path)}, headers=auth)
+        twice = await client.post("/v1/modules", json={"path": str(module)}, headers=auth)
+        health = (await client.get("/health")).json()
         await _emit(plane)
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
     assert (200, []) == (unloaded.status_code, listed_after_unload)
@@ -104,6 +106,9 @@ async def test_unload_load_and_restart(tmp_path: Path) -> None:
     assert (200, "flaky") == (restarted.status_code, restarted.json()["name"])
     assert 422 == refused.status_code
     assert str(tmp_path) in refused.json()["error"]
+    assert 409 == twice.status_code
+    assert "already loaded as module 'flaky'" in twice.json()["error"]
+    assert ("ok", {}) == (health["status"], health["refused"])  # failed attempts are not refusals
 
 
 async def test_state_keys_and_values(tmp_path: Path) -> None:

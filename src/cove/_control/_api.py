@@ -129,10 +129,16 @@ class Api:
     async def load_module(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, LoadRequest)
-        path = self.engine.config.resolve(Path(body.path))
+        path = self.engine.config.resolve(Path(body.path)).resolve()
+        for loaded in self.engine.runners.values():
+            if loaded.manifest.root == path:
+                raise ApiError(409, f"{path} is already loaded as module {loaded.name!r}")
         runner = await self.engine.load(path)
         if runner is None:
-            raise ApiError(422, self.engine.load_errors.get(path, f"{path}: not loaded"))
+            # The caller gets the reason; it is not a configured module the
+            # health report should keep showing as refused.
+            error = self.engine.load_errors.pop(path, f"{path}: not loaded")
+            raise ApiError(422, error)
         return JSONResponse(status_json(self._status(runner.name)), 201)
 
     async def unload_module(self, request: Request) -> Response:

@@ -85,7 +85,7 @@ SCHEMA: dict[str, Any] = {
         },
         "/v1/modules": {
             "get": _op("List modules with state, version, hash and counters", {"200": _ok("Modules")}),
-            "post": _op("Load a module from a directory", {"201": _ok("Loaded", _MODULE)}, 413, 422, auth=True, requestBody=_body("LoadRequest")),
+            "post": _op("Load a module from a directory", {"201": _ok("Loaded", _MODULE)}, 409, 413, 422, auth=True, requestBody=_body("LoadRequest")),
         },
         "/v1/modules/{name}": {
             "get": _op("One module", {"200": _ok("Module", _MODULE)}, 404, parameters=[_NAME]),
