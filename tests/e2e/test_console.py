@@ -1,7 +1,8 @@
 """The web console in a real headless Chromium (Debian's, driven by Playwright).
 
 A module goes from running to dead after an event it cannot handle, the
-page shows it, and the operator revives it from the page with the token.
+page shows it, the operator revives it from the page with the token, and
+reads its state in the state browser.
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ async def _hostile_event_then_revive(plane: Plane, page: Page, mode: Path) -> No
     await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1, what="handled")
     await expect(page.locator('#trajectories tr[data-outcome="ok"]')).to_have_count(1)
     await expect(page.locator("#revive")).to_be_disabled()
+    await expect(page.locator("#activity polyline.handled")).to_have_count(1)
+
+    await page.locator("#state-prefix").fill("co")
+    await page.get_by_role("button", name="List keys").click()
+    await page.get_by_role("button", name="count").click()
+    await expect(page.locator("#state-value")).to_have_text("1")
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -286,14 +286,14 @@ class TrajectoryStore:
 
 def _row(at_ms: int, t: TrajectoryLike) -> tuple[Any, ...]:
     # Lists, not objects, and one shared encoder: this runs once per handled event.
-    calls = _encode(
-        [[c.interface, c.function, c.summary, c.error, c.duration_ns] for c in t.calls]
-    )
+    calls = _encode([[c.interface, c.function, c.summary, c.error, c.duration_ns] for c in t.calls])
     size = len(calls) + len(t.error) + len(t.module) + len(t.event_id) + _ROW_OVERHEAD
     return (at_ms, t.module, t.event_id, t.seq, t.outcome, t.error, t.fuel, t.wall_ns, calls, size)
 
 
-def _call_json(call: list[Any]) -> dict[str, Any]:
+def _call_json(call: list[Any] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(call, dict):  # files written before calls were stored as lists
+        return call
     interface, function, summary, error, duration_ns = call
     return {
         "interface": interface,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,3 +129,21 @@ def test_close_writes_what_is_queued(tmp_path: Path) -> None:
         assert 1 == len(reopened.query(TrajectoryQuery()))
     finally:
         reopened.close()
+
+
+def test_calls_stored_as_objects_by_earlier_versions_still_read(opened: Opened) -> None:
+    call = {
+        "interface": "store",
+        "function": "get",
+        "summary": "k",
+        "error": None,
+        "duration_ns": 1,
+    }
+    with sqlite3.connect(opened.path) as db:
+        db.execute(
+            "INSERT INTO trajectories (at_ms, module, event_id, seq, outcome, error, fuel, "
+            "wall_ns, calls, size) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (time.time_ns() // 1_000_000, "m", "old", 1, "ok", "", 0, 0, json.dumps([call]), 1),
+        )
+    [found] = opened.store.query(TrajectoryQuery())
+    assert (call,) == found.calls
