@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from .._manifest import Capability
 from ..errors import HostCallError, LimitExceededError
@@ -142,7 +143,7 @@ class HostCalls:
                 left = max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
             return self.http.fetch(request, self.grants.http_allow, left)
 
-        return self._gate("http", "fetch", f"{request.method} {request.url}", run)
+        return self._gate("http", "fetch", f"{request.method} {_url_summary(request.url)}", run)
 
     # chain
     def chain_request(self, chain_id: int, method: str, params_json: str) -> str:
@@ -230,3 +231,17 @@ class HostCalls:
 
     def config_keys(self) -> list[str]:
         return self._gate("config", "keys", "", lambda: sorted(self.config))
+
+
+def _url_summary(url: str) -> str:
+    """Scheme, host and path: userinfo and queries carry credentials; trajectories store this."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(unparsable url)"
+    if not parts.scheme or not host:
+        return "(unparsable url)"
+    redacted = "?…" if parts.query else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{redacted}"
