@@ -83,3 +83,104 @@ def test_fast_path_unavailable_falls_back_to_the_wrapper(
     monkeypatch.setattr(fc, "UNAVAILABLE", "layout differs (test)")
     assert "wrapper" == effective_call_path("fast")
     assert "wrapper" == effective_call_path("wrapper")
+
+
+class FakeHost:
+    """What ``host_functions`` needs from ``WasmModuleHost``: the current calls."""
+
+    def __init__(self, calls: Any) -> None:
+        self.calls = calls
+        self.parked: list[BaseException] = []
+
+    def _current(self) -> Any:
+        return self.calls
+
+    def _park(self, exc: BaseException) -> None:
+        self.parked.append(exc)
+
+    def _log(self, _store: Any, level: str, message: str, fields: Any) -> None:
+        self.calls.logged.append((level, message, list(fields)))
+
+    def _config_get(self, key: str) -> Any:
+        return self.calls.config.get(key)
+
+    def _config_keys(self) -> list[str]:
+        return sorted(self.calls.config)
+
+
+class FakeCalls:
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {"a": b"1"}
+        self.config: dict[str, Any] = {"n": 3, "tags": ["x", True]}
+        self.logged: list[Any] = []
+
+    def store_get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [self.data.get(k) for k in keys]
+
+    def store_set_many(self, entries: list[tuple[str, bytes]]) -> None:
+        self.data.update(entries)
+
+    def store_delete(self, key: str) -> None:
+        from cove.errors import HostCallError
+
+        if key not in self.data:
+            raise HostCallError("not-found", f"no {key}")
+        del self.data[key]
+
+    def store_list_keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.data if k.startswith(prefix))
+
+    def store_set(self, key: str, value: bytes) -> None:
+        raise RuntimeError("backend down")
+
+
+def call_host(func: fc.HostFunc, params: list[fv.Type], args: list[Any]) -> bytes:
+    """Call a host function the way wasmtime does: Rust-owned args, a result slot."""
+    slots = (ctypes.c_char * (fv.VAL_SIZE * max(len(args), 1)))()
+    result = (ctypes.c_char * fv.VAL_SIZE)()
+    arena = fv.Arena()
+    base = ctypes.addressof(slots)
+    for i, (ty, value) in enumerate(zip(params, args, strict=True)):
+        fc._val_clone(arena.encode(fv.writer(ty), value), base + i * fv.VAL_SIZE)
+    try:
+        status = func._call(None, None, None, base, len(args), ctypes.addressof(result), 1)
+        assert 0 == status
+        return bytes(result)
+    finally:
+        for i in range(len(args)):
+            fc._val_delete(base + i * fv.VAL_SIZE)
+        fc._val_delete(ctypes.addressof(result))
+
+
+def test_store_functions_read_rust_owned_args_and_answer_results() -> None:
+    calls = FakeCalls()
+    host = FakeHost(calls)
+    funcs = fh.host_functions(host)  # type: ignore[arg-type]
+    ok = fv._RESULT.unpack_from
+    assert ok(call_host(funcs["store"]["get-many"], [("list", fh.S)], [["a", "zz"]]), 0)[1]
+    entries = ("list", ("tuple", [fh.S, fh.B]))
+    raw = call_host(funcs["store"]["set-many"], [entries], [[("b", b"2"), ("c", b"")]])
+    assert ok(raw, 0)[1] and {"a": b"1", "b": b"2", "c": b""} == calls.data
+    assert ok(call_host(funcs["store"]["list-keys"], [fh.S], ["b"]), 0)[1]
+    assert ok(call_host(funcs["store"]["delete"], [fh.S], ["b"]), 0)[1]
+    assert not ok(call_host(funcs["store"]["delete"], [fh.S], ["b"]), 0)[1]  # not-found
+    # Any other exception: host-error internal, not a trap.
+    assert not ok(call_host(funcs["store"]["set"], [fh.S, fh.B], ["k", b"v"]), 0)[1]
+    assert [] == host.parked
+    assert fv.K_OPTION == call_host(funcs["config"]["get"], [fh.S], ["tags"])[0]
+    assert fv.K_LIST == call_host(funcs["config"]["keys"], [], [])[0]
+
+
+def test_an_import_of_another_type_traps_instead_of_misreading() -> None:
+    host = FakeHost(FakeCalls())
+    get = fh.host_functions(host)["store"]["get"]  # type: ignore[arg-type]
+    slots = (ctypes.c_char * fv.VAL_SIZE)()
+    arena = fv.Arena()
+    fc._val_clone(arena.encode(fv.writer(("u32",)), 7), ctypes.addressof(slots))
+    result = (ctypes.c_char * fv.VAL_SIZE)()
+    trap = get._call(None, None, None, ctypes.addressof(slots), 1, ctypes.addressof(result), 1)
+    assert trap != 0 and isinstance(host.parked[0], TypeError)
+    import wasmtime
+    from wasmtime import _ffi as ffi
+
+    wasmtime.WasmtimeError._from_ptr(ctypes.cast(trap, ctypes.POINTER(ffi.wasmtime_error_t)))
