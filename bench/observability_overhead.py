@@ -24,9 +24,11 @@ import httpx
 from _common import BENCH, median, print_table
 from dispatch_throughput import _drain, _events, _module_copy, _wasm_module
 
-from cove import Engine
+from cove import Engine, Trajectory
+from cove._capabilities._calls import HostCallRecord
 from cove._config import EngineConfig
 from cove._observe._logging import configure_logging
+from cove._observe._trajectories import Retention, TrajectoryStore
 
 
 def _config(tmp: Path, module: Path, observe: bool) -> EngineConfig:
@@ -71,6 +73,22 @@ async def throughput(module: Path, observe: bool, n: int, batch: int) -> float:
     return n / elapsed
 
 
+def writer_cpu_us(n: int = 20_000) -> tuple[float, float]:
+    """CPU µs per record to queue (hot path) and to store (writer) a two-call trajectory."""
+    call = HostCallRecord("store", "set-many", "count,sum", None, 55_000)
+    record = Trajectory("bench", "001a208c62f57-e00a6f3e162a00000002", 1, "ok", "", (call, call), 276_373, 7_737_121)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        store = TrajectoryStore(Path(tmp) / "t.db", Retention(86_400_000, 1 << 30), 3_600_000)
+        start = time.thread_time()
+        for _ in range(n):
+            store.add(record)
+        queued = time.thread_time()
+        store.flush()
+        stored = time.thread_time()
+        store.close()
+    return (queued - start) / n * 1e6, (stored - queued) / n * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -97,6 +115,15 @@ def main() -> None:
         "Dispatch throughput with metrics + trajectories off vs on (target: on >= 85% of off)",
         rows,
         ("module", "off events/s", "on events/s", "on / off"),
+    )
+    queue_us, store_us = writer_cpu_us()
+    print_table(
+        "Trajectory cost per handled event (CPU time, this thread)",
+        [
+            ("queue (module worker thread)", f"{queue_us:.2f}"),
+            ("store (writer thread)", f"{store_us:.2f}"),
+        ],
+        ("step", "µs"),
     )
 
 
