@@ -63,13 +63,17 @@ class ChainSettings(_Strict):
     )
     http: HttpUrl = Field(description="Primary JSON-RPC endpoint over HTTP.")
     ws: WsUrl | None = Field(
-        default=None, description="WebSocket endpoint for `newHeads`; unset: HTTP polling."
+        default=None,
+        description="WebSocket endpoint, kept for `newHeads`; today the source polls over HTTP.",
     )
     fallbacks: list[HttpUrl] = Field(
         default_factory=list,
         description="HTTP endpoints tried in order when the primary fails.",
     )
     timeout: str = Field(default="10s", description="Timeout of one request to one endpoint.")
+    poll_interval: str = Field(
+        default="100ms", description="How often the block/log source asks for the head."
+    )
     retry: RetrySettings = Field(
         default_factory=RetrySettings, description="Retries when every endpoint failed."
     )
@@ -91,7 +95,7 @@ class ChainSettings(_Strict):
         "re-allows one for one module. Default: signing, node admin, debug, anvil/evm.",
     )
 
-    @field_validator("timeout")
+    @field_validator("timeout", "poll_interval")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration_ms(value)

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,15 @@ class Anvil:
         if "error" in answer:
             raise RuntimeError(f"anvil {method}: {answer['error']}")
         return answer["result"]
+
+    def receipt(self, tx: str) -> dict[str, Any]:
+        """The receipt of ``tx``, once anvil has mined it (automine answers a moment later)."""
+        deadline = time.monotonic() + 10
+        while (found := self.rpc("eth_getTransactionReceipt", [tx])) is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"anvil did not mine {tx} within 10 s")
+            time.sleep(0.01)
+        return dict(found)
 
     def mine(self, blocks: int = 1) -> int:
         """Mine ``blocks`` blocks; returns the new head number."""

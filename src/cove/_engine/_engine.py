@@ -22,6 +22,7 @@ from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
 from .._observe._trajectories import Retention, TrajectoryStore
 from .._sources._base import Source, Transport
+from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._sources._webhook import webhook_parts
@@ -151,6 +152,8 @@ class Engine:
         ]
         if ticks:
             self.sources.append(CronSource(ticks, self.store, self._clock))
+        subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
+        self.sources.extend(chain_sources(config.chains, subscriptions, self.store))
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:

@@ -168,6 +168,16 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
             )
         },
         "events": {"emit": fallible([S, S], None, lambda c, name, p: c.events_emit(name, p))},
+        "chain": {
+            "request": fallible(
+                [U64, S, S], S, lambda c, chain, m, p: c.chain_request(chain, m, p)
+            ),
+            "request-batch": fallible(
+                [U64, ("list", ("record", [("method", S), ("params-json", S)]))],
+                ("list", ("result", S, HOST_ERROR)),
+                _chain_request_batch,
+            ),
+        },
         # No host-error in these signatures: as on the wrapper path, a failure
         # other than a refusal traps the call (the event fails, the engine goes on).
         "logging": {"log": HostFunc([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},
@@ -184,6 +194,15 @@ def _internal(exc: Exception) -> Any:
 
 def _trap(exc: Exception) -> None:
     raise exc
+
+
+def _chain_request_batch(
+    calls: HostCalls, chain_id: int, batch: list[tuple[str, str]]
+) -> list[tuple[bool, Any]]:
+    results = calls.chain_request_batch(chain_id, batch)
+    return [
+        (False, (r.kind, r.message)) if isinstance(r, HostCallError) else (True, r) for r in results
+    ]
 
 
 def _http_fetch(calls: HostCalls, request: tuple[str, str, list[Any], bytes]) -> Any:

@@ -287,6 +287,15 @@ def _read_string(raw: bytes, at: int) -> str:
     return ctypes.string_at(pointer, size).decode() if size else ""
 
 
+def _read_u64(raw: bytes, at: int) -> int:
+    _check(raw, at, K_U64)
+    value: int = _U64.unpack_from(raw, at + PAYLOAD)[0]
+    return value
+
+
+_U64 = struct.Struct("<Q")
+
+
 def _read_bytes(raw: bytes, at: int) -> bytes:
     _check(raw, at, K_LIST)
     size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
@@ -359,6 +368,8 @@ def reader(ty: Type) -> Reader:
         return _read_string
     if tag == "bytes":
         return _read_bytes
+    if tag == "u64":
+        return _read_u64
     if tag == "list":
         return _list_reader(reader(ty[1]))
     if tag == "tuple":

@@ -24,6 +24,7 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
     "events": "events",
     "logging": "logging",
     "config": "config",
+    "chain": "chain",
 }
 REQUIRED_EXPORTS = ("init", "handle")
 _SIGNATURES = {

@@ -270,6 +270,12 @@ class WasmModuleHost(ModuleHost):
                 "get": lambda _store, key: self._config_get(key),
                 "keys": lambda _store: self._config_keys(),
             },
+            "chain": {
+                "request": guard(
+                    lambda c, chain_id, method, params: c.chain_request(chain_id, method, params)
+                ),
+                "request-batch": guard(_chain_request_batch),
+            },
         }
 
     def _guard(self, body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
@@ -311,6 +317,13 @@ class WasmModuleHost(ModuleHost):
             return self._current().config_keys()
         except HostCallError:
             return []
+
+
+def _chain_request_batch(calls: HostCalls, chain_id: int, batch: list[Record]) -> list[Any]:
+    pairs = [(wit.field(c, "method"), wit.field(c, "params-json")) for c in batch]
+    results = calls.chain_request_batch(chain_id, pairs)
+    # ok (a string) and err (a record) differ by Python type: bare payloads
+    return [wit.host_error(r) if isinstance(r, HostCallError) else r for r in results]
 
 
 def _http_fetch(calls: HostCalls, request: Record) -> Record:

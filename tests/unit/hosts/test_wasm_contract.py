@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import pytest
+import wasmtime
 from hypothesis import given
 from hypothesis import strategies as st
+from wasmtime.component import Component
 
 from cove._hosts import _wasm_contract as contract
 from cove._hosts._wasm_contract import (
     HOST_VERSION,
     HOST_VERSION_TEXT,
     _compatible_text,
+    contract_problems,
     parse_version,
     version_compatible,
 )
+from tests.helpers.wat import wat_component
 
 
 @pytest.mark.parametrize(
@@ -106,3 +110,17 @@ def test_stable_major_accepts_older_minors_but_not_newer(
 def test_version_text_from_an_import_name(text: str, expected: bool) -> None:
     """Import versions are parsed then checked; unparsable ones are simply incompatible."""
     assert expected == _compatible_text(text)
+
+
+def test_chain_import_needs_the_chain_capability() -> None:
+    """The chain interface is in the contract and gated by the ``chain`` capability."""
+    engine = wasmtime.Engine()
+    component = Component.from_file(engine, str(wat_component("chain_only")))
+    report, problems = contract_problems(engine, component, frozenset({"chain"}))
+    assert report.interfaces == frozenset({"chain"})
+    assert not [p for p in problems if "chain" in p]
+    _, problems = contract_problems(engine, component, frozenset())
+    assert (
+        "imports cove:host/chain but its manifest does not declare 'chain' in [capabilities] "
+        "required/optional"
+    ) in problems

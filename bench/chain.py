@@ -1,0 +1,194 @@
+"""Chain source figures on a real anvil: block-to-handler latency and log backfill rate.
+
+Latency: one engine with a native plugin subscribed to blocks; each block is
+mined alone and the plugin notes the wall time it handled it (p50/p99 of
+handle time minus mine time; the source polls every ``--poll``; there is no
+WebSocket newHeads yet). Target (issue 4): p99 ≤ 50 ms.
+
+Backfill: ``--blocks`` blocks of which ``--logs`` carry one log each, read
+from scratch by cove's source (block batches + windowed eth_getLogs), against
+a plain loop that asks eth_getBlockByNumber and eth_getLogs block by block
+over the same raw JSON-RPC (web3.py is not a dependency, so the loop uses
+httpx too), in the same run.
+
+Run: .venv/bin/python bench/chain.py [--samples 200] [--blocks 10000] [--logs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+from _common import print_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cove import Engine, Event, load_config
+from cove._config_chain import ChainSettings
+from cove._sources._chain import ChainSource, log_filter
+from tests.helpers.anvil import Anvil, running_anvil
+
+DEV = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+EMITTER_INIT = "0x6860003560006000a10060005260096017f3"  # LOG1(topic = calldata word)
+
+PLUGIN = """
+import time
+from cove import Plugin
+
+HANDLED = {}
+
+
+class Stamp(Plugin):
+    def handle_event(self, event, ctx):
+        HANDLED[event.payload.number] = time.time()
+        return []
+"""
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def latency(anvil: Anvil, samples: int, poll: str) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        module = root / "stamp"
+        module.mkdir()
+        (module / "stamp.py").write_text(PLUGIN)
+        (module / "cove.toml").write_text(
+            '[module]\nname = "stamp"\nversion = "0.1.0"\nkind = "python"\n'
+            'entry = "stamp:Stamp"\n\n[[subscription]]\nkind = "block"\nchain_id = 31337\n'
+        )
+        (root / "engine.toml").write_text(
+            f'data_dir = "{root / "data"}"\nmodules = ["{module}"]\n'
+            f'[[chains]]\nchain_id = 31337\nhttp = "{anvil.http_url}"\npoll_interval = "{poll}"\n'
+        )
+        engine = Engine(load_config(root / "engine.toml"))
+        await engine.start()
+        try:
+            (handled,) = [
+                m.HANDLED
+                for name, m in sys.modules.items()
+                if name.endswith("stamp") and hasattr(m, "HANDLED")
+            ]
+            loop = asyncio.get_running_loop()
+            out = []
+            for _ in range(samples):
+                mined_at = time.time()
+                number = await loop.run_in_executor(None, anvil.mine, 1)
+                while number not in handled:
+                    await asyncio.sleep(0.0005)
+                out.append((handled[number] - mined_at) * 1000)
+            return out
+        finally:
+            await engine.stop()
+
+
+def prepare_logs(anvil: Anvil, blocks: int, logs: int) -> tuple[str, int, int]:
+    tx = anvil.rpc("eth_sendTransaction", [{"from": DEV, "data": EMITTER_INIT}])
+    contract = str(anvil.receipt(tx)["contractAddress"]).lower()
+    start = int(anvil.rpc("eth_blockNumber"), 16)
+    every = max(1, blocks // logs)
+    for i in range(logs):
+        tx = anvil.rpc(
+            "eth_sendTransaction", [{"from": DEV, "to": contract, "data": f"0x{i:064x}"}]
+        )
+        anvil.receipt(tx)
+        anvil.mine(every - 1) if every > 1 else None
+    end = int(anvil.rpc("eth_blockNumber"), 16)
+    if end - start < blocks:
+        end = anvil.mine(blocks - (end - start))
+    return contract, start, end
+
+
+class Progress:
+    def __init__(self, start: int, hash_: str) -> None:
+        self.values = {"chain:31337": json.dumps({"history": [[start, hash_]]})}
+
+    def source_state(self, source: str) -> str | None:
+        return self.values.get(source)
+
+    def set_source_state(self, source: str, value: str) -> None:
+        self.values[source] = value
+
+
+async def cove_backfill(anvil: Anvil, contract: str, start: int, end: int) -> tuple[float, int]:
+    parent = anvil.rpc("eth_getBlockByNumber", [hex(start), False])["hash"]
+    seen: list[Event] = []
+    done = asyncio.Event()
+
+    async def publish(events: Sequence[Event]) -> None:
+        seen.extend(events)
+        if any(getattr(e.payload, "number", None) == end for e in events):
+            done.set()
+
+    settings = ChainSettings(chain_id=31337, http=anvil.http_url)
+    source = ChainSource(
+        settings, Progress(start, parent), blocks=True, filters=[log_filter(contract, [])]
+    )
+    began = time.perf_counter()
+    task = asyncio.create_task(source.run(publish))
+    await done.wait()
+    elapsed = time.perf_counter() - began
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return elapsed, sum(1 for e in seen if e.kind == "log")
+
+
+def plain_loop(anvil: Anvil, contract: str, start: int, end: int) -> tuple[float, int]:
+    found = 0
+    with httpx.Client() as client:
+        began = time.perf_counter()
+        for number in range(start + 1, end + 1):
+            for method, params in (
+                ("eth_getBlockByNumber", [hex(number), False]),
+                (
+                    "eth_getLogs",
+                    [{"fromBlock": hex(number), "toBlock": hex(number), "address": contract}],
+                ),
+            ):
+                body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+                result = client.post(anvil.http_url, json=body).json()["result"]
+                if method == "eth_getLogs":
+                    found += len(result)
+        return time.perf_counter() - began, found
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--poll", default="10ms")
+    parser.add_argument("--blocks", type=int, default=10_000)
+    parser.add_argument("--logs", type=int, default=1_000)
+    args = parser.parse_args()
+    with running_anvil() as anvil:
+        lat = await latency(anvil, args.samples, args.poll)
+        print_table(
+            f"block-to-handler latency, {args.samples} blocks, poll {args.poll} (ms)",
+            [(f"{percentile(lat, 0.5):.1f}", f"{percentile(lat, 0.99):.1f}", f"{max(lat):.1f}")],
+            ("p50", "p99", "max"),
+        )
+        contract, start, end = await asyncio.to_thread(prepare_logs, anvil, args.blocks, args.logs)
+        cove_s, cove_logs = await cove_backfill(anvil, contract, start, end)
+        loop_s, loop_logs = await asyncio.to_thread(plain_loop, anvil, contract, start, end)
+        blocks = end - start
+        print_table(
+            f"backfill of {blocks} blocks with logs",
+            [
+                ("cove source", f"{cove_s:.2f}", f"{blocks / cove_s:,.0f}", str(cove_logs)),
+                ("per-block loop", f"{loop_s:.2f}", f"{blocks / loop_s:,.0f}", str(loop_logs)),
+            ],
+            ("reader", "seconds", "blocks/s", "logs"),
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
