@@ -7,7 +7,11 @@ its own drains the deque in batches into a SQLite file of its own
 store, because trajectory writes would then share (and lengthen) the
 journal's group commit and retention deletes would fragment it. A crash may
 lose the last unflushed batch; that is acceptable for a diagnostic record,
-unlike for the journal. Summaries come from the capability gate, which
+unlike for the journal. Records are stored in chunks (one row holds up to
+``CHUNK`` records of one module, as one JSON text): a row per record cost
+the writer more CPU than the event itself for trivial modules. A record's
+id is its chunk id times ``_ID_SPAN`` plus its place in the chunk, so ids
+still grow with time and serve as the ``--follow`` cursor. Summaries come from the capability gate, which
 records keys, names and URLs but never values.
 """
 
@@ -28,24 +32,24 @@ from ..errors import StoreError
 
 Outcome = Literal["ok", "failed"]
 MAX_QUEUED = 100_000
-_ROW_OVERHEAD = 64  # bytes counted per row on top of its text, for the size limit
+_ROW_OVERHEAD = 64  # bytes counted per chunk on top of its text, for the size limit
+
+CHUNK = 256
+_ID_SPAN = 1 << 20  # > CHUNK: record ids are chunk id * _ID_SPAN + index
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS trajectories (
+CREATE TABLE IF NOT EXISTS trajectory_chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms INTEGER NOT NULL,
     module TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    error TEXT NOT NULL,
-    fuel INTEGER NOT NULL,
-    wall_ns INTEGER NOT NULL,
-    calls TEXT NOT NULL,
+    first_at_ms INTEGER NOT NULL,
+    last_at_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    records TEXT NOT NULL,
     size INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS trajectories_at ON trajectories (at_ms);
-CREATE INDEX IF NOT EXISTS trajectories_module ON trajectories (module, id);
+CREATE INDEX IF NOT EXISTS chunks_last_at ON trajectory_chunks (last_at_ms);
+CREATE INDEX IF NOT EXISTS chunks_module ON trajectory_chunks (module, id);
 """
 
 
@@ -149,7 +153,7 @@ class TrajectoryStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
-            total = db.execute("SELECT COALESCE(SUM(size), 0) FROM trajectories").fetchone()[0]
+            total = db.execute("SELECT COALESCE(SUM(size), 0) FROM trajectory_chunks").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the trajectory store: {exc}") from None
         self.path = path
@@ -178,22 +182,29 @@ class TrajectoryStore:
 
     def flush(self) -> None:
         """Write every queued record now, then apply the retention policy."""
-        batch: list[tuple[int, TrajectoryLike]] = []
+        by_module: dict[str, list[tuple[int, TrajectoryLike]]] = {}
+        count = 0
         while self._queue:
-            batch.append(self._queue.popleft())
-        rows = [_row(at_ms, t) for at_ms, t in batch]
+            at_ms, trajectory = self._queue.popleft()
+            by_module.setdefault(trajectory.module, []).append((at_ms, trajectory))
+            count += 1
+        rows = [
+            _chunk(module, records[i : i + CHUNK])
+            for module, records in by_module.items()
+            for i in range(0, len(records), CHUNK)
+        ]
         with self._lock:
             try:
                 with self._transaction():
                     self._db.executemany(
-                        "INSERT INTO trajectories (at_ms, module, event_id, seq, outcome, "
-                        "error, fuel, wall_ns, calls, size) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO trajectory_chunks (module, first_at_ms, last_at_ms, count, "
+                        "failed, records, size) VALUES (?,?,?,?,?,?,?)",
                         rows,
                     )
                     self._bytes += sum(row[-1] for row in rows)
                     self._expire(time.time_ns() // 1_000_000)
             except sqlite3.Error as exc:
-                self.dropped += len(rows)
+                self.dropped += count
                 raise StoreError(f"{self.path}: writing trajectories failed: {exc}") from None
             if self._vacuum:
                 self._vacuum = False
@@ -210,23 +221,25 @@ class TrajectoryStore:
         self._db.execute("COMMIT")
 
     def _expire(self, now_ms: int) -> None:
+        """Drop whole chunks: those whose newest record is too old, then the oldest over size."""
         db = self._db
         cutoff = now_ms - self.retention.max_age_ms
         row = db.execute(
-            "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM trajectories WHERE at_ms < ?", (cutoff,)
+            "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM trajectory_chunks WHERE last_at_ms < ?",
+            (cutoff,),
         ).fetchone()
         if row[1]:
-            db.execute("DELETE FROM trajectories WHERE at_ms < ?", (cutoff,))
+            db.execute("DELETE FROM trajectory_chunks WHERE last_at_ms < ?", (cutoff,))
             self._bytes -= int(row[0])
             self._vacuum = True
         excess = self._bytes - self.retention.max_bytes
         if excess > 0:
             last_id, freed = 0, 0
-            for row_id, size in db.execute("SELECT id, size FROM trajectories ORDER BY id"):
-                last_id, freed = row_id, freed + size
+            for chunk_id, size in db.execute("SELECT id, size FROM trajectory_chunks ORDER BY id"):
+                last_id, freed = chunk_id, freed + size
                 if freed >= excess:
                     break
-            db.execute("DELETE FROM trajectories WHERE id <= ?", (last_id,))
+            db.execute("DELETE FROM trajectory_chunks WHERE id <= ?", (last_id,))
             self._bytes -= freed
             self._vacuum = True
 
@@ -236,36 +249,33 @@ class TrajectoryStore:
         where, args = ["1 = 1"], []
         for clause, value in (
             ("module = ?", query.module),
-            ("outcome = ?", query.outcome),
-            ("at_ms >= ?", query.since_ms),
-            ("at_ms <= ?", query.until_ms),
-            ("id > ?", query.after_id),
+            ("last_at_ms >= ?", query.since_ms),
+            ("first_at_ms <= ?", query.until_ms),
+            ("id >= ?", None if query.after_id is None else query.after_id // _ID_SPAN),
         ):
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        order = "ASC" if query.after_id is not None else "DESC"
+        if query.outcome == "failed":
+            where.append("failed > 0")
+        elif query.outcome == "ok":
+            where.append("count > failed")
+        ascending = query.after_id is not None
         sql = (
-            "SELECT id, at_ms, module, event_id, seq, outcome, error, fuel, wall_ns, calls "
-            f"FROM trajectories WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?"
+            "SELECT id, module, records FROM trajectory_chunks "
+            f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'}"
         )
+        found: list[StoredTrajectory] = []
         with self._lock:
-            rows = self._db.execute(sql, (*args, query.limit)).fetchall()
-        return [
-            StoredTrajectory(
-                id=row[0],
-                at_ms=row[1],
-                module=row[2],
-                event_id=row[3],
-                seq=row[4],
-                outcome=row[5],
-                error=row[6],
-                fuel=row[7],
-                wall_ns=row[8],
-                calls=tuple(_call_json(c) for c in json.loads(row[9])),
-            )
-            for row in rows
-        ]
+            for chunk_id, module, text in self._db.execute(sql, args):
+                records = list(enumerate(json.loads(text)))
+                for index, record in records if ascending else reversed(records):
+                    stored = _stored(chunk_id * _ID_SPAN + index, module, record)
+                    if _matches(stored, query):
+                        found.append(stored)
+                        if len(found) == query.limit:
+                            return found
+        return found
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -284,24 +294,47 @@ class TrajectoryStore:
             self._db.close()
 
 
-def _row(at_ms: int, t: TrajectoryLike) -> tuple[Any, ...]:
-    # Lists, not objects, and one shared encoder: this runs once per handled event.
-    calls = _encode([[c.interface, c.function, c.summary, c.error, c.duration_ns] for c in t.calls])
-    size = len(calls) + len(t.error) + len(t.module) + len(t.event_id) + _ROW_OVERHEAD
-    return (at_ms, t.module, t.event_id, t.seq, t.outcome, t.error, t.fuel, t.wall_ns, calls, size)
+def _chunk(module: str, records: list[tuple[int, TrajectoryLike]]) -> tuple[Any, ...]:
+    # Lists, not objects, one encoder call per chunk: this is the writer's per-event cost.
+    text = _encode(
+        [
+            [at_ms, t.event_id, t.seq, t.outcome, t.error, t.fuel, t.wall_ns,
+             [[c.interface, c.function, c.summary, c.error, c.duration_ns] for c in t.calls]]
+            for at_ms, t in records
+        ]
+    )  # fmt: skip
+    failed = sum(1 for _, t in records if t.outcome != "ok")
+    first, last = records[0][0], records[-1][0]
+    size = len(text) + len(module) + _ROW_OVERHEAD
+    return (module, min(first, last), max(first, last), len(records), failed, text, size)
 
 
-def _call_json(call: list[Any] | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(call, dict):  # files written before calls were stored as lists
-        return call
-    interface, function, summary, error, duration_ns = call
-    return {
-        "interface": interface,
-        "function": function,
-        "summary": summary,
-        "error": error,
-        "duration_ns": duration_ns,
-    }
+def _stored(record_id: int, module: str, record: list[Any]) -> StoredTrajectory:
+    at_ms, event_id, seq, outcome, error, fuel, wall_ns, calls = record
+    return StoredTrajectory(
+        id=record_id,
+        at_ms=at_ms,
+        module=module,
+        event_id=event_id,
+        seq=seq,
+        outcome=outcome,
+        error=error,
+        fuel=fuel,
+        wall_ns=wall_ns,
+        calls=tuple(
+            {"interface": i, "function": f, "summary": s, "error": e, "duration_ns": d}
+            for i, f, s, e, d in calls
+        ),
+    )
+
+
+def _matches(t: StoredTrajectory, q: TrajectoryQuery) -> bool:
+    return (
+        (q.outcome is None or t.outcome == q.outcome)
+        and (q.since_ms is None or t.at_ms >= q.since_ms)
+        and (q.until_ms is None or t.at_ms <= q.until_ms)
+        and (q.after_id is None or t.id > q.after_id)
+    )
 
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode

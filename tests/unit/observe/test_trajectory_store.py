@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,16 +93,34 @@ def test_records_and_their_size_survive_a_reopen(opened: Opened) -> None:
 
 
 def test_size_retention_drops_the_oldest_records(tmp_path: Path) -> None:
-    store = TrajectoryStore(tmp_path / "t.db", Retention(DAY_MS, 2_000), HOUR_INTERVAL_MS)
+    store = TrajectoryStore(tmp_path / "t.db", Retention(DAY_MS, 4_000), HOUR_INTERVAL_MS)
     try:
         for seq in range(1, 101):
             store.add(trajectory(seq=seq))
-        store.flush()
+            if seq % 10 == 0:  # ten flushes, ten chunks
+                store.flush()
         kept = [t.seq for t in store.query(TrajectoryQuery(limit=1_000))]
-        assert 0 < store.stored_bytes <= 2_000
+        assert 0 < store.stored_bytes <= 4_000
         assert kept == list(range(100, 100 - len(kept), -1))  # the newest ones, contiguous
+        assert 0 < len(kept) < 100
     finally:
         store.close()
+
+
+def test_records_of_many_chunks_and_modules_keep_their_order(opened: Opened) -> None:
+    """More records than one chunk holds, from two modules, flushed together."""
+    store = opened.store
+    for seq in range(1, 601):
+        store.add(trajectory("a" if seq % 3 else "b", seq))
+    everything = store.query(TrajectoryQuery(limit=1_000))
+    assert list(range(600, 0, -1)) == sorted((t.seq for t in everything), reverse=True)
+    only_b = [t.seq for t in store.query(TrajectoryQuery(module="b", limit=1_000))]
+    assert list(range(600, 0, -3)) == only_b
+    followed, after = [], 0
+    while page := store.query(TrajectoryQuery(module="a", after_id=after, limit=7)):
+        followed += [t.seq for t in page]
+        after = page[-1].id
+    assert [s for s in range(1, 601) if s % 3] == followed
 
 
 def test_age_retention_drops_records_older_than_max_age(tmp_path: Path) -> None:
@@ -129,21 +145,3 @@ def test_close_writes_what_is_queued(tmp_path: Path) -> None:
         assert 1 == len(reopened.query(TrajectoryQuery()))
     finally:
         reopened.close()
-
-
-def test_calls_stored_as_objects_by_earlier_versions_still_read(opened: Opened) -> None:
-    call = {
-        "interface": "store",
-        "function": "get",
-        "summary": "k",
-        "error": None,
-        "duration_ns": 1,
-    }
-    with sqlite3.connect(opened.path) as db:
-        db.execute(
-            "INSERT INTO trajectories (at_ms, module, event_id, seq, outcome, error, fuel, "
-            "wall_ns, calls, size) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (time.time_ns() // 1_000_000, "m", "old", 1, "ok", "", 0, 0, json.dumps([call]), 1),
-        )
-    [found] = opened.store.query(TrajectoryQuery())
-    assert (call,) == found.calls
