@@ -8,8 +8,8 @@ from typing import Literal
 
 from .errors import CoveError
 
-Lang = Literal["python", "native"]
-LANGS: tuple[Lang, ...] = ("python", "native")
+Lang = Literal["python", "javascript", "native"]
+LANGS: tuple[Lang, ...] = ("python", "javascript", "native")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 # `cove build` replaces this with the component's real sha256.
 UNPINNED = "sha256:" + "0" * 64
@@ -130,6 +130,84 @@ and `fixtures/` (the events `cove run --mock` feeds it).
 """,
 }
 
+_JAVASCRIPT = {
+    "cove.toml": """\
+# {name}: a cove module written in JavaScript and compiled to a wasm
+# component with componentize-js. It replies to every chat message and
+# counts them in its state.
+[module]
+name = "{name}"
+version = "0.1.0"
+kind = "wasm"
+description = "Replies to messages and counts them"
+component = "{name}.wasm"
+sha256 = "{unpinned}"  # `cove build` writes the real pin
+
+"""
+    + _COMMON_MANIFEST,
+    "app.js": """\
+// {name}: replies to every message and counts them.
+import {{ get, setMany }} from "cove:host/store@0.1.0";
+import {{ send }} from "cove:host/messaging@0.1.0";
+import {{ get as configGet }} from "cove:host/config@0.1.0";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function readJson(key, fallback) {{
+  try {{
+    return JSON.parse(decoder.decode(get(key)));
+  }} catch (error) {{
+    // A host error arrives as a thrown error carrying the WIT host-error.
+    if (error.payload && error.payload.kind === "not-found") return fallback;
+    throw error;
+  }}
+}}
+
+export function init() {{}}
+
+export function handle(meta, event) {{
+  if (event.tag !== "message") return;
+  const message = event.val;
+  const count = readJson("messages", 0) + 1;
+  setMany([["messages", encoder.encode(JSON.stringify(count))]]);
+  const greeting = configGet("greeting")?.val ?? "hello";
+  send(message.transport, message.sender, `${{greeting}}, ${{message.sender}}! (message #${{count}})`, []);
+}}
+""",
+    "tests/test_app.py": '''\
+"""Builds the component and runs fixtures/hello.toml on a local engine (cove run --mock)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+MODULE = Path(__file__).resolve().parent.parent
+
+
+def test_replies_and_counts():
+    command = [sys.executable, "-m", "cove", "run", "--mock", "fixtures/hello.toml"]
+    proc = subprocess.run(command, cwd=MODULE, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "send   console → bob: hello, bob! (message #2)" in proc.stdout
+''',
+    "fixtures/hello.toml": _PYTHON["fixtures/hello.toml"],
+    ".gitignore": "*.wasm\n.cove/\n__pycache__/\n.pytest_cache/\nnode_modules/\n",
+    "README.md": """\
+# {name}
+
+A cove module in JavaScript: it replies to every chat message and counts them.
+It needs componentize-js: `npm install @bytecodealliance/componentize-js @bytecodealliance/jco`.
+
+```sh
+cove build                             # compile app.js to {name}.wasm and pin its sha256
+cove check                             # validate cove.toml and the component
+cove run --mock fixtures/hello.toml    # run it on a local engine, print what it did
+cove test                              # the test runs the fixture and checks the replies
+```
+""",
+}
+
 _NATIVE = {
     "cove.toml": """\
 # {name}: a native (trusted, in-process) cove plugin.
@@ -228,7 +306,7 @@ def scaffold(name: str, target: Path, lang: Lang = "python") -> list[Path]:
     module = name.replace("-", "_")
     cls = "".join(part.capitalize() for part in re.split(r"[-_]", name))
     values = {"name": name, "module": module, "cls": cls, "unpinned": UNPINNED}
-    templates = _PYTHON if lang == "python" else _NATIVE
+    templates = {"python": _PYTHON, "javascript": _JAVASCRIPT, "native": _NATIVE}[lang]
     written = []
     for path_template, text in templates.items():
         path = target / path_template.format(**values)

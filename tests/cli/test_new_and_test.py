@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cove._cli._main import cli
+from tests.helpers.modules import CACHE, REPO
 
 COVE = [sys.executable, "-m", "cove"]
 
@@ -65,3 +67,20 @@ def test_cove_test_needs_a_module_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["test", str(tmp_path)])
     assert 1 == result.exit_code
     assert "no cove.toml here" in result.output
+
+
+@pytest.mark.slow
+def test_javascript_module_builds_runs_and_passes_its_test(tmp_path: Path) -> None:
+    """Its test runs `cove run --mock`, which builds app.js with componentize-js."""
+    target = tmp_path / "js"
+    code, output = cove_new(tmp_path, "js-hello", "--lang", "javascript", "--dir", str(target))
+    assert 0 == code, output
+    node_bin = REPO / "node_modules" / ".bin"
+    env = {
+        **os.environ,
+        "PATH": f"{node_bin}{os.pathsep}{os.environ['PATH']}",
+        "COVE_BUILD_CACHE": str(CACHE / "builds"),
+    }
+    proc = subprocess.run([*COVE, "test", str(target)], capture_output=True, text=True, env=env)
+    assert 0 == proc.returncode, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout

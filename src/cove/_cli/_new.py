@@ -14,7 +14,7 @@ from ..errors import CoveError
 @click.argument("name")
 @click.option(
     "--lang", type=click.Choice(LANGS), default="python", show_default=True,
-    help="python: a wasm component (sandboxed); native: an in-process plugin (trusted).",
+    help="python/javascript: a wasm component (sandboxed); native: an in-process plugin (trusted).",
 )  # fmt: skip
 @click.option(
     "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -30,7 +30,14 @@ def new_command(name: str, lang: Lang, directory: Path | None) -> None:
     click.echo(f"created {lang} module {name!r} in {target}/")
     for path in written:
         click.echo(f"  {path.relative_to(target)}")
-    steps = ["cove test"] if lang == "native" else ["cove test", "cove build", "cove check"]
-    if lang == "python":
-        steps.append("cove run --mock fixtures/hello.toml")
+    steps = {
+        "python": ["cove test", "cove build", "cove check", "cove run --mock fixtures/hello.toml"],
+        "javascript": [
+            "cove build",
+            "cove check",
+            "cove run --mock fixtures/hello.toml",
+            "cove test",
+        ],
+        "native": ["cove test"],
+    }[lang]
     click.echo("next:\n  cd " + str(target) + "\n  " + "\n  ".join(steps))
