@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -195,3 +196,13 @@ def test_a_fresh_host_starts_from_scratch(tmp_path: Path) -> None:
     host = MockHost(root)
     host.message("x")
     assert [Sent("chat", "alice", "X")] == host.sent
+
+
+def test_hosts_for_different_modules_each_get_their_own_app(tmp_path: Path) -> None:
+    """Every module's entry point is `app`; the latest host's directory wins."""
+    first = write_module(tmp_path)
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "examples" / "counter", other, ignore=shutil.ignore_patterns("*.wasm"))
+    for root in (first, other, first):
+        host = MockHost(root)
+        assert host.app.__file__ == str(root / "app.py")

@@ -159,8 +159,11 @@ class MockHost:
             path = getattr(module, "__file__", None)
             if name == app or (path and Path(path).resolve().parent == self.root):
                 del sys.modules[name]  # a fresh import registers the handlers again
-        if str(self.root) not in sys.path:
-            sys.path.insert(0, str(self.root))
+        # First on the path, even if an earlier host put it further back:
+        # several modules in one test session all have an `app`.
+        while str(self.root) in sys.path:
+            sys.path.remove(str(self.root))
+        sys.path.insert(0, str(self.root))
         return importlib.import_module(app)
 
     def _wit_config(self, key: str, value: Any) -> Any:
