@@ -25,15 +25,26 @@ console = Console(highlight=False, soft_wrap=True)
 _IGNORED_PARTS = frozenset({".cove", "__pycache__", ".pytest_cache", ".git", "node_modules"})
 
 
+def _caches(module_dir: Path) -> tuple[Path, Path]:
+    """(build cache, compiled-component cache); both are keyed by content, so shareable.
+
+    ``COVE_BUILD_CACHE`` moves both (the compiled cache beside the builds),
+    which is how a test suite or CI shares them across module directories.
+    """
+    shared = os.environ.get("COVE_BUILD_CACHE")
+    if shared:
+        return Path(shared).resolve(), Path(shared).resolve() / "compiled"
+    return module_dir / ".cove" / "build-cache", module_dir / ".cove" / "cache"
+
+
 def _prepare(module_dir: Path) -> Manifest:
     """The manifest, with a wasm module's component rebuilt (a cache hit when unchanged)."""
     manifest = load_manifest(module_dir)
     sources = ("app.py", "app.js")
     if manifest.module.kind != "wasm" or not any((module_dir / s).is_file() for s in sources):
         return manifest  # a native plugin, or a component built elsewhere
-    cache = Path(os.environ.get("COVE_BUILD_CACHE", module_dir / ".cove" / "build-cache"))
     result = build_module(
-        manifest, cache.resolve(), progress=lambda m: console.print(f"[yellow]…[/] {m}")
+        manifest, _caches(module_dir)[0], progress=lambda m: console.print(f"[yellow]…[/] {m}")
     )
     if write_pin(manifest_path(module_dir), result.sha256):
         console.print(f"[yellow]…[/] pinned {result.sha256} in cove.toml")
@@ -47,7 +58,7 @@ def run_once(module_dir: Path, fixture_path: Path) -> MockResult | None:
         manifest = _prepare(module_dir)
         fixture = load_fixture(fixture_path)
         session = MockSession(
-            manifest, fixture, fixture_path, module_dir / ".cove" / "cache", console.print
+            manifest, fixture, fixture_path, _caches(module_dir)[1], console.print
         )
     except CoveError as exc:
         console.print(f"[red]error[/]: {escape(str(exc))}")
