@@ -36,7 +36,9 @@ class BuildResult:
 def sdk_dir() -> Path:
     spec = importlib.util.find_spec("cove_sdk")
     if spec is None or spec.origin is None:
-        raise BuildError("the guest SDK (cove-sdk) is not installed; run: pip install -e sdk/python")
+        raise BuildError(
+            "the guest SDK (cove-sdk) is not installed; run: pip install -e sdk/python"
+        )
     return Path(spec.origin).parent.parent
 
 
