@@ -16,7 +16,8 @@ Every error a person can meet names what is wrong and where::
     ├── StoreError                      the durable store failed
     ├── SourceError                     an event source failed
     │   └── DeliveryError               a transport could not deliver a message
-    └── ControlError                    the control plane or metrics listener cannot serve
+    ├── ControlError                    the control plane or metrics listener cannot serve
+    └── KeystoreError                   a signing key cannot be created, read or unlocked
 """
 
 from __future__ import annotations
@@ -109,3 +110,7 @@ class DeliveryError(SourceError):
 
 class ControlError(CoveError):
     """The control plane (API, metrics listener) cannot start or serve."""
+
+
+class KeystoreError(CoveError):
+    """A signing key cannot be created, imported, read or unlocked."""

@@ -7,6 +7,7 @@ import click
 from ._build import build_command
 from ._check import check_command
 from ._health import health_command
+from ._key import key_group
 from ._module import module_group
 from ._new import new_command
 from ._run import run_command
@@ -30,6 +31,7 @@ cli.add_command(module_group)
 cli.add_command(state_group)
 cli.add_command(trace_command)
 cli.add_command(health_command)
+cli.add_command(key_group)
 
 
 def main() -> None:

@@ -1,0 +1,100 @@
+"""``cove key new|list|import``: the operator's encrypted signing keys (v3 keystore files)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._keystore import import_key, list_keys, new_key, read_passphrase
+from ..errors import KeystoreError
+
+_DIR = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".cove/keys"),
+    show_default=True,
+    help="The keystore directory.",
+)
+_ENV = click.option(
+    "--passphrase-env", metavar="VAR", help="Environment variable that holds the passphrase."
+)
+_FILE = click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File that holds the passphrase.",
+)
+
+
+def _errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A keystore problem is a one-line error and exit code 1, not a traceback."""
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        try:
+            command(**kwargs)
+        except KeystoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return run
+
+
+@click.group("key")
+def key_group() -> None:
+    """Manage signing keys (encrypted Ethereum v3 keystore files)."""
+
+
+@key_group.command("new")
+@click.argument("name")
+@_DIR
+@_ENV
+@_FILE
+@_errors
+def new_command(
+    name: str, directory: Path, passphrase_env: str | None, passphrase_file: Path | None
+) -> None:
+    """Create a random key NAME, encrypted with the passphrase; prints its address."""
+    info = new_key(directory, name, read_passphrase(passphrase_env, passphrase_file))
+    click.echo(f"{info.name}  {info.address}  {info.path}")
+
+
+@key_group.command("import")
+@click.argument("name")
+@_DIR
+@_ENV
+@_FILE
+@click.option(
+    "--private-key-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="File with the hex private key; without it the key is read from stdin.",
+)
+@_errors
+def import_command(
+    name: str,
+    directory: Path,
+    passphrase_env: str | None,
+    passphrase_file: Path | None,
+    private_key_file: Path | None,
+) -> None:
+    """Encrypt an existing private key as NAME (never pass a key as an argument)."""
+    passphrase = read_passphrase(passphrase_env, passphrase_file)
+    if private_key_file is not None:
+        secret = private_key_file.read_text()
+    else:
+        secret = sys.stdin.read()
+    info = import_key(directory, name, secret, passphrase)
+    click.echo(f"{info.name}  {info.address}  {info.path}")
+
+
+@key_group.command("list")
+@_DIR
+@_errors
+def list_command(directory: Path) -> None:
+    """The keys in the keystore directory: name and address (no passphrase needed)."""
+    for info in list_keys(directory):
+        click.echo(f"{info.name}  {info.address}")
