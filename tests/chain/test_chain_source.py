@@ -9,9 +9,12 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from structlog.testing import capture_logs
+
 from cove import Block, Custom, Event, Log
 from cove._config_chain import ChainSettings
-from cove._sources._chain import ChainSource, log_filter
+from cove._manifest import BlockSubscription
+from cove._sources._chain import ChainSource, chain_sources, log_filter
 from tests.helpers.anvil import Anvil
 from tests.helpers.engine import wait_until
 
@@ -206,3 +209,11 @@ async def test_a_dead_primary_endpoint_falls_back_without_a_gap(anvil: Anvil) ->
         anvil.mine(3)
         await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
     assert_chain(journal.blocks())
+
+
+def test_a_subscription_to_an_unconfigured_chain_is_a_warning_not_a_source() -> None:
+    subs = [BlockSubscription(kind="block", chain_id=5)]
+    with capture_logs() as logs:
+        assert chain_sources([], subs, Progress()) == []
+    assert [(e["log_level"], e["chain"]) for e in logs] == [("warning", 5)]
+    assert "[[chains]]" in logs[0]["event"]

@@ -363,7 +363,7 @@ def _dedup_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def chain_sources(
-    chains: Iterable[ChainSettings], subscriptions: Iterable[object], store: ProgressStore
+    chains: Sequence[ChainSettings], subscriptions: Iterable[object], store: ProgressStore
 ) -> list[ChainSource]:
     """One source per configured chain that some ``block``/``log`` subscription names.
 
@@ -374,6 +374,12 @@ def chain_sources(
     for sub in subscriptions:
         if isinstance(sub, BlockSubscription | LogSubscription):
             wanted.setdefault(sub.chain_id, []).append(sub)
+    configured = {c.chain_id for c in chains}
+    for chain_id in sorted(set(wanted) - configured):
+        structlog.get_logger("cove.source.chain").warning(
+            "subscriptions name a chain the engine config lacks; add a [[chains]] entry",
+            chain=chain_id,
+        )
     sources = []
     for settings in chains:
         subs = wanted.get(settings.chain_id)
