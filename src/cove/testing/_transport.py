@@ -44,6 +44,8 @@ class MemoryTransport(Transport):
         """Inject an inbound message as if it arrived on this transport."""
         assert self._publish is not None, "transport not started by an engine"
         message = Message(self.name, sender, self.address, body)
-        event = Event(message) if message_id is None else Event(message, id=f"{self.name}:{message_id}")
+        event = (
+            Event(message) if message_id is None else Event(message, id=f"{self.name}:{message_id}")
+        )
         await self._publish([event])
         return event
