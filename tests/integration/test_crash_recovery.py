@@ -28,19 +28,21 @@ def _start(config: Path, out: Path, mode: str) -> subprocess.Popen[str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert proc.stdout is not None
     _read_until(proc, "started")
     return proc
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str) -> None:
-    """The driver logs to stdout too; skip to its marker line."""
+    """The driver logs to stdout too; skip to its marker line (and never leak it)."""
     assert proc.stdout is not None
     seen = []
     for line in proc.stdout:
         if line.strip() == marker:
             return
         seen.append(line)
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
     raise AssertionError(f"engine exited before {marker!r}; output:\n{''.join(seen[-20:])}")
 
 

@@ -31,14 +31,19 @@ def test_sigterm_drains_everything_accepted_and_exits_cleanly(tmp_path: Path) ->
         text=True,
     )
     assert proc.stdout is not None
-    handled = 0
-    for line in proc.stdout:
-        if "counter handled" in line:
-            handled += 1
-            if handled == 5:
-                break
-    proc.send_signal(signal.SIGTERM)
-    rest, _ = proc.communicate(timeout=30)
+    try:
+        handled = 0
+        for line in proc.stdout:
+            if "counter handled" in line:
+                handled += 1
+                if handled == 5:
+                    break
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # never leak an engine process past the test
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, rest
     assert "engine stopped" in rest
 
