@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from .._keystore import import_key, list_keys, new_key, read_passphrase
 from ..errors import KeystoreError
 
 _DIR = click.option(
@@ -59,6 +58,8 @@ def new_command(
     name: str, directory: Path, passphrase_env: str | None, passphrase_file: Path | None
 ) -> None:
     """Create a random key NAME, encrypted with the passphrase; prints its address."""
+    from .._keystore import new_key, read_passphrase  # eth-account costs ~1 s to import
+
     info = new_key(directory, name, read_passphrase(passphrase_env, passphrase_file))
     click.echo(f"{info.name}  {info.address}  {info.path}")
 
@@ -82,6 +83,8 @@ def import_command(
     private_key_file: Path | None,
 ) -> None:
     """Encrypt an existing private key as NAME (never pass a key as an argument)."""
+    from .._keystore import import_key, read_passphrase  # eth-account costs ~1 s to import
+
     passphrase = read_passphrase(passphrase_env, passphrase_file)
     if private_key_file is not None:
         secret = private_key_file.read_text()
@@ -96,5 +99,7 @@ def import_command(
 @_errors
 def list_command(directory: Path) -> None:
     """The keys in the keystore directory: name and address (no passphrase needed)."""
+    from .._keystore import list_keys  # eth-account costs ~1 s to import
+
     for info in list_keys(directory):
         click.echo(f"{info.name}  {info.address}")
