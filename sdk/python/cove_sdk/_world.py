@@ -1,5 +1,6 @@
 """The exported ``init``/``handle`` that componentize-py binds to the WIT world."""
 
+import sys
 import traceback
 
 import wit_world
@@ -30,6 +31,13 @@ def _fail(exc: BaseException) -> Exception:
     return err
 
 
+def _flush_output() -> None:
+    # Guest stdout is block-buffered; flush so what a call printed reaches the
+    # module log with that call, not some later one (or never).
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
 class WitWorld(wit_world.WitWorld):
     def init(self) -> None:
         try:
@@ -38,6 +46,8 @@ class WitWorld(wit_world.WitWorld):
         except Exception as exc:
             # ``from exc``: the sandbox ignores the cause; MockHost re-raises it.
             raise _fail(exc) from exc
+        finally:
+            _flush_output()
 
     def handle(self, meta, event) -> None:
         kind = _KIND[type(event).__name__]
@@ -49,3 +59,5 @@ class WitWorld(wit_world.WitWorld):
         except Exception as exc:
             state.discard()
             raise _fail(exc) from exc
+        finally:
+            _flush_output()
