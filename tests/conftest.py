@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from tests.helpers import modules
 from tests.helpers.engine import PROBE_CAPABILITIES
 from tests.helpers.modules import build_guest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Code under test may configure structlog (e.g. `cove run --mock` filters
+    to warnings); never let that leak into the next test's captured logs."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
