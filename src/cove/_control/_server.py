@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from .._listen import listen_socket
 from ..errors import ControlError
 
 
@@ -78,19 +79,13 @@ class HttpListener:
 
     def bind(self) -> socket.socket:
         """Claim the port now, so a taken one fails before the engine starts anything."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(128)
+            sock = listen_socket(self.host, self.port)
         except OSError as exc:
-            sock.close()
             raise ControlError(
                 f"{self.what} cannot listen on {self.host}:{self.port}: {exc.strerror}; "
                 "choose another port (0 picks a free one) or host"
             ) from None
-        sock.setblocking(False)
         self.port = sock.getsockname()[1]
         self._socket = sock
         return sock

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 import uvicorn
 
+from .._listen import listen_socket
 from ..errors import SourceError
 from ._base import Publish, Source
 from ._webhook_app import inbound_app
@@ -115,19 +116,13 @@ class WebhookServer(Source):
         self._log.info("webhook server listening", url=self.url, transports=sorted(self.transports))
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(128)
+            sock = listen_socket(self.host, self.port)
         except OSError as exc:
-            sock.close()
             raise SourceError(
                 f"webhook server cannot listen on {self.host}:{self.port}: {exc.strerror}; "
                 "choose another [webhook] port (0 picks a free one) or host"
             ) from None
-        sock.setblocking(False)
         self.port = sock.getsockname()[1]
         return sock
 
