@@ -20,7 +20,6 @@ from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import Effect, EmittedEvent, EventEffects, OutboundMessage
 from .._capabilities._http import HttpBackend
-from .._events import Event
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
 from .._units import parse_duration_ms
@@ -324,4 +323,4 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-__all__ = ["Event", "ModuleRunner", "ModuleStats", "Trajectory", "now_ms"]
+__all__ = ["ModuleRunner", "ModuleStats", "Trajectory", "now_ms"]

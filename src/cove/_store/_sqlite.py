@@ -215,10 +215,6 @@ class SqliteStore(Store):
                 (next_at_ms, error[:500], entry_id),
             )
 
-    def outbox_backlog(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE done = 0").fetchone()[0])
-
     def backlog_by_module(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute(
