@@ -93,6 +93,8 @@ async def _serve(engine: Engine, duration: float | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # Loops without Unix signal support (Windows) raise NotImplementedError;
+        # there Ctrl-C still ends the run through KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await engine.start()
