@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,9 @@ def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Pat
 
 def build_guest(asset: str, capabilities: list[str]) -> Path:
     """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached."""
-    work = CACHE / "guests" / f"{asset}-{'-'.join(sorted(capabilities))}"
+    # Keyed by process: parallel pytest runs in one tree must not rebuild
+    # each other's work directory; the build cache (by input digest) is shared.
+    work = CACHE / "guests" / f"{asset}-{'-'.join(sorted(capabilities))}-{os.getpid()}"
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))

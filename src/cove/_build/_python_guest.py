@@ -88,10 +88,10 @@ def build_python(
 
 
 def _componentize(manifest: Manifest, app: str, world: str, target: Path) -> None:
-    # A work path named by the inputs' digest, not a random temp dir:
-    # componentize-py records paths in the component, and the same inputs
-    # should give the same bytes (and so the same sha256 pin).
-    work = target.with_suffix(".work")
+    # A work path named by the inputs' digest and this process: two builds of
+    # the same inputs at once (parallel test runs) must not delete each
+    # other's work; the finished component lands with an atomic replace.
+    work = target.with_name(f"{target.stem}.{os.getpid()}.work")
     shutil.rmtree(work, ignore_errors=True)
     (work / "wit").mkdir(parents=True)
     try:
