@@ -23,7 +23,9 @@ from .errors import HashMismatchError, ManifestError
 
 MANIFEST_NAME = "cove.toml"
 
-Capability = Literal["store", "http", "messaging", "events", "logging", "config", "chain"]
+Capability = Literal[
+    "store", "http", "messaging", "events", "logging", "config", "chain", "identity"
+]
 CAPABILITIES: tuple[Capability, ...] = (
     "store",
     "http",
@@ -32,6 +34,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     "logging",
     "config",
     "chain",
+    "identity",
 )
 # Reading its own config and writing its own log are never dangerous, so every
 # module has them without asking; the rest must be declared and granted.
@@ -104,6 +107,25 @@ class ChainGrant(_Strict):
     )
 
 
+IdentityMethod = Literal["address", "sign-message", "sign-typed-data", "send-transaction"]
+# Signing proves nothing happened on a chain; sending spends the account's
+# funds, so it is granted only when the manifest names it.
+DEFAULT_IDENTITY_METHODS: tuple[IdentityMethod, ...] = (
+    "address",
+    "sign-message",
+    "sign-typed-data",
+)
+
+
+class IdentityGrant(_Strict):
+    methods: list[IdentityMethod] = Field(
+        default_factory=lambda: list(DEFAULT_IDENTITY_METHODS),
+        description="`identity` functions the module may call: `address`, `sign-message`, "
+        "`sign-typed-data`, `send-transaction` (default: all but `send-transaction`, which "
+        "also needs the `chain` grant for the transaction's chain).",
+    )
+
+
 class Capabilities(_Strict):
     required: list[Capability] = Field(
         default_factory=list,
@@ -122,6 +144,9 @@ class Capabilities(_Strict):
     chain: ChainGrant | None = Field(
         default=None, description="Settings of the `chain` capability: which chains."
     )
+    identity: IdentityGrant | None = Field(
+        default=None, description="Settings of the `identity` capability: which functions."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -137,6 +162,10 @@ class Capabilities(_Strict):
             )
         if self.chain is not None and "chain" not in declared:
             raise ValueError("[capabilities.chain] is set but 'chain' is not in required/optional")
+        if self.identity is not None and "identity" not in declared:
+            raise ValueError(
+                "[capabilities.identity] is set but 'identity' is not in required/optional"
+            )
         return self
 
     @property
@@ -174,6 +203,15 @@ class Resources(_Strict):
         if value is not None:
             parse_duration_ms(value)
         return value
+
+
+class ToolsSection(_Strict):
+    enabled: bool = Field(
+        default=False,
+        description="The module serves tools to agents (MCP, `cove tool`): a wasm module "
+        "exports `cove:host/tool-provider` (the `tool-module` world), a python plugin has "
+        "`@tool` methods. Agents see them as `<module>.<tool>`.",
+    )
 
 
 class RestartPolicy(_Strict):
@@ -298,6 +336,9 @@ class Manifest(_Strict):
     )
     subscription: list[Subscription] = Field(
         default_factory=list, description="Events the module receives; none: it receives nothing."
+    )
+    tools: ToolsSection = Field(
+        default_factory=ToolsSection, description="Tools the module serves to agents."
     )
     root: Path = Field(
         default=Path("."), description="Directory of the manifest; set by the loader, not a key."

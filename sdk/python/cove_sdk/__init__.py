@@ -10,6 +10,7 @@ looked up lazily, so the SDK also imports in plain Python (see
 
 from typing import Any
 
+from . import identity
 from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
 from ._host import Response, config, emit, fetch, log, send
@@ -24,6 +25,7 @@ __all__ = [
     "config",
     "emit",
     "fetch",
+    "identity",
     "load_config",
     "log",
     "on_block",

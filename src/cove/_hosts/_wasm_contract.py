@@ -25,6 +25,7 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
     "logging": "logging",
     "config": "config",
     "chain": "chain",
+    "identity": "identity",
 }
 REQUIRED_EXPORTS = ("init", "handle")
 _SIGNATURES = {
