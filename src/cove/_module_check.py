@@ -138,7 +138,9 @@ def _check_component(
     except ModuleError as exc:
         report.problems.append(Problem(file, "module.component", exc.reason))
         return None
-    contract, problems = contract_problems(runtime.engine, component, grants.declared)
+    contract, problems = contract_problems(
+        runtime.engine, component, grants.declared, manifest.tools.enabled
+    )
     report.imports = contract.interfaces
     report.problems += [Problem(file, "module.component", f"{path.name} {p}") for p in problems]
     if problems:

@@ -13,6 +13,7 @@ Every error a person can meet names what is wrong and where::
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
     │       └── LimitExceededError      fuel, memory, deadline, state or call budget
     ├── HostCallError                   a host call failed (carries a WIT error kind)
+    ├── ToolError                       a tool call was refused or failed (names the tool)
     ├── StoreError                      the durable store failed
     ├── SourceError                     an event source failed
     │   └── DeliveryError               a transport could not deliver a message
@@ -92,6 +93,17 @@ class HostCallError(CoveError):
 
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(f"{kind}: {message}")
+        self.kind: ErrorKind = kind
+        self.message = message
+
+
+class ToolError(CoveError):
+    """A tool call was refused (unknown tool, bad arguments, module not running)
+    or failed (the tool's own error, or a limit); ``kind`` is a WIT error kind."""
+
+    def __init__(self, tool: str, kind: ErrorKind, message: str) -> None:
+        super().__init__(f"tool {tool!r}: {message}")
+        self.tool = tool
         self.kind: ErrorKind = kind
         self.message = message
 

@@ -43,6 +43,7 @@ def write_manifest(
     restart: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
     subscriptions: list[dict[str, Any]] | None = None,
+    tools: bool = False,
 ) -> Path:
     """A module directory with a cove.toml; a component is pinned by its real hash."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -67,6 +68,8 @@ def write_manifest(
     for table, values in (("resources", resources), ("restart", restart), ("config", config)):
         if values:
             lines += ["", f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
+    if tools:
+        lines += ["", "[tools]", "enabled = true"]
     for sub in (
         subscriptions if subscriptions is not None else [{"kind": "custom", "name": "probe.*"}]
     ):
@@ -91,15 +94,18 @@ def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Pat
     return path
 
 
-def build_guest(asset: str, capabilities: list[str]) -> Path:
-    """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached."""
+def build_guest(asset: str, capabilities: list[str], *, tools: bool = False) -> Path:
+    """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached.
+
+    ``tools``: the manifest has ``[tools] enabled = true`` (the tool-module world).
+    """
     # Keyed by process: parallel pytest runs in one tree must not rebuild
     # each other's work directory; the build cache (by input digest) is shared.
     work = CACHE / "guests" / f"{asset}-{'-'.join(sorted(capabilities))}-{os.getpid()}"
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))
-    write_manifest(work, asset, component=None, kind="wasm", optional=capabilities)
+    write_manifest(work, asset, component=None, kind="wasm", optional=capabilities, tools=tools)
     text = (
         (work / "cove.toml")
         .read_text()

@@ -15,12 +15,14 @@ from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
 from ._host import Response, config, emit, fetch, log, send
 from ._state import state
+from ._tools import tool
 from ._typed_config import load_config
 
 __all__ = [
     "ConfigError",
     "HostError",
     "Response",
+    "ToolProvider",
     "WitWorld",
     "config",
     "emit",
@@ -37,6 +39,7 @@ __all__ = [
     "on_webhook",
     "send",
     "state",
+    "tool",
 ]
 
 
@@ -47,4 +50,8 @@ def __getattr__(name: str) -> Any:
         from ._world import WitWorld
 
         return WitWorld
+    if name == "ToolProvider":  # likewise: only a tool-module build has its bindings
+        from ._tool_world import ToolProvider
+
+        return ToolProvider
     raise AttributeError(f"module 'cove_sdk' has no attribute {name!r}")

@@ -32,4 +32,6 @@ def module_world(manifest: Manifest, host_wit: str | None = None) -> str:
         return m.group(0) if m["iface"] in declared else ""
 
     body = _IMPORT.sub(keep, match["body"])
+    if manifest.tools.enabled:
+        body += "    export tool-provider;\n"
     return text + f"\nworld {BUILD_WORLD} {{\n{body}}}\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .._capabilities._calls import HostCalls
 from .._events import Event
+from ..errors import ToolError
 
 
 @dataclass(slots=True)
@@ -17,11 +19,22 @@ class CallStats:
     wall_ns: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """One tool a module serves; ``name`` is the module's own, without the module prefix."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+
 class ModuleHost(ABC):
     """A loaded module instance. Calls are synchronous; run them off the event loop."""
 
     name: str
     stats: CallStats
+    tools: tuple[ToolSpec, ...] = ()
+    """The module's tools, as its last ``init`` reported them."""
 
     @abstractmethod
     def init(self, calls: HostCalls) -> None:
@@ -30,6 +43,15 @@ class ModuleHost(ABC):
     @abstractmethod
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         """Handle one event; raises ``ModuleFailedError`` (or a subclass) on failure."""
+
+    def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
+        """Run one tool; the result as JSON text.
+
+        Raises ``ToolError`` when the tool itself answered with an error (the
+        instance stays usable) and ``ModuleFailedError`` (or a subclass) when
+        the call trapped or hit a limit.
+        """
+        raise ToolError(name, "not-found", f"module {self.name!r} serves no tools")
 
     def close(self) -> None:
         """Release resources; the default has none."""

@@ -28,6 +28,8 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
     "identity": "identity",
 }
 REQUIRED_EXPORTS = ("init", "handle")
+TOOL_INTERFACE = "tool-provider"
+"""The optional export of the ``tool-module`` world: a module's tools for agents."""
 _SIGNATURES = {
     "init": "func() -> result<_, string>",
     "handle": "func(meta: event-meta, event: event) -> result<_, string>",
@@ -43,6 +45,8 @@ class ContractReport:
     """What the component imports from cove, by interface name."""
 
     interfaces: frozenset[str]
+    tool_export: str | None = None
+    """The name of its ``cove:host/tool-provider`` export (with its version), if any."""
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -63,19 +67,30 @@ def version_compatible(wanted: tuple[int, int, int]) -> bool:
 
 
 def check_component(
-    engine: wasmtime.Engine, module: str, component: Component, declared: frozenset[Capability]
+    engine: wasmtime.Engine,
+    module: str,
+    component: Component,
+    declared: frozenset[Capability],
+    tools: bool = False,
 ) -> ContractReport:
     """Refuse incompatible versions, unknown interfaces and undeclared capabilities."""
-    report, problems = contract_problems(engine, component, declared)
+    report, problems = contract_problems(engine, component, declared, tools)
     if problems:
         raise ContractError(module, "; ".join(problems))
     return report
 
 
 def contract_problems(
-    engine: wasmtime.Engine, component: Component, declared: frozenset[Capability]
+    engine: wasmtime.Engine,
+    component: Component,
+    declared: frozenset[Capability],
+    tools: bool = False,
 ) -> tuple[ContractReport, list[str]]:
-    """Every way the component breaks the contract (``cove check`` lists them all)."""
+    """Every way the component breaks the contract (``cove check`` lists them all).
+
+    ``tools``: the manifest has ``[tools] enabled``; the component must then
+    export ``tool-provider``, and must not otherwise.
+    """
     kind = component.type
     interfaces: set[str] = set()
     problems: list[str] = []
@@ -116,7 +131,35 @@ def contract_problems(
     for name in REQUIRED_EXPORTS:
         if name in exports and not _signature_fits(name, exports[name].ty):
             problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
-    return ContractReport(frozenset(interfaces)), problems
+    tool_export = _tool_export(list(exports), problems)
+    if tools and tool_export is None:
+        problems.append(
+            f"its manifest has [tools] enabled but it does not export {HOST_PACKAGE}/"
+            f"{TOOL_INTERFACE} (build it with `cove build`, which uses the tool-module world)"
+        )
+    elif tool_export is not None and not tools:
+        problems.append(
+            f"exports {HOST_PACKAGE}/{TOOL_INTERFACE} but its manifest does not enable tools; "
+            "add [tools] enabled = true to cove.toml"
+        )
+    return ContractReport(frozenset(interfaces), tool_export), problems
+
+
+def _tool_export(names: list[str], problems: list[str]) -> str | None:
+    """The compatible ``tool-provider`` export; an incompatible one is a problem."""
+    for name in names:
+        match = _IMPORT.match(name)
+        if match is None or match["pkg"] != HOST_PACKAGE or match["iface"] != TOOL_INTERFACE:
+            continue
+        ver = match["ver"]
+        if ver is None or not _compatible_text(ver):
+            problems.append(
+                f"exports {name!r}, which this engine ({HOST_PACKAGE}@{HOST_VERSION_TEXT}) "
+                "cannot call; rebuild it"
+            )
+            return None
+        return name
+    return None
 
 
 def _signature_fits(name: str, ty: object) -> bool:
