@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ._config_chain import ChainSettings
+from ._config_identity import IdentitySettings
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
@@ -302,6 +303,10 @@ class EngineConfig(_Strict):
     )
     chains: list[ChainSettings] = Field(
         default_factory=list, description="Chains modules can read and subscribe to, by chain id."
+    )
+    identity: IdentitySettings = Field(
+        default_factory=IdentitySettings,
+        description="Which keystore each module with the `identity` capability signs with.",
     )
     trajectories: TrajectorySettings = Field(
         default_factory=TrajectorySettings, description="Per-event records and their retention."

@@ -85,10 +85,17 @@ def unlock(directory: Path, name: str, passphrase: str) -> LocalAccount:
         raise KeystoreError(
             f"no key {name!r} in {directory} (create one with `cove key new {name}`)"
         )
+    return unlock_file(path, passphrase)
+
+
+def unlock_file(path: Path, passphrase: str) -> LocalAccount:
+    """The account in keystore file ``path``; a wrong passphrase is a ``KeystoreError``."""
+    if not path.is_file():
+        raise KeystoreError(f"keystore file {path} does not exist")
     try:
         key = Account.decrypt(_read(path), passphrase)
     except ValueError:
-        raise KeystoreError(f"cannot unlock key {name!r}: wrong passphrase") from None
+        raise KeystoreError(f"cannot unlock {path}: wrong passphrase") from None
     account: LocalAccount = Account.from_key(key)
     return account
 

@@ -20,6 +20,8 @@ from ._chain import ChainBackend, RpcCall
 from ._effects import EmittedEvent, EventEffects, OutboundMessage
 from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
+from ._identity import Identity
+from ._identity_tx import send_transaction
 
 T = TypeVar("T")
 
@@ -57,6 +59,8 @@ class HostCalls:
     chain: ChainBackend | None = None
     chain_calls: int = 0
     """Chain calls in this event (a batch counts each), against the chain's cap."""
+    identity: Identity | None = None
+    """The module's unlocked key, when the operator assigned it one."""
 
     @property
     def module(self) -> str:
@@ -192,6 +196,56 @@ class HostCalls:
         if self.deadline_ns is None:
             return None
         return max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
+
+    # identity: signing in the host; the key never reaches the module
+    def identity_address(self) -> str:
+        return self._gate("identity", "address", "", lambda: self._identity("address").address)
+
+    def identity_sign_message(self, message: bytes) -> str:
+        return self._gate(
+            "identity",
+            "sign-message",
+            f"{len(message)} bytes",
+            lambda: self._identity("sign-message").sign_message(message),
+        )
+
+    def identity_sign_typed_data(self, typed_data_json: str) -> str:
+        return self._gate(
+            "identity",
+            "sign-typed-data",
+            f"{len(typed_data_json)} chars",
+            lambda: self._identity("sign-typed-data").sign_typed_data(typed_data_json),
+        )
+
+    def identity_send_transaction(self, chain_id: int, tx_json: str) -> str:
+        def run() -> str:
+            identity = self._identity("send-transaction")
+            self._chain_backend(chain_id, 0)  # the chain grant, before any work
+
+            def rpc(calls: list[RpcCall]) -> list[str | HostCallError]:
+                backend = self._chain_backend(chain_id, len(calls))
+                return backend.request_batch(
+                    chain_id, calls, self.grants.chain_methods, self._time_left()
+                )
+
+            return send_transaction(identity, chain_id, tx_json, rpc)
+
+        return self._gate("identity", "send-transaction", f"chain {chain_id}", run)
+
+    def _identity(self, method: str) -> Identity:
+        if method not in self.grants.identity_methods:
+            raise HostCallError(
+                "denied",
+                f"identity: module {self.module!r} may not call {method!r} (its manifest's "
+                f"[capabilities.identity] methods are {list(self.grants.identity_methods)})",
+            )
+        if self.identity is None:
+            raise HostCallError(
+                "unsupported",
+                f"identity: the engine config assigns module {self.module!r} no key "
+                f"([identity.modules.{self.module}])",
+            )
+        return self.identity
 
     # messaging and events: queued in the outbox, sent after commit
     def messaging_send(

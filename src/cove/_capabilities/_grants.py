@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._config import EngineConfig
-from .._manifest import ALWAYS_GRANTED, Capability, Manifest
+from .._manifest import ALWAYS_GRANTED, DEFAULT_IDENTITY_METHODS, Capability, Manifest
 from .._units import parse_duration_ms
 from ..errors import CapabilityError
 from ._http_allow import pattern_covers
@@ -34,6 +34,8 @@ class Grants:
     """Chain ids the module may call: declared and configured by the operator."""
     chain_methods: tuple[str, ...] = ()
     """Method patterns the operator re-allows for this module despite a chain's deny list."""
+    identity_methods: tuple[str, ...] = ()
+    """``identity`` functions the module may call (its manifest's subset)."""
 
     def allows(self, capability: Capability) -> bool:
         return capability in self.granted
@@ -72,6 +74,17 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
                 "[[chains]] entry for (add one with that chain_id and an http endpoint)",
             )
         chains = tuple(c for c in caps.chain.chains if c in configured)
+    identity_methods: tuple[str, ...] = ()
+    if "identity" in granted:
+        if manifest.name not in config.identity.modules and "identity" in caps.required:
+            raise CapabilityError(
+                manifest.name,
+                "requires 'identity' but the engine config assigns it no key (add "
+                f"[identity.modules.{manifest.name}] with keystore and passphrase_env or "
+                "passphrase_file)",
+            )
+        methods = caps.identity.methods if caps.identity else DEFAULT_IDENTITY_METHODS
+        identity_methods = tuple(methods)
     return Grants(
         module=manifest.name,
         declared=caps.declared | ALWAYS_GRANTED,
@@ -81,6 +94,7 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         limits=resolve_limits(manifest, config),
         chains=chains,
         chain_methods=tuple(policy.chain_methods),
+        identity_methods=identity_methods,
     )
 
 

@@ -1,0 +1,94 @@
+"""A module's signing identity: its unlocked key, kept in the host.
+
+The operator assigns each module a keystore (``[identity.modules.<name>]``);
+it is decrypted once when the module loads and signs on the module's
+behalf. Nothing here returns or logs the key: modules get addresses and
+signatures, trajectories get sizes and chain ids.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eth_account.messages import encode_defunct, encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.exceptions import ValidationError
+
+from .._config_identity import ModuleKey
+from .._keystore import read_passphrase, unlock_file
+from ..errors import HostCallError, KeystoreError, ModuleLoadError
+
+# What eth-account raises for a malformed message or transaction: the guest's input.
+INPUT_ERRORS = (ValueError, TypeError, LookupError, ValidationError)
+
+
+class Identity:
+    """One module's account. ``repr`` and ``str`` show the address only."""
+
+    def __init__(self, module: str, account: LocalAccount) -> None:
+        self.module = module
+        self.address: str = account.address
+        self._account = account
+
+    def __repr__(self) -> str:
+        return f"Identity(module={self.module!r}, address={self.address!r})"
+
+    def sign_message(self, message: bytes) -> str:
+        """EIP-191 version 0x45 (``personal_sign``)."""
+        signed = self._account.sign_message(encode_defunct(primitive=message))
+        return signed.signature.to_0x_hex()
+
+    def sign_typed_data(self, typed_data_json: str) -> str:
+        """EIP-712 over the full message: ``types``, ``primaryType``, ``domain``, ``message``."""
+        try:
+            data = json.loads(typed_data_json)
+        except ValueError as exc:
+            raise HostCallError(
+                "invalid-input", f"identity: typed data is not JSON: {exc}"
+            ) from None
+        if not isinstance(data, dict):
+            raise HostCallError(
+                "invalid-input",
+                "identity: typed data must be a JSON object with types, primaryType, "
+                "domain and message",
+            )
+        try:
+            signed = self._account.sign_message(encode_typed_data(full_message=data))
+        except INPUT_ERRORS as exc:
+            raise HostCallError(
+                "invalid-input", f"identity: typed data does not fit EIP-712: {exc!r}"
+            ) from None
+        return signed.signature.to_0x_hex()
+
+    def sign_transaction(self, tx: dict[str, object]) -> tuple[str, str]:
+        """(raw transaction hex, its hash) for a complete transaction."""
+        try:
+            signed = self._account.sign_transaction(tx)  # type: ignore[arg-type]
+        except INPUT_ERRORS as exc:
+            raise HostCallError(
+                "invalid-input", f"identity: cannot sign transaction: {exc}"
+            ) from None
+        return signed.raw_transaction.to_0x_hex(), signed.hash.to_0x_hex()
+
+
+def unlock_identity(module: str, key: ModuleKey, root: Path) -> Identity:
+    """Decrypt the module's keystore; any failure refuses the module, naming the file."""
+    keystore = _resolve(key.keystore, root)
+    passphrase_file = None if key.passphrase_file is None else _resolve(key.passphrase_file, root)
+    try:
+        account = unlock_file(keystore, read_passphrase(key.passphrase_env, passphrase_file))
+    except KeystoreError as exc:
+        raise ModuleLoadError(
+            module,
+            f"identity: cannot unlock keystore {keystore}: {exc} "
+            f"(engine config [identity.modules.{module}])",
+        ) from None
+    return Identity(module, account)
+
+
+def _resolve(path: Path, root: Path) -> Path:
+    return path if path.is_absolute() else (root / path).resolve()
+
+
+__all__ = ["Identity", "unlock_identity"]
