@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ._config_chain import ChainSettings
+from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
@@ -83,6 +84,11 @@ class ModulePolicy(_Strict):
     chain_methods: list[str] = Field(
         default_factory=list,
         description="Chain methods (patterns) this module may call despite `deny_methods`.",
+    )
+    hook_points: list[HookPoint] | None = Field(
+        default=None,
+        description="If set, the only hook points this module may hook; a `[[hook]]` on "
+        "another point refuses the load.",
     )
 
 
@@ -316,6 +322,10 @@ class EngineConfig(_Strict):
     )
     control: ControlSettings | None = Field(
         default=None, description="The control-plane HTTP API; unset: none."
+    )
+    hooks: HooksSettings = Field(
+        default_factory=HooksSettings,
+        description="How module hooks run: timeout, per-point failure policy, observer queue.",
     )
     root: Path = Field(
         default=Path("."), description="Directory of the config file; set by the loader, not a key."

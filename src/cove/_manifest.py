@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._config_hooks import HookPoint
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
 from .errors import HashMismatchError, ManifestError
@@ -24,7 +25,7 @@ from .errors import HashMismatchError, ManifestError
 MANIFEST_NAME = "cove.toml"
 
 Capability = Literal[
-    "store", "http", "messaging", "events", "logging", "config", "chain", "identity"
+    "store", "http", "messaging", "events", "logging", "config", "chain", "identity", "hooks"
 ]
 CAPABILITIES: tuple[Capability, ...] = (
     "store",
@@ -35,6 +36,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     "config",
     "chain",
     "identity",
+    "hooks",
 )
 # Reading its own config and writing its own log are never dangerous, so every
 # module has them without asking; the rest must be declared and granted.
@@ -304,6 +306,30 @@ class LifecycleSubscription(_Strict):
     )
 
 
+class HookDeclaration(_Strict):
+    """One ``[[hook]]``: a point the module hooks; needs the ``hooks`` capability."""
+
+    point: HookPoint = Field(
+        description="Where the engine calls the module (see docs/hooks.md); `observer` "
+        "receives every trajectory and lifecycle change, read-only."
+    )
+    priority: StrictInt = Field(
+        default=0, description="Lower runs first; ties run in module-name order."
+    )
+    timeout: str | None = Field(
+        default=None,
+        description="Longest one call of this hook may take; capped by the engine's "
+        "`[hooks] timeout` (its default when unset).",
+    )
+
+    @field_validator("timeout")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration_ms(value)
+        return value
+
+
 Subscription = Annotated[
     BlockSubscription
     | LogSubscription
@@ -340,9 +366,26 @@ class Manifest(_Strict):
     tools: ToolsSection = Field(
         default_factory=ToolsSection, description="Tools the module serves to agents."
     )
+    hook: list[HookDeclaration] = Field(
+        default_factory=list,
+        description="Hook points the module is called at; each needs the `hooks` capability.",
+    )
     root: Path = Field(
         default=Path("."), description="Directory of the manifest; set by the loader, not a key."
     )
+
+    @model_validator(mode="after")
+    def _hooks_declared(self) -> Manifest:
+        points = [h.point for h in self.hook]
+        if points and "hooks" not in self.capabilities.declared:
+            raise ValueError(
+                f"[[hook]] on {', '.join(map(repr, points))} needs 'hooks' in "
+                "[capabilities] required or optional"
+            )
+        repeated = sorted({p for p in points if points.count(p) > 1})
+        if repeated:
+            raise ValueError(f"[[hook]]: each point at most once; repeated: {repeated}")
+        return self
 
     @model_validator(mode="after")
     def _config_fits_kind(self) -> Manifest:

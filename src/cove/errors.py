@@ -18,6 +18,7 @@ Every error a person can meet names what is wrong and where::
     ├── SourceError                     an event source failed
     │   └── DeliveryError               a transport could not deliver a message
     ├── ControlError                    the control plane or metrics listener cannot serve
+    ├── HookBlockedError                a hook vetoed an action, or failed under fail-closed
     └── KeystoreError                   a signing key cannot be created, read or unlocked
 """
 
@@ -122,6 +123,17 @@ class DeliveryError(SourceError):
 
 class ControlError(CoveError):
     """The control plane (API, metrics listener) cannot start or serve."""
+
+
+class HookBlockedError(CoveError):
+    """A hook vetoed the action, or failed or timed out at a fail-closed point."""
+
+    def __init__(self, point: str, module: str, reason: str, *, vetoed: bool = False) -> None:
+        super().__init__(f"{point}: blocked by hook of module {module!r}: {reason}")
+        self.point = point
+        self.module = module
+        self.reason = reason
+        self.vetoed = vetoed
 
 
 class KeystoreError(CoveError):

@@ -57,6 +57,13 @@ class Log:
 Action = SetState | DeleteState | SendMessage | EmitEvent | Log
 
 
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """Returned by ``Plugin.on_hook`` at a modifying point: the action must not happen."""
+
+    reason: str
+
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
@@ -141,3 +148,13 @@ class Plugin:
 
     def shutdown(self) -> None:
         """Called once when the module is stopped or unloaded."""
+
+    def on_hook(self, point: str, payload: JSON) -> JSON | Veto | None:
+        """Called at each ``[[hook]]`` point of the manifest (see docs/hooks.md).
+
+        Return None to pass the payload on unchanged, a new payload to replace
+        it, or ``Veto(reason)``; only ``before-message`` and
+        ``after-tool-result`` use the answer. Runs on a hook thread, possibly
+        while ``handle_event`` runs on another: share state with care.
+        """
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._config import EngineConfig
+from .._config_hooks import HookPoint
 from .._manifest import ALWAYS_GRANTED, DEFAULT_IDENTITY_METHODS, Capability, Manifest
 from .._units import parse_duration_ms
 from ..errors import CapabilityError
@@ -85,6 +86,7 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
             )
         methods = caps.identity.methods if caps.identity else DEFAULT_IDENTITY_METHODS
         identity_methods = tuple(methods)
+    _check_hooks(manifest, granted, policy.hook_points)
     return Grants(
         module=manifest.name,
         declared=caps.declared | ALWAYS_GRANTED,
@@ -96,6 +98,20 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         chain_methods=tuple(policy.chain_methods),
         identity_methods=identity_methods,
     )
+
+
+def _check_hooks(
+    manifest: Manifest, granted: frozenset[Capability], points: list[HookPoint] | None
+) -> None:
+    """A module hooks only what it was granted: the capability, and the point if listed."""
+    for hook in manifest.hook:
+        if "hooks" not in granted:
+            why = "the operator policy denies the 'hooks' capability (engine config [policy])"
+        elif points is not None and hook.point not in points:
+            why = f"[policy.modules.{manifest.name}] hook_points does not include {hook.point!r}"
+        else:
+            continue
+        raise CapabilityError(manifest.name, f"cannot hook {hook.point!r}: {why}")
 
 
 def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:

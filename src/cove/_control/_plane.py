@@ -62,6 +62,9 @@ class ControlPlane:
         if engine.trajectories is not None:
             extra["cove_trajectories_stored_bytes"] = float(engine.trajectories.stored_bytes)
             extra["cove_trajectories_dropped"] = float(engine.trajectories.dropped)
+        extra["cove_hooks_observer_dropped"] = float(engine.observer.dropped)
+        extra["cove_hooks_failed"] = float(engine.hooks.failed.total())
+        extra["cove_hooks_vetoed"] = float(engine.hooks.vetoed.total())
         return extra
 
     async def _metrics(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ import httpx
 from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
+from .._config_hooks import HookPoint
 from .._control._plane import ControlPlane
 from .._events import Event
 from .._hosts._wasm_runtime import Progress, WasmRuntime
@@ -29,10 +30,13 @@ from .._sources._webhook import webhook_parts
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
 from .._units import parse_duration_ms
-from ..errors import CoveError, ModuleError
+from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
+from ._hook_payloads import loaded_payload
+from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
 from ._loader import build_host
+from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._runner import ModuleRunner, Trajectory, now_ms
 
@@ -94,6 +98,8 @@ class Engine:
         self.latency = LatencyHistograms()
         self.control: ControlPlane | None = None
         self.final_status: list[ModuleStatus] = []
+        self.hooks = Hooks(config.hooks, self.log.warning)
+        self.observer = ObserverBridge(self.hooks, config.hooks.observer_queue)
 
     @property
     def started(self) -> bool:
@@ -137,11 +143,13 @@ class Engine:
             now_ms,
             parse_duration_ms(config.outbox.retry_initial),
             parse_duration_ms(config.outbox.retry_max),
+            self.hooks,
         )
         self.committer.on_flush(self.outbox.kick)
         self._spawn(self.committer.run(), "committer")
         self._spawn(self.outbox.run(), "outbox")
         self._spawn(self._dispatch_emitted(), "bus")
+        self.observer.start()
         for path in config.module_paths():
             await self.load(path)
         ticks = [
@@ -160,7 +168,13 @@ class Engine:
             self._spawn(source.run(self.publish), f"source:{source.name}")
         if self.control is not None:
             await self.control.start()
+        try:
+            await self._run_hooks("engine-start", {"modules": sorted(self.runners)})
+        except HookBlockedError:
+            await self.stop()
+            raise
         self._started = True
+        self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
@@ -190,8 +204,13 @@ class Engine:
                 build_host, manifest, self.config, self.runtime, module_log, self._progress
             )
         except CoveError as exc:
-            self.load_errors[path] = str(exc)
-            self.log.error("module refused", path=str(path), error=str(exc))
+            self._refused(path, exc)
+            return None
+        try:
+            await self._run_hooks("module-loaded", loaded_payload(loaded.manifest))
+        except HookBlockedError as exc:
+            await asyncio.to_thread(loaded.host.close)
+            self._refused(path, exc)
             return None
         runner = ModuleRunner(
             loaded,
@@ -203,19 +222,29 @@ class Engine:
             self._state_changed,
             self._trajectory,
             chain=self.chain,
+            hooks=self.hooks,
+        )
+        self.hooks.add(
+            hooks_of(loaded.manifest, self.config.hooks, loaded.host.on_hook, runner.unavailable)
         )
         self.runners[runner.name] = runner
         self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
         return runner
 
+    def _refused(self, path: Path, exc: CoveError) -> None:
+        self.load_errors[path] = str(exc)
+        self.log.error("module refused", path=str(path), error=str(exc))
+
     async def unload(self, name: str) -> None:
         runner = self.runners.pop(name)
         runner.stop()
         task = self._runner_tasks.pop(name)
         await asyncio.wait([task], timeout=5)
+        self.hooks.remove(name)
         await asyncio.to_thread(runner.close)
         runner._set_state(ModuleState.UNLOADED)
+        await self._run_hooks("module-unloaded", {"module": name})
 
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""
@@ -233,6 +262,8 @@ class Engine:
             self.trajectories.add(trajectory)
         if self._on_trajectory is not None:
             self._on_trajectory(trajectory)
+        if self.observer.active:
+            self.observer.put(trajectory)
 
     def source_health(self) -> dict[str, str | None]:
         """Each source's task: None while it runs, else why it ended."""
@@ -253,6 +284,15 @@ class Engine:
             self.log.warning("module " + state.value, module=module, detail=detail)
         else:
             self.log.debug("module " + state.value, module=module, detail=detail)
+        self.observer.lifecycle(module, state.value, detail)
+        if state == ModuleState.DEAD and self.hooks.has("module-dead"):
+            payload = {"module": module, "detail": detail}
+            self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
+
+    async def _run_hooks(self, point: HookPoint, payload: dict[str, Any]) -> None:
+        """Run an observing point's chain off the event loop; raises ``HookBlockedError``."""
+        if self.hooks.has(point):
+            await asyncio.to_thread(self.hooks.run, point, payload)
 
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()
@@ -316,6 +356,8 @@ class Engine:
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
         self.stopping = True
+        await self._run_hooks("engine-stop", {"modules": sorted(self.runners)})
+        self.observer.engine("stopping")
         if self.control is not None:
             await self.control.aclose()
         for source in self.sources:
@@ -327,6 +369,7 @@ class Engine:
         runner_tasks = list(self._runner_tasks.values())
         if runner_tasks:
             await asyncio.wait(runner_tasks, timeout=drain_seconds)
+        await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
         for runner in self.runners.values():
             await asyncio.to_thread(runner.close)
         await self.committer.flush()
@@ -344,6 +387,7 @@ class Engine:
         self.store.close()
         if self.trajectories is not None:
             await asyncio.to_thread(self.trajectories.close)
+        self.hooks.close()
         self.log.info("engine stopped")
 
     async def _drain_outbox(self, seconds: float) -> None:

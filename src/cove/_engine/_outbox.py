@@ -13,7 +13,10 @@ from collections.abc import Callable
 from .._events import Custom, Event
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
+from ..errors import HookBlockedError
 from ._commit import Committer
+from ._hook_payloads import message_payload
+from ._hooks import Hooks
 from ._lifecycle import backoff_ms, wait_event
 
 
@@ -27,6 +30,7 @@ class OutboxWorker:
         now_ms: Callable[[], int],
         retry_initial_ms: int = 500,
         retry_max_ms: int = 300_000,
+        hooks: Hooks | None = None,
     ) -> None:
         self._retry_initial_ms = retry_initial_ms
         self._retry_max_ms = retry_max_ms
@@ -35,9 +39,11 @@ class OutboxWorker:
         self._transports = transports
         self._on_journaled = on_journaled
         self._now_ms = now_ms
+        self._hooks = hooks
         self._wake = asyncio.Event()
         self.delivered = 0
         self.failures = 0
+        self.vetoed = 0
 
     def kick(self) -> None:
         self._wake.set()
@@ -67,6 +73,19 @@ class OutboxWorker:
             self._on_journaled.set()
             self.delivered += 1
             return
+        hooks = self._hooks
+        try:
+            if hooks is not None and hooks.has("before-message"):
+                body = await asyncio.to_thread(
+                    hooks.run, "before-message", message_payload(entry.module, body)
+                )
+        except HookBlockedError as exc:
+            if exc.vetoed:  # never sent; the hook's log line says why
+                self._store.effect_done(entry.id)
+                self.vetoed += 1
+                return
+            self._retry(entry, exc)  # fail-closed: held until the hook works again
+            return
         transport = self._transports.get(body["transport"])
         try:
             if transport is None:
@@ -75,11 +94,12 @@ class OutboxWorker:
                 body["recipient"], body["body"], [tuple(m) for m in body["metadata"]], entry.key
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
-            self.failures += 1
-            delay = backoff_ms(entry.attempts + 1, self._retry_initial_ms, self._retry_max_ms)
-            self._store.effect_retry(
-                entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}"
-            )
+            self._retry(entry, exc)
             return
         self._store.effect_done(entry.id)
         self.delivered += 1
+
+    def _retry(self, entry: OutboxEntry, exc: Exception) -> None:
+        self.failures += 1
+        delay = backoff_ms(entry.attempts + 1, self._retry_initial_ms, self._retry_max_ms)
+        self._store.effect_retry(entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}")

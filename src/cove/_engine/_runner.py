@@ -23,8 +23,10 @@ from .._capabilities._http import HttpBackend
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
 from .._units import parse_duration_ms
-from ..errors import HostCallError, ModuleFailedError
+from ..errors import HookBlockedError, HostCallError, ModuleFailedError
 from ._commit import Committer
+from ._hook_payloads import commit_payload
+from ._hooks import Hooks
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
 from ._matching import matches_any
@@ -71,6 +73,7 @@ class ModuleRunner:
         on_state: Callable[[str, ModuleState, str], None],
         on_trajectory: Callable[[Trajectory], None] | None = None,
         chain: ChainBackend | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self.manifest: Manifest = loaded.manifest
         self.grants = loaded.grants
@@ -81,6 +84,7 @@ class ModuleRunner:
         self._read = read_events
         self._http = http
         self._chain = chain
+        self._hooks = hooks
         self._log_sink = log_sink
         self._on_state = on_state
         self._on_trajectory = on_trajectory
@@ -117,6 +121,10 @@ class ModuleRunner:
         self._stopping = True
         self._wake.set()
         self._control.set()
+
+    def unavailable(self) -> str:
+        """Why this module's hooks cannot run now ("" when they can)."""
+        return f"module {self.name!r} is dead" if self.state == ModuleState.DEAD else ""
 
     def queue_depth(self, head: int) -> int:
         return max(0, head - self.position)
@@ -216,25 +224,32 @@ class ModuleRunner:
         handled: list[tuple[str, list[NewEffect]]] = []
         last_seq = self.position
         failure: ModuleFailedError | None = None
-        for entry in entries:
-            effects = EventEffects(self.name, batch.as_reader(), quota)
-            failure = self._handle_one(entry, effects)
-            if failure is not None:
-                break
-            batch.absorb(effects)
-            handled.append((entry.event.id, _effects_to_outbox(effects)))
-            last_seq = entry.seq
-            if len(handled) >= chunk:
+        try:
+            for entry in entries:
+                effects = EventEffects(self.name, batch.as_reader(), quota)
+                failure = self._handle_one(entry, effects)
+                if failure is not None:
+                    break
+                batch.absorb(effects)
+                handled.append((entry.event.id, _effects_to_outbox(effects)))
+                last_seq = entry.seq
+                if len(handled) >= chunk:
+                    self._commit(batch, handled, last_seq)
+                    batch = EventEffects(self.name, self.store, quota)
+                    handled = []
+            if handled:
                 self._commit(batch, handled, last_seq)
-                batch = EventEffects(self.name, self.store, quota)
-                handled = []
-        if handled:
-            self._commit(batch, handled, last_seq)
+        except HookBlockedError as exc:  # fail-closed before-commit: retried like a failure
+            return ModuleFailedError(self.name, str(exc))
         return failure
 
     def _commit(
         self, batch: EventEffects, handled: list[tuple[str, list[NewEffect]]], last_seq: int
     ) -> None:
+        hooks = self._hooks
+        if hooks is not None and hooks.has("before-commit"):
+            ids = [event_id for event_id, _ in handled]
+            hooks.run("before-commit", commit_payload(self.name, last_seq, ids, batch))
         self.store.commit(
             self.name,
             last_seq,

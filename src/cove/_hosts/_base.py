@@ -5,10 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
+from typing import Literal
 
 from .._capabilities._calls import HostCalls
 from .._events import Event
 from ..errors import ToolError
+from ..errors import ModuleFailedError
 
 
 @dataclass(slots=True)
@@ -17,6 +19,15 @@ class CallStats:
 
     fuel: int = 0
     wall_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HookOutcome:
+    """A hook's answer: pass the payload on, replace it (``payload_json``), or veto it."""
+
+    action: Literal["pass", "replace", "veto"]
+    payload_json: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,13 @@ class ModuleHost(ABC):
     @abstractmethod
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         """Handle one event; raises ``ModuleFailedError`` (or a subclass) on failure."""
+
+    def on_hook(self, point: str, payload_json: str) -> HookOutcome:
+        """Run the module's hook at ``point``; raises ``ModuleFailedError`` on failure.
+
+        Called from a hook thread, concurrently with ``handle``.
+        """
+        raise ModuleFailedError(self.name, f"{point}: this module provides no hook handler")
 
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         """Run one tool; the result as JSON text.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 import time
 from pathlib import Path
@@ -22,9 +23,10 @@ from ..plugin import (
     PluginContext,
     SendMessage,
     SetState,
+    Veto,
     encode_value,
 )
-from ._base import CallStats, ModuleHost
+from ._base import CallStats, HookOutcome, ModuleHost
 
 
 def load_plugin_class(manifest: Manifest) -> type[Plugin]:
@@ -88,6 +90,12 @@ class NativeModuleHost(ModuleHost):
         self.name = manifest.name
         self.stats = CallStats()
         self._config = dict(manifest.config)
+        if manifest.hook and plugin_class.on_hook is Plugin.on_hook:
+            raise ModuleLoadError(
+                manifest.name,
+                f"{manifest.root / 'cove.toml'} declares [[hook]] but {plugin_class.__name__} "
+                "does not override Plugin.on_hook",
+            )
         self._plugin = plugin_class()
 
     def _context(self, calls: HostCalls) -> PluginContext:
@@ -108,6 +116,19 @@ class NativeModuleHost(ModuleHost):
                     ) from None
 
         self._run("handle", run)
+
+    def on_hook(self, point: str, payload_json: str) -> HookOutcome:
+        try:
+            answer = self._plugin.on_hook(point, json.loads(payload_json))
+            if answer is None:
+                return HookOutcome("pass")
+            if isinstance(answer, Veto):
+                return HookOutcome("veto", reason=answer.reason)
+            return HookOutcome("replace", json.dumps(answer))
+        except Exception as exc:
+            raise ModuleFailedError(
+                self.name, f"hook {point} raised {type(exc).__name__}: {exc}"
+            ) from exc
 
     def close(self) -> None:
         self._plugin.shutdown()

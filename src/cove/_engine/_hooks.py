@@ -1,0 +1,149 @@
+"""The hook chain: which modules hook which point, in what order, and what a failure does.
+
+Design note: hooks at one point run one after another in a fixed order
+(priority, then module name), each given the payload the previous one
+returned, so the result never depends on load order or timing. Every call
+runs on a small thread pool and is awaited with the hook's timeout; a call
+that overruns is abandoned (a Python thread cannot be killed; a wasm hook's
+own deadline stops it), and counts as a failure. A failure or timeout skips
+the hook under ``fail-open`` and blocks the action under ``fail-closed``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from .._config_hooks import MODIFYING_POINTS, HookPoint, HooksSettings
+from .._hosts._base import HookOutcome
+from .._manifest import Manifest
+from .._units import parse_duration_ms
+from ..errors import HookBlockedError
+from ._hook_payloads import check_replacement
+
+HookCall = Callable[[str, str], HookOutcome]
+# Why a hook cannot run right now ("" when it can), e.g. its module is dead.
+Unavailable = Callable[[], str]
+Log = Callable[..., None]
+POOL_THREADS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    module: str
+    point: HookPoint
+    priority: int
+    timeout_ms: int
+    call: HookCall
+    unavailable: Unavailable
+
+
+def hooks_of(
+    manifest: Manifest, settings: HooksSettings, call: HookCall, unavailable: Unavailable
+) -> list[Hook]:
+    """The module's ``[[hook]]`` entries, each timeout capped by the engine's."""
+    cap = settings.timeout_ms
+    return [
+        Hook(
+            manifest.name,
+            h.point,
+            h.priority,
+            min(cap, parse_duration_ms(h.timeout)) if h.timeout else cap,
+            call,
+            unavailable,
+        )
+        for h in manifest.hook
+    ]
+
+
+class Hooks:
+    """Every registered hook, by point, kept in run order."""
+
+    def __init__(self, settings: HooksSettings, warn: Log) -> None:
+        self._settings = settings
+        self._warn = warn
+        self._by_point: dict[str, tuple[Hook, ...]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self.failed: Counter[str] = Counter()
+        self.vetoed: Counter[str] = Counter()
+
+    def add(self, hooks: Iterable[Hook]) -> None:
+        for hook in hooks:
+            chain = [*self._by_point.get(hook.point, ()), hook]
+            self._by_point[hook.point] = tuple(sorted(chain, key=lambda h: (h.priority, h.module)))
+
+    def remove(self, module: str) -> None:
+        for point, chain in list(self._by_point.items()):
+            kept = tuple(h for h in chain if h.module != module)
+            if kept:
+                self._by_point[point] = kept
+            else:
+                del self._by_point[point]
+
+    def has(self, point: HookPoint) -> bool:
+        """Cheap enough for the hot path: callers skip building a payload when False."""
+        return point in self._by_point
+
+    def chain(self, point: HookPoint) -> tuple[Hook, ...]:
+        return self._by_point.get(point, ())
+
+    def run(self, point: HookPoint, payload: Any) -> Any:
+        """Run the chain at ``point``; the final payload, or ``HookBlockedError``.
+
+        At a point that does not modify, replacements and vetoes are ignored
+        and the payload comes back as given.
+        """
+        modifying = point in MODIFYING_POINTS
+        closed = self._settings.policy.of(point) == "fail-closed"
+        current = payload
+        for hook in self.chain(point):
+            try:
+                outcome = self._call(hook, point, current)
+                if modifying and outcome.action == "replace":
+                    replacement = json.loads(outcome.payload_json)
+                    check_replacement(point, current, replacement)
+                    current = replacement
+            except Exception as exc:  # any failure of a hook is handled by the policy
+                self.failed[point] += 1
+                reason = str(exc) or type(exc).__name__
+                if closed:
+                    self._warn(
+                        "hook failed; blocking", point=point, module=hook.module, error=reason
+                    )
+                    raise HookBlockedError(point, hook.module, reason) from None
+                self._warn("hook failed; skipped", point=point, module=hook.module, error=reason)
+                continue
+            if modifying and outcome.action == "veto":
+                self.vetoed[point] += 1
+                self._warn("hook vetoed", point=point, module=hook.module, reason=outcome.reason)
+                raise HookBlockedError(point, hook.module, f"vetoed: {outcome.reason}", vetoed=True)
+        return current
+
+    def _call(self, hook: Hook, point: HookPoint, payload: Any) -> HookOutcome:
+        why = hook.unavailable()
+        if why:
+            raise RuntimeError(why)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="cove-hook")
+        future = self._pool.submit(hook.call, point, json.dumps(payload))
+        try:
+            return future.result(timeout=hook.timeout_ms / 1000)
+        except FutureTimeout:
+            future.cancel()
+            raise TimeoutError(f"timed out after {hook.timeout_ms} ms") from None
+
+    def after_tool_result(self, module: str, tool: str, result_json: str) -> str:
+        """For the tools code: the result as the hooks left it; ``HookBlockedError`` if blocked."""
+        if not self.has("after-tool-result"):
+            return result_json
+        payload = {"module": module, "tool": tool, "result": json.loads(result_json)}
+        return json.dumps(self.run("after-tool-result", payload)["result"])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
