@@ -94,6 +94,34 @@ class StateView:
         return self._ctx._calls.store_list_keys(prefix)
 
 
+class IdentityView:
+    """The module's Ethereum account (the ``identity`` capability); the key stays in the engine.
+
+    Each call must be in the manifest's ``[capabilities.identity] methods``,
+    else ``HostCallError`` kind ``denied``.
+    """
+
+    def __init__(self, calls: HostCalls) -> None:
+        self._calls = calls
+
+    def address(self) -> str:
+        """The account's EIP-55 checksummed address."""
+        return self._calls.identity_address()
+
+    def sign_message(self, message: bytes | str) -> str:
+        """EIP-191 ``personal_sign`` (a str is UTF-8 encoded); 0x signature hex."""
+        data = message.encode() if isinstance(message, str) else message
+        return self._calls.identity_sign_message(data)
+
+    def sign_typed_data(self, typed_data: Mapping[str, Any]) -> str:
+        """EIP-712 over the full message (``types``, ``primaryType``, ``domain``, ``message``)."""
+        return self._calls.identity_sign_typed_data(json.dumps(typed_data))
+
+    def send_transaction(self, chain_id: int, tx: Mapping[str, Any]) -> str:
+        """Sign and broadcast now (not rolled back with the event); the transaction hash."""
+        return self._calls.identity_send_transaction(chain_id, json.dumps(tx))
+
+
 class PluginContext:
     """What a plugin may look at while it handles one event."""
 
@@ -102,6 +130,7 @@ class PluginContext:
         self.config = config
         self._calls = calls
         self.state = StateView(self)
+        self.identity = IdentityView(calls)
 
     def fetch(
         self,

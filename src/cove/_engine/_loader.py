@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._capabilities._grants import Grants, resolve_grants
+from .._capabilities._identity import Identity, unlock_identity
 from .._config import EngineConfig
 from .._hosts._base import ModuleHost
 from .._hosts._native_host import (
@@ -22,6 +23,8 @@ class LoadedModule:
     manifest: Manifest
     grants: Grants
     host: ModuleHost
+    identity: Identity | None = None
+    """The module's unlocked key, when it has ``identity`` and the operator assigned one."""
 
 
 def build_host(
@@ -33,6 +36,10 @@ def build_host(
 ) -> LoadedModule:
     """Everything short of ``init``; raises a ``ModuleLoadError`` subclass on refusal."""
     grants = resolve_grants(manifest, config)
+    key = config.identity.modules.get(manifest.name)
+    identity = None
+    if key is not None and grants.allows("identity"):
+        identity = unlock_identity(manifest.name, key, config.root)
     host: ModuleHost
     if manifest.module.kind == "wasm":
         wasm = read_pinned_component(manifest)
@@ -43,4 +50,4 @@ def build_host(
         plugin_class = load_plugin_class(manifest)
         manifest = with_class_subscriptions(manifest, plugin_class)
         host = NativeModuleHost(manifest, plugin_class)
-    return LoadedModule(manifest, grants, host)
+    return LoadedModule(manifest, grants, host, identity)

@@ -78,6 +78,7 @@ class ModuleRunner:
         self.manifest: Manifest = loaded.manifest
         self.grants = loaded.grants
         self.host = loaded.host
+        self.identity = loaded.identity
         self.name = self.manifest.name
         self.store = store
         self.committer = committer
@@ -138,6 +139,7 @@ class ModuleRunner:
             log_sink=self._log_sink,
             event_id=event_id,
             chain=self._chain,
+            identity=self.identity,
         )
 
     # the loop ---------------------------------------------------------------

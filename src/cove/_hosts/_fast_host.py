@@ -178,6 +178,14 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
                 _chain_request_batch,
             ),
         },
+        "identity": {
+            "address": fallible([], S, lambda c: c.identity_address()),
+            "sign-message": fallible([B], S, lambda c, message: c.identity_sign_message(message)),
+            "sign-typed-data": fallible([S], S, lambda c, data: c.identity_sign_typed_data(data)),
+            "send-transaction": fallible(
+                [U64, S], S, lambda c, chain, tx: c.identity_send_transaction(chain, tx)
+            ),
+        },
         # No host-error in these signatures: as on the wrapper path, a failure
         # other than a refusal traps the call (the event fails, the engine goes on).
         "logging": {"log": HostFunc([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},

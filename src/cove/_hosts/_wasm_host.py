@@ -276,6 +276,14 @@ class WasmModuleHost(ModuleHost):
                 ),
                 "request-batch": guard(_chain_request_batch),
             },
+            "identity": {
+                "address": guard(lambda c: c.identity_address()),
+                "sign-message": guard(lambda c, message: c.identity_sign_message(bytes(message))),
+                "sign-typed-data": guard(lambda c, data: c.identity_sign_typed_data(data)),
+                "send-transaction": guard(
+                    lambda c, chain_id, tx: c.identity_send_transaction(chain_id, tx)
+                ),
+            },
         }
 
     def _guard(self, body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
