@@ -82,10 +82,14 @@ class Anvil:
 
 
 @contextmanager
-def running_anvil(*args: str) -> Iterator[Anvil]:
-    """Start anvil (no auto-mining unless ``args`` say so) and stop it on exit."""
+def running_anvil(*args: str, port: int = 0) -> Iterator[Anvil]:
+    """Start anvil (no auto-mining unless ``args`` say so) and stop it on exit.
+
+    ``port`` 0 picks a free one; a fixed port lets a restarted node (an
+    outage test, the demo) answer at the URL its clients already have.
+    """
     process = subprocess.Popen(
-        [str(anvil_binary()), "--host", "127.0.0.1", "--port", "0", *args],
+        [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

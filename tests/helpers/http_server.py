@@ -18,6 +18,8 @@ class LocalServer:
     port: int
     hits: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
+    """The bodies of the POSTs served, in order."""
     release: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -51,6 +53,10 @@ def local_http_server(
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.do_GET()
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from cove._build._python_guest import build_python
+from cove._cli._build import write_pin
 from cove._manifest import load_manifest, sha256_pin
 
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = REPO / "tests" / "assets"
+EXAMPLES = REPO / "examples"
 CACHE = REPO / ".cove" / "test-cache"
 
 
@@ -114,3 +116,22 @@ def build_guest(asset: str, capabilities: list[str], *, tools: bool = False) -> 
     (work / "cove.toml").write_text(text)
     result = build_python(load_manifest(work), CACHE / "builds")
     return result.path
+
+
+def example_module(name: str, directory: Path, replace: dict[str, str] | None = None) -> Path:
+    """A copy of examples/<name> in ``directory``, built (cached by inputs) and pinned.
+
+    ``replace`` rewrites text in its cove.toml first (ports, a faster schedule),
+    so a test runs the shipped module with only those lines changed.
+    """
+    shutil.copytree(
+        EXAMPLES / name, directory, ignore=shutil.ignore_patterns("__pycache__", "*.wasm")
+    )
+    path = directory / "cove.toml"
+    text = path.read_text()
+    for old, new in (replace or {}).items():
+        assert old in text, f"{old!r} is not in examples/{name}/cove.toml"
+        text = text.replace(old, new)
+    path.write_text(text)
+    write_pin(path, build_python(load_manifest(directory), CACHE / "builds").sha256)
+    return directory
