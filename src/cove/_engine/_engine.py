@@ -39,6 +39,7 @@ from ._loader import build_host
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._runner import ModuleRunner, Trajectory, now_ms
+from ._tools import ToolRegistry
 
 RECENT_EVENTS = 20_000
 
@@ -100,6 +101,9 @@ class Engine:
         self.final_status: list[ModuleStatus] = []
         self.hooks = Hooks(config.hooks, self.log.warning)
         self.observer = ObserverBridge(self.hooks, config.hooks.observer_queue)
+        self.tools = ToolRegistry(
+            self.runners, self._trajectory, self.log.warning, self.hooks.after_tool_result
+        )
 
     @property
     def started(self) -> bool:
@@ -285,6 +289,7 @@ class Engine:
         else:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
+        self.tools.refresh()
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
             self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
@@ -32,6 +33,7 @@ from ._loader import LoadedModule
 from ._matching import matches_any
 
 BATCH = 256
+T = TypeVar("T")
 EventReader = Callable[[int, int], list[JournalEntry]]
 
 
@@ -93,6 +95,7 @@ class ModuleRunner:
         self.stats = ModuleStats()
         self.position = store.cursor(self.name)
         self._wake = asyncio.Event()
+        self.lock = threading.Lock()
         self._control = asyncio.Event()
         self._stopping = False
         self._attempt = 1
@@ -130,7 +133,17 @@ class ModuleRunner:
     def queue_depth(self, head: int) -> int:
         return max(0, head - self.position)
 
-    def _calls(self, event_id: str, effects: EventEffects) -> HostCalls:
+    def exclusive(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` (in a worker thread) while nothing else calls into the module's
+        instance: events, init and tool calls take turns, never two at once."""
+        with self.lock:
+            return fn(*args)
+
+    def commit_call(self, effects: EventEffects, call_id: str) -> None:
+        """Commit one tool call's effects like an event's (call under ``exclusive``)."""
+        self._commit(effects, [(call_id, _effects_to_outbox(effects))], self.position)
+
+    def host_calls(self, event_id: str, effects: EventEffects) -> HostCalls:
         return HostCalls(
             grants=self.grants,
             effects=effects,
@@ -167,7 +180,7 @@ class ModuleRunner:
             if not mine:
                 self.position = last_seq
                 continue
-            failure = await asyncio.to_thread(self._handle_batch, mine)
+            failure = await asyncio.to_thread(self.exclusive, self._handle_batch, mine)
             if failure is None:
                 # Skip past the events of this read that were not ours.
                 self.position = max(self.position, last_seq)
@@ -182,7 +195,7 @@ class ModuleRunner:
         self._set_state(ModuleState.INITIALIZING)
         effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         try:
-            await asyncio.to_thread(self.host.init, self._calls("init", effects))
+            await asyncio.to_thread(self.exclusive, self.host.init, self.host_calls("init", effects))
         except ModuleFailedError as exc:
             await self._fail(exc)
             return False
@@ -264,7 +277,7 @@ class ModuleRunner:
 
     def _handle_one(self, entry: JournalEntry, effects: EventEffects) -> ModuleFailedError | None:
         event = entry.event
-        calls = self._calls(event.id, effects)
+        calls = self.host_calls(event.id, effects)
         outcome, error = "ok", ""
         try:
             self.host.handle(event, self._attempt, calls)

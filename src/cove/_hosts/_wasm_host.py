@@ -12,10 +12,16 @@ Two call paths share everything but the per-event steps (``call_path``):
 "wrapper" calls through wasmtime-py's component API; "fast" goes straight to
 wasmtime's C API (``_fast_call``), and falls back to "wrapper" with one log
 line when that module's import-time checks failed.
+
+Tool calls (``call_tool``, the ``tool-provider`` export) always go through
+wasmtime-py's component API, on the same Store and instance as events (so
+the same limits, grants and guest state apply); they are not the per-event
+hot path, and the host functions they reach are the call path's own.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,10 +35,10 @@ from .._capabilities._grants import Grants
 from .._capabilities._http import HttpRequest
 from .._events import Event
 from .._manifest import Manifest
-from ..errors import HostCallError, LimitExceededError, ModuleFailedError
+from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ToolError
 from . import _fast_call, _fast_host
 from . import _wit_values as wit
-from ._base import CallStats, ModuleHost
+from ._base import CallStats, ModuleHost, ToolSpec
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
@@ -73,7 +79,17 @@ class WasmModuleHost(ModuleHost):
         self._grants = grants
         self._output = output
         self._component = runtime.load(self.name, wasm, progress)
-        report = check_component(runtime.engine, self.name, self._component, grants.declared)
+        report = check_component(
+            runtime.engine, self.name, self._component, grants.declared, manifest.tools.enabled
+        )
+        self._tool_export = report.tool_export
+        self._tool_fns: tuple[Invoke, Invoke] | None = None
+        if self._tool_export is not None and self.call_path == "fast":
+            log.info(
+                "module %s: tool calls use the wrapper call path on the event instance "
+                "(events keep the fast path)",
+                manifest.name,
+            )
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: wasmtime.Store | None = None
@@ -98,6 +114,8 @@ class WasmModuleHost(ModuleHost):
         init_fn = instance.get_func(store, "init")
         handle_fn = instance.get_func(store, "handle")
         assert init_fn is not None and handle_fn is not None  # checked by the contract
+        if self._tool_export is not None:
+            self._tool_fns = _tool_functions(instance, store, self._tool_export)
         if self.call_path == "fast":
             return (
                 store,
@@ -109,6 +127,9 @@ class WasmModuleHost(ModuleHost):
     def init(self, calls: HostCalls) -> None:
         self._store, self._init_fn, self._handle_fn = self._instantiate()
         self._call(self._init_fn, calls, "init")
+        if self._tool_fns is not None:
+            specs = self._call(self._tool_fns[0], calls, "list-tools", returns=True)
+            self.tools = tuple(_tool_spec(self.name, spec) for spec in specs)
 
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         if self._handle_fn is None:
@@ -125,11 +146,27 @@ class WasmModuleHost(ModuleHost):
                 wit.event_value(event),
             )
 
+    def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
+        if self._tool_export is None:
+            return super().call_tool(name, arguments_json, calls)
+        if self._handle_fn is None:  # a trap discarded the instance: rebuild it first
+            self.init(calls)
+        assert self._tool_fns is not None
+        result = self._call(
+            self._tool_fns[1], calls, f"tool {name}", name, arguments_json, returns=True
+        )
+        if isinstance(result, str):
+            return result
+        raise ToolError(name, wit.field(result, "kind"), wit.field(result, "message"))
+
     def close(self) -> None:
-        self._store = self._init_fn = self._handle_fn = None
+        self._store = self._init_fn = self._handle_fn = self._tool_fns = None
         self._flush_output()
 
-    def _call(self, func: Invoke, calls: HostCalls, what: str, *args: Any) -> None:
+    def _call(
+        self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool = False
+    ) -> Any:
+        """Run one guest call under the limits; ``returns``: hand back its result as it is."""
         store = self._store
         assert store is not None
         limits = self._grants.limits
@@ -164,8 +201,11 @@ class WasmModuleHost(ModuleHost):
             self.stats.wall_ns = time.perf_counter_ns() - start
             self.stats.fuel = limits.fuel - store.get_fuel()
             self._flush_output()
+        if returns:
+            return result
         if result is not None:
             raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
+        return None
 
     def _discard_instance(self) -> None:
         # A trapped instance cannot be entered again; the next call rebuilds it.
@@ -344,6 +384,29 @@ def _http_fetch(calls: HostCalls, request: Record) -> Record:
         )
     )
     return wit.record(status=response.status, headers=list(response.headers), body=response.body)
+
+
+def _tool_functions(instance: Any, store: wasmtime.Store, export: str) -> tuple[Invoke, Invoke]:
+    """``list-tools`` and ``call-tool`` of the ``tool-provider`` export, bound to ``store``."""
+    iface = instance.get_export_index(store, export)
+    found = [
+        instance.get_func(store, instance.get_export_index(store, name, iface))
+        for name in ("list-tools", "call-tool")
+    ]
+    assert all(f is not None for f in found)  # checked by the contract
+    return _bind(found[0], store), _bind(found[1], store)
+
+
+def _tool_spec(module: str, spec: Record) -> ToolSpec:
+    """A ``tool-spec`` record; a schema that is not a JSON object fails the init."""
+    name = wit.field(spec, "name")
+    try:
+        schema = json.loads(wit.field(spec, "input-schema"))
+    except json.JSONDecodeError as exc:
+        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not JSON: {exc}") from None
+    if not isinstance(schema, dict):
+        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not a JSON object")
+    return ToolSpec(name, wit.field(spec, "description"), schema)
 
 
 def _bind(func: Func, store: wasmtime.Store) -> Invoke:
