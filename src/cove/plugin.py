@@ -8,9 +8,9 @@ event's transaction. The context a plugin sees is read-only.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._capabilities._calls import HostCalls
 from ._capabilities._http import HttpRequest, HttpResponse
@@ -62,6 +62,51 @@ class Veto:
     """Returned by ``Plugin.on_hook`` at a modifying point: the action must not happen."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool method may return instead of a bare value: the value plus actions.
+
+    The actions are applied in the tool call's own transaction, like an
+    event's: they commit only if the call succeeds.
+    """
+
+    value: JSON
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PluginTool:
+    """A ``@tool`` method's declaration (``Plugin.declared_tools()`` lists them)."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+    method: str
+
+
+_TOOL_ATTRIBUTE = "__cove_tool__"
+ToolMethod = TypeVar("ToolMethod", bound=Callable[..., Any])
+
+
+def tool(
+    name: str, description: str, schema: dict[str, Any] | None = None
+) -> Callable[[ToolMethod], ToolMethod]:
+    """Mark a ``Plugin`` method as a tool: ``method(self, ctx, **arguments)``.
+
+    ``schema`` is the JSON Schema of the arguments (checked by the engine
+    before the call; default: an object with no declared properties). The
+    method returns a JSON value, or ``ToolResult(value, actions)`` to change
+    state or send messages. The manifest must say ``[tools] enabled = true``.
+    """
+    declared = schema if schema is not None else {"type": "object", "properties": {}}
+
+    def mark(method: ToolMethod) -> ToolMethod:
+        setattr(method, _TOOL_ATTRIBUTE, (name, description, declared))
+        return method
+
+    return mark
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -177,6 +222,17 @@ class Plugin:
 
     def shutdown(self) -> None:
         """Called once when the module is stopped or unloaded."""
+
+    @classmethod
+    def declared_tools(cls) -> list[PluginTool]:
+        """The class's ``@tool`` methods, in name order."""
+        found = []
+        for attribute in dir(cls):
+            marked = getattr(getattr(cls, attribute, None), _TOOL_ATTRIBUTE, None)
+            if marked is not None:
+                name, description, schema = marked
+                found.append(PluginTool(name, description, schema, attribute))
+        return sorted(found, key=lambda t: t.name)
 
     def on_hook(self, point: str, payload: JSON) -> JSON | Veto | None:
         """Called at each ``[[hook]]`` point of the manifest (see docs/hooks.md).

@@ -6,14 +6,22 @@ import importlib.util
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from .._capabilities._calls import HostCalls
 from .._events import Event
 from .._manifest import Manifest
-from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ModuleLoadError
+from ..errors import (
+    HostCallError,
+    LimitExceededError,
+    ModuleFailedError,
+    ModuleLoadError,
+    ToolError,
+)
 from ..plugin import (
     Action,
     DeleteState,
@@ -23,10 +31,11 @@ from ..plugin import (
     PluginContext,
     SendMessage,
     SetState,
+    ToolResult,
     Veto,
     encode_value,
 )
-from ._base import CallStats, HookOutcome, ModuleHost
+from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 
 
 def load_plugin_class(manifest: Manifest) -> type[Plugin]:
@@ -97,6 +106,8 @@ class NativeModuleHost(ModuleHost):
                 "does not override Plugin.on_hook",
             )
         self._plugin = plugin_class()
+        self.tools = _plugin_tools(manifest, plugin_class)
+        self._tool_methods = {t.name: t.method for t in plugin_class.declared_tools()}
 
     def _context(self, calls: HostCalls) -> PluginContext:
         return PluginContext(self.name, self._config, calls)
@@ -106,16 +117,40 @@ class NativeModuleHost(ModuleHost):
 
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         def run() -> None:
-            actions = self._plugin.handle_event(event, self._context(calls))
-            for index, action in enumerate(actions or ()):
-                try:
-                    _apply(action, calls)
-                except HostCallError as exc:
-                    raise ModuleFailedError(
-                        self.name, f"action {index} ({type(action).__name__}) refused: {exc}"
-                    ) from None
+            self._apply_all(self._plugin.handle_event(event, self._context(calls)), calls)
 
         self._run("handle", run)
+
+    def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
+        method = self._tool_methods.get(name)
+        if method is None:
+            return super().call_tool(name, arguments_json, calls)
+        result: list[Any] = []
+
+        def run() -> None:
+            bound = getattr(self._plugin, method)
+            answer = bound(self._context(calls), **json.loads(arguments_json))
+            if isinstance(answer, ToolResult):
+                self._apply_all(answer.actions, calls)
+                answer = answer.value
+            result.append(json.dumps(answer))
+
+        try:
+            self._run(f"tool {name}", run)
+        except LimitExceededError:
+            raise
+        except ModuleFailedError as exc:  # the plugin refused: its error, not a trap
+            raise ToolError(name, "internal", exc.reason) from None
+        return str(result[0])
+
+    def _apply_all(self, actions: Iterable[Action] | None, calls: HostCalls) -> None:
+        for index, action in enumerate(actions or ()):
+            try:
+                _apply(action, calls)
+            except HostCallError as exc:
+                raise ModuleFailedError(
+                    self.name, f"action {index} ({type(action).__name__}) refused: {exc}"
+                ) from None
 
     def on_hook(self, point: str, payload_json: str) -> HookOutcome:
         try:
@@ -148,6 +183,23 @@ class NativeModuleHost(ModuleHost):
             ) from exc
         finally:
             self.stats.wall_ns = time.perf_counter_ns() - start
+
+
+def _plugin_tools(manifest: Manifest, cls: type[Plugin]) -> tuple[ToolSpec, ...]:
+    """The class's ``@tool`` methods; they and ``[tools] enabled`` must agree."""
+    declared = cls.declared_tools()
+    where = manifest.root / "cove.toml"
+    if declared and not manifest.tools.enabled:
+        raise ModuleLoadError(
+            manifest.name,
+            f"{cls.__name__} has @tool methods but {where} does not enable tools; "
+            "add [tools] enabled = true",
+        )
+    if manifest.tools.enabled and not declared:
+        raise ModuleLoadError(
+            manifest.name, f"{where} enables tools but {cls.__name__} has no @tool methods"
+        )
+    return tuple(ToolSpec(t.name, t.description, t.schema) for t in declared)
 
 
 def _apply(action: Action, calls: HostCalls) -> None:
