@@ -6,7 +6,8 @@ responses. The checks are the engine's: an undeclared interface is absent
 (``HostError`` kind ``unsupported``), a denied optional capability answers
 ``unsupported``, http outside the allowlist and transports outside
 ``[capabilities.messaging]`` answer ``denied``, init may not write state,
-and an event's effects roll back when its handler fails.
+and an event's effects roll back when its handler fails. ``identity``
+signs with a fixed test key (``host.identity``) under the manifest's methods.
 """
 
 import fnmatch
@@ -25,6 +26,7 @@ from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
 from ._allow import host_allowed
+from ._mock_identity import DEFAULT_METHODS, MOCK_KEY, MockIdentity
 
 _LEVELS = ("trace", "debug", "info", "warn", "error")
 _START_MS = 1_700_000_000_000
@@ -85,6 +87,7 @@ class MockHost:
         config: values that override the manifest's ``[config]``.
         deny: optional capabilities the operator denies.
         state: initial state, ``{key: JSON value}``.
+        identity_key: the private key ``identity`` signs with (default: ``MOCK_KEY``).
     """
 
     def __init__(
@@ -95,6 +98,7 @@ class MockHost:
         config: dict[str, Any] | None = None,
         deny: tuple[str, ...] = (),
         state: dict[str, Any] | None = None,
+        identity_key: str = MOCK_KEY,
     ) -> None:
         self.root = Path(module_dir).resolve()
         manifest = _read_manifest(self.root / "cove.toml")
@@ -120,6 +124,14 @@ class MockHost:
         self._http_allow = tuple(caps.get("http", {}).get("allow", []))
         transports = caps.get("messaging", {}).get("transports")
         self._transports = None if transports is None else tuple(transports)
+        identity = caps.get("identity", {})
+        self._identity_grant = (
+            identity.get("methods", list(DEFAULT_METHODS)),
+            caps.get("chain", {}).get("chains", []),
+            identity_key,
+        )
+        self.identity: MockIdentity | None = None
+        """The module's identity (``address``, ``sent`` transactions) if it declares one."""
         self._subscriptions: list[dict[str, Any]] = manifest.get("subscription", [])
         self.config: dict[str, Any] = {**manifest.get("config", {}), **(config or {})}
 
@@ -220,6 +232,9 @@ class MockHost:
             f["messaging"].send = gate("messaging", self._send)
         if "events" in f:
             f["events"].emit = gate("events", self._emit)
+        if "identity" in f:
+            self.identity = MockIdentity(self.name, *self._identity_grant, fail)
+            self.identity.bind(f["identity"], gate)
         f["logging"].log = self._log
         f["config"].get = lambda key: self._config_values.get(key)
         f["config"].keys = lambda: sorted(self._config_values)
