@@ -117,7 +117,7 @@ def test_a_failing_hook_blocks_the_action_under_fail_closed() -> None:
         return HookOutcome("pass")
 
     chain = make(closed("before-message"), hook("a", failing, 1), hook("c", later, 2))
-    with pytest.raises(HookBlockedError, match="module 'a'.*hook broke") as caught:
+    with pytest.raises(HookBlockedError, match=r"module 'a'.*hook broke") as caught:
         chain.run("before-message", MESSAGE)
     assert (caught.value.point, caught.value.module, caught.value.vetoed) == (
         "before-message",
