@@ -79,10 +79,9 @@ def unlock_identity(module: str, key: ModuleKey, root: Path) -> Identity:
     try:
         account = unlock_file(keystore, read_passphrase(key.passphrase_env, passphrase_file))
     except KeystoreError as exc:
+        where = "" if str(keystore) in str(exc) else f" (keystore {keystore})"
         raise ModuleLoadError(
-            module,
-            f"identity: cannot unlock keystore {keystore}: {exc} "
-            f"(engine config [identity.modules.{module}])",
+            module, f"identity: {exc}{where}; see engine config [identity.modules.{module}]"
         ) from None
     return Identity(module, account)
 
