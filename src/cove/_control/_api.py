@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from .._events import Custom, Event
 from .._observe._trajectories import Outcome, TrajectoryQuery
+from ..errors import ToolError
 from ._auth import token_matches
 from ._responses import ApiError
 
@@ -44,6 +46,19 @@ class EmitRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")
     payload: str = Field(default="", max_length=MAX_BODY)
     source: str = Field(default="control", max_length=200)
+
+
+class ToolCallRequest(BaseModel):
+    """``POST /v1/tools/{name}/call``: the tool's arguments, checked against its schema."""
+
+    model_config = ConfigDict(extra="forbid")
+    arguments: dict[str, Any] = Field(
+        default_factory=dict, description="The tool's arguments (a JSON object)."
+    )
+
+
+# A refused or failed tool call, by its error kind: the CLI exits 1 on any 4xx.
+_TOOL_STATUS = {"not-found": 404, "invalid-input": 422, "unavailable": 409}
 
 
 def status_json(status: ModuleStatus) -> dict[str, Any]:
@@ -84,6 +99,8 @@ class Api:
             Route("/v1/modules/{name}/state/{key:path}", self.get_state, methods=["GET"]),
             Route("/v1/trajectories", self.list_trajectories, methods=["GET"]),
             Route("/v1/events", self.emit_event, methods=["POST"]),
+            Route("/v1/tools", self.list_tools, methods=["GET"]),
+            Route("/v1/tools/{name}/call", self.call_tool, methods=["POST"]),
         ]
 
     # helpers ----------------------------------------------------------------
@@ -222,6 +239,32 @@ class Api:
         event = Event(Custom(body.name, body.source, body.payload))
         await self.engine.publish([event])
         return JSONResponse({"id": event.id, "name": body.name}, 202)
+
+    # tools --------------------------------------------------------------------
+    async def list_tools(self, request: Request) -> Response:
+        tools = [
+            {
+                "name": t.name,
+                "module": t.module,
+                "description": t.description,
+                "input_schema": t.input_schema,
+            }
+            for t in self.engine.tools.all()
+        ]
+        return JSONResponse({"tools": tools})
+
+    async def call_tool(self, request: Request) -> Response:
+        self._authorize(request)
+        body = await self._body(request, ToolCallRequest)
+        name = request.path_params["name"]
+        try:
+            result = await self.engine.tools.call(name, body.arguments)
+        except ToolError as exc:
+            status = _TOOL_STATUS.get(exc.kind, 422)
+            return JSONResponse(
+                {"error": str(exc), "status": status, "kind": exc.kind, "tool": name}, status
+            )
+        return JSONResponse({"tool": name, "result": json.loads(result)})
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -6,6 +6,10 @@ import hmac
 import os
 import re
 
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from .._config import EngineConfig
 from .._config_operator import ControlSettings, is_loopback
 from ..errors import ConfigError
@@ -45,3 +49,33 @@ def token_matches(expected: str, authorization: str | None) -> bool:
     if match is None:
         return False
     return hmac.compare_digest(match.group(1).encode(), expected.encode())
+
+
+def bearer_guard(app: ASGIApp, token: str | None, what: str) -> ASGIApp:
+    """``app`` behind the control token: 403 when none is configured, 401 when wrong."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = Headers(scope=scope).get("authorization")
+            refusal: Response | None = None
+            if token is None:
+                refusal = JSONResponse(
+                    {
+                        "error": f"{what} needs the control token; set [control] token_env or "
+                        "token_file in the engine config",
+                        "status": 403,
+                    },
+                    403,
+                )
+            elif not token_matches(token, given):
+                refusal = JSONResponse(
+                    {"error": "missing or wrong bearer token", "status": 401},
+                    401,
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded

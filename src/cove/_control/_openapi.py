@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._api import MAX_LIMIT, EmitRequest, LoadRequest
+from ._api import MAX_LIMIT, EmitRequest, LoadRequest, ToolCallRequest
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JSON = "application/json"
@@ -27,7 +27,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         400: "Bad query parameter",
         401: "Missing or wrong bearer token",
         403: "The engine has no control token configured",
-        404: "No such module, key or feature",
+        404: "No such module, key, tool or feature",
         409: "The module is not in a state that allows this",
         413: "Request body too large",
         422: "Invalid request body, or the engine refused the module",
@@ -125,6 +125,16 @@ SCHEMA: dict[str, Any] = {
         "/v1/events": {
             "post": _op("Emit a custom event", {"202": _ok("Journaled")}, 413, 422, auth=True, requestBody=_body("EmitRequest")),
         },
+        "/v1/tools": {
+            "get": _op("List the tools of the loaded modules (`<module>.<tool>`, description, input schema)", {"200": _ok("Tools")}),
+        },
+        "/v1/tools/{name}/call": {
+            "post": _op(
+                "Call a tool: arguments checked against its schema, run in the module's sandbox in its own transaction",
+                {"200": _ok("The tool's result (`result` is its JSON value)")}, 404, 409, 413, 422, auth=True,
+                parameters=[_NAME], requestBody=_body("ToolCallRequest"),
+            ),
+        },
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -137,6 +147,7 @@ SCHEMA: dict[str, Any] = {
             "Module": {"type": "object", "required": ["name", "state"]},
             "LoadRequest": LoadRequest.model_json_schema(),
             "EmitRequest": EmitRequest.model_json_schema(),
+            "ToolCallRequest": ToolCallRequest.model_json_schema(),
         },
     },
 }  # fmt: skip

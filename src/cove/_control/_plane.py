@@ -13,9 +13,10 @@ from .._engine._lifecycle import ModuleState
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from ..errors import ControlError
 from ._api import Api
-from ._auth import read_token
+from ._auth import bearer_guard, read_token
 from ._console import console_routes
 from ._health import health_report, readiness
+from ._mcp import McpTools
 from ._openapi import SCHEMA
 from ._responses import EXCEPTION_HANDLERS
 from ._server import HttpListener
@@ -36,9 +37,14 @@ class ControlPlane:
         self.registry = new_registry(collector)
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
+        self.mcp: McpTools | None = None
         if config.control is not None:
             token = read_token(config, config.control)
-            app = self._app([*Api(engine, token).routes(), *console_routes()])
+            self.mcp = McpTools(engine.tools)
+            mcp_app = bearer_guard(self.mcp.http_app(config.control.host), token, "MCP")
+            app = self._app(
+                [*Api(engine, token).routes(), *console_routes(), Route("/mcp", mcp_app)]
+            )
             self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
         if config.metrics is not None:
             app = self._app([])
@@ -99,6 +105,8 @@ class ControlPlane:
         return [x for x in (self.api, self.metrics) if x is not None]
 
     async def start(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.start()
         for listener in self._listeners():
             await listener.start()
             self.engine.log.info(f"{listener.what} listening", url=listener.url)
@@ -106,3 +114,5 @@ class ControlPlane:
     async def aclose(self) -> None:
         for listener in self._listeners():
             await listener.aclose()
+        if self.mcp is not None:
+            await self.mcp.aclose()

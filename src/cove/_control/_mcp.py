@@ -1,0 +1,160 @@
+"""The MCP server: the tools of every loaded module, for LLM agents (official ``mcp`` SDK).
+
+Design note. The SDK's low-level ``Server`` is used, not ``MCPServer``: the
+tools belong to the engine, change while it runs and carry their own JSON
+Schemas, so a list handler and a call handler over ``Engine.tools`` fit
+better than registering Python functions. A failed call comes back as a
+``CallToolResult`` with ``isError`` and the reason (``<kind>: tool 'x': …``).
+
+``tools.listChanged`` is advertised, and every change of the tool list
+(a module loaded, unloaded or dead) is sent two ways, because the SDK's own
+notify helper reaches only clients of the newest protocol revision:
+``notifications/tools/list_changed`` to each session that completed the
+plain ``initialize`` handshake (what most agents do), and an event on the
+subscriptions bus for clients that opened ``subscriptions/listen``.
+
+Served over stdio by ``cove mcp`` and over streamable HTTP at ``/mcp`` on
+the control plane (bearer token required there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
+from mcp.server.session import ServerSession
+from mcp.server.stdio import stdio_server
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp
+
+from ..errors import ToolError
+
+if TYPE_CHECKING:
+    from .._engine._tools import ToolRegistry
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class McpTools:
+    """One MCP server over an engine's tools; serve it on stdio or mount it over HTTP."""
+
+    def __init__(self, tools: ToolRegistry) -> None:
+        self._tools = tools
+        self._sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
+        self._bus = InMemorySubscriptionBus()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.server: Server[Any] = Server(
+            "cove",
+            version=importlib.metadata.version("cove"),
+            instructions="Tools of the modules loaded in this cove engine, named <module>.<tool>.",
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+            on_subscriptions_listen=ListenHandler(self._bus),
+        )
+        self.server.add_notification_handler(
+            "notifications/initialized", types.NotificationParams, self._initialized
+        )
+        self._unwatch = tools.watch(self._changed)
+        self._manager: StreamableHTTPSessionManager | None = None
+        self._holder: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    def options(self) -> InitializationOptions:
+        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
+
+    # handlers -------------------------------------------------------------------
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(
+            tools=[
+                types.Tool(name=t.name, description=t.description, input_schema=t.input_schema)
+                for t in self._tools.all()
+            ]
+        )
+
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        try:
+            result = await self._tools.call(params.name, params.arguments or {})
+        except ToolError as exc:
+            text = f"{exc.kind}: {exc}"
+            return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+        value = json.loads(result)
+        return types.CallToolResult(
+            content=[types.TextContent(text=result)],
+            structured_content=value if isinstance(value, dict) else None,
+        )
+
+    async def _initialized(
+        self, ctx: ServerRequestContext[Any], params: types.NotificationParams
+    ) -> None:
+        self._sessions.add(ctx.session)
+
+    # list changes ----------------------------------------------------------------
+    def _changed(self) -> None:
+        task = asyncio.ensure_future(self._announce())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _announce(self) -> None:
+        await self._bus.publish(ToolsListChanged())
+        for session in list(self._sessions):
+            try:
+                await session.send_tool_list_changed()
+            except Exception:  # the client went away: stop telling it
+                self._sessions.discard(session)
+
+    # transports ------------------------------------------------------------------
+    async def serve_stdio(self) -> None:
+        """Serve one client on this process's stdin/stdout until it closes stdin."""
+        async with stdio_server() as (read, write):
+            await self.server.run(read, write, self.options())
+
+    def http_app(self, host: str) -> ASGIApp:
+        """The streamable HTTP endpoint; ``start``/``aclose`` run its sessions."""
+        security = None
+        if host in _LOOPBACK:  # the SDK's DNS-rebinding guard for a local listener
+            security = TransportSecuritySettings(
+                enable_dns_rebinding_protection=True,
+                allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+                allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+            )
+        self._manager = StreamableHTTPSessionManager(self.server, security_settings=security)
+        return StreamableHTTPASGIApp(self._manager)
+
+    async def start(self) -> None:
+        """Open the HTTP sessions' task group (anyio: entered and left in one task)."""
+        manager = self._manager
+        if manager is None:
+            return
+        ready = asyncio.Event()
+
+        async def hold() -> None:
+            async with manager.run():
+                ready.set()
+                await self._stop.wait()
+
+        self._holder = asyncio.ensure_future(hold())
+        waiter = asyncio.ensure_future(ready.wait())
+        await asyncio.wait([self._holder, waiter], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if self._holder.done():
+            self._holder.result()  # raises what stopped it
+
+    async def aclose(self) -> None:
+        """Stop following the tool list and end the HTTP sessions."""
+        self._unwatch()
+        self._stop.set()
+        if self._holder is not None:
+            await self._holder
