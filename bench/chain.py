@@ -1,9 +1,10 @@
 """Chain source figures on a real anvil: block-to-handler latency and log backfill rate.
 
-Latency: one engine with a native plugin subscribed to blocks; each block is
+Latency: an engine with a native plugin subscribed to blocks; each block is
 mined alone and the plugin notes the wall time it handled it (p50/p99 of
-handle time minus mine time; the source polls every ``--poll``; there is no
-WebSocket newHeads yet). Target (issue 4): p99 ≤ 50 ms.
+handle time minus the time the mine call was sent). Two engines in the same
+run, on the same anvil: one woken by a WebSocket ``newHeads`` subscription,
+one polling the head over HTTP every ``--poll``. Target (issue 4): p99 ≤ 50 ms.
 
 Backfill: ``--blocks`` blocks of which ``--logs`` carry one log each, read
 from scratch by cove's source (block batches + windowed eth_getLogs), against
@@ -11,7 +12,7 @@ a plain loop that asks eth_getBlockByNumber and eth_getLogs block by block
 over the same raw JSON-RPC (web3.py is not a dependency, so the loop uses
 httpx too), in the same run.
 
-Run: .venv/bin/python bench/chain.py [--samples 200] [--blocks 10000] [--logs 1000]
+Run: .venv/bin/python bench/chain.py [--samples 200] [--poll 10ms] [--blocks 10000] [--logs 1000]
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cove import Engine, Event, load_config
 from cove._config_chain import ChainSettings
-from cove._sources._chain import ChainSource, log_filter
+from cove._sources._chain import ChainSource, Stream, log_filter
 from tests.helpers.anvil import Anvil, running_anvil
 
 DEV = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
@@ -57,28 +58,35 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def latency(anvil: Anvil, samples: int, poll: str) -> list[float]:
+async def latency(anvil: Anvil, samples: int, poll: str, *, ws: bool) -> list[float]:
+    name = "stamp_ws" if ws else "stamp_poll"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        module = root / "stamp"
+        module = root / name
         module.mkdir()
-        (module / "stamp.py").write_text(PLUGIN)
+        (module / f"{name}.py").write_text(PLUGIN)
         (module / "cove.toml").write_text(
-            '[module]\nname = "stamp"\nversion = "0.1.0"\nkind = "python"\n'
-            'entry = "stamp:Stamp"\n\n[[subscription]]\nkind = "block"\nchain_id = 31337\n'
+            f'[module]\nname = "{name}"\nversion = "0.1.0"\nkind = "python"\n'
+            f'entry = "{name}:Stamp"\n\n[[subscription]]\nkind = "block"\nchain_id = 31337\n'
         )
+        endpoint = f'ws = "{anvil.ws_url}"\n' if ws else ""
         (root / "engine.toml").write_text(
             f'data_dir = "{root / "data"}"\nmodules = ["{module}"]\n'
             f'[[chains]]\nchain_id = 31337\nhttp = "{anvil.http_url}"\npoll_interval = "{poll}"\n'
+            + endpoint
         )
         engine = Engine(load_config(root / "engine.toml"))
         await engine.start()
         try:
             (handled,) = [
                 m.HANDLED
-                for name, m in sys.modules.items()
-                if name.endswith("stamp") and hasattr(m, "HANDLED")
+                for module_name, m in sys.modules.items()
+                if module_name.endswith(name) and hasattr(m, "HANDLED")
             ]
+            if ws:
+                (source,) = [s for s in engine.sources if isinstance(s, ChainSource)]
+                while source.heads is None or not source.heads.connected:
+                    await asyncio.sleep(0.01)
             loop = asyncio.get_running_loop()
             out = []
             for _ in range(samples):
@@ -110,8 +118,12 @@ def prepare_logs(anvil: Anvil, blocks: int, logs: int) -> tuple[str, int, int]:
 
 
 class Progress:
-    def __init__(self, start: int, hash_: str) -> None:
-        self.values = {"chain:31337": json.dumps({"history": [[start, hash_]]})}
+    """A saved position at block ``start`` (the source's progress format)."""
+
+    def __init__(self, start: dict[str, str]) -> None:
+        header = [int(start["number"], 16), start["hash"], start["parentHash"], 0]
+        saved = {"history": [header], "logs": {}, "delivered": {"0": header[0]}}
+        self.values = {"chain:31337": json.dumps(saved)}
 
     def source_state(self, source: str) -> str | None:
         return self.values.get(source)
@@ -121,7 +133,7 @@ class Progress:
 
 
 async def cove_backfill(anvil: Anvil, contract: str, start: int, end: int) -> tuple[float, int]:
-    parent = anvil.rpc("eth_getBlockByNumber", [hex(start), False])["hash"]
+    saved = anvil.rpc("eth_getBlockByNumber", [hex(start), False])
     seen: list[Event] = []
     done = asyncio.Event()
 
@@ -131,9 +143,8 @@ async def cove_backfill(anvil: Anvil, contract: str, start: int, end: int) -> tu
             done.set()
 
     settings = ChainSettings(chain_id=31337, http=anvil.http_url)
-    source = ChainSource(
-        settings, Progress(start, parent), blocks=True, filters=[log_filter(contract, [])]
-    )
+    streams = [Stream(0, blocks=True, filters=(log_filter(contract, []),))]
+    source = ChainSource(settings, Progress(saved), streams)
     began = time.perf_counter()
     task = asyncio.create_task(source.run(publish))
     await done.wait()
@@ -170,11 +181,17 @@ async def main() -> None:
     parser.add_argument("--logs", type=int, default=1_000)
     args = parser.parse_args()
     with running_anvil() as anvil:
-        lat = await latency(anvil, args.samples, args.poll)
+        ws = await latency(anvil, args.samples, args.poll, ws=True)
+        poll = await latency(anvil, args.samples, args.poll, ws=False)
+        rows = []
+        for label, lat in (("newHeads (ws)", ws), (f"HTTP poll every {args.poll}", poll)):
+            p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+            ratio = percentile(poll, 0.99) / p99
+            rows.append((label, f"{p50:.1f}", f"{p99:.1f}", f"{max(lat):.1f}", f"{ratio:.2f}x"))
         print_table(
-            f"block-to-handler latency, {args.samples} blocks, poll {args.poll} (ms)",
-            [(f"{percentile(lat, 0.5):.1f}", f"{percentile(lat, 0.99):.1f}", f"{max(lat):.1f}")],
-            ("p50", "p99", "max"),
+            f"block-to-handler latency, {args.samples} blocks each (ms)",
+            rows,
+            ("woken by", "p50", "p99", "max", "poll p99 / this p99"),
         )
         contract, start, end = await asyncio.to_thread(prepare_logs, anvil, args.blocks, args.logs)
         cove_s, cove_logs = await cove_backfill(anvil, contract, start, end)

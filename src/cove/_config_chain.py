@@ -62,9 +62,10 @@ class ChainSettings(_Strict):
         description="EIP-155 chain id; modules and subscriptions name the chain by it."
     )
     http: HttpUrl = Field(description="Primary JSON-RPC endpoint over HTTP.")
-    ws: WsUrl | None = Field(
+    ws: WsUrl | list[WsUrl] | None = Field(
         default=None,
-        description="WebSocket endpoint, kept for `newHeads`; today the source polls over HTTP.",
+        description="WebSocket endpoint(s) for the block/log source's `newHeads` subscription "
+        "(tried in turn on reconnect); unset: the source polls over HTTP.",
     )
     fallbacks: list[HttpUrl] = Field(
         default_factory=list,
@@ -72,7 +73,9 @@ class ChainSettings(_Strict):
     )
     timeout: str = Field(default="10s", description="Timeout of one request to one endpoint.")
     poll_interval: str = Field(
-        default="100ms", description="How often the block/log source asks for the head."
+        default="100ms",
+        description="How often the block/log source asks for the head over HTTP (without "
+        "`ws`, or while its connection is down).",
     )
     retry: RetrySettings = Field(
         default_factory=RetrySettings, description="Retries when every endpoint failed."

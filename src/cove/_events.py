@@ -6,6 +6,7 @@ accepted) with one payload type per WIT ``event`` case.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
@@ -31,6 +32,8 @@ class Block:
     hash: str
     parent_hash: str
     timestamp: int
+    confirmations: int = 0
+    """Blocks on top when delivered: the subscription's depth (host-side only, not in WIT)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,8 @@ class Log:
     topics: tuple[str, ...]
     data: bytes
     removed: bool = False
+    confirmations: int = 0
+    """As ``Block.confirmations``: which subscription depth this delivery is for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,14 @@ class Lifecycle:
 
 
 Payload = Block | Log | Tick | Message | Webhook | Custom | Lifecycle
+
+_HOST_ONLY = frozenset({"confirmations"})
+
+
+def wit_fields(cls: type) -> tuple[str, ...]:
+    """A payload's fields in WIT order, without the host-side ones the WIT record lacks."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in _HOST_ONLY)
+
 
 _KIND_OF: dict[type, EventKind] = {
     Block: "block",

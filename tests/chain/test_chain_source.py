@@ -2,103 +2,38 @@
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import json
 import socket
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 
 from structlog.testing import capture_logs
 
-from cove import Block, Custom, Event, Log
+from cove import Block, Custom, Log
 from cove._config_chain import ChainSettings
 from cove._manifest import BlockSubscription
-from cove._sources._chain import ChainSource, chain_sources, log_filter
+from cove._sources._chain import ChainSource, Stream, chain_sources, log_filter
 from tests.helpers.anvil import Anvil
+from tests.helpers.chain_source import (
+    Journal,
+    Progress,
+    assert_chain,
+    deploy_emitter,
+    emit,
+    head,
+    running,
+    settings,
+)
 from tests.helpers.engine import wait_until
-
-DEV = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-# Init code of a contract whose runtime (60003560006000a100) emits LOG1 with
-# the first calldata word as its topic and no data.
-EMITTER_INIT = "0x6860003560006000a10060005260096017f3"
-
-
-class Progress:
-    """The store's source_state, in memory."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def source_state(self, source: str) -> str | None:
-        return self.values.get(source)
-
-    def set_source_state(self, source: str, value: str) -> None:
-        self.values[source] = value
-
-
-class Journal:
-    """What a source published, deduplicated by event id as the journal does."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._ids: set[str] = set()
-
-    async def publish(self, events: Sequence[Event]) -> None:
-        for event in events:
-            if event.id not in self._ids:
-                self._ids.add(event.id)
-                self.events.append(event)
-
-    def blocks(self) -> list[Block]:
-        return [e.payload for e in self.events if isinstance(e.payload, Block)]
-
-    def logs(self) -> list[Log]:
-        return [e.payload for e in self.events if isinstance(e.payload, Log)]
-
-
-@asynccontextmanager
-async def running(source: ChainSource, journal: Journal) -> AsyncIterator[ChainSource]:
-    task = asyncio.create_task(source.run(journal.publish))
-    try:
-        yield source
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def settings(anvil: Anvil) -> ChainSettings:
-    return ChainSettings(chain_id=31337, http=anvil.http_url, poll_interval="20ms")
-
-
-def head(anvil: Anvil) -> int:
-    return int(anvil.rpc("eth_blockNumber"), 16)
-
-
-def deploy_emitter(anvil: Anvil) -> str:
-    tx = anvil.rpc("eth_sendTransaction", [{"from": DEV, "data": EMITTER_INIT}])
-    return str(anvil.receipt(tx)["contractAddress"]).lower()
-
-
-def emit(anvil: Anvil, contract: str, topic: int) -> None:
-    anvil.rpc("eth_sendTransaction", [{"from": DEV, "to": contract, "data": f"0x{topic:064x}"}])
-
-
-def assert_chain(blocks: list[Block]) -> None:
-    """Consecutive numbers, each block's parent the one before: no gap, no duplicate."""
-    for before, after in itertools.pairwise(blocks):
-        assert (after.number, after.parent_hash) == (before.number + 1, before.hash)
 
 
 async def test_blocks_arrive_in_order_and_a_restart_backfills_the_gap(anvil: Anvil) -> None:
     progress, journal = Progress(), Journal()
-    async with running(ChainSource(settings(anvil), progress, blocks=True), journal):
+    async with running(ChainSource(settings(anvil), progress, [Stream(0, blocks=True)]), journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         first = journal.blocks()[0].number
         anvil.mine(3)
         await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
     anvil.mine(25)  # while the source is down
-    async with running(ChainSource(settings(anvil), progress, blocks=True), journal):
+    async with running(ChainSource(settings(anvil), progress, [Stream(0, blocks=True)]), journal):
         await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="backfill")
     blocks = journal.blocks()
     assert [b.number for b in blocks] == list(range(first, head(anvil) + 1))
@@ -112,12 +47,8 @@ async def test_logs_follow_their_block_in_log_index_order_and_filters_apply(
     contract = deploy_emitter(anvil)
     wanted = f"0x{7:064x}"
     progress, journal = Progress(), Journal()
-    source = ChainSource(
-        settings(anvil),
-        progress,
-        blocks=True,
-        filters=[log_filter(contract.upper().replace("0X", "0x"), [wanted])],
-    )
+    wanted_logs = log_filter(contract.upper().replace("0X", "0x"), [wanted])
+    source = ChainSource(settings(anvil), progress, [Stream(0, True, (wanted_logs,))])
     async with running(source, journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.rpc("evm_setAutomine", [False])
@@ -141,7 +72,7 @@ async def test_logs_follow_their_block_in_log_index_order_and_filters_apply(
 
 async def test_a_reorg_is_announced_and_the_new_branch_delivered(anvil: Anvil) -> None:
     progress, journal = Progress(), Journal()
-    async with running(ChainSource(settings(anvil), progress, blocks=True), journal):
+    async with running(ChainSource(settings(anvil), progress, [Stream(0, blocks=True)]), journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(4)
         tip = head(anvil)
@@ -165,9 +96,7 @@ async def test_a_reorg_is_announced_and_the_new_branch_delivered(anvil: Anvil) -
 async def test_logs_of_a_dropped_block_come_back_removed(anvil: Anvil) -> None:
     contract = deploy_emitter(anvil)
     progress, journal = Progress(), Journal()
-    source = ChainSource(
-        settings(anvil), progress, blocks=False, filters=[log_filter(contract, [])]
-    )
+    source = ChainSource(settings(anvil), progress, [Stream(0, False, (log_filter(contract, []),))])
     async with running(source, journal):
         await wait_until(lambda: source.position == head(anvil), what="the head")
         emit(anvil, contract, 9)
@@ -184,18 +113,6 @@ def _fields(log: Log) -> dict[str, object]:
     return {name: getattr(log, name) for name in Log.__dataclass_fields__}
 
 
-async def test_confirmations_hold_blocks_back_until_enough_are_on_top(anvil: Anvil) -> None:
-    progress, journal = Progress(), Journal()
-    source = ChainSource(settings(anvil), progress, blocks=True, confirmations=3)
-    async with running(source, journal):
-        await wait_until(lambda: len(journal.blocks()) == 1, what="the first block")
-        assert journal.blocks()[0].number == head(anvil) - 3
-        anvil.mine(5)
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil) - 3, what="5 more")
-        assert source.head == head(anvil)
-    assert_chain(journal.blocks())
-
-
 async def test_a_dead_primary_endpoint_falls_back_without_a_gap(anvil: Anvil) -> None:
     with socket.socket() as sock:  # a loopback port nothing listens on
         sock.bind(("127.0.0.1", 0))
@@ -204,7 +121,7 @@ async def test_a_dead_primary_endpoint_falls_back_without_a_gap(anvil: Anvil) ->
         chain_id=31337, http=dead, fallbacks=[anvil.http_url], poll_interval="20ms"
     )
     progress, journal = Progress(), Journal()
-    async with running(ChainSource(chain, progress, blocks=True), journal):
+    async with running(ChainSource(chain, progress, [Stream(0, blocks=True)]), journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(3)
         await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")

@@ -17,6 +17,7 @@ from tests.helpers.fakes import dump_toml
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 after = st.sampled_from(["1s", "250ms", "5m", "2h"])
+depth = st.integers(0, 64)
 hexdata = st.binary(max_size=8).map(lambda b: "0x" + b.hex())
 scalars = st.one_of(st.booleans(), st.integers(-(2**53), 2**53), text)
 payloads = st.one_of(
@@ -29,8 +30,11 @@ def event(kind: str, **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict
 
 
 events = st.one_of(
-    st.fixed_dictionaries({"kind": st.just("block"), "number": st.integers(0, 2**40)}),
-    event("log", data=hexdata, topics=st.lists(text, max_size=3)).map(
+    st.fixed_dictionaries(
+        {"kind": st.just("block"), "number": st.integers(0, 2**40)},
+        optional={"confirmations": depth},
+    ),
+    event("log", data=hexdata, topics=st.lists(text, max_size=3), confirmations=depth).map(
         lambda e: {**e, "address": "0xabc"}
     ),
     event("tick", schedule=st.just("*/5 * * * *")),
@@ -71,6 +75,8 @@ def test_toml_and_json_give_the_same_events(data: dict[str, Any]) -> None:
     assert stamps == sorted(stamps)
     assert stamps[0] >= data.get("start", DEFAULT_START_MS)
     for entry, made in zip(data["events"], got, strict=True):
+        if entry["kind"] in ("block", "log"):
+            assert made.payload.confirmations == entry.get("confirmations", 0)  # type: ignore[union-attr]
         if entry["kind"] == "custom":
             assert entry.get("payload") == json.loads(made.payload.payload)  # type: ignore[union-attr]
 

@@ -26,7 +26,12 @@ def health_command(client: Client) -> None:
             )
         for name, source in body["sources"].items():
             state = "[green]running[/]" if source["ok"] else f"[red]{source['error']}[/]"
-            console.print(f"  source {name}: {state}", highlight=False)
+            lag = "".join(  # chain sources: blocks behind per confirmations depth
+                f", {s['behind']} blocks behind at depth {s['confirmations']}"
+                for s in source.get("streams", [])
+                if s["behind"] is not None
+            )
+            console.print(f"  source {name}: {state}{lag}", highlight=False)
         for path, error in body["refused"].items():
             console.print(f"  [red]refused[/] {path}: {error}", highlight=False)
 

@@ -33,8 +33,9 @@ def health_report(engine: Engine) -> dict[str, Any]:
         s.name: {"state": s.state, "queue_depth": s.queue_depth, "last_error": s.last_error}
         for s in engine.status()
     }
+    figures = {source.name: source.health() for source in engine.sources}
     sources = {
-        name: {"ok": error is None, "error": error}
+        name: {"ok": error is None, "error": error, **figures.get(name, {})}
         for name, error in engine.source_health().items()
     }
     refused = {str(path): error for path, error in engine.load_errors.items()}

@@ -10,7 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .._engine._lifecycle import ModuleState
+from .._observe._chain_metrics import ChainCollector
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
+from .._sources._chain import ChainSource
 from ..errors import ControlError
 from ._api import Api
 from ._auth import bearer_guard, read_token
@@ -35,6 +37,9 @@ class ControlPlane:
             engine.status, [s.value for s in ModuleState], engine.latency, self._extra
         )
         self.registry = new_registry(collector)
+        self.registry.register(
+            ChainCollector(lambda: [s for s in engine.sources if isinstance(s, ChainSource)])
+        )
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None

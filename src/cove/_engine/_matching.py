@@ -1,4 +1,8 @@
-"""Does an event match one of a module's subscriptions?"""
+"""Does an event match one of a module's subscriptions?
+
+A chain source delivers each block once per subscription depth
+(``confirmations``), so a block or log matches only the subscriptions of its depth.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +30,15 @@ def matches(sub: Subscription, event: Event) -> bool:
     p = event.payload
     match sub:
         case BlockSubscription():
-            return isinstance(p, Block) and p.chain_id == sub.chain_id
+            return (
+                isinstance(p, Block)
+                and p.chain_id == sub.chain_id
+                and p.confirmations == sub.confirmations
+            )
         case LogSubscription():
-            return isinstance(p, Log) and _log_matches(sub, p)
+            return (
+                isinstance(p, Log) and p.confirmations == sub.confirmations and _log_matches(sub, p)
+            )
         case TickSubscription():
             return isinstance(p, Tick) and p.schedule == sub.label
         case MessageSubscription():

@@ -7,14 +7,13 @@ never a misread.
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._http import HttpRequest
-from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
 from ..errors import HostCallError
 from . import _fast_values as fv
 from ._fast_call import HostFunc
@@ -89,7 +88,7 @@ HANDLE_PARAMS = [fv.writer(EVENT_META), fv.writer(EVENT)]
 # Field values in WIT order, straight off the frozen dataclass.
 _FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
 for _cls, (_case, _ty) in _PAYLOADS.items():
-    _names = [f.name for f in dataclasses.fields(_cls)]
+    _names = list(wit_fields(_cls))
     assert [n.replace("_", "-") for n in _names] == [n for n, _ in _ty[1]], _cls
     assert len(_names) > 1  # attrgetter of one name returns the value, not a tuple
     _FIELDS[_cls] = (_case, operator.attrgetter(*_names))

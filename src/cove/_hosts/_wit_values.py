@@ -9,17 +9,15 @@ one unambiguous form (see the note at the top of ``wit/host.wit``).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from wasmtime.component import Record, Variant
 
-from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
 from ..errors import HostCallError
 
 _PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls))
-    for cls in (Block, Log, Tick, Message, Webhook, Custom, Lifecycle)
+    cls: wit_fields(cls) for cls in (Block, Log, Tick, Message, Webhook, Custom, Lifecycle)
 }
 
 

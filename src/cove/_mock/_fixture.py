@@ -62,6 +62,7 @@ class BlockFixture(_EventFixture):
     hash: str | None = None
     parent_hash: str | None = None
     timestamp: Annotated[int, Field(ge=0)] | None = None
+    confirmations: Annotated[int, Field(ge=0)] = 0  # the depth a subscription asks for
 
 
 class LogFixture(_EventFixture):
@@ -75,6 +76,7 @@ class LogFixture(_EventFixture):
     transaction_hash: str = _ZERO_HASH
     log_index: Annotated[int, Field(ge=0)] = 0
     removed: bool = False
+    confirmations: Annotated[int, Field(ge=0)] = 0
 
     @field_validator("data")
     @classmethod
@@ -198,6 +200,7 @@ def _payload(item: Any, now: int, module: str, tick_schedules: list[str]) -> Pay
                 item.hash or f"0x{item.number + 1:064x}",
                 item.parent_hash or f"0x{item.number:064x}",
                 item.timestamp if item.timestamp is not None else now // 1000,
+                item.confirmations,
             )
         case LogFixture():
             return Log(
@@ -210,6 +213,7 @@ def _payload(item: Any, now: int, module: str, tick_schedules: list[str]) -> Pay
                 tuple(item.topics),
                 bytes.fromhex(item.data.removeprefix("0x")),
                 item.removed,
+                item.confirmations,
             )
         case TickFixture():
             schedule = item.schedule or (tick_schedules[0] if tick_schedules else None)

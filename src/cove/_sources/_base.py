@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from .._events import Event
 
@@ -21,6 +22,10 @@ class Source(ABC):
 
     async def aclose(self) -> None:
         """Stop producing gracefully before the engine cancels ``run`` (default: nothing)."""
+
+    def health(self) -> dict[str, Any]:
+        """Figures for the health report beside ``ok``/``error`` (default: none)."""
+        return {}
 
 
 class Transport(ABC):

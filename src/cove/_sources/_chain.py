@@ -1,37 +1,45 @@
 """The chain source: blocks and logs of one chain, gap-free across restarts and reorgs.
 
 One source per configured chain serves every ``block`` and ``log``
-subscription on it. It polls ``eth_blockNumber`` over HTTP and walks from
-its saved position to the head, so a restart, an outage or a slow node is a
-backfill, never a gap: blocks come in one JSON-RPC batch per range, logs from
-one windowed ``eth_getLogs`` per filter and range (the window halves when a
-provider refuses it and grows back on success). Each block is published
-before its logs, logs in (block, log index) order.
+subscription on it. It walks the chain at its head, from its saved position,
+in order: blocks in one JSON-RPC batch per range, logs from one windowed
+``eth_getLogs`` per filter and range (``_chain_rpc``). A restart, an outage
+or a slow node is a backfill, never a gap. What wakes the walk is a
+WebSocket ``newHeads`` subscription when the chain has a ``ws`` endpoint
+(``_chain_heads``), else (and while that is down) an HTTP poll of the head:
+either way the same in-order walk runs, so backfill, reorg handling and
+exactly-once never depend on a notification arriving.
+
+Depths: subscriptions ask for blocks ``confirmations`` deep. The walk keeps
+the recent headers and logs; each depth is a *stream* that publishes block
+``n`` (then its logs, in log index order) once the walk is ``confirmations``
+past it, with ``confirmations`` on the payload, so a module matches only
+its own depth. A reorg shallower than a stream's depth is absorbed by the
+walk before the stream reaches the replaced blocks: that stream never sees it.
 
 Event ids are content ids (``block:<chain>:<number>:<hash>``,
-``log:<chain>:<block hash>:<log index>``), so the journal drops a block
-published twice (a crash between publish and saving progress). Progress
-(the last published block and the recent hashes) is saved *after* publish.
+``log:<chain>:<block hash>:<log index>``, ``:c<depth>`` appended for a
+deep stream), so the journal drops a block published twice (a crash between
+publish and saving progress). Progress (the recent headers and logs, each
+stream's position) is saved *after* publish.
 
-Reorgs: a block whose parent hash is not the hash we delivered at the
-height below means the chain changed. The source walks back through the
-recent hashes to the common ancestor, publishes a ``chain.reorg`` custom
-event naming the dropped range, re-delivers the logs it had delivered from
-the dropped blocks with ``removed = true`` (it keeps them with its progress:
-nodes such as anvil forget a replaced block), then delivers the new branch. ``confirmations`` holds blocks back until that many are on top.
-
-Raw JSON-RPC over httpx, as the chain backend: the hot path never builds
-web3.py objects. No WebSocket ``newHeads`` yet: the poll interval bounds the
-latency.
+Reorgs: a block whose parent hash is not the hash walked at the height below
+means the chain changed. The walk goes back through the recent headers to
+the common ancestor. Each stream that had delivered a dropped block gets its
+logs from those blocks again with ``removed = true`` (kept with the progress:
+nodes such as anvil forget a replaced block) and resumes at the ancestor;
+if any stream had, a ``chain.reorg`` custom event names the dropped range
+and the depths it reached.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import httpx
 import structlog
@@ -41,52 +49,43 @@ from .._events import Block, Custom, Event, Log
 from .._manifest import BlockSubscription, LogSubscription
 from .._units import parse_duration_ms
 from ._base import Publish, Source
+from ._chain_heads import NewHeads
+from ._chain_rpc import ChainReader, ChainRpcError, LogFilter, log_filter
 from ._cron import ProgressStore
 
 HISTORY: Final = 128
-"""Recent block hashes kept to find the common ancestor of a reorg."""
+"""Recent headers kept beyond the deepest stream, to find the common ancestor of a reorg."""
 MAX_BLOCKS_PER_STEP: Final = 500
-"""Blocks fetched (one batch) and published per step of a backfill."""
-MAX_LOG_WINDOW: Final = 5_000
-"""Largest eth_getLogs range asked for; halved while a provider refuses it."""
+"""Blocks fetched (one batch) and walked per step of a backfill."""
+WS_RECHECK_SECONDS: Final = 1.0
+"""With newHeads up, the head is still checked this often (a reorg may keep the height)."""
+
+__all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter"]
 
 
-class ChainRpcError(Exception):
-    """The node answered with a JSON-RPC error (or an unusable answer)."""
-
-    def __init__(self, method: str, error: Any) -> None:
-        super().__init__(f"{method}: {error}")
-        self.error = error
+class Header(NamedTuple):
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
 
 
 @dataclass(frozen=True, slots=True)
-class LogFilter:
-    """One eth_getLogs filter: addresses (None: any) and topics by position."""
+class Stream:
+    """What the subscriptions of one depth want: the blocks, and the logs of some filters."""
 
-    address: tuple[str, ...] | None
-    topics: tuple[tuple[str, ...] | None, ...]
-
-    def params(self, start: int, end: int) -> dict[str, Any]:
-        query: dict[str, Any] = {"fromBlock": hex(start), "toBlock": hex(end)}
-        if self.address is not None:
-            query["address"] = list(self.address)
-        if self.topics:
-            query["topics"] = [None if t is None else list(t) for t in self.topics]
-        return query
+    confirmations: int
+    blocks: bool
+    filters: tuple[LogFilter, ...] = ()
 
 
-def log_filter(
-    address: str | list[str] | None, topics: Sequence[str | list[str] | None]
-) -> LogFilter:
-    """A filter from a manifest's ``log`` subscription (addresses and topics lower-cased)."""
-    addresses = None
-    if address is not None:
-        addresses = tuple(a.lower() for a in ([address] if isinstance(address, str) else address))
-    by_position = tuple(
-        None if t is None else tuple(x.lower() for x in ([t] if isinstance(t, str) else t))
-        for t in topics
-    )
-    return LogFilter(addresses, by_position)
+@dataclass(frozen=True, slots=True)
+class StreamLag:
+    """One stream's distance from the head (health and metrics)."""
+
+    confirmations: int
+    delivered: int | None
+    behind: int | None
 
 
 def state_key(chain_id: int) -> str:
@@ -94,17 +93,14 @@ def state_key(chain_id: int) -> str:
 
 
 class ChainSource(Source):
-    """Publishes the chain's blocks (if wanted) and matching logs, in order."""
+    """Walks one chain at its head and publishes each depth's blocks and logs in order."""
 
     def __init__(
         self,
         settings: ChainSettings,
         store: ProgressStore,
+        streams: Sequence[Stream],
         *,
-        blocks: bool,
-        filters: Iterable[LogFilter] = (),
-        confirmations: int = 0,
-        poll_interval: float = 0.1,
         transport: httpx.AsyncBaseTransport | None = None,
         log: Any = None,
     ) -> None:
@@ -112,50 +108,82 @@ class ChainSource(Source):
         self.name = f"chain:{self.chain_id}"
         self._urls = [settings.http, *settings.fallbacks]
         self._timeout = parse_duration_ms(settings.timeout) / 1000
+        self._poll = parse_duration_ms(settings.poll_interval) / 1000
         self._store = store
-        self._blocks = blocks
-        self._filters = list(dict.fromkeys(filters))
-        self._confirmations = confirmations
-        self._poll = poll_interval
+        self._streams = sorted(streams, key=lambda s: s.confirmations)
+        self._filters = list(dict.fromkeys(f for s in self._streams for f in s.filters))
+        self._deepest = max((s.confirmations for s in self._streams), default=0)
         self._transport = transport
         self._log = log or structlog.get_logger("cove.source.chain").bind(chain=self.chain_id)
-        self._client: httpx.AsyncClient | None = None
-        self._ids = 0
-        self._window = MAX_LOG_WINDOW
-        # (number, hash) of the delivered blocks, oldest first; the last is the position.
-        self._history: list[tuple[int, str]] = []
-        # Logs delivered from those blocks, by block hash: a node drops a replaced
-        # block (anvil does), so removed logs are re-sent from here.
+        ws = [settings.ws] if isinstance(settings.ws, str) else settings.ws
+        self.heads = NewHeads(ws, log=self._log) if ws else None
+        self._reader: ChainReader | None = None
+        self._history: list[Header] = []
+        """The walked headers, oldest first; the last is the walk's position."""
         self._recent_logs: dict[str, list[dict[str, Any]]] = {}
+        """Logs of those blocks by block hash: removed logs are re-sent from here."""
+        self._delivered: dict[int, int] = {}
+        """Each stream's last published block number, by depth."""
         self.head: int | None = None
-        """The node's head at the last poll (for health: blocks behind)."""
+        """The node's head at the last step (for health: blocks behind)."""
 
     # progress ------------------------------------------------------------------------
     def _load(self) -> None:
         raw = self._store.source_state(state_key(self.chain_id))
         if raw is not None:
             saved = json.loads(raw)
-            self._history = [(int(n), str(h)) for n, h in saved["history"]]
-            self._recent_logs = saved.get("logs", {})
+            self._history = [Header(*h) for h in saved["history"]]
+            self._recent_logs = saved["logs"]
+            self._delivered = {int(d): n for d, n in saved["delivered"].items()}
 
     def _save(self) -> None:
-        kept = {h for _, h in self._history}
+        del self._history[: -(HISTORY + self._deepest)]
+        kept = {h.hash for h in self._history}
         self._recent_logs = {h: e for h, e in self._recent_logs.items() if h in kept}
-        value = json.dumps({"history": self._history[-HISTORY:], "logs": self._recent_logs})
+        value = json.dumps(
+            {"history": self._history, "logs": self._recent_logs, "delivered": self._delivered}
+        )
         self._store.set_source_state(state_key(self.chain_id), value)
 
     @property
     def position(self) -> int | None:
-        """The last delivered block number (None before the first)."""
-        return self._history[-1][0] if self._history else None
+        """The last walked block number (None before the first)."""
+        return self._history[-1].number if self._history else None
+
+    def lag(self) -> list[StreamLag]:
+        """Per depth: the last block handed to modules and how far it trails the head."""
+        out = []
+        for stream in self._streams:
+            delivered = self._delivered.get(stream.confirmations)
+            behind = None
+            if self.head is not None and delivered is not None:
+                behind = max(0, self.head - stream.confirmations - delivered)
+            out.append(StreamLag(stream.confirmations, delivered, behind))
+        return out
+
+    def health(self) -> dict[str, Any]:
+        heads = self.heads
+        return {
+            "head": self.head,
+            "newheads": None if heads is None else {"connected": heads.connected},
+            "streams": [
+                {"confirmations": s.confirmations, "delivered": s.delivered, "behind": s.behind}
+                for s in self.lag()
+            ],
+        }
 
     # the loop ------------------------------------------------------------------------
     async def run(self, publish: Publish) -> None:
         self._load()
-        async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
-            self._client = client
+        async with (
+            httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client,
+            _background(self.heads.run() if self.heads is not None else None),
+        ):
+            self._reader = ChainReader(client, self._urls)
             failures = 0
             while True:
+                if self.heads is not None:
+                    self.heads.changed.clear()
                 try:
                     caught_up = await self.step(publish)
                     failures = 0
@@ -163,181 +191,171 @@ class ChainSource(Source):
                     failures += 1
                     delay = min(30.0, self._poll * 2**failures)
                     self._log.warning(
-                        "chain poll failed", error=f"{type(exc).__name__}: {exc}", retry_s=delay
+                        "chain read failed", error=f"{type(exc).__name__}: {exc}", retry_s=delay
                     )
                     await asyncio.sleep(delay)
                     continue
                 if caught_up:
-                    await asyncio.sleep(self._poll)
+                    await self._next_head()
+
+    async def _next_head(self) -> None:
+        """Until newHeads says something changed; or a poll interval without it."""
+        heads = self.heads
+        if heads is None:
+            await asyncio.sleep(self._poll)
+            return
+        timeout = WS_RECHECK_SECONDS if heads.connected else self._poll
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(heads.changed.wait(), timeout)
+
+    async def _head(self) -> int:
+        heads = self.heads
+        if heads is not None and heads.connected and heads.latest is not None:
+            return heads.latest
+        return await self._rpc().head()
+
+    def _rpc(self) -> ChainReader:
+        assert self._reader is not None, "run() opens the reader"
+        return self._reader
 
     async def step(self, publish: Publish) -> bool:
-        """Deliver up to one range of blocks; True when caught up with the (confirmed) head."""
-        self.head = int(await self._rpc("eth_blockNumber", []), 16)
-        target = self.head - self._confirmations
-        if target < 0:
-            return True
+        """Walk up to one range of blocks; True when caught up with the head."""
+        self.head = head = await self._head()
         if not self._history:
-            # First run: start at the head, as the cron source starts at now.
-            (block,) = await self._blocks_by_number([target])
-            await self._deliver([block], publish)
+            # First run: the streams start at the head, as the cron source starts at now.
+            first = max(0, head - self._deepest)
+            await self._walk(await self._fetch(list(range(first, head + 1))), publish)
             return True
-        start = self.position + 1 if self.position is not None else target
-        if start > target:
+        start = self._history[-1].number + 1
+        if start > head:
             # Nothing new; a reorg that kept the height (or shortened it) shows here.
-            at = min(start - 1, target)
-            (block,) = await self._blocks_by_number([at])
-            if (at, block["hash"]) not in self._history:
+            at = min(start - 1, head)
+            (block,) = await self._rpc().blocks([at])
+            if not any(h.number == at and h.hash == block["hash"] for h in self._history):
                 await self._reorg(publish)
                 return False
             return True
-        end = min(target, start + MAX_BLOCKS_PER_STEP - 1)
-        fetched = await self._blocks_by_number(list(range(start, end + 1)))
-        if fetched[0]["parentHash"] != self._history[-1][1]:
+        end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
+        fetched = await self._rpc().blocks(list(range(start, end + 1)))
+        if fetched[0]["parentHash"] != self._history[-1].hash:
             await self._reorg(publish)
             return False
         for i in range(1, len(fetched)):
             if fetched[i]["parentHash"] != fetched[i - 1]["hash"]:
                 fetched = fetched[:i]  # the chain moved under the batch: the consistent prefix
                 break
-        await self._deliver(fetched, publish)
-        return end == target
+        await self._walk(fetched, publish)
+        return end == head
 
-    async def _deliver(self, blocks: list[dict[str, Any]], publish: Publish) -> None:
-        numbers = [int(b["number"], 16) for b in blocks]
-        logs = await self._logs(numbers[0], numbers[-1]) if self._filters else []
-        by_block: dict[str, list[dict[str, Any]]] = {}
+    async def _fetch(self, numbers: list[int], *, allow_missing: bool = False) -> list[Any]:
+        out: list[Any] = []
+        for at in range(0, len(numbers), MAX_BLOCKS_PER_STEP):
+            chunk = numbers[at : at + MAX_BLOCKS_PER_STEP]
+            out.extend(await self._rpc().blocks(chunk, allow_missing=allow_missing))
+        return out
+
+    async def _walk(self, blocks: list[dict[str, Any]], publish: Publish) -> None:
+        """Add blocks to the walk, then publish what each stream may now deliver."""
+        headers = [_header(b) for b in blocks]
+        logs = []
+        if self._filters:
+            logs = await self._rpc().logs(self._filters, headers[0].number, headers[-1].number)
+        recent = dict(self._recent_logs)
         for entry in logs:
-            by_block.setdefault(entry["blockHash"], []).append(entry)
+            recent.setdefault(entry["blockHash"], []).append(entry)
+        history = [*self._history, *headers]
+        delivered = dict(self._delivered)
         events: list[Event] = []
-        for block in blocks:
-            if self._blocks:
-                events.append(self._block_event(block))
-            for entry in by_block.get(block["hash"], []):
-                events.append(self._log_event(entry, removed=False))
-            if block["hash"] in by_block:
-                self._recent_logs[block["hash"]] = by_block[block["hash"]]
+        for stream in self._streams:
+            ready = history[-1].number - stream.confirmations
+            last = delivered.get(stream.confirmations)
+            if last is None:  # a new stream starts at now (or the oldest header kept)
+                last = max(ready, history[0].number) - 1
+            for header in history:
+                if last < header.number <= ready:
+                    events.extend(self._stream_events(stream, header, recent))
+            delivered[stream.confirmations] = max(last, ready)
         if events:
             await publish(events)
-        self._history.extend((n, b["hash"]) for n, b in zip(numbers, blocks, strict=True))
-        del self._history[:-HISTORY]
+        self._history, self._recent_logs, self._delivered = history, recent, delivered
         self._save()
+
+    def _stream_events(
+        self, stream: Stream, header: Header, logs: dict[str, list[dict[str, Any]]]
+    ) -> list[Event]:
+        depth = stream.confirmations
+        out = [self._block_event(header, depth)] if stream.blocks else []
+        for entry in logs.get(header.hash, ()):
+            if any(f.matches(entry) for f in stream.filters):
+                out.append(self._log_event(entry, depth, removed=False))
+        return out
 
     async def _reorg(self, publish: Publish) -> None:
-        """Walk back to the common ancestor; announce the dropped range and its logs."""
+        """Walk back to the common ancestor; tell each stream what it had of the dropped blocks."""
         known = list(self._history)
-        canonical = await self._blocks_by_number([n for n, _ in known], allow_missing=True)
-        ancestor = -1
-        for (number, hash_), block in zip(known, canonical, strict=True):
-            if block is not None and block["hash"] == hash_:
-                ancestor = number
-        dropped = [(n, h) for n, h in known if n > ancestor]
-        removed = [
-            self._log_event(entry, removed=True)
-            for _, hash_ in dropped
-            for entry in self._recent_logs.get(hash_, [])
-        ]
-        first, last = dropped[0][0], dropped[-1][0]
-        signal = {
-            "chain_id": self.chain_id,
-            "from_block": first,
-            "to_block": last,
-            "dropped": [h for _, h in dropped],
-            "ancestor": ancestor,
-        }
-        reorg = Event(
-            Custom("chain.reorg", self.name, json.dumps(signal)),
-            id=f"reorg:{self.chain_id}:{first}:{dropped[0][1]}",
-        )
-        self._log.warning("chain reorganised", from_block=first, to_block=last)
-        await publish([reorg, *removed])
-        self._history = [(n, h) for n, h in known if n <= ancestor]
-        if not self._history:
+        canonical = await self._fetch([h.number for h in known], allow_missing=True)
+        ancestor: Header | None = None
+        for header, block in zip(known, canonical, strict=True):
+            if block is not None and block["hash"] == header.hash:
+                ancestor = header
+        if ancestor is None:
             # Deeper than the kept history: resume just below it, on the new branch.
-            below = max(0, known[0][0] - 1)
-            (block,) = await self._blocks_by_number([below])
-            self._history = [(below, block["hash"])]
+            (below,) = await self._rpc().blocks([max(0, known[0].number - 1)])
+            ancestor = _header(below)
+        dropped = [h for h in known if h.number > ancestor.number]
+        if not dropped:
+            return  # the node answered differently a moment ago: nothing was replaced
+        removed: list[Event] = []
+        reached: list[int] = []
+        delivered = dict(self._delivered)
+        for stream in self._streams:
+            depth = stream.confirmations
+            last = delivered.get(depth)
+            if last is None or last <= ancestor.number:
+                continue  # this depth never saw the dropped blocks
+            reached.append(depth)
+            delivered[depth] = ancestor.number
+            for header in dropped:
+                if header.number <= last:
+                    removed.extend(
+                        self._log_event(entry, depth, removed=True)
+                        for entry in self._recent_logs.get(header.hash, ())
+                        if any(f.matches(entry) for f in stream.filters)
+                    )
+        first, last_dropped = dropped[0], dropped[-1]
+        self._log.warning(
+            "chain reorganised",
+            from_block=first.number,
+            to_block=last_dropped.number,
+            confirmations=reached,
+        )
+        if reached:
+            signal = {
+                "chain_id": self.chain_id,
+                "from_block": first.number,
+                "to_block": last_dropped.number,
+                "dropped": [h.hash for h in dropped],
+                "ancestor": ancestor.number,
+                "confirmations": reached,
+            }
+            reorg = Event(
+                Custom("chain.reorg", self.name, json.dumps(signal)),
+                id=f"reorg:{self.chain_id}:{first.number}:{first.hash}",
+            )
+            await publish([reorg, *removed])
+        self._history = [h for h in known if h.number <= ancestor.number] or [ancestor]
+        self._delivered = delivered
         self._save()
 
-    # JSON-RPC ------------------------------------------------------------------------
-    async def _blocks_by_number(
-        self, numbers: list[int], *, allow_missing: bool = False
-    ) -> list[Any]:
-        calls = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
-        return await self._batch(calls, allow_missing=allow_missing)
-
-    async def _logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for filt in self._filters:
-            at = start
-            while at <= end:
-                upto = min(end, at + self._window - 1)
-                try:
-                    found.extend(await self._rpc("eth_getLogs", [filt.params(at, upto)]))
-                except ChainRpcError:
-                    if self._window == 1:
-                        raise
-                    self._window = max(1, self._window // 2)
-                    continue
-                at = upto + 1
-                self._window = min(MAX_LOG_WINDOW, self._window * 2)
-        return _dedup_entries(found)
-
-    def _next_id(self) -> int:
-        self._ids += 1
-        return self._ids
-
-    async def _post(self, body: Any) -> Any:
-        assert self._client is not None, "run() opens the client"
-        last: Exception | None = None
-        for url in self._urls:
-            try:
-                response = await self._client.post(url, json=body)
-                response.raise_for_status()
-                return response.json()
-            except httpx.HTTPError as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def _rpc(self, method: str, params: list[Any]) -> Any:
-        answer = await self._post(
-            {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
-        )
-        if "error" in answer:
-            raise ChainRpcError(method, answer["error"])
-        return answer["result"]
-
-    async def _batch(
-        self, calls: list[tuple[str, list[Any]]], *, allow_missing: bool = False
-    ) -> list[Any]:
-        ids = [self._next_id() for _ in calls]
-        body = [
-            {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-            for i, (m, p) in zip(ids, calls, strict=True)
-        ]
-        answer = await self._post(body)
-        if not isinstance(answer, list):
-            raise ChainRpcError("batch", answer.get("error", answer))
-        by_id = {item["id"]: item for item in answer}
-        results = []
-        for i, (method, _) in zip(ids, calls, strict=True):
-            item = by_id[i]
-            if "error" in item:
-                raise ChainRpcError(method, item["error"])
-            if item["result"] is None and not allow_missing:
-                raise ChainRpcError(method, "no such block (the node is behind its own head?)")
-            results.append(item["result"])
-        return results
-
     # events --------------------------------------------------------------------------
-    def _block_event(self, block: dict[str, Any]) -> Event:
-        number = int(block["number"], 16)
+    def _block_event(self, header: Header, depth: int) -> Event:
         payload = Block(
-            self.chain_id, number, block["hash"], block["parentHash"], int(block["timestamp"], 16)
+            self.chain_id, header.number, header.hash, header.parent_hash, header.timestamp, depth
         )
-        return Event(payload, id=f"block:{self.chain_id}:{number}:{block['hash']}")
+        suffix = f":c{depth}" if depth else ""
+        return Event(payload, id=f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}")
 
-    def _log_event(self, entry: dict[str, Any], *, removed: bool) -> Event:
+    def _log_event(self, entry: dict[str, Any], depth: int, *, removed: bool) -> Event:
         index = int(entry["logIndex"], 16)
         payload = Log(
             self.chain_id,
@@ -349,27 +367,35 @@ class ChainSource(Source):
             tuple(t.lower() for t in entry["topics"]),
             bytes.fromhex(entry["data"].removeprefix("0x")),
             removed,
+            depth,
         )
-        suffix = ":removed" if removed else ""
+        suffix = (":removed" if removed else "") + (f":c{depth}" if depth else "")
         return Event(payload, id=f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}")
 
 
-def _dedup_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Logs matched by several filters once each, in (block, log index) order."""
-    unique = {(e["blockHash"], e["logIndex"]): e for e in entries}
-    return sorted(
-        unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
+def _header(block: dict[str, Any]) -> Header:
+    return Header(
+        int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16)
     )
+
+
+@contextlib.asynccontextmanager
+async def _background(coro: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run ``coro`` (if any) beside the body; cancel it when the body ends."""
+    task = asyncio.ensure_future(coro) if coro is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 def chain_sources(
     chains: Sequence[ChainSettings], subscriptions: Iterable[object], store: ProgressStore
 ) -> list[ChainSource]:
-    """One source per configured chain that some ``block``/``log`` subscription names.
-
-    ``confirmations`` is per chain: the deepest any subscription on it asks for
-    (a journal event is shared by every module, so one chain has one stream).
-    """
+    """One source per configured chain that some ``block``/``log`` subscription names,
+    with one stream per distinct ``confirmations`` among them."""
     wanted: dict[int, list[BlockSubscription | LogSubscription]] = {}
     for sub in subscriptions:
         if isinstance(sub, BlockSubscription | LogSubscription):
@@ -380,21 +406,29 @@ def chain_sources(
             "subscriptions name a chain the engine config lacks; add a [[chains]] entry",
             chain=chain_id,
         )
-    sources = []
-    for settings in chains:
-        subs = wanted.get(settings.chain_id)
-        if not subs:
-            continue
-        sources.append(
-            ChainSource(
-                settings,
-                store,
-                blocks=any(isinstance(s, BlockSubscription) for s in subs),
-                filters=[
-                    log_filter(s.address, s.topics) for s in subs if isinstance(s, LogSubscription)
-                ],
-                confirmations=max(s.confirmations for s in subs),
-                poll_interval=parse_duration_ms(settings.poll_interval) / 1000,
-            )
+    return [
+        ChainSource(settings, store, streams(wanted[settings.chain_id]))
+        for settings in chains
+        if settings.chain_id in wanted
+    ]
+
+
+def streams(subscriptions: Sequence[BlockSubscription | LogSubscription]) -> list[Stream]:
+    """The subscriptions of one chain grouped by depth."""
+    depths = sorted({s.confirmations for s in subscriptions})
+    return [
+        Stream(
+            depth,
+            blocks=any(
+                isinstance(s, BlockSubscription) and s.confirmations == depth for s in subscriptions
+            ),
+            filters=tuple(
+                dict.fromkeys(
+                    log_filter(s.address, s.topics)
+                    for s in subscriptions
+                    if isinstance(s, LogSubscription) and s.confirmations == depth
+                )
+            ),
         )
-    return sources
+        for depth in depths
+    ]

@@ -146,3 +146,20 @@ def test_matches_any_is_true_when_one_subscription_matches() -> None:
     assert matches_any(subs, event(CUSTOM))
     assert not matches_any(subs, event(BLOCK))
     assert not matches_any([], event(CUSTOM))
+
+
+@pytest.mark.parametrize(
+    ("sub", "payload"),
+    [
+        (BlockSubscription(kind="block", chain_id=1, confirmations=12), BLOCK),
+        (BlockSubscription(kind="block", chain_id=1), Block(1, 10, "0xh", "0xp", 0, 12)),
+        (log_sub(confirmations=3), LOG),
+        (log_sub(), Log(1, 10, "0xh", "0xt", 0, "0xdeadbeef", (), b"", confirmations=3)),
+    ],
+)
+def test_a_chain_delivery_matches_only_subscriptions_of_its_depth(
+    sub: Subscription, payload: Payload
+) -> None:
+    assert not matches(sub, event(payload))
+    depth = payload.confirmations  # type: ignore[union-attr]
+    assert matches(sub.model_copy(update={"confirmations": depth}), event(payload))

@@ -1,0 +1,87 @@
+"""The chain source woken by anvil's WebSocket newHeads: delivery, a dropped connection, polling."""
+
+from __future__ import annotations
+
+from cove._config_chain import ChainSettings
+from cove._sources._chain import ChainSource, Stream
+from tests.helpers.anvil import Anvil
+from tests.helpers.chain_source import Journal, Progress, assert_chain, head, running, settings
+from tests.helpers.engine import wait_until
+from tests.helpers.tcp_proxy import TcpProxy, tcp_proxy
+
+BLOCKS = [Stream(0, blocks=True)]
+
+
+def through(proxy: TcpProxy, anvil: Anvil) -> ChainSettings:
+    """HTTP straight to anvil, the WebSocket through the proxy; polling every 20 ms."""
+    ws = f"ws://127.0.0.1:{proxy.port}"
+    return ChainSettings(chain_id=31337, http=anvil.http_url, ws=ws, poll_interval="20ms")
+
+
+async def test_newheads_wakes_the_source_when_polling_never_would(anvil: Anvil) -> None:
+    # An hour between polls: only the subscription can bring the next blocks in time.
+    chain = ChainSettings(chain_id=31337, http=anvil.http_url, ws=anvil.ws_url, poll_interval="1h")
+    source, journal = ChainSource(chain, Progress(), BLOCKS), Journal()
+    async with running(source, journal):
+        assert source.heads is not None
+        await wait_until(lambda: source.heads.connected, what="the subscription")
+        await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+        for _ in range(3):
+            anvil.mine(1)
+        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+        assert source.heads.connects == 1
+    assert_chain(journal.blocks())
+    assert len(journal.published) == len(set(journal.published))
+
+
+async def test_a_dropped_websocket_polls_meanwhile_then_reconnects_without_gap_or_repeat(
+    anvil: Anvil,
+) -> None:
+    async with tcp_proxy(anvil.port) as proxy:
+        chain = through(proxy, anvil)
+        source, journal = ChainSource(chain, Progress(), BLOCKS), Journal()
+        async with running(source, journal):
+            heads = source.heads
+            assert heads is not None
+            await wait_until(lambda: heads.connected, what="the subscription")
+            anvil.mine(2)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="2 blocks")
+
+            await proxy.cut()
+            await wait_until(lambda: not heads.connected, what="the drop noticed")
+            anvil.mine(5)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="polled")
+            assert not heads.connected  # those five came by polling
+
+            await proxy.listen()
+            anvil.mine(4)  # mined while it reconnects: backfilled, whichever wakes first
+            await wait_until(lambda: heads.connects == 2, what="the reconnect")
+            anvil.mine(3)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="live")
+    blocks = journal.blocks()
+    assert_chain(blocks)
+    assert blocks[-1].number - blocks[0].number + 1 == len(blocks)
+    assert len(journal.published) == len(set(journal.published))
+
+
+async def test_without_a_ws_endpoint_the_source_polls(anvil: Anvil) -> None:
+    source, journal = ChainSource(settings(anvil), Progress(), BLOCKS), Journal()
+    assert source.heads is None
+    async with running(source, journal):
+        await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+        anvil.mine(3)
+        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+    assert_chain(journal.blocks())
+
+
+async def test_an_unreachable_ws_endpoint_leaves_the_source_polling(anvil: Anvil) -> None:
+    async with tcp_proxy(anvil.port) as proxy:
+        await proxy.cut()  # nothing accepts on its port
+        chain = through(proxy, anvil)
+        source, journal = ChainSource(chain, Progress(), BLOCKS), Journal()
+        async with running(source, journal):
+            await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+            anvil.mine(3)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+            assert source.heads is not None and source.heads.connects == 0
+    assert_chain(journal.blocks())
