@@ -4,23 +4,22 @@ The operator assigns each module a keystore (``[identity.modules.<name>]``);
 it is decrypted once when the module loads and signs on the module's
 behalf. Nothing here returns or logs the key: modules get addresses and
 signatures, trajectories get sizes and chain ids.
+
+eth-account is imported on first use (it costs ~1 s): an engine whose
+modules have no identity never loads it.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from eth_account.messages import encode_defunct, encode_typed_data
-from eth_account.signers.local import LocalAccount
-from eth_utils.exceptions import ValidationError
+from typing import TYPE_CHECKING
 
 from .._config_identity import ModuleKey
-from .._keystore import read_passphrase, unlock_file
 from ..errors import HostCallError, KeystoreError, ModuleLoadError
 
-# What eth-account raises for a malformed message or transaction: the guest's input.
-INPUT_ERRORS = (ValueError, TypeError, LookupError, ValidationError)
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 
 class Identity:
@@ -36,11 +35,15 @@ class Identity:
 
     def sign_message(self, message: bytes) -> str:
         """EIP-191 version 0x45 (``personal_sign``)."""
+        from eth_account.messages import encode_defunct
+
         signed = self._account.sign_message(encode_defunct(primitive=message))
         return signed.signature.to_0x_hex()
 
     def sign_typed_data(self, typed_data_json: str) -> str:
         """EIP-712 over the full message: ``types``, ``primaryType``, ``domain``, ``message``."""
+        from eth_account.messages import encode_typed_data
+
         try:
             data = json.loads(typed_data_json)
         except ValueError as exc:
@@ -55,7 +58,7 @@ class Identity:
             )
         try:
             signed = self._account.sign_message(encode_typed_data(full_message=data))
-        except INPUT_ERRORS as exc:
+        except _input_errors() as exc:
             raise HostCallError(
                 "invalid-input", f"identity: typed data does not fit EIP-712: {exc!r}"
             ) from None
@@ -65,7 +68,7 @@ class Identity:
         """(raw transaction hex, its hash) for a complete transaction."""
         try:
             signed = self._account.sign_transaction(tx)  # type: ignore[arg-type]
-        except INPUT_ERRORS as exc:
+        except _input_errors() as exc:
             raise HostCallError(
                 "invalid-input", f"identity: cannot sign transaction: {exc}"
             ) from None
@@ -74,6 +77,8 @@ class Identity:
 
 def unlock_identity(module: str, key: ModuleKey, root: Path) -> Identity:
     """Decrypt the module's keystore; any failure refuses the module, naming the file."""
+    from .._keystore import read_passphrase, unlock_file
+
     keystore = _resolve(key.keystore, root)
     passphrase_file = None if key.passphrase_file is None else _resolve(key.passphrase_file, root)
     try:
@@ -84,6 +89,13 @@ def unlock_identity(module: str, key: ModuleKey, root: Path) -> Identity:
             module, f"identity: {exc}{where}; see engine config [identity.modules.{module}]"
         ) from None
     return Identity(module, account)
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """What eth-account raises for a malformed message or transaction: the guest's input."""
+    from eth_utils.exceptions import ValidationError
+
+    return (ValueError, TypeError, LookupError, ValidationError)
 
 
 def _resolve(path: Path, root: Path) -> Path:
