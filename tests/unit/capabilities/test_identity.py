@@ -7,6 +7,8 @@ tests/chain/test_identity_engine.py; these cover the rules and the errors.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +310,10 @@ def test_a_node_refusal_reaches_the_module_as_its_error() -> None:
     with pytest.raises(HostCallError, match="insufficient funds"):
         send_transaction(Identity("w", Account.from_key(KEY)), 1, json.dumps({"to": TO}), node)
     assert len(node.batches) == 1  # nothing was broadcast
+
+
+def test_an_engine_without_identity_modules_never_imports_eth_account() -> None:
+    """eth-account takes ~1 s to import; only modules with a key pay for it."""
+    code = "import sys, cove, cove._engine._engine; print('eth_account' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
