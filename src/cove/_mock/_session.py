@@ -33,6 +33,7 @@ from .._manifest import Manifest, TickSubscription
 from .._observe._logging import configure_logging
 from ..testing import FakeClock, MemoryTransport
 from ._fixture import Fixture, HttpFixture, MessageFixture, fixture_events
+from ._identity import mock_identity
 from ._transcript import describe_event, describe_value
 
 Write = Callable[[str], None]
@@ -96,6 +97,7 @@ class MockSession:
                     "data_dir": data_dir,
                     "modules": [self.manifest.root],
                     "wasm": {"cache_dir": self.cache_dir},
+                    "identity": mock_identity(self.manifest, Path(data_dir)),
                     "root": self.manifest.root,
                 }
             )
