@@ -13,3 +13,10 @@ from tests.helpers.anvil import Anvil, running_anvil
 def anvil() -> Iterator[Anvil]:
     with running_anvil() as node:
         yield node
+
+
+@pytest.fixture
+def fresh_anvil() -> Iterator[Anvil]:
+    """A node of this test's own: the example token deploys at the address its manifests name."""
+    with running_anvil() as node:
+        yield node

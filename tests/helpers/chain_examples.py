@@ -15,7 +15,7 @@ from cove import Engine
 from cove._sources._chain import state_key
 from tests.helpers.anvil import Anvil
 from tests.helpers.engine import state_json, wait_until
-from tests.helpers.modules import example_module, toml_value
+from tests.helpers.modules import example_module, toml_value, write_engine_config, write_manifest
 from tests.helpers.token import DEV, balance_of
 
 WATCHER = "erc20-watcher"
@@ -79,3 +79,47 @@ def watched_balances(engine: Engine) -> dict[str, int]:
 
 def chain_balances(anvil: Anvil, token: str) -> dict[str, int]:
     return {holder: balance_of(anvil, token, holder) for holder in DEV}
+
+
+BLOCKS = "blocks"
+BLOCK_RECORDER = """
+from cove import Plugin
+from cove.plugin import SetState
+
+
+class Blocks(Plugin):
+    def handle_event(self, event, ctx):
+        block = event.payload
+        seen = ctx.state.get("blocks", [])
+        return [SetState("blocks", [*seen, [block.number, block.hash, block.parent_hash]])]
+"""
+
+
+def block_recorder(directory: Path) -> Path:
+    """A native plugin keeping every block it is handed: the witness of "no missed block"."""
+    module = write_manifest(
+        directory,
+        BLOCKS,
+        kind="python",
+        entry="blocks:Blocks",
+        required=["store"],
+        subscriptions=[{"kind": "block", "chain_id": 31337}],
+    )
+    (module / "blocks.py").write_text(BLOCK_RECORDER)
+    return module
+
+
+def both_config(directory: Path, anvil: Anvil, endpoint: str) -> tuple[Path, str]:
+    """One engine config running both examples on ``anvil``: (its path, the watcher's address).
+
+    A block recorder (``BLOCKS``) rides along on the same chain source. The
+    watcher's passphrase is read from ``PASSPHRASE_ENV``; the caller sets it.
+    """
+    identity, signer = watcher_identity(directory)
+    modules = [
+        watcher_module(directory / "erc20_watcher"),
+        monitor_module(directory / "balance_monitor", endpoint),
+        block_recorder(directory / "blocks"),
+    ]
+    path = write_engine_config(directory / "engine.toml", modules, chain_section(anvil) + identity)
+    return path, signer
