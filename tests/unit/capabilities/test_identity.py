@@ -17,6 +17,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cove._capabilities._calls import HostCalls
@@ -317,3 +319,39 @@ def test_an_engine_without_identity_modules_never_imports_eth_account() -> None:
     code = "import sys, cove, cove._engine._engine; print('eth_account' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+NUMBER_FIELDS = ["value", "gas", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "type"]
+
+
+@given(
+    st.dictionaries(st.sampled_from(NUMBER_FIELDS), st.integers(0, 2**256 - 1)),
+    st.lists(st.booleans(), min_size=len(NUMBER_FIELDS), max_size=len(NUMBER_FIELDS)),
+)
+def test_a_number_parses_the_same_as_an_int_or_as_hex(
+    numbers: dict[str, int], as_hex: list[bool]
+) -> None:
+    written = {k: hex(v) if as_hex[NUMBER_FIELDS.index(k)] else v for k, v in numbers.items()}
+    parsed = parse_transaction(ADDRESS, 5, json.dumps({"to": TO, **written}))
+    assert parsed == {"to": TO, "chainId": 5, **numbers}
+
+
+def is_hex_number(text: str) -> bool:
+    try:
+        return text.startswith("0x") and int(text, 16) >= 0
+    except ValueError:
+        return False
+
+
+@given(
+    st.one_of(
+        st.text(max_size=8).filter(lambda s: not is_hex_number(s)),
+        st.floats(),
+        st.booleans(),
+        st.integers(max_value=-1),
+    )
+)
+def test_anything_else_as_a_number_is_invalid_input(value: object) -> None:
+    with pytest.raises(HostCallError) as caught:
+        parse_transaction(ADDRESS, 5, json.dumps({"value": value}))
+    assert caught.value.kind == "invalid-input"
