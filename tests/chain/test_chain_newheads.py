@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
+import httpx
+
 from cove._config_chain import ChainSettings
-from cove._sources._chain import ChainSource, Stream
+from cove._sources._chain import ChainSource, Stream, log_filter
 from tests.helpers.anvil import Anvil
-from tests.helpers.chain_source import Journal, Progress, assert_chain, head, running, settings
+from tests.helpers.chain_source import (
+    Journal,
+    Progress,
+    assert_chain,
+    deploy_emitter,
+    emit,
+    head,
+    running,
+    settings,
+)
 from tests.helpers.engine import wait_until
 from tests.helpers.tcp_proxy import TcpProxy, tcp_proxy
 
@@ -84,4 +97,56 @@ async def test_an_unreachable_ws_endpoint_leaves_the_source_polling(anvil: Anvil
             anvil.mine(3)
             await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
             assert source.heads is not None and source.heads.connects == 0
+    assert_chain(journal.blocks())
+
+
+async def test_logs_of_an_announced_head_arrive_in_order(anvil: Anvil) -> None:
+    contract = deploy_emitter(anvil)
+    chain = ChainSettings(chain_id=31337, http=anvil.http_url, ws=anvil.ws_url, poll_interval="1h")
+    streams = [Stream(0, True, (log_filter(contract, []),))]
+    source, journal = ChainSource(chain, Progress(), streams), Journal()
+    async with running(source, journal):
+        assert source.heads is not None
+        await wait_until(lambda: source.heads.connected, what="the subscription")
+        await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+        for topic in (1, 2, 3):
+            emit(anvil, contract, topic)
+        await wait_until(lambda: len(journal.logs()) == 3, what="three logs")
+    logs = journal.logs()
+    assert [int(log.topics[0], 16) for log in logs] == [1, 2, 3]
+    blocks = {b.hash: b.number for b in journal.blocks()}
+    assert [blocks[log.block_hash] for log in logs] == [log.block_number for log in logs]
+    kinds = [type(e.payload).__name__ for e in journal.events]
+    assert kinds[-6:] == ["Block", "Log"] * 3  # each block before its log
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """A real HTTP transport that notes the JSON-RPC methods sent through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.methods: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.methods.extend(call["method"] for call in (body if isinstance(body, list) else [body]))
+        return await super().handle_async_request(request)
+
+
+async def test_an_announced_head_is_walked_without_asking_the_node_again(anvil: Anvil) -> None:
+    counting = CountingTransport()
+    chain = ChainSettings(chain_id=31337, http=anvil.http_url, ws=anvil.ws_url)
+    source, journal = ChainSource(chain, Progress(), BLOCKS, transport=counting), Journal()
+    async with running(source, journal):
+        assert source.heads is not None
+        await wait_until(lambda: source.heads.connected, what="the subscription")
+        await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+        counting.methods.clear()
+        for _ in range(3):
+            anvil.mine(1)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="a head")
+        # The header came with the note; only a once-a-second recheck on a stalled
+        # machine could ask for a block, never one request per head.
+        assert counting.methods.count("eth_getBlockByNumber") < 3
+        assert "eth_blockNumber" not in counting.methods
     assert_chain(journal.blocks())

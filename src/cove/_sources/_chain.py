@@ -208,10 +208,15 @@ class ChainSource(Source):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(heads.changed.wait(), timeout)
 
-    async def _head(self) -> int:
+    def _announced(self) -> dict[str, Any] | None:
+        """The head newHeads sent last, while the subscription is up."""
         heads = self.heads
-        if heads is not None and heads.connected and heads.latest is not None:
-            return heads.latest
+        return heads.header if heads is not None and heads.connected else None
+
+    async def _head(self) -> int:
+        announced = self._announced()
+        if announced is not None:
+            return int(announced["number"], 16)
         return await self._rpc().head()
 
     def _rpc(self) -> ChainReader:
@@ -236,7 +241,11 @@ class ChainSource(Source):
                 return False
             return True
         end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
-        fetched = await self._rpc().blocks(list(range(start, end + 1)))
+        announced = self._announced()
+        if start == end and announced is not None and int(announced["number"], 16) == end:
+            fetched = [announced]  # the header newHeads just sent: no need to ask for it
+        else:
+            fetched = await self._rpc().blocks(list(range(start, end + 1)))
         if fetched[0]["parentHash"] != self._history[-1].hash:
             await self._reorg(publish)
             return False
@@ -259,7 +268,10 @@ class ChainSource(Source):
         headers = [_header(b) for b in blocks]
         logs = []
         if self._filters:
-            logs = await self._rpc().logs(self._filters, headers[0].number, headers[-1].number)
+            start, end = headers[0].number, headers[-1].number
+            # One block: asked by hash, so a node that lacks it errs instead of answering [].
+            at = headers[0].hash if start == end else None
+            logs = await self._rpc().logs(self._filters, start, end, block_hash=at)
         recent = dict(self._recent_logs)
         for entry in logs:
             recent.setdefault(entry["blockHash"], []).append(entry)

@@ -1,7 +1,8 @@
 """One ``eth_subscribe newHeads`` per chain over WebSocket: the chain source's wake-up signal.
 
-The subscription only says "there is a new head, number N"; the source then
-walks to it over HTTP from its saved position exactly as the poller does, so
+The subscription only says "there is a new head, here is its header"; the
+source then walks to it from its saved position exactly as the poller does
+(taking the header as is when it is the very next block), so
 a missed notification, a dropped connection or a reorg never costs a block,
 and backfill, reorg handling and exactly-once stay one code path.
 
@@ -49,8 +50,8 @@ class NewHeads:
         self._urls = list(urls)
         self._log = log
         self.connected = False
-        self.latest: int | None = None
-        """Number of the last head notified (None before the first)."""
+        self.header: dict[str, Any] | None = None
+        """The last head notified, raw JSON (None before the first on this connection)."""
         self.connects = 0
         """Subscriptions made (1 + reconnections), for health and tests."""
         self.changed = asyncio.Event()
@@ -94,14 +95,14 @@ class NewHeads:
         answer = json.loads(await socket.recv())
         if not isinstance(answer, dict) or "result" not in answer:
             raise SubscribeRefused(f"eth_subscribe newHeads: {answer}")
-        self.latest = None  # a head from before the gap would be stale: ask HTTP until one comes
+        self.header = None  # a head from before the gap would be stale: ask HTTP until one comes
         self.connected = True
         self.connects += 1
         self.changed.set()
         self._log.info("newHeads subscribed", connects=self.connects)
 
     def _on_message(self, message: str | bytes) -> None:
-        note = json.loads(message)
-        header = note["params"]["result"]
-        self.latest = int(header["number"], 16)
+        header = json.loads(message)["params"]["result"]
+        int(header["number"], 16)  # a head without a usable number is a broken connection
+        self.header = header
         self.changed.set()

@@ -31,8 +31,9 @@ class LogFilter:
     address: tuple[str, ...] | None
     topics: tuple[tuple[str, ...] | None, ...]
 
-    def params(self, start: int, end: int) -> dict[str, Any]:
-        query: dict[str, Any] = {"fromBlock": hex(start), "toBlock": hex(end)}
+    def criteria(self) -> dict[str, Any]:
+        """The address and topics part of an eth_getLogs filter."""
+        query: dict[str, Any] = {}
         if self.address is not None:
             query["address"] = list(self.address)
         if self.topics:
@@ -82,15 +83,23 @@ class ChainReader:
         calls = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
         return await self._batch(calls, allow_missing=allow_missing)
 
-    async def logs(self, filters: Sequence[LogFilter], start: int, end: int) -> list[Any]:
-        """Logs of every filter in [start, end], each once, in (block, log index) order."""
+    async def logs(
+        self, filters: Sequence[LogFilter], start: int, end: int, *, block_hash: str | None = None
+    ) -> list[Any]:
+        """Logs of every filter in [start, end] (or the one block ``block_hash``), each once,
+        in (block, log index) order."""
         found: list[dict[str, Any]] = []
         for filt in filters:
+            if block_hash is not None:
+                query = {**filt.criteria(), "blockHash": block_hash}
+                found.extend(await self.call("eth_getLogs", [query]))
+                continue
             at = start
             while at <= end:
                 upto = min(end, at + self._window - 1)
+                query = {**filt.criteria(), "fromBlock": hex(at), "toBlock": hex(upto)}
                 try:
-                    found.extend(await self.call("eth_getLogs", [filt.params(at, upto)]))
+                    found.extend(await self.call("eth_getLogs", [query]))
                 except ChainRpcError:
                     if self._window == 1:
                         raise
