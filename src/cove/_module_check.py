@@ -139,7 +139,7 @@ def _check_component(
         report.problems.append(Problem(file, "module.component", exc.reason))
         return None
     contract, problems = contract_problems(
-        runtime.engine, component, grants.declared, manifest.tools.enabled
+        runtime.engine, component, grants.declared, manifest.tools.enabled, bool(manifest.hook)
     )
     report.imports = contract.interfaces
     report.problems += [Problem(file, "module.component", f"{path.name} {p}") for p in problems]

@@ -13,6 +13,7 @@ from typing import Any
 from . import identity
 from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
+from ._hooks import Veto, hook
 from ._host import Response, config, emit, fetch, log, send
 from ._state import state
 from ._tools import tool
@@ -20,13 +21,16 @@ from ._typed_config import load_config
 
 __all__ = [
     "ConfigError",
+    "HookHandler",
     "HostError",
     "Response",
     "ToolProvider",
+    "Veto",
     "WitWorld",
     "config",
     "emit",
     "fetch",
+    "hook",
     "identity",
     "load_config",
     "log",
@@ -54,4 +58,8 @@ def __getattr__(name: str) -> Any:
         from ._tool_world import ToolProvider
 
         return ToolProvider
+    if name == "HookHandler":  # likewise: only a hook-module build has its bindings
+        from ._hook_world import HookHandler
+
+        return HookHandler
     raise AttributeError(f"module 'cove_sdk' has no attribute {name!r}")

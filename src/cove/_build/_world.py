@@ -34,4 +34,6 @@ def module_world(manifest: Manifest, host_wit: str | None = None) -> str:
     body = _IMPORT.sub(keep, match["body"])
     if manifest.tools.enabled:
         body += "    export tool-provider;\n"
+    if manifest.hook:
+        body += "    export hook-handler;\n"
     return text + f"\nworld {BUILD_WORLD} {{\n{body}}}\n"

@@ -229,7 +229,7 @@ class Engine:
             hooks=self.hooks,
         )
         self.hooks.add(
-            hooks_of(loaded.manifest, self.config.hooks, loaded.host.on_hook, runner.unavailable)
+            hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
         self.runners[runner.name] = runner
         self.load_errors.pop(path, None)

@@ -25,6 +25,9 @@ class LoadedModule:
     host: ModuleHost
     identity: Identity | None = None
     """The module's unlocked key, when it has ``identity`` and the operator assigned one."""
+    hook_host: ModuleHost | None = None
+    """Where its ``[[hook]]`` calls go: a wasm module's own second instance, so a hook
+    never waits for (or runs inside) an event; a plugin's one object."""
 
 
 def build_host(
@@ -41,13 +44,17 @@ def build_host(
     if key is not None and grants.allows("identity"):
         identity = unlock_identity(manifest.name, key, config.root)
     host: ModuleHost
+    hook_host: ModuleHost | None = None
     if manifest.module.kind == "wasm":
         wasm = read_pinned_component(manifest)
         host = WasmModuleHost(
             runtime, manifest, grants, wasm, output, progress, config.wasm.call_path
         )
+        if manifest.hook:
+            hook_host = WasmModuleHost(runtime, manifest, grants, wasm, output, None, "wrapper")
     else:
         plugin_class = load_plugin_class(manifest)
         manifest = with_class_subscriptions(manifest, plugin_class)
         host = NativeModuleHost(manifest, plugin_class)
-    return LoadedModule(manifest, grants, host, identity)
+        hook_host = host if manifest.hook else None
+    return LoadedModule(manifest, grants, host, identity, hook_host)

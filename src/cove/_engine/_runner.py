@@ -21,6 +21,7 @@ from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import Effect, EmittedEvent, EventEffects, OutboundMessage
 from .._capabilities._http import HttpBackend
+from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
 from .._units import parse_duration_ms
@@ -80,6 +81,7 @@ class ModuleRunner:
         self.manifest: Manifest = loaded.manifest
         self.grants = loaded.grants
         self.host = loaded.host
+        self.hook_host = loaded.hook_host
         self.identity = loaded.identity
         self.name = self.manifest.name
         self.store = store
@@ -142,6 +144,13 @@ class ModuleRunner:
     def commit_call(self, effects: EventEffects, call_id: str) -> None:
         """Commit one tool call's effects like an event's (call under ``exclusive``)."""
         self._commit(effects, [(call_id, _effects_to_outbox(effects))], self.position)
+
+    def hook_call(self, point: str, payload_json: str) -> HookOutcome:
+        """One call of this module's hook: read-only, like init (a hook changes nothing)."""
+        assert self.hook_host is not None, "the module declares no [[hook]]"
+        effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
+        calls = self.host_calls(f"hook:{point}", effects)
+        return self.hook_host.on_hook(point, payload_json, calls)
 
     def host_calls(self, event_id: str, effects: EventEffects) -> HostCalls:
         return HostCalls(
@@ -311,6 +320,8 @@ class ModuleRunner:
 
     def close(self) -> None:
         try:
+            if self.hook_host is not None and self.hook_host is not self.host:
+                self.hook_host.close()
             self.host.close()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
@@ -321,13 +332,15 @@ class _ReadOnlyEffects(EventEffects):
     and it has no event whose transaction could carry the changes."""
 
     def add_effect(self, effect: Effect) -> None:
-        raise HostCallError("denied", "messages and emitted events are not allowed in init")
+        raise HostCallError(
+            "denied", "messages and emitted events are not allowed in init or a hook"
+        )
 
     def set(self, key: str, value: bytes) -> None:
-        raise HostCallError("denied", "store: writes are not allowed in init")
+        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
 
     def delete(self, key: str) -> None:
-        raise HostCallError("denied", "store: writes are not allowed in init")
+        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
 
 
 def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
-from typing import Literal
+from typing import Any, Literal
 
 from .._capabilities._calls import HostCalls
 from .._events import Event
-from ..errors import ToolError
-from ..errors import ModuleFailedError
+from ..errors import ModuleFailedError, ToolError
 
 
 @dataclass(slots=True)
@@ -55,10 +53,11 @@ class ModuleHost(ABC):
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         """Handle one event; raises ``ModuleFailedError`` (or a subclass) on failure."""
 
-    def on_hook(self, point: str, payload_json: str) -> HookOutcome:
+    def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
         """Run the module's hook at ``point``; raises ``ModuleFailedError`` on failure.
 
-        Called from a hook thread, concurrently with ``handle``.
+        Called from a hook thread, concurrently with ``handle``; ``calls`` is
+        read-only (a hook may read state, never write or send).
         """
         raise ModuleFailedError(self.name, f"{point}: this module provides no hook handler")
 

@@ -152,7 +152,7 @@ class NativeModuleHost(ModuleHost):
                     self.name, f"action {index} ({type(action).__name__}) refused: {exc}"
                 ) from None
 
-    def on_hook(self, point: str, payload_json: str) -> HookOutcome:
+    def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
         try:
             answer = self._plugin.on_hook(point, json.loads(payload_json))
             if answer is None:

@@ -30,6 +30,8 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
 REQUIRED_EXPORTS = ("init", "handle")
 TOOL_INTERFACE = "tool-provider"
 """The optional export of the ``tool-module`` world: a module's tools for agents."""
+HOOK_INTERFACE = "hook-handler"
+"""The optional export of the ``hook-module`` world: the module's ``[[hook]]`` handler."""
 _SIGNATURES = {
     "init": "func() -> result<_, string>",
     "handle": "func(meta: event-meta, event: event) -> result<_, string>",
@@ -47,6 +49,8 @@ class ContractReport:
     interfaces: frozenset[str]
     tool_export: str | None = None
     """The name of its ``cove:host/tool-provider`` export (with its version), if any."""
+    hook_export: str | None = None
+    """The name of its ``cove:host/hook-handler`` export (with its version), if any."""
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -72,9 +76,10 @@ def check_component(
     component: Component,
     declared: frozenset[Capability],
     tools: bool = False,
+    hooks: bool = False,
 ) -> ContractReport:
     """Refuse incompatible versions, unknown interfaces and undeclared capabilities."""
-    report, problems = contract_problems(engine, component, declared, tools)
+    report, problems = contract_problems(engine, component, declared, tools, hooks)
     if problems:
         raise ContractError(module, "; ".join(problems))
     return report
@@ -85,11 +90,13 @@ def contract_problems(
     component: Component,
     declared: frozenset[Capability],
     tools: bool = False,
+    hooks: bool = False,
 ) -> tuple[ContractReport, list[str]]:
     """Every way the component breaks the contract (``cove check`` lists them all).
 
     ``tools``: the manifest has ``[tools] enabled``; the component must then
-    export ``tool-provider``, and must not otherwise.
+    export ``tool-provider``, and must not otherwise. ``hooks``: likewise for
+    ``[[hook]]`` entries and ``hook-handler``.
     """
     kind = component.type
     interfaces: set[str] = set()
@@ -131,7 +138,7 @@ def contract_problems(
     for name in REQUIRED_EXPORTS:
         if name in exports and not _signature_fits(name, exports[name].ty):
             problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
-    tool_export = _tool_export(list(exports), problems)
+    tool_export = _optional_export(list(exports), TOOL_INTERFACE, problems)
     if tools and tool_export is None:
         problems.append(
             f"its manifest has [tools] enabled but it does not export {HOST_PACKAGE}/"
@@ -142,14 +149,24 @@ def contract_problems(
             f"exports {HOST_PACKAGE}/{TOOL_INTERFACE} but its manifest does not enable tools; "
             "add [tools] enabled = true to cove.toml"
         )
-    return ContractReport(frozenset(interfaces), tool_export), problems
+    hook_export = _optional_export(list(exports), HOOK_INTERFACE, problems)
+    if hooks and hook_export is None:
+        problems.append(
+            f"its manifest has [[hook]] entries but it does not export {HOST_PACKAGE}/"
+            f"{HOOK_INTERFACE} (build it with `cove build`, which uses the hook-module world)"
+        )
+    elif hook_export is not None and not hooks:
+        problems.append(
+            f"exports {HOST_PACKAGE}/{HOOK_INTERFACE} but its manifest has no [[hook]] entries"
+        )
+    return ContractReport(frozenset(interfaces), tool_export, hook_export), problems
 
 
-def _tool_export(names: list[str], problems: list[str]) -> str | None:
-    """The compatible ``tool-provider`` export; an incompatible one is a problem."""
+def _optional_export(names: list[str], interface: str, problems: list[str]) -> str | None:
+    """The compatible export of ``interface``; an incompatible one is a problem."""
     for name in names:
         match = _IMPORT.match(name)
-        if match is None or match["pkg"] != HOST_PACKAGE or match["iface"] != TOOL_INTERFACE:
+        if match is None or match["pkg"] != HOST_PACKAGE or match["iface"] != interface:
             continue
         ver = match["ver"]
         if ver is None or not _compatible_text(ver):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -38,7 +39,7 @@ from .._manifest import Manifest
 from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ToolError
 from . import _fast_call, _fast_host
 from . import _wit_values as wit
-from ._base import CallStats, ModuleHost, ToolSpec
+from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
@@ -80,8 +81,16 @@ class WasmModuleHost(ModuleHost):
         self._output = output
         self._component = runtime.load(self.name, wasm, progress)
         report = check_component(
-            runtime.engine, self.name, self._component, grants.declared, manifest.tools.enabled
+            runtime.engine,
+            self.name,
+            self._component,
+            grants.declared,
+            manifest.tools.enabled,
+            bool(manifest.hook),
         )
+        self._hook_export = report.hook_export
+        self._hook_fn: Invoke | None = None
+        self._hook_lock = threading.Lock()
         self._tool_export = report.tool_export
         self._tool_fns: tuple[Invoke, Invoke] | None = None
         if self._tool_export is not None and self.call_path == "fast":
@@ -116,6 +125,8 @@ class WasmModuleHost(ModuleHost):
         assert init_fn is not None and handle_fn is not None  # checked by the contract
         if self._tool_export is not None:
             self._tool_fns = _tool_functions(instance, store, self._tool_export)
+        if self._hook_export is not None:
+            (self._hook_fn,) = _export_functions(instance, store, self._hook_export, "on-hook")
         if self.call_path == "fast":
             return (
                 store,
@@ -159,7 +170,26 @@ class WasmModuleHost(ModuleHost):
             return result
         raise ToolError(name, wit.field(result, "kind"), wit.field(result, "message"))
 
+    def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
+        """Hook calls take turns; the loader gives hooks an instance of their own."""
+        if self._hook_export is None:
+            return super().on_hook(point, payload_json, calls)
+        with self._hook_lock:
+            if self._handle_fn is None:  # not started yet, or a trap discarded the instance
+                self.init(calls)
+            assert self._hook_fn is not None
+            result = self._call(
+                self._hook_fn, calls, f"hook {point}", point, payload_json, returns=True
+            )
+        if isinstance(result, str):
+            raise ModuleFailedError(self.name, f"hook {point} returned an error: {result}")
+        action = wit.field(result, "action")
+        if action not in ("pass", "replace", "veto"):
+            raise ModuleFailedError(self.name, f"hook {point} returned action {action!r}")
+        return HookOutcome(action, wit.field(result, "payload-json"), wit.field(result, "reason"))
+
     def close(self) -> None:
+        self._hook_fn = None
         self._store = self._init_fn = self._handle_fn = self._tool_fns = None
         self._flush_output()
 
@@ -388,13 +418,18 @@ def _http_fetch(calls: HostCalls, request: Record) -> Record:
 
 def _tool_functions(instance: Any, store: wasmtime.Store, export: str) -> tuple[Invoke, Invoke]:
     """``list-tools`` and ``call-tool`` of the ``tool-provider`` export, bound to ``store``."""
+    list_tools, call_tool = _export_functions(instance, store, export, "list-tools", "call-tool")
+    return list_tools, call_tool
+
+
+def _export_functions(
+    instance: Any, store: wasmtime.Store, export: str, *names: str
+) -> list[Invoke]:
+    """Functions of an exported interface, bound to ``store``."""
     iface = instance.get_export_index(store, export)
-    found = [
-        instance.get_func(store, instance.get_export_index(store, name, iface))
-        for name in ("list-tools", "call-tool")
-    ]
+    found = [instance.get_func(store, instance.get_export_index(store, n, iface)) for n in names]
     assert all(f is not None for f in found)  # checked by the contract
-    return _bind(found[0], store), _bind(found[1], store)
+    return [_bind(f, store) for f in found if f is not None]
 
 
 def _tool_spec(module: str, spec: Record) -> ToolSpec:
