@@ -77,13 +77,6 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         chains = tuple(c for c in caps.chain.chains if c in configured)
     identity_methods: tuple[str, ...] = ()
     if "identity" in granted:
-        if manifest.name not in config.identity.modules and "identity" in caps.required:
-            raise CapabilityError(
-                manifest.name,
-                "requires 'identity' but the engine config assigns it no key (add "
-                f"[identity.modules.{manifest.name}] with keystore and passphrase_env or "
-                "passphrase_file)",
-            )
         methods = caps.identity.methods if caps.identity else DEFAULT_IDENTITY_METHODS
         identity_methods = tuple(methods)
     _check_hooks(manifest, granted, policy.hook_points)

@@ -15,8 +15,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._config import EngineConfig
 from .._config_identity import ModuleKey
-from ..errors import HostCallError, KeystoreError, ModuleLoadError
+from .._manifest import Manifest
+from ..errors import CapabilityError, HostCallError, KeystoreError, ModuleLoadError
+from ._grants import Grants
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -75,6 +78,27 @@ class Identity:
         return signed.raw_transaction.to_0x_hex(), signed.hash.to_0x_hex()
 
 
+def module_identity(manifest: Manifest, grants: Grants, config: EngineConfig) -> Identity | None:
+    """The module's unlocked key; None without the grant, or without a key when optional.
+
+    Checked at load rather than in the grants: ``cove check`` without the
+    operator's config must not refuse a module for lacking the operator's key.
+    """
+    if not grants.allows("identity"):
+        return None
+    key = config.identity.modules.get(manifest.name)
+    if key is not None:
+        return unlock_identity(manifest.name, key, config.root)
+    if "identity" in manifest.capabilities.required:
+        raise CapabilityError(
+            manifest.name,
+            "requires 'identity' but the engine config assigns it no key (add "
+            f"[identity.modules.{manifest.name}] with keystore and passphrase_env or "
+            "passphrase_file)",
+        )
+    return None
+
+
 def unlock_identity(module: str, key: ModuleKey, root: Path) -> Identity:
     """Decrypt the module's keystore; any failure refuses the module, naming the file."""
     from .._keystore import read_passphrase, unlock_file
@@ -102,4 +126,4 @@ def _resolve(path: Path, root: Path) -> Path:
     return path if path.is_absolute() else (root / path).resolve()
 
 
-__all__ = ["Identity", "unlock_identity"]
+__all__ = ["Identity", "module_identity", "unlock_identity"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._capabilities._grants import Grants, resolve_grants
-from .._capabilities._identity import Identity, unlock_identity
+from .._capabilities._identity import Identity, module_identity
 from .._config import EngineConfig
 from .._hosts._base import ModuleHost
 from .._hosts._native_host import (
@@ -39,10 +39,7 @@ def build_host(
 ) -> LoadedModule:
     """Everything short of ``init``; raises a ``ModuleLoadError`` subclass on refusal."""
     grants = resolve_grants(manifest, config)
-    key = config.identity.modules.get(manifest.name)
-    identity = None
-    if key is not None and grants.allows("identity"):
-        identity = unlock_identity(manifest.name, key, config.root)
+    identity = module_identity(manifest, grants, config)
     host: ModuleHost
     hook_host: ModuleHost | None = None
     if manifest.module.kind == "wasm":

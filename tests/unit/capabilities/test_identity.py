@@ -25,7 +25,7 @@ from cove._capabilities._calls import HostCalls
 from cove._capabilities._chain import ChainBackend, RpcCall
 from cove._capabilities._effects import EventEffects
 from cove._capabilities._grants import resolve_grants
-from cove._capabilities._identity import Identity, unlock_identity
+from cove._capabilities._identity import Identity, module_identity, unlock_identity
 from cove._capabilities._identity_tx import parse_transaction, send_transaction
 from cove._config_chain import ChainSettings
 from cove._config_identity import ModuleKey
@@ -142,8 +142,14 @@ def test_an_unknown_method_is_a_manifest_error() -> None:
 
 
 def test_required_identity_without_a_configured_key_refuses_the_module() -> None:
+    m, config = manifest("w", required=["identity"]), engine_config()
     with pytest.raises(CapabilityError, match=r"no key.*\[identity\.modules\.w\]"):
-        resolve_grants(manifest("w", required=["identity"]), engine_config())
+        module_identity(m, resolve_grants(m, config), config)
+
+
+def test_optional_identity_without_a_key_loads_without_one() -> None:
+    m, config = manifest("w", optional=["identity"]), engine_config()
+    assert module_identity(m, resolve_grants(m, config), config) is None
 
 
 def test_a_denied_identity_grants_no_method() -> None:
