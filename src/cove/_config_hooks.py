@@ -88,8 +88,8 @@ class HookPolicies(_Strict):
         for point in UNBLOCKABLE_POINTS - {"observer"}:
             if self.of(point) == "fail-closed":
                 raise ValueError(
-                    f"{point}: the action has already happened when these hooks run, "
-                    "so only fail-open is possible"
+                    f'{point.replace("-", "_")} = "fail-closed": the action has already '
+                    "happened when these hooks run, so only fail-open is possible"
                 )
         return self
 
