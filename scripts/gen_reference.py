@@ -339,7 +339,7 @@ def parse_wit(text: str) -> tuple[str, str, list[WitBlock]]:
         elif line.startswith("type "):
             name = line.removeprefix("type ").split("=")[0].strip()
             block.items.append(WitItem("type", name, here, line.rstrip(";")))
-        elif line.startswith(("use ", "import ", "export ")):
+        elif line.startswith(("use ", "import ", "export ", "include ")):
             word, _, rest = line.partition(" ")
             block.items.append(WitItem(word, rest.rstrip(";"), here))
         else:
@@ -396,16 +396,17 @@ def render_wit(text: str) -> str:
         uses = [i.name for i in block.items if i.kind == "use"]
         if uses:
             out += ["Uses " + ", ".join(f"`{u}`" for u in uses) + ".", ""]
-        imports = [i.name for i in block.items if i.kind == "import"]
-        if imports:
-            out += ["Imports " + ", ".join(f"`{i}`" for i in imports) + ".", ""]
+        for kind, verb in (("include", "Includes"), ("import", "Imports"), ("export", "Exports")):
+            names = [i.name for i in block.items if i.kind == kind and not i.text]
+            if names:
+                out += [f"{verb} " + ", ".join(f"`{n}`" for n in names) + ".", ""]
         for item in block.items:
             out += _render_item(item)
     return "\n".join(out).rstrip() + "\n"
 
 
 def _render_item(item: WitItem) -> list[str]:
-    if item.kind in ("use", "import"):
+    if item.kind in ("use", "import", "include") or (item.kind == "export" and not item.text):
         return []
     if item.kind in ("func", "export"):
         prefix = "export " if item.kind == "export" else ""
