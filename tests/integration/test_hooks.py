@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from cove import Custom, Engine, Event, load_config
-from cove.errors import HookBlockedError
+from cove.errors import HookBlockedError, ToolError
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until
-from tests.helpers.modules import REPO, write_engine_config, write_manifest
+from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
 
 HOOK_PLUGIN = """
 import json, time
@@ -380,3 +380,35 @@ async def test_a_stuck_observer_loses_events_but_never_slows_a_module(tmp_path: 
             await wait_until(lambda: engine.observer.delivered >= 3, what="the queued records")
     finally:
         (observer / "release").touch()
+
+
+# modifying: after-tool-result -------------------------------------------------------
+
+
+def tool_module(tmp: Path) -> Path:
+    module = write_manifest(
+        tmp / "nt", "nt", kind="python", entry="tools:Tools", required=["store"], tools=True
+    )
+    (module / "tools.py").write_text((ASSETS / "native_tools" / "tools.py").read_text())
+    return module
+
+
+async def test_the_redact_example_redacts_tool_results(tmp_path: Path) -> None:
+    key = "0x" + "cd" * 32
+    modules = [tool_module(tmp_path), REPO / "examples" / "redact_hook"]
+    async with running_engine(config(tmp_path, modules)) as engine:
+        await wait_until(lambda: len(engine.tools.all()) == 2, what="the tools")
+        result = await engine.tools.call("nt.greet", {"who": f"bob, key {key}"})
+    assert json.loads(result) == "hello bob, key [redacted]"
+
+
+async def test_a_failing_tool_result_hook_withholds_the_result_by_default(
+    tmp_path: Path,
+) -> None:
+    broken = hook_module(
+        tmp_path, "broken", [{"point": "after-tool-result"}], {"after-tool-result": "fail"}
+    )
+    async with running_engine(config(tmp_path, [tool_module(tmp_path), broken])) as engine:
+        await wait_until(lambda: len(engine.tools.all()) == 2, what="the tools")
+        with pytest.raises(ToolError, match="result withheld: after-tool-result: blocked"):
+            await engine.tools.call("nt.greet", {"who": "bob"})
