@@ -8,11 +8,13 @@ from ._build import build_command
 from ._check import check_command
 from ._health import health_command
 from ._key import key_group
+from ._mcp import mcp_command
 from ._module import module_group
 from ._new import new_command
 from ._run import run_command
 from ._state import state_group
 from ._test import test_command
+from ._tool import tool_group
 from ._trace import trace_command
 
 
@@ -32,6 +34,8 @@ cli.add_command(state_group)
 cli.add_command(trace_command)
 cli.add_command(health_command)
 cli.add_command(key_group)
+cli.add_command(tool_group)
+cli.add_command(mcp_command)
 
 
 def main() -> None:

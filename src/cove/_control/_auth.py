@@ -51,31 +51,37 @@ def token_matches(expected: str, authorization: str | None) -> bool:
     return hmac.compare_digest(match.group(1).encode(), expected.encode())
 
 
-def bearer_guard(app: ASGIApp, token: str | None, what: str) -> ASGIApp:
-    """``app`` behind the control token: 403 when none is configured, 401 when wrong."""
+class BearerGuard:
+    """An ASGI app behind the control token: 403 when none is configured, 401 when wrong.
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+    A class, not a function: starlette's ``Route`` treats a plain function as a
+    request handler (GET only) and an object as an ASGI app (every method).
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, what: str) -> None:
+        self._app = app
+        self._token = token
+        self._what = what
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            given = Headers(scope=scope).get("authorization")
-            refusal: Response | None = None
-            if token is None:
-                refusal = JSONResponse(
-                    {
-                        "error": f"{what} needs the control token; set [control] token_env or "
-                        "token_file in the engine config",
-                        "status": 403,
-                    },
-                    403,
-                )
-            elif not token_matches(token, given):
-                refusal = JSONResponse(
-                    {"error": "missing or wrong bearer token", "status": 401},
-                    401,
-                    {"WWW-Authenticate": "Bearer"},
-                )
+            refusal = self._refusal(Headers(scope=scope).get("authorization"))
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-        await app(scope, receive, send)
+        await self._app(scope, receive, send)
 
-    return guarded
+    def _refusal(self, given: str | None) -> Response | None:
+        if self._token is None:
+            message = (
+                f"{self._what} needs the control token; set [control] token_env or "
+                "token_file in the engine config"
+            )
+            return JSONResponse({"error": message, "status": 403}, 403)
+        if not token_matches(self._token, given):
+            return JSONResponse(
+                {"error": "missing or wrong bearer token", "status": 401},
+                401,
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import json
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
@@ -31,7 +30,11 @@ from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 from mcp.server.session import ServerSession
 from mcp.server.stdio import stdio_server
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import (
+    DEFAULT_MAX_SESSIONS,
+    StreamableHTTPASGIApp,
+    StreamableHTTPSessionManager,
+)
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
@@ -44,15 +47,35 @@ if TYPE_CHECKING:
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class _ToolServer(Server[Any]):
+    """Advertises ``tools.listChanged`` on every transport: the HTTP session
+    manager asks for the default options, which leave it false."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
+
+
 class McpTools:
     """One MCP server over an engine's tools; serve it on stdio or mount it over HTTP."""
 
     def __init__(self, tools: ToolRegistry) -> None:
         self._tools = tools
-        self._sessions: weakref.WeakSet[ServerSession] = weakref.WeakSet()
+        # Handshake sessions to notify, oldest first. The SDK does not say when an
+        # HTTP session ends (a notification to it is dropped, not refused), so
+        # the oldest are forgotten past the SDK's own cap on live sessions.
+        self._sessions: dict[ServerSession, None] = {}
         self._bus = InMemorySubscriptionBus()
         self._pending: set[asyncio.Task[None]] = set()
-        self.server: Server[Any] = Server(
+        self.server: Server[Any] = _ToolServer(
             "cove",
             version=importlib.metadata.version("cove"),
             instructions="Tools of the modules loaded in this cove engine, named <module>.<tool>.",
@@ -67,9 +90,6 @@ class McpTools:
         self._manager: StreamableHTTPSessionManager | None = None
         self._holder: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
-
-    def options(self) -> InitializationOptions:
-        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
 
     # handlers -------------------------------------------------------------------
     async def _list_tools(
@@ -99,7 +119,9 @@ class McpTools:
     async def _initialized(
         self, ctx: ServerRequestContext[Any], params: types.NotificationParams
     ) -> None:
-        self._sessions.add(ctx.session)
+        self._sessions[ctx.session] = None
+        while len(self._sessions) > DEFAULT_MAX_SESSIONS:
+            del self._sessions[next(iter(self._sessions))]
 
     # list changes ----------------------------------------------------------------
     def _changed(self) -> None:
@@ -112,14 +134,14 @@ class McpTools:
         for session in list(self._sessions):
             try:
                 await session.send_tool_list_changed()
-            except Exception:  # the client went away: stop telling it
-                self._sessions.discard(session)
+            except Exception:  # the client went away (its streams are closed): forget it
+                self._sessions.pop(session, None)
 
     # transports ------------------------------------------------------------------
     async def serve_stdio(self) -> None:
         """Serve one client on this process's stdin/stdout until it closes stdin."""
         async with stdio_server() as (read, write):
-            await self.server.run(read, write, self.options())
+            await self.server.run(read, write, self.server.create_initialization_options())
 
     def http_app(self, host: str) -> ASGIApp:
         """The streamable HTTP endpoint; ``start``/``aclose`` run its sessions."""

@@ -15,16 +15,16 @@ from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_r
 from .._sources._chain import ChainSource
 from ..errors import ControlError
 from ._api import Api
-from ._auth import bearer_guard, read_token
+from ._auth import BearerGuard, read_token
 from ._console import console_routes
 from ._health import health_report, readiness
-from ._mcp import McpTools
 from ._openapi import SCHEMA
 from ._responses import EXCEPTION_HANDLERS
 from ._server import HttpListener
 
 if TYPE_CHECKING:
     from .._engine._engine import Engine
+    from ._mcp import McpTools
 
 
 class ControlPlane:
@@ -45,8 +45,10 @@ class ControlPlane:
         self.mcp: McpTools | None = None
         if config.control is not None:
             token = read_token(config, config.control)
+            from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
+
             self.mcp = McpTools(engine.tools)
-            mcp_app = bearer_guard(self.mcp.http_app(config.control.host), token, "MCP")
+            mcp_app = BearerGuard(self.mcp.http_app(config.control.host), token, "MCP")
             app = self._app(
                 [*Api(engine, token).routes(), *console_routes(), Route("/mcp", mcp_app)]
             )

@@ -23,10 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._effects import EventEffects
@@ -41,6 +38,10 @@ from ..errors import (
 )
 from ._lifecycle import ModuleState
 from ._runner import ModuleRunner, Trajectory
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SEPARATOR = "."
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -107,6 +108,8 @@ class ToolRegistry:
             if problem:
                 self._warn(f"module {runner.name!r}: tool {spec.name!r} is not served: {problem}")
                 continue
+            from jsonschema import Draft202012Validator  # ~0.4 s to import: only with tools
+
             name = f"{runner.name}{SEPARATOR}{spec.name}"
             tools.append(Tool(name, runner.name, spec, Draft202012Validator(spec.input_schema)))
         self._cache[runner.name] = (specs, tools)
@@ -209,6 +212,9 @@ def _spec_problem(spec: ToolSpec, seen: set[str]) -> str:
         return "a tool name is 1-64 of A-Z a-z 0-9 _ -"
     if spec.name in seen:
         return "the module lists this name twice"
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(spec.input_schema)
     except SchemaError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -17,11 +17,15 @@ _LEVELS = {
 }
 
 
-def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
+def configure_logging(
+    fmt: str = "console", level: int = logging.INFO, stream: TextIO | None = None
+) -> None:
+    """``stream``: where log lines go (stdout unless given; `cove mcp` needs stdout clean)."""
+    out = sys.stdout if stream is None else stream
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(
         processors=[
@@ -30,7 +34,7 @@ def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
 

@@ -1,0 +1,57 @@
+"""``cove mcp``: run an engine and serve its modules' tools to one agent over stdio (MCP)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .._config import load_config
+from .._engine._engine import Engine
+from .._observe._logging import configure_logging
+from ..errors import CoveError
+
+errors = Console(stderr=True)
+
+
+@click.command("mcp")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("cove-engine.toml"), show_default=True, help="Engine config file (TOML).",
+)  # fmt: skip
+def mcp_command(config_path: Path) -> None:
+    """Run the engine and serve every loaded module's tools over MCP on stdin/stdout.
+
+    Point an agent's MCP client at this command (`command: cove`, `args: ["mcp",
+    "--config", "..."]`). Tools are named <module>.<tool>; the list follows modules
+    being loaded, unloaded or dying. stdout carries only the protocol: logs go to
+    stderr. The engine stops when the client closes stdin. An engine that is
+    already running serves the same tools at /mcp on its control plane.
+    """
+    try:
+        config = load_config(config_path)
+    except CoveError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(config.log_format, stream=sys.stderr)
+    try:
+        engine = Engine(config, progress=lambda msg: errors.print(f"[yellow]…[/] {msg}"))
+    except CoveError as exc:
+        raise click.ClickException(str(exc)) from None
+    asyncio.run(_serve(engine))
+
+
+async def _serve(engine: Engine) -> None:
+    await engine.start()
+    for path, error in engine.load_errors.items():
+        errors.print(f"[red]refused[/] {path}: {error}", highlight=False)
+    from .._control._mcp import McpTools  # the mcp SDK is slow to import: only here
+
+    server = McpTools(engine.tools)
+    try:
+        await server.serve_stdio()
+    finally:
+        await server.aclose()
+        await engine.stop()

@@ -1,0 +1,186 @@
+"""The MCP server, driven by the official mcp SDK's own client (streamable HTTP and stdio)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+import mcp_types as types
+import pytest
+from mcp.client.session import ClientSession, IncomingMessage
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
+from tests.helpers.engine import wait_until
+from tests.helpers.modules import build_guest, write_engine_config, write_manifest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tool_wasm() -> Path:
+    return build_guest("tool_probe", ["store", "events"], tools=True)
+
+
+@pytest.fixture(scope="module")
+def hostile_wasm() -> Path:
+    return build_guest("hostile_tool", [], tools=True)
+
+
+def engine_config(tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, extra: str = "") -> Path:
+    tp = write_manifest(
+        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"], tools=True
+    )
+    ht = write_manifest(
+        tmp_path / "ht", "ht", component=hostile_wasm, tools=True, resources={"timeout": "200ms"}
+    )
+    return write_engine_config(tmp_path / "engine.toml", [tp, ht], extra)
+
+
+@asynccontextmanager
+async def http_session(
+    url: str, notifications: list[IncomingMessage]
+) -> AsyncIterator[ClientSession]:
+    async def remember(message: IncomingMessage) -> None:
+        notifications.append(message)
+
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=60) as client,
+        streamable_http_client(f"{url}/mcp", http_client=client) as (read, write),
+        ClientSession(read, write, message_handler=remember) as session,
+    ):
+        yield session
+
+
+def text_of(result: types.CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, types.TextContent)
+    return block.text
+
+
+async def test_an_mcp_client_lists_and_calls_tools_over_http(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
+    notifications: list[IncomingMessage] = []
+    async with running_plane(config) as plane:
+        engine = plane.engine
+        await wait_until(lambda: len(engine.tools.all()) == 6, what="tools listed")
+        async with http_session(str(plane.client.base_url), notifications) as session:
+            init = await session.initialize()
+            assert init.capabilities.tools is not None
+            assert init.capabilities.tools.list_changed is True
+
+            listed = await session.list_tools()
+            by_name = {t.name: t for t in listed.tools}
+            assert set(by_name) == {
+                "ht.ping",
+                "ht.spin",
+                "tp.add",
+                "tp.recall",
+                "tp.remember",
+                "tp.write_then_fail",
+            }
+            assert by_name["tp.add"].input_schema["required"] == ["a", "b"]
+
+            added = await session.call_tool("tp.add", {"a": 20, "b": 22})
+            assert not added.is_error
+            assert json.loads(text_of(added)) == {"sum": 42}
+            assert added.structured_content == {"sum": 42}
+
+            bad = await session.call_tool("tp.add", {"a": "twenty", "b": 22})
+            assert bad.is_error
+            assert "invalid-input" in text_of(bad)
+            assert "tp.add" in text_of(bad) and "'a'" in text_of(bad)
+
+            spun = await session.call_tool("ht.spin", {})
+            assert spun.is_error
+            assert "timeout" in text_of(spun) and "ht.spin" in text_of(spun)
+            pong = await session.call_tool("ht.ping", {})  # the engine kept serving
+            assert json.loads(text_of(pong)) == "pong"
+
+            await engine.unload("ht")
+            await wait_until(
+                lambda: any(
+                    isinstance(n, types.ToolListChangedNotification) for n in notifications
+                ),
+                what="notifications/tools/list_changed",
+            )
+            after = await session.list_tools()
+            assert {t.name for t in after.tools} == {
+                "tp.add",
+                "tp.recall",
+                "tp.remember",
+                "tp.write_then_fail",
+            }
+
+
+async def test_the_http_endpoint_needs_the_control_token(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
+    async with running_plane(config) as plane:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        missing = await plane.client.post("/mcp", json=body)
+        assert missing.status_code == 401
+        wrong = await plane.client.post("/mcp", json=body, headers=plane.auth("wrong"))
+        assert wrong.status_code == 401
+
+
+async def test_tools_on_the_control_api(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
+    async with running_plane(config) as plane:
+        await wait_until(lambda: len(plane.engine.tools.all()) == 6, what="tools listed")
+        listed = (await plane.client.get("/v1/tools")).json()["tools"]
+        assert [t["name"] for t in listed][:2] == ["ht.ping", "ht.spin"]
+        call = "/v1/tools/tp.add/call"
+        unauthorized = await plane.client.post(call, json={"arguments": {"a": 1, "b": 2}})
+        assert unauthorized.status_code == 401
+        ok = await plane.client.post(
+            call, json={"arguments": {"a": 1, "b": 2}}, headers=plane.auth()
+        )
+        assert ok.status_code == 200
+        assert ok.json() == {"tool": "tp.add", "result": {"sum": 3}}
+        bad = await plane.client.post(call, json={"arguments": {"a": 1}}, headers=plane.auth())
+        assert bad.status_code == 422
+        assert bad.json()["kind"] == "invalid-input"
+        unknown = await plane.client.post(
+            "/v1/tools/tp.nope/call", json={"arguments": {}}, headers=plane.auth()
+        )
+        assert unknown.status_code == 404
+        spec = (await plane.client.get("/openapi.json")).json()
+        assert "/v1/tools/{name}/call" in spec["paths"]
+
+
+async def test_cove_mcp_serves_tools_over_stdio(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path
+) -> None:
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "cove", "mcp", "--config", str(config)]
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await asyncio.wait_for(session.initialize(), 60)
+        names: set[str] = set()
+        for _ in range(600):  # the engine inits its modules after it starts
+            names = {t.name for t in (await session.list_tools()).tools}
+            if len(names) == 6:
+                break
+            await asyncio.sleep(0.1)
+        assert "tp.add" in names and "ht.spin" in names
+        added = await session.call_tool("tp.add", {"a": 1, "b": 2})
+        assert json.loads(text_of(added)) == {"sum": 3}
+        spun = await session.call_tool("ht.spin", {})
+        assert spun.is_error and "timeout" in text_of(spun)
