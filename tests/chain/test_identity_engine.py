@@ -7,6 +7,7 @@ checked by recovering them with eth-account, the transfer by its receipt.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,10 @@ def engine_toml(tmp_path: Path, anvil: Anvil, modules: list[Path], keys: dict[st
     return write_engine_config(tmp_path / "engine.toml", modules, extra)
 
 
+def receipt_nonce(anvil: Anvil, tx_hash: str) -> int:
+    return int(anvil.rpc("eth_getTransactionByHash", [tx_hash])["nonce"], 16)
+
+
 async def ask(engine: Engine, module: str, name: str, **request: Any) -> dict[str, Any]:
     await engine.publish([Event(Custom(name, "", json.dumps(request)))])
     await wait_until(lambda: state_json(engine, module, name) is not None, what=name)
@@ -114,9 +119,14 @@ async def test_a_component_signs_with_the_keystore_key_and_never_sees_it(
 
 @pytest.mark.usefixtures("call_path")
 async def test_a_component_sends_a_value_transfer_on_anvil(
-    anvil: Anvil, signer_wasm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    anvil: Anvil,
+    signer_wasm: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("SIGNER_PASS", PASSPHRASE)
+    caplog.set_level(logging.INFO, "cove.identity")
     anvil.rpc("anvil_setBalance", [ADDRESS, hex(10**18)])
     recipient = Account.create().address
     module = signer_module(tmp_path, "signer", signer_wasm)
@@ -136,6 +146,11 @@ async def test_a_component_sends_a_value_transfer_on_anvil(
         assert receipt["from"].lower() == ADDRESS.lower()
         assert receipt["to"].lower() == recipient.lower()
         assert int(anvil.rpc("eth_getBalance", [recipient, "latest"]), 16) == 10**15
+        audit = [r.getMessage() for r in caplog.records if r.name == "cove.identity"]
+        assert audit == [
+            f"module signer sent transaction {answers['tx']['ok']} on chain 31337 "
+            f"(nonce {receipt_nonce(anvil, answers['tx']['ok'])}, to {recipient}, value {10**15})"
+        ]
         poor = await ask(
             engine,
             "signer",

@@ -11,6 +11,7 @@ Fees default to EIP-1559 as wallets set them: tip from
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ Rpc = Callable[[list[RpcCall]], list[str | HostCallError]]
 _NUMBERS = ("value", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce", "chainId")
 _FIELDS = frozenset({*_NUMBERS, "to", "from", "data", "type", "accessList"})
 
+log = logging.getLogger("cove.identity")
+
 
 def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) -> str:
     """The transaction hash, once the node accepted the signed transaction."""
@@ -31,6 +34,16 @@ def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) 
     tx.update(_fill(identity.address, tx, rpc))
     raw, tx_hash = identity.sign_transaction(tx)
     _one(rpc([RpcCall("eth_sendRawTransaction", json.dumps([raw]))]))
+    # The operator's audit trail: what left the engine in a module's name.
+    log.info(
+        "module %s sent transaction %s on chain %d (nonce %d, to %s, value %d)",
+        identity.module,
+        tx_hash,
+        chain_id,
+        tx["nonce"],
+        tx.get("to", "(contract creation)"),
+        tx.get("value", 0),
+    )
     return tx_hash
 
 
