@@ -90,7 +90,7 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
         grants = resolve_grants(manifest, config)
     except ModuleError as exc:
         report.problems.append(Problem(file, "capabilities.required", exc.reason))
-        grants = resolve_grants(manifest, EngineConfig())
+        grants = resolve_grants(_all_optional(manifest), config)
     if manifest.module.kind == "wasm":
         host = _check_component(manifest, file, grants, runtime, config, report)
         _check_handlers(manifest, file, report)
@@ -103,6 +103,13 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
             Problem(file, "", "init was not run (it checks typed config) until the module loads")
         )
     return report
+
+
+def _all_optional(manifest: Manifest) -> Manifest:
+    """The manifest with nothing required, whose grants never refuse: the checks go on."""
+    caps = manifest.capabilities
+    relaxed = caps.model_copy(update={"required": [], "optional": sorted(caps.declared)})
+    return manifest.model_copy(update={"capabilities": relaxed})
 
 
 def _check_component(

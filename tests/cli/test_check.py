@@ -91,3 +91,18 @@ def test_a_missing_plugin_entry_names_the_key(tmp_path: Path) -> None:
     code, out = check(str(module))
     assert 1 == code
     assert f"{module / 'cove.toml'}: module.entry: entry 'watcher:Watcher': no watcher.py" in out
+
+
+def test_a_required_chain_the_config_lacks_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    module = write_manifest(
+        tmp_path / "reader", "reader", kind="python", entry="reader:Reader", required=["chain"]
+    )
+    with (module / "cove.toml").open("a") as manifest:
+        manifest.write("\n[capabilities.chain]\nchains = [31337]\n")
+    (module / "reader.py").write_text(
+        "from cove import Plugin\n\n\nclass Reader(Plugin):\n    pass\n"
+    )
+    code, out = check(str(module))
+    assert 1 == code
+    assert "capabilities.required: requires chain ids [31337], which the engine config" in out
+    assert "1 problem(s)" in out
