@@ -17,6 +17,7 @@ import wasmtime
 from ._capabilities._calls import HostCalls
 from ._capabilities._effects import EventEffects
 from ._capabilities._grants import Grants, resolve_grants
+from ._capabilities._identity import unlock_identity
 from ._config import EngineConfig
 from ._hosts._base import ModuleHost
 from ._hosts._native_host import NativeModuleHost, load_plugin_class
@@ -91,6 +92,12 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
     except ModuleError as exc:
         report.problems.append(Problem(file, "capabilities.required", exc.reason))
         grants = resolve_grants(_all_optional(manifest), config)
+    module_key = config.identity.modules.get(manifest.name)
+    if module_key is not None and grants.allows("identity"):
+        try:  # a wrong passphrase or a missing keystore, found before deploying
+            unlock_identity(manifest.name, module_key, config.root)
+        except ModuleError as exc:
+            report.problems.append(Problem(file, "capabilities.identity", exc.reason))
     if manifest.module.kind == "wasm":
         host = _check_component(manifest, file, grants, runtime, config, report)
         _check_handlers(manifest, file, report)

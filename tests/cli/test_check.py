@@ -6,9 +6,11 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cove._cli._main import cli
+from tests.helpers.keys import PASSPHRASE, write_keystore
 from tests.helpers.modules import ASSETS, write_manifest
 
 
@@ -106,3 +108,26 @@ def test_a_required_chain_the_config_lacks_is_a_problem_not_a_crash(tmp_path: Pa
     assert 1 == code
     assert "capabilities.required: requires chain ids [31337], which the engine config" in out
     assert "1 problem(s)" in out
+
+
+def test_an_identity_key_that_does_not_unlock_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = write_manifest(
+        tmp_path / "signer", "signer", kind="python", entry="signer:Signer", required=["identity"]
+    )
+    (module / "signer.py").write_text(
+        "from cove import Plugin\n\n\nclass Signer(Plugin):\n    pass\n"
+    )
+    keystore = write_keystore(tmp_path / "signer.json")
+    engine = tmp_path / "engine.toml"
+    engine.write_text(
+        f'[identity.modules.signer]\nkeystore = "{keystore}"\npassphrase_env = "SIGNER_PASS"\n'
+    )
+    monkeypatch.setenv("SIGNER_PASS", "wrong")
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 1 == code
+    assert f"capabilities.identity: identity: cannot unlock {keystore}: wrong passphrase" in out
+    monkeypatch.setenv("SIGNER_PASS", PASSPHRASE)
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 0 == code, out

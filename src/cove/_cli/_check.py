@@ -21,7 +21,7 @@ from ..errors import CoveError
 )
 @click.option(
     "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None, help="Also check against this engine config's policy (denied capabilities).",
+    default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, and that the module's identity key unlocks.",
 )  # fmt: skip
 def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None) -> None:
     """Check the manifest, grants, pin, the component's contract and imports, and init.
