@@ -224,7 +224,7 @@ class Engine:
             self.http,
             module_log,
             self._state_changed,
-            self._trajectory,
+            self._trajectories,
             chain=self.chain,
             hooks=self.hooks,
         )
@@ -260,14 +260,19 @@ class Engine:
         return self.runners[name].revive()
 
     def _trajectory(self, trajectory: Trajectory) -> None:
-        """Runs on the module's worker thread after each event: keep it cheap."""
-        self.latency.observe(trajectory.module, trajectory.wall_ns / 1e9)
+        self._trajectories(trajectory.module, [trajectory])
+
+    def _trajectories(self, module: str, records: list[Trajectory]) -> None:
+        """Runs on the module's worker thread once per commit batch: keep it cheap."""
+        self.latency.observe_many(module, [t.wall_ns for t in records])
         if self.trajectories is not None:
-            self.trajectories.add(trajectory)
+            self.trajectories.add(module, records)
         if self._on_trajectory is not None:
-            self._on_trajectory(trajectory)
+            for trajectory in records:
+                self._on_trajectory(trajectory)
         if self.observer.active:
-            self.observer.put(trajectory)
+            for trajectory in records:
+                self.observer.put(trajectory)
 
     def source_health(self) -> dict[str, str | None]:
         """Each source's task: None while it runs, else why it ended."""

@@ -52,7 +52,7 @@ class ModuleStats:
 
 @dataclass(frozen=True, slots=True)
 class Trajectory:
-    """The record of one event's handling (kept in memory until trajectories land)."""
+    """The record of one event's handling; ``at_ms`` is when it ended (Unix ms)."""
 
     module: str
     event_id: str
@@ -62,6 +62,7 @@ class Trajectory:
     calls: tuple[HostCallRecord, ...]
     fuel: int
     wall_ns: int
+    at_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
 
 
 class ModuleRunner:
@@ -74,7 +75,7 @@ class ModuleRunner:
         http: HttpBackend | None,
         log_sink: LogSink,
         on_state: Callable[[str, ModuleState, str], None],
-        on_trajectory: Callable[[Trajectory], None] | None = None,
+        on_trajectories: Callable[[str, list[Trajectory]], None] | None = None,
         chain: ChainBackend | None = None,
         hooks: Hooks | None = None,
     ) -> None:
@@ -92,7 +93,8 @@ class ModuleRunner:
         self._hooks = hooks
         self._log_sink = log_sink
         self._on_state = on_state
-        self._on_trajectory = on_trajectory
+        self._on_trajectories = on_trajectories
+        self._recorded: list[Trajectory] = []
         self.state = ModuleState.LOADING
         self.stats = ModuleStats()
         self.position = store.cursor(self.name)
@@ -204,7 +206,9 @@ class ModuleRunner:
         self._set_state(ModuleState.INITIALIZING)
         effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         try:
-            await asyncio.to_thread(self.exclusive, self.host.init, self.host_calls("init", effects))
+            await asyncio.to_thread(
+                self.exclusive, self.host.init, self.host_calls("init", effects)
+            )
         except ModuleFailedError as exc:
             await self._fail(exc)
             return False
@@ -270,6 +274,7 @@ class ModuleRunner:
     def _commit(
         self, batch: EventEffects, handled: list[tuple[str, list[NewEffect]]], last_seq: int
     ) -> None:
+        self._hand_over()
         hooks = self._hooks
         if hooks is not None and hooks.has("before-commit"):
             ids = [event_id for event_id, _ in handled]
@@ -304,8 +309,8 @@ class ModuleRunner:
     def _record(self, entry: JournalEntry, outcome: str, error: str, calls: HostCalls) -> None:
         fuel = self.host.stats.fuel
         self.stats.fuel_total += fuel
-        if self._on_trajectory is not None:
-            self._on_trajectory(
+        if self._on_trajectories is not None:
+            self._recorded.append(
                 Trajectory(
                     self.name,
                     entry.event.id,
@@ -317,6 +322,15 @@ class ModuleRunner:
                     self.host.stats.wall_ns,
                 )
             )
+            if outcome != "ok":  # a failure ends the batch: nothing more comes to commit
+                self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Pass the records gathered since the last commit on, in one call per batch
+        (a call per event cost the observability pipeline more than the event)."""
+        if self._recorded and self._on_trajectories is not None:
+            self._on_trajectories(self.name, self._recorded)
+            self._recorded = []
 
     def close(self) -> None:
         try:

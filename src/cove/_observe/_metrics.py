@@ -41,6 +41,7 @@ LATENCY_BUCKETS: tuple[float, ...] = (
     5.0,
     10.0,
 )
+LATENCY_BUCKETS_NS = tuple(round(b * 1e9) for b in LATENCY_BUCKETS)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -76,17 +77,20 @@ class _Histogram:
 
 
 class LatencyHistograms:
-    """Per-module handling latency; ``observe`` is called once per handled event."""
+    """Per-module handling latency, fed once per commit batch."""
 
     def __init__(self) -> None:
         self._by_module: dict[str, _Histogram] = {}
 
-    def observe(self, module: str, seconds: float) -> None:
+    def observe_many(self, module: str, wall_ns: list[int]) -> None:
+        """One batch of a module's events (wall times in ns): one lookup per batch."""
         histogram = self._by_module.get(module)
         if histogram is None:
             histogram = self._by_module[module] = _Histogram()
-        histogram.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        histogram.sum += seconds
+        counts = histogram.counts
+        for ns in wall_ns:
+            counts[bisect_left(LATENCY_BUCKETS_NS, ns)] += 1
+        histogram.sum += sum(wall_ns) / 1e9
 
     def family(self) -> HistogramMetricFamily:
         family = HistogramMetricFamily(

@@ -57,8 +57,8 @@ def test_per_module_counters_and_gauges_come_from_the_sample() -> None:
 
 def test_latency_buckets_are_cumulative_with_sum_and_count() -> None:
     latency = LatencyHistograms()
-    for seconds in (0.00005, 0.003, 0.003, 99.0):
-        latency.observe("a", seconds)
+    latency.observe_many("a", [50_000, 3_000_000])
+    latency.observe_many("a", [3_000_000, 99_000_000_000])
     lines = _text([Sample("a", "running")], latency)
     assert 'cove_module_handle_seconds_bucket{le="0.0001",module="a"} 1.0' in lines
     assert 'cove_module_handle_seconds_bucket{le="0.005",module="a"} 3.0' in lines

@@ -11,6 +11,7 @@ import pytest
 
 from cove._capabilities._calls import HostCallRecord
 from cove._engine._runner import Trajectory
+from cove._observe import _trajectories
 from cove._observe._trajectories import Retention, TrajectoryQuery, TrajectoryStore
 
 DAY_MS = 86_400_000
@@ -36,10 +37,15 @@ def trajectory(module: str = "m", seq: int = 1, outcome: str = "ok", error: str 
     return Trajectory(module, f"ev-{module}-{seq}", seq, outcome, error, (call,), 42, 9_000)
 
 
+def add(store: TrajectoryStore, *records: Trajectory) -> None:
+    """As the runner hands them over: one module's records in one call."""
+    store.add(records[0].module, list(records))
+
+
 def test_a_query_sees_queued_records_with_every_field(opened: Opened) -> None:
     """Reads write the queue first, so a record is visible as soon as it is added."""
     before = time.time_ns() // 1_000_000
-    opened.store.add(trajectory(outcome="failed", error="boom"))
+    add(opened.store, trajectory(outcome="failed", error="boom"))
     [found] = opened.store.query(TrajectoryQuery())
     assert ("m", "ev-m-1", 1, "failed", "boom", 42, 9_000) == (
         found.module,
@@ -64,8 +70,8 @@ def test_a_query_sees_queued_records_with_every_field(opened: Opened) -> None:
 def test_filters_by_module_outcome_and_time(opened: Opened) -> None:
     store = opened.store
     for seq in range(1, 4):
-        store.add(trajectory("a", seq))
-    store.add(trajectory("b", 4, "failed", "bad"))
+        add(store, trajectory("a", seq))
+    add(store, trajectory("b", 4, "failed", "bad"))
     assert [3, 2, 1] == [t.seq for t in store.query(TrajectoryQuery(module="a"))]
     assert [4] == [t.seq for t in store.query(TrajectoryQuery(outcome="failed"))]
     assert [] == store.query(TrajectoryQuery(since_ms=time.time_ns() // 1_000_000 + DAY_MS))
@@ -76,14 +82,14 @@ def test_filters_by_module_outcome_and_time(opened: Opened) -> None:
 def test_after_id_returns_the_oldest_first_for_following(opened: Opened) -> None:
     store = opened.store
     for seq in range(1, 6):
-        store.add(trajectory(seq=seq))
+        add(store, trajectory(seq=seq))
     first = store.query(TrajectoryQuery(after_id=0, limit=2))
     rest = store.query(TrajectoryQuery(after_id=first[-1].id))
     assert [1, 2, 3, 4, 5] == [t.seq for t in first + rest]
 
 
 def test_records_and_their_size_survive_a_reopen(opened: Opened) -> None:
-    opened.store.add(trajectory())
+    add(opened.store, trajectory())
     opened.store.flush()
     size = opened.store.stored_bytes
     opened.store.close()
@@ -96,7 +102,7 @@ def test_size_retention_drops_the_oldest_records(tmp_path: Path) -> None:
     store = TrajectoryStore(tmp_path / "t.db", Retention(DAY_MS, 4_000), HOUR_INTERVAL_MS)
     try:
         for seq in range(1, 101):
-            store.add(trajectory(seq=seq))
+            add(store, trajectory(seq=seq))
             if seq % 10 == 0:  # ten flushes, ten chunks
                 store.flush()
         kept = [t.seq for t in store.query(TrajectoryQuery(limit=1_000))]
@@ -111,7 +117,7 @@ def test_records_of_many_chunks_and_modules_keep_their_order(opened: Opened) -> 
     """More records than one chunk holds, from two modules, flushed together."""
     store = opened.store
     for seq in range(1, 601):
-        store.add(trajectory("a" if seq % 3 else "b", seq))
+        add(store, trajectory("a" if seq % 3 else "b", seq))
     everything = store.query(TrajectoryQuery(limit=1_000))
     assert list(range(600, 0, -1)) == sorted((t.seq for t in everything), reverse=True)
     only_b = [t.seq for t in store.query(TrajectoryQuery(module="b", limit=1_000))]
@@ -126,7 +132,7 @@ def test_records_of_many_chunks_and_modules_keep_their_order(opened: Opened) -> 
 def test_age_retention_drops_records_older_than_max_age(tmp_path: Path) -> None:
     store = TrajectoryStore(tmp_path / "t.db", Retention(1, 1 << 30), HOUR_INTERVAL_MS)
     try:
-        store.add(trajectory())
+        add(store, trajectory())
         store.flush()
         time.sleep(0.01)  # the record is now older than 1 ms
         assert [] == store.query(TrajectoryQuery())
@@ -138,10 +144,26 @@ def test_age_retention_drops_records_older_than_max_age(tmp_path: Path) -> None:
 def test_close_writes_what_is_queued(tmp_path: Path) -> None:
     path = tmp_path / "t.db"
     store = TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
-    store.add(trajectory())
+    add(store, trajectory())
     store.close()
     reopened = TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
     try:
         assert 1 == len(reopened.query(TrajectoryQuery()))
     finally:
         reopened.close()
+
+
+def test_a_stuck_writer_drops_and_counts_records_instead_of_growing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_trajectories, "MAX_QUEUED", 3)
+    store = TrajectoryStore(tmp_path / "t.db", Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
+    try:
+        add(store, trajectory(seq=1), trajectory(seq=2), trajectory(seq=3))
+        add(store, trajectory(seq=4), trajectory(seq=5))
+        assert 2 == store.dropped
+        assert [3, 2, 1] == [t.seq for t in store.query(TrajectoryQuery())]
+        add(store, trajectory(seq=6))  # the flush emptied the queue
+        assert [6] == [t.seq for t in store.query(TrajectoryQuery(limit=1))]
+    finally:
+        store.close()
