@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -71,3 +72,23 @@ async def test_a_control_port_in_use_is_reported_with_what_to_change(
         with pytest.raises(ControlError, match=r"cannot listen on 127.0.0.1:\d+.*another port"):
             await engine.start()
     assert not (tmp_path / "b" / "data").exists()  # it failed before opening anything
+
+
+@pytest.mark.parametrize("mode", ["batched", "per-event"])
+async def test_every_event_leaves_one_trajectory_in_handling_order(
+    tmp_path: Path, mode: str
+) -> None:
+    """Records are handed over per commit batch; more events than one batch holds."""
+    module = flaky_module(tmp_path, "flaky", tmp_path / "mode")
+    config = write_engine_config(tmp_path / "engine.toml", [module], f'[commit]\nmode = "{mode}"\n')
+    count = 600 if mode == "batched" else 40  # per-event fsyncs each one
+    async with running_engine(config) as engine:
+        await engine.publish([probe_event("count") for _ in range(count)])
+        await wait_until(lambda: state_json(engine, "flaky", "count") == count)
+        assert engine.trajectories is not None
+        stored = engine.trajectories.query(TrajectoryQuery(after_id=0, limit=10_000))
+    assert count == len(stored)
+    assert sorted(t.seq for t in stored) == [t.seq for t in stored]
+    assert len({t.event_id for t in stored}) == count
+    assert all(a.at_ms <= b.at_ms for a, b in pairwise(stored))
+    assert {"ok"} == {t.outcome for t in stored}
