@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser examples run test lint bench docs clean
+.PHONY: setup browser examples run demo-chain test lint bench docs clean
 
 $(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ examples: setup
 ## run: the engine with the example modules, fed by the demo source (Ctrl-C stops it)
 run: examples
 	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
+
+## demo-chain: anvil, the example token and both chain examples on one engine for a few seconds
+demo-chain: setup
+	$(BIN)/cove build examples/erc20_watcher
+	$(BIN)/cove build examples/balance_monitor
+	$(BIN)/python scripts/demo_chain.py $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS))
 
 ## browser: Debian's Chromium, which the web console test drives through Playwright
 browser:
