@@ -76,7 +76,12 @@ class Engine:
         store: Store | None = None,
         clock: Clock | None = None,
         http_transport: httpx.BaseTransport | None = None,
+        chain_transport: httpx.BaseTransport | None = None,
+        poll_chains: bool = True,
     ) -> None:
+        """``chain_transport`` answers the [[chains]] endpoints instead of the network;
+        with ``poll_chains`` off no block/log source starts (``cove run --mock``
+        feeds blocks and logs from its fixture)."""
         self.config = config
         self.log = engine_logger()
         declared = webhook_parts(config)  # [webhook] and [[transports]] from the config
@@ -84,6 +89,8 @@ class Engine:
         self.sources = [*declared.sources, *sources]
         self._clock = clock
         self._http_transport = http_transport
+        self._chain_transport = chain_transport
+        self._poll_chains = poll_chains
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
@@ -131,7 +138,7 @@ class Engine:
             )
         self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
         self.http = HttpBackend(config.http, self._http_transport)
-        self.chain = ChainBackend(config.chains) if config.chains else None
+        self.chain = ChainBackend(config.chains, self._chain_transport) if config.chains else None
         self.committer = Committer(
             self.store,
             config.commit.mode,
@@ -164,8 +171,9 @@ class Engine:
         ]
         if ticks:
             self.sources.append(CronSource(ticks, self.store, self._clock))
-        subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
-        self.sources.extend(chain_sources(config.chains, subscriptions, self.store))
+        if self._poll_chains:
+            subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
+            self.sources.extend(chain_sources(config.chains, subscriptions, self.store))
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:
