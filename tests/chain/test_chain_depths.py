@@ -122,3 +122,22 @@ async def test_a_reorg_deeper_than_the_depth_removes_what_the_deep_stream_had(
     assert replaced[0].number == signal["ancestor"] + 1
     assert_chain(replaced)
     assert all(b.hash == canonical_hash(anvil, b.number) for b in replaced)
+
+
+async def test_a_depth_asked_for_again_later_starts_at_now(anvil: Anvil) -> None:
+    anvil.mine(3)
+    progress, journal = Progress(), Journal()
+    both, head_only = [Stream(0, True), Stream(2, True)], [Stream(0, True)]
+    async with running(ChainSource(settings(anvil), progress, both), journal):
+        await wait_until(lambda: len(journal.blocks(2)) == 1, what="the first deep block")
+    anvil.mine(200)  # more than the headers kept: the old depth-2 position is out of reach
+    async with running(ChainSource(settings(anvil), progress, head_only), journal):
+        await wait_until(lambda: journal.blocks(0)[-1].number == head(anvil), what="backfill")
+    before = len(journal.blocks(2))
+    source = ChainSource(settings(anvil), progress, both)
+    async with running(source, journal):
+        await wait_until(lambda: source.head == head(anvil), what="the restart")
+        anvil.mine(1)  # a new depth joins the walk with its next block
+        await wait_until(lambda: len(journal.blocks(2)) > before, what="depth 2 again")
+    assert [b.number for b in journal.blocks(2)[before:]] == [head(anvil) - 2]
+    assert_chain(journal.blocks(0))

@@ -134,7 +134,12 @@ class ChainSource(Source):
             saved = json.loads(raw)
             self._history = [Header(*h) for h in saved["history"]]
             self._recent_logs = saved["logs"]
-            self._delivered = {int(d): n for d, n in saved["delivered"].items()}
+            # A depth no subscription asks for any more is forgotten: if one comes
+            # back, it starts at now like any new depth (its old position may be
+            # older than the headers kept).
+            depths = {s.confirmations for s in self._streams}
+            delivered = {int(d): n for d, n in saved["delivered"].items()}
+            self._delivered = {d: n for d, n in delivered.items() if d in depths}
 
     def _save(self) -> None:
         del self._history[: -(HISTORY + self._deepest)]
