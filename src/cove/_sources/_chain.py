@@ -60,7 +60,7 @@ MAX_BLOCKS_PER_STEP: Final = 500
 WS_RECHECK_SECONDS: Final = 1.0
 """With newHeads up, the head is still checked this often (a reorg may keep the height)."""
 
-__all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter"]
+__all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter", "streams"]
 
 
 class Header(NamedTuple):
