@@ -1,4 +1,4 @@
-"""Fixture files for ``cove run --mock``: events on a fake clock and canned http responses.
+"""Fixture files for ``cove run --mock``: events on a fake clock, canned http and chain answers.
 
 TOML or JSON, one shape::
 
@@ -13,6 +13,10 @@ TOML or JSON, one shape::
     url = "https://api.example.com/price"
     json = { price = 42 }
 
+    [[chain]]                           # canned JSON-RPC answers, by chain + method
+    method = "eth_blockNumber"          # (+ params, when given)
+    result = "0x10"
+
 Every field but a few (``number``, ``address``, ``body``, ``path``, ``name``)
 has a default, so a fixture says only what matters to the module.
 """
@@ -24,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._events import Block, Custom, Event, Log, Message, Payload, Tick, Webhook
 from .._toml import read_toml, validate_toml
@@ -143,10 +147,39 @@ class HttpFixture(_Strict):
         return dict(self.headers), (self.body or "").encode()
 
 
+class RpcErrorFixture(_Strict):
+    """A JSON-RPC error object, as a node sends it."""
+
+    code: int = -32000
+    message: Annotated[str, Field(min_length=1)]
+    data: Any = None
+
+
+class ChainFixture(_Strict):
+    """A canned JSON-RPC answer: ``result`` (any JSON value, null too) or ``error``.
+
+    Without ``params`` it answers the method whatever the params; an entry
+    with ``params`` answers only those (exact JSON equality) and wins.
+    """
+
+    chain_id: Annotated[int, Field(gt=0)] = 1
+    method: Annotated[str, Field(min_length=1)]
+    params: list[Any] | dict[str, Any] | None = None
+    result: Any = None
+    error: RpcErrorFixture | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> ChainFixture:
+        if ("result" in self.model_fields_set) == (self.error is not None):
+            raise ValueError("give exactly one of `result` or `error`")
+        return self
+
+
 class Fixture(_Strict):
     start: datetime | Annotated[int, Field(ge=0)] | None = None
     events: Annotated[list[EventFixture], Field(min_length=1)]
     http: list[HttpFixture] = Field(default_factory=list)
+    chain: list[ChainFixture] = Field(default_factory=list)
 
     @property
     def start_ms(self) -> int:

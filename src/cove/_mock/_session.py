@@ -3,7 +3,8 @@
 Design note: the events go through the real engine (journal, runner, capability
 layer, outbox), not a simulation, so what the transcript shows is what the
 module will do when deployed. Only the edges are fake: a throwaway data dir,
-in-memory transports, canned http behind the real allowlist, and a clock
+in-memory transports, canned http behind the real allowlist, canned chain
+answers behind the real chain backend (``_chain.py``), and a clock
 that moves only when the fixture says. Events are fed one at a time and the
 engine is left to settle in between, so each event's effects (and those of
 events it emitted) print under it.
@@ -32,6 +33,7 @@ from .._events import Event
 from .._manifest import Manifest, TickSubscription
 from .._observe._logging import configure_logging
 from ..testing import FakeClock, MemoryTransport
+from ._chain import CannedChain
 from ._fixture import Fixture, HttpFixture, MessageFixture, fixture_events
 from ._identity import mock_identity
 from ._transcript import describe_event, describe_value
@@ -88,6 +90,7 @@ class MockSession:
             names |= set(messaging.transports)
         self.transports = {n: MemoryTransport(n, manifest.name) for n in sorted(names)}
         self.trajectories: list[Trajectory] = []
+        self.chain = CannedChain(fixture.chain, source)
 
     async def run(self) -> MockResult:
         configure_logging("console", logging.WARNING)
@@ -98,6 +101,7 @@ class MockSession:
                     "modules": [self.manifest.root],
                     "wasm": {"cache_dir": self.cache_dir},
                     "identity": mock_identity(self.manifest, Path(data_dir)),
+                    "chains": self.chain.settings(self._declared_chains()),
                     "root": self.manifest.root,
                 }
             )
@@ -106,6 +110,8 @@ class MockSession:
                 transports=list(self.transports.values()),
                 clock=FakeClock(self.fixture.start_ms / 1000),
                 http_transport=_canned(self.fixture.http, self.source),
+                chain_transport=self.chain.transport(),
+                poll_chains=False,  # the fixture's events are the blocks and logs
                 on_trajectory=self.trajectories.append,
             )
             await engine.start()
@@ -126,6 +132,10 @@ class MockSession:
             f"{self.result.skipped} not subscribed"
         )
         return self.result
+
+    def _declared_chains(self) -> list[int]:
+        grant = self.manifest.capabilities.chain
+        return [] if grant is None else list(grant.chains)
 
     async def _feed(self, engine: Engine, runner: ModuleRunner, event: Event) -> bool:
         offset = (event.accepted_at_ms - self.fixture.start_ms) / 1000
@@ -190,6 +200,8 @@ class MockSession:
         for call in t.calls:
             if call.interface == "logging":
                 self.write(f"    [blue]log[/]    {escape(call.summary)}")
+            elif call.interface == "chain" and not call.error:
+                self.write(f"    [cyan]chain[/]  {escape(call.summary)}")
             elif call.error and not call.error.startswith("not-found"):
                 self.write(
                     f"    [red]error[/]  {call.interface}.{call.function}: {escape(call.error)}"
