@@ -377,7 +377,14 @@ async def test_a_stuck_observer_loses_events_but_never_slows_a_module(tmp_path: 
             # one record held by the stuck hook, two queued: the rest were dropped
             assert engine.observer.dropped >= 30 - 3
             (observer / "release").touch()
-            await wait_until(lambda: engine.observer.delivered >= 3, what="the queued records")
+            await wait_until(lambda: engine.observer.queued == 0, what="the queue drained")
+            after = send("after")  # once the observer works again, the stream resumes
+            await engine.publish([after])
+
+            def observed() -> bool:
+                return any(r["payload"].get("event_id") == after.id for r in seen(observer))
+
+            await wait_until(observed, what="the record of an event after the release")
     finally:
         (observer / "release").touch()
 
@@ -397,7 +404,7 @@ async def test_the_redact_example_redacts_tool_results(tmp_path: Path) -> None:
     key = "0x" + "cd" * 32
     modules = [tool_module(tmp_path), REPO / "examples" / "redact_hook"]
     async with running_engine(config(tmp_path, modules)) as engine:
-        await wait_until(lambda: len(engine.tools.all()) == 2, what="the tools")
+        await wait_until(lambda: engine.runners["nt"].state.value == "running")
         result = await engine.tools.call("nt.greet", {"who": f"bob, key {key}"})
     assert json.loads(result) == "hello bob, key [redacted]"
 
@@ -409,6 +416,6 @@ async def test_a_failing_tool_result_hook_withholds_the_result_by_default(
         tmp_path, "broken", [{"point": "after-tool-result"}], {"after-tool-result": "fail"}
     )
     async with running_engine(config(tmp_path, [tool_module(tmp_path), broken])) as engine:
-        await wait_until(lambda: len(engine.tools.all()) == 2, what="the tools")
+        await wait_until(lambda: engine.runners["nt"].state.value == "running")
         with pytest.raises(ToolError, match="result withheld: after-tool-result: blocked"):
             await engine.tools.call("nt.greet", {"who": "bob"})

@@ -128,6 +128,10 @@ class Hooks:
         why = hook.unavailable()
         if why:
             raise RuntimeError(why)
+        if point == "observer":
+            # Inline on the observer bridge's own thread: a stuck observer stalls
+            # only the bridge, whose queue then drops (and counts) what comes.
+            return hook.call(point, json.dumps(payload))
         if self._pool is None:
             self._pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="cove-hook")
         future = self._pool.submit(hook.call, point, json.dumps(payload))

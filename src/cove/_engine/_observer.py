@@ -1,22 +1,25 @@
 """The observer bridge: engine events streamed to ``observer`` hooks, off the hot path.
 
-Design note: the engine only puts a record on a bounded queue (no encoding,
-no lock beyond the queue's own); one thread turns records into JSON and runs
-the observer chain. When the queue is full the record is dropped and
-counted, so a slow observer can lose events but never slows a module.
+Design note: the engine only appends a record to a bounded deque (no
+encoding, no lock, no wake-up); one thread wakes every ``INTERVAL``, turns
+what is queued into JSON and runs the observer chain. Waking per record
+would hand the GIL back and forth with the module threads for every event,
+which cost more than the observing. When the queue is full the record is
+dropped and counted, so a slow observer can lose events but never slows a
+module.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from typing import Any
 
 from ._hooks import Hooks
 from ._runner import Trajectory
 
 Record = Trajectory | dict[str, Any]
-_STOP = object()
+INTERVAL = 0.05
 
 
 def trajectory_record(t: Trajectory) -> dict[str, Any]:
@@ -45,7 +48,9 @@ def trajectory_record(t: Trajectory) -> dict[str, Any]:
 class ObserverBridge:
     def __init__(self, hooks: Hooks, capacity: int) -> None:
         self._hooks = hooks
-        self._queue: queue.Queue[object] = queue.Queue(capacity)
+        self._queue: deque[Record] = deque()
+        self._capacity = capacity
+        self._stop = threading.Event()
         self.dropped = 0
         self.delivered = 0
         self._thread = threading.Thread(target=self._run, name="cove-observer", daemon=True)
@@ -58,12 +63,16 @@ class ObserverBridge:
         """True when some module observes; the engine builds nothing otherwise."""
         return self._hooks.has("observer")
 
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
     def put(self, record: Record) -> None:
         """Never blocks: a full queue drops the record and counts it."""
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if len(self._queue) >= self._capacity:
             self.dropped += 1
+            return
+        self._queue.append(record)
 
     def lifecycle(self, module: str, state: str, detail: str = "") -> None:
         if self.active:
@@ -74,20 +83,20 @@ class ObserverBridge:
             self.put({"kind": "engine", "state": state})
 
     def _run(self) -> None:
-        while True:
-            record = self._queue.get()
-            if record is _STOP:
-                return
+        while not self._stop.wait(INTERVAL):
+            self._drain()
+        self._drain()
+
+    def _drain(self) -> None:
+        queued = self._queue
+        while queued:
+            record = queued.popleft()
             payload = trajectory_record(record) if isinstance(record, Trajectory) else record
             self._hooks.run("observer", payload)  # fail-open: failures are logged and skipped
             self.delivered += 1
 
     def close(self, timeout: float) -> None:
         """Deliver what is queued (up to ``timeout``), then end the thread."""
-        if not self._thread.is_alive():
-            return
-        try:
-            self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
-            return
-        self._thread.join(timeout)
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)

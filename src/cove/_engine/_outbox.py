@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from typing import Any
 
 from .._events import Custom, Event
 from .._sources._base import Transport
@@ -18,6 +19,9 @@ from ._commit import Committer
 from ._hook_payloads import message_payload
 from ._hooks import Hooks
 from ._lifecycle import backoff_ms, wait_event
+
+# A message as the before-message hooks left it, or why they blocked it.
+Hooked = dict[str, Any] | HookBlockedError
 
 
 class OutboxWorker:
@@ -52,8 +56,12 @@ class OutboxWorker:
         while True:
             self._wake.clear()
             batch = self._store.pending_effects(self._clock(), 200)
+            hooked: dict[int, Hooked] = {}
+            if self._hooks is not None and self._hooks.has("before-message"):
+                # one thread hop for the whole batch, not one per message
+                hooked = await asyncio.to_thread(_before_messages, self._hooks, batch)
             for entry in batch:
-                await self._deliver(entry)
+                await self._deliver(entry, hooked.get(entry.id))
             if batch:
                 self._committer.committed(len(batch))
                 continue
@@ -62,7 +70,8 @@ class OutboxWorker:
     def _clock(self) -> int:
         return self._now_ms()
 
-    async def _deliver(self, entry: OutboxEntry) -> None:
+    async def _deliver(self, entry: OutboxEntry, hooked: Hooked | None = None) -> None:
+        """``hooked``: the message as the before-message hooks left it, or why they blocked it."""
         body = json.loads(entry.body)
         if entry.kind == "emit":
             event = Event(
@@ -73,19 +82,15 @@ class OutboxWorker:
             self._on_journaled.set()
             self.delivered += 1
             return
-        hooks = self._hooks
-        try:
-            if hooks is not None and hooks.has("before-message"):
-                body = await asyncio.to_thread(
-                    hooks.run, "before-message", message_payload(entry.module, body)
-                )
-        except HookBlockedError as exc:
-            if exc.vetoed:  # never sent; the hook's log line says why
+        if isinstance(hooked, HookBlockedError):
+            if hooked.vetoed:  # never sent; the hook's log line says why
                 self._store.effect_done(entry.id)
                 self.vetoed += 1
                 return
-            self._retry(entry, exc)  # fail-closed: held until the hook works again
+            self._retry(entry, hooked)  # fail-closed: held until the hook works again
             return
+        if hooked is not None:
+            body = hooked
         transport = self._transports.get(body["transport"])
         try:
             if transport is None:
@@ -103,3 +108,18 @@ class OutboxWorker:
         self.failures += 1
         delay = backoff_ms(entry.attempts + 1, self._retry_initial_ms, self._retry_max_ms)
         self._store.effect_retry(entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}")
+
+
+def _before_messages(hooks: Hooks, batch: list[OutboxEntry]) -> dict[int, Hooked]:
+    """Each message of the batch through the before-message chain (on a worker thread)."""
+    out: dict[int, Hooked] = {}
+    for entry in batch:
+        if entry.kind != "message":
+            continue
+        try:
+            out[entry.id] = hooks.run(
+                "before-message", message_payload(entry.module, json.loads(entry.body))
+            )
+        except HookBlockedError as exc:
+            out[entry.id] = exc
+    return out

@@ -1,0 +1,142 @@
+"""What hooks cost on the full path, against an engine without hooks, all in this one run.
+
+Rows (trivial native plugin, batched commit; each a median of rounds):
+  * no hooks: the baseline;
+  * an observer hook (every trajectory crosses the observer bridge);
+  * a before-commit hook (called once per commit batch, on the worker thread);
+  * messages: the module also sends a message per event, delivered through
+    a transport, without and with a before-message hook (one hook call per
+    message, on the outbox).
+
+The hook modules are native plugins whose ``on_hook`` passes.
+
+Run: .venv/bin/python bench/hooks_overhead.py [--events N] [--rounds R] [--all-cores]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from _common import BENCH, print_table
+
+from cove import Custom, Engine, Event, Transport
+from cove._config import EngineConfig
+from cove._observe._logging import configure_logging
+
+PASS_PLUGIN = """
+from cove import Plugin
+
+
+class Pass(Plugin):
+    def on_hook(self, point, payload):
+        return None
+"""
+
+
+class CountingTransport(Transport):
+    def __init__(self) -> None:
+        self.name = "timing"
+        self.sent = 0
+
+    async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        self.sent += 1
+
+
+def _hook_module(tmp: Path, point: str) -> Path:
+    name = "hook_" + point.replace("-", "_")
+    directory = tmp / name
+    directory.mkdir()
+    (directory / "cove.toml").write_text(
+        f'[module]\nname = "{name}"\nkind = "python"\nentry = "hook:Pass"\n'
+        f'[capabilities]\nrequired = ["hooks"]\n[[hook]]\npoint = "{point}"\n'
+    )
+    (directory / "hook.py").write_text(PASS_PLUGIN)
+    return directory
+
+
+def _trivial(tmp: Path, send: bool) -> Path:
+    target = tmp / ("trivial_send" if send else "trivial")
+    shutil.copytree(BENCH / "assets" / "trivial", target)
+    if send:
+        with (target / "cove.toml").open("a") as f:
+            f.write("\n[config]\nsend = true\n")
+    return target
+
+
+async def _run(tmp: Path, modules: list[Path], n: int, send: bool) -> float:
+    """Events per second from the first publish until every event (and message) is done."""
+    with tempfile.TemporaryDirectory(dir=tmp) as data:
+        config = EngineConfig.model_validate(
+            {
+                "data_dir": data,
+                "modules": [str(m) for m in modules],
+                "commit": {"mode": "batched", "max_delay": "10ms", "max_batch": 5000},
+                "trajectories": {"enabled": False},
+                "root": str(tmp),
+            }
+        )
+        transport = CountingTransport()
+        engine = Engine(config, transports=[transport])
+        await engine.start()
+        runner = engine.runners["trivial"]
+        events = [Event(Custom("bench.tick", "", "{}")) for _ in range(n)]
+        start = time.perf_counter()
+        for i in range(0, n, 1000):
+            await engine.publish(events[i : i + 1000])
+        while runner.stats.handled < n or (send and transport.sent < n):
+            await asyncio.sleep(0.002)
+        elapsed = time.perf_counter() - start
+        await engine.stop()
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = parser.parse_args()
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    configure_logging("json", 40)
+    n = args.events
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        trivial, sending = _trivial(tmp, False), _trivial(tmp, True)
+        hooks = {p: _hook_module(tmp, p) for p in ("observer", "before-commit", "before-message")}
+        cases = [
+            ("no hooks", [trivial], False),
+            ("+ observer hook", [trivial, hooks["observer"]], False),
+            ("+ before-commit hook", [trivial, hooks["before-commit"]], False),
+            ("messages, no hooks", [sending], True),
+            ("messages + before-message hook", [sending, hooks["before-message"]], True),
+        ]
+        rates: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+        for _ in range(args.rounds):  # interleaved, so a noisy neighbour hits every case
+            for label, modules, send in cases:
+                rates[label].append(asyncio.run(_run(tmp, modules, n, send)))
+    median = {label: statistics.median(r) for label, r in rates.items()}
+    rows = []
+    for label, _, send in cases:
+        base = median["messages, no hooks" if send else "no hooks"]
+        rows.append((label, f"{median[label]:,.0f}", f"{median[label] / base:.2f}"))
+    print_table(
+        f"Hooks on the full path (trivial native plugin, batched, {n:,} events, "
+        f"median of {args.rounds})",
+        rows,
+        ("engine", "events/s", "vs its baseline"),
+    )
+
+
+if __name__ == "__main__":
+    main()
