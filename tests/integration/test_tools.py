@@ -183,3 +183,30 @@ async def test_unloading_a_module_drops_its_tools_and_tells_watchers(
     with pytest.raises(ToolError) as gone:
         await running.tools.call("ht.ping", {})
     assert gone.value.kind == "not-found"
+
+
+async def test_tools_and_the_manifest_must_agree(
+    tmp_path: Path, tool_wasm: Path, probe_wasm: Path
+) -> None:
+    """A tool component without [tools], or [tools] without the export, is refused at load."""
+    undeclared = write_manifest(
+        tmp_path / "undeclared", "undeclared", component=tool_wasm, optional=["store", "events"]
+    )
+    missing = write_manifest(
+        tmp_path / "missing",
+        "missing",
+        component=probe_wasm,
+        optional=["events", "http", "messaging", "store"],
+        tools=True,
+    )
+    plugin = native_tools(tmp_path)
+    (plugin / "cove.toml").write_text(
+        (plugin / "cove.toml").read_text().replace("[tools]\nenabled = true\n", "")
+    )
+    config = write_engine_config(tmp_path / "engine.toml", [undeclared, missing, plugin])
+    async with running_engine(config) as running:
+        errors = {path.name: error for path, error in running.load_errors.items()}
+        assert "add [tools] enabled = true" in errors["undeclared"]
+        assert "does not export cove:host/tool-provider" in errors["missing"]
+        assert "has @tool methods" in errors["nt"]
+        assert running.tools.all() == []
