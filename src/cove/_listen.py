@@ -1,8 +1,18 @@
-"""Claiming a TCP port for an HTTP server embedded in the engine (control plane, webhooks)."""
+"""An HTTP server embedded in the engine (control plane, webhooks): its port and its uvicorn.
+
+Rejected: ``uvicorn.Server.serve()`` as it is, because it installs its own
+SIGINT/SIGTERM handlers and would steal Ctrl-C from ``cove run``; and letting
+uvicorn bind the port, because on failure it calls ``sys.exit``. So the
+socket is bound here and the server subclass captures no signals.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Callable, Iterator
+
+import uvicorn
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
@@ -22,3 +32,19 @@ def listen_socket(host: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host and says when it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._on_started()

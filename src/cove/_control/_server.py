@@ -1,10 +1,7 @@
 """An HTTP listener (uvicorn) inside the engine's event loop.
 
-Rejected: ``uvicorn.Server.serve()`` as it is, because it installs its own
-SIGINT/SIGTERM handlers and would steal Ctrl-C from ``cove run``; and letting
-uvicorn bind the port, because on failure it calls ``sys.exit``. So the
-socket is bound here (a clear ``ControlError`` if the port is taken) and the
-server subclass captures no signals. The same shape as the webhook server.
+The port is claimed up front (a clear ``ControlError`` if it is taken); why
+the server is embedded this way is in ``cove._listen``.
 """
 
 from __future__ import annotations
@@ -12,29 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
 
 import uvicorn
 from starlette.types import ASGIApp
 
-from .._listen import listen_socket
+from .._listen import EmbeddedServer, listen_socket
 from ..errors import ControlError
-
-
-class _QuietServer(uvicorn.Server):
-    """Leaves signal handling to ``cove run`` and says when it listens."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.listening = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.listening.set()
 
 
 class HttpListener:
@@ -47,7 +27,8 @@ class HttpListener:
         config = uvicorn.Config(
             app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
         )
-        self._server = _QuietServer(config)
+        self._listening = asyncio.Event()
+        self._server = EmbeddedServer(config, self._listening.set)
         self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -61,10 +42,10 @@ class HttpListener:
         """Serve on the socket ``bind`` opened; returns once it accepts connections."""
         sock = self._socket if self._socket is not None else self.bind()
         self._task = asyncio.ensure_future(self._serve(sock))
-        listening = asyncio.ensure_future(self._server.listening.wait())
+        listening = asyncio.ensure_future(self._listening.wait())
         await asyncio.wait([self._task, listening], return_when=asyncio.FIRST_COMPLETED)
         listening.cancel()
-        if not self._server.listening.is_set():
+        if not self._listening.is_set():
             exc = self._task.exception()
             raise ControlError(f"{self.what} did not start: {exc!r}")
 

@@ -1,44 +1,24 @@
 """The webhook server: uvicorn serving the inbound app inside the engine's event loop.
 
-Rejected: ``uvicorn.Server.serve()`` as it is, because it installs its own
-SIGINT/SIGTERM handlers and would steal Ctrl-C from ``cove run``; and letting
-uvicorn bind the port, because on failure it calls ``sys.exit``. So the
-socket is bound here (a clear ``SourceError`` if the port is taken) and the
-server subclass captures no signals.
+The port is claimed up front (a clear ``SourceError`` if it is taken); why
+the server is embedded this way is in ``cove._listen``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection
 from typing import Any
 
 import structlog
 import uvicorn
 
-from .._listen import listen_socket
+from .._listen import EmbeddedServer, listen_socket
 from ..errors import SourceError
 from ._base import Publish, Source
 from ._webhook_app import inbound_app
 from ._webhook_auth import Credentials
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host and says when it listens."""
-
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_started = on_started
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self._on_started()
 
 
 class WebhookServer(Source):
@@ -62,7 +42,7 @@ class WebhookServer(Source):
         self._max_body = max_body
         self._credentials = credentials
         self._log = log or structlog.get_logger("cove.webhook")
-        self._server: _EmbeddedServer | None = None
+        self._server: EmbeddedServer | None = None
         self._started = asyncio.Event()
         self._finished = asyncio.Event()
         self._failure: BaseException | None = None
@@ -98,7 +78,7 @@ class WebhookServer(Source):
             config = uvicorn.Config(
                 app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
             )
-            self._server = _EmbeddedServer(config, self._on_started)
+            self._server = EmbeddedServer(config, self._on_started)
             await self._server.serve(sockets=[sock])
         except BaseException as exc:
             self._failure = exc
