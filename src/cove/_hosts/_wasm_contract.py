@@ -138,31 +138,41 @@ def contract_problems(
     for name in REQUIRED_EXPORTS:
         if name in exports and not _signature_fits(name, exports[name].ty):
             problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
-    tool_export = _optional_export(list(exports), TOOL_INTERFACE, problems)
-    if tools and tool_export is None:
-        problems.append(
-            f"its manifest has [tools] enabled but it does not export {HOST_PACKAGE}/"
-            f"{TOOL_INTERFACE} (build it with `cove build`, which uses the tool-module world)"
-        )
-    elif tool_export is not None and not tools:
-        problems.append(
-            f"exports {HOST_PACKAGE}/{TOOL_INTERFACE} but its manifest does not enable tools; "
-            "add [tools] enabled = true to cove.toml"
-        )
-    hook_export = _optional_export(list(exports), HOOK_INTERFACE, problems)
-    if hooks and hook_export is None:
-        problems.append(
-            f"its manifest has [[hook]] entries but it does not export {HOST_PACKAGE}/"
-            f"{HOOK_INTERFACE} (build it with `cove build`, which uses the hook-module world)"
-        )
-    elif hook_export is not None and not hooks:
-        problems.append(
-            f"exports {HOST_PACKAGE}/{HOOK_INTERFACE} but its manifest has no [[hook]] entries"
-        )
+    tool_export = _optional_export(
+        list(exports),
+        TOOL_INTERFACE,
+        (tools, "has [tools] enabled", "tool-module", "add [tools] enabled = true to cove.toml"),
+        problems,
+    )
+    hook_export = _optional_export(
+        list(exports),
+        HOOK_INTERFACE,
+        (hooks, "has [[hook]] entries", "hook-module", "declare its [[hook]] points in cove.toml"),
+        problems,
+    )
     return ContractReport(frozenset(interfaces), tool_export, hook_export), problems
 
 
-def _optional_export(names: list[str], interface: str, problems: list[str]) -> str | None:
+def _optional_export(
+    names: list[str], interface: str, asked: tuple[bool, str, str, str], problems: list[str]
+) -> str | None:
+    """The compatible export of ``interface``; it must be there exactly when the manifest
+    asks for it. ``asked``: (whether it does, how it says so, the world, the fix)."""
+    found = _find_export(names, interface, problems)
+    wanted, says, world, fix = asked
+    if wanted and found is None:
+        problems.append(
+            f"its manifest {says} but it does not export {HOST_PACKAGE}/{interface} "
+            f"(build it with `cove build`, which uses the {world} world)"
+        )
+    elif found is not None and not wanted:
+        problems.append(
+            f"exports {HOST_PACKAGE}/{interface} but its manifest does not ask for it; {fix}"
+        )
+    return found
+
+
+def _find_export(names: list[str], interface: str, problems: list[str]) -> str | None:
     """The compatible export of ``interface``; an incompatible one is a problem."""
     for name in names:
         match = _IMPORT.match(name)
