@@ -7,12 +7,9 @@ that is down is recorded, not raised: a monitor that fails its event would
 be retried and finally stopped, just when it has something to report.
 """
 
-import json
 from dataclasses import dataclass, field
 
-from componentize_py_types import Err, Ok
-from cove_sdk import HostError, WitWorld, fetch, load_config, log, on_init, on_tick, state
-from wit_world.imports import chain
+from cove_sdk import HostError, WitWorld, chain, fetch, load_config, log, on_init, on_tick, state
 
 __all__ = ["WitWorld"]
 
@@ -39,32 +36,28 @@ def setup():
 
 
 def calls():
-    batch = [chain.RpcCall("eth_blockNumber", "[]")]
+    batch = [("eth_blockNumber", [])]
     for address in settings.addresses:
-        batch.append(chain.RpcCall("eth_getBalance", json.dumps([address, "latest"])))
         data = BALANCE_OF + address.lower().removeprefix("0x").rjust(64, "0")
-        batch.append(
-            chain.RpcCall("eth_call", json.dumps([{"to": settings.token, "data": data}, "latest"]))
-        )
+        batch.append(("eth_getBalance", [address, "latest"]))
+        batch.append(("eth_call", [{"to": settings.token, "data": data}, "latest"]))
     return batch
 
 
-def quantity(item):
-    """A hex quantity result as a decimal string (JSON has no big integers).
+def quantity(result):
+    """A hex quantity as a decimal string (JSON has no big integers).
 
     None for a call that failed on its own, or an ``eth_call`` answered
     ``0x``: no contract (yet) at the token address.
     """
-    if not isinstance(item, Ok) or json.loads(item.value) == "0x":
+    if isinstance(result, HostError) or result == "0x":
         return None
-    return str(int(json.loads(item.value), 16))
+    return str(int(result, 16))
 
 
 def read_balances():
-    try:
-        results = chain.request_batch(settings.chain_id, calls())
-    except Err as err:  # the batch as a whole failed (node down, method denied)
-        raise HostError(err.value.kind.name.lower().replace("_", "-"), err.value.message) from None
+    """The head and every balance, from one JSON-RPC batch; raises HostError if it failed."""
+    results = chain.request_batch(settings.chain_id, calls())
     balances = {}
     for i, address in enumerate(settings.addresses):
         eth, token = results[1 + 2 * i], results[2 + 2 * i]

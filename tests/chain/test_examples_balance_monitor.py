@@ -42,8 +42,12 @@ async def test_each_tick_reads_every_balance_in_one_batch_and_posts_the_summary(
             await wait_until(
                 lambda: any(s["block"] == head for s in posted(server.bodies)), what="a summary"
             )
+            # The POST happens while the tick is handled; its state commits after.
+            await wait_until(
+                lambda: (state_json(engine, MONITOR, "last_post") or {}).get("status") == 204,
+                what="the tick's state",
+            )
             last = state_json(engine, MONITOR, "last")
-            assert state_json(engine, MONITOR, "last_post")["status"] == 204
     summary = next(s for s in posted(server.bodies) if s["block"] == head)
     assert summary["chain_id"] == 31337
     assert summary["balances"] == {

@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-INTERFACES = ("store", "http", "messaging", "events", "logging", "config", "identity")
+INTERFACES = ("store", "http", "messaging", "events", "logging", "config", "chain", "identity")
 
 
 class Bindings:

@@ -7,7 +7,8 @@ responses. The checks are the engine's: an undeclared interface is absent
 ``unsupported``, http outside the allowlist and transports outside
 ``[capabilities.messaging]`` answer ``denied``, init may not write state,
 and an event's effects roll back when its handler fails. ``identity``
-signs with a fixed test key (``host.identity``) under the manifest's methods.
+signs with a fixed test key (``host.identity``) under the manifest's methods;
+``chain`` answers from ``host.chain.answer(...)`` on the granted chains.
 """
 
 import fnmatch
@@ -26,6 +27,7 @@ from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
 from ._allow import host_allowed
+from ._mock_chain import MockChain
 from ._mock_identity import DEFAULT_METHODS, MOCK_KEY, MockIdentity
 
 _LEVELS = ("trace", "debug", "info", "warn", "error")
@@ -125,11 +127,14 @@ class MockHost:
         transports = caps.get("messaging", {}).get("transports")
         self._transports = None if transports is None else tuple(transports)
         identity = caps.get("identity", {})
+        self._chains: list[int] = caps.get("chain", {}).get("chains", [])
         self._identity_grant = (
             identity.get("methods", list(DEFAULT_METHODS)),
-            caps.get("chain", {}).get("chains", []),
+            self._chains,
             identity_key,
         )
+        self.chain: MockChain | None = None
+        """The module's chains (``answer``, ``requests``) if it declares ``chain``."""
         self.identity: MockIdentity | None = None
         """The module's identity (``address``, ``sent`` transactions) if it declares one."""
         self._subscriptions: list[dict[str, Any]] = manifest.get("subscription", [])
@@ -232,6 +237,9 @@ class MockHost:
             f["messaging"].send = gate("messaging", self._send)
         if "events" in f:
             f["events"].emit = gate("events", self._emit)
+        if "chain" in f:
+            self.chain = MockChain(self._chains, fail)
+            self.chain.bind(f["chain"], gate, sys.modules["componentize_py_types"].Ok)
         if "identity" in f:
             self.identity = MockIdentity(self.name, *self._identity_grant, fail)
             self.identity.bind(f["identity"], gate)
