@@ -83,7 +83,7 @@ class Anvil:
 
 @contextmanager
 def running_anvil(*args: str, port: int = 0) -> Iterator[Anvil]:
-    """Start anvil (no auto-mining unless ``args`` say so) and stop it on exit.
+    """Start anvil (it mines each transaction as it arrives) and stop it on exit.
 
     ``port`` 0 picks a free one; a fixed port lets a restarted node (an
     outage test, the demo) answer at the URL its clients already have.
