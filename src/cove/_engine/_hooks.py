@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._units import parse_duration_ms
 from ..errors import HookBlockedError
+from ._daemon_pool import DaemonPool
 from ._hook_payloads import check_replacement
 
 HookCall = Callable[[str, str], HookOutcome]
@@ -68,7 +68,7 @@ class Hooks:
         self._settings = settings
         self._warn = warn
         self._by_point: dict[str, tuple[Hook, ...]] = {}
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: DaemonPool[HookOutcome] | None = None
         self.failed: Counter[str] = Counter()
         self.vetoed: Counter[str] = Counter()
 
@@ -133,8 +133,9 @@ class Hooks:
             # only the bridge, whose queue then drops (and counts) what comes.
             return hook.call(point, json.dumps(payload))
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="cove-hook")
-        future = self._pool.submit(hook.call, point, json.dumps(payload))
+            self._pool = DaemonPool(POOL_THREADS, "cove-hook")
+        text = json.dumps(payload)
+        future = self._pool.submit(lambda: hook.call(point, text))
         try:
             return future.result(timeout=hook.timeout_ms / 1000)
         except FutureTimeout:
@@ -150,4 +151,4 @@ class Hooks:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.close()
