@@ -76,6 +76,7 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "fuel": status.fuel,
         "state_bytes": status.state_bytes,
         "outbox_backlog": status.outbox_backlog,
+        "memory_high_water_bytes": status.memory_high_water,
         "last_error": status.last_error,
     }
 

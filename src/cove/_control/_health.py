@@ -30,7 +30,12 @@ def health_report(engine: Engine) -> dict[str, Any]:
     """
     ready, reason = readiness(engine)
     modules = {
-        s.name: {"state": s.state, "queue_depth": s.queue_depth, "last_error": s.last_error}
+        s.name: {
+            "state": s.state,
+            "queue_depth": s.queue_depth,
+            "last_error": s.last_error,
+            "memory_high_water_bytes": s.memory_high_water,
+        }
         for s in engine.status()
     }
     figures = {source.name: source.health() for source in engine.sources}

@@ -17,6 +17,7 @@ from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._control._plane import ControlPlane
 from .._events import Event
+from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import TickSubscription, load_manifest
 from .._observe._logging import engine_logger, module_log
@@ -60,6 +61,8 @@ class ModuleStatus:
     outbox_backlog: int = 0
     sha256: str = ""
     path: str = ""
+    memory_high_water: int = 0
+    """Bytes of wasm linear memory the module's instances reached (0 for native)."""
 
 
 class Engine:
@@ -315,6 +318,7 @@ class Engine:
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()
         backlog = self.store.backlog_by_module()
+        memories = linear_memories()
         return [
             ModuleStatus(
                 r.name,
@@ -331,6 +335,7 @@ class Engine:
                 backlog.get(r.name, 0),
                 r.manifest.module.sha256 or "",
                 str(r.manifest.root),
+                r.host.memory_high_water(memories),
             )
             for r in list(self.runners.values())
         ]

@@ -61,6 +61,10 @@ class ModuleHost(ABC):
         """
         raise ModuleFailedError(self.name, f"{point}: this module provides no hook handler")
 
+    def memory_high_water(self, sizes: dict[int, int]) -> int:
+        """Bytes of wasm linear memory at most (``sizes`` from ``linear_memories()``)."""
+        return 0
+
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         """Run one tool; the result as JSON text.
 

@@ -40,6 +40,7 @@ from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ToolE
 from . import _fast_call, _fast_host
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._linear_memory import MemoryWatch
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
@@ -105,6 +106,7 @@ class WasmModuleHost(ModuleHost):
         self._init_fn: Invoke | None = None
         self._handle_fn: Invoke | None = None
         self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+        self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
     def _instantiate(self) -> tuple[wasmtime.Store, Invoke, Invoke]:
@@ -117,7 +119,8 @@ class WasmModuleHost(ModuleHost):
         store.set_fuel(self._grants.limits.fuel)
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
-            instance = self._linker.instantiate(store, self._component)
+            with self._memory.instantiating():
+                instance = self._linker.instantiate(store, self._component)
         except wasmtime.WasmtimeError as exc:
             raise self._failure("instantiate", exc) from None
         init_fn = instance.get_func(store, "init")
@@ -187,6 +190,9 @@ class WasmModuleHost(ModuleHost):
         if action not in ("pass", "replace", "veto"):
             raise ModuleFailedError(self.name, f"hook {point} returned action {action!r}")
         return HookOutcome(action, wit.field(result, "payload-json"), wit.field(result, "reason"))
+
+    def memory_high_water(self, sizes: dict[int, int]) -> int:
+        return self._memory.high_water(sizes)
 
     def close(self) -> None:
         self._hook_fn = None

@@ -9,6 +9,7 @@ needs a per-event update, and that is one ``bisect`` into a plain list.
 
 from __future__ import annotations
 
+import resource
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
@@ -66,6 +67,8 @@ class ModuleSample(Protocol):
     def state_bytes(self) -> int: ...
     @property
     def outbox_backlog(self) -> int: ...
+    @property
+    def memory_high_water(self) -> int: ...
 
 
 class _Histogram:
@@ -140,6 +143,11 @@ class EngineCollector(Collector):
         yield self._latency.family()
         for name, number in sorted(self._extra().items()):
             yield GaugeMetricFamily(name, _EXTRA_HELP.get(name, name), value=number)
+        yield GaugeMetricFamily(
+            "cove_process_resident_memory_max_bytes",
+            "Highest resident set size of the engine process so far.",
+            value=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # Linux: KiB
+        )
 
 
 _PER_MODULE: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str, str], ...] = (
@@ -150,6 +158,7 @@ _PER_MODULE: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str
     (GaugeMetricFamily, "cove_module_state_bytes", "Bytes of module state.", "state_bytes"),
     (GaugeMetricFamily, "cove_module_queue_depth", "Journaled events not yet handled.", "queue_depth"),
     (GaugeMetricFamily, "cove_module_outbox_backlog", "Effects waiting to be delivered.", "outbox_backlog"),
+    (GaugeMetricFamily, "cove_module_memory_high_water_bytes", "Most wasm linear memory the module's instances used (0: native).", "memory_high_water"),
 )  # fmt: skip
 
 _EXTRA_HELP = {

@@ -24,6 +24,7 @@ class Sample:
     fuel: int = 0
     state_bytes: int = 0
     outbox_backlog: int = 0
+    memory_high_water: int = 0
 
 
 def _text(samples: list[Sample], latency: LatencyHistograms | None = None) -> list[str]:
