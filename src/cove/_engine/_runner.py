@@ -336,7 +336,8 @@ class ModuleRunner:
         try:
             if self.hook_host is not None and self.hook_host is not self.host:
                 self.hook_host.close()
-            self.host.close()
+            with self.lock:  # a tool call may be running on the instance
+                self.host.close()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
 
