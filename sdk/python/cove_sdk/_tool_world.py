@@ -3,7 +3,6 @@
 import json
 import traceback
 
-from wit_world.exports import tool_provider
 from wit_world.imports import types
 
 from ._bindings import bindings
@@ -14,6 +13,8 @@ from ._world import _flush_output
 
 
 def _error(kind: str, message: str) -> Exception:
+    if bindings.err is None:  # looked up with the interfaces, on first use
+        bindings.interface("logging")
     kinds = types.ErrorKind
     member = getattr(kinds, kind.upper().replace("-", "_"), kinds.INTERNAL)
     err: Exception = bindings.err(types.HostError(member, message))
@@ -21,7 +22,10 @@ def _error(kind: str, message: str) -> Exception:
 
 
 class ToolProvider:
-    def list_tools(self) -> list[tool_provider.ToolSpec]:
+    def list_tools(self) -> list:
+        # Imported here: MockHost's fake bindings have no exports, and it calls only call_tool.
+        from wit_world.exports import tool_provider
+
         return [
             tool_provider.ToolSpec(t.name, t.description, json.dumps(t.schema))
             for t in TOOLS.values()

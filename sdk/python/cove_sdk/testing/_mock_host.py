@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import _handlers
+from .. import _handlers, _tools
 from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
@@ -171,6 +171,7 @@ class MockHost:
         bindings.reset()
         _handlers.HANDLERS.clear()
         _handlers.INIT_HOOKS.clear()
+        _tools.TOOLS.clear()
         sdk_state.discard()
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
@@ -345,6 +346,19 @@ class MockHost:
         self.now_ms += 1
         meta = self._types.EventMeta(f"mock-{self._events}", self.now_ms, 1)
         self._run(lambda: self._world.handle(meta, event))
+
+    def call_tool(self, name: str, **arguments: Any) -> Any:
+        """Call the module's ``@tool`` ``name`` as the engine does; its decoded result.
+
+        The engine checks the arguments against the tool's schema first;
+        MockHost does not. A tool's error is re-raised (``HostError`` for
+        one it raised on purpose) and its writes, sends and emits are dropped.
+        """
+        from .._tool_world import ToolProvider
+
+        result: list[str] = []
+        self._run(lambda: result.append(ToolProvider().call_tool(name, json.dumps(arguments))))
+        return json.loads(result[0])
 
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
         self.deliver("custom", name=name, payload=payload, source=source)
