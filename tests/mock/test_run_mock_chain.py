@@ -6,10 +6,11 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cove._cli._main import cli
-from tests.helpers.modules import ASSETS
+from tests.helpers.modules import ASSETS, CACHE
 
 ANSWERS = """
 [[chain]]
@@ -79,3 +80,52 @@ def test_the_engine_method_policy_still_applies(tmp_path: Path) -> None:
     code, out = run_mock(tmp_path, events + '[[chain]]\nmethod = "eth_sign"\nresult = "0x1"\n')
     assert 1 == code
     assert "error  chain.request: denied: chain 1: method 'eth_sign' is not allowed" in out
+
+
+GUEST_MANIFEST = """
+[module]
+name = "helpers"
+version = "0.1.0"
+kind = "wasm"
+component = "helpers.wasm"
+sha256 = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+[capabilities]
+required = ["store", "chain"]
+
+[capabilities.chain]
+chains = [1]
+
+[[subscription]]
+kind = "block"
+chain_id = 1
+"""
+
+
+def test_a_python_guest_using_the_sdk_chain_helpers_runs_without_a_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built with componentize-py (cached), run on the real engine, answered from [[chain]]."""
+    monkeypatch.setenv("COVE_BUILD_CACHE", str(CACHE / "builds"))
+    module = tmp_path / "helpers"
+    module.mkdir()
+    (module / "cove.toml").write_text(GUEST_MANIFEST)
+    shutil.copyfile(ASSETS / "chain_helpers" / "app.py", module / "app.py")
+    fixture = tmp_path / "fixture.toml"
+    fixture.write_text(
+        '[[events]]\nkind = "block"\nnumber = 7\n'
+        '[[chain]]\nmethod = "eth_getBalance"\nparams = ["0xabc", "0x7"]\nresult = "0x2a"\n'
+        '[[chain]]\nmethod = "eth_blockNumber"\nresult = "0x7"\n'
+        '[[chain]]\nmethod = "eth_call"\nparams = [{ to = "0x00000000000000000000000000000000000000aa", '
+        'data = "0x18160ddd" }, "latest"]\nresult = "0x64"\n'
+    )
+    result = CliRunner().invoke(cli, ["run", "--mock", str(fixture), "--module", str(module)])
+    assert 0 == result.exit_code, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "chain  1 eth_getBalance" in lines
+    assert "chain  1 eth_blockNumber,eth_call" in lines
+    # The revert probe's eth_call (other params) has no answer: invalid-input, caught.
+    assert (
+        'state  seen: (unset) → {"balance": 42, "head": 7, "supply": 100, "revert": "invalid-input"}'
+        in lines
+    )
