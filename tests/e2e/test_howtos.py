@@ -20,6 +20,7 @@ from tests.helpers.modules import REPO
 HOWTOS = sorted((REPO / "docs" / "howto").glob("*.md"))
 _FILE_BLOCK = re.compile(r"^```\w+ (?P<path>[\w./-]+)\n(?P<body>.*?)^```$", re.S | re.M)
 KINDS = ("blocks", "logs", "ticks", "messages", "webhooks", "custom-events")
+MODULES = (*KINDS, "chain-calls")  # how-tos that are a module
 
 
 def module_files(doc: Path) -> dict[str, str]:
@@ -30,9 +31,9 @@ def test_there_is_a_howto_per_event_kind() -> None:
     assert set(KINDS) <= {doc.stem for doc in HOWTOS}
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_the_howto_module_works(tmp_path: Path, kind: str) -> None:
-    files = module_files(REPO / "docs" / "howto" / f"{kind}.md")
+@pytest.mark.parametrize("name", MODULES)
+def test_the_howto_module_works(tmp_path: Path, name: str) -> None:
+    files = module_files(REPO / "docs" / "howto" / f"{name}.md")
     assert {"cove.toml", "app.py", "tests/test_app.py"} <= set(files)
     for path, body in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
