@@ -65,13 +65,21 @@ def head(anvil: Anvil) -> int:
 
 
 async def caught_up(engine: Engine, anvil: Anvil, token: str, server: LocalServer) -> None:
-    """Wait until the watcher has every transfer on the chain and a summary shows the head."""
+    """Wait until each module has caught up with the node's head.
+
+    The watcher has every transfer, a summary shows the head, and the block
+    recorder has it: each reads the journal from its own cursor.
+    """
     transfers = len(chain_logs(anvil, token))
     await wait_until(
         lambda: state_json(engine, WATCHER, "transfers") == transfers, what="every transfer"
     )
     tip = head(anvil)
     await wait_until(lambda: tip in posted_blocks(server), what=f"a summary of block {tip}")
+    await wait_until(
+        lambda: (state_json(engine, BLOCKS, "blocks") or [[None]])[-1][0] == tip,
+        what=f"the recorder at block {tip}",
+    )
 
 
 def assert_every_block_once(engine: Engine, anvil: Anvil) -> None:
@@ -97,7 +105,7 @@ async def test_an_engine_restart_costs_neither_module_a_log_nor_repeats_one(
             token = deploy_token(fresh_anvil)
             transfer(fresh_anvil, token, DEV[0], DEV[1], 10 * UNIT)
             await caught_up(engine, fresh_anvil, token, server)
-        # The engine is down: transfers (one large) and empty blocks go by.
+        # The engine is down: transfers (two large) and empty blocks go by.
         transfer(fresh_anvil, token, DEV[0], DEV[2], 20 * UNIT)
         transfer(fresh_anvil, token, DEV[1], DEV[2], 5 * UNIT)
         transfer(fresh_anvil, token, DEV[0], DEV[1], 3_000 * UNIT)
