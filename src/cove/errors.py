@@ -89,6 +89,13 @@ class LimitExceededError(ModuleFailedError):
         self.limit = limit
 
 
+class ModuleReentryError(ModuleFailedError):
+    """A call into a module's instance from inside one of its own host calls.
+
+    Refused: one instance runs one call at a time, and the running call goes on.
+    """
+
+
 class HostCallError(CoveError):
     """A host call failed; ``kind`` is the WIT ``error-kind`` the guest sees."""
 

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cove import load_config, load_manifest
 from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
-from cove._engine._loader import LoadedModule, build_host
+from cove._engine._loader import LoadedModule
 from cove._hosts._wasm_runtime import WasmRuntime
 from cove.errors import LimitExceededError, ModuleFailedError
-from tests.helpers.modules import CACHE, write_engine_config
-from tests.helpers.security import op_event, probe_module
+from tests.helpers.security import EmptyState, load_probe, op_event
 
 pytestmark = pytest.mark.usefixtures("call_path")
-
-
-class EmptyState:
-    def get(self, module: str, key: str) -> bytes | None:
-        return None
-
-    def list_keys(self, module: str, prefix: str) -> list[str]:
-        return []
-
-    def state_bytes(self, module: str) -> int:
-        return 0
-
-
-@pytest.fixture
-def runtime() -> Iterator[WasmRuntime]:
-    runtime = WasmRuntime(CACHE / "compiled")
-    yield runtime
-    runtime.close()
-
-
-def load_probe(
-    tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime, resources: dict[str, object]
-) -> LoadedModule:
-    module = probe_module(tmp_path, probe_wasm, "probe", resources=resources)
-    config = load_config(write_engine_config(tmp_path / "engine.toml", [module]))
-    return build_host(load_manifest(module), config, runtime, lambda *_: None)
 
 
 def calls_for(loaded: LoadedModule) -> HostCalls:

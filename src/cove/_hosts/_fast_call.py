@@ -62,6 +62,9 @@ _SYMBOLS = (
     "wasmtime_component_val_clone",
     "wasmtime_component_val_delete",
     "wasmtime_error_new",
+    "wasmtime_context_set_fuel",
+    "wasmtime_context_get_fuel",
+    "wasmtime_context_set_epoch_deadline",
 )
 
 _VOIDP = ctypes.c_void_p
@@ -137,6 +140,9 @@ if UNAVAILABLE is None:
     _val_clone = _prototype("wasmtime_component_val_clone", None, _VOIDP, _VOIDP)
     _val_delete = _prototype("wasmtime_component_val_delete", None, _VOIDP)
     _error_new = _prototype("wasmtime_error_new", _VOIDP, ctypes.c_char_p)
+    _set_fuel = _prototype("wasmtime_context_set_fuel", _VOIDP, _VOIDP, ctypes.c_uint64)
+    _get_fuel = _prototype("wasmtime_context_get_fuel", _VOIDP, _VOIDP, _VOIDP)
+    _set_deadline = _prototype("wasmtime_context_set_epoch_deadline", None, _VOIDP, ctypes.c_uint64)
 
 
 def _round_trip_problem() -> str | None:
@@ -186,6 +192,38 @@ def _address(pointer: Any) -> int:
     return value
 
 
+def _raise(error: int) -> None:
+    raise wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
+
+
+class FastStore:
+    """The per-call limits of a ``wasmtime.Store``, set through the C API.
+
+    The three calls the wasm host makes around every event, without
+    wasmtime-py's per-call context lookup and pointer boxing.
+    """
+
+    def __init__(self, store: wasmtime.Store) -> None:
+        self.store = store  # the context pointer lives as long as the store
+        self._context = _address(store._context())
+        self._fuel = ctypes.c_uint64()
+        self._fuel_addr = ctypes.addressof(self._fuel)
+
+    def set_fuel(self, fuel: int) -> None:
+        error = _set_fuel(self._context, fuel)
+        if error:
+            _raise(error)
+
+    def get_fuel(self) -> int:
+        error = _get_fuel(self._context, self._fuel_addr)
+        if error:
+            _raise(error)
+        return self._fuel.value
+
+    def set_epoch_deadline(self, ticks: int) -> None:
+        _set_deadline(self._context, ticks)
+
+
 class FastFunc:
     """``init``/``handle`` of one instance, called through the C API."""
 
@@ -195,7 +233,7 @@ class FastFunc:
         self._func = func
         self._func_addr = ctypes.addressof(func._func)
         self._context = _address(store._context())
-        self._writers = params
+        self._writers = [(write, i * fv.VAL_SIZE) for i, write in enumerate(params)]
         self._arena = fv.Arena()
         self._result = (ctypes.c_char * fv.VAL_SIZE)()  # Python memory; contents Rust's
         self._result_addr = ctypes.addressof(self._result)
@@ -206,19 +244,19 @@ class FastFunc:
         Raises ``WasmtimeError`` for a trap, including one a host function
         asked for (the host keeps the exception it parked).
         """
-        count = len(self._writers)
+        count = len(args)
         arena = self._arena
-        args_addr = 0
-        if count:
-            args_addr = arena.encode(self._write_args, args)
+        args_addr = arena.encode(self._write_args, args) if count else 0
         error = _func_call(self._func_addr, self._context, args_addr, count, self._result_addr, 1)
-        arena.shrink()
+        if arena.capacity > fv.SHRINK_ABOVE:
+            arena.shrink()
         if error:
-            raise wasmtime.WasmtimeError._from_ptr(
-                ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
-            )
+            _raise(error)
+        raw = self._result.raw
         try:
-            return fv.read_result_string_error(bytes(self._result))
+            if raw[0] == fv.K_RESULT and raw[fv.PAYLOAD]:  # ok: the common case, nothing to read
+                return None
+            return fv.read_result_string_error(raw)
         finally:
             _val_delete(self._result_addr)
             self._result[0] = b"\x00"  # kind bool: nothing left to drop
@@ -226,11 +264,13 @@ class FastFunc:
     def _write_args(self, arena: fv.Arena, args: tuple[Any, ...], at: int) -> None:
         # The args array sits at offset 0 (``encode`` reserved one val there).
         arena.take(fv.VAL_SIZE * (len(args) - 1))
-        for i, (write, value) in enumerate(zip(self._writers, args, strict=True)):
-            write(arena, value, at + i * fv.VAL_SIZE)
+        for (write, offset), value in zip(self._writers, args, strict=True):
+            write(arena, value, at + offset)
 
 
 HostBody = Callable[..., Any]
+OK_UNIT = (True, None)
+"""The ``ok`` of a ``result<_, E>``."""
 
 
 class HostFunc:
@@ -244,13 +284,19 @@ class HostFunc:
         park: Callable[[BaseException], None],
         on_error: Callable[[Exception], Any],
     ) -> None:
-        self._readers = [fv.reader(t) for t in params]
+        self._readers = [(fv.reader(t), i * fv.VAL_SIZE) for i, t in enumerate(params)]
         self._nargs = len(params)
+        self._nresults = 0 if result is None else 1
         self._write = None if result is None else fv.writer(result)
         self._body = body
         self._park = park
         self._on_error = on_error
         self._arena = fv.Arena()
+        # ``ok`` of a ``result<_, E>`` (most writes answer it) is encoded once, here.
+        self._ok_root = 0
+        if self._write is not None and result is not None and result[:2] == ("result", None):
+            self._ok_arena = fv.Arena(fv.VAL_SIZE)
+            self._ok_root = self._ok_arena.encode(self._write, OK_UNIT)
         self.callback = CALLBACK(self._call)  # kept alive as long as the host
 
     def _call(
@@ -264,24 +310,27 @@ class HostFunc:
         nresults: int,
     ) -> int:
         try:
-            if nargs != self._nargs or nresults != (0 if self._write is None else 1):
+            if nargs != self._nargs or nresults != self._nresults:
                 raise TypeError(f"import has {nargs} params/{nresults} results, not the WIT's")
             raw = ctypes.string_at(args or 0, nargs * fv.VAL_SIZE) if nargs else b""
-            values = [read(raw, i * fv.VAL_SIZE) for i, read in enumerate(self._readers)]
+            values = [read(raw, at) for read, at in self._readers]
             write = self._write
             try:
                 value = self._body(*values)
-                root = 0 if write is None else self._arena.encode(write, value)
             except LimitExceededError:
                 raise
             except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
                 log.warning("host function failed: %s: %s", type(exc).__name__, exc)
                 value = self._on_error(exc)
-                root = 0 if write is None else self._arena.encode(write, value)
             if write is not None:
                 assert results
+                if self._ok_root and value == OK_UNIT:
+                    root = self._ok_root
+                else:
+                    root = self._arena.encode(write, value)
+                    if self._arena.capacity > fv.SHRINK_ABOVE:
+                        self._arena.shrink()
                 _val_clone(root, results)  # deep copy into Rust memory; Rust drops it
-                self._arena.shrink()
             return 0
         except BaseException as exc:
             self._park(exc)
@@ -294,6 +343,4 @@ def add_func(instance: Any, name: str, func: HostFunc) -> None:
     data = name.encode()
     error = _add_func(_address(instance.ptr()), data, len(data), func.callback, None, None)
     if error:
-        raise wasmtime.WasmtimeError._from_ptr(
-            ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
-        )
+        _raise(error)

@@ -93,10 +93,14 @@ class Arena:
                 continue
             return self.base
 
-    def shrink(self, limit: int = 1 << 22) -> None:
+    def shrink(self) -> None:
         """Give back memory a huge value (say, a big webhook body) grew."""
-        if self.capacity > limit:
+        if self.capacity > SHRINK_ABOVE:
             self._allocate(16384)
+
+
+SHRINK_ABOVE = 1 << 22
+"""Arena bytes kept between values; callers test it before calling ``shrink``."""
 
 
 class Names:
@@ -173,19 +177,19 @@ def _tuple_writer(elements: list[Writer]) -> Writer:
 
 def _record_writer(fields: list[tuple[str, Writer]]) -> Writer:
     count = len(fields)
-    named = [(NAMES(name), writer) for name, writer in fields]
+    size = count * ENTRY_SIZE
+    # The entries with their (static) names filled in: one copy per value.
+    skeleton = b"".join(_NAME.pack(*NAMES(name)) + bytes(VAL_SIZE) for name, _ in fields)
+    placed = [(writer, i * ENTRY_SIZE + ENTRY_VAL) for i, (_, writer) in enumerate(fields)]
 
     def write(arena: Arena, value: Sequence[Any], at: int) -> None:
         if len(value) != count:
             raise TypeError(f"expected a record of {count} fields")
-        offset = arena.take(count * ENTRY_SIZE)
-        mem = arena.mem
-        entry = offset
-        for ((name_size, name_pointer), writer), item in zip(named, value, strict=True):
-            _NAME.pack_into(mem, entry, name_size, name_pointer)
-            writer(arena, item, entry + ENTRY_VAL)
-            entry += ENTRY_SIZE
-        _VEC.pack_into(mem, at, K_RECORD, count, arena.base + offset)
+        offset = arena.take(size)
+        arena.mem[offset : offset + size] = skeleton
+        for (writer, entry), item in zip(placed, value, strict=True):
+            writer(arena, item, offset + entry)
+        _VEC.pack_into(arena.mem, at, K_RECORD, count, arena.base + offset)
 
     return write
 

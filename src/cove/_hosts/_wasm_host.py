@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import wasmtime
 from wasmtime.component import Func, Linker, Record, Variant
@@ -36,7 +36,13 @@ from .._capabilities._grants import Grants
 from .._capabilities._http import HttpRequest
 from .._events import Event
 from .._manifest import Manifest
-from ..errors import HostCallError, LimitExceededError, ModuleFailedError, ToolError
+from ..errors import (
+    HostCallError,
+    LimitExceededError,
+    ModuleFailedError,
+    ModuleReentryError,
+    ToolError,
+)
 from . import _fast_call, _fast_host
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
@@ -47,6 +53,8 @@ from ._wasm_runtime import Progress, WasmRuntime
 OutputSink = Callable[[str, str, str, dict[str, str]], None]
 CallPath = Literal["fast", "wrapper"]
 Invoke = Callable[..., Any]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = logging.getLogger("cove.wasm")
 
@@ -54,6 +62,38 @@ log = logging.getLogger("cove.wasm")
 def effective_call_path(requested: CallPath) -> CallPath:
     """The path a host will use: "fast" only when its import-time checks passed."""
     return "fast" if requested == "fast" and _fast_call.UNAVAILABLE is None else "wrapper"
+
+
+def _one_at_a_time(
+    what: str,
+) -> Callable[
+    [Callable[Concatenate[WasmModuleHost, P], R]], Callable[Concatenate[WasmModuleHost, P], R]
+]:
+    """Serialise calls into the instance; refuse one from inside its own guest call.
+
+    wasmtime cannot enter an instance that is already on the stack, and a
+    second entry would reset the running call's state (its ``HostCalls``, its
+    instance after a trap), so a host function that calls back into its own
+    module gets ``ModuleReentryError`` instead; a call from another thread
+    waits for the running one (a ``Store`` is not thread-safe).
+    """
+
+    def wrap(
+        method: Callable[Concatenate[WasmModuleHost, P], R],
+    ) -> Callable[Concatenate[WasmModuleHost, P], R]:
+        def run(host: WasmModuleHost, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if host._inside == threading.get_ident():
+                raise ModuleReentryError(
+                    host.name,
+                    f"{what} was called while the module is inside a call on this thread "
+                    "(a host call re-entered it); refused, the running call goes on",
+                )
+            with host._turn:
+                return method(host, *args, **kwargs)
+
+        return run
+
+    return wrap
 
 
 class WasmModuleHost(ModuleHost):
@@ -92,6 +132,10 @@ class WasmModuleHost(ModuleHost):
         self._hook_export = report.hook_export
         self._hook_fn: Invoke | None = None
         self._hook_lock = threading.Lock()
+        # One call at a time per instance: other threads wait their turn; the
+        # thread inside the guest (``_inside``) is refused (see ``_one_at_a_time``).
+        self._turn = threading.RLock()
+        self._inside: int | None = None
         self._tool_export = report.tool_export
         self._tool_fns: tuple[Invoke, Invoke] | None = None
         if self._tool_export is not None and self.call_path == "fast":
@@ -102,14 +146,14 @@ class WasmModuleHost(ModuleHost):
             )
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
-        self._store: wasmtime.Store | None = None
+        self._store: wasmtime.Store | _fast_call.FastStore | None = None
         self._init_fn: Invoke | None = None
         self._handle_fn: Invoke | None = None
         self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
         self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
-    def _instantiate(self) -> tuple[wasmtime.Store, Invoke, Invoke]:
+    def _instantiate(self) -> tuple[wasmtime.Store | _fast_call.FastStore, Invoke, Invoke]:
         store = wasmtime.Store(self._runtime.engine)
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
@@ -132,12 +176,13 @@ class WasmModuleHost(ModuleHost):
             (self._hook_fn,) = _export_functions(instance, store, self._hook_export, "on-hook")
         if self.call_path == "fast":
             return (
-                store,
+                _fast_call.FastStore(store),
                 _fast_call.FastFunc(store, init_fn, []),
                 _fast_call.FastFunc(store, handle_fn, _fast_host.HANDLE_PARAMS),
             )
         return store, _bind(init_fn, store), _bind(handle_fn, store)
 
+    @_one_at_a_time("init")
     def init(self, calls: HostCalls) -> None:
         self._store, self._init_fn, self._handle_fn = self._instantiate()
         self._call(self._init_fn, calls, "init")
@@ -145,6 +190,7 @@ class WasmModuleHost(ModuleHost):
             specs = self._call(self._tool_fns[0], calls, "list-tools", returns=True)
             self.tools = tuple(_tool_spec(self.name, spec) for spec in specs)
 
+    @_one_at_a_time("handle")
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         if self._handle_fn is None:
             self.init(calls)
@@ -160,6 +206,7 @@ class WasmModuleHost(ModuleHost):
                 wit.event_value(event),
             )
 
+    @_one_at_a_time("a tool call")
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         if self._tool_export is None:
             return super().call_tool(name, arguments_json, calls)
@@ -173,6 +220,7 @@ class WasmModuleHost(ModuleHost):
             return result
         raise ToolError(name, wit.field(result, "kind"), wit.field(result, "message"))
 
+    @_one_at_a_time("a hook")
     def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
         """Hook calls take turns; the loader gives hooks an instance of their own."""
         if self._hook_export is None:
@@ -211,6 +259,7 @@ class WasmModuleHost(ModuleHost):
         self._calls = calls
         start = time.perf_counter_ns()
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
+        self._inside = threading.get_ident()
         try:
             result = func(*args)
         except LimitExceededError:
@@ -232,6 +281,7 @@ class WasmModuleHost(ModuleHost):
                 self.name, f"{what}: host error {type(exc).__name__}: {exc}"
             ) from exc
         finally:
+            self._inside = None
             self._calls = None
             self._parked = None
             self.stats.wall_ns = time.perf_counter_ns() - start
