@@ -63,7 +63,9 @@ def run_command(
 ) -> None:
     """Run the engine until Ctrl-C (or SIGTERM), then shut down gracefully.
 
-    With --mock, run one module on a local engine fed from a fixture instead.
+    With --mock, run one module on a local engine fed from a fixture instead:
+    its [[events]] on a fake clock, canned [[http]] responses and canned
+    [[chain]] JSON-RPC answers (docs/howto/fixtures.md).
     """
     if fixture is not None:
         run_mock(module_dir, fixture, watch)
