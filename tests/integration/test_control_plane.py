@@ -252,4 +252,6 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/modules/{name}/state/{key}",
         "/v1/trajectories",
         "/v1/events",
+        "/v1/tools",
+        "/v1/tools/{name}/call",
     } == set(schema["paths"])
