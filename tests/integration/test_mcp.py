@@ -18,19 +18,18 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import wait_until
-from tests.helpers.modules import build_guest, write_engine_config, write_manifest
+from tests.helpers.modules import write_engine_config, write_manifest
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def tool_wasm() -> Path:
-    return build_guest("tool_probe", ["store", "events"], tools=True)
-
-
-@pytest.fixture(scope="module")
-def hostile_wasm() -> Path:
-    return build_guest("hostile_tool", [], tools=True)
+@pytest.fixture
+def plane_config(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The two tool modules on an engine with a control plane and its token."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    return engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
 
 
 def engine_config(tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, extra: str = "") -> Path:
@@ -66,12 +65,10 @@ def text_of(result: types.CallToolResult) -> str:
 
 
 async def test_an_mcp_client_lists_and_calls_tools_over_http(
-    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
+    plane_config: Path,
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
     notifications: list[IncomingMessage] = []
-    async with running_plane(config) as plane:
+    async with running_plane(plane_config) as plane:
         engine = plane.engine
         await wait_until(lambda: len(engine.tools.all()) == 6, what="tools listed")
         async with http_session(str(plane.client.base_url), notifications) as session:
@@ -123,12 +120,8 @@ async def test_an_mcp_client_lists_and_calls_tools_over_http(
             }
 
 
-async def test_the_http_endpoint_needs_the_control_token(
-    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
-    async with running_plane(config) as plane:
+async def test_the_http_endpoint_needs_the_control_token(plane_config: Path) -> None:
+    async with running_plane(plane_config) as plane:
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         missing = await plane.client.post("/mcp", json=body)
         assert missing.status_code == 401
@@ -136,12 +129,8 @@ async def test_the_http_endpoint_needs_the_control_token(
         assert wrong.status_code == 401
 
 
-async def test_tools_on_the_control_api(
-    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(metrics=False))
-    async with running_plane(config) as plane:
+async def test_tools_on_the_control_api(plane_config: Path) -> None:
+    async with running_plane(plane_config) as plane:
         await wait_until(lambda: len(plane.engine.tools.all()) == 6, what="tools listed")
         listed = (await plane.client.get("/v1/tools")).json()["tools"]
         assert [t["name"] for t in listed][:2] == ["ht.ping", "ht.spin"]

@@ -11,19 +11,9 @@ import pytest
 from cove import Engine, Trajectory
 from cove.errors import ToolError
 from tests.helpers.engine import probe_event, running_engine, state_json, wait_until
-from tests.helpers.modules import ASSETS, build_guest, write_engine_config, write_manifest
+from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def tool_wasm() -> Path:
-    return build_guest("tool_probe", ["store", "events"], tools=True)
-
-
-@pytest.fixture(scope="module")
-def hostile_wasm() -> Path:
-    return build_guest("hostile_tool", [], tools=True)
 
 
 def native_tools(tmp_path: Path) -> Path:
