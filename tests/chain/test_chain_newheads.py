@@ -141,6 +141,8 @@ async def test_an_announced_head_is_walked_without_asking_the_node_again(anvil: 
         assert source.heads is not None
         await wait_until(lambda: source.heads.connected, what="the subscription")
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+        anvil.mine(1)  # once this one is in, the step the connection woke (over HTTP) is done
+        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="a head")
         counting.methods.clear()
         for _ in range(3):
             anvil.mine(1)

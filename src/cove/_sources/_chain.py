@@ -210,8 +210,11 @@ class ChainSource(Source):
             await asyncio.sleep(self._poll)
             return
         timeout = WS_RECHECK_SECONDS if heads.connected else self._poll
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+        # cancel that lands as the event is set, and the source never stops.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(heads.changed.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await heads.changed.wait()
 
     def _announced(self) -> dict[str, Any] | None:
         """The head newHeads sent last, while the subscription is up."""
