@@ -59,6 +59,8 @@ MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
 WS_RECHECK_SECONDS: Final = 1.0
 """With newHeads up, the head is still checked this often (a reorg may keep the height)."""
+MAX_RETRY_SECONDS: Final = 5.0
+"""After failed reads, the longest wait (or one poll interval): a node back from an outage is seen soon."""
 
 __all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter", "streams"]
 
@@ -194,7 +196,7 @@ class ChainSource(Source):
                     failures = 0
                 except (httpx.HTTPError, ChainRpcError, ValueError, KeyError) as exc:
                     failures += 1
-                    delay = min(30.0, self._poll * 2**failures)
+                    delay = min(max(MAX_RETRY_SECONDS, self._poll), self._poll * 2**failures)
                     self._log.warning(
                         "chain read failed", error=f"{type(exc).__name__}: {exc}", retry_s=delay
                     )
