@@ -2,6 +2,8 @@
 
 Rows (trivial native plugin, batched commit; each a median of rounds):
   * no hooks: the baseline;
+  * an idle module (no hooks, no subscriptions): what any second module costs,
+    since each hook below lives in a module of its own;
   * an observer hook (every trajectory crosses the observer bridge);
   * a before-commit hook (called once per commit batch, on the worker thread);
   * messages: the module also sends a message per event, delivered through
@@ -52,13 +54,15 @@ class CountingTransport(Transport):
         self.sent += 1
 
 
-def _hook_module(tmp: Path, point: str) -> Path:
-    name = "hook_" + point.replace("-", "_")
+def _hook_module(tmp: Path, point: str | None) -> Path:
+    """A module whose hook at ``point`` passes; with None, an idle module that hooks nothing."""
+    name = "hook_" + (point or "none").replace("-", "_")
     directory = tmp / name
     directory.mkdir()
+    hook = f'[[hook]]\npoint = "{point}"\n' if point else ""
     (directory / "cove.toml").write_text(
         f'[module]\nname = "{name}"\nkind = "python"\nentry = "hook:Pass"\n'
-        f'[capabilities]\nrequired = ["hooks"]\n[[hook]]\npoint = "{point}"\n'
+        f'[capabilities]\nrequired = ["hooks"]\n{hook}'
     )
     (directory / "hook.py").write_text(PASS_PLUGIN)
     return directory
@@ -113,9 +117,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         trivial, sending = _trivial(tmp, False), _trivial(tmp, True)
-        hooks = {p: _hook_module(tmp, p) for p in ("observer", "before-commit", "before-message")}
+        hooks = {
+            p: _hook_module(tmp, p) for p in (None, "observer", "before-commit", "before-message")
+        }
         cases = [
             ("no hooks", [trivial], False),
+            ("+ an idle module", [trivial, hooks[None]], False),
             ("+ observer hook", [trivial, hooks["observer"]], False),
             ("+ before-commit hook", [trivial, hooks["before-commit"]], False),
             ("messages, no hooks", [sending], True),
@@ -126,7 +133,7 @@ def main() -> None:
             for label, modules, send in cases:
                 rates[label].append(asyncio.run(_run(tmp, modules, n, send)))
     median = {label: statistics.median(r) for label, r in rates.items()}
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for label, _, send in cases:
         base = median["messages, no hooks" if send else "no hooks"]
         rows.append((label, f"{median[label]:,.0f}", f"{median[label] / base:.2f}"))
