@@ -125,12 +125,22 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
     current = host._current
     park = host._park
 
-    def fallible(params: list[fv.Type], ok: fv.Type | None, body: Callable[..., Any]) -> HostFunc:
-        """A ``result<ok, host-error>`` function: failures become the error value."""
+    def fallible(
+        params: list[fv.Type], ok: fv.Type | None, body: str | Callable[..., Any]
+    ) -> HostFunc:
+        """A ``result<ok, host-error>`` function: failures become the error value.
+
+        ``body``: the name of the ``HostCalls`` method taking the WIT's
+        arguments as they are (one frame less per call), or a function of
+        (calls, *args) that adapts them.
+        """
+        name = body if isinstance(body, str) else ""
+        adapt = None if isinstance(body, str) else body
 
         def call(*args: Any) -> Any:
             try:
-                return (True, body(current(), *args))
+                calls = current()
+                return (True, getattr(calls, name)(*args) if adapt is None else adapt(calls, *args))
             except HostCallError as exc:
                 return (False, (exc.kind, exc.message))
 
@@ -145,16 +155,12 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
 
     return {
         "store": {
-            "get": fallible([S], B, lambda c, key: c.store_get(key)),
-            "get-many": fallible(
-                [("list", S)], ("list", ("option", B)), lambda c, keys: c.store_get_many(keys)
-            ),
-            "set": fallible([S, B], None, lambda c, key, value: c.store_set(key, value)),
-            "set-many": fallible(
-                [("list", ("tuple", [S, B]))], None, lambda c, entries: c.store_set_many(entries)
-            ),
-            "delete": fallible([S], None, lambda c, key: c.store_delete(key)),
-            "list-keys": fallible([S], ("list", S), lambda c, prefix: c.store_list_keys(prefix)),
+            "get": fallible([S], B, "store_get"),
+            "get-many": fallible([("list", S)], ("list", ("option", B)), "store_get_many"),
+            "set": fallible([S, B], None, "store_set"),
+            "set-many": fallible([("list", ("tuple", [S, B]))], None, "store_set_many"),
+            "delete": fallible([S], None, "store_delete"),
+            "list-keys": fallible([S], ("list", S), "store_list_keys"),
         },
         "http": {"fetch": fallible([REQUEST], RESPONSE, _http_fetch)},
         "messaging": {
@@ -166,11 +172,9 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
                 ),
             )
         },
-        "events": {"emit": fallible([S, S], None, lambda c, name, p: c.events_emit(name, p))},
+        "events": {"emit": fallible([S, S], None, "events_emit")},
         "chain": {
-            "request": fallible(
-                [U64, S, S], S, lambda c, chain, m, p: c.chain_request(chain, m, p)
-            ),
+            "request": fallible([U64, S, S], S, "chain_request"),
             "request-batch": fallible(
                 [U64, ("list", ("record", [("method", S), ("params-json", S)]))],
                 ("list", ("result", S, HOST_ERROR)),

@@ -286,9 +286,10 @@ def _check(raw: bytes, at: int, kind: int) -> None:
 
 
 def _read_string(raw: bytes, at: int) -> str:
-    _check(raw, at, K_STRING)
+    if raw[at] != K_STRING:  # ``_check`` inlined: every host call reads a string or two
+        _check(raw, at, K_STRING)
     size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
-    return ctypes.string_at(pointer, size).decode() if size else ""
+    return _string_at(pointer, size).decode() if size else ""
 
 
 def _read_u64(raw: bytes, at: int) -> int:
@@ -298,6 +299,8 @@ def _read_u64(raw: bytes, at: int) -> int:
 
 
 _U64 = struct.Struct("<Q")
+_string_at: Callable[[int, int], bytes] = getattr(ctypes, "_string_at")  # noqa: B009
+"""``ctypes.string_at`` without its Python wrapper frame."""
 
 
 def _read_bytes(raw: bytes, at: int) -> bytes:
@@ -305,7 +308,7 @@ def _read_bytes(raw: bytes, at: int) -> bytes:
     size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
     if not size:
         return b""
-    items = ctypes.string_at(pointer, size * VAL_SIZE)
+    items = _string_at(pointer, size * VAL_SIZE)
     if items[::VAL_SIZE] != bytes([K_U8]) * size:
         raise TypeError("host call argument is not a list<u8>")
     return items[PAYLOAD::VAL_SIZE]
@@ -317,7 +320,7 @@ def _list_reader(element: Reader) -> Reader:
         size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
         if not size:
             return []
-        items = ctypes.string_at(pointer, size * VAL_SIZE)
+        items = _string_at(pointer, size * VAL_SIZE)
         return [element(items, i * VAL_SIZE) for i in range(size)]
 
     return read
@@ -331,7 +334,7 @@ def _tuple_reader(elements: list[Reader]) -> Reader:
         size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
         if size != count:
             raise TypeError(f"host call argument is not a {count}-tuple")
-        items = ctypes.string_at(pointer, size * VAL_SIZE)
+        items = _string_at(pointer, size * VAL_SIZE)
         return tuple(element(items, i * VAL_SIZE) for i, element in enumerate(elements))
 
     return read
@@ -345,7 +348,7 @@ def _record_reader(fields: list[Reader]) -> Reader:
         size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
         if size != count:
             raise TypeError(f"host call argument is not a record of {count} fields")
-        items = ctypes.string_at(pointer, size * ENTRY_SIZE)
+        items = _string_at(pointer, size * ENTRY_SIZE)
         return tuple(field(items, i * ENTRY_SIZE + ENTRY_VAL) for i, field in enumerate(fields))
 
     return read
@@ -357,7 +360,7 @@ def _enum_reader(names: list[str]) -> Reader:
     def read(raw: bytes, at: int) -> str:
         _check(raw, at, K_ENUM)
         size, pointer = _NAME.unpack_from(raw, at + PAYLOAD)
-        name = ctypes.string_at(pointer, size).decode() if size else ""
+        name = _string_at(pointer, size).decode() if size else ""
         if name not in known:
             raise TypeError(f"host call argument: unknown enum case {name!r}")
         return name
@@ -393,4 +396,4 @@ def read_result_string_error(raw: bytes) -> str | None:
         return None
     if not pointer:
         return ""
-    return _read_string(ctypes.string_at(pointer, VAL_SIZE), 0)
+    return _read_string(_string_at(pointer, VAL_SIZE), 0)
