@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
 from structlog.testing import capture_logs
 
 from cove import Block, Custom, Log
@@ -134,3 +135,35 @@ def test_a_subscription_to_an_unconfigured_chain_is_a_warning_not_a_source() -> 
         assert chain_sources([], subs, Progress()) == []
     assert [(e["log_level"], e["chain"]) for e in logs] == [("warning", 5)]
     assert "[[chains]]" in logs[0]["event"]
+
+
+@pytest.mark.parametrize("newheads", [False, True], ids=["polling", "newheads"])
+async def test_a_chain_reverted_to_a_lower_head_is_a_reorg_before_it_grows_back(
+    anvil: Anvil, newheads: bool
+) -> None:
+    # evm_revert shortens the chain: the walked blocks above the new head are gone
+    # without a block at their height to compare, and newHeads says nothing of it.
+    chain = settings(anvil)
+    if newheads:
+        chain = chain.model_copy(update={"ws": anvil.ws_url})
+    progress, journal = Progress(), Journal()
+    source = ChainSource(chain, progress, [Stream(0, blocks=True)])
+    async with running(source, journal):
+        heads = source.heads
+        await wait_until(lambda: heads is None or heads.connected, what="the subscription")
+        await wait_until(lambda: source.position == head(anvil), what="the head")
+        snapshot = anvil.rpc("evm_snapshot")
+        base = head(anvil)
+        anvil.mine(3)
+        await wait_until(lambda: source.position == base + 3, what="3 blocks")
+        dropped = [b.hash for b in journal.blocks()[-3:]]
+        anvil.rpc("evm_revert", [snapshot])
+        await wait_until(lambda: source.position == base, what="the walk back to the revert")
+    (reorg,) = [e.payload for e in journal.events if isinstance(e.payload, Custom)]
+    signal = json.loads(reorg.payload)
+    assert (signal["from_block"], signal["to_block"], signal["ancestor"]) == (
+        base + 1,
+        base + 3,
+        base,
+    )
+    assert signal["dropped"] == dropped

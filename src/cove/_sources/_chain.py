@@ -23,8 +23,9 @@ deep stream), so the journal drops a block published twice (a crash between
 publish and saving progress). Progress (the recent headers and logs, each
 stream's position) is saved *after* publish.
 
-Reorgs: a block whose parent hash is not the hash walked at the height below
-means the chain changed. The walk goes back through the recent headers to
+Reorgs: a block whose parent hash is not the hash walked at the height below,
+or a walked block the node no longer has (``evm_revert`` lowers the head and
+no new head is announced), means the chain changed. The walk goes back through the recent headers to
 the common ancestor. Each stream that had delivered a dropped block gets its
 logs from those blocks again with ``removed = true`` (kept with the progress:
 nodes such as anvil forget a replaced block) and resumes at the ancestor;
@@ -242,20 +243,21 @@ class ChainSource(Source):
             await self._walk(await self._fetch(list(range(first, head + 1))), publish)
             return True
         start = self._history[-1].number + 1
-        if start > head:
-            # Nothing new; a reorg that kept the height (or shortened it) shows here.
-            at = min(start - 1, head)
-            (block,) = await self._rpc().blocks([at])
-            if not any(h.number == at and h.hash == block["hash"] for h in self._history):
-                await self._reorg(publish)
-                return False
-            return True
         end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
         announced = self._announced()
+        fetched: list[Any] = []
         if start == end and announced is not None and int(announced["number"], 16) == end:
             fetched = [announced]  # the header newHeads just sent: no need to ask for it
-        else:
-            fetched = await self._rpc().blocks(list(range(start, end + 1)))
+        elif start <= end:
+            # Missing blocks end the range: the head may be one a revert since dropped.
+            found = await self._rpc().blocks(list(range(start, end + 1)), allow_missing=True)
+            fetched = found[: found.index(None)] if None in found else found
+        if not fetched:
+            # Nothing new. A reorg that kept the height, or one that lowered it, shows here.
+            if await self._on_chain(self._history[-1]):
+                return True
+            await self._reorg(publish)
+            return False
         if fetched[0]["parentHash"] != self._history[-1].hash:
             await self._reorg(publish)
             return False
@@ -264,7 +266,18 @@ class ChainSource(Source):
                 fetched = fetched[:i]  # the chain moved under the batch: the consistent prefix
                 break
         await self._walk(fetched, publish)
-        return end == head
+        return int(fetched[-1]["number"], 16) == head
+
+    async def _on_chain(self, header: Header) -> bool:
+        """Is this walked block still the node's at its height?
+
+        A missing one is a shortened chain (``evm_revert``) only when the node's
+        own head says so; below its head, the node is lagging, and that is retried.
+        """
+        (block,) = await self._rpc().blocks([header.number], allow_missing=True)
+        if block is None and await self._rpc().head() >= header.number:
+            raise ChainRpcError("eth_getBlockByNumber", f"no block {header.number} below the head")
+        return block is not None and block["hash"] == header.hash
 
     async def _fetch(self, numbers: list[int], *, allow_missing: bool = False) -> list[Any]:
         out: list[Any] = []
