@@ -60,8 +60,9 @@ async def test_module_list_table_and_json(config: Path) -> None:
         table = await cove(plane, "module", "list")
         as_json = await cove(plane, "module", "list", "--json")
     assert 0 == table.code, table.err
-    assert "flaky" in table.out and "running" in table.out
-    assert ["flaky"] == [m["name"] for m in json.loads(as_json.out)["modules"]]
+    assert "flaky" in table.out and "running" in table.out and "memory" in table.out
+    [listed] = json.loads(as_json.out)["modules"]
+    assert ("flaky", 0) == (listed["name"], listed["memory_high_water_bytes"])  # native
 
 
 async def test_revive_a_dead_module_then_trace_and_state(config: Path, tmp_path: Path) -> None:

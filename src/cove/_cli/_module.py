@@ -18,14 +18,19 @@ def _state(state: str) -> str:
     return f"[{style}]{state}[/]" if style else state
 
 
+def _mebibytes(size: int) -> str:
+    """A wasm module's memory high-water; native plugins have none to show."""
+    return f"{size / (1 << 20):.1f} MiB" if size else "-"
+
+
 def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> None:
     table = Table("module", "version", "state", "handled", "failed", "restarts", "queue",
-                  "fuel", "state bytes", "sha256", box=None, header_style="bold")  # fmt: skip
+                  "fuel", "state bytes", "memory", "sha256", box=None, header_style="bold")  # fmt: skip
     for m in modules:
         table.add_row(
             m["name"], m["version"], _state(m["state"]), str(m["handled"]), str(m["failed"]),
             str(m["restarts"]), str(m["queue_depth"]), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
-            (m["sha256"] or "-").removeprefix("sha256:")[:12],
+            _mebibytes(m["memory_high_water_bytes"]), (m["sha256"] or "-").removeprefix("sha256:")[:12],
         )  # fmt: skip
     console.print(table if modules else "[dim]no modules loaded[/]")
     for m in modules:
