@@ -94,7 +94,8 @@ def _fill(address: str, tx: dict[str, Any], rpc: Rpc) -> dict[str, int]:
     filled = {k: int(v, 16) for k, v in answers.items() if k in ("nonce", "gas", "gasPrice")}
     tip = int(answers["tip"], 16) if "tip" in answers else tx.get("maxPriorityFeePerGas")
     if tip is not None and "maxPriorityFeePerGas" not in tx:
-        filled["maxPriorityFeePerGas"] = tip
+        # The node refuses a tip above the fee cap: the module's own cap bounds the asked tip.
+        filled["maxPriorityFeePerGas"] = min(tip, tx.get("maxFeePerGas", tip))
     if "block" in answers:
         base = (answers["block"] or {}).get("baseFeePerGas")
         if base is None:

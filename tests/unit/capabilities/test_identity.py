@@ -305,6 +305,15 @@ def test_missing_fields_are_filled_from_one_batch_then_broadcast() -> None:
     assert tx_hash.startswith("0x") and len(tx_hash) == 66
 
 
+def test_a_filled_tip_never_exceeds_the_modules_own_fee_cap() -> None:
+    node = ScriptedNode({"eth_maxPriorityFeePerGas": hex(50), "eth_estimateGas": "0x5208"})
+    tx = {"to": TO, "nonce": 0, "maxFeePerGas": 20}
+    send_transaction(Identity("w", Account.from_key(KEY)), 1, json.dumps(tx), node)
+    assert node.raw is not None
+    sent = TypedTransaction.from_bytes(HexBytes(node.raw)).as_dict()
+    assert (sent["maxFeePerGas"], sent["maxPriorityFeePerGas"]) == (20, 20)
+
+
 def test_a_complete_transaction_needs_no_fill_batch() -> None:
     node = ScriptedNode({})
     tx = {"to": TO, "nonce": 0, "gas": 21000, "gasPrice": 7}
