@@ -146,7 +146,9 @@ class ChainReader:
         ]
         answer = await self._post(body)
         if not isinstance(answer, list):
-            raise ChainRpcError("batch", answer.get("error", answer))
+            raise ChainRpcError(
+                "batch", answer.get("error", answer) if isinstance(answer, dict) else answer
+            )
         by_id = {item["id"]: item for item in answer}
         results = []
         for i, (method, _) in zip(ids, calls, strict=True):
