@@ -79,11 +79,11 @@ async def test_a_wasm_hook_vetoes_a_message(tmp_path: Path, hook_wasm: Path) -> 
     assert [m.body for m in chat.sent] == ["fine [wasm]"]
 
 
-@pytest.mark.parametrize("word", ["fail-me", "loop-me"])
+@pytest.mark.parametrize("word", ["fail-me", "write-me", "loop-me"])
 async def test_a_broken_wasm_hook_under_each_policy(
     tmp_path: Path, hook_wasm: Path, word: str
 ) -> None:
-    """fail-open: sent as it was; fail-closed: held.
+    """fail-open: sent as it was; fail-closed: held. A hook that writes state fails.
 
     A looping guest is stopped by its own deadline (shorter here than the
     hook timeout), and the next call gets a fresh instance.

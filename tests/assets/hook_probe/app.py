@@ -1,4 +1,4 @@
-"""Test guest with a before-message hook: tags, vetoes, fails or loops by the message's words.
+"""Test guest with a before-message hook: tags, vetoes, fails, writes or loops by the words.
 
 The tag comes from the module's own state (written by an event), which shows
 a hook reading state through its read-only host calls.
@@ -16,6 +16,8 @@ def tag(payload):
         return Veto("the wasm hook says no")
     if "fail-me" in body:
         raise ValueError("the wasm hook failed on purpose")
+    if "write-me" in body:
+        state.set("written", True)  # refused: a hook is read-only, so the hook fails
     if "loop-me" in body:
         while True:
             pass

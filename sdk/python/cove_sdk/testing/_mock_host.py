@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import _handlers, _tools
+from .. import _handlers, _hooks, _tools
 from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
@@ -154,7 +154,8 @@ class MockHost:
         self.now_ms = _START_MS
         self._events = 0
 
-        self._fakes = _fake_bindings.install(self._declared)
+        # hooks is a grant, not an interface the guest imports
+        self._fakes = _fake_bindings.install(self._declared - {"hooks"})
         self._types = self._fakes["types"]
         self._config_values = {k: self._wit_config(k, v) for k, v in self.config.items()}
         self._bind()
@@ -172,6 +173,7 @@ class MockHost:
         _handlers.HANDLERS.clear()
         _handlers.INIT_HOOKS.clear()
         _tools.TOOLS.clear()
+        _hooks.HOOKS.clear()
         sdk_state.discard()
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
@@ -359,6 +361,22 @@ class MockHost:
         result: list[str] = []
         self._run(lambda: result.append(ToolProvider().call_tool(name, json.dumps(arguments))))
         return json.loads(result[0])
+
+    def hook(self, point: str, payload: Any) -> Any:
+        """Call the app's ``@hook(point)`` as the engine would: read-only (a state write
+        fails it, as in init). Its answer: None (pass), a new payload, or a ``Veto``."""
+        found = _hooks.HOOKS.get(point)
+        if found is None:
+            raise MockHostError(f"module {self.name!r} has no @hook({point!r})")
+        self._in_init = True
+        sdk_state.discard()
+        try:
+            answer = found(json.loads(json.dumps(payload)))
+            sdk_state.flush()
+        finally:
+            sdk_state.discard()
+            self._in_init = False
+        return answer
 
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
         self.deliver("custom", name=name, payload=payload, source=source)
