@@ -19,8 +19,9 @@ walk before the stream reaches the replaced blocks: that stream never sees it.
 
 Event ids are content ids (``block:<chain>:<number>:<hash>``,
 ``log:<chain>:<block hash>:<log index>``, ``:c<depth>`` appended for a
-deep stream), so the journal drops a block published twice (a crash between
-publish and saving progress). Progress (the recent headers and logs, each
+deep stream, ``:r<n>`` after the walk's n-th reorg), so the journal drops a
+block published twice (a crash between publish and saving progress), yet
+takes a block a reorg dropped and a later one brought back. Progress (the recent headers and logs, each
 stream's position) is saved *after* publish.
 
 Reorgs: a block whose parent hash is not the hash walked at the height below,
@@ -127,6 +128,8 @@ class ChainSource(Source):
         """Logs of those blocks by block hash: removed logs are re-sent from here."""
         self._delivered: dict[int, int] = {}
         """Each stream's last published block number, by depth."""
+        self._reorgs = 0
+        """Reorgs walked through; in the event ids, so a block adopted again is no repeat."""
         self.head: int | None = None
         """The node's head at the last step (for health: blocks behind)."""
 
@@ -143,13 +146,19 @@ class ChainSource(Source):
             depths = {s.confirmations for s in self._streams}
             delivered = {int(d): n for d, n in saved["delivered"].items()}
             self._delivered = {d: n for d, n in delivered.items() if d in depths}
+            self._reorgs = saved.get("reorgs", 0)
 
     def _save(self) -> None:
         del self._history[: -(HISTORY + self._deepest)]
         kept = {h.hash for h in self._history}
         self._recent_logs = {h: e for h, e in self._recent_logs.items() if h in kept}
         value = json.dumps(
-            {"history": self._history, "logs": self._recent_logs, "delivered": self._delivered}
+            {
+                "history": self._history,
+                "logs": self._recent_logs,
+                "delivered": self._delivered,
+                "reorgs": self._reorgs,
+            }
         )
         self._store.set_source_state(state_key(self.chain_id), value)
 
@@ -340,6 +349,7 @@ class ChainSource(Source):
         dropped = [h for h in known if h.number > ancestor.number]
         if not dropped:
             return  # the node answered differently a moment ago: nothing was replaced
+        reorgs = self._reorgs + 1
         removed: list[Event] = []
         reached: list[int] = []
         delivered = dict(self._delivered)
@@ -353,7 +363,7 @@ class ChainSource(Source):
             for header in dropped:
                 if header.number <= last:
                     removed.extend(
-                        self._log_event(entry, depth, removed=True)
+                        self._log_event(entry, depth, removed=True, reorgs=reorgs)
                         for entry in self._recent_logs.get(header.hash, ())
                         if any(f.matches(entry) for f in stream.filters)
                     )
@@ -375,11 +385,11 @@ class ChainSource(Source):
             }
             reorg = Event(
                 Custom("chain.reorg", self.name, json.dumps(signal)),
-                id=f"reorg:{self.chain_id}:{first.number}:{first.hash}",
+                id=f"reorg:{self.chain_id}:{first.number}:{first.hash}:r{reorgs}",
             )
             await publish([reorg, *removed])
         self._history = [h for h in known if h.number <= ancestor.number] or [ancestor]
-        self._delivered = delivered
+        self._delivered, self._reorgs = delivered, reorgs
         self._save()
 
     # events --------------------------------------------------------------------------
@@ -387,10 +397,12 @@ class ChainSource(Source):
         payload = Block(
             self.chain_id, header.number, header.hash, header.parent_hash, header.timestamp, depth
         )
-        suffix = f":c{depth}" if depth else ""
+        suffix = _suffix(depth, self._reorgs)
         return Event(payload, id=f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}")
 
-    def _log_event(self, entry: dict[str, Any], depth: int, *, removed: bool) -> Event:
+    def _log_event(
+        self, entry: dict[str, Any], depth: int, *, removed: bool, reorgs: int | None = None
+    ) -> Event:
         index = int(entry["logIndex"], 16)
         payload = Log(
             self.chain_id,
@@ -404,8 +416,14 @@ class ChainSource(Source):
             removed,
             depth,
         )
-        suffix = (":removed" if removed else "") + (f":c{depth}" if depth else "")
+        suffix = (":removed" if removed else "") + _suffix(
+            depth, self._reorgs if reorgs is None else reorgs
+        )
         return Event(payload, id=f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}")
+
+
+def _suffix(depth: int, reorgs: int) -> str:
+    return (f":c{depth}" if depth else "") + (f":r{reorgs}" if reorgs else "")
 
 
 def _header(block: dict[str, Any]) -> Header:
