@@ -12,6 +12,7 @@ the hook under ``fail-open`` and blocks the action under ``fail-closed``.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -69,6 +70,7 @@ class Hooks:
         self._warn = warn
         self._by_point: dict[str, tuple[Hook, ...]] = {}
         self._pool: DaemonPool[HookOutcome] | None = None
+        self._pool_lock = threading.Lock()  # chains run on several threads at once
         self.failed: Counter[str] = Counter()
         self.vetoed: Counter[str] = Counter()
 
@@ -132,10 +134,12 @@ class Hooks:
             # Inline on the observer bridge's own thread: a stuck observer stalls
             # only the bridge, whose queue then drops (and counts) what comes.
             return hook.call(point, json.dumps(payload))
-        if self._pool is None:
-            self._pool = DaemonPool(POOL_THREADS, "cove-hook")
+        with self._pool_lock:
+            if self._pool is None:  # started on first use: an engine without hooks has none
+                self._pool = DaemonPool(POOL_THREADS, "cove-hook")
+            pool = self._pool
         text = json.dumps(payload)
-        future = self._pool.submit(lambda: hook.call(point, text))
+        future = pool.submit(lambda: hook.call(point, text))
         try:
             return future.result(timeout=hook.timeout_ms / 1000)
         except FutureTimeout:
