@@ -337,15 +337,7 @@ class ChainSource(Source):
     async def _reorg(self, publish: Publish) -> None:
         """Walk back to the common ancestor; tell each stream what it had of the dropped blocks."""
         known = list(self._history)
-        canonical = await self._fetch([h.number for h in known], allow_missing=True)
-        ancestor: Header | None = None
-        for header, block in zip(known, canonical, strict=True):
-            if block is not None and block["hash"] == header.hash:
-                ancestor = header
-        if ancestor is None:
-            # Deeper than the kept history: resume just below it, on the new branch.
-            (below,) = await self._rpc().blocks([max(0, known[0].number - 1)])
-            ancestor = _header(below)
+        ancestor = await self._ancestor(known)
         dropped = [h for h in known if h.number > ancestor.number]
         if not dropped:
             return  # the node answered differently a moment ago: nothing was replaced
@@ -391,6 +383,20 @@ class ChainSource(Source):
         self._history = [h for h in known if h.number <= ancestor.number] or [ancestor]
         self._delivered, self._reorgs = delivered, reorgs
         self._save()
+
+    async def _ancestor(self, known: list[Header]) -> Header:
+        """The newest walked header still on the node's chain."""
+        canonical = await self._fetch([h.number for h in known], allow_missing=True)
+        kept = [
+            h
+            for h, b in zip(known, canonical, strict=True)
+            if b is not None and b["hash"] == h.hash
+        ]
+        if kept:
+            return kept[-1]
+        # Deeper than the kept history: resume just below it, on the new branch.
+        (below,) = await self._rpc().blocks([max(0, known[0].number - 1)])
+        return _header(below)
 
     # events --------------------------------------------------------------------------
     def _block_event(self, header: Header, depth: int) -> Event:
