@@ -20,7 +20,9 @@ Ownership (who frees what):
   callback; we only read them.
 - Host-call results must be Rust-owned (Rust drops them after the callback):
   the result is built in an arena and deep-copied into the result slot with
-  ``wasmtime_component_val_clone`` (one C call, whatever the shape).
+  ``wasmtime_component_val_clone`` (one C call, whatever the shape). The
+  ``ok`` of a ``result<_, E>`` is built once, in an arena the ``HostFunc``
+  keeps for its lifetime, and cloned from there on every call.
 - A trapping host call returns a ``wasmtime_error_new`` pointer, which Rust
   owns from then on; the error ``func_call`` returns is wrapped in
   ``WasmtimeError``, whose finalizer frees it.
