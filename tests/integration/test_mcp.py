@@ -104,13 +104,9 @@ async def test_an_mcp_client_lists_and_calls_tools_over_http(
             pong = await session.call_tool("ht.ping", {})  # the engine kept serving
             assert json.loads(text_of(pong)) == "pong"
 
+            hostile_dir = engine.runners["ht"].manifest.root
             await engine.unload("ht")
-            await wait_until(
-                lambda: any(
-                    isinstance(n, types.ToolListChangedNotification) for n in notifications
-                ),
-                what="notifications/tools/list_changed",
-            )
+            await wait_until(lambda: changes(notifications) == 1, what="list_changed on unload")
             after = await session.list_tools()
             assert {t.name for t in after.tools} == {
                 "tp.add",
@@ -118,6 +114,14 @@ async def test_an_mcp_client_lists_and_calls_tools_over_http(
                 "tp.remember",
                 "tp.write_then_fail",
             }
+
+            await engine.load(hostile_dir)
+            await wait_until(lambda: changes(notifications) == 2, what="list_changed on load")
+            assert "ht.ping" in {t.name for t in (await session.list_tools()).tools}
+
+
+def changes(notifications: list[IncomingMessage]) -> int:
+    return sum(isinstance(n, types.ToolListChangedNotification) for n in notifications)
 
 
 async def test_the_http_endpoint_needs_the_control_token(plane_config: Path) -> None:
