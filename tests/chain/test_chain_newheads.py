@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+from websockets.asyncio.server import ServerConnection, serve
 
 from cove._config_chain import ChainSettings
 from cove._sources._chain import ChainSource, Stream, log_filter
@@ -147,8 +148,38 @@ async def test_an_announced_head_is_walked_without_asking_the_node_again(anvil: 
         for _ in range(3):
             anvil.mine(1)
             await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="a head")
-        # The header came with the note; only a once-a-second recheck on a stalled
-        # machine could ask for a block, never one request per head.
+        # The header came with the note; only a recheck after a quiet second on a
+        # stalled machine could ask for the head or a block, never one request per head.
         assert counting.methods.count("eth_getBlockByNumber") < 3
-        assert "eth_blockNumber" not in counting.methods
+        assert counting.methods.count("eth_blockNumber") < 3
+    assert_chain(journal.blocks())
+
+
+async def test_a_subscription_that_goes_quiet_does_not_stall_the_source(anvil: Anvil) -> None:
+    # A node may drop a subscription on its side and keep the connection (and
+    # its pings) alive: newHeads stays "connected" and says nothing again.
+    async def one_head_then_nothing(socket: ServerConnection) -> None:
+        request = json.loads(await socket.recv())
+        await socket.send(json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x1"}))
+        latest = anvil.rpc("eth_getBlockByNumber", ["latest", False])
+        note = {"subscription": "0x1", "result": latest}
+        await socket.send(
+            json.dumps({"jsonrpc": "2.0", "method": "eth_subscription", "params": note})
+        )
+        await socket.wait_closed()
+
+    async with serve(one_head_then_nothing, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        chain = ChainSettings(
+            chain_id=31337, http=anvil.http_url, ws=f"ws://127.0.0.1:{port}", poll_interval="1h"
+        )
+        source, journal = ChainSource(chain, Progress(), BLOCKS), Journal()
+        async with running(source, journal):
+            heads = source.heads
+            assert heads is not None
+            await wait_until(lambda: heads.header is not None, what="the one head announced")
+            await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
+            anvil.mine(2)
+            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="2 blocks")
+            assert heads.connected and heads.connects == 1  # the same quiet subscription
     assert_chain(journal.blocks())

@@ -60,7 +60,8 @@ HISTORY: Final = 128
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
 WS_RECHECK_SECONDS: Final = 1.0
-"""With newHeads up, the head is still checked this often (a reorg may keep the height)."""
+"""With newHeads up but quiet this long, the head is asked over HTTP: a reorg may keep the
+height, and a node may drop a subscription on its side while the connection lives on."""
 MAX_RETRY_SECONDS: Final = 5.0
 """After failed reads, the longest wait (or one poll interval): a node back from an outage is seen soon."""
 
@@ -132,6 +133,8 @@ class ChainSource(Source):
         """Reorgs walked through; in the event ids, so a block adopted again is no repeat."""
         self.head: int | None = None
         """The node's head at the last step (for health: blocks behind)."""
+        self._quiet = False
+        """newHeads said nothing for WS_RECHECK_SECONDS: its last header may be stale."""
 
     # progress ------------------------------------------------------------------------
     def _load(self) -> None:
@@ -224,14 +227,20 @@ class ChainSource(Source):
         timeout = WS_RECHECK_SECONDS if heads.connected else self._poll
         # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
         # cancel that lands as the event is set, and the source never stops.
-        with contextlib.suppress(TimeoutError):
+        try:
             async with asyncio.timeout(timeout):
                 await heads.changed.wait()
+        except TimeoutError:
+            self._quiet = True
+        else:
+            self._quiet = False
 
     def _announced(self) -> dict[str, Any] | None:
-        """The head newHeads sent last, while the subscription is up."""
+        """The head newHeads sent last, while the subscription is up and not quiet."""
         heads = self.heads
-        return heads.header if heads is not None and heads.connected else None
+        if heads is None or not heads.connected or self._quiet:
+            return None
+        return heads.header
 
     async def _head(self) -> int:
         announced = self._announced()
