@@ -100,8 +100,8 @@ def test_a_missing_keystore_or_passphrase_refuses_the_module(
 ) -> None:
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
     missing = tmp_path / "nope.json"
+    monkeypatch.setenv("WATCHER_PASS", PASSPHRASE)
     with pytest.raises(ModuleLoadError, match=r"nope\.json does not exist"):
-        monkeypatch.setenv("WATCHER_PASS", PASSPHRASE)
         unlock_identity("watcher", key_config(missing, passphrase_env="WATCHER_PASS"), tmp_path)
     keystore = write_keystore(tmp_path / "k.json")
     with pytest.raises(ModuleLoadError, match=r"NOT_SET_ANYWHERE.*is not set"):
