@@ -254,4 +254,5 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/events",
         "/v1/tools",
         "/v1/tools/{name}/call",
+        "/v1/hooks",
     } == set(schema["paths"])

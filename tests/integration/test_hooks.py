@@ -17,6 +17,7 @@ import pytest
 from cove import Custom, Engine, Event, load_config
 from cove.errors import HookBlockedError, ToolError
 from cove.testing import MemoryTransport
+from tests.helpers.control import control_section, running_plane
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
 
@@ -419,3 +420,29 @@ async def test_a_failing_tool_result_hook_withholds_the_result_by_default(
         await wait_until(lambda: engine.runners["nt"].state.value == "running")
         with pytest.raises(ToolError, match="result withheld: after-tool-result: blocked"):
             await engine.tools.call("nt.greet", {"who": "bob"})
+
+
+# the operator's view --------------------------------------------------------------
+
+
+async def test_the_control_plane_shows_each_chain_in_run_order(tmp_path: Path) -> None:
+    hooks = [
+        hook_module(tmp_path, "zulu", [{"point": "before-message", "priority": 1}]),
+        hook_module(
+            tmp_path, "alpha", [{"point": "before-message", "priority": 1, "timeout": "250ms"}]
+        ),
+        hook_module(tmp_path, "watcher", [{"point": "observer"}]),
+    ]
+    extra = control_section(token=False, metrics=False)
+    async with running_plane(config(tmp_path, hooks, extra)) as plane:
+        body = (await plane.client.get("/v1/hooks")).json()
+    assert body["points"]["before-message"] == {
+        "policy": "fail-closed",
+        "hooks": [
+            {"module": "alpha", "priority": 1, "timeout_ms": 250},
+            {"module": "zulu", "priority": 1, "timeout_ms": 1000},
+        ],
+    }
+    assert body["points"]["observer"]["policy"] == "fail-open"
+    assert body["failed"] == {} and body["vetoed"] == {}
+    assert set(body["observer_bridge"]) == {"queued", "dropped"}

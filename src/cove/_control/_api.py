@@ -101,6 +101,7 @@ class Api:
             Route("/v1/trajectories", self.list_trajectories, methods=["GET"]),
             Route("/v1/events", self.emit_event, methods=["POST"]),
             Route("/v1/tools", self.list_tools, methods=["GET"]),
+            Route("/v1/hooks", self.list_hooks, methods=["GET"]),
             Route("/v1/tools/{name}/call", self.call_tool, methods=["POST"]),
         ]
 
@@ -240,6 +241,12 @@ class Api:
         event = Event(Custom(body.name, body.source, body.payload))
         await self.engine.publish([event])
         return JSONResponse({"id": event.id, "name": body.name}, 202)
+
+    # hooks --------------------------------------------------------------------
+    async def list_hooks(self, request: Request) -> Response:
+        observer = self.engine.observer
+        stream = {"queued": observer.queued, "dropped": observer.dropped}
+        return JSONResponse({**self.engine.hooks.describe(), "observer_bridge": stream})
 
     # tools --------------------------------------------------------------------
     async def list_tools(self, request: Request) -> Response:

@@ -125,6 +125,9 @@ SCHEMA: dict[str, Any] = {
         "/v1/events": {
             "post": _op("Emit a custom event", {"202": _ok("Journaled")}, 413, 422, auth=True, requestBody=_body("EmitRequest")),
         },
+        "/v1/hooks": {
+            "get": _op("The hook chains by point (run order, policy), failure and veto counts, the observer queue", {"200": _ok("Hooks")}),
+        },
         "/v1/tools": {
             "get": _op("List the tools of the loaded modules (`<module>.<tool>`, description, input schema)", {"200": _ok("Tools")}),
         },

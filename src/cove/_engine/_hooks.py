@@ -68,7 +68,7 @@ class Hooks:
     def __init__(self, settings: HooksSettings, warn: Log) -> None:
         self._settings = settings
         self._warn = warn
-        self._by_point: dict[str, tuple[Hook, ...]] = {}
+        self._by_point: dict[HookPoint, tuple[Hook, ...]] = {}
         self._pool: DaemonPool[HookOutcome] | None = None
         self._pool_lock = threading.Lock()  # chains run on several threads at once
         self.failed: Counter[str] = Counter()
@@ -145,6 +145,23 @@ class Hooks:
         except FutureTimeout:
             future.cancel()
             raise TimeoutError(f"timed out after {hook.timeout_ms} ms") from None
+
+    def describe(self) -> dict[str, Any]:
+        """For operators: each point's chain in run order, its policy, and the counters."""
+        return {
+            "points": {
+                point: {
+                    "policy": self._settings.policy.of(point),
+                    "hooks": [
+                        {"module": h.module, "priority": h.priority, "timeout_ms": h.timeout_ms}
+                        for h in chain
+                    ],
+                }
+                for point, chain in sorted(self._by_point.items())
+            },
+            "failed": dict(self.failed),
+            "vetoed": dict(self.vetoed),
+        }
 
     def after_tool_result(self, module: str, tool: str, result_json: str) -> str:
         """For the tools code: the result as the hooks left it; ``HookBlockedError`` if blocked."""
