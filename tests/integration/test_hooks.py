@@ -20,6 +20,7 @@ from cove.testing import MemoryTransport
 from tests.helpers.control import control_section, running_plane
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
+from tests.integration.test_cli_control import cove
 
 HOOK_PLUGIN = """
 import json, time
@@ -425,7 +426,9 @@ async def test_a_failing_tool_result_hook_withholds_the_result_by_default(
 # the operator's view --------------------------------------------------------------
 
 
-async def test_the_control_plane_shows_each_chain_in_run_order(tmp_path: Path) -> None:
+async def test_the_control_plane_and_cove_hooks_show_each_chain_in_run_order(
+    tmp_path: Path,
+) -> None:
     hooks = [
         hook_module(tmp_path, "zulu", [{"point": "before-message", "priority": 1}]),
         hook_module(
@@ -436,6 +439,14 @@ async def test_the_control_plane_shows_each_chain_in_run_order(tmp_path: Path) -
     extra = control_section(token=False, metrics=False)
     async with running_plane(config(tmp_path, hooks, extra)) as plane:
         body = (await plane.client.get("/v1/hooks")).json()
+        table = await cove(plane, "hooks", token=None)
+    assert table.code == 0, table.err
+    rows = [line.split() for line in table.out.splitlines()[1:]]
+    assert rows == [
+        ["before-message", "fail-closed", "alpha", "1", "250", "ms"],
+        ["zulu", "1", "1000", "ms"],
+        ["observer", "fail-open", "watcher", "0", "1000", "ms"],
+    ]
     assert body["points"]["before-message"] == {
         "policy": "fail-closed",
         "hooks": [

@@ -7,6 +7,7 @@ import click
 from ._build import build_command
 from ._check import check_command
 from ._health import health_command
+from ._hooks import hooks_command
 from ._key import key_group
 from ._mcp import mcp_command
 from ._module import module_group
@@ -35,6 +36,7 @@ cli.add_command(trace_command)
 cli.add_command(health_command)
 cli.add_command(key_group)
 cli.add_command(tool_group)
+cli.add_command(hooks_command)
 cli.add_command(mcp_command)
 
 
