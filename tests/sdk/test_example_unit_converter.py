@@ -44,6 +44,27 @@ def test_a_conversion_across_dimensions_is_refused_and_counts_nothing() -> None:
     assert host.state == {}
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"value": "ten", "from": "m", "to": "cm"}, "argument 'value': 'ten' is not of type"),
+        ({"value": 1, "from": "m"}, "arguments: 'to' is a required property"),
+        ({"value": 1, "from": "m", "to": "parsec"}, "argument 'to': 'parsec' is not one of"),
+    ],
+)
+def test_arguments_that_do_not_fit_the_schema_are_refused_before_the_tool_runs(
+    arguments: dict[str, object], says: str
+) -> None:
+    """The engine's check and wording: the tool and the field are named, nothing is counted."""
+    host = MockHost(EXAMPLES / "unit_converter")
+    with pytest.raises(HostError) as refused:
+        host.call_tool("convert", **arguments)
+    assert refused.value.kind == "invalid-input"
+    assert refused.value.message.startswith("tool 'unit_converter.convert': ")
+    assert says in refused.value.message
+    assert host.state == {}
+
+
 def test_stats_counts_conversions_by_dimension() -> None:
     host = MockHost(EXAMPLES / "unit_converter")
     host.call_tool("convert", value=1, **{"from": "m", "to": "cm"})

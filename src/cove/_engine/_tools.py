@@ -223,10 +223,9 @@ def _spec_problem(spec: ToolSpec, seen: set[str]) -> str:
 
 
 def _describe(error: ValidationError) -> str:
-    """``argument 'a': 'x' is not of type 'integer'`` (the root is ``arguments``)."""
+    """``argument 'a': 'x' is not of type 'integer'`` (the root is ``arguments``; a missing
+    property is named by the object that lacks it). MockHost words it the same way."""
     where = ".".join(str(p) for p in error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        return f"arguments: {error.message}"
     return f"argument {where!r}: {error.message}" if where else f"arguments: {error.message}"
 
 

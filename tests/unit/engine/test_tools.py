@@ -113,7 +113,11 @@ SCHEMA = {
     "type": "object",
     "properties": {
         "a": {"type": "integer"},
-        "nested": {"type": "object", "properties": {"depth": {"type": "integer", "minimum": 0}}},
+        "nested": {
+            "type": "object",
+            "properties": {"depth": {"type": "integer", "minimum": 0}},
+            "required": ["depth"],
+        },
     },
     "required": ["a"],
     "additionalProperties": False,
@@ -127,6 +131,7 @@ SCHEMA = {
         ({}, "arguments: 'a' is a required property"),
         ({"a": 1, "zzz": 2}, "'zzz' was unexpected"),
         ({"a": 1, "nested": {"depth": -1}}, "argument 'nested.depth': -1 is less than"),
+        ({"a": 1, "nested": {}}, "argument 'nested': 'depth' is a required property"),
         ([1, 2], "arguments: [1, 2] is not of type 'object'"),
     ],
 )

@@ -27,6 +27,7 @@ from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
 from ._allow import host_allowed
+from ._arguments import check_arguments
 from ._mock_chain import MockChain
 from ._mock_identity import DEFAULT_METHODS, MOCK_KEY, MockIdentity
 
@@ -352,12 +353,17 @@ class MockHost:
     def call_tool(self, name: str, **arguments: Any) -> Any:
         """Call the module's ``@tool`` ``name`` as the engine does; its decoded result.
 
-        The engine checks the arguments against the tool's schema first;
-        MockHost does not. A tool's error is re-raised (``HostError`` for
-        one it raised on purpose) and its writes, sends and emits are dropped.
+        The arguments are checked against the tool's schema first, as the
+        engine does (``HostError`` ``invalid-input`` naming the tool and the
+        field; the tool does not run). A tool's error is re-raised
+        (``HostError`` for one it raised on purpose) and its writes, sends
+        and emits are dropped.
         """
         from .._tool_world import ToolProvider
 
+        found = _tools.TOOLS.get(name)
+        if found is not None:
+            check_arguments(f"{self.name}.{name}", found.schema, arguments)
         result: list[str] = []
         self._run(lambda: result.append(ToolProvider().call_tool(name, json.dumps(arguments))))
         return json.loads(result[0])
