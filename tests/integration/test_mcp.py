@@ -133,6 +133,18 @@ async def test_the_http_endpoint_needs_the_control_token(plane_config: Path) -> 
         assert wrong.status_code == 401
 
 
+async def test_an_engine_without_a_control_token_refuses_mcp(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path
+) -> None:
+    """A tool call changes state: no token configured means no MCP over HTTP at all."""
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm, control_section(token=False))
+    async with running_plane(config) as plane:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        refused = await plane.client.post("/mcp", json=body, headers=plane.auth())
+        assert refused.status_code == 403
+        assert "token" in refused.json()["error"]
+
+
 async def test_tools_on_the_control_api(plane_config: Path) -> None:
     async with running_plane(plane_config) as plane:
         await wait_until(lambda: len(plane.engine.tools.all()) == 6, what="tools listed")

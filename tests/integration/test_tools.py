@@ -200,3 +200,24 @@ async def test_tools_and_the_manifest_must_agree(
         assert "does not export cove:host/tool-provider" in errors["missing"]
         assert "has @tool methods" in errors["nt"]
         assert running.tools.all() == []
+
+
+async def test_a_tool_that_burns_its_fuel_answers_limit_exceeded(
+    tmp_path: Path, hostile_wasm: Path
+) -> None:
+    ht = write_manifest(
+        tmp_path / "ht",
+        "ht",
+        component=hostile_wasm,
+        tools=True,
+        resources={"fuel": 10**8, "timeout": "60s"},
+    )
+    config = write_engine_config(tmp_path / "engine.toml", [ht])
+    async with running_engine(config) as running:
+        await wait_until(lambda: len(running.tools.all()) == 2, what="tools listed")
+        with pytest.raises(ToolError) as burnt:
+            await running.tools.call("ht.spin", {})
+        assert burnt.value.kind == "limit-exceeded"
+        assert "fuel" in burnt.value.message
+        assert json.loads(await running.tools.call("ht.ping", {})) == "pong"
+        assert {s.name: s.state for s in running.status()}["ht"] == "running"
