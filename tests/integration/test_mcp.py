@@ -124,6 +124,20 @@ def changes(notifications: list[IncomingMessage]) -> int:
     return sum(isinstance(n, types.ToolListChangedNotification) for n in notifications)
 
 
+async def test_a_closed_http_session_is_no_longer_notified(plane_config: Path) -> None:
+    """Sessions are forgotten when they end, not kept up to the SDK's cap of live sessions."""
+    async with running_plane(plane_config) as plane:
+        assert plane.engine.control is not None
+        mcp = plane.engine.control.mcp
+        assert mcp is not None
+        notified = mcp._connections
+        for n in range(3):
+            async with http_session(str(plane.client.base_url), []) as session:
+                await session.initialize()
+                await wait_until(lambda: len(notified) == 1, what=f"session {n} notified")
+            await wait_until(lambda: not notified, what=f"session {n} forgotten")
+
+
 async def test_the_http_endpoint_needs_the_control_token(plane_config: Path) -> None:
     async with running_plane(plane_config) as plane:
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}

@@ -9,9 +9,11 @@ better than registering Python functions. A failed call comes back as a
 ``tools.listChanged`` is advertised, and every change of the tool list
 (a module loaded, unloaded or dead) is sent two ways, because the SDK's own
 notify helper reaches only clients of the newest protocol revision:
-``notifications/tools/list_changed`` to each session that completed the
+``notifications/tools/list_changed`` to each connection that completed the
 plain ``initialize`` handshake (what most agents do), and an event on the
-subscriptions bus for clients that opened ``subscriptions/listen``.
+subscriptions bus for clients that opened ``subscriptions/listen``. A
+connection is forgotten when it ends (the client deletes its HTTP session,
+the SDK ends it after its idle timeout, stdin closes).
 
 Served over stdio by ``cove mcp`` and over streamable HTTP at ``/mcp`` on
 the control plane (bearer token required there).
@@ -25,16 +27,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
+from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
-from mcp.server.session import ServerSession
 from mcp.server.stdio import stdio_server
-from mcp.server.streamable_http_manager import (
-    DEFAULT_MAX_SESSIONS,
-    StreamableHTTPASGIApp,
-    StreamableHTTPSessionManager,
-)
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
@@ -69,10 +67,7 @@ class McpTools:
 
     def __init__(self, tools: ToolRegistry) -> None:
         self._tools = tools
-        # Handshake sessions to notify, oldest first. The SDK does not say when an
-        # HTTP session ends (a notification to it is dropped, not refused), so
-        # the oldest are forgotten past the SDK's own cap on live sessions.
-        self._sessions: dict[ServerSession, None] = {}
+        self._connections: set[Connection] = set()  # handshake clients, while connected
         self._bus = InMemorySubscriptionBus()
         self._pending: set[asyncio.Task[None]] = set()
         self.server: Server[Any] = _ToolServer(
@@ -119,9 +114,12 @@ class McpTools:
     async def _initialized(
         self, ctx: ServerRequestContext[Any], params: types.NotificationParams
     ) -> None:
-        self._sessions[ctx.session] = None
-        while len(self._sessions) > DEFAULT_MAX_SESSIONS:
-            del self._sessions[next(iter(self._sessions))]
+        # The low-level context has no public handle on the connection (its
+        # ServerSession is a per-request proxy). The connection's exit stack is
+        # the SDK's per-connection teardown, unwound however it ends.
+        connection: Connection = ctx.session._connection
+        self._connections.add(connection)
+        connection.exit_stack.callback(self._connections.discard, connection)
 
     # list changes ----------------------------------------------------------------
     def _changed(self) -> None:
@@ -131,11 +129,8 @@ class McpTools:
 
     async def _announce(self) -> None:
         await self._bus.publish(ToolsListChanged())
-        for session in list(self._sessions):
-            try:
-                await session.send_tool_list_changed()
-            except Exception:  # the client went away (its streams are closed): forget it
-                self._sessions.pop(session, None)
+        for connection in list(self._connections):
+            await connection.send_tool_list_changed()  # never raises: a closed stream drops it
 
     # transports ------------------------------------------------------------------
     async def serve_stdio(self) -> None:
