@@ -70,3 +70,12 @@ def test_wit_without_a_module_world_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="no `world module` block"):
         module_world(manifest(kind="wasm"), host_wit="package a:b;\n")
 
+
+def test_hooks_export_the_hook_handler() -> None:
+    """A manifest with [[hook]] builds against a world that exports cove:host/hook-handler."""
+    plain = module_world(manifest(kind="wasm", required=["hooks"]))
+    hooked = module_world(
+        manifest(kind="wasm", required=["hooks"], hook=[{"point": "before-message"}])
+    )
+    assert "export hook-handler;" not in world_block(plain, BUILD_WORLD)
+    assert "export hook-handler;" in world_block(hooked, BUILD_WORLD)
