@@ -69,3 +69,26 @@ async def test_plugin_class_that_disagrees_with_its_manifest_is_refused(tmp_path
         assert "tally" not in engine.runners
         (error,) = engine.load_errors.values()
     assert "plugin class says version '9.9.9' but the manifest says '0.1.0'" in error
+
+
+async def test_plugin_whose_constructor_raises_is_refused_and_others_keep_running(
+    tmp_path: Path,
+) -> None:
+    broken = write_manifest(tmp_path / "broken", "broken", kind="python", entry="broken:Broken")
+    (broken / "broken.py").write_text(
+        "import re\nfrom cove import Plugin\n\n"
+        "class Broken(Plugin):\n"
+        "    def __init__(self):\n"
+        "        self.pattern = re.compile('(unclosed')\n"
+    )
+    tally = write_manifest(
+        tmp_path / "tally", "tally", kind="python", entry="tally:Tally", required=["store"]
+    )
+    (tally / "tally.py").write_text(PLUGIN.format(version="0.1.0"))
+    config = write_engine_config(tmp_path / "engine.toml", [broken, tally])
+    async with running_engine(config) as engine:
+        assert "tally" in engine.runners
+        assert "broken" not in engine.runners
+        (error,) = engine.load_errors.values()
+    assert "module 'broken': Broken() raised error: missing ), unterminated subpattern" in error
+    assert "init()" in error

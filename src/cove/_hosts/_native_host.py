@@ -105,7 +105,14 @@ class NativeModuleHost(ModuleHost):
                 f"{manifest.root / 'cove.toml'} declares [[hook]] but {plugin_class.__name__} "
                 "does not override Plugin.on_hook",
             )
-        self._plugin = plugin_class()
+        try:
+            self._plugin = plugin_class()
+        except Exception as exc:
+            raise ModuleLoadError(
+                manifest.name,
+                f"{plugin_class.__name__}() raised {type(exc).__name__}: {exc} "
+                "(move fallible set-up into init(), where a failure is retried)",
+            ) from exc
         self.tools = _plugin_tools(manifest, plugin_class)
         self._tool_methods = {t.name: t.method for t in plugin_class.declared_tools()}
 
