@@ -65,7 +65,8 @@ def call_command(client: Client, name: str, arguments: str | None, pairs: tuple[
     """Call tool NAME with ARGUMENTS (a JSON object) and print its JSON result.
 
     The engine checks the arguments against the tool's schema, then runs the
-    tool in its module's sandbox, in its own transaction (exit 1 on any error).
+    tool in its module's sandbox, in its own transaction (exit 1 when the
+    engine refuses the call or the tool fails).
     """
     body = client.call(
         "POST", f"/v1/tools/{name}/call", json={"arguments": _arguments(arguments, pairs)}

@@ -87,6 +87,7 @@ class ToolRegistry:
         self._cache: dict[str, tuple[tuple[ToolSpec, ...], list[Tool]]] = {}
         self._watchers: list[Callable[[], None]] = []
         self._names: tuple[str, ...] = ()
+        self._turns: dict[str, asyncio.Lock] = {}
 
     def all(self) -> list[Tool]:
         tools = [
@@ -149,9 +150,12 @@ class ToolRegistry:
         tool = self.get(name)
         self.validate(tool, arguments)
         runner = self._runners[tool.module]
-        result = await asyncio.to_thread(
-            runner.exclusive, self._run, runner, tool, json.dumps(arguments)
-        )
+        # Calls queued behind a slow one wait here, on the event loop: an agent
+        # that floods one module holds one worker thread, not all of them.
+        async with self._turns.setdefault(tool.module, asyncio.Lock()):
+            result = await asyncio.to_thread(
+                runner.exclusive, self._run, runner, tool, json.dumps(arguments)
+            )
         if self._after_result is None:
             return result
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -162,3 +164,30 @@ def test_a_module_that_is_not_running_answers_unavailable() -> None:
         asyncio.run(tools.call("m.t", {}))
     assert error.value.kind == "unavailable"
     assert "backoff" in str(error.value)
+
+
+def test_calls_queued_on_a_slow_module_leave_worker_threads_to_the_others() -> None:
+    """Three calls wait on one module; with two worker threads, another module's call still runs."""
+    gate, busy = threading.Event(), threading.Lock()
+
+    def slow(fn: Any, *args: Any) -> str:
+        with busy:
+            gate.wait(60)
+            return '"slow"'
+
+    slow_runner: Any = FakeRunner("slow", FakeHost((spec("t"),)))
+    slow_runner.exclusive = slow
+    fast_runner: Any = FakeRunner("fast", FakeHost((spec("t"),)))
+    fast_runner.exclusive = lambda fn, *args: '"fast"'
+    tools, _, _ = registry(slow_runner, fast_runner)
+
+    async def scenario() -> None:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
+        flood = [asyncio.ensure_future(tools.call("slow.t", {})) for _ in range(3)]
+        try:
+            assert await asyncio.wait_for(tools.call("fast.t", {}), 30) == '"fast"'
+        finally:
+            gate.set()
+        assert await asyncio.gather(*flood) == ['"slow"'] * 3
+
+    asyncio.run(scenario())
