@@ -63,12 +63,14 @@ async def test_tools_are_listed_under_their_module_names(
 
 async def test_a_tool_call_returns_the_guests_json(engine: tuple[Engine, list[Trajectory]]) -> None:
     running, trajectories = engine
+    fuel_before = {s.name: s.fuel for s in running.status()}["tp"]
     assert json.loads(await running.tools.call("tp.add", {"a": 2, "b": 40})) == {"sum": 42}
     record = trajectories[-1]
     assert record.module == "tp"
     assert record.event_id.startswith("tool:tp.add:")
     assert record.outcome == "ok"
     assert record.fuel > 0
+    assert {s.name: s.fuel for s in running.status()}["tp"] == fuel_before + record.fuel
 
 
 async def test_arguments_are_checked_against_the_schema_before_the_module_runs(

@@ -206,6 +206,7 @@ class ToolRegistry:
     ) -> None:
         wall_ns = time.perf_counter_ns() - start
         fuel = runner.host.stats.fuel
+        runner.stats.fuel_total += fuel  # an agent's calls count in the module's fuel too
         self._on_trajectory(
             Trajectory(runner.name, call_id, 0, outcome, error, tuple(calls.records), fuel, wall_ns)
         )
