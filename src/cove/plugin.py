@@ -98,7 +98,9 @@ def tool(
     ``schema`` is the JSON Schema of the arguments (checked by the engine
     before the call; default: an object with no declared properties). The
     method returns a JSON value, or ``ToolResult(value, actions)`` to change
-    state or send messages. The manifest must say ``[tools] enabled = true``.
+    state or send messages; it refuses with ``HostCallError(kind, message)``
+    (any other exception answers ``internal``). The manifest must say
+    ``[tools] enabled = true``.
     """
     declared = schema if schema is not None else {"type": "object", "properties": {}}
 

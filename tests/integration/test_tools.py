@@ -159,6 +159,10 @@ async def test_native_plugin_tools_run_with_actions_in_their_transaction(
 ) -> None:
     running, _ = engine
     assert json.loads(await running.tools.call("nt.greet", {"who": "ada"})) == "hello ada"
+    with pytest.raises(ToolError) as refused:
+        await running.tools.call("nt.greet", {"who": ""})
+    assert refused.value.kind == "invalid-input"
+    assert str(refused.value) == "tool 'nt.greet': greet whom? 'who' is empty"
     assert json.loads(await running.tools.call("nt.bump", {})) == {"bumps": 1}
     assert json.loads(await running.tools.call("nt.bump", {})) == {"bumps": 2}
     assert state_json(running, "nt", "bumps") == 2

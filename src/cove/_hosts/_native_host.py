@@ -133,10 +133,15 @@ class NativeModuleHost(ModuleHost):
         if method is None:
             return super().call_tool(name, arguments_json, calls)
         result: list[Any] = []
+        refused: list[HostCallError] = []
 
         def run() -> None:
             bound = getattr(self._plugin, method)
-            answer = bound(self._context(calls), **json.loads(arguments_json))
+            try:
+                answer = bound(self._context(calls), **json.loads(arguments_json))
+            except HostCallError as exc:  # its own refusal, or a host call's it let through
+                refused.append(exc)
+                return
             if isinstance(answer, ToolResult):
                 self._apply_all(answer.actions, calls)
                 answer = answer.value
@@ -146,8 +151,10 @@ class NativeModuleHost(ModuleHost):
             self._run(f"tool {name}", run)
         except LimitExceededError:
             raise
-        except ModuleFailedError as exc:  # the plugin refused: its error, not a trap
+        except ModuleFailedError as exc:  # the plugin failed: its error, not a trap
             raise ToolError(name, "internal", exc.reason) from None
+        if refused:  # with its kind, as a guest's HostError is
+            raise ToolError(name, refused[0].kind, refused[0].message)
         return str(result[0])
 
     def _apply_all(self, actions: Iterable[Action] | None, calls: HostCalls) -> None:

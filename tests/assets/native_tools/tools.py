@@ -1,5 +1,6 @@
-"""Test plugin serving tools: a pure one and one that writes state through an action."""
+"""Test plugin serving tools: a pure one (refusing empty input) and one that writes state through an action."""
 
+from cove.errors import HostCallError
 from cove.plugin import Plugin, PluginContext, SetState, ToolResult, tool
 
 
@@ -10,6 +11,8 @@ class Tools(Plugin):
         {"type": "object", "properties": {"who": {"type": "string"}}, "required": ["who"]},
     )
     def greet(self, ctx: PluginContext, who: str) -> str:
+        if not who:
+            raise HostCallError("invalid-input", "greet whom? 'who' is empty")
         return f"hello {who}"
 
     @tool("bump", "Count calls in state; returns the new count.")
