@@ -17,7 +17,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
-from tests.helpers.engine import wait_until
+from tests.helpers.engine import probe_event, wait_until
 from tests.helpers.modules import write_engine_config, write_manifest
 
 pytestmark = pytest.mark.slow
@@ -118,6 +118,44 @@ async def test_an_mcp_client_lists_and_calls_tools_over_http(
             await engine.load(hostile_dir)
             await wait_until(lambda: changes(notifications) == 2, what="list_changed on load")
             assert "ht.ping" in {t.name for t in (await session.list_tools()).tools}
+
+
+DOOMED = """
+from cove import Plugin
+from cove.plugin import tool
+
+
+class Doomed(Plugin):
+    @tool("hello", "Says hello until the module dies.")
+    def hello(self, ctx):
+        return "hello"
+
+    def handle_event(self, event, ctx):
+        raise RuntimeError("this module fails every event")
+"""
+
+
+async def test_a_module_that_dies_takes_its_tools_off_the_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = write_manifest(
+        tmp_path / "doomed", "doomed", kind="python", entry="doomed:Doomed", tools=True,
+        restart={"max_failures": 1},
+    )  # fmt: skip
+    (module / "doomed.py").write_text(DOOMED)
+    config = write_engine_config(tmp_path / "engine.toml", [module], control_section(metrics=False))
+    notifications: list[IncomingMessage] = []
+    async with running_plane(config) as plane:
+        engine = plane.engine
+        await wait_until(lambda: len(engine.tools.all()) == 1, what="tools listed")
+        async with http_session(str(plane.client.base_url), notifications) as session:
+            await session.initialize()
+            assert [t.name for t in (await session.list_tools()).tools] == ["doomed.hello"]
+            await engine.publish([probe_event("fail")])
+            await wait_until(lambda: changes(notifications) == 1, what="list_changed on death")
+            assert engine.runners["doomed"].state.value == "dead"
+            assert (await session.list_tools()).tools == []
 
 
 def changes(notifications: list[IncomingMessage]) -> int:
