@@ -7,13 +7,13 @@ checked by recovering them with eth-account, the transfer by its receipt.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
+from structlog.testing import capture_logs
 
 from cove import Custom, Engine, Event, Trajectory
 from tests.helpers.anvil import Anvil
@@ -123,42 +123,50 @@ async def test_a_component_sends_a_value_transfer_on_anvil(
     signer_wasm: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("SIGNER_PASS", PASSPHRASE)
-    caplog.set_level(logging.INFO, "cove.identity")
     anvil.rpc("anvil_setBalance", [ADDRESS, hex(10**18)])
     recipient = Account.create().address
     module = signer_module(tmp_path, "signer", signer_wasm)
     config = engine_toml(tmp_path, anvil, [module], {"signer": "SIGNER_PASS"})
-    async with running_engine(config) as engine:
-        answers = await ask(
-            engine,
-            "signer",
-            "probe.send",
-            ask=["tx"],
-            chain=31337,
-            tx={"to": recipient, "value": 10**15},
-        )
-        assert "ok" in answers["tx"], answers
-        receipt = anvil.receipt(answers["tx"]["ok"])
-        assert receipt["status"] == "0x1"
-        assert receipt["from"].lower() == ADDRESS.lower()
-        assert receipt["to"].lower() == recipient.lower()
-        assert int(anvil.rpc("eth_getBalance", [recipient, "latest"]), 16) == 10**15
-        audit = [r.getMessage() for r in caplog.records if r.name == "cove.identity"]
-        assert audit == [
-            f"module signer sent transaction {answers['tx']['ok']} on chain 31337 "
-            f"(nonce {receipt_nonce(anvil, answers['tx']['ok'])}, to {recipient}, value {10**15})"
-        ]
-        poor = await ask(
-            engine,
-            "signer",
-            "probe.too-much",
-            ask=["tx"],
-            chain=31337,
-            tx={"to": recipient, "value": 10**24},
-        )
+    with capture_logs() as logs:
+        async with running_engine(config) as engine:
+            answers = await ask(
+                engine,
+                "signer",
+                "probe.send",
+                ask=["tx"],
+                chain=31337,
+                tx={"to": recipient, "value": 10**15},
+            )
+            assert "ok" in answers["tx"], answers
+            receipt = anvil.receipt(answers["tx"]["ok"])
+            assert receipt["status"] == "0x1"
+            assert receipt["from"].lower() == ADDRESS.lower()
+            assert receipt["to"].lower() == recipient.lower()
+            assert int(anvil.rpc("eth_getBalance", [recipient, "latest"]), 16) == 10**15
+            poor = await ask(
+                engine,
+                "signer",
+                "probe.too-much",
+                ask=["tx"],
+                chain=31337,
+                tx={"to": recipient, "value": 10**24},
+            )
+    tx_hash = answers["tx"]["ok"]
+    audit = [entry for entry in logs if entry["event"] == "transaction sent"]
+    assert audit == [
+        {
+            "event": "transaction sent",
+            "log_level": "info",
+            "module": "signer",
+            "hash": tx_hash,
+            "chain": 31337,
+            "nonce": receipt_nonce(anvil, tx_hash),
+            "to": recipient,
+            "value": 10**15,
+        }
+    ]
     assert poor["tx"]["err"] == "invalid-input"
     assert "insufficient funds" in poor["tx"]["message"].lower()
 

@@ -11,9 +11,10 @@ Fees default to EIP-1559 as wallets set them: tip from
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
+
+import structlog
 
 from ..errors import HostCallError
 from ._chain import RpcCall
@@ -25,7 +26,8 @@ Rpc = Callable[[list[RpcCall]], list[str | HostCallError]]
 _NUMBERS = ("value", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce", "chainId")
 _FIELDS = frozenset({*_NUMBERS, "to", "from", "data", "type", "accessList"})
 
-log = logging.getLogger("cove.identity")
+log = structlog.get_logger("cove.identity")
+"""Through the engine's log pipeline: a stdlib logger at info would reach no handler."""
 
 
 def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) -> str:
@@ -36,13 +38,13 @@ def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) 
     _one(rpc([RpcCall("eth_sendRawTransaction", json.dumps([raw]))]))
     # The operator's audit trail: what left the engine in a module's name.
     log.info(
-        "module %s sent transaction %s on chain %d (nonce %d, to %s, value %d)",
-        identity.module,
-        tx_hash,
-        chain_id,
-        tx["nonce"],
-        tx.get("to", "(contract creation)"),
-        tx.get("value", 0),
+        "transaction sent",
+        module=identity.module,
+        hash=tx_hash,
+        chain=chain_id,
+        nonce=tx["nonce"],
+        to=tx.get("to", "(contract creation)"),
+        value=tx.get("value", 0),
     )
     return tx_hash
 

@@ -6,6 +6,7 @@ tests/chain/test_identity_engine.py; these cover the rules and the errors.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from cove._capabilities._identity import Identity, module_identity, unlock_ident
 from cove._capabilities._identity_tx import parse_transaction, send_transaction
 from cove._config_chain import ChainSettings
 from cove._config_identity import ModuleKey
+from cove._observe._logging import configure_logging
 from cove.errors import CapabilityError, HostCallError, ModuleLoadError
 from tests.helpers.fakes import FakeStateReader, engine_config, manifest
 from tests.helpers.keys import ADDRESS, KEY, PASSPHRASE, write_keystore
@@ -312,6 +314,26 @@ def test_a_filled_tip_never_exceeds_the_modules_own_fee_cap() -> None:
     assert node.raw is not None
     sent = TypedTransaction.from_bytes(HexBytes(node.raw)).as_dict()
     assert (sent["maxFeePerGas"], sent["maxPriorityFeePerGas"]) == (20, 20)
+
+
+def test_an_accepted_transaction_leaves_an_audit_line_in_the_engine_log() -> None:
+    out = io.StringIO()
+    configure_logging("json", stream=out)  # as `cove run` does
+    tx = {"to": TO, "nonce": 3, "gas": 21000, "gasPrice": 7, "value": 5}
+    tx_hash = send_transaction(
+        Identity("w", Account.from_key(KEY)), 1, json.dumps(tx), ScriptedNode({})
+    )
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert {k: line[k] for k in ("event", "level", "module", "hash", "chain", "nonce", "to")} == {
+        "event": "transaction sent",
+        "level": "info",
+        "module": "w",
+        "hash": tx_hash,
+        "chain": 1,
+        "nonce": 3,
+        "to": TO,
+    }
+    assert line["value"] == 5 and KEY.removeprefix("0x") not in out.getvalue()
 
 
 def test_a_complete_transaction_needs_no_fill_batch() -> None:
