@@ -153,13 +153,16 @@ class ToolRegistry:
         # Calls queued behind a slow one wait here, on the event loop: an agent
         # that floods one module holds one worker thread, not all of them.
         async with self._turns.setdefault(tool.module, asyncio.Lock()):
-            result = await asyncio.to_thread(
-                runner.exclusive, self._run, runner, tool, json.dumps(arguments)
-            )
+            return await asyncio.to_thread(self._call, runner, tool, json.dumps(arguments))
+
+    def _call(self, runner: ModuleRunner, tool: Tool, arguments_json: str) -> str:
+        """On a worker thread: the call under the module's lock, then the result hooks
+        (outside it), in one thread hop."""
+        result = runner.exclusive(self._run, runner, tool, arguments_json)
         if self._after_result is None:
             return result
         try:
-            return await asyncio.to_thread(self._after_result, tool.module, tool.spec.name, result)
+            return self._after_result(tool.module, tool.spec.name, result)
         except HookBlockedError as exc:
             raise ToolError(tool.name, "denied", f"result withheld: {exc}") from None
 
@@ -176,7 +179,8 @@ class ToolRegistry:
         start = time.perf_counter_ns()
         try:
             result = runner.host.call_tool(tool.spec.name, arguments_json, calls)
-            runner.commit_call(effects, call_id)
+            if effects.writes or effects.outbox:  # a pure call has nothing to commit
+                runner.commit_call(effects, call_id)
             outcome = "ok"
             return result
         except ToolError as exc:
