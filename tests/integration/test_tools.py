@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -227,3 +229,22 @@ async def test_a_tool_that_burns_its_fuel_answers_limit_exceeded(
         assert "fuel" in burnt.value.message
         assert json.loads(await running.tools.call("ht.ping", {})) == "pong"
         assert {s.name: s.state for s in running.status()}["ht"] == "running"
+
+
+async def test_a_tool_calls_writes_are_durable_before_the_caller_hears_of_them(
+    tmp_path: Path, tool_wasm: Path
+) -> None:
+    """Under group commit too: a tool call is not in the journal, so nothing would replay it."""
+    tp = write_manifest(
+        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"], tools=True
+    )
+    slow_flush = '\n[commit]\nmode = "batched"\nmax_delay = "60s"\n'
+    config = write_engine_config(tmp_path / "engine.toml", [tp], slow_flush)
+    async with running_engine(config) as running:
+        await wait_until(lambda: running.runners["tp"].state.value == "running", what="running")
+        await running.tools.call("tp.remember", {"key": "k", "note": "kept"})
+        with closing(sqlite3.connect(tmp_path / "data" / "cove.db")) as other:  # as after a crash
+            row = other.execute(
+                "SELECT value FROM state WHERE module = 'tp' AND key = 'note:k'"
+            ).fetchone()
+        assert row is not None and json.loads(row[0]) == "kept"

@@ -144,8 +144,11 @@ class ModuleRunner:
             return fn(*args)
 
     def commit_call(self, effects: EventEffects, call_id: str) -> None:
-        """Commit one tool call's effects like an event's (call under ``exclusive``)."""
+        """Commit one tool call's effects like an event's (call under ``exclusive``),
+        durable before the caller hears of success: no journal entry would replay it."""
         self._commit(effects, [(call_id, _effects_to_outbox(effects))], self.position)
+        if not self.committer.per_event:  # per-event commits are flushed already
+            self.store.flush()
 
     def hook_call(self, point: str, payload_json: str) -> HookOutcome:
         """One call of this module's hook: read-only, like init (a hook changes nothing)."""
