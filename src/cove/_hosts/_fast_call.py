@@ -43,18 +43,18 @@ from __future__ import annotations
 
 import ctypes
 import importlib.metadata
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 import wasmtime
 from wasmtime import _ffi as ffi
 
 from ..errors import LimitExceededError
 from . import _fast_values as fv
 
-log = logging.getLogger("cove.wasm")
+log = structlog.get_logger("cove.wasm")
 
 PINNED_WASMTIME = "50.0.1"
 
@@ -184,8 +184,6 @@ if UNAVAILABLE is None:
         UNAVAILABLE = _round_trip_problem()
     except Exception as exc:  # pragma: no cover - only on a broken library
         UNAVAILABLE = f"clone round trip failed: {exc!r}"
-if UNAVAILABLE is not None:
-    log.warning("wasm fast path unavailable, using the wrapper path: %s", UNAVAILABLE)
 
 
 def _address(pointer: Any) -> int:
@@ -322,7 +320,7 @@ class HostFunc:
             except LimitExceededError:
                 raise
             except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
-                log.warning("host function failed: %s: %s", type(exc).__name__, exc)
+                log.warning("host function failed", error=f"{type(exc).__name__}: {exc}")
                 value = self._on_error(exc)
             if write is not None:
                 assert results

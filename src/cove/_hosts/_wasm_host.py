@@ -22,12 +22,12 @@ hot path, and the host functions they reach are the call path's own.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
+import structlog
 import wasmtime
 from wasmtime.component import Func, Linker, Record, Variant
 
@@ -56,7 +56,7 @@ Invoke = Callable[..., Any]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-log = logging.getLogger("cove.wasm")
+log = structlog.get_logger("cove.wasm")
 
 
 def effective_call_path(requested: CallPath) -> CallPath:
@@ -111,9 +111,9 @@ class WasmModuleHost(ModuleHost):
         self.call_path = effective_call_path(call_path)
         if self.call_path != call_path:
             log.warning(
-                "module %s: wasm call path 'wrapper' instead of 'fast': %s",
-                manifest.name,
-                _fast_call.UNAVAILABLE,
+                "wasm call path 'wrapper' instead of 'fast'",
+                module=manifest.name,
+                reason=_fast_call.UNAVAILABLE,
             )
         self._parked: BaseException | None = None
         self.stats = CallStats()
@@ -140,9 +140,9 @@ class WasmModuleHost(ModuleHost):
         self._tool_fns: tuple[Invoke, Invoke] | None = None
         if self._tool_export is not None and self.call_path == "fast":
             log.info(
-                "module %s: tool calls use the wrapper call path on the event instance "
+                "tool calls use the wrapper call path on the event instance "
                 "(events keep the fast path)",
-                manifest.name,
+                module=manifest.name,
             )
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
@@ -427,7 +427,7 @@ class WasmModuleHost(ModuleHost):
             except LimitExceededError:
                 raise
             except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
-                log.warning("host function failed: %s: %s", type(exc).__name__, exc)
+                log.warning("host function failed", error=f"{type(exc).__name__}: {exc}")
                 error = wit.host_error(HostCallError("internal", f"{type(exc).__name__}: {exc}"))
                 return Variant("err", error) if tagged else error
             return Variant("ok", value) if tagged else value
