@@ -25,6 +25,7 @@ from ._hosts._wasm_contract import contract_problems
 from ._hosts._wasm_host import WasmModuleHost
 from ._hosts._wasm_runtime import WasmRuntime
 from ._manifest import Manifest, load_manifest, manifest_path, sha256_pin
+from ._types import EmptyState
 from .errors import CoveError, ManifestError, ModuleError
 
 _DECORATORS = {
@@ -56,19 +57,6 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     imports: frozenset[str] = frozenset()
-
-
-class _NoState:
-    """An empty state for ``init``: a check must not need the engine's store."""
-
-    def get(self, module: str, key: str) -> bytes | None:
-        return None
-
-    def list_keys(self, module: str, prefix: str) -> list[str]:
-        return []
-
-    def state_bytes(self, module: str) -> int:
-        return 0
 
 
 def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> CheckReport:
@@ -180,7 +168,7 @@ def _check_init(
     manifest: Manifest, file: Path, grants: Grants, host: ModuleHost, report: CheckReport
 ) -> None:
     """Run ``init`` for real: a typed-config check (``load_config``) fails here."""
-    effects = EventEffects(manifest.name, _NoState(), grants.limits.state_bytes)
+    effects = EventEffects(manifest.name, EmptyState(), grants.limits.state_bytes)
     calls = HostCalls(grants, effects, dict(manifest.config), None, lambda *a: None, "check")
     try:
         host.init(calls)

@@ -40,16 +40,3 @@ def load_probe(
     module = probe_module(tmp_path, probe_wasm, "probe", resources=resources)
     config = load_config(write_engine_config(tmp_path / "engine.toml", [module]))
     return build_host(load_manifest(module), config, runtime, lambda *_: None)
-
-
-class EmptyState:
-    """A module's saved state with nothing in it."""
-
-    def get(self, module: str, key: str) -> bytes | None:
-        return None
-
-    def list_keys(self, module: str, prefix: str) -> list[str]:
-        return []
-
-    def state_bytes(self, module: str) -> int:
-        return 0

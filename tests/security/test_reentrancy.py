@@ -20,8 +20,9 @@ from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._engine._loader import LoadedModule
 from cove._hosts._wasm_runtime import WasmRuntime
+from cove._types import EmptyState
 from cove.errors import ModuleReentryError
-from tests.helpers.security import EmptyState, load_probe, op_event
+from tests.helpers.security import load_probe, op_event
 
 
 class HookedState(EmptyState):
