@@ -9,6 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from cove import Block, Custom, Log
+from cove._capabilities._chain import ChainBackend
 from cove._config_chain import ChainSettings
 from cove._manifest import BlockSubscription
 from cove._sources._chain import ChainSource, Stream, chain_sources, log_filter
@@ -115,19 +116,32 @@ def _fields(log: Log) -> dict[str, object]:
     return {name: getattr(log, name) for name in Log.__dataclass_fields__}
 
 
-async def test_a_dead_primary_endpoint_falls_back_without_a_gap(anvil: Anvil) -> None:
+async def test_a_dead_primary_endpoint_falls_back_without_a_gap_and_shows_in_provider_health(
+    anvil: Anvil,
+) -> None:
     with socket.socket() as sock:  # a loopback port nothing listens on
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
     chain = ChainSettings(
         chain_id=31337, http=dead, fallbacks=[anvil.http_url], poll_interval="20ms"
     )
+    backend = ChainBackend([chain])
     progress, journal = Progress(), Journal()
-    async with running(ChainSource(chain, progress, [Stream(0, blocks=True)]), journal):
+    (source,) = chain_sources(
+        [chain], [BlockSubscription(kind="block", chain_id=31337)], progress, backend.recorder
+    )
+    async with running(source, journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(3)
         await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
     assert_chain(journal.blocks())
+    (health,) = backend.health()
+    primary, fallback = health["endpoints"]
+    assert primary["requests"] == primary["errors"] > 0
+    assert "ConnectError" in primary["last_error"]
+    assert fallback["requests"] > 0 and fallback["errors"] == 0
+    assert health["fallback_hits"] == fallback["requests"]
+    backend.close()
 
 
 def test_a_subscription_to_an_unconfigured_chain_is_a_warning_not_a_source() -> None:

@@ -167,6 +167,20 @@ class ChainBackend:
     def health(self) -> list[dict[str, Any]]:
         return [self._chains[c].health.as_dict() for c in self.chain_ids]
 
+    def recorder(self, chain_id: int) -> Callable[[int, float, str | None], None]:
+        """Counts another client's requests to this chain (the block/log source's reads)
+        in its provider health: per endpoint by index, and a fallback hit when a later
+        endpoint answered."""
+        chain = self._chain(chain_id)
+
+        def record(index: int, latency_ms: float, error: str | None) -> None:
+            with chain.lock:
+                _count(chain.health.endpoints[index], latency_ms, error)
+                if error is None and index:
+                    chain.health.fallback_hits += 1
+
+        return record
+
     def check_method(self, chain_id: int, method: str, granted: tuple[str, ...] = ()) -> None:
         """Raise ``denied`` unless the chain's policy (or the module's grant) allows ``method``."""
         settings = self._chain(chain_id).settings
@@ -322,15 +336,8 @@ class ChainBackend:
 
     @staticmethod
     def _record(chain: _Chain, health: EndpointHealth, start: float, error: str | None) -> None:
-        elapsed = (time.perf_counter() - start) * 1000
         with chain.lock:
-            health.requests += 1
-            if error is None:
-                health.last_latency_ms = elapsed
-                health.total_latency_ms += elapsed
-            else:
-                health.errors += 1
-                health.last_error = error
+            _count(health, (time.perf_counter() - start) * 1000, error)
 
     def _wait(self, delay: float, deadline: float | None, chain_id: int, why: str) -> None:
         if delay <= 0:
@@ -371,3 +378,14 @@ def _result(chain_id: int, method: str, answer: dict[str, Any]) -> str:
     if "result" not in answer:
         raise HostCallError("internal", f"chain {chain_id}: {method}: answer has no result")
     return json.dumps(answer["result"], separators=(",", ":"))
+
+
+def _count(health: EndpointHealth, latency_ms: float, error: str | None) -> None:
+    """One request in an endpoint's health; the caller holds the chain's lock."""
+    health.requests += 1
+    if error is None:
+        health.last_latency_ms = latency_ms
+        health.total_latency_ms += latency_ms
+    else:
+        health.errors += 1
+        health.last_error = error

@@ -176,7 +176,8 @@ class Engine:
             self.sources.append(CronSource(ticks, self.store, self._clock))
         if self._poll_chains:
             subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
-            self.sources.extend(chain_sources(config.chains, subscriptions, self.store))
+            recorder = None if self.chain is None else self.chain.recorder
+            self.sources.extend(chain_sources(config.chains, subscriptions, self.store, recorder))
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:

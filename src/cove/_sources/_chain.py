@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
@@ -52,7 +52,7 @@ from .._manifest import BlockSubscription, LogSubscription
 from .._units import parse_duration_ms
 from ._base import Publish, Source
 from ._chain_heads import NewHeads
-from ._chain_rpc import ChainReader, ChainRpcError, LogFilter, log_filter
+from ._chain_rpc import ChainReader, ChainRpcError, LogFilter, RequestRecorder, log_filter
 from ._cron import ProgressStore
 
 HISTORY: Final = 128
@@ -107,9 +107,11 @@ class ChainSource(Source):
         streams: Sequence[Stream],
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        record: RequestRecorder | None = None,
         log: Any = None,
     ) -> None:
         self.chain_id = settings.chain_id
+        self._record = record
         self.name = f"chain:{self.chain_id}"
         self._urls = [settings.http, *settings.fallbacks]
         self._timeout = parse_duration_ms(settings.timeout) / 1000
@@ -199,7 +201,7 @@ class ChainSource(Source):
             httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client,
             _background(self.heads.run() if self.heads is not None else None),
         ):
-            self._reader = ChainReader(client, self._urls)
+            self._reader = ChainReader(client, self._urls, self._record)
             failures = 0
             while True:
                 if self.heads is not None:
@@ -460,10 +462,14 @@ async def _background(coro: Coroutine[Any, Any, None] | None) -> AsyncIterator[N
 
 
 def chain_sources(
-    chains: Sequence[ChainSettings], subscriptions: Iterable[object], store: ProgressStore
+    chains: Sequence[ChainSettings],
+    subscriptions: Iterable[object],
+    store: ProgressStore,
+    recorder: Callable[[int], RequestRecorder] | None = None,
 ) -> list[ChainSource]:
     """One source per configured chain that some ``block``/``log`` subscription names,
-    with one stream per distinct ``confirmations`` among them."""
+    with one stream per distinct ``confirmations`` among them; ``recorder(chain_id)``
+    is told of each of its requests (provider health)."""
     wanted: dict[int, list[BlockSubscription | LogSubscription]] = {}
     for sub in subscriptions:
         if isinstance(sub, BlockSubscription | LogSubscription):
@@ -475,7 +481,12 @@ def chain_sources(
             chain=chain_id,
         )
     return [
-        ChainSource(settings, store, streams(wanted[settings.chain_id]))
+        ChainSource(
+            settings,
+            store,
+            streams(wanted[settings.chain_id]),
+            record=None if recorder is None else recorder(settings.chain_id),
+        )
         for settings in chains
         if settings.chain_id in wanted
     ]

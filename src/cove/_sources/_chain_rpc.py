@@ -6,11 +6,19 @@ web3.py objects. Endpoints are tried in order (primary, then fallbacks).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+
+RequestRecorder = Callable[[int, float, str | None], None]
+"""Told of every request: the endpoint's index (0 = primary), milliseconds, the error or None.
+
+The engine passes the chain backend's, so the source's reads count in the
+same provider health (requests, errors, latency, fallback hits) as modules' calls.
+"""
 
 MAX_LOG_WINDOW: Final = 5_000
 """Largest eth_getLogs range asked for; halved while a provider refuses it."""
@@ -70,9 +78,15 @@ def log_filter(
 class ChainReader:
     """Blocks by number (one batch) and logs by range (one windowed eth_getLogs per filter)."""
 
-    def __init__(self, client: httpx.AsyncClient, urls: Sequence[str]) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        urls: Sequence[str],
+        record: RequestRecorder | None = None,
+    ) -> None:
         self._client = client
         self._urls = list(urls)
+        self._record = record
         self._ids = 0
         self._window = MAX_LOG_WINDOW
 
@@ -126,15 +140,24 @@ class ChainReader:
 
     async def _post(self, body: Any) -> Any:
         last: Exception | None = None
-        for url in self._urls:
+        for index, url in enumerate(self._urls):
+            start = time.perf_counter()
             try:
                 response = await self._client.post(url, json=body)
                 response.raise_for_status()
-                return response.json()
+                answer = response.json()
             except httpx.HTTPError as exc:
+                self._note(index, start, f"{url}: {type(exc).__name__}: {exc}")
                 last = exc
+                continue
+            self._note(index, start, None)
+            return answer
         assert last is not None
         raise last
+
+    def _note(self, index: int, start: float, error: str | None) -> None:
+        if self._record is not None:
+            self._record(index, (time.perf_counter() - start) * 1000, error)
 
     async def _batch(
         self, calls: list[tuple[str, list[Any]]], *, allow_missing: bool = False
