@@ -71,7 +71,19 @@ class HostCalls:
     def module(self) -> str:
         return self.grants.module
 
-    def _gate(self, capability: Capability, function: str, summary: str, run: Callable[[], T]) -> T:
+    def _gate(
+        self,
+        capability: Capability,
+        function: str,
+        summary: str,
+        run: Callable[..., T],
+        *args: Any,
+    ) -> T:
+        """Check, count and record one call, then ``run(*args)``.
+
+        ``run`` takes its arguments here rather than closing over them: a
+        closure built per host call cost the wasm fast path ~0.5 µs a call.
+        """
         self.calls += 1
         if self.calls > self.grants.limits.host_calls:
             raise LimitExceededError(
@@ -82,7 +94,7 @@ class HostCalls:
         start = time.perf_counter_ns()
         error: str | None = None
         try:
-            if not self.grants.allows(capability):
+            if capability not in self.grants.granted:  # ``Grants.allows``, one frame less
                 raise HostCallError(
                     "unsupported",
                     f"module {self.module!r} has no {capability!r} capability "
@@ -92,7 +104,7 @@ class HostCalls:
                         else "(not declared in its manifest)"
                     ),
                 )
-            return run()
+            return run(*args)
         except HostCallError as exc:
             error = f"{exc.kind}: {exc.message}"
             raise
@@ -109,13 +121,13 @@ class HostCalls:
 
     # store
     def store_get(self, key: str) -> bytes:
-        def run() -> bytes:
-            value = self.effects.get(key)
-            if value is None:
-                raise HostCallError("not-found", f"store: no key {key!r}")
-            return value
+        return self._gate("store", "get", key, self._stored, key)
 
-        return self._gate("store", "get", key, run)
+    def _stored(self, key: str) -> bytes:
+        value = self.effects.get(key)
+        if value is None:
+            raise HostCallError("not-found", f"store: no key {key!r}")
+        return value
 
     def store_get_many(self, keys: list[str]) -> list[bytes | None]:
         return self._gate(
@@ -123,9 +135,7 @@ class HostCalls:
         )
 
     def store_set(self, key: str, value: bytes) -> None:
-        self._gate(
-            "store", "set", f"{key} ({len(value)} bytes)", lambda: self.effects.set(key, value)
-        )
+        self._gate("store", "set", f"{key} ({len(value)} bytes)", self.effects.set, key, value)
 
     def store_set_many(self, entries: list[tuple[str, bytes]]) -> None:
         def run() -> None:
@@ -135,10 +145,10 @@ class HostCalls:
         self._gate("store", "set-many", ",".join(k for k, _ in entries), run)
 
     def store_delete(self, key: str) -> None:
-        self._gate("store", "delete", key, lambda: self.effects.delete(key))
+        self._gate("store", "delete", key, self.effects.delete, key)
 
     def store_list_keys(self, prefix: str) -> list[str]:
-        return self._gate("store", "list-keys", prefix, lambda: self.effects.list_keys(prefix))
+        return self._gate("store", "list-keys", prefix, self.effects.list_keys, prefix)
 
     # http
     def http_fetch(self, request: HttpRequest) -> HttpResponse:
@@ -286,7 +296,7 @@ class HostCalls:
         )
 
     def config_get(self, key: str) -> Any:
-        return self._gate("config", "get", key, lambda: self.config.get(key))
+        return self._gate("config", "get", key, self.config.get, key)
 
     def config_keys(self) -> list[str]:
         return self._gate("config", "keys", "", lambda: sorted(self.config))
