@@ -65,9 +65,12 @@ class EventEffects:
         return sorted(keys)
 
     def set(self, key: str, value: bytes) -> None:
-        old = self.get(key)
-        delta = entry_size(key, value) - (entry_size(key, old) if old is not None else 0)
-        total = self.state_bytes() + delta
+        # Every store.set comes here: the overlay is read once and the key
+        # encoded only for a new entry (an old one's key size cancels out).
+        writes = self.writes
+        old = writes[key] if key in writes else self.reader.get(self.module, key)
+        delta = len(value) - len(old) if old is not None else entry_size(key, value)
+        total = (self._bytes if self._bytes is not None else self.state_bytes()) + delta
         if delta > 0 and total > self.quota:
             raise HostCallError(
                 "limit-exceeded",
