@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from cove._config import EngineConfig
+from cove._config_base import checked_duration
 from cove._hosts._wasm_contract import INTERFACE_CAPABILITY
 from cove._manifest import ALWAYS_GRANTED, Manifest
 
@@ -127,6 +128,11 @@ def _type_name(annotation: Any) -> str:
 
 
 def _unit(model: type[BaseModel], name: str) -> str | None:
+    field = model.model_fields.get(name)
+    if field is not None and any(
+        getattr(m, "func", None) is checked_duration for m in field.metadata
+    ):
+        return "duration"
     for decorator in model.__pydantic_decorators__.field_validators.values():
         if name in decorator.info.fields and decorator.cls_var_name in UNIT_VALIDATORS:
             return UNIT_VALIDATORS[decorator.cls_var_name]

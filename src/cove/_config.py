@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     Strict,
     StrictInt,
@@ -17,19 +14,15 @@ from pydantic import (
     model_validator,
 )
 
+from ._config_base import Duration, StrictModel, is_loopback
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
-from ._units import parse_duration_ms, parse_size_bytes
+from ._units import parse_size_bytes
 from .errors import ConfigError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 # The operator's limits have the same keys and units as a manifest's [resources].
 LimitValues = Resources
@@ -50,7 +43,7 @@ MAX_LIMITS = LimitValues(
 )
 
 
-class Limits(_Strict):
+class Limits(StrictModel):
     default: LimitValues = Field(
         default=DEFAULT_LIMITS,
         description="Limits of a module that does not ask; unset keys keep the built-in values.",
@@ -69,7 +62,7 @@ class Limits(_Strict):
         return builtin.model_copy(update=value.model_dump(exclude_none=True))
 
 
-class ModulePolicy(_Strict):
+class ModulePolicy(StrictModel):
     deny: list[Capability] = Field(
         default_factory=list,
         description="Capabilities denied to this module, besides `policy.deny`.",
@@ -92,7 +85,7 @@ class ModulePolicy(_Strict):
     )
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     deny: list[Capability] = Field(
         default_factory=list,
         description="Capabilities denied to every module: required refuses, optional is unsupported.",
@@ -105,8 +98,8 @@ class Policy(_Strict):
         return self.modules.get(name, ModulePolicy())
 
 
-class HttpSettings(_Strict):
-    timeout: str = Field(default="10s", description="Timeout of one module http request.")
+class HttpSettings(StrictModel):
+    timeout: Duration = Field(default="10s", description="Timeout of one module http request.")
     max_response_bytes: StrictInt | str = Field(
         default=4 * 1024 * 1024,
         description="Largest response body a module receives; more is `limit-exceeded`.",
@@ -115,23 +108,17 @@ class HttpSettings(_Strict):
         default=5, description="Redirects followed per fetch; each target is checked again."
     )
 
-    @field_validator("timeout")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
-
     @field_validator("max_response_bytes")
     @classmethod
     def _size(cls, value: int | str) -> int:
         return parse_size_bytes(value)
 
 
-class WasmSettings(_Strict):
+class WasmSettings(StrictModel):
     cache_dir: Path | None = Field(
         default=None, description="Compiled-component cache; unset: `<data_dir>/cache`."
     )
-    epoch_tick: str = Field(
+    epoch_tick: Duration = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
     )
     call_path: Literal["fast", "wrapper"] = Field(
@@ -140,35 +127,23 @@ class WasmSettings(_Strict):
         "wasmtime-py's component API (the fallback when the fast path's checks fail).",
     )
 
-    @field_validator("epoch_tick")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
 
-
-class CommitSettings(_Strict):
+class CommitSettings(StrictModel):
     """Group commit (``batched``) or one fsync per event (``per-event``)."""
 
     mode: Literal["batched", "per-event"] = Field(
         default="batched",
         description="`batched`: one fsync per group of events; `per-event`: one per event.",
     )
-    max_delay: str = Field(
+    max_delay: Duration = Field(
         default="10ms", description="batched: longest a committed event waits to be durable."
     )
     max_batch: Annotated[int, Strict(), Field(gt=0)] = Field(
         default=2_000, description="batched: flush as soon as this many events wait."
     )
 
-    @field_validator("max_delay")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
 
-
-class WebhookSettings(_Strict):
+class WebhookSettings(StrictModel):
     """The inbound HTTP server (``[webhook]``) for webhook transports and ``/webhooks/``.
 
     Secrets never sit in this file: ``*_env`` names an environment variable
@@ -208,7 +183,7 @@ class WebhookSettings(_Strict):
             raise ValueError("set one of secret_env or secret_file, not both")
         if self.token_env is not None and self.token_file is not None:
             raise ValueError("set one of token_env or token_file, not both")
-        if not self.authenticated and not _is_loopback(self.host):
+        if not self.authenticated and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host!r} is reachable from other machines; configure "
                 "secret_env/secret_file or token_env/token_file, or listen on 127.0.0.1"
@@ -221,16 +196,7 @@ class WebhookSettings(_Strict):
         return any(ref is not None for ref in refs)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class TransportSettings(_Strict):
+class TransportSettings(StrictModel):
     """One ``[[transports]]`` entry: a named transport modules can send through."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = Field(
@@ -240,17 +206,11 @@ class TransportSettings(_Strict):
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] = Field(
         description="Where sends are POSTed."
     )
-    timeout: str = Field(default="10s", description="Timeout of one send.")
+    timeout: Duration = Field(default="10s", description="Timeout of one send.")
     secret_env: str | None = Field(
         default=None, description="Environment variable holding the key that signs sends."
     )
     secret_file: Path | None = Field(default=None, description="File holding the signing key.")
-
-    @field_validator("timeout")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
 
     @model_validator(mode="after")
     def _one_secret(self) -> TransportSettings:
@@ -259,22 +219,18 @@ class TransportSettings(_Strict):
         return self
 
 
-class OutboxSettings(_Strict):
+class OutboxSettings(StrictModel):
     """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
 
-    retry_initial: str = Field(
+    retry_initial: Duration = Field(
         default="500ms", description="Delay before the first retry of a failed send; doubles."
     )
-    retry_max: str = Field(default="5m", description="Longest delay between retries of a send.")
-
-    @field_validator("retry_initial", "retry_max")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
+    retry_max: Duration = Field(
+        default="5m", description="Longest delay between retries of a send."
+    )
 
 
-class EngineConfig(_Strict):
+class EngineConfig(StrictModel):
     """A validated engine config; relative paths resolve against ``root``."""
 
     data_dir: Path = Field(

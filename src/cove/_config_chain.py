@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import Field, Strict, model_validator
 
-from ._units import parse_duration_ms
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from ._config_base import Duration, StrictModel
 
 HttpUrl = Annotated[str, Field(pattern=r"^https?://\S+$")]
 WsUrl = Annotated[str, Field(pattern=r"^wss?://\S+$")]
@@ -37,25 +32,19 @@ DEFAULT_DENIED_METHODS = (
 )
 
 
-class RetrySettings(_Strict):
+class RetrySettings(StrictModel):
     """Retries of a request whose endpoints all failed (exponential, ±20% jitter)."""
 
     attempts: Annotated[int, Strict(), Field(ge=1, le=10)] = Field(
         default=3, description="Rounds over all endpoints before a request fails."
     )
-    initial: str = Field(
+    initial: Duration = Field(
         default="100ms", description="Delay before the second round; doubles per round."
     )
-    max: str = Field(default="2s", description="Longest delay between rounds.")
-
-    @field_validator("initial", "max")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
+    max: Duration = Field(default="2s", description="Longest delay between rounds.")
 
 
-class ChainSettings(_Strict):
+class ChainSettings(StrictModel):
     """One ``[[chains]]`` entry: the providers of one chain and how modules may use them."""
 
     chain_id: Annotated[int, Strict(), Field(gt=0)] = Field(
@@ -71,8 +60,8 @@ class ChainSettings(_Strict):
         default_factory=list,
         description="HTTP endpoints tried in order when the primary fails.",
     )
-    timeout: str = Field(default="10s", description="Timeout of one request to one endpoint.")
-    poll_interval: str = Field(
+    timeout: Duration = Field(default="10s", description="Timeout of one request to one endpoint.")
+    poll_interval: Duration = Field(
         default="100ms",
         description="How often the block/log source asks for the head over HTTP (without "
         "`ws`, or while its connection is down).",
@@ -97,12 +86,6 @@ class ChainSettings(_Strict):
         description="Methods refused even if allowed; `policy.modules.<m>.chain_methods` "
         "re-allows one for one module. Default: signing, node admin, debug, anvil/evm.",
     )
-
-    @field_validator("timeout", "poll_interval")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
 
     @model_validator(mode="after")
     def _distinct_endpoints(self) -> ChainSettings:

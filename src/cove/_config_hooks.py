@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import Field, Strict, field_validator, model_validator
 
+from ._config_base import StrictModel
 from ._units import parse_duration_ms
 
 HookPoint = Literal[
@@ -35,11 +36,7 @@ UNBLOCKABLE_POINTS: frozenset[HookPoint] = frozenset(
 FailurePolicy = Literal["fail-open", "fail-closed"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HookPolicies(_Strict):
+class HookPolicies(StrictModel):
     """``[hooks.policy]``: what a failing or timed-out hook does, per point.
 
     Keys are the point names with ``_`` for ``-`` (``before_message``).
@@ -100,7 +97,7 @@ class HookPolicies(_Strict):
         return value
 
 
-class HooksSettings(_Strict):
+class HooksSettings(StrictModel):
     """``[hooks]``: how hooks declared by modules run."""
 
     timeout: str = Field(

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ._config_base import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModuleKey(_Strict):
+class ModuleKey(StrictModel):
     """``[identity.modules.<name>]``: one module's key."""
 
     keystore: Path = Field(
@@ -37,7 +35,7 @@ class ModuleKey(_Strict):
         return self
 
 
-class IdentitySettings(_Strict):
+class IdentitySettings(StrictModel):
     modules: dict[str, ModuleKey] = Field(
         default_factory=dict,
         description="The key of each module that declares `identity`, keyed by module name; "

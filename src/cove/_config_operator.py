@@ -6,47 +6,27 @@ touching the core config model; ``EngineConfig`` only holds these sections.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ._units import parse_duration_ms, parse_size_bytes
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from ._config_base import Duration, StrictModel, is_loopback
+from ._units import parse_size_bytes
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals; a listener there is not reachable from outside."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class TrajectorySettings(_Strict):
+class TrajectorySettings(StrictModel):
     """``[trajectories]``: durable per-event records, with retention by age and size."""
 
     enabled: bool = Field(default=True, description="Store a trajectory for every handled event.")
-    max_age: str = Field(default="7d", description="Drop trajectories older than this.")
+    max_age: Duration = Field(default="7d", description="Drop trajectories older than this.")
     max_size: int | str = Field(
         default=256 * 1024 * 1024,
         description="Drop the oldest trajectories once the stored records exceed this size.",
     )
-    flush_interval: str = Field(
+    flush_interval: Duration = Field(
         default="250ms", description="How often the writer thread stores the queued records."
     )
-
-    @field_validator("max_age", "flush_interval")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
 
     @field_validator("max_size")
     @classmethod
@@ -62,7 +42,7 @@ class TrajectorySettings(_Strict):
         return self.max_size
 
 
-class MetricsSettings(_Strict):
+class MetricsSettings(StrictModel):
     """``[metrics]``: a Prometheus listener of its own (``/metrics`` is also on the control plane)."""
 
     host: str = Field(default="127.0.0.1", description="Address of the metrics listener.")
@@ -71,7 +51,7 @@ class MetricsSettings(_Strict):
     )
 
 
-class ControlSettings(_Strict):
+class ControlSettings(StrictModel):
     """``[control]``: the control-plane HTTP API, CLI target and console.
 
     The bearer token never sits in this file: ``token_env`` names an

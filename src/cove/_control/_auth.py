@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._config import EngineConfig
-from .._config_operator import ControlSettings, is_loopback
+from .._config_base import is_loopback
+from .._config_operator import ControlSettings
 from ..errors import ConfigError
 
 _BEARER = re.compile(r"Bearer[ \t]+(\S+)", re.IGNORECASE)

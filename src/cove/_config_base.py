@@ -1,0 +1,35 @@
+"""What every engine config section is built from: strict models, durations, loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ._units import parse_duration_ms
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors (a typo must not be ignored) and settings never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def checked_duration(value: str) -> str:
+    parse_duration_ms(value)
+    return value
+
+
+Duration = Annotated[str, AfterValidator(checked_duration)]
+"""A duration as written (``"250ms"``, ``"5m"``), checked when the config loads."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals; a listener there is not reachable from outside."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
