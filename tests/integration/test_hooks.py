@@ -230,6 +230,25 @@ async def test_a_broken_hook_holds_the_message_under_fail_closed(
     assert chat.sent[0].body == "msg"
 
 
+async def test_a_message_held_at_shutdown_goes_through_the_hooks_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The outbox starts only once every module is loaded: a pending message is never
+    sent before the hooks that must see it are in place."""
+    broken = hook_module(
+        tmp_path, "broken", [{"point": "before-message"}], {"before-message": "fail"}
+    )
+    held = config(tmp_path, [broken, sender(tmp_path)])
+    async with running_engine(held, transports=[MemoryTransport("chat")]) as engine:
+        await engine.publish([send("key 0x" + "ef" * 32)])
+        await wait_until(lambda: engine.hooks.failed["before-message"] >= 1, what="a held message")
+    chat = MemoryTransport("chat")
+    modules = [sender(tmp_path), REPO / "examples" / "redact_hook"]
+    async with running_engine(config(tmp_path, modules), transports=[chat]):
+        await wait_until(lambda: len(chat.sent) == 1, what="the held message")
+    assert chat.sent[0].body == "key [redacted]"
+
+
 # observing points -----------------------------------------------------------
 
 

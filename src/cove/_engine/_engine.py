@@ -161,11 +161,12 @@ class Engine:
         )
         self.committer.on_flush(self.outbox.kick)
         self._spawn(self.committer.run(), "committer")
-        self._spawn(self.outbox.run(), "outbox")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
         for path in config.module_paths():
             await self.load(path)
+        # Only now: a message left pending by the last run must meet its hooks.
+        self._spawn(self.outbox.run(), "outbox")
         ticks = [
             s
             for r in self.runners.values()
