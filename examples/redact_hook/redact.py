@@ -1,8 +1,14 @@
 """Redact secrets from outbound messages and tool results (a native hook plugin).
 
-Built-in patterns: 0x-prefixed 32-byte hex (Ethereum private keys), OpenAI
-style ``sk-...`` keys, AWS access key ids, GitHub and Slack tokens, and
-``Bearer`` tokens. ``[config] extra_patterns`` adds more.
+Built-in patterns (``PATTERNS``): 0x-prefixed 32-byte hex (Ethereum private
+keys; a redactor cannot tell them from a transaction hash or any bytes32, so
+those go too), PEM private key blocks, JSON Web Tokens, ``Bearer`` tokens and
+the API keys of OpenAI/Anthropic (``sk-``), Stripe, AWS, GitHub, Slack and
+Google. ``[config] extra_patterns`` adds more.
+
+``on_hook`` may be called before ``init`` has read the config; until then it
+raises, so under the default fail-closed policy the message or result waits
+instead of going out with only the built-in patterns applied.
 """
 
 from __future__ import annotations
@@ -13,14 +19,22 @@ from typing import Any
 from cove import Plugin
 from cove.plugin import PluginContext, Veto
 
+# Bounded by anything but a letter or digit: "key_0x..." and "pk=0x..." both count.
+_HEX_KEY = r"(?<![0-9A-Za-z])0[xX][0-9a-fA-F]{64}(?![0-9A-Za-z])"
 PATTERNS = (
-    r"\b0x[0-9a-fA-F]{64}\b",
-    r"\bsk-[A-Za-z0-9_-]{20,}",
-    r"\bAKIA[0-9A-Z]{16}\b",
-    r"\bgh[pousr]_[A-Za-z0-9]{36,}",
-    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    _HEX_KEY,
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     r"\b(?i:bearer)\s+[A-Za-z0-9._~+/-]{20,}=*",
+    r"\bsk-[A-Za-z0-9_-]{20,}",
+    r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    r"\bgh[pousr]_[A-Za-z0-9]{36,}",
+    r"\bgithub_pat_[A-Za-z0-9_]{22,}",
+    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    r"\bAIza[0-9A-Za-z_-]{35}",
 )
+MODES = ("redact", "veto")
 
 
 def compile_patterns(extra: list[str]) -> re.Pattern[str]:
@@ -29,43 +43,44 @@ def compile_patterns(extra: list[str]) -> re.Pattern[str]:
 
 class RedactSecrets(Plugin):
     def __init__(self) -> None:
-        self.secrets = compile_patterns([])
+        self.secrets: re.Pattern[str] | None = None  # set by init
         self.replacement = "[redacted]"
         self.veto = False
 
     def init(self, ctx: PluginContext) -> None:
-        self.secrets = compile_patterns(list(ctx.config.get("extra_patterns", [])))
+        mode = ctx.config.get("mode", "redact")
+        if mode not in MODES:
+            raise ValueError(f"redact_hook: [config] mode must be one of {MODES}, not {mode!r}")
         self.replacement = str(ctx.config.get("replacement", "[redacted]"))
-        self.veto = ctx.config.get("mode", "redact") == "veto"
+        self.veto = mode == "veto"
+        self.secrets = compile_patterns(list(ctx.config.get("extra_patterns", [])))
 
     def on_hook(self, point: str, payload: Any) -> Any:
+        secrets = self.secrets
+        if secrets is None:
+            raise RuntimeError("redact_hook is not initialized yet (its patterns are not read)")
         if point == "before-message":
-            found = self._count(payload["body"]) + sum(
-                self._count(v) for _, v in payload["metadata"]
-            )
+            texts = [payload["body"], *(v for _, v in payload["metadata"])]
+            found = sum(len(secrets.findall(t)) for t in texts)
             if not found:
                 return None
             if self.veto:
                 return Veto(f"{found} secret(s) in a message to {payload['recipient']}")
-            payload["body"] = self._redact(payload["body"])
-            payload["metadata"] = [[k, self._redact(v)] for k, v in payload["metadata"]]
+            payload["body"] = secrets.sub(self.replacement, payload["body"])
+            payload["metadata"] = [
+                [k, secrets.sub(self.replacement, v)] for k, v in payload["metadata"]
+            ]
             return payload
         if point == "after-tool-result":
-            payload["result"] = self._walk(payload["result"])
+            payload["result"] = self._walk(secrets, payload["result"])
             return payload
         return None
 
-    def _count(self, text: str) -> int:
-        return len(self.secrets.findall(text))
-
-    def _redact(self, text: str) -> str:
-        return self.secrets.sub(self.replacement, text)
-
-    def _walk(self, value: Any) -> Any:
+    def _walk(self, secrets: re.Pattern[str], value: Any) -> Any:
         if isinstance(value, str):
-            return self._redact(value)
+            return secrets.sub(self.replacement, value)
         if isinstance(value, list):
-            return [self._walk(v) for v in value]
+            return [self._walk(secrets, v) for v in value]
         if isinstance(value, dict):
-            return {k: self._walk(v) for k, v in value.items()}
+            return {k: self._walk(secrets, v) for k, v in value.items()}
         return value
