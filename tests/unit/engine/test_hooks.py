@@ -139,18 +139,24 @@ def test_a_hook_that_times_out_blocks_under_fail_closed(stuck: HookCall) -> None
         chain.run("before-message", MESSAGE)
 
 
-def test_a_veto_stops_the_chain_whatever_the_policy() -> None:
-    calls: list[str] = []
+@pytest.mark.parametrize("settings", [opened("before-message"), closed("before-message")])
+def test_a_veto_stops_the_chain_whatever_the_policy(settings: HooksSettings) -> None:
+    later: list[str] = []
 
     def veto(point: str, payload_json: str) -> HookOutcome:
-        calls.append("veto")
         return HookOutcome("veto", reason="contains a key")
 
-    chain = make(opened("before-message"), hook("v", veto, 1), hook("w", appender("!"), 2))
+    def after(point: str, payload_json: str) -> HookOutcome:
+        later.append(point)
+        return HookOutcome("pass")
+
+    chain = make(settings, hook("v", veto, 1), hook("w", after, 2))
     with pytest.raises(HookBlockedError, match="vetoed: contains a key") as caught:
         chain.run("before-message", MESSAGE)
     assert caught.value.vetoed
     assert chain.vetoed["before-message"] == 1
+    assert chain.failed["before-message"] == 0
+    assert later == []
 
 
 @pytest.mark.parametrize(
