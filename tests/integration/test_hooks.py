@@ -217,11 +217,10 @@ async def test_a_broken_hook_holds_the_message_under_fail_closed(
             config(tmp_path, [broken, sender(tmp_path)]), transports=[chat]
         ) as engine:
             await engine.publish([send("msg")])
-            await wait_until(lambda: len(seen(broken, "before-message")) >= 2, what="a retry")
+            await wait_until(lambda: engine.hooks.failed["before-message"] >= 2, what="a retry")
             assert chat.sent == []
             (attempts,) = pending_attempts(engine)
             assert attempts >= 1
-            assert engine.hooks.failed["before-message"] >= 1
             (broken / "behaviour.json").write_text("{}")  # the hook works again
             (broken / "release").touch()
             await wait_until(lambda: len(chat.sent) == 1, what="the held message")

@@ -3,10 +3,12 @@
 Design note: hooks at one point run one after another in a fixed order
 (priority, then module name), each given the payload the previous one
 returned, so the result never depends on load order or timing. Every call
-runs on a small thread pool and is awaited with the hook's timeout; a call
-that overruns is abandoned (a Python thread cannot be killed; a wasm hook's
-own deadline stops it), and counts as a failure. A failure or timeout skips
-the hook under ``fail-open`` and blocks the action under ``fail-closed``.
+runs on a pool thread and is awaited with the hook's timeout; a call that
+overruns is abandoned (a Python thread cannot be killed; a wasm hook's own
+deadline stops it), and counts as a failure. Until the abandoned call
+returns, that hook fails at once instead of stacking up more stuck threads;
+other hooks are not delayed. A failure or timeout skips the hook under
+``fail-open`` and blocks the action under ``fail-closed``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ HookCall = Callable[[str, str], HookOutcome]
 # Why a hook cannot run right now ("" when it can), e.g. its module is dead.
 Unavailable = Callable[[], str]
 Log = Callable[..., None]
-POOL_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,8 @@ class Hooks:
         self._by_point: dict[HookPoint, tuple[Hook, ...]] = {}
         self._pool: DaemonPool[HookOutcome] | None = None
         self._pool_lock = threading.Lock()  # chains run on several threads at once
+        # (module, point) of hooks whose timed-out call has not returned yet
+        self._abandoned: set[tuple[str, HookPoint]] = set()
         self.failed: Counter[str] = Counter()
         self.vetoed: Counter[str] = Counter()
 
@@ -134,16 +137,21 @@ class Hooks:
             # Inline on the observer bridge's own thread: a stuck observer stalls
             # only the bridge, whose queue then drops (and counts) what comes.
             return hook.call(point, json.dumps(payload))
+        key = (hook.module, point)
+        if key in self._abandoned:
+            raise TimeoutError("its last call timed out and has not returned yet")
         with self._pool_lock:
             if self._pool is None:  # started on first use: an engine without hooks has none
-                self._pool = DaemonPool(POOL_THREADS, "cove-hook")
+                self._pool = DaemonPool("cove-hook")
             pool = self._pool
         text = json.dumps(payload)
         future = pool.submit(lambda: hook.call(point, text))
         try:
             return future.result(timeout=hook.timeout_ms / 1000)
         except FutureTimeout:
-            future.cancel()
+            if not future.cancel():
+                self._abandoned.add(key)
+                future.add_done_callback(lambda _: self._abandoned.discard(key))
             raise TimeoutError(f"timed out after {hook.timeout_ms} ms") from None
 
     def describe(self) -> dict[str, Any]:

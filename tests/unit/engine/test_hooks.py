@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -137,6 +138,37 @@ def test_a_hook_that_times_out_blocks_under_fail_closed(stuck: HookCall) -> None
     chain = make(closed("before-message"), hook("slow", stuck))
     with pytest.raises(HookBlockedError, match="timed out after 200 ms"):
         chain.run("before-message", MESSAGE)
+
+
+def test_hooks_stuck_past_their_timeout_never_delay_the_other_hooks(stuck: HookCall) -> None:
+    """More stuck hooks than a fixed pool would have threads: the healthy one still runs."""
+    slow = [hook(f"slow{i}", stuck, 1) for i in range(6)]
+    chain = make(opened("before-message"), *slow, hook("b", appender(" b"), 2))
+    assert chain.run("before-message", MESSAGE)["body"] == "hello b"
+    assert chain.failed["before-message"] == 6
+
+
+def test_a_hook_whose_last_call_is_still_stuck_fails_at_once_until_it_returns() -> None:
+    release = threading.Event()
+    entered: list[str] = []
+
+    def call(point: str, payload_json: str) -> HookOutcome:
+        entered.append(point)
+        release.wait(30)
+        return HookOutcome("pass")
+
+    chain = make(opened("before-message"), hook("slow", call))
+    try:
+        chain.run("before-message", MESSAGE)
+        chain.run("before-message", MESSAGE)
+        assert entered == ["before-message"]  # not called again while stuck
+        assert chain.failed["before-message"] == 2
+    finally:
+        release.set()
+    deadline = time.monotonic() + 10
+    while len(entered) < 2 and time.monotonic() < deadline:  # until the stuck call returned
+        chain.run("before-message", MESSAGE)
+    assert len(entered) == 2
 
 
 @pytest.mark.parametrize("settings", [opened("before-message"), closed("before-message")])
