@@ -1,7 +1,10 @@
-"""Shared bits of the benchmark scripts: building the bench guest, timing, tables."""
+"""Shared bits of the benchmark scripts: arguments, modules, building the bench guest, timing, tables."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -9,9 +12,35 @@ from pathlib import Path
 
 from cove._build._python_guest import build_python
 from cove._manifest import Manifest, load_manifest, sha256_pin
+from cove._observe._logging import configure_logging
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH.parent / ".cove" / "bench-cache"
+
+
+def engine_bench_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The script's arguments plus ``--all-cores``; pins to one core unless given, logs errors only.
+
+    One core: the engine's threads then share it as on a small host, and a
+    shared machine's other load disturbs the rows of one run alike.
+    """
+    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = parser.parse_args()
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    configure_logging("json", 40)
+    return args
+
+
+def trivial_module(tmp: Path, name: str, send: bool = False) -> Path:
+    """A copy of bench/assets/trivial (a native plugin) under ``tmp/name``; ``send``: it also
+    sends one message per event."""
+    target = tmp / name
+    shutil.copytree(BENCH / "assets" / "trivial", target)
+    if send:
+        with (target / "cove.toml").open("a") as f:
+            f.write("\n[config]\nsend = true\n")
+    return target
 
 
 def bench_guest(name: str = "two_calls") -> tuple[Manifest, bytes]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
 import tempfile
@@ -24,13 +23,20 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import BENCH, bench_guest, median, per_call_us, print_table
+from _common import (
+    BENCH,
+    bench_guest,
+    engine_bench_args,
+    median,
+    per_call_us,
+    print_table,
+    trivial_module,
+)
 from wasm_call_overhead import raw_caller
 
 from cove import Custom, Engine, Event, Transport
 from cove._config import EngineConfig
 from cove._hosts._wasm_runtime import WasmRuntime
-from cove._observe._logging import configure_logging
 
 
 class TimingTransport(Transport):
@@ -107,15 +113,6 @@ async def latency(module: Path, rate: int, seconds: float) -> tuple[float, float
     return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
 
 
-def _module_copy(tmp: Path, name: str, send: bool = False) -> Path:
-    target = tmp / name
-    shutil.copytree(BENCH / "assets" / "trivial", target)
-    if send:
-        with (target / "cove.toml").open("a") as f:
-            f.write("\n[config]\nsend = true\n")
-    return target
-
-
 def _wasm_module(tmp: Path) -> Path:
     manifest, wasm = bench_guest()
     target = tmp / "two_calls"
@@ -135,14 +132,10 @@ def _wasm_module(tmp: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=40_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
-    args = parser.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    configure_logging("json", 40)
+    args = engine_bench_args(parser)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        trivial = _module_copy(tmp, "trivial")
+        trivial = trivial_module(tmp, "trivial")
         batched = asyncio.run(throughput([trivial], "batched", args.events))
         per_event = asyncio.run(throughput([trivial], "per-event", min(args.events, 2000)))
         wasm = _wasm_module(tmp)
@@ -152,7 +145,7 @@ def main() -> None:
         runtime = WasmRuntime(tmp / "raw-cache")
         raw_rate = 1e6 / median(per_call_us(raw_caller(runtime, wasm_bytes), wasm_events // 5))
         runtime.close()
-        p50, p99 = asyncio.run(latency(_module_copy(tmp, "timed", send=True), 1000, 5.0))
+        p50, p99 = asyncio.run(latency(trivial_module(tmp, "timed", send=True), 1000, 5.0))
     print_table(
         "Full path throughput (journal -> dispatch -> handler -> commit)",
         [

@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import BENCH, print_table
+from _common import engine_bench_args, print_table, trivial_module
 
 from cove import Custom, Engine, Event, Transport
 from cove._config import EngineConfig
-from cove._observe._logging import configure_logging
 
 PASS_PLUGIN = """
 from cove import Plugin
@@ -68,15 +65,6 @@ def _hook_module(tmp: Path, point: str | None) -> Path:
     return directory
 
 
-def _trivial(tmp: Path, send: bool) -> Path:
-    target = tmp / ("trivial_send" if send else "trivial")
-    shutil.copytree(BENCH / "assets" / "trivial", target)
-    if send:
-        with (target / "cove.toml").open("a") as f:
-            f.write("\n[config]\nsend = true\n")
-    return target
-
-
 async def _run(tmp: Path, modules: list[Path], n: int, send: bool) -> float:
     """Events per second from the first publish until every event (and message) is done."""
     with tempfile.TemporaryDirectory(dir=tmp) as data:
@@ -108,15 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
-    args = parser.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    configure_logging("json", 40)
+    args = engine_bench_args(parser)
     n = args.events
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        trivial, sending = _trivial(tmp, False), _trivial(tmp, True)
+        trivial = trivial_module(tmp, "trivial")
+        sending = trivial_module(tmp, "trivial_send", send=True)
         hooks = {
             p: _hook_module(tmp, p) for p in (None, "observer", "before-commit", "before-message")
         }

@@ -18,19 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _common import BENCH, median, print_table
-from dispatch_throughput import _drain, _events, _module_copy, _wasm_module
+from _common import BENCH, engine_bench_args, median, print_table, trivial_module
+from dispatch_throughput import _drain, _events, _wasm_module
 
 from cove import Engine, Trajectory
 from cove._capabilities._calls import HostCallRecord
 from cove._config import EngineConfig
-from cove._observe._logging import configure_logging
 from cove._observe._trajectories import Retention, TrajectoryStore
 
 
@@ -103,16 +101,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
-    args = parser.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    configure_logging("json", 40)
+    args = engine_bench_args(parser)
     rows = []
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         for label, module, n, batch in (
-            ("native trivial", _module_copy(tmp, "trivial"), args.events, 1000),
+            ("native trivial", trivial_module(tmp, "trivial"), args.events, 1000),
             ("wasm 2 store calls", _wasm_module(tmp), max(200, args.events // 10), 200),
         ):
             off, on = [], []
