@@ -64,7 +64,7 @@ def commit_payload(module: str, cursor: int, event_ids: list[str], batch: EventE
 def check_replacement(point: HookPoint, before: JSON, after: JSON) -> None:
     """Raise ``ValueError`` (the hook then counts as failed) for a replacement of the wrong shape."""
     if point == "before-message":
-        _same_keys(before, after, ("module", "transport", "recipient", "body", "metadata"))
+        _same_keys(after, ("module", "transport", "recipient", "body", "metadata"))
         _unchanged(before, after, ("module", "transport"))
         for key in ("recipient", "body"):
             if not isinstance(after[key], str):
@@ -76,11 +76,11 @@ def check_replacement(point: HookPoint, before: JSON, after: JSON) -> None:
         ):
             raise ValueError("replacement metadata must be a list of [key, value] strings")
     elif point == "after-tool-result":
-        _same_keys(before, after, ("module", "tool", "result"))
+        _same_keys(after, ("module", "tool", "result"))
         _unchanged(before, after, ("module", "tool"))
 
 
-def _same_keys(before: JSON, after: JSON, keys: tuple[str, ...]) -> None:
+def _same_keys(after: JSON, keys: tuple[str, ...]) -> None:
     if not isinstance(after, dict) or sorted(after) != sorted(keys):
         raise ValueError(f"replacement must be an object with exactly the keys {list(keys)}")
 

@@ -52,7 +52,6 @@ class ObserverBridge:
         self._capacity = capacity
         self._stop = threading.Event()
         self.dropped = 0
-        self.delivered = 0
         self._thread = threading.Thread(target=self._run, name="cove-observer", daemon=True)
 
     def start(self) -> None:
@@ -93,7 +92,6 @@ class ObserverBridge:
             record = queued.popleft()
             payload = trajectory_record(record) if isinstance(record, Trajectory) else record
             self._hooks.run("observer", payload)  # fail-open: failures are logged and skipped
-            self.delivered += 1
 
     def close(self, timeout: float) -> None:
         """Deliver what is queued (up to ``timeout``), then end the thread."""
