@@ -6,6 +6,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import cove_sdk._hooks
 import pytest
 from cove_sdk import HostError, Veto, hook
 from cove_sdk.testing import MockHost, MockHostError
@@ -75,7 +76,9 @@ def test_an_unregistered_point_is_an_error(tmp_path: Path) -> None:
         host.hook("observer", {})
 
 
-def test_a_point_is_registered_once() -> None:
+def test_a_point_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cove_sdk._hooks, "HOOKS", {})  # no registration left behind
+
     @hook("engine-start")
     def first(payload: object) -> None:
         return None
