@@ -52,6 +52,7 @@ class ObserverBridge:
         self._capacity = capacity
         self._stop = threading.Event()
         self.dropped = 0
+        self._drop_lock = threading.Lock()  # module threads drop at once; only drops take it
         self._thread = threading.Thread(target=self._run, name="cove-observer", daemon=True)
 
     def start(self) -> None:
@@ -69,7 +70,8 @@ class ObserverBridge:
     def put(self, record: Record) -> None:
         """Never blocks: a full queue drops the record and counts it."""
         if len(self._queue) >= self._capacity:
-            self.dropped += 1
+            with self._drop_lock:  # += is not atomic across threads
+                self.dropped += 1
             return
         self._queue.append(record)
 
