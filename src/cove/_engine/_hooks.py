@@ -76,6 +76,7 @@ class Hooks:
         self._abandoned: set[tuple[str, HookPoint]] = set()
         self.failed: Counter[str] = Counter()
         self.vetoed: Counter[str] = Counter()
+        self._count_lock = threading.Lock()  # chains fail on several threads at once
 
     def add(self, hooks: Iterable[Hook]) -> None:
         for hook in hooks:
@@ -114,7 +115,7 @@ class Hooks:
                     check_replacement(point, current, replacement)
                     current = replacement
             except Exception as exc:  # any failure of a hook is handled by the policy
-                self.failed[point] += 1
+                self._count(self.failed, point)
                 reason = str(exc) or type(exc).__name__
                 if closed:
                     self._warn(
@@ -124,10 +125,14 @@ class Hooks:
                 self._warn("hook failed; skipped", point=point, module=hook.module, error=reason)
                 continue
             if modifying and outcome.action == "veto":
-                self.vetoed[point] += 1
+                self._count(self.vetoed, point)
                 self._warn("hook vetoed", point=point, module=hook.module, reason=outcome.reason)
                 raise HookBlockedError(point, hook.module, f"vetoed: {outcome.reason}", vetoed=True)
         return current
+
+    def _count(self, counter: Counter[str], point: HookPoint) -> None:
+        with self._count_lock:  # Counter's += is a read then a write
+            counter[point] += 1
 
     def _call(self, hook: Hook, point: HookPoint, payload: Any) -> HookOutcome:
         why = hook.unavailable()

@@ -128,6 +128,21 @@ def test_a_failing_hook_blocks_the_action_under_fail_closed() -> None:
     assert after == []
 
 
+def test_failures_on_many_threads_at_once_are_all_counted() -> None:
+    chain = make(opened("before-commit"), hook("a", failing, point="before-commit"))
+
+    def run() -> None:
+        for _ in range(200):
+            chain.run("before-commit", {})
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert chain.failed["before-commit"] == 8 * 200
+
+
 def test_a_hook_that_times_out_is_skipped_under_fail_open(stuck: HookCall) -> None:
     chain = make(opened("before-message"), hook("slow", stuck, 1), hook("b", appender(" b"), 2))
     assert chain.run("before-message", MESSAGE)["body"] == "hello b"
