@@ -84,6 +84,8 @@ class Hooks:
             self._by_point[hook.point] = tuple(sorted(chain, key=lambda h: (h.priority, h.module)))
 
     def remove(self, module: str) -> None:
+        # a reloaded module's hooks start afresh, whatever its old instance is stuck in
+        self._abandoned = {key for key in self._abandoned if key[0] != module}
         for point, chain in list(self._by_point.items()):
             kept = tuple(h for h in chain if h.module != module)
             if kept:

@@ -186,6 +186,23 @@ def test_a_hook_whose_last_call_is_still_stuck_fails_at_once_until_it_returns() 
     assert len(entered) == 2
 
 
+def test_a_module_loaded_again_gets_its_hooks_called_though_its_old_call_is_stuck(
+    stuck: HookCall,
+) -> None:
+    entered: list[str] = []
+
+    def fresh(point: str, payload_json: str) -> HookOutcome:
+        entered.append(point)
+        return HookOutcome("pass")
+
+    chain = make(opened("before-message"), hook("m", stuck))
+    chain.run("before-message", MESSAGE)
+    chain.remove("m")
+    chain.add([hook("m", fresh)])
+    chain.run("before-message", MESSAGE)
+    assert entered == ["before-message"]
+
+
 @pytest.mark.parametrize("settings", [opened("before-message"), closed("before-message")])
 def test_a_veto_stops_the_chain_whatever_the_policy(settings: HooksSettings) -> None:
     later: list[str] = []
