@@ -194,6 +194,53 @@ def _record_writer(fields: list[tuple[str, Writer]]) -> Writer:
     return write
 
 
+_FLAT_FIELDS = {  # a record field's val after its name: kind, payload, padding to 32 bytes
+    "string": (K_STRING, "B7xQQ8x"),
+    "u64": (K_U64, "B7xQ16x"),
+    "u32": (K_U32, "B7xI20x"),
+}
+
+
+def _flat_record_writer(fields: list[tuple[str, Type]]) -> Writer:
+    """A record of strings and integers (event meta, most event payloads) in one pack.
+
+    Every event writes two such records; one ``pack_into`` of the whole
+    entry block instead of a writer call and a pack per field roughly halved
+    the cost of writing an event.
+    """
+    count = len(fields)
+    size = count * ENTRY_SIZE
+    layout = struct.Struct("<" + "".join("QQ" + _FLAT_FIELDS[t[0]][1] for _, t in fields))
+    assert layout.size == size
+    template: list[int] = []  # pack arguments, names and kinds filled in
+    strings: list[tuple[int, int]] = []  # (field index, slot of its size; the pointer follows)
+    scalars: list[tuple[int, int]] = []  # (field index, slot of its value)
+    for i, (name, ty) in enumerate(fields):
+        template += [*NAMES(name), _FLAT_FIELDS[ty[0]][0]]
+        (strings if ty[0] == "string" else scalars).append((i, len(template)))
+        template += [0, 0] if ty[0] == "string" else [0]
+
+    def write(arena: Arena, value: Sequence[Any], at: int) -> None:
+        if len(value) != count:
+            raise TypeError(f"expected a record of {count} fields")
+        offset = arena.take(size)
+        args = template.copy()
+        for i, slot in scalars:
+            args[slot] = value[i]
+        for i, slot in strings:
+            data = value[i].encode()  # strict, as in ``_write_string``
+            length = len(data)
+            if length:
+                start = arena.take(length)
+                arena.mem[start : start + length] = data
+                args[slot] = length
+                args[slot + 1] = arena.base + start
+        layout.pack_into(arena.mem, offset, *args)
+        _VEC.pack_into(arena.mem, at, K_RECORD, count, arena.base + offset)
+
+    return write
+
+
 def _variant_writer(cases: list[tuple[str, Writer | None]]) -> Writer:
     table = {name: (NAMES(name), writer) for name, writer in cases}
 
@@ -267,6 +314,8 @@ def writer(ty: Type) -> Writer:
     if tag == "tuple":
         return _tuple_writer([writer(t) for t in ty[1]])
     if tag == "record":
+        if all(t[0] in _FLAT_FIELDS for _, t in ty[1]):
+            return _flat_record_writer(ty[1])
         return _record_writer([(name, writer(t)) for name, t in ty[1]])
     if tag == "variant":
         return _variant_writer([(n, None if t is None else writer(t)) for n, t in ty[1]])

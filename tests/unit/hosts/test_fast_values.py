@@ -6,6 +6,8 @@ import ctypes
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
@@ -184,3 +186,46 @@ def test_an_import_of_another_type_traps_instead_of_misreading() -> None:
     from wasmtime import _ffi as ffi
 
     wasmtime.WasmtimeError._from_ptr(ctypes.cast(trap, ctypes.POINTER(ffi.wasmtime_error_t)))
+
+
+FLAT_RECORDS: list[fv.Type] = [
+    fh.EVENT_META,
+    ("record", [("a", fh.S), ("b", fh.S), ("c", fh.S)]),
+    ("record", [("n", fh.U64), ("s", fh.S), ("m", ("u32",))]),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    index=st.integers(0, len(FLAT_RECORDS) - 1),
+    texts=st.lists(st.text(), min_size=3, max_size=3),
+    numbers=st.lists(st.integers(0, 2**32 - 1), min_size=3, max_size=3),
+)
+def test_a_flat_record_is_laid_out_as_the_field_by_field_writer_does(
+    index: int, texts: list[str], numbers: list[int]
+) -> None:
+    """The one-pack writer of string/integer records: same bytes, same arena layout."""
+    ty = FLAT_RECORDS[index]
+    value = tuple(texts[i] if t == fh.S else numbers[i] for i, (_, t) in enumerate(ty[1]))
+    general = fv._record_writer([(name, fv.writer(t)) for name, t in ty[1]])
+    flat, by_field = fv.Arena(64), fv.Arena(64)
+    flat.encode(fv.writer(ty), value)
+    by_field.encode(general, value)
+    offset = by_field.base - flat.base  # pointers in the two arenas differ by this
+    assert flat.top == by_field.top
+    assert _rebased(flat, offset) == bytes(by_field.mem[: by_field.top])
+
+
+def _rebased(arena: fv.Arena, offset: int) -> bytes:
+    """Arena bytes with every pointer into it moved by ``offset``."""
+    raw = bytearray(arena.mem[: arena.top])
+    for at in range(0, len(raw) - 7, 8):
+        (word,) = fv._U64.unpack_from(raw, at)
+        if arena.base <= word < arena.base + arena.capacity:
+            fv._U64.pack_into(raw, at, word + offset)
+    return bytes(raw)
+
+
+def test_a_flat_record_reads_back_after_a_clone() -> None:
+    ty: fv.Type = ("record", [("id", fh.S), ("n", fh.U64), ("empty", fh.S)])
+    assert ("ëvent-1", 2**64 - 1, "") == clone_and_read(ty, ("ëvent-1", 2**64 - 1, ""))
