@@ -15,7 +15,9 @@ Ownership (who frees what):
 - The call's result slot is Python memory that Rust fills with Rust-owned
   values; we read it, then ``wasmtime_component_val_delete`` drops what Rust
   put in it and we reset the kind byte to ``bool`` (a valid empty value), so
-  the next call's assignment drops nothing twice.
+  the next call's assignment drops nothing twice. An ``ok`` with no payload
+  (a null box) owns nothing: it is left in the slot, undeleted, and the next
+  assignment's drop of it is a no-op.
 - Host-call arguments are owned by Rust and dropped by Rust after the
   callback; we only read them.
 - Host-call results must be Rust-owned (Rust drops them after the callback):
@@ -253,9 +255,12 @@ class FastFunc:
         if error:
             _raise(error)
         raw = self._result.raw
+        kind, is_ok, payload = fv._RESULT.unpack_from(raw)
+        if kind == fv.K_RESULT and is_ok and not payload:
+            # ok without a payload owns no Rust memory: nothing to delete, and
+            # the next call's assignment drops nothing (the common case).
+            return None
         try:
-            if raw[0] == fv.K_RESULT and raw[fv.PAYLOAD]:  # ok: the common case, nothing to read
-                return None
             return fv.read_result_string_error(raw)
         finally:
             _val_delete(self._result_addr)
