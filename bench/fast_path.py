@@ -13,19 +13,27 @@ Five figures for the same compiled Python guest making 2 store calls per event
                  guard, stats, output flush) or a fresh gate per event
   cove wrapper   WasmModuleHost(call_path="wrapper"), the same around it
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
+  --against REV  adds cove fast as of a git revision (its src/cove imported as
+                 a package of its own), timed in the same rounds: a before/after
+                 that a shared machine's drift between runs cannot blur
 Times are this thread's CPU time per event (wasm runs on the calling thread).
 Targets (issue 10): cove fast <= 1.5x bare ctypes; cove fast >= 4x faster than
 cove wrapper.
 
-Run: .venv/bin/python bench/fast_path.py [--events N] [--json]
+Run: .venv/bin/python bench/fast_path.py [--events N] [--json] [--against REV]
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import importlib
+import io
 import json
 import struct
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -142,25 +150,60 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
 
 
 def cove_caller(
-    runtime: WasmRuntime, manifest: Any, wasm: bytes, path: CallPath, payload: str = "{}"
+    runtime: WasmRuntime,
+    manifest: Any,
+    wasm: bytes,
+    path: CallPath,
+    payload: str = "{}",
+    package: str = "cove",
 ) -> Callable[[], None]:
-    grants = resolve_grants(manifest, EngineConfig())
-    host = WasmModuleHost(runtime, manifest, grants, wasm, lambda *a: None, call_path=path)
+    """``package``: the cove to time, this tree's or an older one (``package_at``),
+    with a ``runtime`` of that package's own."""
+
+    def module(name: str) -> Any:
+        return importlib.import_module(f"{package}.{name}")
+
+    config, grants_of = module("_config").EngineConfig(), module("_capabilities._grants")
+    grants = grants_of.resolve_grants(manifest, config)
+    wasm_host = module("_hosts._wasm_host")
+    host = wasm_host.WasmModuleHost(
+        runtime, manifest, grants, wasm, lambda *a: None, call_path=path
+    )
     assert host.call_path == path
     state = DictState()
+    new_calls = module("_capabilities._calls").HostCalls
+    new_effects = module("_capabilities._effects").EventEffects
+    events = module("_events")
 
     def calls(effects: EventEffects) -> HostCalls:
-        return HostCalls(grants, effects, {}, None, lambda *a: None)
+        made: HostCalls = new_calls(grants, effects, {}, None, lambda *a: None)
+        return made
 
-    host.init(calls(EventEffects(manifest.name, state, grants.limits.state_bytes)))
-    event = Event(Custom("bench.tick", "", payload))
+    host.init(calls(new_effects(manifest.name, state, grants.limits.state_bytes)))
+    event = events.Event(events.Custom("bench.tick", "", payload))
 
     def one() -> None:
-        effects = EventEffects(manifest.name, state, grants.limits.state_bytes)
+        effects = new_effects(manifest.name, state, grants.limits.state_bytes)
         host.handle(event, 1, calls(effects))
         state.data.update({k: v for k, v in effects.writes.items() if v is not None})
 
     return one
+
+
+def package_at(revision: str, into: Path) -> str:
+    """``src/cove`` as of a git revision, importable as a package of its own (a same-run
+    before/after: on this shared machine separate runs differ more than one change does)."""
+    name = "cove_at_" + "".join(c if c.isalnum() else "_" for c in revision)
+    archive = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parents[1]), "archive", revision, "src/cove"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into / "tree", filter="data")
+    (into / "tree" / "src" / "cove").rename(into / name)
+    sys.path.insert(0, str(into))
+    return name
 
 
 def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callable[[], None]:
@@ -201,21 +244,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000, help="events per timing round")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also time cove fast as of this git revision, in the same run (a before/after)",
+    )
     args = parser.parse_args()
     manifest, wasm = bench_guest("two_calls")
     n_manifest, n_wasm = bench_guest("n_calls")
     with tempfile.TemporaryDirectory() as tmp:
         runtime = WasmRuntime(Path(tmp) / "cache")
-        us = interleaved(
-            {
-                "bare wrapper": raw_caller(runtime, wasm),
-                "bare ctypes": bare_ctypes_caller(runtime, wasm),
-                "fast call only": call_only_caller(runtime, manifest, wasm),
-                "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
-                "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
-            },
-            args.events,
-        )
+        callers = {
+            "bare wrapper": raw_caller(runtime, wasm),
+            "bare ctypes": bare_ctypes_caller(runtime, wasm),
+            "fast call only": call_only_caller(runtime, manifest, wasm),
+            "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
+            "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
+        }
+        if args.against:
+            package = package_at(args.against, Path(tmp))
+            runtimes = importlib.import_module(f"{package}._hosts._wasm_runtime")
+            callers[f"cove fast at {args.against}"] = cove_caller(
+                runtimes.WasmRuntime(Path(tmp) / "cache-against"), manifest, wasm, "fast",
+                package=package,
+            )  # fmt: skip
+        us = interleaved(callers, args.events)
         per_call = interleaved(
             {
                 f"{path} n={n}": cove_caller(runtime, n_manifest, n_wasm, path, str(n))
@@ -243,6 +296,8 @@ def main() -> None:
         ("cove fast", us["cove fast"], "target <= 1.50 of bare ctypes"),
         ("cove wrapper", us["cove wrapper"], ""),
     ]
+    if args.against:
+        rows.insert(4, (f"cove fast at {args.against}", us[f"cove fast at {args.against}"], ""))
     print_table(
         "Per-event CPU cost, Python guest making 2 store calls (median of 5 rounds)",
         [(name, f"{v:.1f}", f"{v / bare:.2f}", note) for name, v, note in rows],
