@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._http import HttpRequest
 from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
-from ..errors import HostCallError
+from ..errors import ErrorKind, HostCallError
 from . import _fast_values as fv
 from ._fast_call import HostFunc
 
@@ -25,16 +25,7 @@ S: fv.Type = ("string",)
 B: fv.Type = ("bytes",)
 U64: fv.Type = ("u64",)
 HEADERS: fv.Type = ("list", ("tuple", [S, S]))
-ERROR_KINDS = [
-    "unsupported",
-    "denied",
-    "invalid-input",
-    "not-found",
-    "limit-exceeded",
-    "timeout",
-    "unavailable",
-    "internal",
-]
+ERROR_KINDS = list(get_args(ErrorKind))  # the WIT enum's cases, in its order
 HOST_ERROR: fv.Type = ("record", [("kind", ("enum", ERROR_KINDS)), ("message", S)])
 LEVELS = ["trace", "debug", "info", "warn", "error"]
 _SCALAR_CASES: list[tuple[str, fv.Type]] = [
