@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._config_base import Duration, StrictModel, is_loopback
+from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
@@ -290,19 +290,15 @@ class EngineConfig(StrictModel):
     @field_validator("transports")
     @classmethod
     def _unique_transports(cls, value: list[TransportSettings]) -> list[TransportSettings]:
-        names = [t.name for t in value]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"transport names must be unique; repeated: {repeated}")
+        if twice := repeated(t.name for t in value):
+            raise ValueError(f"transport names must be unique; repeated: {twice}")
         return value
 
     @field_validator("chains")
     @classmethod
     def _unique_chains(cls, value: list[ChainSettings]) -> list[ChainSettings]:
-        ids = [c.chain_id for c in value]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"chain ids must be unique; repeated: {repeated}")
+        if twice := repeated(c.chain_id for c in value):
+            raise ValueError(f"chain ids must be unique; repeated: {twice}")
         return value
 
     def resolve(self, path: Path) -> Path:

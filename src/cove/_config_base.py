@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -23,6 +24,18 @@ def checked_duration(value: str) -> str:
 
 Duration = Annotated[str, AfterValidator(checked_duration)]
 """A duration as written (``"250ms"``, ``"5m"``), checked when the config loads."""
+
+
+K = TypeVar("K", str, int)
+
+
+def repeated(values: Iterable[K]) -> list[K]:
+    """The values that occur more than once, each once, sorted: for "must be unique" errors."""
+    seen: set[K] = set()
+    twice: set[K] = set()
+    for value in values:
+        (twice if value in seen else seen).add(value)
+    return sorted(twice)
 
 
 def is_loopback(host: str) -> bool:

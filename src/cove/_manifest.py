@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._config_base import repeated
 from ._config_hooks import HookPoint
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
@@ -382,9 +383,8 @@ class Manifest(_Strict):
                 f"[[hook]] on {', '.join(map(repr, points))} needs 'hooks' in "
                 "[capabilities] required or optional"
             )
-        repeated = sorted({p for p in points if points.count(p) > 1})
-        if repeated:
-            raise ValueError(f"[[hook]]: each point at most once; repeated: {repeated}")
+        if twice := repeated(points):
+            raise ValueError(f"[[hook]]: each point at most once; repeated: {twice}")
         return self
 
     @model_validator(mode="after")
