@@ -30,10 +30,9 @@ greeting = "hello"
 kind = "message"
 """
 
-_PYTHON = {
-    "cove.toml": """\
-# {name}: a cove module written in Python and compiled to a wasm component.
-# It replies to every chat message and counts them in its state.
+# The manifest of a wasm module after its header comment (Python and JavaScript alike).
+_WASM_MANIFEST = (
+    """\
 [module]
 name = "{name}"
 version = "0.1.0"
@@ -43,7 +42,15 @@ component = "{name}.wasm"
 sha256 = "{unpinned}"  # `cove build` writes the real pin
 
 """
-    + _COMMON_MANIFEST,
+    + _COMMON_MANIFEST
+)
+
+_PYTHON = {
+    "cove.toml": """\
+# {name}: a cove module written in Python and compiled to a wasm component.
+# It replies to every chat message and counts them in its state.
+"""
+    + _WASM_MANIFEST,
     "app.py": '''\
 """{name}: replies to every message and counts them."""
 
@@ -135,16 +142,8 @@ _JAVASCRIPT = {
 # {name}: a cove module written in JavaScript and compiled to a wasm
 # component with componentize-js. It replies to every chat message and
 # counts them in its state.
-[module]
-name = "{name}"
-version = "0.1.0"
-kind = "wasm"
-description = "Replies to messages and counts them"
-component = "{name}.wasm"
-sha256 = "{unpinned}"  # `cove build` writes the real pin
-
 """
-    + _COMMON_MANIFEST,
+    + _WASM_MANIFEST,
     "app.js": """\
 // {name}: replies to every message and counts them.
 import {{ get, setMany }} from "cove:host/store@0.1.0";
