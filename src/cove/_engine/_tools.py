@@ -117,9 +117,12 @@ class ToolRegistry:
         return tools
 
     def get(self, name: str) -> Tool:
-        for tool in self.all():
-            if tool.name == name:
-                return tool
+        """The tool ``<module>.<tool>``: only its module's tools are looked at."""
+        runner = self._runners.get(name.partition(SEPARATOR)[0])
+        if runner is not None and runner.state in _LISTED:
+            for tool in self._module_tools(runner):
+                if tool.name == name:
+                    return tool
         known = [t.name for t in self.all()]
         raise ToolError(name, "not-found", f"no such tool; the engine serves {known}")
 
