@@ -7,7 +7,7 @@ DEMO_SECONDS ?=
 
 .PHONY: setup browser examples run demo-chain test lint bench docs clean
 
-$(STAMP): pyproject.toml constraints.txt sdk/python/pyproject.toml
+$(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e sdk/python
 	touch $(STAMP)

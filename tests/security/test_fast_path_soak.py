@@ -21,7 +21,7 @@ from tests.helpers.modules import CACHE, write_engine_config, write_manifest
 from tests.helpers.security import op_event, probe_module
 from tests.helpers.wat import wat_component
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_impl")]
 
 
 class DictState:

@@ -49,6 +49,9 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
     imports = f"; imports {', '.join(sorted(report.imports - {'types'}))}" if report.imports else ""
     if manifest.module.kind == "wasm":
         path = effective_call_path(config.wasm.call_path)
-        why = f" ({_fast_call.UNAVAILABLE})" if path != config.wasm.call_path else ""
-        click.echo(f"wasm call path: {path}{why}")
+        if path != config.wasm.call_path:
+            how = f" ({_fast_call.UNAVAILABLE})"
+        else:
+            how = f" ({_fast_call.implementation()})" if path == "fast" else ""
+        click.echo(f"wasm call path: {path}{how}")
     click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind}){imports}")

@@ -74,7 +74,7 @@ _PAYLOADS: dict[type, tuple[str, fv.Type]] = {
     ),
 }  # fmt: skip
 EVENT: fv.Type = ("variant", [case for case in _PAYLOADS.values()])
-HANDLE_PARAMS = [fv.writer(EVENT_META), fv.writer(EVENT)]
+HANDLE_PARAMS = [EVENT_META, EVENT]
 
 # Field values in WIT order, straight off the frozen dataclass.
 _FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
@@ -86,7 +86,7 @@ for _cls, (_case, _ty) in _PAYLOADS.items():
 
 
 def handle_args(event: Event, attempt: int) -> tuple[Any, Any]:
-    """(event-meta, event) in the shapes ``HANDLE_PARAMS`` write."""
+    """(event-meta, event) as values of the ``HANDLE_PARAMS`` types."""
     payload = event.payload
     case, fields = _FIELDS[type(payload)]
     return (event.id, event.accepted_at_ms, attempt), (case, fields(payload))

@@ -115,6 +115,10 @@ class WasmModuleHost(ModuleHost):
                 module=manifest.name,
                 reason=_fast_call.UNAVAILABLE,
             )
+        elif self.call_path == "fast" and not _fast_call.COMPILED and _fast_call.EXT_PROBLEM:
+            log.info(
+                "wasm fast path on ctypes", module=manifest.name, reason=_fast_call.EXT_PROBLEM
+            )
         self._parked: BaseException | None = None
         self.stats = CallStats()
         self._runtime = runtime
@@ -146,14 +150,14 @@ class WasmModuleHost(ModuleHost):
             )
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
-        self._store: wasmtime.Store | _fast_call.FastStore | None = None
+        self._store: wasmtime.Store | _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
         self._handle_fn: Invoke | None = None
         self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
         self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
-    def _instantiate(self) -> tuple[wasmtime.Store | _fast_call.FastStore, Invoke, Invoke]:
+    def _instantiate(self) -> tuple[wasmtime.Store | _fast_call.Store, Invoke, Invoke]:
         store = wasmtime.Store(self._runtime.engine)
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
@@ -176,9 +180,9 @@ class WasmModuleHost(ModuleHost):
             (self._hook_fn,) = _export_functions(instance, store, self._hook_export, "on-hook")
         if self.call_path == "fast":
             return (
-                _fast_call.FastStore(store),
-                _fast_call.FastFunc(store, init_fn, []),
-                _fast_call.FastFunc(store, handle_fn, _fast_host.HANDLE_PARAMS),
+                _fast_call.fast_store(store),
+                _fast_call.fast_func(store, init_fn, []),
+                _fast_call.fast_func(store, handle_fn, _fast_host.HANDLE_PARAMS),
             )
         return store, _bind(init_fn, store), _bind(handle_fn, store)
 
@@ -345,7 +349,7 @@ class WasmModuleHost(ModuleHost):
         functions: dict[str, dict[str, Any]]
         if self.call_path == "fast":
             functions = _fast_host.host_functions(self)
-            self._fast_functions = functions  # the ctypes callbacks live as long as the linker
+            self._fast_functions = functions  # the callbacks live as long as the linker
         else:
             functions = self._host_functions()
         with linker.root() as root:
