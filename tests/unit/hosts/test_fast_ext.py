@@ -1,0 +1,278 @@
+"""The C extension of the fast path writes and reads values exactly as its ctypes twin.
+
+Every value either one writes is deep-copied into Rust-owned memory with
+``wasmtime_component_val_clone`` and then read back by the other, or dumped
+pointer by pointer, so both sides agree on the layout wasmtime sees.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import struct
+import sys
+import sysconfig
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cove._hosts
+from cove._hosts import _fast_call as fc
+from cove._hosts import _fast_values as fv
+
+pytestmark = pytest.mark.skipif(fc.EXT_PROBLEM is not None, reason=str(fc.EXT_PROBLEM))
+ext = fc._EXT
+
+
+@contextmanager
+def rust_owned() -> Iterator[int]:
+    """A result slot as wasmtime hands one out; whatever is cloned into it is freed after."""
+    slot = (ctypes.c_char * fv.VAL_SIZE)()
+    address = ctypes.addressof(slot)
+    try:
+        yield address
+    finally:
+        fc._val_delete(address)
+
+
+def c_written(ty: fv.Type, value: Any, read: Callable[[int], Any]) -> Any:
+    with rust_owned() as slot:
+        ext.Shape(ty).clone_into(value, slot)
+        return read(slot)
+
+
+def ctypes_written(ty: fv.Type, value: Any, read: Callable[[int], Any]) -> Any:
+    arena = fv.Arena(64)  # tiny: values here make it grow and start over
+    with rust_owned() as slot:
+        fc._val_clone(arena.encode(fv.writer(ty), value), slot)
+        return read(slot)
+
+
+# Types and values ------------------------------------------------------------
+NAMES = st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=4, unique=True).map(
+    lambda letters: [f"n-{c}" for c in letters]
+)
+INTS = {"u8": 2**8, "u16": 2**16, "u32": 2**32, "u64": 2**64}
+
+
+def values_of(ty: fv.Type) -> st.SearchStrategy[Any]:
+    tag = ty[0]
+    if tag == "string":
+        return st.text()
+    if tag == "bytes":
+        return st.binary(max_size=300)
+    if tag in INTS:
+        return st.integers(0, INTS[tag] - 1)
+    if tag == "s64":
+        return st.integers(-(2**63), 2**63 - 1)
+    if tag == "f64":
+        return st.floats(allow_nan=False)
+    if tag == "bool":
+        return st.booleans()
+    if tag == "enum":
+        return st.sampled_from(ty[1])
+    if tag == "list":
+        return st.lists(values_of(ty[1]), max_size=4)
+    if tag == "tuple":
+        return st.tuples(*(values_of(t) for t in ty[1]))
+    if tag == "record":
+        return st.tuples(*(values_of(t) for _, t in ty[1]))
+    if tag == "option":
+        return st.none() | values_of(ty[1])
+    if tag == "variant":
+        return st.one_of(
+            *(
+                st.tuples(st.just(name), st.none() if t is None else values_of(t))
+                for name, t in ty[1]
+            )
+        )
+    assert tag == "result"
+    sides = [st.none() if t is None else values_of(t) for t in ty[1:]]
+    return st.tuples(st.just(True), sides[0]) | st.tuples(st.just(False), sides[1])
+
+
+def types(leaves: list[str], containers: list[str]) -> st.SearchStrategy[fv.Type]:
+    """``leaves``: scalar type names; an enum with random names is always among them."""
+    leaf = st.sampled_from(leaves).map(lambda t: (t,)) | NAMES.map(lambda names: ("enum", names))
+
+    def extend(inner: st.SearchStrategy[fv.Type]) -> st.SearchStrategy[fv.Type]:
+        maybe = st.none() | inner
+        made = {
+            "list": inner.map(lambda t: ("list", t)),
+            "tuple": st.lists(inner, min_size=1, max_size=3).map(lambda ts: ("tuple", ts)),
+            "record": st.lists(inner, min_size=1, max_size=3).map(
+                lambda ts: ("record", [(f"f-{i}", t) for i, t in enumerate(ts)])
+            ),
+            "option": inner.map(lambda t: ("option", t)),
+            "variant": NAMES.flatmap(
+                lambda names: st.lists(maybe, min_size=len(names), max_size=len(names)).map(
+                    lambda ts: ("variant", list(zip(names, ts, strict=True)))
+                )
+            ),
+            "result": st.tuples(maybe, maybe).map(lambda sides: ("result", *sides)),
+        }
+        return st.one_of(*(made[c] for c in containers))
+
+    return st.recursive(leaf, extend, max_leaves=6)
+
+
+READABLE = types(["string", "bytes", "u64"], ["list", "tuple", "record"])
+"""The shapes host-call arguments use: both sides can read them."""
+EVERY = types(
+    ["string", "bytes", "u8", "u16", "u32", "u64", "s64", "f64", "bool"],
+    ["list", "tuple", "record", "option", "variant", "result"],
+)
+
+
+def typed_values(types: st.SearchStrategy[fv.Type]) -> st.SearchStrategy[tuple[fv.Type, Any]]:
+    return types.flatmap(lambda ty: st.tuples(st.just(ty), values_of(ty)))
+
+
+def as_read(ty: fv.Type, value: Any) -> Any:
+    """``value`` in the form readers return: lists for lists, tuples for the rest."""
+    tag = ty[0]
+    if tag == "list":
+        return [as_read(ty[1], v) for v in value]
+    if tag == "tuple":
+        return tuple(as_read(t, v) for t, v in zip(ty[1], value, strict=True))
+    if tag == "record":
+        return tuple(as_read(t, v) for (_, t), v in zip(ty[1], value, strict=True))
+    return value
+
+
+# A val tree dumped by following its pointers (layout of the pinned C API) ---
+_SCALAR = {
+    fv.K_BOOL: "?", fv.K_U8: "B", fv.K_U16: "H", fv.K_U32: "I", fv.K_U64: "Q",
+    fv.K_S64: "q", fv.K_F64: "d",
+}  # fmt: skip
+
+
+def dump(address: int) -> Any:
+    raw = ctypes.string_at(address, fv.VAL_SIZE)
+    kind = raw[0]
+    if kind in _SCALAR:
+        return kind, struct.unpack_from("<" + _SCALAR[kind], raw, 8)[0]
+    size, pointer = struct.unpack_from("<QQ", raw, 8)
+    if kind in (fv.K_STRING, fv.K_ENUM):
+        return kind, ctypes.string_at(pointer, size) if size else b""
+    if kind in (fv.K_LIST, fv.K_TUPLE):
+        return kind, [dump(pointer + i * fv.VAL_SIZE) for i in range(size)]
+    if kind == fv.K_RECORD:
+        return kind, [_entry(pointer + i * fv.ENTRY_SIZE) for i in range(size)]
+    if kind == fv.K_VARIANT:
+        (boxed,) = struct.unpack_from("<Q", raw, 24)
+        return kind, ctypes.string_at(pointer, size), dump(boxed) if boxed else None
+    if kind == fv.K_OPTION:
+        return kind, dump(size) if size else None
+    assert kind == fv.K_RESULT, kind
+    return kind, bool(raw[8]), dump(pointer) if pointer else None
+
+
+def _entry(address: int) -> Any:
+    size, pointer = struct.unpack_from("<QQ", ctypes.string_at(address, 16))
+    return ctypes.string_at(pointer, size), dump(address + fv.ENTRY_VAL)
+
+
+# Properties ------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(typed=typed_values(READABLE))
+def test_what_c_writes_the_ctypes_readers_read(typed: tuple[fv.Type, Any]) -> None:
+    ty, value = typed
+    assert as_read(ty, value) == c_written(ty, value, lambda at: fv.reader(ty)(bytes_at(at), 0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(typed=typed_values(READABLE))
+def test_what_ctypes_writes_the_c_reader_reads(typed: tuple[fv.Type, Any]) -> None:
+    ty, value = typed
+    assert as_read(ty, value) == ctypes_written(ty, value, ext.Shape(ty).read)
+
+
+@settings(max_examples=300, deadline=None)
+@given(typed=typed_values(EVERY))
+def test_both_writers_give_wasmtime_the_same_value_tree(typed: tuple[fv.Type, Any]) -> None:
+    ty, value = typed
+    assert ctypes_written(ty, value, dump) == c_written(ty, value, dump)
+
+
+def bytes_at(address: int) -> bytes:
+    return ctypes.string_at(address, fv.VAL_SIZE)
+
+
+# Refusals --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("ty", "value", "error"),
+    [
+        (("string",), 5, TypeError),
+        (("string",), "\udcff", UnicodeEncodeError),  # Rust needs valid UTF-8
+        (("bytes",), "text", TypeError),
+        (("u8",), 256, OverflowError),
+        (("u64",), -1, OverflowError),
+        (("u64",), 2**64, OverflowError),
+        (("enum", ["a"]), "b", KeyError),
+        (("variant", [("a", None)]), ("b", None), KeyError),
+        (("variant", [("a", None)]), "a", TypeError),
+        (("record", [("x", ("string",))]), ("a", "b"), TypeError),
+        (("tuple", [("string",), ("u64",)]), ("a",), TypeError),
+        (("result", None, None), True, TypeError),
+        (("list", ("string",)), 7, TypeError),
+    ],
+)  # fmt: skip
+def test_the_c_writer_refuses_a_value_of_another_shape(
+    ty: fv.Type, value: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error), rust_owned() as slot:
+        ext.Shape(ty).clone_into(value, slot)
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "expected"),
+    [
+        (("u32",), 7, ("string",)),
+        (("list", ("string",)), ["a"], ("bytes",)),
+        (("record", [("a", ("string",))]), ("x",), ("record", [("a", ("string",)), ("b", ("u64",))])),
+        (("tuple", [("u64",)]), (1,), ("tuple", [("u64",), ("u64",)])),
+        (("enum", ["other"]), "other", ("enum", ["known"])),
+        (("string",), "x", ("list", ("string",))),
+    ],
+)  # fmt: skip
+def test_the_c_reader_refuses_a_value_of_another_kind(
+    written: fv.Type, value: Any, expected: fv.Type
+) -> None:
+    """A guest importing `get: func(key: u32)`: a TypeError, never a read through a bogus pointer."""
+    with pytest.raises(TypeError):
+        ctypes_written(written, value, ext.Shape(expected).read)
+
+
+@pytest.mark.parametrize("spec", [("nope",), ("list",), "string", ("record", [("a",)]), ()])
+def test_a_malformed_type_is_refused_when_compiled(spec: Any) -> None:
+    with pytest.raises(TypeError):
+        ext.Shape(spec)
+
+
+def test_a_host_function_of_too_many_params_is_refused() -> None:
+    shapes = [ext.Shape(("string",))] * (ext.MAX_PARAMS + 1)
+    with pytest.raises(TypeError, match="at most"):
+        ext.Callback(shapes, None, print, print)
+
+
+# Build and fallback ------------------------------------------------------------
+def test_the_extension_is_built_wherever_a_c_compiler_is() -> None:
+    compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler})")
+    assert fc.EXT_PROBLEM is None and fc.COMPILED
+    assert "C extension" == fc.implementation()
+
+
+def test_without_the_extension_the_fast_path_uses_ctypes_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "cove._hosts._fast_ext", None)  # import fails
+    monkeypatch.delattr(cove._hosts, "_fast_ext")
+    module, problem = fc._load_ext()
+    assert module is None and problem is not None and "not built" in problem
