@@ -975,15 +975,15 @@ Func_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     Py_ssize_t count;
     shape_t **shapes = shapes_of(params, &count);
-    if (shapes == NULL)
-        return NULL;
-    FuncObject *self = (FuncObject *)type->tp_alloc(type, 0);
+    params = shapes == NULL ? NULL : PySequence_Tuple(params); /* ours: nobody can swap a Shape out */
+    FuncObject *self = params == NULL ? NULL : (FuncObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         PyMem_Free(shapes);
+        Py_XDECREF(params);
         return NULL;
     }
     self->owner = Py_NewRef(owner);
-    self->params = Py_NewRef(params);
+    self->params = params;
     self->shapes = shapes;
     self->nparams = count;
     self->func = (const void *)(uintptr_t)func;
@@ -1107,12 +1107,14 @@ Callback_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyMem_Free(shapes);
         return PyErr_Format(PyExc_TypeError, "a host function takes at most %d params", MAX_PARAMS);
     }
-    CallbackObject *self = (CallbackObject *)type->tp_alloc(type, 0);
+    params = PySequence_Tuple(params); /* ours: nobody can swap a Shape out */
+    CallbackObject *self = params == NULL ? NULL : (CallbackObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         PyMem_Free(shapes);
+        Py_XDECREF(params);
         return NULL;
     }
-    self->params = Py_NewRef(params);
+    self->params = params;
     self->result_shape = Py_NewRef(result);
     self->shapes = shapes;
     self->nparams = count;
