@@ -14,6 +14,9 @@ Five figures for the same compiled Python guest making 2 store calls per event
                  the per-call wrapper around it (limits reset, one-call-at-a-time
                  guard, stats, output flush) or a fresh gate per event
   cove wrapper   WasmModuleHost(call_path="wrapper"), the same around it
+  no SDK         bare ctypes and cove fast on bench/assets/two_calls_raw: the
+                 same two calls on componentize-py's bindings without the SDK's
+                 dispatch (the floor of a Python guest)
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
   --against REV  adds cove fast as of a git revision (its src/cove imported as
                  a package of its own), timed in the same rounds: a before/after
@@ -270,6 +273,7 @@ def main() -> None:
     args = parser.parse_args()
     manifest, wasm = bench_guest("two_calls")
     n_manifest, n_wasm = bench_guest("n_calls")
+    raw_manifest, raw_wasm = bench_guest("two_calls_raw")
     with tempfile.TemporaryDirectory() as tmp:
         runtime = WasmRuntime(Path(tmp) / "cache")
         callers = {
@@ -279,6 +283,8 @@ def main() -> None:
             "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
             "cove fast (ctypes)": ctypes_only(lambda: cove_caller(runtime, manifest, wasm, "fast")),
             "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
+            "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
+            "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
         }
         if args.against:
             package = package_at(args.against, Path(tmp))
@@ -328,6 +334,15 @@ def main() -> None:
         "Per-event CPU cost, Python guest making 2 store calls (median of 5 rounds)",
         [(name, f"{v:.1f}", f"{v / bare:.2f}", note) for name, v, note in rows],
         ("path", "µs/event", "x bare ctypes", ""),
+    )
+    raw = us["bare ctypes, no SDK"]
+    print_table(
+        "The same two calls without the SDK (bench/assets/two_calls_raw)",
+        [
+            (name, f"{us[name]:.1f}", f"{us[name] / raw:.2f}")
+            for name in ("bare ctypes, no SDK", "cove fast, no SDK")
+        ],
+        ("path", "µs/event", "x bare ctypes"),
     )
     speedup = us["cove wrapper"] / us["cove fast"]
     print(f"\ncove fast vs cove wrapper: {speedup:.1f}x faster (target >= 4x)")
