@@ -1124,9 +1124,23 @@ Callback_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+/* GC: ``invoke`` and ``fail`` are bound methods of the HostFunc holding this
+ * Callback, so every host function is a cycle. No tp_clear: the HostFunc's
+ * dict breaks the cycle, and a cleared Callback would crash a late host call. */
+static int
+Callback_traverse(CallbackObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->params);
+    Py_VISIT(self->result_shape);
+    Py_VISIT(self->invoke);
+    Py_VISIT(self->fail);
+    return 0;
+}
+
 static void
 Callback_dealloc(CallbackObject *self)
 {
+    PyObject_GC_UnTrack(self);
     Py_XDECREF(self->params);
     Py_XDECREF(self->result_shape);
     Py_XDECREF(self->invoke);
@@ -1141,9 +1155,11 @@ static PyTypeObject CallbackType = {
     .tp_name = "cove._hosts._fast_ext.Callback",
     .tp_doc = "Callback(params, result, invoke, fail): one host function for ``trampoline``.",
     .tp_basicsize = sizeof(CallbackObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = Callback_new,
     .tp_dealloc = (destructor)Callback_dealloc,
+    .tp_traverse = (traverseproc)Callback_traverse,
+    .tp_free = PyObject_GC_Del,
 };
 
 /* The exception raised in this callback, handed to ``fail``; the trap to return */

@@ -8,10 +8,12 @@ pointer by pointer, so both sides agree on the layout wasmtime sees.
 from __future__ import annotations
 
 import ctypes
+import gc
 import shutil
 import struct
 import sys
 import sysconfig
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -258,6 +260,21 @@ def test_a_host_function_of_too_many_params_is_refused() -> None:
     shapes = [ext.Shape(("string",))] * (ext.MAX_PARAMS + 1)
     with pytest.raises(TypeError, match="at most"):
         ext.Callback(shapes, None, print, print)
+
+
+# Lifetimes ---------------------------------------------------------------------
+def test_a_host_function_is_freed_once_nothing_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its Callback points back at it (``invoke``, ``fail``): a cycle the collector must see.
+
+    The host's functions close over the host, so an uncollectable cycle here
+    kept every dropped module (store, instance, linear memory) alive.
+    """
+    monkeypatch.setattr(fc, "COMPILED", True)
+    func = fc.HostFunc([("string",)], ("list", ("string",)), print, print, print)
+    gone = weakref.ref(func)
+    del func
+    gc.collect()
+    assert gone() is None
 
 
 # Build and fallback ------------------------------------------------------------
