@@ -973,10 +973,10 @@ Func_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     unsigned long long func, context;
     if (!PyArg_ParseTuple(args, "OKKO:Func", &owner, &func, &context, &params))
         return NULL;
-    Py_ssize_t count;
-    shape_t **shapes = shapes_of(params, &count);
-    params = shapes == NULL ? NULL : PySequence_Tuple(params); /* ours: nobody can swap a Shape out */
-    FuncObject *self = params == NULL ? NULL : (FuncObject *)type->tp_alloc(type, 0);
+    Py_ssize_t count = 0;
+    params = PySequence_Tuple(params); /* ours, walked once: the Shapes read with are the ones kept */
+    shape_t **shapes = params == NULL ? NULL : shapes_of(params, &count);
+    FuncObject *self = shapes == NULL ? NULL : (FuncObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         PyMem_Free(shapes);
         Py_XDECREF(params);
@@ -1099,16 +1099,15 @@ Callback_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_TypeError, "result must be a Shape or None");
         return NULL;
     }
-    Py_ssize_t count;
-    shape_t **shapes = shapes_of(params, &count);
-    if (shapes == NULL)
-        return NULL;
-    if (count > MAX_PARAMS) {
+    Py_ssize_t count = 0;
+    params = PySequence_Tuple(params); /* ours, walked once: the Shapes read with are the ones kept */
+    shape_t **shapes = params == NULL ? NULL : shapes_of(params, &count);
+    if (shapes != NULL && count > MAX_PARAMS) {
         PyMem_Free(shapes);
-        return PyErr_Format(PyExc_TypeError, "a host function takes at most %d params", MAX_PARAMS);
+        shapes = NULL;
+        PyErr_Format(PyExc_TypeError, "a host function takes at most %d params", MAX_PARAMS);
     }
-    params = PySequence_Tuple(params); /* ours: nobody can swap a Shape out */
-    CallbackObject *self = params == NULL ? NULL : (CallbackObject *)type->tp_alloc(type, 0);
+    CallbackObject *self = shapes == NULL ? NULL : (CallbackObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         PyMem_Free(shapes);
         Py_XDECREF(params);

@@ -277,6 +277,30 @@ def test_a_host_function_is_freed_once_nothing_holds_it(monkeypatch: pytest.Monk
     assert gone() is None
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda params: ext.Func(None, 0, 0, params),
+        lambda params: ext.Callback(params, None, print, print),
+    ],
+    ids=["Func", "Callback"],
+)
+def test_the_shapes_read_with_are_the_ones_kept_alive(make: Callable[[Any], Any]) -> None:
+    """Params are walked once: a second walk (a generator, a changing sequence) must not
+    leave the C pointers on Shapes nothing holds (a use after free on the next call)."""
+    first = ext.Shape(("string",))
+    rounds = iter([[first], [ext.Shape(("u64",))]])
+
+    class Changing:
+        def __iter__(self) -> Iterator[Any]:
+            return iter(next(rounds))
+
+    before = sys.getrefcount(first)
+    made = make(Changing())
+    assert before + 1 == sys.getrefcount(first)
+    del made
+
+
 # Build and fallback ------------------------------------------------------------
 def test_the_extension_is_built_wherever_a_c_compiler_is() -> None:
     compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]
