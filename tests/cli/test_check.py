@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cove._cli._main import cli
+from cove._hosts import _fast_call
 from tests.helpers.keys import PASSPHRASE, write_keystore
 from tests.helpers.modules import ASSETS, write_manifest
 
@@ -70,6 +71,21 @@ def test_a_valid_module_passes_with_its_imports(tmp_path: Path, probe_wasm: Path
         code,
         out.splitlines()[-1] + "\n",
     )
+    assert f"wasm call path: fast, {_fast_call.implementation()}" == out.splitlines()[-2]
+
+
+def test_check_names_the_fast_path_s_ctypes_fallback_and_its_reason(
+    tmp_path: Path, probe_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_fast_call, "COMPILED", False)
+    monkeypatch.setattr(_fast_call, "EXT_PROBLEM", "C extension not built (test)")
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm,
+        required=["store", "http", "messaging", "events"],
+    )  # fmt: skip
+    code, out = check(str(module))
+    assert 0 == code
+    assert "wasm call path: fast, ctypes (C extension not built (test))" in out.splitlines()
 
 
 def test_native_init_failures_are_reported_against_config(tmp_path: Path) -> None:

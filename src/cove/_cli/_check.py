@@ -52,6 +52,6 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
         if path != config.wasm.call_path:
             how = f" ({_fast_call.UNAVAILABLE})"
         else:
-            how = f" ({_fast_call.implementation()})" if path == "fast" else ""
+            how = f", {_fast_call.implementation()}" if path == "fast" else ""
         click.echo(f"wasm call path: {path}{how}")
     click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind}){imports}")

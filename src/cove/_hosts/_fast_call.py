@@ -212,7 +212,7 @@ def _load_ext() -> tuple[Any, str | None]:
     try:
         from . import _fast_ext
     except ImportError as exc:
-        return None, f"C extension not built ({exc}); using ctypes"
+        return None, f"C extension not built ({exc})"
     a = _address
     _fast_ext.bind(a(_func_call), a(_val_clone), a(_val_delete), a(_error_new), a(_set_fuel),
                    a(_get_fuel), a(_set_deadline), _raise)  # fmt: skip
@@ -220,11 +220,7 @@ def _load_ext() -> tuple[Any, str | None]:
         problem = _ext_round_trip_problem(_fast_ext)
     except Exception as exc:  # pragma: no cover - only on a broken build
         problem = f"{type(exc).__name__}: {exc}"
-    return (
-        (None, f"C extension failed its check ({problem}); using ctypes")
-        if problem
-        else (_fast_ext, None)
-    )
+    return (None, f"C extension failed its check ({problem})") if problem else (_fast_ext, None)
 
 
 def _ext_round_trip_problem(ext: Any) -> str | None:
