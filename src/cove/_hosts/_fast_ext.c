@@ -249,10 +249,10 @@ set_name(shape_t *shape, Py_ssize_t i, PyObject *name)
 static int
 compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
 {
-    PyObject *seq = PySequence_Fast(items, "shape: expected a sequence");
+    PyObject *seq = PySequence_Tuple(items); /* immutable while its items are compiled */
     if (seq == NULL)
         return -1;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
     shape->count = count;
     shape->children = PyMem_Calloc(count ? count : 1, sizeof(shape_t *));
     if (named)
@@ -263,7 +263,7 @@ compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
         return -1;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
         PyObject *type = item;
         if (named) {
             if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
@@ -289,8 +289,21 @@ compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
     return 0;
 }
 
+static shape_t *compile_type(PyObject *type);
+
+/* A type nested in itself (a list holding its own tuple) is a RecursionError, not a stack overflow */
 static shape_t *
 compile(PyObject *type)
+{
+    if (Py_EnterRecursiveCall(" while compiling a shape"))
+        return NULL;
+    shape_t *shape = compile_type(type);
+    Py_LeaveRecursiveCall();
+    return shape;
+}
+
+static shape_t *
+compile_type(PyObject *type)
 {
     if (!PyTuple_Check(type) || PyTuple_GET_SIZE(type) < 1 || !PyUnicode_Check(PyTuple_GET_ITEM(type, 0))) {
         PyErr_Format(PyExc_TypeError, "shape: expected a type tuple, got %R", type);
@@ -332,35 +345,29 @@ compile(PyObject *type)
         failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), true, false) < 0;
         break;
     case S_VARIANT:
-    case S_ENUM:
+    case S_ENUM: {
         if (arity != 2) goto bad_arity;
-        shape->index = PyDict_New();
-        {
-            Py_ssize_t count = PySequence_Size(PyTuple_GET_ITEM(type, 1));
-            shape->pynames = count < 0 ? NULL : PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
-            if (shape->index == NULL || shape->pynames == NULL) {
-                if (!PyErr_Occurred())
-                    PyErr_NoMemory();
-                failed = 1;
-                break;
-            }
-        }
-        if (shape->tag == S_VARIANT) {
-            failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), true, true) < 0;
+        /* walked once: ``pynames`` is as long as the names and children compiled from it */
+        PyObject *items = PySequence_Tuple(PyTuple_GET_ITEM(type, 1));
+        Py_ssize_t count = items == NULL ? 0 : PyTuple_GET_SIZE(items);
+        shape->index = items == NULL ? NULL : PyDict_New();
+        shape->pynames = shape->index == NULL ? NULL : PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+        if (shape->tag == S_ENUM && shape->pynames != NULL)
+            shape->names = PyMem_Calloc(count ? count : 1, sizeof(name_t));
+        if (shape->pynames == NULL || (shape->tag == S_ENUM && shape->names == NULL)) {
+            if (!PyErr_Occurred())
+                PyErr_NoMemory();
+            failed = 1;
+        } else if (shape->tag == S_VARIANT) {
+            failed = compile_children(shape, items, true, true) < 0;
         } else {
-            PyObject *seq = PySequence_Fast(PyTuple_GET_ITEM(type, 1), "shape: enum names");
-            if (seq == NULL) {
-                failed = 1;
-                break;
-            }
-            shape->count = PySequence_Fast_GET_SIZE(seq);
-            shape->names = PyMem_Calloc(shape->count ? shape->count : 1, sizeof(name_t));
-            failed = shape->names == NULL;
-            for (Py_ssize_t k = 0; !failed && k < shape->count; k++)
-                failed = set_name(shape, k, PySequence_Fast_GET_ITEM(seq, k)) < 0;
-            Py_DECREF(seq);
+            shape->count = count;
+            for (Py_ssize_t k = 0; !failed && k < count; k++)
+                failed = set_name(shape, k, PyTuple_GET_ITEM(items, k)) < 0;
         }
+        Py_XDECREF(items);
         break;
+    }
     case S_RESULT:
         if (arity != 3) goto bad_arity;
         {

@@ -250,10 +250,51 @@ def test_the_c_reader_refuses_a_value_of_another_kind(
         ctypes_written(written, value, ext.Shape(expected).read)
 
 
-@pytest.mark.parametrize("spec", [("nope",), ("list",), "string", ("record", [("a",)]), ()])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ("nope",), ("list",), "string", ("record", [("a",)]), (), ("enum", 5), ("enum", ["a", 1]),
+        ("variant", ["a"]), ("variant", [("a", None), ("b", ("nope",))]), ("result", ("string",)),
+        ("tuple", [("string",), None]), ("option", ("list", ("u8", "x"), "extra")),
+    ],
+)  # fmt: skip
 def test_a_malformed_type_is_refused_when_compiled(spec: Any) -> None:
     with pytest.raises(TypeError):
         ext.Shape(spec)
+
+
+def test_a_type_nested_in_itself_is_a_recursion_error() -> None:
+    fields: list[Any] = []
+    ty = ("tuple", fields)
+    fields.append(ty)
+    with pytest.raises(RecursionError):
+        ext.Shape(ty)
+
+
+class Miscounted:
+    """Names whose ``len()`` is fewer than iterating them gives."""
+
+    def __init__(self, names: list[Any]) -> None:
+        self.names = names
+
+    def __len__(self) -> int:
+        return 1
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.names)
+
+
+@pytest.mark.parametrize("wrap", [Miscounted, iter], ids=["miscounted", "iterator"])
+def test_the_names_of_an_enum_or_variant_are_walked_once(wrap: Callable[[Any], Any]) -> None:
+    """One slot per name actually compiled (a count from ``len()`` overflowed the heap)."""
+    enum = ext.Shape(("enum", wrap(["a", "b", "c"])))
+    variant = ext.Shape(("variant", wrap([("a", None), ("b", None), ("c", ("string",))])))
+    with rust_owned() as slot:
+        enum.clone_into("c", slot)
+        assert "c" == enum.read(slot)
+    with rust_owned() as slot:
+        variant.clone_into(("c", "x"), slot)
+        assert (fv.K_VARIANT, b"c", (fv.K_STRING, b"x")) == dump(slot)
 
 
 def test_a_host_function_of_too_many_params_is_refused() -> None:
