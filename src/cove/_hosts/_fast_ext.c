@@ -449,6 +449,21 @@ write_bytes(arena_t *arena, PyObject *value, val_t *out)
     return 0;
 }
 
+/* Item ``i`` of ``seq`` (a list or tuple of ``size``), held while written: a
+ * value's __bool__, __index__ or __iter__ runs Python code that may shrink the list. */
+static int
+write_item(arena_t *arena, shape_t *shape, PyObject *seq, Py_ssize_t size, Py_ssize_t i, val_t *out)
+{
+    if (PySequence_Fast_GET_SIZE(seq) != size) {
+        PyErr_SetString(PyExc_RuntimeError, "a list changed size while it was written");
+        return -1;
+    }
+    PyObject *item = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
+    int status = write_val(arena, shape, item, out);
+    Py_DECREF(item);
+    return status;
+}
+
 /* list, tuple and record: a sequence of values written into fresh slots */
 static int
 write_items(arena_t *arena, shape_t *shape, PyObject *value, val_t *out)
@@ -463,14 +478,13 @@ write_items(arena_t *arena, shape_t *shape, PyObject *value, val_t *out)
         Py_DECREF(seq);
         return -1;
     }
-    PyObject **items = PySequence_Fast_ITEMS(seq);
     int failed = 0;
     if (shape->tag == S_RECORD) {
         entry_t *entries = size ? take(arena, (size_t)size * sizeof(entry_t)) : NULL;
         failed = size && entries == NULL;
         for (Py_ssize_t i = 0; !failed && i < size; i++) {
             entries[i].name = shape->names[i]; /* static: the shape outlives the call */
-            failed = write_val(arena, shape->children[i], items[i], &entries[i].val) < 0;
+            failed = write_item(arena, shape->children[i], seq, size, i, &entries[i].val) < 0;
         }
         out->kind = K_RECORD;
         out->of.record.size = (size_t)size;
@@ -480,7 +494,7 @@ write_items(arena_t *arena, shape_t *shape, PyObject *value, val_t *out)
         failed = size && vals == NULL;
         for (Py_ssize_t i = 0; !failed && i < size; i++) {
             shape_t *element = shape->tag == S_LIST ? shape->children[0] : shape->children[i];
-            failed = write_val(arena, element, items[i], &vals[i]) < 0;
+            failed = write_item(arena, element, seq, size, i, &vals[i]) < 0;
         }
         out->kind = shape->tag == S_LIST ? K_LIST : K_TUPLE;
         out->of.list.size = (size_t)size;

@@ -303,6 +303,21 @@ def test_a_host_function_of_too_many_params_is_refused() -> None:
         ext.Callback(shapes, None, print, print)
 
 
+def test_a_list_emptied_while_it_is_written_is_refused_not_read_after_free() -> None:
+    """A value's ``__bool__`` (any Python code the writer runs) may change the list."""
+    entries: list[Any] = []
+
+    class Clears:
+        def __bool__(self) -> bool:
+            entries.clear()
+            return True
+
+    entries += [(Clears(), "a"), (True, "b")]
+    shape = ext.Shape(("list", ("tuple", [("bool",), ("string",)])))
+    with pytest.raises(RuntimeError, match="changed size"), rust_owned() as slot:
+        shape.clone_into(entries, slot)
+
+
 # Lifetimes ---------------------------------------------------------------------
 def test_a_host_function_is_freed_once_nothing_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Its Callback points back at it (``invoke``, ``fail``): a cycle the collector must see.
