@@ -114,7 +114,7 @@ typedef struct block {
     char data[]; /* at offset 24: 8-aligned */
 } block_t;
 
-typedef struct { block_t *first, *current; } arena_t;
+typedef struct { block_t *first, *current; bool busy; } arena_t;
 
 #define BLOCK_SIZE 16384
 
@@ -159,6 +159,28 @@ reset(arena_t *arena)
     first->next = NULL;
     first->used = 0;
     arena->current = first;
+}
+
+/* A value is being written (and, for a call, used): Python code run meanwhile
+ * (a value's __bool__, a host call, another thread while the GIL is released)
+ * that re-enters the owner must not reset the blocks in use. */
+static int
+begin(arena_t *arena)
+{
+    if (arena->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "re-entered while writing or calling with a value");
+        return -1;
+    }
+    reset(arena);
+    arena->busy = true;
+    return 0;
+}
+
+static void
+end(arena_t *arena)
+{
+    reset(arena);
+    arena->busy = false;
 }
 
 static void
@@ -816,14 +838,15 @@ Shape_clone_into(ShapeObject *self, PyObject *args)
 {
     PyObject *value;
     unsigned long long dst;
-    if (!PyArg_ParseTuple(args, "OK:clone_into", &value, &dst) || !bound())
+    if (!PyArg_ParseTuple(args, "OK:clone_into", &value, &dst) || !bound() || begin(&self->arena) < 0)
         return NULL;
-    reset(&self->arena);
     val_t root;
-    if (write_val(&self->arena, self->shape, value, &root) < 0)
+    int status = write_val(&self->arena, self->shape, value, &root);
+    if (status == 0)
+        api.val_clone(&root, (val_t *)(uintptr_t)dst);
+    end(&self->arena);
+    if (status < 0)
         return NULL;
-    api.val_clone(&root, (val_t *)(uintptr_t)dst);
-    reset(&self->arena);
     Py_RETURN_NONE;
 }
 
@@ -1064,13 +1087,15 @@ Func_call(FuncObject *self, PyObject *const *args, size_t nargsf, PyObject *kwna
         PyErr_Format(PyExc_TypeError, "export takes %zd arguments, got %zd", self->nparams, nargs);
         return NULL;
     }
-    reset(&self->arena);
-    val_t *vals = nargs ? take(&self->arena, (size_t)nargs * sizeof(val_t)) : NULL;
-    if (nargs && vals == NULL)
+    if (begin(&self->arena) < 0) /* busy until the result is read: the slot is the arena's twin */
         return NULL;
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        if (write_val(&self->arena, self->shapes[i], args[i], &vals[i]) < 0)
-            return NULL;
+    val_t *vals = nargs ? take(&self->arena, (size_t)nargs * sizeof(val_t)) : NULL;
+    bool failed = nargs && vals == NULL;
+    for (Py_ssize_t i = 0; !failed && i < nargs; i++)
+        failed = write_val(&self->arena, self->shapes[i], args[i], &vals[i]) < 0;
+    if (failed) {
+        end(&self->arena);
+        return NULL;
     }
     error_p error;
     /* The GIL is released while the guest runs: the epoch ticker is a Python
@@ -1078,9 +1103,9 @@ Func_call(FuncObject *self, PyObject *const *args, size_t nargsf, PyObject *kwna
     Py_BEGIN_ALLOW_THREADS
     error = api.func_call(self->func, self->context, vals, (size_t)nargs, &self->result, 1);
     Py_END_ALLOW_THREADS
-    if (error != NULL)
-        return raise_wasmtime(error);
-    return take_result(self);
+    PyObject *out = error == NULL ? take_result(self) : NULL;
+    end(&self->arena);
+    return error == NULL ? out : raise_wasmtime(error);
 }
 
 static PyTypeObject FuncType = {
@@ -1232,11 +1257,14 @@ trampoline(void *data, void *context, const void *type, val_t *args, size_t narg
         goto failed;
     if (self->result != NULL) {
         val_t root;
-        reset(&self->arena);
-        if (write_val(&self->arena, self->result, value, &root) < 0)
+        if (begin(&self->arena) < 0)
             goto failed;
-        api.val_clone(&root, results); /* deep copy into Rust memory; Rust drops it */
-        reset(&self->arena);
+        int status = write_val(&self->arena, self->result, value, &root);
+        if (status == 0)
+            api.val_clone(&root, results); /* deep copy into Rust memory; Rust drops it */
+        end(&self->arena);
+        if (status < 0)
+            goto failed;
     }
     goto done;
 failed:

@@ -318,6 +318,39 @@ def test_a_list_emptied_while_it_is_written_is_refused_not_read_after_free() -> 
         shape.clone_into(entries, slot)
 
 
+def test_a_shape_re_entered_while_writing_refuses_instead_of_freeing_its_blocks() -> None:
+    """Python code a value runs may write with the same Shape: that reset the blocks in use."""
+    shape = ext.Shape(("list", ("tuple", [("bool",), ("string",)])))
+
+    class Reenters:
+        def __bool__(self) -> bool:
+            with rust_owned() as inner:
+                shape.clone_into([(True, "y" * 20_000)], inner)
+            return True
+
+    with pytest.raises(RuntimeError, match="re-entered"), rust_owned() as slot:
+        shape.clone_into([(True, "x" * 20_000), (Reenters(), "z")], slot)
+    with rust_owned() as slot:  # and it is usable again
+        shape.clone_into([(False, "w")], slot)
+        assert (fv.K_LIST, [(fv.K_TUPLE, [(fv.K_BOOL, False), (fv.K_STRING, b"w")])]) == dump(slot)
+
+
+def test_a_func_re_entered_while_writing_its_arguments_refuses() -> None:
+    """The inner call would reset the arena the outer one is writing (and share its result slot)."""
+    func = ext.Func(None, 0, 0, [ext.Shape(("s64",))])  # never reaches wasmtime here
+
+    class Reenters:
+        def __index__(self) -> int:
+            func(1)
+            return 1
+
+    with pytest.raises(RuntimeError, match="re-entered"):
+        func(Reenters())
+    for _ in range(2):  # a failed write leaves it callable
+        with pytest.raises(TypeError):
+            func("not a number")
+
+
 # Lifetimes ---------------------------------------------------------------------
 def test_a_host_function_is_freed_once_nothing_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Its Callback points back at it (``invoke``, ``fail``): a cycle the collector must see.
