@@ -798,6 +798,31 @@ read_val(shape_t *shape, const val_t *val)
     }
 }
 
+/* Whether ``read_val`` reads every part of ``shape``: a host function is
+ * refused when made, as by the ctypes twin, not trapped on every call. */
+static bool
+readable(const shape_t *shape)
+{
+    switch (shape->tag) {
+    case S_STRING:
+    case S_BYTES:
+    case S_ENUM:
+    case S_U64:
+        return true;
+    case S_LIST:
+    case S_TUPLE:
+    case S_RECORD:
+    case S_RESULT:
+        for (Py_ssize_t i = 0; i < shape->count; i++) {
+            if (shape->children[i] != NULL && !readable(shape->children[i]))
+                return false;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Shape: a compiled type, also the test surface (clone into / read from Rust) */
 typedef struct {
     PyObject_HEAD
@@ -1148,6 +1173,13 @@ Callback_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     Py_ssize_t count = 0;
     params = PySequence_Tuple(params); /* ours, walked once: the Shapes read with are the ones kept */
     shape_t **shapes = params == NULL ? NULL : shapes_of(params, &count);
+    for (Py_ssize_t i = 0; shapes != NULL && i < count; i++) {
+        if (!readable(shapes[i])) {
+            PyMem_Free(shapes);
+            shapes = NULL;
+            PyErr_Format(PyExc_TypeError, "no reader for host function param %zd", i);
+        }
+    }
     if (shapes != NULL && count > MAX_PARAMS) {
         PyMem_Free(shapes);
         shapes = NULL;

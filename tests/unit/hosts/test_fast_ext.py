@@ -297,6 +297,21 @@ def test_the_names_of_an_enum_or_variant_are_walked_once(wrap: Callable[[Any], A
         assert (fv.K_VARIANT, b"c", (fv.K_STRING, b"x")) == dump(slot)
 
 
+@pytest.mark.parametrize(
+    "ty",
+    [
+        ("option", ("string",)), ("bool",), ("u32",), ("list", ("f64",)),
+        ("record", [("a", ("string",)), ("b", ("u8",))]), ("variant", [("a", None)]),
+    ],
+)  # fmt: skip
+def test_a_host_function_of_a_param_without_a_reader_is_refused_when_made(ty: fv.Type) -> None:
+    """As the ctypes twin refuses it (``fv.reader``), not a trap on every call."""
+    with pytest.raises(TypeError):
+        fv.reader(ty)
+    with pytest.raises(TypeError, match="no reader"):
+        ext.Callback([ext.Shape(("string",)), ext.Shape(ty)], None, print, print)
+
+
 def test_a_host_function_of_too_many_params_is_refused() -> None:
     shapes = [ext.Shape(("string",))] * (ext.MAX_PARAMS + 1)
     with pytest.raises(TypeError, match="at most"):
