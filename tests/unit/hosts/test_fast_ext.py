@@ -405,6 +405,31 @@ def test_the_shapes_read_with_are_the_ones_kept_alive(make: Callable[[Any], Any]
     del made
 
 
+def test_a_host_function_dropped_by_its_own_body_lives_until_the_call_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Now that it is collectable, only the trampoline's own reference keeps it for the call."""
+    monkeypatch.setattr(fc, "COMPILED", True)
+    holder: list[fc.HostFunc] = []
+
+    class Collects:  # a list<string> whose iteration runs the collector mid-write
+        def __iter__(self) -> Iterator[str]:
+            gc.collect()
+            return iter(["a", "b"])
+
+    def body() -> Any:
+        holder.clear()  # the host goes: nothing but wasmtime's pointer is left
+        return Collects()
+
+    holder.append(fc.HostFunc([], ("list", ("string",)), body, print, print))
+    address, data, gone = holder[0].address, holder[0].data, weakref.ref(holder[0])
+    with rust_owned() as result:
+        assert 0 == fc.CALLBACK(address)(data, None, None, None, 0, result, 1)
+        assert (fv.K_LIST, [(fv.K_STRING, b"a"), (fv.K_STRING, b"b")]) == dump(result)
+    gc.collect()
+    assert gone() is None
+
+
 # Build and fallback ------------------------------------------------------------
 def test_the_extension_is_built_wherever_a_c_compiler_is() -> None:
     compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]
