@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .._manifest import Capability
 from ..errors import HostCallError, LimitExceededError
 from ._chain import ChainBackend, RpcCall
-from ._effects import EmittedEvent, EventEffects, OutboundMessage
+from ._effects import EmittedEvent, EventEffects, OutboundMessage, ReadOnlyEffects
 from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
 from ._identity import Identity
@@ -70,6 +70,16 @@ class HostCalls:
     @property
     def module(self) -> str:
         return self.grants.module
+
+    def read_only(self) -> HostCalls:
+        """This gate over a read-only view of its state, with a budget of its own.
+
+        For an ``init`` run inside another call (an instance rebuilt after a
+        trap): init changes nothing, whichever call it runs in.
+        """
+        effects = self.effects
+        view = ReadOnlyEffects(effects.module, effects.as_reader(), effects.quota)
+        return replace(self, effects=view, records=[], calls=0, chain_calls=0, deadline_ns=None)
 
     def _gate(
         self,

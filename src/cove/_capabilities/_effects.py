@@ -101,6 +101,22 @@ class EventEffects:
         return _OverlayReader(self)
 
 
+class ReadOnlyEffects(EventEffects):
+    """Init and hooks may read state but change nothing: init runs again after every
+    restart, and neither has an event whose transaction could carry the changes."""
+
+    def add_effect(self, effect: Effect) -> None:
+        raise HostCallError(
+            "denied", "messages and emitted events are not allowed in init or a hook"
+        )
+
+    def set(self, key: str, value: bytes) -> None:
+        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
+
+    def delete(self, key: str) -> None:
+        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
+
+
 class _OverlayReader:
     def __init__(self, effects: EventEffects) -> None:
         self._effects = effects

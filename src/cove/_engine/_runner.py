@@ -19,13 +19,18 @@ from typing import Any, TypeVar
 
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
-from .._capabilities._effects import Effect, EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._effects import (
+    EmittedEvent,
+    EventEffects,
+    OutboundMessage,
+    ReadOnlyEffects,
+)
 from .._capabilities._http import HttpBackend
 from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
 from .._units import parse_duration_ms
-from ..errors import HookBlockedError, HostCallError, ModuleFailedError
+from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
@@ -153,7 +158,7 @@ class ModuleRunner:
     def hook_call(self, point: str, payload_json: str) -> HookOutcome:
         """One call of this module's hook: read-only, like init (a hook changes nothing)."""
         assert self.hook_host is not None, "the module declares no [[hook]]"
-        effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
+        effects = ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         calls = self.host_calls(f"hook:{point}", effects)
         return self.hook_host.on_hook(point, payload_json, calls)
 
@@ -207,7 +212,7 @@ class ModuleRunner:
 
     async def _initialize(self) -> bool:
         self._set_state(ModuleState.INITIALIZING)
-        effects = _ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
+        effects = ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         try:
             await asyncio.to_thread(
                 self.exclusive, self.host.init, self.host_calls("init", effects)
@@ -343,22 +348,6 @@ class ModuleRunner:
                 self.host.close()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
-
-
-class _ReadOnlyEffects(EventEffects):
-    """Init may read state but change nothing: it runs again after every restart,
-    and it has no event whose transaction could carry the changes."""
-
-    def add_effect(self, effect: Effect) -> None:
-        raise HostCallError(
-            "denied", "messages and emitted events are not allowed in init or a hook"
-        )
-
-    def set(self, key: str, value: bytes) -> None:
-        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
-
-    def delete(self, key: str) -> None:
-        raise HostCallError("denied", "store: writes are not allowed in init or a hook")
 
 
 def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:

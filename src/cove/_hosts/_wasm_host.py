@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -161,8 +162,8 @@ class WasmModuleHost(ModuleHost):
         store = wasmtime.Store(self._runtime.engine)
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
-        wasi.stdout_custom = lambda data: self._capture("stdout", data)
-        wasi.stderr_custom = lambda data: self._capture("stderr", data)
+        wasi.stdout_custom = _output_to(self, "stdout")
+        wasi.stderr_custom = _output_to(self, "stderr")
         store.set_wasi(wasi)
         store.set_fuel(self._grants.limits.fuel)
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
@@ -196,8 +197,8 @@ class WasmModuleHost(ModuleHost):
 
     @_one_at_a_time("handle")
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
-        if self._handle_fn is None:
-            self.init(calls)
+        if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
+            self.init(calls.read_only())
         assert self._handle_fn is not None
         if self.call_path == "fast":
             self._call(self._handle_fn, calls, "handle", *_fast_host.handle_args(event, attempt))
@@ -215,7 +216,7 @@ class WasmModuleHost(ModuleHost):
         if self._tool_export is None:
             return super().call_tool(name, arguments_json, calls)
         if self._handle_fn is None:  # a trap discarded the instance: rebuild it first
-            self.init(calls)
+            self.init(calls.read_only())
         assert self._tool_fns is not None
         result = self._call(
             self._tool_fns[1], calls, f"tool {name}", name, arguments_json, returns=True
@@ -231,7 +232,7 @@ class WasmModuleHost(ModuleHost):
             return super().on_hook(point, payload_json, calls)
         with self._hook_lock:
             if self._handle_fn is None:  # not started yet, or a trap discarded the instance
-                self.init(calls)
+                self.init(calls.read_only())
             assert self._hook_fn is not None
             result = self._call(
                 self._hook_fn, calls, f"hook {point}", point, payload_json, returns=True
@@ -373,7 +374,13 @@ class WasmModuleHost(ModuleHost):
         return self._calls
 
     def _host_functions(self) -> dict[str, dict[str, Callable[..., Any]]]:
-        guard = self._guard
+        """The wrapper path's host functions; they hold the host weakly (see ``_output_to``:
+        wasmtime-py keeps them in a global table as long as the linker lives)."""
+        me = weakref.proxy(self)
+
+        def guard(body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
+            return _guard(me, body, tagged=tagged)
+
         return {
             "store": {
                 "get": guard(lambda c, key: c.store_get(key)),
@@ -386,7 +393,7 @@ class WasmModuleHost(ModuleHost):
                 "list-keys": guard(lambda c, prefix: c.store_list_keys(prefix)),
             },
             # ok and err are both records here, so wasmtime-py needs them tagged
-            "http": {"fetch": self._guard(_http_fetch, tagged=True)},
+            "http": {"fetch": guard(_http_fetch, tagged=True)},
             "messaging": {
                 "send": guard(
                     lambda c, transport, recipient, body, metadata: c.messaging_send(
@@ -395,10 +402,10 @@ class WasmModuleHost(ModuleHost):
                 ),
             },
             "events": {"emit": guard(lambda c, name, payload: c.events_emit(name, payload))},
-            "logging": {"log": self._log},
+            "logging": {"log": lambda store, *args: me._log(store, *args)},
             "config": {
-                "get": lambda _store, key: self._config_get(key),
-                "keys": lambda _store: self._config_keys(),
+                "get": lambda _store, key: me._config_get(key),
+                "keys": lambda _store: me._config_keys(),
             },
             "chain": {
                 "request": guard(
@@ -415,28 +422,6 @@ class WasmModuleHost(ModuleHost):
                 ),
             },
         }
-
-    def _guard(self, body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
-        """Wrap a host function so failures become WIT ``host-error`` values.
-
-        ``tagged``: the result's ok and err types are indistinguishable by
-        Python type (both records), so wasmtime-py wants ``Variant("ok"|"err", v)``.
-        """
-
-        def call(_store: Any, *args: Any) -> Any:
-            try:
-                value = body(self._current(), *args)
-            except HostCallError as exc:
-                return Variant("err", wit.host_error(exc)) if tagged else wit.host_error(exc)
-            except LimitExceededError:
-                raise
-            except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
-                log.warning("host function failed", error=f"{type(exc).__name__}: {exc}")
-                error = wit.host_error(HostCallError("internal", f"{type(exc).__name__}: {exc}"))
-                return Variant("err", error) if tagged else error
-            return Variant("ok", value) if tagged else value
-
-        return call
 
     def _log(self, _store: Any, level: str, message: str, fields: list[tuple[str, str]]) -> None:
         try:
@@ -474,6 +459,45 @@ def _http_fetch(calls: HostCalls, request: Record) -> Record:
         )
     )
     return wit.record(status=response.status, headers=list(response.headers), body=response.body)
+
+
+def _guard(
+    host: WasmModuleHost, body: Callable[..., Any], *, tagged: bool = False
+) -> Callable[..., Any]:
+    """Wrap a host function so failures become WIT ``host-error`` values.
+
+    ``tagged``: the result's ok and err types are indistinguishable by
+    Python type (both records), so wasmtime-py wants ``Variant("ok"|"err", v)``.
+    """
+
+    def call(_store: Any, *args: Any) -> Any:
+        try:
+            value = body(host._current(), *args)
+        except HostCallError as exc:
+            return Variant("err", wit.host_error(exc)) if tagged else wit.host_error(exc)
+        except LimitExceededError:
+            raise
+        except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
+            log.warning("host function failed", error=f"{type(exc).__name__}: {exc}")
+            error = wit.host_error(HostCallError("internal", f"{type(exc).__name__}: {exc}"))
+            return Variant("err", error) if tagged else error
+        return Variant("ok", value) if tagged else value
+
+    return call
+
+
+def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
+    """Guest output for ``host``, without keeping it alive: wasmtime-py holds these
+    callbacks in a global table until the store is dropped, and the host holds the
+    store, so a strong reference would keep every closed host for good."""
+    ref = weakref.ref(host)
+
+    def write(data: bytes) -> None:
+        alive = ref()
+        if alive is not None:
+            alive._capture(stream, data)
+
+    return write
 
 
 def _tool_functions(instance: Any, store: wasmtime.Store, export: str) -> tuple[Invoke, Invoke]:

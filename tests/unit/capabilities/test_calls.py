@@ -215,3 +215,19 @@ def test_http_fetch_without_a_backend_is_unavailable() -> None:
     with pytest.raises(HostCallError) as info:
         calls.http_fetch(HttpRequest("GET", "https://api.test/"))
     assert "unavailable" == info.value.kind
+
+
+# a read-only view (init inside another call) ---------------------------------------
+
+
+def test_a_read_only_view_reads_the_overlay_refuses_writes_and_keeps_its_own_budget() -> None:
+    calls = host_calls({"store", "events"})
+    calls.store_set("new", b"1")
+    view = calls.read_only()
+    assert b"1" == view.store_get("new") and b"v" == view.store_get("k")
+    for write in (lambda: view.store_set("k", b"x"), lambda: view.events_emit("e", "{}")):
+        with pytest.raises(HostCallError) as refused:
+            write()
+        assert "denied" == refused.value.kind
+    assert {"new": b"1"} == calls.effects.writes and [] == calls.effects.outbox
+    assert (1, 4) == (calls.calls, view.calls)  # the view's calls do not spend the call's budget
