@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
+from setuptools import Distribution, Extension
 from wasm_call_overhead import DictState, raw_caller
 from wasmtime.component import Linker
 
@@ -214,6 +215,15 @@ def package_at(revision: str, into: Path) -> str:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into / "tree", filter="data")
     (into / "tree" / "src" / "cove").rename(into / name)
+    source = into / name / "_hosts" / "_fast_ext.c"
+    if source.exists():  # a tree with the C extension: build it as `pip install` would
+        build = Distribution(
+            {"ext_modules": [Extension(f"{name}._hosts._fast_ext", [str(source)])]}
+        )
+        command = build.get_command_obj("build_ext")
+        command.build_lib, command.build_temp = str(into), str(into / "build")  # type: ignore[attr-defined]
+        command.ensure_finalized()
+        command.run()
     sys.path.insert(0, str(into))
     return name
 
