@@ -473,8 +473,11 @@ class _CtypesCallback:
                 _val_clone(root, results)  # deep copy into Rust memory; Rust drops it
             return 0
         except BaseException as exc:
-            trap = _error_new(self._fail(exc))
-            return int(trap or 0)
+            try:
+                message = self._fail(exc)
+            except BaseException:  # returning 0 would be success with no result written
+                message = b"cove host call failed"
+            return int(_error_new(message) or 0)
 
 
 def add_func(instance: Any, name: str, func: HostFunc) -> None:
