@@ -17,25 +17,12 @@ from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._engine._loader import LoadedModule, build_host
 from cove._hosts._wasm_runtime import WasmRuntime
+from tests.helpers.fakes import FakeStateReader
 from tests.helpers.modules import CACHE, write_engine_config, write_manifest
 from tests.helpers.security import op_event, probe_module
 from tests.helpers.wat import wat_component
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_impl")]
-
-
-class DictState:
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-
-    def get(self, module: str, key: str) -> bytes | None:
-        return self.data.get(key)
-
-    def list_keys(self, module: str, prefix: str) -> list[str]:
-        return sorted(k for k in self.data if k.startswith(prefix))
-
-    def state_bytes(self, module: str) -> int:
-        return 0
 
 
 def _no_log(*_: object) -> None:
@@ -65,7 +52,7 @@ def test_a_million_wat_events_leave_rss_flat(tmp_path: Path) -> None:
         subscriptions=[{"kind": "custom", "name": "wat.*"}],
     )  # fmt: skip
     loaded = fast_host(tmp_path, module)
-    state = DictState()
+    state = FakeStateReader({"wat": {}})
     limits = loaded.grants.limits
 
     def calls() -> HostCalls:
@@ -90,14 +77,14 @@ def test_a_million_wat_events_leave_rss_flat(tmp_path: Path) -> None:
 def test_python_guest_host_calls_leave_rss_flat(tmp_path: Path, probe_wasm: Path) -> None:
     """Host functions on the fast path: args read, results cloned into Rust, all freed."""
     loaded = fast_host(tmp_path, probe_module(tmp_path, probe_wasm, "probe"))
-    state = DictState()
+    state = FakeStateReader({"probe": {}})
     limits = loaded.grants.limits
     config = {"threshold": 7, "tags": ["a", 1, True, 0.5]}
 
     def one(event: Event) -> None:
         effects = EventEffects("probe", state, limits.state_bytes)
         loaded.host.handle(event, 1, HostCalls(loaded.grants, effects, config, None, _no_log))
-        state.data.update({k: v for k, v in effects.writes.items() if v is not None})
+        state.state["probe"].update({k: v for k, v in effects.writes.items() if v is not None})
 
     events = [
         op_event("probe", "count"),
