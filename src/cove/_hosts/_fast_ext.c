@@ -238,7 +238,7 @@ static const struct { const char *name; tag_t tag; } TAGS[] = {
     {"u64", S_U64}, {"s64", S_S64}, {"f64", S_F64},
 };
 
-static shape_t *compile(PyObject *type);
+static shape_t *compile(PyObject *type, int depth);
 
 static int
 set_name(shape_t *shape, Py_ssize_t i, PyObject *name)
@@ -269,7 +269,7 @@ set_name(shape_t *shape, Py_ssize_t i, PyObject *name)
 
 /* Children of list/option/tuple/record/variant/result: (name?, type?) per item. */
 static int
-compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
+compile_children(shape_t *shape, PyObject *items, bool named, bool optional, int depth)
 {
     PyObject *seq = PySequence_Tuple(items); /* immutable while its items are compiled */
     if (seq == NULL)
@@ -301,7 +301,7 @@ compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
         }
         if (optional && type == Py_None)
             continue;
-        shape->children[i] = compile(type);
+        shape->children[i] = compile(type, depth + 1);
         if (shape->children[i] == NULL) {
             Py_DECREF(seq);
             return -1;
@@ -311,21 +311,25 @@ compile_children(shape_t *shape, PyObject *items, bool named, bool optional)
     return 0;
 }
 
-static shape_t *compile_type(PyObject *type);
+/* Deeper than any WIT type cove uses; it bounds every recursion over a shape
+ * (compiling, freeing, writing, reading), whatever Python's recursion limit is:
+ * a type nested in itself is a TypeError, never a C stack overflow. */
+#define MAX_DEPTH 32
 
-/* A type nested in itself (a list holding its own tuple) is a RecursionError, not a stack overflow */
+static shape_t *compile_type(PyObject *type, int depth);
+
 static shape_t *
-compile(PyObject *type)
+compile(PyObject *type, int depth)
 {
-    if (Py_EnterRecursiveCall(" while compiling a shape"))
+    if (depth > MAX_DEPTH) {
+        PyErr_Format(PyExc_TypeError, "shape: a type nested more than %d deep", MAX_DEPTH);
         return NULL;
-    shape_t *shape = compile_type(type);
-    Py_LeaveRecursiveCall();
-    return shape;
+    }
+    return compile_type(type, depth);
 }
 
 static shape_t *
-compile_type(PyObject *type)
+compile_type(PyObject *type, int depth)
 {
     if (!PyTuple_Check(type) || PyTuple_GET_SIZE(type) < 1 || !PyUnicode_Check(PyTuple_GET_ITEM(type, 0))) {
         PyErr_Format(PyExc_TypeError, "shape: expected a type tuple, got %R", type);
@@ -354,17 +358,17 @@ compile_type(PyObject *type)
         if (arity != 2) goto bad_arity;
         {
             PyObject *one = PyTuple_Pack(1, PyTuple_GET_ITEM(type, 1));
-            failed = one == NULL || compile_children(shape, one, false, false) < 0;
+            failed = one == NULL || compile_children(shape, one, false, false, depth) < 0;
             Py_XDECREF(one);
         }
         break;
     case S_TUPLE:
         if (arity != 2) goto bad_arity;
-        failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), false, false) < 0;
+        failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), false, false, depth) < 0;
         break;
     case S_RECORD:
         if (arity != 2) goto bad_arity;
-        failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), true, false) < 0;
+        failed = compile_children(shape, PyTuple_GET_ITEM(type, 1), true, false, depth) < 0;
         break;
     case S_VARIANT:
     case S_ENUM: {
@@ -381,7 +385,7 @@ compile_type(PyObject *type)
                 PyErr_NoMemory();
             failed = 1;
         } else if (shape->tag == S_VARIANT) {
-            failed = compile_children(shape, items, true, true) < 0;
+            failed = compile_children(shape, items, true, true, depth) < 0;
         } else {
             shape->count = count;
             for (Py_ssize_t k = 0; !failed && k < count; k++)
@@ -394,7 +398,7 @@ compile_type(PyObject *type)
         if (arity != 3) goto bad_arity;
         {
             PyObject *two = PyTuple_GetSlice(type, 1, 3);
-            failed = two == NULL || compile_children(shape, two, false, true) < 0;
+            failed = two == NULL || compile_children(shape, two, false, true, depth) < 0;
             Py_XDECREF(two);
         }
         break;
@@ -838,7 +842,7 @@ Shape_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     PyObject *spec;
     if (!PyArg_ParseTuple(args, "O:Shape", &spec))
         return NULL;
-    shape_t *shape = compile(spec);
+    shape_t *shape = compile(spec, 0);
     if (shape == NULL)
         return NULL;
     ShapeObject *self = (ShapeObject *)type->tp_alloc(type, 0);

@@ -263,12 +263,25 @@ def test_a_malformed_type_is_refused_when_compiled(spec: Any) -> None:
         ext.Shape(spec)
 
 
-def test_a_type_nested_in_itself_is_a_recursion_error() -> None:
+def test_a_type_nested_in_itself_is_refused_whatever_the_recursion_limit() -> None:
+    """A depth cap, not Python's recursion limit: a raised limit let the C stack overflow."""
     fields: list[Any] = []
     ty = ("tuple", fields)
     fields.append(ty)
-    with pytest.raises(RecursionError):
-        ext.Shape(ty)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        with pytest.raises(TypeError, match="nested more than"):
+            ext.Shape(ty)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_the_deepest_type_cove_uses_compiles() -> None:
+    deep: fv.Type = ("string",)
+    for _ in range(30):
+        deep = ("list", deep)
+    assert [[[]]] == c_written(deep, [[[]]], ext.Shape(deep).read)
 
 
 class Miscounted:
