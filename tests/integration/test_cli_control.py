@@ -91,6 +91,25 @@ async def test_revive_a_dead_module_then_trace_and_state(config: Path, tmp_path:
     assert (0, "ok") == (healthy.code, json.loads(healthy.out)["status"])
 
 
+async def test_revive_skip_event_passes_a_dead_module_over_its_poison_event(
+    config: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "mode").write_text("poison")
+    async with running_plane(config) as plane:
+        for payload in ("poison", "1"):
+            await plane.client.post(
+                "/v1/events", json={"name": "probe.x", "payload": payload}, headers=plane.auth()
+            )
+        await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
+        poison = plane.engine.runners["flaky"].stats.failed_event_id
+        revived = await cove(plane, "module", "revive", "flaky", "--skip-event")
+        await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
+        skipped = await cove(plane, "trace", "--outcome", "skipped", "--json")
+    assert 0 == revived.code, revived.err
+    assert f"revived, skipped event {poison}, flaky" in revived.out
+    assert [poison] == [json.loads(line)["event_id"] for line in skipped.out.splitlines()]
+
+
 async def test_exit_codes_for_auth_refusal_and_unreachable(config: Path) -> None:
     async with running_plane(config) as plane:
         wrong = await cove(plane, "module", "unload", "flaky", token="nope")

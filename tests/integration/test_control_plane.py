@@ -88,6 +88,55 @@ async def test_dead_module_is_revived_over_the_api(tmp_path: Path) -> None:
     assert "not dead" in again.json()["error"]
 
 
+async def test_a_dead_module_is_passed_over_its_poison_event_when_revived(
+    tmp_path: Path,
+) -> None:
+    mode = tmp_path / "mode"
+    mode.write_text("poison")
+    module = flaky_module(
+        tmp_path, "flaky", mode, restart={"max_failures": 2, "backoff_initial": "1ms"}
+    )
+    async with running_plane(_config(tmp_path, [module])) as plane:
+        client, auth = plane.client, plane.auth()
+        for payload in ("1", "poison", "2"):
+            await client.post("/v1/events", json={"name": "probe.x", "payload": payload},
+                              headers=auth)  # fmt: skip
+        runner = plane.engine.runners["flaky"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+        dead = (await client.get("/v1/modules/flaky")).json()
+        not_without = await client.post("/v1/modules/flaky/revive?skip_event=maybe", headers=auth)
+        revived = await client.post("/v1/modules/flaky/revive?skip_event=true", headers=auth)
+        await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 2, what="2 handled")
+        skipped = (await client.get("/v1/trajectories?outcome=skipped")).json()["trajectories"]
+        running = await client.post("/v1/modules/flaky/revive?skip_event=true", headers=auth)
+        status = (await client.get("/v1/modules/flaky")).json()
+    assert (1, "dead") == (dead["handled"], dead["state"]) and dead["failed_event_id"]
+    assert 400 == not_without.status_code
+    assert 200 == revived.status_code, revived.text
+    assert dead["failed_event_id"] == revived.json()["skipped_event_id"]
+    [record] = skipped
+    assert (dead["failed_event_id"], "skipped") == (record["event_id"], record["outcome"])
+    assert "this event poisons the module" in record["error"]
+    assert 409 == running.status_code
+    assert (None, 1, 2) == (status["failed_event_id"], status["skipped"], status["handled"])
+
+
+async def test_a_module_dead_in_init_has_no_event_to_skip(tmp_path: Path) -> None:
+    mode = tmp_path / "mode"
+    mode.write_text("init")
+    module = flaky_module(
+        tmp_path, "flaky", mode, restart={"max_failures": 1, "backoff_initial": "1ms"}
+    )
+    async with running_plane(_config(tmp_path, [module])) as plane:
+        runner = plane.engine.runners["flaky"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+        refused = await plane.client.post(
+            "/v1/modules/flaky/revive?skip_event=true", headers=plane.auth()
+        )
+    assert 409 == refused.status_code
+    assert "no event to skip" in refused.json()["error"]
+
+
 async def test_unload_load_and_restart(tmp_path: Path) -> None:
     module = flaky_module(tmp_path, "flaky", tmp_path / "mode")
     async with running_plane(_config(tmp_path, [module])) as plane:

@@ -89,8 +89,17 @@ def restart_command(client: Client, name: str) -> None:
 
 @module_group.command("revive", epilog=EXIT_CODES)
 @click.argument("name")
+@click.option(
+    "--skip-event",
+    is_flag=True,
+    help="First pass it over the event it keeps failing on (marked handled with no effects, "
+    "a 'skipped' trajectory and a log line); for a poison event the module cannot get past.",
+)
 @api_command
-def revive_command(client: Client, name: str) -> None:
+def revive_command(client: Client, name: str, skip_event: bool) -> None:
     """Revive dead module NAME: it resumes from its cursor (exit 1 if it is not dead)."""
-    body = client.call("POST", f"/v1/modules/{name}/revive")
-    client.show(body, lambda: _print_one("revived", body))
+    body = client.call(
+        "POST", f"/v1/modules/{name}/revive" + ("?skip_event=true" if skip_event else "")
+    )
+    what = f"revived, skipped event {body['skipped_event_id']}," if skip_event else "revived"
+    client.show(body, lambda: _print_one(what, body))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import click
 
+from .._observe._trajectories import Outcome
 from .._units import parse_duration_ms
 from ._client import EXIT_CODES, Client, api_command, console
 
@@ -25,7 +26,7 @@ def _when(text: str | None) -> str | None:
 
 def print_trajectory(t: dict[str, Any], verbose: bool) -> None:
     at = datetime.fromtimestamp(t["at_ms"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-    mark = "[green]✓[/]" if t["outcome"] == "ok" else "[red]✗[/]"
+    mark = {"ok": "[green]✓[/]", "skipped": "[yellow]↷[/]"}.get(t["outcome"], "[red]✗[/]")
     calls = ", ".join(
         f"{c['interface']}.{c['function']}" + (" !" if c["error"] else "") for c in t["calls"]
     )
@@ -47,7 +48,7 @@ def print_trajectory(t: dict[str, Any], verbose: bool) -> None:
 
 @click.command("trace", epilog=EXIT_CODES)
 @click.option("--module", "-m", help="Only this module.")
-@click.option("--outcome", type=click.Choice(["ok", "failed"]), help="Only this outcome.")
+@click.option("--outcome", type=click.Choice(get_args(Outcome)), help="Only this outcome.")
 @click.option("--since", help="From this time: a duration ago (10m, 2h) or ISO 8601 / Unix ms.")
 @click.option("--until", help="Up to this time (same forms as --since).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)

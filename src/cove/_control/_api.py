@@ -78,6 +78,8 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "outbox_backlog": status.outbox_backlog,
         "memory_high_water_bytes": status.memory_high_water,
         "last_error": status.last_error,
+        "failed_event_id": status.failed_event_id or None,
+        "skipped": status.skipped,
     }
 
 
@@ -178,9 +180,20 @@ class Api:
     async def revive_module(self, request: Request) -> Response:
         self._authorize(request)
         status = self._status(request.path_params["name"])
-        if not self.engine.revive(status.name):
+        if status.state != "dead":
             raise ApiError(409, f"module {status.name!r} is {status.state}, not dead")
-        return JSONResponse(status_json(self._status(status.name)))
+        skipped = None
+        if _flag(request, "skip_event"):
+            skipped = self.engine.skip_failed_event(status.name)
+            if skipped is None:
+                raise ApiError(
+                    409,
+                    f"module {status.name!r} died before any event failed (in init): "
+                    "there is no event to skip; revive it without skip_event",
+                )
+        if not self.engine.revive(status.name):
+            raise ApiError(409, f"module {status.name!r} is not dead")
+        return JSONResponse(status_json(self._status(status.name)) | {"skipped_event_id": skipped})
 
     # state ------------------------------------------------------------------
     async def list_state(self, request: Request) -> Response:
@@ -286,6 +299,15 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ApiError(400, f"query parameter {name!r} must be between {low} and {high}")
     return value
+
+
+def _flag(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw in ("false", "0"):
+        return False
+    if raw in ("", "true", "1"):
+        return True
+    raise ApiError(400, f"query parameter {name!r} must be true or false, got {raw!r}")
 
 
 def _time_param(request: Request, name: str) -> int | None:

@@ -95,7 +95,11 @@ SCHEMA: dict[str, Any] = {
             "post": _op("Unload and load again from its directory", {"200": _ok("Restarted", _MODULE)}, 404, 422, auth=True, parameters=[_NAME]),
         },
         "/v1/modules/{name}/revive": {
-            "post": _op("Revive a dead module", {"200": _ok("Revived", _MODULE)}, 404, 409, auth=True, parameters=[_NAME]),
+            "post": _op(
+                "Revive a dead module; with skip_event, pass it over the event it keeps failing on first",
+                {"200": _ok("Revived", _MODULE)}, 400, 404, 409, auth=True,
+                parameters=[_NAME, _query("skip_event", {"type": "boolean"}, "Skip the failed event (marked handled, no effects, a skipped trajectory)")],
+            ),
         },
         "/v1/modules/{name}/state": {
             "get": _op(
@@ -114,7 +118,7 @@ SCHEMA: dict[str, Any] = {
                 "Read trajectories (newest first; oldest first after `after`)", {"200": _ok("Trajectories")}, 400, 404,
                 parameters=[
                     _query("module", {"type": "string"}, "Only this module"),
-                    _query("outcome", {"type": "string", "enum": ["ok", "failed"]}, "Only this outcome"),
+                    _query("outcome", {"type": "string", "enum": ["ok", "failed", "skipped"]}, "Only this outcome"),
                     _query("since", _TIME, "From this time (Unix ms or ISO 8601)"),
                     _query("until", _TIME, "Up to this time (Unix ms or ISO 8601)"),
                     _query("after", {"type": "integer", "minimum": 0}, "Only records after this id (for following)"),

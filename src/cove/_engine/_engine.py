@@ -63,6 +63,10 @@ class ModuleStatus:
     path: str = ""
     memory_high_water: int = 0
     """Bytes of wasm linear memory the module's instances reached (0 for native)."""
+    failed_event_id: str = ""
+    """The event the module failed on and has not got past yet ("" when none)."""
+    skipped: int = 0
+    """Events the operator had it skip."""
 
 
 class Engine:
@@ -272,12 +276,18 @@ class Engine:
     def revive(self, name: str) -> bool:
         return self.runners[name].revive()
 
+    def skip_failed_event(self, name: str) -> str | None:
+        """Pass a dead module over the event it keeps failing on (then ``revive`` it):
+        the event is marked handled with no effects and a ``skipped`` trajectory.
+        Its id; None when the module is not dead or died before any event failed."""
+        return self.runners[name].skip_failed_event()
+
     def _trajectory(self, trajectory: Trajectory) -> None:
         self._trajectories(trajectory.module, [trajectory])
 
     def _trajectories(self, module: str, records: list[Trajectory]) -> None:
         """Runs on the module's worker thread once per commit batch: keep it cheap."""
-        self.latency.observe_many(module, [t.wall_ns for t in records])
+        self.latency.observe_many(module, [t.wall_ns for t in records if t.outcome != "skipped"])
         if self.trajectories is not None:
             self.trajectories.add(module, records)
         if self._on_trajectory is not None:
@@ -338,6 +348,8 @@ class Engine:
                 r.manifest.module.sha256 or "",
                 str(r.manifest.root),
                 r.host.memory_high_water(memories),
+                r.stats.failed_event_id,
+                r.stats.skipped,
             )
             for r in list(self.runners.values())
         ]

@@ -52,6 +52,9 @@ class ModuleStats:
     fuel_total: int = 0
     last_error: str = ""
     last_event_id: str = ""
+    failed_event_id: str = ""
+    """The event the module failed on and has not got past (what a skip passes over)."""
+    skipped: int = 0
     backoff_history_ms: list[int] = field(default_factory=list)
 
 
@@ -108,6 +111,7 @@ class ModuleRunner:
         self._control = asyncio.Event()
         self._stopping = False
         self._attempt = 1
+        self._failed: JournalEntry | None = None
         restart = self.manifest.restart
         self._backoff_initial = parse_duration_ms(restart.backoff_initial)
         self._backoff_max = parse_duration_ms(restart.backoff_max)
@@ -129,6 +133,30 @@ class ModuleRunner:
         self._wake.set()
         self._control.set()
         return True
+
+    def skip_failed_event(self) -> str | None:
+        """Move a dead module's cursor past the event it keeps failing on (the operator's
+        way out of a poison event); its id, or None when not dead or nothing failed."""
+        entry = self._failed
+        if self.state != ModuleState.DEAD or entry is None:
+            return None
+        with self.lock:  # a tool call may be committing
+            self.store.commit(self.name, entry.seq, {}, [(entry.event.id, [])])
+            self.store.flush()
+        self.position = entry.seq
+        self._failed = None
+        self.stats.failed_event_id = ""
+        self.stats.skipped += 1
+        reason = f"skipped by the operator; it had failed with: {self.stats.last_error}"
+        self._log_sink(
+            self.name, "warn", "event skipped", {"event_id": entry.event.id, "seq": str(entry.seq)}
+        )
+        if self._on_trajectories is not None:
+            self._on_trajectories(
+                self.name, [Trajectory(self.name, entry.event.id, entry.seq, "skipped", reason,
+                                       (), 0, 0)],
+            )  # fmt: skip
+        return entry.event.id
 
     def stop(self) -> None:
         self._stopping = True
@@ -305,9 +333,13 @@ class ModuleRunner:
             self.host.handle(event, self._attempt, calls)
         except ModuleFailedError as exc:
             outcome, error = "failed", exc.reason
+            self._failed = entry
+            self.stats.failed_event_id = event.id
             return exc
         finally:
             self._record(entry, outcome, error, calls)
+        self._failed = None
+        self.stats.failed_event_id = ""
         self.stats.handled += 1
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = event.id

@@ -39,7 +39,8 @@ import orjson
 
 from ..errors import StoreError
 
-Outcome = Literal["ok", "failed"]
+Outcome = Literal["ok", "failed", "skipped"]
+"""``skipped``: an operator passed the module over an event it kept failing on."""
 MAX_QUEUED = 100_000
 _ROW_OVERHEAD = 64  # bytes counted per chunk on top of its text, for the size limit
 
@@ -268,7 +269,7 @@ class TrajectoryStore:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        if query.outcome == "failed":
+        if query.outcome in ("failed", "skipped"):  # chunks count both as not ok
             where.append("failed > 0")
         elif query.outcome == "ok":
             where.append("count > failed")

@@ -13,6 +13,13 @@ class Flaky(Plugin):
     def __init__(self) -> None:
         self.failed_once: set[str] = set()
 
+    def init(self, ctx: PluginContext) -> None:
+        if (
+            "mode_file" in ctx.config
+            and Path(ctx.config["mode_file"]).read_text().strip() == "init"
+        ):
+            raise RuntimeError("init fails")
+
     def handle_event(self, event: Event, ctx: PluginContext) -> Iterable[Action]:
         mode = ctx.config.get("mode", "ok")
         if "mode_file" in ctx.config:  # lets a test flip the behaviour from outside
@@ -20,6 +27,8 @@ class Flaky(Plugin):
         count = ctx.state.get("count", 0) + 1
         if mode == "always":
             raise RuntimeError("this module fails every event")
+        if mode == "poison" and getattr(event.payload, "payload", "") == "poison":
+            raise RuntimeError("this event poisons the module")
         if mode == "once" and event.id not in self.failed_once:
             self.failed_once.add(event.id)  # plugin memory survives the rollback
             raise RuntimeError("first attempt fails")
