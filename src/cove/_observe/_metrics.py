@@ -155,6 +155,7 @@ _PER_MODULE: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str
     (CounterMetricFamily, "cove_module_events_failed", "Events (or inits) that failed.", "failed"),
     (CounterMetricFamily, "cove_module_fuel_consumed", "Wasm fuel consumed.", "fuel"),
     (CounterMetricFamily, "cove_module_restarts", "Restarts after a failure.", "restarts"),
+    (CounterMetricFamily, "cove_module_events_skipped", "Failing events an operator had the module skip.", "skipped"),
     (GaugeMetricFamily, "cove_module_state_bytes", "Bytes of module state.", "state_bytes"),
     (GaugeMetricFamily, "cove_module_queue_depth", "Journaled events not yet handled.", "queue_depth"),
     (GaugeMetricFamily, "cove_module_outbox_backlog", "Effects waiting to be delivered.", "outbox_backlog"),

@@ -25,6 +25,7 @@ class Sample:
     state_bytes: int = 0
     outbox_backlog: int = 0
     memory_high_water: int = 0
+    skipped: int = 0
 
 
 def _text(samples: list[Sample], latency: LatencyHistograms | None = None) -> list[str]:
@@ -42,12 +43,13 @@ def test_modules_are_counted_by_state_including_empty_states() -> None:
 
 def test_per_module_counters_and_gauges_come_from_the_sample() -> None:
     sample = Sample("a", "running", handled=7, failed=2, restarts=1, queue_depth=3,
-                    fuel=1_000, state_bytes=64, outbox_backlog=4)  # fmt: skip
+                    fuel=1_000, state_bytes=64, outbox_backlog=4, skipped=5)  # fmt: skip
     lines = _text([sample])
     for expected in (
         'cove_module_events_handled_total{module="a"} 7.0',
         'cove_module_events_failed_total{module="a"} 2.0',
         'cove_module_restarts_total{module="a"} 1.0',
+        'cove_module_events_skipped_total{module="a"} 5.0',
         'cove_module_queue_depth{module="a"} 3.0',
         'cove_module_fuel_consumed_total{module="a"} 1000.0',
         'cove_module_state_bytes{module="a"} 64.0',
