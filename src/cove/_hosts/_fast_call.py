@@ -1,4 +1,4 @@
-"""The wasm fast path: per-event calls straight through wasmtime's C API (ctypes).
+"""The wasm fast path: per-event calls straight through wasmtime's C API (C extension or ctypes).
 
 Design note. wasmtime-py stays in charge of setup (engine, compile, cache,
 linker, store, WASI, instantiate); only the per-event steps go through the C
