@@ -11,6 +11,7 @@ from cove import Custom, Event
 from cove.testing import MemoryTransport
 from tests.helpers.engine import (
     PROBE_CAPABILITIES,
+    probe_event,
     running_engine,
     state_json,
     wait_until,
@@ -79,6 +80,24 @@ async def test_dead_module_keeps_its_events_and_catches_up_when_revived(tmp_path
         assert engine.revive("flaky")
         await wait_until(lambda: state_json(engine, "flaky", "count") == 10, what="all 10 handled")
         assert runner.state.value == "running"
+
+
+async def test_the_event_after_a_skipped_one_is_a_first_attempt(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    """The attempt count belongs to the failing event: skipping it starts the next at 1."""
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm, optional=PROBE_CAPABILITIES,
+        restart={"max_failures": 2, "backoff_initial": "1ms"},
+    )  # fmt: skip
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await engine.publish([probe_event("fail"), probe_event("attempt")])
+        await wait_until(lambda: engine.runners["probe"].state.value == "dead", what="dead")
+        assert engine.skip_failed_event("probe") and engine.revive("probe")
+        await wait_until(lambda: state_json(engine, "probe", "attempt") is not None, what="next")
+        attempt = state_json(engine, "probe", "attempt")
+    assert 1 == attempt
 
 
 async def test_module_that_fails_once_recovers_and_the_retry_counts_as_a_new_attempt(

@@ -147,6 +147,7 @@ class ModuleRunner:
         self._failed = None
         self.stats.failed_event_id = ""
         self.stats.skipped += 1
+        self._attempt = 1  # the attempts were the skipped event's; the next is a first try
         reason = f"skipped by the operator; it had failed with: {self.stats.last_error}"
         self._log_sink(
             self.name, "warn", "event skipped", {"event_id": entry.event.id, "seq": str(entry.seq)}
