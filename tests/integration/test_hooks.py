@@ -17,7 +17,7 @@ import pytest
 from cove import Custom, Engine, Event, load_config
 from cove.errors import HookBlockedError, ToolError
 from cove.testing import MemoryTransport
-from tests.helpers.control import control_section, running_plane
+from tests.helpers.control import control_section, flaky_module, running_plane
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
 from tests.integration.test_cli_control import cove
@@ -272,6 +272,24 @@ async def test_before_commit_sees_the_writes_and_fail_closed_keeps_them_out(
         await wait_until(lambda: runner.stats.failed >= 1, what="the blocked commit")
         assert state_json(engine, "sender", "last") == "first"
         assert "before-commit: blocked by hook of module 'blocker'" in runner.stats.last_error
+
+
+async def test_a_module_killed_by_a_blocked_commit_has_no_event_to_skip(tmp_path: Path) -> None:
+    """The refused batch held an event handled before the failing one: skipping the
+    failing one would move the cursor past that never-committed event."""
+    (tmp_path / "mode").write_text("poison")
+    flaky = flaky_module(tmp_path, "flaky", tmp_path / "mode", restart={"max_failures": 1})
+    blocker = hook_module(
+        tmp_path, "blocker", [{"point": "before-commit"}], {"before-commit": "fail"}
+    )
+    closed = '\n[hooks.policy]\nbefore_commit = "fail-closed"\n'
+    async with running_engine(config(tmp_path, [blocker, flaky], closed)) as engine:
+        await engine.publish([Event(Custom("probe.x", "", p)) for p in ("1", "poison")])
+        runner = engine.runners["flaky"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+        assert "blocked by hook" in runner.stats.last_error
+        assert ("", None) == (runner.stats.failed_event_id, engine.skip_failed_event("flaky"))
+        assert 0 == engine.store.cursor("flaky")
 
 
 async def test_lifecycle_points_see_engine_and_module_changes(tmp_path: Path) -> None:

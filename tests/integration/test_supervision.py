@@ -100,6 +100,28 @@ async def test_the_event_after_a_skipped_one_is_a_first_attempt(
     assert 1 == attempt
 
 
+async def test_a_module_that_died_in_init_has_no_event_to_skip_even_after_one_failed(
+    tmp_path: Path,
+) -> None:
+    """An event failed, then init failed on the retry: the event is not what killed it."""
+    mode = tmp_path / "mode"
+    mode.write_text("poison")
+    module = _native(
+        tmp_path, "flaky", "native_flaky", "flaky:Flaky", config={"mode_file": str(mode)},
+        restart={"max_failures": 2, "backoff_initial": "2s"},
+    )  # fmt: skip
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        runner = engine.runners["flaky"]
+        await engine.publish([Event(Custom("probe.x", "", "poison"))])
+        await wait_until(lambda: runner.state.value == "backoff", what="backoff")
+        mode.write_text("init")
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+        assert "init fails" in runner.stats.last_error
+        assert ("", None) == (runner.stats.failed_event_id, engine.skip_failed_event("flaky"))
+        assert 0 == engine.store.cursor("flaky")
+
+
 async def test_module_that_fails_once_recovers_and_the_retry_counts_as_a_new_attempt(
     tmp_path: Path,
 ) -> None:

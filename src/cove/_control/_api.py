@@ -188,8 +188,9 @@ class Api:
             if skipped is None:
                 raise ApiError(
                     409,
-                    f"module {status.name!r} died before any event failed (in init): "
-                    "there is no event to skip; revive it without skip_event",
+                    f"module {status.name!r} was not killed by an event (its init failed, "
+                    "or a hook blocked a commit): there is no event to skip; "
+                    "revive it without skip_event",
                 )
         if not self.engine.revive(status.name):
             raise ApiError(409, f"module {status.name!r} is not dead")

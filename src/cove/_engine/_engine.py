@@ -279,7 +279,8 @@ class Engine:
     def skip_failed_event(self, name: str) -> str | None:
         """Pass a dead module over the event it keeps failing on (then ``revive`` it):
         the event is marked handled with no effects and a ``skipped`` trajectory.
-        Its id; None when the module is not dead or died before any event failed."""
+        Its id; None when the module is not dead or no event killed it (its init
+        failed, or a hook blocked a commit)."""
         return self.runners[name].skip_failed_event()
 
     def _trajectory(self, trajectory: Trajectory) -> None:

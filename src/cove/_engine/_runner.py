@@ -144,8 +144,7 @@ class ModuleRunner:
             self.store.commit(self.name, entry.seq, {}, [(entry.event.id, [])])
             self.store.flush()
         self.position = entry.seq
-        self._failed = None
-        self.stats.failed_event_id = ""
+        self._stuck_on(None)
         self.stats.skipped += 1
         self._attempt = 1  # the attempts were the skipped event's; the next is a first try
         reason = f"skipped by the operator; it had failed with: {self.stats.last_error}"
@@ -158,6 +157,12 @@ class ModuleRunner:
                                        (), 0, 0)],
             )  # fmt: skip
         return entry.event.id
+
+    def _stuck_on(self, entry: JournalEntry | None) -> None:
+        """Remember the event the module failed on, the one a skip passes over
+        (None: the last failure, if any, was not an event's)."""
+        self._failed = entry
+        self.stats.failed_event_id = "" if entry is None else entry.event.id
 
     def stop(self) -> None:
         self._stopping = True
@@ -247,6 +252,7 @@ class ModuleRunner:
                 self.exclusive, self.host.init, self.host_calls("init", effects)
             )
         except ModuleFailedError as exc:
+            self._stuck_on(None)  # init failed: no event is to blame
             await self._fail(exc)
             return False
         self._set_state(ModuleState.RUNNING)
@@ -305,6 +311,9 @@ class ModuleRunner:
             if handled:
                 self._commit(batch, handled, last_seq)
         except HookBlockedError as exc:  # fail-closed before-commit: retried like a failure
+            # The commit was refused, not an event: skipping the event that failed
+            # after the refused ones would pass over them, never committed.
+            self._stuck_on(None)
             return ModuleFailedError(self.name, str(exc))
         return failure
 
@@ -334,13 +343,11 @@ class ModuleRunner:
             self.host.handle(event, self._attempt, calls)
         except ModuleFailedError as exc:
             outcome, error = "failed", exc.reason
-            self._failed = entry
-            self.stats.failed_event_id = event.id
+            self._stuck_on(entry)
             return exc
         finally:
             self._record(entry, outcome, error, calls)
-        self._failed = None
-        self.stats.failed_event_id = ""
+        self._stuck_on(None)
         self.stats.handled += 1
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = event.id
