@@ -1,7 +1,7 @@
 """The optional C half of the wasm fast path; everything else is in pyproject.toml.
 
 ``optional=True``: without a C compiler (or Python headers) the install goes
-on and cove uses the ctypes path (``cove doctor`` says which one is active).
+on and cove uses the ctypes path (``cove check`` says which one is active).
 """
 
 from setuptools import Extension, setup

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import shutil
 import struct
 import sys
-import sysconfig
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cove._hosts
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_values as fv
 
@@ -441,21 +438,3 @@ def test_a_host_function_dropped_by_its_own_body_lives_until_the_call_returns(
         assert (fv.K_LIST, [(fv.K_STRING, b"a"), (fv.K_STRING, b"b")]) == dump(result)
     gc.collect()
     assert gone() is None
-
-
-# Build and fallback ------------------------------------------------------------
-def test_the_extension_is_built_wherever_a_c_compiler_is() -> None:
-    compiler = str(sysconfig.get_config_var("CC") or "cc").split()[0]
-    if shutil.which(compiler) is None:
-        pytest.skip(f"no C compiler ({compiler})")
-    assert fc.EXT_PROBLEM is None and fc.COMPILED
-    assert "C extension" == fc.implementation()
-
-
-def test_without_the_extension_the_fast_path_uses_ctypes_and_says_why(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, "cove._hosts._fast_ext", None)  # import fails
-    monkeypatch.delattr(cove._hosts, "_fast_ext")
-    module, problem = fc._load_ext()
-    assert module is None and problem is not None and "not built" in problem
