@@ -20,16 +20,17 @@ from .._sources._console import ConsoleTransport
 from .._sources._demo import DemoSource
 from ..errors import CoveError
 from ._mock import run_mock
+from ._trace import outcome_mark
 
 console = Console()
 
 
 def _print_trajectory(t: Trajectory) -> None:
     calls = ", ".join(f"{c.interface}.{c.function}" + (" !" if c.error else "") for c in t.calls)
-    mark = "[green]✓[/]" if t.outcome == "ok" else "[red]✗[/]"
+    verb = "skipped" if t.outcome == "skipped" else "handled"
     detail = f" [red]{t.error}[/]" if t.error else ""
     console.print(
-        f"{mark} [bold]{t.module}[/] handled {t.event_id} "
+        f"{outcome_mark(t.outcome)} [bold]{t.module}[/] {verb} {t.event_id} "
         f"({t.wall_ns / 1e6:.2f} ms, fuel {t.fuel:,}) [dim]{calls}[/]{detail}",
         highlight=False,
     )

@@ -24,9 +24,14 @@ def _when(text: str | None) -> str | None:
         return text
 
 
+def outcome_mark(outcome: str) -> str:
+    """✓ ok, ↷ skipped (an operator passed the module over it), ✗ failed."""
+    return {"ok": "[green]✓[/]", "skipped": "[yellow]↷[/]"}.get(outcome, "[red]✗[/]")
+
+
 def print_trajectory(t: dict[str, Any], verbose: bool) -> None:
     at = datetime.fromtimestamp(t["at_ms"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-    mark = {"ok": "[green]✓[/]", "skipped": "[yellow]↷[/]"}.get(t["outcome"], "[red]✗[/]")
+    mark = outcome_mark(t["outcome"])
     calls = ", ".join(
         f"{c['interface']}.{c['function']}" + (" !" if c["error"] else "") for c in t["calls"]
     )
