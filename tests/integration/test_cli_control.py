@@ -102,9 +102,11 @@ async def test_revive_skip_event_passes_a_dead_module_over_its_poison_event(
             )
         await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
         poison = plane.engine.runners["flaky"].stats.failed_event_id
+        listed = await cove(plane, "module", "list")
         revived = await cove(plane, "module", "revive", "flaky", "--skip-event")
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
         skipped = await cove(plane, "trace", "--outcome", "skipped", "--json")
+    assert f"flaky (on event {poison}): " in listed.out  # what --skip-event would pass over
     assert 0 == revived.code, revived.err
     assert f"revived, skipped event {poison}, flaky" in revived.out
     assert [poison] == [json.loads(line)["event_id"] for line in skipped.out.splitlines()]

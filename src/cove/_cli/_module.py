@@ -35,7 +35,8 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
     console.print(table if modules else "[dim]no modules loaded[/]")
     for m in modules:
         if m["last_error"]:
-            console.print(f"[red]{m['name']}[/]: {m['last_error']}", highlight=False)
+            on = f" (on event {m['failed_event_id']})" if m["failed_event_id"] else ""
+            console.print(f"[red]{m['name']}[/]{on}: {m['last_error']}", highlight=False)
     for path, error in refused.items():
         console.print(f"[red]refused[/] {path}: {error}", highlight=False)
 
