@@ -287,7 +287,8 @@ class Engine:
         self._trajectories(trajectory.module, [trajectory])
 
     def _trajectories(self, module: str, records: list[Trajectory]) -> None:
-        """Runs on the module's worker thread once per commit batch: keep it cheap."""
+        """Runs on the module's worker thread once per commit batch (on the event loop
+        for an operator's skip, which is why it must stay thread-safe): keep it cheap."""
         self.latency.observe_many(module, [t.wall_ns for t in records if t.outcome != "skipped"])
         if self.trajectories is not None:
             self.trajectories.add(module, records)
