@@ -54,7 +54,7 @@ import ctypes
 import importlib.metadata
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import structlog
 import wasmtime
@@ -62,6 +62,9 @@ from wasmtime import _ffi as ffi
 
 from ..errors import LimitExceededError
 from . import _fast_values as fv
+
+if TYPE_CHECKING:
+    from . import _fast_ext
 
 log = structlog.get_logger("cove.wasm")
 
@@ -327,14 +330,15 @@ class FastFunc:
             self._result[0] = b"\x00"  # kind bool: nothing left to drop
 
 
-Store = Any
-"""``FastStore`` or the C extension's ``Store``: set_fuel, get_fuel, set_epoch_deadline."""
+Store: TypeAlias = "FastStore | _fast_ext.Store"
+"""The per-call limits of a store: set_fuel, get_fuel, set_epoch_deadline."""
 Func = Callable[..., "str | None"]
 
 
 def fast_store(store: wasmtime.Store) -> Store:
     if COMPILED:
-        return _EXT.Store(store, _address(store._context()))
+        made: Store = _EXT.Store(store, _address(store._context()))
+        return made
     return FastStore(store)
 
 
