@@ -79,6 +79,22 @@ def test_filters_by_module_outcome_and_time(opened: Opened) -> None:
     assert [4, 3] == [t.seq for t in store.query(TrajectoryQuery(limit=2))]
 
 
+def test_each_outcome_filter_returns_its_own_records_from_mixed_and_single_chunks(
+    opened: Opened,
+) -> None:
+    """A chunk counts skipped records as not ok (its ``failed`` column); the records
+    inside still match on their own outcome."""
+    store = opened.store
+    add(store, trajectory("a", 1), trajectory("a", 2, "failed", "x"), trajectory("a", 3, "skipped"))
+    add(store, trajectory("b", 4, "skipped"))
+    add(store, trajectory("c", 5))
+    by_outcome = {
+        outcome: sorted(t.seq for t in store.query(TrajectoryQuery(outcome=outcome)))
+        for outcome in ("ok", "failed", "skipped")
+    }
+    assert {"ok": [1, 5], "failed": [2], "skipped": [3, 4]} == by_outcome
+
+
 def test_after_id_returns_the_oldest_first_for_following(opened: Opened) -> None:
     store = opened.store
     for seq in range(1, 6):
