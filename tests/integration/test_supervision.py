@@ -122,6 +122,26 @@ async def test_a_module_that_died_in_init_has_no_event_to_skip_even_after_one_fa
         assert 0 == engine.store.cursor("flaky")
 
 
+async def test_a_skipped_event_stays_skipped_after_an_engine_restart(tmp_path: Path) -> None:
+    """The skip moves the durable cursor: a new engine starts after the poison event."""
+    mode = tmp_path / "mode"
+    mode.write_text("poison")
+    module = _native(
+        tmp_path, "flaky", "native_flaky", "flaky:Flaky", config={"mode_file": str(mode)},
+        restart={"max_failures": 1},
+    )  # fmt: skip
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await engine.publish([Event(Custom("probe.x", "", "poison"))])
+        await wait_until(lambda: engine.runners["flaky"].state.value == "dead", what="dead")
+        assert engine.skip_failed_event("flaky")  # and no revive before the stop
+    async with running_engine(config) as engine:
+        await engine.publish([Event(Custom("probe.x", "", "1"))])
+        await wait_until(lambda: state_json(engine, "flaky", "count") == 1, what="next handled")
+        stats = engine.runners["flaky"].stats
+        assert (0, 1, 2) == (stats.failed, stats.handled, engine.store.cursor("flaky"))
+
+
 async def test_module_that_fails_once_recovers_and_the_retry_counts_as_a_new_attempt(
     tmp_path: Path,
 ) -> None:
