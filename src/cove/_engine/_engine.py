@@ -64,7 +64,7 @@ class ModuleStatus:
     memory_high_water: int = 0
     """Bytes of wasm linear memory the module's instances reached (0 for native)."""
     failed_event_id: str = ""
-    """The event the module failed on and has not got past yet ("" when none)."""
+    """The event of the module's last failure, when it was an event's ("" otherwise)."""
     skipped: int = 0
     """Events the operator had it skip."""
 

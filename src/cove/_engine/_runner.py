@@ -53,7 +53,8 @@ class ModuleStats:
     last_error: str = ""
     last_event_id: str = ""
     failed_event_id: str = ""
-    """The event the module failed on and has not got past (what a skip passes over)."""
+    """The event of the module's last failure, when an event's ("" after a success or an
+    init or commit failure): what a skip passes over."""
     skipped: int = 0
     backoff_history_ms: list[int] = field(default_factory=list)
 
