@@ -159,6 +159,27 @@ if UNAVAILABLE is None:
     _set_deadline = _prototype("wasmtime_context_set_epoch_deadline", None, _VOIDP, ctypes.c_uint64)
 
 
+def _through_rust(write: Callable[[int], None], read: Callable[[int], Any]) -> Any:
+    """``write`` a Rust-owned value into a fresh slot, ``read`` it back, free it."""
+    slot = (ctypes.c_char * fv.VAL_SIZE)()
+    address = ctypes.addressof(slot)
+    write(address)
+    try:
+        return read(address)
+    finally:
+        _val_delete(address)
+
+
+def _cloned(ty: fv.Type, value: Any) -> Callable[[int], None]:
+    """A writer for ``_through_rust``: ``value`` laid out by ctypes, cloned into the slot."""
+    arena = fv.Arena()  # the closure keeps it alive until the clone
+
+    def write(address: int) -> None:
+        _val_clone(arena.encode(fv.writer(ty), value), address)
+
+    return write
+
+
 def _round_trip_problem() -> str | None:
     """Clone a value of every shape we write into Rust memory and read it back."""
     ty: fv.Type = (
@@ -170,15 +191,10 @@ def _round_trip_problem() -> str | None:
         ],
     )
     value = ((False, ("b", "héllo")), b"\x00\x01\xff", ["x", ""])
-    arena = fv.Arena()
-    slot = (ctypes.c_char * fv.VAL_SIZE)()
-    _val_clone(arena.encode(fv.writer(ty), value), ctypes.addressof(slot))
-    try:
-        raw = bytes(slot)
-        first, second, third = fv._tuple_reader([_peek_result, fv.reader(("bytes",)),
-                                                 fv.reader(("list", ("string",)))])(raw, 0)  # fmt: skip
-    finally:
-        _val_delete(ctypes.addressof(slot))
+    read = fv._tuple_reader([_peek_result, fv.reader(("bytes",)), fv.reader(("list", ("string",)))])
+    first, second, third = _through_rust(
+        _cloned(ty, value), lambda address: read(ctypes.string_at(address, fv.VAL_SIZE), 0)
+    )
     if (first, second, third) != (("b", "héllo"), value[1], value[2]):
         return f"clone round trip read back {(first, second, third)!r}"
     return None
@@ -231,21 +247,14 @@ def _ext_round_trip_problem(ext: Any) -> str | None:
     ty: fv.Type = ("tuple", [("record", [("k", ("enum", ["a", "b"])), ("n", ("u64",))]),
                              ("bytes",), ("list", ("string",))])  # fmt: skip
     value = (("b", 2**64 - 1), b"\x00\x01\xff", ["x", "", "héllo"])
-    slot = (ctypes.c_char * fv.VAL_SIZE)()
-    ext.Shape(ty).clone_into(value, ctypes.addressof(slot))
-    try:
-        read = fv.reader(ty)(bytes(slot), 0)
-    finally:
-        _val_delete(ctypes.addressof(slot))
+    shape = ext.Shape(ty)
+    read = _through_rust(
+        lambda address: shape.clone_into(value, address),
+        lambda address: fv.reader(ty)(ctypes.string_at(address, fv.VAL_SIZE), 0),
+    )
     if read != value:
         return f"C-written value read back as {read!r}"
-    arena = fv.Arena()
-    slot = (ctypes.c_char * fv.VAL_SIZE)()
-    _val_clone(arena.encode(fv.writer(ty), value), ctypes.addressof(slot))
-    try:
-        read = ext.Shape(ty).read(ctypes.addressof(slot))
-    finally:
-        _val_delete(ctypes.addressof(slot))
+    read = _through_rust(_cloned(ty, value), shape.read)
     return None if read == value else f"C read a ctypes-written value as {read!r}"
 
 
