@@ -101,7 +101,7 @@ async def test_revive_skip_event_passes_a_dead_module_over_its_poison_event(
                 "/v1/events", json={"name": "probe.x", "payload": payload}, headers=plane.auth()
             )
         await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
-        poison = plane.engine.runners["flaky"].stats.failed_event_id
+        poison = plane.engine.runners["flaky"].failed_event_id
         listed = await cove(plane, "module", "list")
         revived = await cove(plane, "module", "revive", "flaky", "--skip-event")
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)

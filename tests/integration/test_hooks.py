@@ -288,7 +288,7 @@ async def test_a_module_killed_by_a_blocked_commit_has_no_event_to_skip(tmp_path
         runner = engine.runners["flaky"]
         await wait_until(lambda: runner.state.value == "dead", what="dead")
         assert "blocked by hook" in runner.stats.last_error
-        assert ("", None) == (runner.stats.failed_event_id, engine.skip_failed_event("flaky"))
+        assert ("", None) == (runner.failed_event_id, engine.skip_failed_event("flaky"))
         assert 0 == engine.store.cursor("flaky")
 
 

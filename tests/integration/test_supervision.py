@@ -118,7 +118,7 @@ async def test_a_module_that_died_in_init_has_no_event_to_skip_even_after_one_fa
         mode.write_text("init")
         await wait_until(lambda: runner.state.value == "dead", what="dead")
         assert "init fails" in runner.stats.last_error
-        assert ("", None) == (runner.stats.failed_event_id, engine.skip_failed_event("flaky"))
+        assert ("", None) == (runner.failed_event_id, engine.skip_failed_event("flaky"))
         assert 0 == engine.store.cursor("flaky")
 
 

@@ -350,7 +350,7 @@ class Engine:
                 r.manifest.module.sha256 or "",
                 str(r.manifest.root),
                 r.host.memory_high_water(memories),
-                r.stats.failed_event_id,
+                r.failed_event_id,
                 r.stats.skipped,
             )
             for r in list(self.runners.values())

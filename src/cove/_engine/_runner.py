@@ -52,9 +52,6 @@ class ModuleStats:
     fuel_total: int = 0
     last_error: str = ""
     last_event_id: str = ""
-    failed_event_id: str = ""
-    """The event of the module's last failure, when an event's ("" after a success or an
-    init or commit failure): what a skip passes over."""
     skipped: int = 0
     backoff_history_ms: list[int] = field(default_factory=list)
 
@@ -113,6 +110,8 @@ class ModuleRunner:
         self._stopping = False
         self._attempt = 1
         self._failed: JournalEntry | None = None
+        """The event of the module's last failure, when it was an event's (None after a
+        success or an init or commit failure): what a skip passes over."""
         restart = self.manifest.restart
         self._backoff_initial = parse_duration_ms(restart.backoff_initial)
         self._backoff_max = parse_duration_ms(restart.backoff_max)
@@ -145,7 +144,7 @@ class ModuleRunner:
             self.store.commit(self.name, entry.seq, {}, [(entry.event.id, [])])
             self.store.flush()
         self.position = entry.seq
-        self._stuck_on(None)
+        self._failed = None
         self.stats.skipped += 1
         self._attempt = 1  # the attempts were the skipped event's; the next is a first try
         reason = f"skipped by the operator; it had failed with: {self.stats.last_error}"
@@ -159,11 +158,10 @@ class ModuleRunner:
             )  # fmt: skip
         return entry.event.id
 
-    def _stuck_on(self, entry: JournalEntry | None) -> None:
-        """Remember the event the module failed on, the one a skip passes over
-        (None: the last failure, if any, was not an event's)."""
-        self._failed = entry
-        self.stats.failed_event_id = "" if entry is None else entry.event.id
+    @property
+    def failed_event_id(self) -> str:
+        """The id of the event a skip would pass over ("" when none)."""
+        return "" if self._failed is None else self._failed.event.id
 
     def stop(self) -> None:
         self._stopping = True
@@ -253,7 +251,7 @@ class ModuleRunner:
                 self.exclusive, self.host.init, self.host_calls("init", effects)
             )
         except ModuleFailedError as exc:
-            self._stuck_on(None)  # init failed: no event is to blame
+            self._failed = None  # init failed: no event is to blame
             await self._fail(exc)
             return False
         self._set_state(ModuleState.RUNNING)
@@ -314,7 +312,7 @@ class ModuleRunner:
         except HookBlockedError as exc:  # fail-closed before-commit: retried like a failure
             # The commit was refused, not an event: skipping the event that failed
             # after the refused ones would pass over them, never committed.
-            self._stuck_on(None)
+            self._failed = None
             return ModuleFailedError(self.name, str(exc))
         return failure
 
@@ -344,11 +342,11 @@ class ModuleRunner:
             self.host.handle(event, self._attempt, calls)
         except ModuleFailedError as exc:
             outcome, error = "failed", exc.reason
-            self._stuck_on(entry)
+            self._failed = entry
             return exc
         finally:
             self._record(entry, outcome, error, calls)
-        self._stuck_on(None)
+        self._failed = None
         self.stats.handled += 1
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = event.id
