@@ -42,7 +42,7 @@ async def test_newheads_wakes_the_source_when_polling_never_would(anvil: Anvil) 
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         for _ in range(3):
             anvil.mine(1)
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+        await wait_until(lambda: journal.newest() == head(anvil), what="3 blocks")
         assert source.heads.connects == 1
     assert_chain(journal.blocks())
     assert len(journal.published) == len(set(journal.published))
@@ -59,19 +59,19 @@ async def test_a_dropped_websocket_polls_meanwhile_then_reconnects_without_gap_o
             assert heads is not None
             await wait_until(lambda: heads.connected, what="the subscription")
             anvil.mine(2)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="2 blocks")
+            await wait_until(lambda: journal.newest() == head(anvil), what="2 blocks")
 
             await proxy.cut()
             await wait_until(lambda: not heads.connected, what="the drop noticed")
             anvil.mine(5)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="polled")
+            await wait_until(lambda: journal.newest() == head(anvil), what="polled")
             assert not heads.connected  # those five came by polling
 
             await proxy.listen()
             anvil.mine(4)  # mined while it reconnects: backfilled, whichever wakes first
             await wait_until(lambda: heads.connects == 2, what="the reconnect")
             anvil.mine(3)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="live")
+            await wait_until(lambda: journal.newest() == head(anvil), what="live")
     blocks = journal.blocks()
     assert_chain(blocks)
     assert blocks[-1].number - blocks[0].number + 1 == len(blocks)
@@ -84,7 +84,7 @@ async def test_without_a_ws_endpoint_the_source_polls(anvil: Anvil) -> None:
     async with running(source, journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(3)
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+        await wait_until(lambda: journal.newest() == head(anvil), what="3 blocks")
     assert_chain(journal.blocks())
 
 
@@ -96,7 +96,7 @@ async def test_an_unreachable_ws_endpoint_leaves_the_source_polling(anvil: Anvil
         async with running(source, journal):
             await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
             anvil.mine(3)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+            await wait_until(lambda: journal.newest() == head(anvil), what="3 blocks")
             assert source.heads is not None and source.heads.connects == 0
     assert_chain(journal.blocks())
 
@@ -143,11 +143,11 @@ async def test_an_announced_head_is_walked_without_asking_the_node_again(anvil: 
         await wait_until(lambda: source.heads.connected, what="the subscription")
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(1)  # once this one is in, the step the connection woke (over HTTP) is done
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="a head")
+        await wait_until(lambda: journal.newest() == head(anvil), what="a head")
         counting.methods.clear()
         for _ in range(3):
             anvil.mine(1)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="a head")
+            await wait_until(lambda: journal.newest() == head(anvil), what="a head")
         # The header came with the note; only a recheck after a quiet second on a
         # stalled machine could ask for the head or a block, never one request per head.
         assert counting.methods.count("eth_getBlockByNumber") < 3
@@ -180,6 +180,6 @@ async def test_a_subscription_that_goes_quiet_does_not_stall_the_source(anvil: A
             await wait_until(lambda: heads.header is not None, what="the one head announced")
             await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
             anvil.mine(2)
-            await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="2 blocks")
+            await wait_until(lambda: journal.newest() == head(anvil), what="2 blocks")
             assert heads.connected and heads.connects == 1  # the same quiet subscription
     assert_chain(journal.blocks())

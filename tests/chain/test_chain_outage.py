@@ -26,7 +26,7 @@ async def test_a_restarted_node_is_resubscribed_and_the_gap_backfilled(tmp_path:
             await wait_until(lambda: heads.connected, what="the subscription")
             await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
             node.mine(2)
-            await wait_until(lambda: journal.blocks()[-1].number == 5, what="blocks 4 and 5")
+            await wait_until(lambda: journal.newest() == 5, what="blocks 4 and 5")
             node.process.terminate()
             node.process.wait()
             await wait_until(lambda: not heads.connected, what="the outage noticed")
@@ -34,7 +34,7 @@ async def test_a_restarted_node_is_resubscribed_and_the_gap_backfilled(tmp_path:
                 again.mine(4)  # while the source is still backing off
                 await wait_until(lambda: heads.connects == 2, what="the new subscription")
                 again.mine(2)
-                await wait_until(lambda: journal.blocks()[-1].number == 11, what="the backfill")
+                await wait_until(lambda: journal.newest() == 11, what="the backfill")
     blocks = journal.blocks()
     assert [b.number for b in blocks] == list(range(3, 12))
     assert_chain(blocks)

@@ -33,10 +33,10 @@ async def test_blocks_arrive_in_order_and_a_restart_backfills_the_gap(anvil: Anv
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         first = journal.blocks()[0].number
         anvil.mine(3)
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+        await wait_until(lambda: journal.newest() == head(anvil), what="3 blocks")
     anvil.mine(25)  # while the source is down
     async with running(ChainSource(settings(anvil), progress, [Stream(0, blocks=True)]), journal):
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="backfill")
+        await wait_until(lambda: journal.newest() == head(anvil), what="backfill")
     blocks = journal.blocks()
     assert [b.number for b in blocks] == list(range(first, head(anvil) + 1))
     assert_chain(blocks)
@@ -78,7 +78,7 @@ async def test_a_reorg_is_announced_and_the_new_branch_delivered(anvil: Anvil) -
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(4)
         tip = head(anvil)
-        await wait_until(lambda: journal.blocks()[-1].number == tip, what="to the tip")
+        await wait_until(lambda: journal.newest() == tip, what="to the tip")
         old = {b.number: b.hash for b in journal.blocks()}
         anvil.rpc("anvil_reorg", [2, []])
         new_tip_hash = anvil.rpc("eth_getBlockByNumber", [hex(tip), False])["hash"]
@@ -133,7 +133,7 @@ async def test_a_dead_primary_endpoint_falls_back_without_a_gap_and_shows_in_pro
     async with running(source, journal):
         await wait_until(lambda: len(journal.blocks()) == 1, what="the head")
         anvil.mine(3)
-        await wait_until(lambda: journal.blocks()[-1].number == head(anvil), what="3 blocks")
+        await wait_until(lambda: journal.newest() == head(anvil), what="3 blocks")
     assert_chain(journal.blocks())
     (health,) = backend.health()
     primary, fallback = health["endpoints"]

@@ -47,6 +47,12 @@ class Journal:
                 self._ids.add(event.id)
                 self.events.append(event)
 
+    def newest(self) -> int | None:
+        """The number of the newest block published (None before the first: a wait on
+        it must not fail on an empty journal)."""
+        blocks = self.blocks()
+        return blocks[-1].number if blocks else None
+
     def blocks(self, confirmations: int = 0) -> list[Block]:
         return [
             e.payload
