@@ -303,10 +303,10 @@ class ChainSource(Source):
             # Nothing new. A reorg that kept the height, or one that lowered it, shows here.
             if await self._on_chain(last, head):
                 return True
-            await self._reorg(publish)
+            await self._reorg(publish, head)
             return False
         if fetched[0].parent_hash != last.hash:
-            await self._reorg(publish)
+            await self._reorg(publish, head)
             return False
         for i in range(1, len(fetched)):
             if fetched[i].parent_hash != fetched[i - 1].hash:
@@ -375,10 +375,10 @@ class ChainSource(Source):
                 out.append(self._log_event(entry, depth, removed=False))
         return out
 
-    async def _reorg(self, publish: Publish) -> None:
+    async def _reorg(self, publish: Publish, head: int) -> None:
         """Walk back to the common ancestor; tell each stream what it had of the dropped blocks."""
         known = list(self._history)
-        ancestor = await self._ancestor(known)
+        ancestor = await self._ancestor(known, head)
         dropped = [h for h in known if h.number > ancestor.number]
         if not dropped:
             return  # the node answered differently a moment ago: nothing was replaced
@@ -425,16 +425,17 @@ class ChainSource(Source):
         self._delivered, self._reorgs = delivered, reorgs
         self._save()
 
-    async def _ancestor(self, known: list[Header]) -> Header:
-        """The newest walked header still on the node's chain."""
+    async def _ancestor(self, known: list[Header], head: int) -> Header:
+        """The newest walked header still on the serving endpoint's chain (its head: ``head``)."""
         canonical = await self._fetch([h.number for h in known], allow_missing=True)
         kept = [
             h for h, b in zip(known, canonical, strict=True) if b is not None and b.hash == h.hash
         ]
         if kept:
             return kept[-1]
-        # Deeper than the kept history: resume just below it, on the new branch.
-        (below,) = _present(await self._rpc().blocks([max(0, known[0].number - 1)]))
+        # Deeper than the kept history: resume just below it (or at the head of a chain
+        # reverted below it), on the new branch.
+        (below,) = _present(await self._rpc().blocks([max(0, min(head, known[0].number - 1))]))
         return below
 
     # events --------------------------------------------------------------------------

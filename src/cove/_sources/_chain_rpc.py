@@ -139,10 +139,10 @@ class ChainReader:
     async def select(self, position: int | None) -> int:
         """Pin the first endpoint whose head is at or above ``position``; return that head.
 
-        An endpoint below it serves only when its own chain got shorter (its
-        head fell below ``position`` after it had reported one at or above,
-        without failing in between): that is the one case where a lower head
-        is news of the chain rather than of the endpoint. Raises
+        An endpoint below it serves only when it is the primary and its own
+        chain got shorter (its head fell below ``position`` after it had
+        reported one at or above, without failing in between): that is the one
+        case where a lower head is news of the chain rather than of the endpoint. Raises
         ``EndpointsBehind`` when every endpoint that answers is behind, and the
         last failure when none answers.
         """
@@ -158,8 +158,11 @@ class ChainReader:
                 continue
             finally:
                 self._pinned = None
+            # Only the primary's own shortened chain is news: a fallback's lower head
+            # may be a load balancer's lagging backend, so it waits like any lag.
             shrank = (
-                position is not None
+                index == 0
+                and position is not None
                 and endpoint.high is not None
                 and head < position <= endpoint.high
             )
@@ -167,10 +170,6 @@ class ChainReader:
             endpoint.high = head if endpoint.high is None else max(endpoint.high, head)
             if position is None or head >= position or shrank:
                 self._pinned = index
-                if shrank:
-                    endpoint.high = (
-                        head  # the walk goes back with it; later lower heads are news again
-                    )
                 return head
             behind.append(f"{endpoint.url} at {head}")
         if behind:
