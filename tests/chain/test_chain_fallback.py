@@ -25,6 +25,7 @@ from tests.helpers.chain_source import (
     emit,
     head,
     running,
+    scrape,
 )
 from tests.helpers.engine import wait_until
 
@@ -96,9 +97,14 @@ async def test_a_lagging_fallback_while_the_primary_is_down_is_waited_out_not_a_
             await wait_until(lambda: requests.ok[1] >= asked + 10, what="the replica asked")
             assert source.position == tip
             assert_no_rewind(journal)
+            waiting = source.health()["waiting"]
+            assert f"{replica.http_url} at {head(replica)}" in waiting
+            assert 'cove_chain_waiting{chain="31337"} 1.0' in scrape(source)
             with running_anvil("--state", state, port=primary.port) as again:
                 again.mine(2)
                 await wait_until(lambda: source.position == tip + 2, what="the primary's return")
+                assert source.waiting is None
+                assert 'cove_chain_waiting{chain="31337"} 0.0' in scrape(source)
     logs = journal.logs()
     assert [int(log.topics[0], 16) for log in logs] == list(range(1, 11))
     assert_no_rewind(journal)

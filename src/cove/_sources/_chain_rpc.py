@@ -41,6 +41,10 @@ class EndpointsBehind(Exception):
     """
 
 
+class _Unreadable(ChainRpcError):
+    """The answer was not JSON at all (already counted against the endpoint)."""
+
+
 @dataclass
 class Endpoint:
     """One endpoint as the chain source sees it: its head and what it served."""
@@ -153,8 +157,15 @@ class ChainReader:
             self._pinned = index
             try:
                 head = quantity("eth_blockNumber", await self.call("eth_blockNumber", []))
-            except (httpx.HTTPError, ChainRpcError) as exc:
-                failure = exc
+            except httpx.HTTPError as exc:
+                failure = exc  # counted against the endpoint by _post
+                continue
+            except ChainRpcError as exc:
+                failure = exc  # it answered, but not with a head: as good as down
+                if not isinstance(exc, _Unreadable):
+                    endpoint.errors += 1
+                    endpoint.last_error = f"{endpoint.url}: {exc}"
+                    endpoint.head = endpoint.high = None
                 continue
             finally:
                 self._pinned = None
@@ -252,7 +263,7 @@ class ChainReader:
             except ValueError as exc:
                 problem = f"{endpoint.url}: the answer is not JSON: {exc}"
                 self._note(index, start, problem)
-                last = ChainRpcError("answer", problem)
+                last = _Unreadable("answer", problem)
                 continue
             self._note(index, start, None)
             return answer
