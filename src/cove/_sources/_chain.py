@@ -55,6 +55,7 @@ import structlog
 
 from .._config_chain import ChainSettings
 from .._events import Event
+from .._log_filter import log_filter
 from .._manifest import BlockSubscription, LogSubscription
 from .._units import parse_duration_ms
 from ..errors import ChainRpcError
@@ -66,7 +67,6 @@ from ._chain_rpc import (
     Endpoint,
     EndpointsBehind,
     RequestRecorder,
-    log_filter,
 )
 from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore

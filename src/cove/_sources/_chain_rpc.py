@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import httpx
 
+from .._log_filter import LogFilter
 from ..errors import ChainRpcError
 from ._chain_json import Header, RawLog, header_or_none, quantity
 from ._chain_json import logs as parse_logs
@@ -70,49 +71,6 @@ class Endpoint:
             "fallback_hits": self.fallback_hits,
             "last_error": self.last_error,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    """One eth_getLogs filter: addresses (None: any) and topics by position."""
-
-    address: tuple[str, ...] | None
-    topics: tuple[tuple[str, ...] | None, ...]
-
-    def criteria(self) -> dict[str, Any]:
-        """The address and topics part of an eth_getLogs filter."""
-        query: dict[str, Any] = {}
-        if self.address is not None:
-            query["address"] = list(self.address)
-        if self.topics:
-            query["topics"] = [None if t is None else list(t) for t in self.topics]
-        return query
-
-    def matches(self, entry: RawLog) -> bool:
-        """Would the node return this raw log for this filter? (Which depth streams get it.)"""
-        if self.address is not None and entry["address"].lower() not in self.address:
-            return False
-        topics = entry["topics"]
-        for position, wanted in enumerate(self.topics):
-            if wanted is None:
-                continue
-            if position >= len(topics) or topics[position].lower() not in wanted:
-                return False
-        return True
-
-
-def log_filter(
-    address: str | list[str] | None, topics: Sequence[str | list[str] | None]
-) -> LogFilter:
-    """A filter from a manifest's ``log`` subscription (addresses and topics lower-cased)."""
-    addresses = None
-    if address is not None:
-        addresses = tuple(a.lower() for a in ([address] if isinstance(address, str) else address))
-    by_position = tuple(
-        None if t is None else tuple(x.lower() for x in ([t] if isinstance(t, str) else t))
-        for t in topics
-    )
-    return LogFilter(addresses, by_position)
 
 
 class ChainReader:

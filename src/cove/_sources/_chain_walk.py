@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from .._events import Block, Custom, Event, Log
+from .._log_filter import LogFilter
 from ._chain_json import Header, RawLog
-from ._chain_rpc import LogFilter
 
 HISTORY: Final = 128
 """Recent headers kept beyond the deepest stream, to find the common ancestor of a reorg."""
