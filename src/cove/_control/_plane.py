@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from .._engine._lifecycle import ModuleState
 from .._observe._chain_metrics import ChainCollector
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
+from .._observe._outbox_metrics import OutboxCollector
 from .._sources._chain import ChainSource
 from ..errors import ControlError
 from ._api import Api
@@ -40,6 +41,7 @@ class ControlPlane:
         self.registry.register(
             ChainCollector(lambda: [s for s in engine.sources if isinstance(s, ChainSource)])
         )
+        self.registry.register(OutboxCollector(lambda: engine.retention.numbers(engine.outbox)))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None

@@ -146,10 +146,6 @@ class Store(ABC):
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None: ...
 
     @abstractmethod
-    def backlog_by_module(self) -> dict[str, int]:
-        """Undelivered effects per module (for metrics); modules with none are left out."""
-
-    @abstractmethod
     def outbox_health(self) -> dict[str, OutboxHealth]:
         """Per module with pending effects or dead letters: backlog, attempts, error, retry."""
 

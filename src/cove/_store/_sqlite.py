@@ -253,13 +253,6 @@ class SqliteStore(Store):
                 (next_at_ms, error[:500], entry_id),
             )
 
-    def backlog_by_module(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT module, COUNT(*) FROM outbox WHERE done = 0 GROUP BY module"
-            ).fetchall()
-        return {module: int(count) for module, count in rows}
-
     def outbox_health(self) -> dict[str, OutboxHealth]:
         with self._lock:
             return outbox.outbox_health(self._db)
