@@ -20,6 +20,7 @@ from ._auth import BearerGuard, read_token
 from ._console import console_routes
 from ._health import health_report, readiness
 from ._openapi import SCHEMA
+from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS
 from ._server import HttpListener
 
@@ -52,7 +53,12 @@ class ControlPlane:
             self.mcp = McpTools(engine.tools)
             mcp_app = BearerGuard(self.mcp.http_app(config.control.host), token, "MCP")
             app = self._app(
-                [*Api(engine, token).routes(), *console_routes(), Route("/mcp", mcp_app)]
+                [
+                    *Api(engine, token).routes(),
+                    *OutboxApi(engine, token).routes(),
+                    *console_routes(),
+                    Route("/mcp", mcp_app),
+                ]
             )
             self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
         if config.metrics is not None:
