@@ -240,6 +240,8 @@ class SqliteStore(Store):
 
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
         with self._lock:
+            # In the open batch: outside one, each delivery was a transaction and an fsync.
+            self._begin()
             self.append(emitted)
             self._db.execute(
                 "UPDATE outbox SET done = 1, done_ms = ? WHERE id = ?", (self._clock(), entry_id)

@@ -189,3 +189,18 @@ def test_a_store_from_before_retention_opens_and_gains_the_columns(tmp_path: Pat
     assert 1 == store.prune_journal(JournalRetention(before_ms=1, max_bytes=2**40), floor_seq=2)
     assert 1 == store.prune_delivered(before_ms=1)
     store.close()
+
+
+def test_marking_an_effect_done_joins_the_open_batch(tmp_path: Path) -> None:
+    """``effect_done`` is made durable by the next flush, with everything else (one fsync for
+    a batch of deliveries), not in a transaction and fsync of its own."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, synchronous="OFF")
+    entry = _message(store, 1)
+    store.effect_done(entry)
+    other = sqlite3.connect(path)
+    assert [(0,)] == other.execute("SELECT done FROM outbox").fetchall()
+    store.flush()
+    assert [(1,)] == other.execute("SELECT done FROM outbox").fetchall()
+    other.close()
+    store.close()
