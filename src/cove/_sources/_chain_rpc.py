@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+import orjson
 
 from .._log_filter import LogFilter
 from ..errors import ChainRpcError
@@ -189,6 +190,8 @@ class ChainReader:
                 found.extend(parse_logs("eth_getLogs", answer))
                 at = upto + 1
                 self._window = min(MAX_LOG_WINDOW, self._window * 2)
+        if len(filters) == 1:
+            return found  # one query per window, in order: the node's order is the chain's
         unique = {(e["blockHash"], e["logIndex"]): e for e in found}
         return sorted(
             unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
@@ -213,7 +216,7 @@ class ChainReader:
             try:
                 response = await self._client.post(endpoint.url, json=body)
                 response.raise_for_status()
-                answer = response.json()
+                answer = orjson.loads(response.content)  # ~3x the stdlib on a burst of logs
             except httpx.HTTPError as exc:
                 self._note(index, start, f"{endpoint.url}: {type(exc).__name__}: {exc}")
                 last = exc
