@@ -48,3 +48,18 @@ async def test_entries_a_loaded_module_has_not_handled_are_kept(tmp_path: Path) 
         await wait_until(lambda: len(transport.sent) == 20, what="delivered")
         await wait_until(lambda: engine.store.outbox_rows() == 0, what="delivered pruned")
         assert 20 == engine.store.journal_size().entries
+
+
+async def test_retention_waits_for_the_configured_modules_to_load(tmp_path: Path) -> None:
+    """Entries journaled before the engine started are kept until the modules that load at
+    start have passed them, however long loading takes."""
+    engine_toml = tmp_path / "engine.toml"
+    async with running_engine(write_engine_config(engine_toml, [])) as engine:
+        await engine.publish(_ticks(0, 20))  # no module yet: nothing handles them
+    slow = _sender(tmp_path, "slow")
+    counter = slow / "counter.py"
+    counter.write_text(counter.read_text() + "\nimport time\n\ntime.sleep(0.5)  # a slow load\n")
+    transport = MemoryTransport("chat")
+    config = write_engine_config(engine_toml, [slow], RETENTION)
+    async with running_engine(config, transports=[transport]) as engine:
+        await wait_until(lambda: state_json(engine, "slow", "count") == 20, what="all handled")

@@ -176,7 +176,6 @@ class Engine:
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
-        self._spawn(self.retention.run(), "retention")
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
@@ -184,6 +183,8 @@ class Engine:
             await self.load(path)
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
+        # And only now may the journal be pruned: up to what the loaded modules passed.
+        self._spawn(self.retention.run(), "retention")
         ticks = [
             s
             for r in self.runners.values()
