@@ -123,8 +123,9 @@ class Soak:
     root: Path
     sink: LocalServer
     proxy: TcpProxy
-    webhook_url: str
-    control_url: str
+    webhook_url: str = ""
+    control_url: str = ""
+    start_retries: int = 0
     process: asyncio.subprocess.Process | None = None
     background: set[asyncio.Task[None]] = field(default_factory=set)
     lives: list[Life] = field(default_factory=list)
@@ -142,21 +143,46 @@ class Soak:
     """State read back at the end: each module's webhooks, the native one's blocks and ticks."""
 
     # the engine ------------------------------------------------------------------
+    def configure(self) -> None:
+        """Fresh free ports for the webhook server and the control plane, in engine.toml."""
+        webhook, control = free_port(), free_port()
+        rpc = f"http://127.0.0.1:{self.proxy.port}"
+        config = ENGINE_TOML.format(
+            webhook=webhook, control=control, sink=self.sink.url("/sink"), rpc=rpc
+        )
+        (self.root / "engine.toml").write_text(config)
+        self.webhook_url = f"http://127.0.0.1:{webhook}/webhooks/soak"
+        self.control_url = f"http://127.0.0.1:{control}"
+
     async def start_engine(self) -> None:
+        """Start `cove run`; when it exits at once (another process took a port while it was
+        down: the machine is shared), pick other ports and start it again, up to 3 times."""
+        for _ in range(3):
+            if await self._start_once():
+                return
+            self.start_retries += 1
+            tail = (self.root / "engine.log").read_text(errors="replace")[-2000:]
+            print(
+                f"the engine exited at start; trying other ports. Its log:\n{tail}", file=sys.stderr
+            )
+            self.configure()
+        raise RuntimeError("the engine exited at start three times")
+
+    async def _start_once(self) -> bool:
         env = {**os.environ, "COVE_SOAK_TOKEN": TOKEN}
-        log = (self.root / "engine.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cove", "run", "--config", "engine.toml", "--no-trace",
-            cwd=self.root, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        self.lives.append(Life(self.process.pid, time.monotonic()))
+        with (self.root / "engine.log").open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "cove", "run", "--config", "engine.toml", "--no-trace",
+                cwd=self.root, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
         async with httpx.AsyncClient(timeout=2) as client:
             for _ in range(600):
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(f"{self.control_url}/health/live")).status_code == 200:
-                        return
+                        self.lives.append(Life(self.process.pid, time.monotonic()))
+                        return True
                 if self.process.returncode is not None:
-                    raise RuntimeError(f"the engine exited with {self.process.returncode}")
+                    return False
                 await asyncio.sleep(0.1)
         raise RuntimeError("the engine did not answer /health/live within 60 s")
 
@@ -264,31 +290,20 @@ class Soak:
 
     # the run ---------------------------------------------------------------------------
     async def run(self) -> None:
-        args = self.args
         await self.start_engine()
         stop = asyncio.Event()
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         async with httpx.AsyncClient(timeout=10, limits=limits) as client:
             steady = asyncio.ensure_future(self.send_steady(client, stop))
-            began = time.monotonic()
-            marks = {"restart": began, "outage": began, "burst": began}
-            while (now := time.monotonic()) - began < args.duration:
-                await self.sample(client)
-                if now - marks["burst"] >= args.burst_every:
-                    marks["burst"] = now
-                    self.spawn(self.burst(client))
-                if now - marks["outage"] >= args.outage_every:
-                    marks["outage"] = now
-                    self.spawn(self.outage())
-                if now - marks["restart"] >= args.restart_every:
-                    marks["restart"] = now
-                    self.restarts += 1
-                    await self.stop_engine()
-                    await self.start_engine()
-                await asyncio.sleep(args.sample_every)
+            self.background.add(steady)
+            try:
+                await self.trouble(client)
+            except BaseException:
+                for task in self.background:  # no sender outlives its client
+                    task.cancel()
+                raise
             stop.set()
-            await steady
-            await asyncio.gather(*self.background)  # the last burst and outage are over
+            await asyncio.gather(*self.background)  # the sender, the last burst and outage
             await self.settle(client)
             await self.sample(client)
             for module in MODULES:
@@ -296,6 +311,26 @@ class Soak:
             for key in ("blocks", "last_block", "block_repeats", "ticks"):
                 self.final[key] = await self.state(client, "soak-native", key)
         await self.stop_engine()
+
+    async def trouble(self, client: httpx.AsyncClient) -> None:
+        """Sample every few seconds; bursts, outages and restarts on their schedules."""
+        args = self.args
+        began = time.monotonic()
+        marks = {"restart": began, "outage": began, "burst": began}
+        while (now := time.monotonic()) - began < args.duration:
+            await self.sample(client)
+            if now - marks["burst"] >= args.burst_every:
+                marks["burst"] = now
+                self.spawn(self.burst(client))
+            if now - marks["outage"] >= args.outage_every:
+                marks["outage"] = now
+                self.spawn(self.outage())
+            if now - marks["restart"] >= args.restart_every:
+                marks["restart"] = now
+                self.restarts += 1
+                await self.stop_engine()
+                await self.start_engine()
+            await asyncio.sleep(args.sample_every)
 
     async def settle(self, client: httpx.AsyncClient) -> None:
         """Wait (up to a minute) until both modules have counted every acknowledged delivery."""
@@ -385,7 +420,7 @@ def _ok(passed: bool) -> str:
     return "ok" if passed else "FAIL"
 
 
-def prepare(root: Path, webhook: int, control: int, sink: str, rpc: str) -> None:
+def prepare(root: Path) -> None:
     shutil.copytree(BENCH / "assets" / "soak_native", root / "soak_native")
     _, wasm = bench_guest("soak_wasm")
     target = root / "soak_wasm"
@@ -393,9 +428,6 @@ def prepare(root: Path, webhook: int, control: int, sink: str, rpc: str) -> None
     (target / "soak_wasm.wasm").write_bytes(wasm)
     toml = (target / "cove.toml").read_text()
     (target / "cove.toml").write_text(toml.replace("sha256:" + "0" * 64, sha256_pin(wasm)))
-    (root / "engine.toml").write_text(
-        ENGINE_TOML.format(webhook=webhook, control=control, sink=sink, rpc=rpc)
-    )
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -407,12 +439,9 @@ async def main(args: argparse.Namespace) -> int:
         root = Path(tmp)
         proxy = TcpProxy(anvil.port)
         await proxy.listen()
-        webhook, control = free_port(), free_port()
-        prepare(root, webhook, control, sink.url("/sink"), f"http://127.0.0.1:{proxy.port}")
-        soak = Soak(
-            args, root, sink, proxy,
-            f"http://127.0.0.1:{webhook}/webhooks/soak", f"http://127.0.0.1:{control}",
-        )  # fmt: skip
+        prepare(root)
+        soak = Soak(args, root, sink, proxy)
+        soak.configure()
         try:
             await soak.run()
             rows = soak.verdict(int(anvil.rpc("eth_blockNumber"), 16))
@@ -424,7 +453,8 @@ async def main(args: argparse.Namespace) -> int:
     print_table(
         f"soak: {args.duration:.0f} s, {soak.sent} webhooks sent ({soak.duplicates_sent} re-sent ids, "
         f"{soak.refused} refused and retried), {soak.bursts} bursts of {args.burst}, "
-        f"{soak.outages} RPC outages of {args.outage_for:.0f} s, {soak.restarts} engine restarts, "
+        f"{soak.outages} RPC outages of {args.outage_for:.0f} s, {soak.restarts} engine restarts "
+        f"({soak.start_retries} starts retried on other ports), "
         f"engine log {log_size / 2**20:.1f} MiB",
         rows,
         ("check", "figure", "verdict"),
