@@ -176,7 +176,8 @@ class Soak:
                 cwd=self.root, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         async with httpx.AsyncClient(timeout=2) as client:
-            for _ in range(600):
+            # The first start compiles the wasm module: ~25 s on a loaded 2-core machine.
+            for _ in range(1800):
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(f"{self.control_url}/health/live")).status_code == 200:
                         self.lives.append(Life(self.process.pid, time.monotonic()))
@@ -184,7 +185,7 @@ class Soak:
                 if self.process.returncode is not None:
                     return False
                 await asyncio.sleep(0.1)
-        raise RuntimeError("the engine did not answer /health/live within 60 s")
+        raise RuntimeError("the engine did not answer /health/live within 180 s")
 
     async def stop_engine(self) -> None:
         assert self.process is not None
