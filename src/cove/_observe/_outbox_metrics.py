@@ -23,7 +23,7 @@ class OutboxNumbers:
     journal_oldest_age_s: float = 0.0
     """Age of the oldest journal entry: how far back publish dedup reaches now."""
     pruned: Mapping[str, int] = field(default_factory=dict)
-    """Rows retention deleted since the engine started: ``journal`` and ``delivered``."""
+    """Rows retention deleted since the engine started: ``journal``, ``delivered``, ``dead``."""
 
 
 class OutboxCollector(Collector):
@@ -48,7 +48,8 @@ class OutboxCollector(Collector):
         )  # fmt: skip
         yield _labelled(
             CounterMetricFamily, "cove_retention_pruned",
-            "Rows retention deleted: journal entries, delivered effects.", "what", n.pruned,
+            "Rows retention deleted: journal entries, delivered effects, dead letters.", "what",
+            n.pruned,
         )  # fmt: skip
         yield GaugeMetricFamily(
             "cove_journal_entries", "Entries held in the journal.", value=n.journal_entries

@@ -163,6 +163,14 @@ def prune_journal(
     return count, freed
 
 
+def prune_dead(db: sqlite3.Connection, before_ms: int) -> int:
+    return db.execute(
+        "DELETE FROM dead_letters WHERE id IN "
+        "(SELECT id FROM dead_letters WHERE dead_ms < ? ORDER BY id LIMIT ?)",
+        (before_ms, PRUNE_CHUNK),
+    ).rowcount
+
+
 def prune_delivered(db: sqlite3.Connection, before_ms: int) -> int:
     return db.execute(
         "DELETE FROM outbox WHERE id IN "
