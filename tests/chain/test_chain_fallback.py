@@ -87,8 +87,10 @@ async def test_a_lagging_fallback_while_the_primary_is_down_is_waited_out_not_a_
             await wait_until(lambda: source.position == head(primary), what="the head")
             for topic in range(1, 11):
                 emit(primary, contract, topic)
+            # anvil mines each transaction a moment after answering: wait for all ten.
+            await wait_until(lambda: len(journal.logs()) == 10, what="ten logs")
             tip = head(primary)
-            await wait_until(lambda: source.position == tip, what="ten logs")
+            await wait_until(lambda: source.position == tip, what="the tip")
             primary.process.terminate()
             primary.process.wait()
             asked = requests.ok[1]
@@ -128,6 +130,7 @@ async def test_a_lagging_fallback_that_catches_up_serves_the_walk(tmp_path: Path
             await wait_until(lambda: source.position == head(primary), what="the head")
             for topic in range(1, 6):
                 emit(primary, contract, topic)
+            await wait_until(lambda: len(journal.logs()) == 5, what="five logs")
             primary.mine(2)
             tip = head(primary)
             await wait_until(lambda: source.position == tip, what="the primary's blocks")

@@ -10,7 +10,8 @@ WebSocket ``newHeads`` subscription when the chain has a ``ws`` endpoint
 either way the same in-order walk runs, so backfill, reorg handling and
 exactly-once never depend on a notification arriving.
 
-Depths: subscriptions ask for blocks ``confirmations`` deep. The walk keeps
+Depths (``_chain_walk``, which holds the walk as data and decides every
+event): subscriptions ask for blocks ``confirmations`` deep. The walk keeps
 the recent headers and logs; each depth is a *stream* that publishes block
 ``n`` (then its logs, in log index order) once the walk is ``confirmations``
 past it, with ``confirmations`` on the payload, so a module matches only
@@ -31,11 +32,11 @@ never asked about the walked blocks and never taken for a reorg: while only
 such endpoints answer, the walk waits and its health says why.
 
 Reorgs: a block whose parent hash is not the hash walked at the height below,
-or a walked block the serving endpoint no longer has while that same endpoint
-had reported a head at or above it (``evm_revert`` lowers the head and no new
-head is announced), means the chain changed. The walk goes back through the recent headers to
-the common ancestor. Each stream that had delivered a dropped block gets its
-logs from those blocks again with ``removed = true`` (kept with the progress:
+or a walked block the serving endpoint no longer has while that endpoint, the
+primary, had reported a head at or above it (``evm_revert`` lowers the head
+and no new head is announced), means the chain changed. The walk goes back through the recent headers to
+the common ancestor. Each stream that had delivered a dropped block gets the
+logs it had delivered from those blocks again with ``removed = true`` (kept with the progress:
 nodes such as anvil forget a replaced block) and resumes at the ancestor;
 if any stream had, a ``chain.reorg`` custom event names the dropped range
 and the depths it reached.
@@ -45,7 +46,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,7 +54,8 @@ import httpx
 import structlog
 
 from .._config_chain import ChainSettings
-from .._events import Block, Custom, Event, Log
+from .._events import Event
+from .._log_filter import log_filter
 from .._manifest import BlockSubscription, LogSubscription
 from .._units import parse_duration_ms
 from ..errors import ChainRpcError
@@ -65,14 +66,11 @@ from ._chain_rpc import (
     ChainReader,
     Endpoint,
     EndpointsBehind,
-    LogFilter,
     RequestRecorder,
-    log_filter,
 )
+from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore
 
-HISTORY: Final = 128
-"""Recent headers kept beyond the deepest stream, to find the common ancestor of a reorg."""
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
 WS_RECHECK_SECONDS: Final = 1.0
@@ -81,16 +79,14 @@ height, and a node may drop a subscription on its side while the connection live
 MAX_RETRY_SECONDS: Final = 5.0
 """After failed reads, the longest wait (or one poll interval): a node back from an outage is seen soon."""
 
-__all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter", "streams"]
-
-
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """What the subscriptions of one depth want: the blocks, and the logs of some filters."""
-
-    confirmations: int
-    blocks: bool
-    filters: tuple[LogFilter, ...] = ()
+__all__ = [
+    "ChainRpcError",
+    "ChainSource",
+    "Stream",
+    "chain_sources",
+    "log_filter",
+    "streams",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +130,8 @@ class ChainSource(Source):
         ws = [settings.ws] if isinstance(settings.ws, str) else settings.ws
         self.heads = NewHeads(ws, log=self._log) if ws else None
         self._reader: ChainReader | None = None
-        self._history: list[Header] = []
-        """The walked headers, oldest first; the last is the walk's position."""
-        self._recent_logs: dict[str, list[RawLog]] = {}
-        """Logs of those blocks by block hash: removed logs are re-sent from here."""
-        self._delivered: dict[int, int] = {}
-        """Each stream's last published block number, by depth."""
-        self._reorgs = 0
-        """Reorgs walked through; in the event ids, so a block adopted again is no repeat."""
+        self._walk_state = Walk(self.chain_id, tuple(self._streams))
+        """What has been walked and delivered (adopted once its events are published)."""
         self.head: int | None = None
         """The node's head at the last step (for health: blocks behind)."""
         self._quiet = False
@@ -154,42 +144,26 @@ class ChainSource(Source):
     # progress ------------------------------------------------------------------------
     def _load(self) -> None:
         raw = self._store.source_state(state_key(self.chain_id))
-        if raw is not None:
-            saved = json.loads(raw)
-            self._history = [Header(*h) for h in saved["history"]]
-            self._recent_logs = saved["logs"]
-            # A depth no subscription asks for any more is forgotten: if one comes
-            # back, it starts at now like any new depth (its old position may be
-            # older than the headers kept).
-            depths = {s.confirmations for s in self._streams}
-            delivered = {int(d): n for d, n in saved["delivered"].items()}
-            self._delivered = {d: n for d, n in delivered.items() if d in depths}
-            self._reorgs = saved.get("reorgs", 0)
+        self._walk_state = Walk.from_json(self.chain_id, self._streams, raw)
 
-    def _save(self) -> None:
-        del self._history[: -(HISTORY + self._deepest)]
-        kept = {h.hash for h in self._history}
-        self._recent_logs = {h: e for h, e in self._recent_logs.items() if h in kept}
-        value = json.dumps(
-            {
-                "history": self._history,
-                "logs": self._recent_logs,
-                "delivered": self._delivered,
-                "reorgs": self._reorgs,
-            }
-        )
-        self._store.set_source_state(state_key(self.chain_id), value)
+    async def _adopt(self, walk: Walk, events: list[Event], publish: Publish) -> None:
+        """Publish the events, then take the walk that produced them and save it."""
+        if events:
+            await publish(events)
+        self._walk_state = walk.trimmed()
+        self._store.set_source_state(state_key(self.chain_id), self._walk_state.to_json())
 
     @property
     def position(self) -> int | None:
         """The last walked block number (None before the first)."""
-        return self._history[-1].number if self._history else None
+        last = self._walk_state.last
+        return None if last is None else last.number
 
     def lag(self) -> list[StreamLag]:
         """Per depth: the last block handed to modules and how far it trails the head."""
         out = []
         for stream in self._streams:
-            delivered = self._delivered.get(stream.confirmations)
+            delivered = self._walk_state.delivered.get(stream.confirmations)
             behind = None
             if self.head is not None and delivered is not None:
                 behind = max(0, self.head - stream.confirmations - delivered)
@@ -271,7 +245,7 @@ class ChainSource(Source):
     async def step(self, publish: Publish) -> bool:
         """Walk up to one range of blocks; True when caught up with the head (or waiting)."""
         reader = self._rpc()
-        last = self._history[-1] if self._history else None
+        last = self._walk_state.last
         announced = self._announced_next(last)
         if announced is not None:
             # The header newHeads just sent is the next block: no need to ask for it. Its
@@ -345,85 +319,22 @@ class ChainSource(Source):
             # One block: asked by hash, so a node that lacks it errs instead of answering [].
             at = headers[0].hash if start == end else None
             logs = await self._rpc().logs(self._filters, start, end, block_hash=at)
-        recent = dict(self._recent_logs)
-        for entry in logs:
-            recent.setdefault(entry["blockHash"], []).append(entry)
-        history = [*self._history, *headers]
-        delivered = dict(self._delivered)
-        events: list[Event] = []
-        for stream in self._streams:
-            ready = history[-1].number - stream.confirmations
-            last = delivered.get(stream.confirmations)
-            if last is None:  # a new stream starts at now (or the oldest header kept)
-                last = max(ready, history[0].number) - 1
-            for header in history:
-                if last < header.number <= ready:
-                    events.extend(self._stream_events(stream, header, recent))
-            delivered[stream.confirmations] = max(last, ready)
-        if events:
-            await publish(events)
-        self._history, self._recent_logs, self._delivered = history, recent, delivered
-        self._save()
-
-    def _stream_events(
-        self, stream: Stream, header: Header, logs: dict[str, list[RawLog]]
-    ) -> list[Event]:
-        depth = stream.confirmations
-        out = [self._block_event(header, depth)] if stream.blocks else []
-        for entry in logs.get(header.hash, ()):
-            if any(f.matches(entry) for f in stream.filters):
-                out.append(self._log_event(entry, depth, removed=False))
-        return out
+        walk, events = self._walk_state.extend(headers, logs)
+        await self._adopt(walk, events, publish)
 
     async def _reorg(self, publish: Publish, head: int) -> None:
         """Walk back to the common ancestor; tell each stream what it had of the dropped blocks."""
-        known = list(self._history)
-        ancestor = await self._ancestor(known, head)
-        dropped = [h for h in known if h.number > ancestor.number]
-        if not dropped:
+        ancestor = await self._ancestor(list(self._walk_state.history), head)
+        walk, events, reorg = self._walk_state.rewind(ancestor)
+        if reorg is None:
             return  # the node answered differently a moment ago: nothing was replaced
-        reorgs = self._reorgs + 1
-        removed: list[Event] = []
-        reached: list[int] = []
-        delivered = dict(self._delivered)
-        for stream in self._streams:
-            depth = stream.confirmations
-            last = delivered.get(depth)
-            if last is None or last <= ancestor.number:
-                continue  # this depth never saw the dropped blocks
-            reached.append(depth)
-            delivered[depth] = ancestor.number
-            for header in dropped:
-                if header.number <= last:
-                    removed.extend(
-                        self._log_event(entry, depth, removed=True, reorgs=reorgs)
-                        for entry in self._recent_logs.get(header.hash, ())
-                        if any(f.matches(entry) for f in stream.filters)
-                    )
-        first, last_dropped = dropped[0], dropped[-1]
         self._log.warning(
             "chain reorganised",
-            from_block=first.number,
-            to_block=last_dropped.number,
-            confirmations=reached,
+            from_block=reorg.dropped[0].number,
+            to_block=reorg.dropped[-1].number,
+            confirmations=list(reorg.confirmations),
         )
-        if reached:
-            signal = {
-                "chain_id": self.chain_id,
-                "from_block": first.number,
-                "to_block": last_dropped.number,
-                "dropped": [h.hash for h in dropped],
-                "ancestor": ancestor.number,
-                "confirmations": reached,
-            }
-            reorg = Event(
-                Custom("chain.reorg", self.name, json.dumps(signal)),
-                id=f"reorg:{self.chain_id}:{first.number}:{first.hash}:r{reorgs}",
-            )
-            await publish([reorg, *removed])
-        self._history = [h for h in known if h.number <= ancestor.number] or [ancestor]
-        self._delivered, self._reorgs = delivered, reorgs
-        self._save()
+        await self._adopt(walk, events, publish)
 
     async def _ancestor(self, known: list[Header], head: int) -> Header:
         """The newest walked header still on the serving endpoint's chain (its head: ``head``)."""
@@ -437,39 +348,6 @@ class ChainSource(Source):
         # reverted below it), on the new branch.
         (below,) = _present(await self._rpc().blocks([max(0, min(head, known[0].number - 1))]))
         return below
-
-    # events --------------------------------------------------------------------------
-    def _block_event(self, header: Header, depth: int) -> Event:
-        payload = Block(
-            self.chain_id, header.number, header.hash, header.parent_hash, header.timestamp, depth
-        )
-        suffix = _suffix(depth, self._reorgs)
-        return Event(payload, id=f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}")
-
-    def _log_event(
-        self, entry: RawLog, depth: int, *, removed: bool, reorgs: int | None = None
-    ) -> Event:
-        index = int(entry["logIndex"], 16)
-        payload = Log(
-            self.chain_id,
-            int(entry["blockNumber"], 16),
-            entry["blockHash"],
-            entry["transactionHash"],
-            index,
-            entry["address"].lower(),
-            tuple(t.lower() for t in entry["topics"]),
-            bytes.fromhex(entry["data"].removeprefix("0x")),
-            removed,
-            depth,
-        )
-        suffix = (":removed" if removed else "") + _suffix(
-            depth, self._reorgs if reorgs is None else reorgs
-        )
-        return Event(payload, id=f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}")
-
-
-def _suffix(depth: int, reorgs: int) -> str:
-    return (f":c{depth}" if depth else "") + (f":r{reorgs}" if reorgs else "")
 
 
 def _present(found: list[Header | None]) -> list[Header]:

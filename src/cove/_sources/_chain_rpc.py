@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+import orjson
 
+from .._log_filter import LogFilter
 from ..errors import ChainRpcError
 from ._chain_json import Header, RawLog, header_or_none, quantity
 from ._chain_json import logs as parse_logs
@@ -70,49 +72,6 @@ class Endpoint:
             "fallback_hits": self.fallback_hits,
             "last_error": self.last_error,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    """One eth_getLogs filter: addresses (None: any) and topics by position."""
-
-    address: tuple[str, ...] | None
-    topics: tuple[tuple[str, ...] | None, ...]
-
-    def criteria(self) -> dict[str, Any]:
-        """The address and topics part of an eth_getLogs filter."""
-        query: dict[str, Any] = {}
-        if self.address is not None:
-            query["address"] = list(self.address)
-        if self.topics:
-            query["topics"] = [None if t is None else list(t) for t in self.topics]
-        return query
-
-    def matches(self, entry: RawLog) -> bool:
-        """Would the node return this raw log for this filter? (Which depth streams get it.)"""
-        if self.address is not None and entry["address"].lower() not in self.address:
-            return False
-        topics = entry["topics"]
-        for position, wanted in enumerate(self.topics):
-            if wanted is None:
-                continue
-            if position >= len(topics) or topics[position].lower() not in wanted:
-                return False
-        return True
-
-
-def log_filter(
-    address: str | list[str] | None, topics: Sequence[str | list[str] | None]
-) -> LogFilter:
-    """A filter from a manifest's ``log`` subscription (addresses and topics lower-cased)."""
-    addresses = None
-    if address is not None:
-        addresses = tuple(a.lower() for a in ([address] if isinstance(address, str) else address))
-    by_position = tuple(
-        None if t is None else tuple(x.lower() for x in ([t] if isinstance(t, str) else t))
-        for t in topics
-    )
-    return LogFilter(addresses, by_position)
 
 
 class ChainReader:
@@ -231,6 +190,8 @@ class ChainReader:
                 found.extend(parse_logs("eth_getLogs", answer))
                 at = upto + 1
                 self._window = min(MAX_LOG_WINDOW, self._window * 2)
+        if len(filters) == 1:
+            return found  # one query per window, in order: the node's order is the chain's
         unique = {(e["blockHash"], e["logIndex"]): e for e in found}
         return sorted(
             unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
@@ -255,7 +216,7 @@ class ChainReader:
             try:
                 response = await self._client.post(endpoint.url, json=body)
                 response.raise_for_status()
-                answer = response.json()
+                answer = orjson.loads(response.content)  # ~3x the stdlib on a burst of logs
             except httpx.HTTPError as exc:
                 self._note(index, start, f"{endpoint.url}: {type(exc).__name__}: {exc}")
                 last = exc
