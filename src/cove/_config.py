@@ -18,7 +18,12 @@ from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
-from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
+from ._config_operator import (
+    ControlSettings,
+    ListenerSettings,
+    MetricsSettings,
+    TrajectorySettings,
+)
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_size_bytes
@@ -278,6 +283,10 @@ class EngineConfig(StrictModel):
     )
     control: ControlSettings | None = Field(
         default=None, description="The control-plane HTTP API; unset: none."
+    )
+    listeners: ListenerSettings = Field(
+        default_factory=ListenerSettings,
+        description="Connection cap and timeouts of every HTTP listener (webhook, control, metrics).",
     )
     hooks: HooksSettings = Field(
         default_factory=HooksSettings,

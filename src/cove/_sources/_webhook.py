@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from .._config import EngineConfig, TransportSettings
+from .._listen import ListenerLimits
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
 from ._base import Source, Transport
@@ -93,6 +94,7 @@ def webhook_parts(config: EngineConfig) -> WebhookParts:
         max_body=int(settings.max_body),
         credentials=credentials,
         transports=[t.name for t in config.transports],
+        limits=ListenerLimits.from_settings(config.listeners),
     )
     return WebhookParts(transports, [server])
 
