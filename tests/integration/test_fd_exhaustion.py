@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -14,24 +13,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import recorder_module, write_engine_config
 
 NOFILE = 256
 CONNECTIONS = 400  # more than the engine's whole open-file limit
 
 
 def _config(tmp_path: Path) -> Path:
-    directory = tmp_path / "recorder"
-    directory.mkdir()
-    shutil.copy(ASSETS / "recorder" / "recorder.py", directory / "recorder.py")
-    module = write_manifest(
-        directory,
-        "recorder",
-        kind="python",
-        entry="recorder:Recorder",
-        required=["store"],
-        subscriptions=[{"kind": "webhook", "path": "/ping"}],
-    )
+    module = recorder_module(tmp_path, [{"kind": "webhook", "path": "/ping"}])
     extra = (
         '[webhook]\nport = 0\n[control]\nhost = "127.0.0.1"\nport = 0\n'
         # Long timeouts: the connections below must be held by the cap, not closed as idle.

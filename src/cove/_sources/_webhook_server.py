@@ -32,6 +32,8 @@ class WebhookServer(Source):
         port: int,
         max_body: int,
         credentials: Credentials,
+        max_in_flight: int | None = None,
+        body_timeout: float = 10.0,
         transports: Collection[str] = (),
         limits: ListenerLimits | None = None,
         log: Any = None,
@@ -40,6 +42,8 @@ class WebhookServer(Source):
         self.port = port
         self.transports = frozenset(transports)
         self._max_body = max_body
+        self._max_in_flight = max_in_flight
+        self._body_timeout = body_timeout
         self._credentials = credentials
         self.limits = limits or ListenerLimits()
         self._log = log or structlog.get_logger("cove.webhook")
@@ -74,6 +78,8 @@ class WebhookServer(Source):
                 transports=self.transports,
                 credentials=self._credentials,
                 max_body=self._max_body,
+                max_in_flight=self._max_in_flight,
+                body_timeout=self._body_timeout,
                 log=self._log,
             )
             self._server = EmbeddedServer(
