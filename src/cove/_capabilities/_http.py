@@ -104,6 +104,10 @@ class HttpBackend:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
+                    # httpx's timeout bounds each read: a body sent a byte at a
+                    # time would never trip it, so the deadline bounds the whole.
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the module's deadline passed mid-body")
                     size += len(chunk)
                     if size > self._max_body:
                         raise HostCallError(

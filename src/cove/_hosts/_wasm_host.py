@@ -44,7 +44,7 @@ from ..errors import (
     ModuleReentryError,
     ToolError,
 )
-from . import _fast_call, _fast_host
+from . import _fast_call, _fast_host, _wasi_clock
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 from ._linear_memory import MemoryWatch
@@ -149,6 +149,7 @@ class WasmModuleHost(ModuleHost):
                 "(events keep the fast path)",
                 module=manifest.name,
             )
+        self._clock: _wasi_clock.BoundClock | None = None
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: wasmtime.Store | _fast_call.Store | None = None
@@ -168,6 +169,7 @@ class WasmModuleHost(ModuleHost):
         store.set_fuel(self._grants.limits.fuel)
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
+            self._clock = self._runtime.clock.bind(store)
             with self._memory.instantiating():
                 instance = self._linker.instantiate(store, self._component)
         except wasmtime.WasmtimeError as exc:
@@ -347,6 +349,14 @@ class WasmModuleHost(ModuleHost):
     def _build_linker(self, interfaces: frozenset[str]) -> Linker:
         linker = Linker(self._runtime.engine)
         linker.add_wasip2()
+        me = weakref.ref(self)
+        _wasi_clock.shadow_monotonic_clock(
+            linker,
+            self._component.type.imports(self._runtime.engine),
+            lambda: getattr(me(), "_clock", None),
+            lambda: _wasi_clock.nanos_left(_deadline_of(me())),
+            self._runtime.tick_ms * 1_000_000,
+        )
         functions: dict[str, dict[str, Any]]
         if self.call_path == "fast":
             functions = _fast_host.host_functions(self)
@@ -440,6 +450,11 @@ class WasmModuleHost(ModuleHost):
             return self._current().config_keys()
         except HostCallError:
             return []
+
+
+def _deadline_of(host: WasmModuleHost | None) -> int | None:
+    calls = None if host is None else host._calls
+    return None if calls is None else calls.deadline_ns
 
 
 def _chain_request_batch(calls: HostCalls, chain_id: int, batch: list[Record]) -> list[Any]:
