@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from .._manifest import Capability
 from ..errors import HostCallError, LimitExceededError
+from ._budgets import EmitRate
 from ._chain import ChainBackend, RpcCall
 from ._effects import EmittedEvent, EventEffects, OutboundMessage, ReadOnlyEffects
 from ._grants import Grants
@@ -66,6 +67,10 @@ class HostCalls:
     """Chain calls in this event (a batch counts each), against the chain's cap."""
     identity: Identity | None = None
     """The module's unlocked key, when the operator assigned it one."""
+    emit_rate: EmitRate | None = None
+    """The module's emits per second, shared by all its calls (the runner's)."""
+    emitted: int = 0
+    sent: int = 0
 
     @property
     def module(self) -> str:
@@ -79,7 +84,16 @@ class HostCalls:
         """
         effects = self.effects
         view = ReadOnlyEffects(effects.module, effects.as_reader(), effects.quota)
-        return replace(self, effects=view, records=[], calls=0, chain_calls=0, deadline_ns=None)
+        return replace(
+            self,
+            effects=view,
+            records=[],
+            calls=0,
+            chain_calls=0,
+            deadline_ns=None,
+            emitted=0,
+            sent=0,
+        )
 
     def _gate(
         self,
@@ -282,6 +296,13 @@ class HostCalls:
                 raise HostCallError(
                     "denied", f"messaging: transport {transport!r} is not in {list(allowed)}"
                 )
+            self.sent += 1
+            if self.sent > self.grants.limits.sends:
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"messaging: more than {self.grants.limits.sends} messages in one event "
+                    "([resources] sends)",
+                )
             self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata))
 
         self._gate("messaging", "send", f"{transport}:{recipient}", run)
@@ -290,6 +311,20 @@ class HostCalls:
         def run() -> None:
             if not name:
                 raise HostCallError("invalid-input", "events: event name must not be empty")
+            limits = self.grants.limits
+            self.emitted += 1
+            if self.emitted > limits.emits:
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"events: more than {limits.emits} emitted events in one event "
+                    "([resources] emits)",
+                )
+            if self.emit_rate is not None and not self.emit_rate.take():
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"events: module {self.module!r} emits more than {limits.emit_rate} events "
+                    "per second ([resources] emit_rate)",
+                )
             self.effects.add_effect(EmittedEvent(name, payload))
 
         self._gate("events", "emit", name, run)

@@ -67,7 +67,7 @@ def handle(event, meta):
         emit(request["name"], request.get("payload"))
     elif op == "emit-many":
         for _ in range(request.get("n", 1_000)):
-            emit(request["name"], {"op": "emit-many", "n": request.get("n", 1_000)})
+            emit(request["name"], {**request, "op": "emit-many"})
     elif op == "emit-raw":
         _raw(raw_events.emit, request["name"], request["payload"])
     elif op == "send-many":
