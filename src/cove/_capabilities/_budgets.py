@@ -1,4 +1,4 @@
-"""Budgets a module spends across events: its rate of emitted events."""
+"""Budgets a module spends across events: its emits per second, its output lines per second."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 
 
-class EmitRate:
-    """A token bucket: ``per_second`` emits on average, bursts up to ``burst``.
+class TokenBucket:
+    """``per_second`` takes on average, bursts up to ``burst``.
 
-    One per module, shared by its events, tool calls and retries, so a module
-    whose emits feed itself (or a loop of modules) grows the journal at a
-    bounded rate however each event behaves.
+    The emit rate has one per module, shared by its events, tool calls and
+    retries, so a module whose emits feed itself (or a loop of modules) grows
+    the journal at a bounded rate however each event behaves.
     """
 
     def __init__(
@@ -26,7 +26,7 @@ class EmitRate:
         self._lock = threading.Lock()
 
     def take(self) -> bool:
-        """Spend one emit; False when the module is over its rate."""
+        """Spend one; False when over the rate."""
         with self._lock:
             now = self._clock()
             self._tokens = min(self._burst, self._tokens + (now - self._at) * self.per_second)

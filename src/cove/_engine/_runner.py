@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .._capabilities._budgets import EmitRate
+from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import (
@@ -114,7 +114,7 @@ class ModuleRunner:
         """The event of the module's last failure, when it was an event's (None after a
         success or an init or commit failure): what a skip passes over."""
         limits = self.grants.limits
-        self._emit_rate = EmitRate(limits.emit_rate, limits.emits)
+        self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
         restart = self.manifest.restart
         self._backoff_initial = parse_duration_ms(restart.backoff_initial)
         self._backoff_max = parse_duration_ms(restart.backoff_max)
