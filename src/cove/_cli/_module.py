@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ._client import EXIT_CODES, Client, api_command, console
 
@@ -36,9 +37,10 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
     for m in modules:
         if m["last_error"]:
             on = f" (on event {m['failed_event_id']})" if m["failed_event_id"] else ""
-            console.print(f"[red]{m['name']}[/]{on}: {m['last_error']}", highlight=False)
+            line = Text.assemble((m["name"], "red"), f"{on}: {m['last_error']}")
+            console.print(line, highlight=False)  # a module's error is text, never markup
     for path, error in refused.items():
-        console.print(f"[red]refused[/] {path}: {error}", highlight=False)
+        console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
 
 
 def _print_one(verb: str, module: dict[str, Any]) -> None:

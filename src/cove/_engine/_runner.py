@@ -380,8 +380,13 @@ class ModuleRunner:
         """Pass the records gathered since the last commit on, in one call per batch
         (a call per event cost the observability pipeline more than the event)."""
         if self._recorded and self._on_trajectories is not None:
-            self._on_trajectories(self.name, self._recorded)
-            self._recorded = []
+            records, self._recorded = self._recorded, []
+            try:
+                self._on_trajectories(self.name, records)
+            except Exception as exc:  # an observer's bug must not stop the module
+                self._log_sink(
+                    self.name, "error", f"trajectory observer failed: {type(exc).__name__}", {}
+                )
 
     def close(self) -> None:
         try:
