@@ -19,6 +19,7 @@ from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
 from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
+from ._config_retention import DeliveryLimits, RetentionSettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_size_bytes
@@ -234,6 +235,17 @@ class OutboxSettings(StrictModel):
     retry_max: Duration = Field(
         default="5m", description="Longest delay between retries of a send."
     )
+    max_attempts: Annotated[int, Field(ge=1)] = Field(
+        default=20, description="Attempts before a send moves to the dead letters."
+    )
+    max_age: Duration = Field(
+        default="24h",
+        description="How long after its event a send is retried before it moves to the dead letters.",
+    )
+    transports: dict[str, DeliveryLimits] = Field(
+        default_factory=dict,
+        description="Per transport name: max_attempts and max_age for that transport's sends.",
+    )
 
 
 class EngineConfig(StrictModel):
@@ -262,6 +274,10 @@ class EngineConfig(StrictModel):
     )
     outbox: OutboxSettings = Field(
         default_factory=OutboxSettings, description="Retries of effects that failed to send."
+    )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings,
+        description="Pruning of the journal and of delivered effects; the publish-dedup window.",
     )
     webhook: WebhookSettings | None = Field(
         default=None, description="The inbound HTTP server; unset: none."

@@ -16,7 +16,8 @@ Every error a person can meet names what is wrong and where::
     ├── ToolError                       a tool call was refused or failed (names the tool)
     ├── StoreError                      the durable store failed
     ├── SourceError                     an event source failed
-    │   └── DeliveryError               a transport could not deliver a message
+    │   ├── DeliveryError               a transport could not deliver a message
+    │   └── ChainRpcError               a chain node answered with an error or an unusable answer
     ├── ControlError                    the control plane or metrics listener cannot serve
     ├── HookBlockedError                a hook vetoed an action, or failed under fail-closed
     └── KeystoreError                   a signing key cannot be created, read or unlocked
@@ -126,6 +127,19 @@ class SourceError(CoveError):
 
 class DeliveryError(SourceError):
     """A transport could not deliver a message; the outbox retries it later."""
+
+
+class ChainRpcError(SourceError):
+    """A chain node answered a source's read with a JSON-RPC error or an unusable answer.
+
+    The message names the method and what was wrong; the source shows it in
+    its health and retries, so a node answering garbage never stops the engine.
+    """
+
+    def __init__(self, method: str, error: object) -> None:
+        super().__init__(f"{method}: {error}")
+        self.method = method
+        self.error = error
 
 
 class ControlError(CoveError):

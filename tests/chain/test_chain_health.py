@@ -72,5 +72,14 @@ async def test_modules_get_their_own_depth_and_blocks_behind_is_reported(
         {"confirmations": 0, "delivered": tip, "behind": 0},
         {"confirmations": 2, "delivered": tip - 2, "behind": 0},
     ]
+    (primary,) = chain["endpoints"]
+    assert primary["url"] == anvil.http_url and primary["errors"] == 0
+    assert primary["requests"] > 0 and primary["fallback_hits"] == 0
+    assert chain["waiting"] is None and chain["last_error"] is None
     assert f'cove_chain_head{{chain="31337"}} {float(tip)}' in metrics
+    endpoint = f'chain="31337",endpoint="0",host="127.0.0.1:{anvil.port}"'
+    assert (
+        f"cove_chain_endpoint_requests_total{{{endpoint}}} {float(primary['requests'])}" in metrics
+    )
+    assert f"cove_chain_endpoint_errors_total{{{endpoint}}} 0.0" in metrics
     assert 'cove_chain_blocks_behind{chain="31337",confirmations="2"} 0.0' in metrics

@@ -7,8 +7,11 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from prometheus_client import CollectorRegistry, generate_latest
+
 from cove import Block, Event, Log
 from cove._config_chain import ChainSettings
+from cove._observe._chain_metrics import ChainCollector
 from cove._sources._chain import ChainSource
 from tests.helpers.anvil import Anvil
 
@@ -99,3 +102,10 @@ def assert_chain(blocks: list[Block]) -> None:
     """Consecutive numbers, each block's parent the one before: no gap, no duplicate."""
     for before, after in itertools.pairwise(blocks):
         assert (after.number, after.parent_hash) == (before.number + 1, before.hash)
+
+
+def scrape(source: ChainSource) -> str:
+    """The source's Prometheus figures, as /metrics would show them."""
+    registry = CollectorRegistry()
+    registry.register(ChainCollector(lambda: [source]))
+    return generate_latest(registry).decode()

@@ -85,6 +85,23 @@ WASM_CALL_PATH: str | None = None
 """Set by the ``call_path`` fixture: the engine configs written then use that path."""
 
 
+def native_counter(directory: Path, name: str, transport: str, subscribe: str = "probe.*") -> Path:
+    """tests/assets/native_counter as module ``name``: one state increment and one message
+    through ``transport`` per custom event matching ``subscribe``."""
+    module = write_manifest(
+        directory / name,
+        name,
+        kind="python",
+        entry="counter:Counter",
+        required=["store", "messaging"],
+        config={"transport": transport},
+        subscriptions=[{"kind": "custom", "name": subscribe}],
+    )
+    for source in (ASSETS / "native_counter").glob("*.py"):
+        (module / source.name).write_text(source.read_text())
+    return module
+
+
 def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Path:
     body = f"data_dir = {toml_value(str(path.parent / 'data'))}\n"
     body += f"modules = {toml_value([str(m) for m in modules])}\n"

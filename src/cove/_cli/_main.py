@@ -12,6 +12,7 @@ from ._key import key_group
 from ._mcp import mcp_command
 from ._module import module_group
 from ._new import new_command
+from ._outbox import outbox_group
 from ._run import run_command
 from ._state import state_group
 from ._test import test_command
@@ -37,6 +38,7 @@ cli.add_command(health_command)
 cli.add_command(key_group)
 cli.add_command(tool_group)
 cli.add_command(hooks_command)
+cli.add_command(outbox_group)
 cli.add_command(mcp_command)
 
 

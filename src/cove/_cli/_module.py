@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,11 @@ def _mebibytes(size: int) -> str:
 
 def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> None:
     table = Table("module", "version", "state", "handled", "failed", "restarts", "queue",
-                  "fuel", "state bytes", "memory", "sha256", box=None, header_style="bold")  # fmt: skip
+                  "outbox", "fuel", "state bytes", "memory", "sha256", box=None, header_style="bold")  # fmt: skip
     for m in modules:
         table.add_row(
             m["name"], m["version"], _state(m["state"]), str(m["handled"]), str(m["failed"]),
-            str(m["restarts"]), str(m["queue_depth"]), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
+            str(m["restarts"]), str(m["queue_depth"]), _outbox(m), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
             _mebibytes(m["memory_high_water_bytes"]), (m["sha256"] or "-").removeprefix("sha256:")[:12],
         )  # fmt: skip
     console.print(table if modules else "[dim]no modules loaded[/]")
@@ -39,8 +40,24 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
             on = f" (on event {m['failed_event_id']})" if m["failed_event_id"] else ""
             line = Text.assemble((m["name"], "red"), f"{on}: {m['last_error']}")
             console.print(line, highlight=False)  # a module's error is text, never markup
+    for m in modules:
+        if m["outbox_last_error"]:
+            retry = m["outbox_next_retry_ms"]
+            when = f", next retry in {max(0.0, retry / 1000 - time.time()):.0f}s" if retry else ""
+            line = Text.assemble(
+                (m["name"], "yellow"),
+                f" outbox ({m['outbox_attempts']} attempts{when}): {m['outbox_last_error']}",
+            )
+            console.print(line, highlight=False)
     for path, error in refused.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
+
+
+def _outbox(module: dict[str, Any]) -> str:
+    """Undelivered effects, and dead letters when there are any (cove outbox list)."""
+    dead = module["dead_letters"]
+    backlog = str(module["outbox_backlog"])
+    return f"{backlog} [red]+{dead} dead[/]" if dead else backlog
 
 
 def _print_one(verb: str, module: dict[str, Any]) -> None:

@@ -80,6 +80,10 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "last_error": status.last_error,
         "failed_event_id": status.failed_event_id or None,
         "skipped": status.skipped,
+        "outbox_attempts": status.outbox_attempts,
+        "outbox_last_error": status.outbox_last_error,
+        "outbox_next_retry_ms": status.outbox_next_retry_ms,
+        "dead_letters": status.dead_letters,
     }
 
 

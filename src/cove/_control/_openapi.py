@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._api import MAX_LIMIT, EmitRequest, LoadRequest, ToolCallRequest
+from ._outbox import DeadLetterIds
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JSON = "application/json"
@@ -135,6 +136,25 @@ SCHEMA: dict[str, Any] = {
         "/v1/tools": {
             "get": _op("List the tools of the loaded modules (`<module>.<tool>`, description, input schema)", {"200": _ok("Tools")}),
         },
+        "/v1/outbox/dead": {
+            "get": _op(
+                "Dead letters: sends the outbox gave up on (attempts, last error, body), oldest first",
+                {"200": _ok("Dead letters")}, 400, auth=True,
+                parameters=[_query("module", {"type": "string"}, "Only this module's"), _query("limit", _LIMIT, "Most dead letters to return")],
+            ),
+        },
+        "/v1/outbox/dead/retry": {
+            "post": _op(
+                "Queue dead letters again (no attempts, same idempotency key)",
+                {"200": _ok("`retried` and `missing` ids")}, 404, 413, 422, auth=True, requestBody=_body("DeadLetterIds"),
+            ),
+        },
+        "/v1/outbox/dead/drop": {
+            "post": _op(
+                "Delete dead letters for good", {"200": _ok("`dropped` and `missing` ids")}, 404, 413, 422, auth=True,
+                requestBody=_body("DeadLetterIds"),
+            ),
+        },
         "/v1/tools/{name}/call": {
             "post": _op(
                 "Call a tool: arguments checked against its schema, run in the module's sandbox in its own transaction",
@@ -155,6 +175,7 @@ SCHEMA: dict[str, Any] = {
             "LoadRequest": LoadRequest.model_json_schema(),
             "EmitRequest": EmitRequest.model_json_schema(),
             "ToolCallRequest": ToolCallRequest.model_json_schema(),
+            "DeadLetterIds": DeadLetterIds.model_json_schema(),
         },
     },
 }  # fmt: skip

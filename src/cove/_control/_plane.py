@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from .._engine._lifecycle import ModuleState
 from .._observe._chain_metrics import ChainCollector
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
+from .._observe._outbox_metrics import OutboxCollector
 from .._sources._chain import ChainSource
 from ..errors import ControlError
 from ._api import Api
@@ -19,6 +20,7 @@ from ._auth import BearerGuard, read_token
 from ._console import console_routes
 from ._health import health_report, readiness
 from ._openapi import SCHEMA
+from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS
 from ._server import HttpListener
 
@@ -40,6 +42,7 @@ class ControlPlane:
         self.registry.register(
             ChainCollector(lambda: [s for s in engine.sources if isinstance(s, ChainSource)])
         )
+        self.registry.register(OutboxCollector(lambda: engine.retention.numbers(engine.outbox)))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
@@ -50,7 +53,12 @@ class ControlPlane:
             self.mcp = McpTools(engine.tools)
             mcp_app = BearerGuard(self.mcp.http_app(config.control.host), token, "MCP")
             app = self._app(
-                [*Api(engine, token).routes(), *console_routes(), Route("/mcp", mcp_app)]
+                [
+                    *Api(engine, token).routes(),
+                    *OutboxApi(engine, token).routes(),
+                    *console_routes(),
+                    Route("/mcp", mcp_app),
+                ]
             )
             self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
         if config.metrics is not None:

@@ -28,7 +28,7 @@ from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._sources._webhook import webhook_parts
-from .._store._base import JournalEntry, Store
+from .._store._base import JournalEntry, OutboxHealth, Store
 from .._store._sqlite import SqliteStore
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
@@ -39,6 +39,7 @@ from ._lifecycle import ModuleState
 from ._loader import build_host
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
+from ._retention import RetentionWorker
 from ._runner import ModuleRunner, Trajectory, now_ms
 from ._tools import ToolRegistry
 
@@ -67,6 +68,14 @@ class ModuleStatus:
     """The event of the module's last failure, when it was an event's ("" otherwise)."""
     skipped: int = 0
     """Events the operator had it skip."""
+    outbox_attempts: int = 0
+    """The most attempts any of its undelivered effects has had."""
+    outbox_last_error: str = ""
+    """Why its most recently failed undelivered effect failed."""
+    outbox_next_retry_ms: int | None = None
+    """When its earliest failed effect is tried again (Unix ms)."""
+    dead_letters: int = 0
+    """Its effects the outbox gave up on (``cove outbox list``)."""
 
 
 class Engine:
@@ -106,6 +115,7 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
+        self._held: dict[str, int] = {}  # positions of modules being restarted
         self._journaled = asyncio.Event()
         self._started = False
         self.stopping = False
@@ -159,11 +169,14 @@ class Engine:
             self.transports,
             self._journaled,
             now_ms,
-            parse_duration_ms(config.outbox.retry_initial),
-            parse_duration_ms(config.outbox.retry_max),
+            config.outbox,
+            self.log,
             self.hooks,
         )
         self.committer.on_flush(self.outbox.kick)
+        self.retention = RetentionWorker(
+            self.store, self.committer, config.retention, self._retention_floor, now_ms
+        )
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
@@ -171,6 +184,8 @@ class Engine:
             await self.load(path)
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
+        # And only now may the journal be pruned: up to what the loaded modules passed.
+        self._spawn(self.retention.run(), "retention")
         ticks = [
             s
             for r in self.runners.values()
@@ -270,8 +285,13 @@ class Engine:
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""
         path = self.runners[name].manifest.root
-        await self.unload(name)
-        return await self.load(path)
+        # Out of self.runners meanwhile: retention must still keep what it has not handled.
+        self._held[name] = self.runners[name].position
+        try:
+            await self.unload(name)
+            return await self.load(path)
+        finally:
+            del self._held[name]
 
     def revive(self, name: str) -> bool:
         return self.runners[name].revive()
@@ -329,9 +349,14 @@ class Engine:
         if self.hooks.has(point):
             await asyncio.to_thread(self.hooks.run, point, payload)
 
+    def _retention_floor(self) -> int:
+        """The journal seq every loaded module has passed: retention prunes only up to it."""
+        positions = [*(r.position for r in list(self.runners.values())), *self._held.values()]
+        return min(positions, default=self.store.head())
+
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()
-        backlog = self.store.backlog_by_module()
+        outbox = self.store.outbox_health()
         memories = linear_memories()
         return [
             ModuleStatus(
@@ -346,12 +371,13 @@ class Engine:
                 r.stats.last_error,
                 r.stats.fuel_total,
                 self.store.state_bytes(r.name),
-                backlog.get(r.name, 0),
+                outbox.get(r.name, OutboxHealth()).backlog,
                 r.manifest.module.sha256 or "",
                 str(r.manifest.root),
                 r.host.memory_high_water(memories),
                 r.failed_event_id,
                 r.stats.skipped,
+                *_outbox_fields(outbox.get(r.name, OutboxHealth())),
             )
             for r in list(self.runners.values())
         ]
@@ -436,3 +462,8 @@ class Engine:
             self.outbox.kick()
             await asyncio.sleep(0.02)
         await self.committer.flush()
+
+
+def _outbox_fields(health: OutboxHealth) -> tuple[int, str, int | None, int]:
+    """ModuleStatus's outbox fields after ``skipped``, in their order."""
+    return health.attempts, health.last_error, health.next_retry_ms, health.dead_letters

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from .._log_filter import log_filter
 from .._manifest import (
     BlockSubscription,
     CustomSubscription,
@@ -52,18 +53,7 @@ def matches(sub: Subscription, event: Event) -> bool:
 
 
 def _log_matches(sub: LogSubscription, log: Log) -> bool:
-    if sub.chain_id != log.chain_id:
-        return False
-    if sub.address is not None:
-        wanted = [sub.address] if isinstance(sub.address, str) else sub.address
-        if log.address.lower() not in {a.lower() for a in wanted}:
-            return False
-    for position, topic in enumerate(sub.topics):
-        if topic is None:
-            continue
-        if position >= len(log.topics):
-            return False
-        options = [topic] if isinstance(topic, str) else topic
-        if log.topics[position].lower() not in {t.lower() for t in options}:
-            return False
-    return True
+    """The chain source's own filter, so a module gets exactly what the node was asked for."""
+    return sub.chain_id == log.chain_id and log_filter(sub.address, sub.topics).accepts(
+        log.address, log.topics
+    )

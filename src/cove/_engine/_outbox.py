@@ -2,26 +2,36 @@
 
 At least once: an entry is marked done only after its send succeeded; a
 failing send is retried with exponential backoff and never blocks a module.
+A send that has failed ``max_attempts`` times, or is older than ``max_age``
+(both per transport), moves to the dead letters, where it waits for an
+operator (``cove outbox retry|drop``). Failures are counted per transport and
+logged, at most one line per transport every ``LOG_INTERVAL_S``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._config import OutboxSettings
 from .._events import Custom, Event
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
+from .._units import parse_duration_ms
 from ..errors import HookBlockedError
 from ._commit import Committer
 from ._hook_payloads import message_payload
 from ._hooks import Hooks
 from ._lifecycle import backoff_ms, wait_event
+from ._ratelimit import RateLimitedLog
 
 # A message as the before-message hooks left it, or why they blocked it.
 Hooked = dict[str, Any] | HookBlockedError
+
+LOG_INTERVAL_S = 10.0
 
 
 class OutboxWorker:
@@ -32,25 +42,55 @@ class OutboxWorker:
         transports: dict[str, Transport],
         on_journaled: asyncio.Event,
         now_ms: Callable[[], int],
-        retry_initial_ms: int = 500,
-        retry_max_ms: int = 300_000,
+        settings: OutboxSettings,
+        log: Any,
         hooks: Hooks | None = None,
     ) -> None:
-        self._retry_initial_ms = retry_initial_ms
-        self._retry_max_ms = retry_max_ms
+        self._settings = settings
+        self._retry_initial_ms = parse_duration_ms(settings.retry_initial)
+        self._retry_max_ms = parse_duration_ms(settings.retry_max)
         self._store = store
         self._committer = committer
         self._transports = transports
         self._on_journaled = on_journaled
         self._now_ms = now_ms
         self._hooks = hooks
+        self._log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         self._wake = asyncio.Event()
         self.delivered = 0
-        self.failures = 0
         self.vetoed = 0
+        self.failures: Counter[str] = Counter()
+        """Failed sends per transport name."""
+        self.dead_lettered: Counter[str] = Counter()
+        """Sends moved to the dead letters per transport name."""
 
     def kick(self) -> None:
         self._wake.set()
+
+    async def retry_dead(self, ids: Sequence[int]) -> list[int]:
+        """Queue dead letters again with no attempts; sent once the move is flushed."""
+        moved = await asyncio.to_thread(self._store.retry_dead, ids)
+        if moved:
+            await self._committer.flush()  # a flush kicks this worker
+        return moved
+
+    async def drop_dead(self, ids: Sequence[int]) -> list[int]:
+        """Delete dead letters for good; the ids that were found."""
+        dropped = await asyncio.to_thread(self._store.drop_dead, ids)
+        if dropped:
+            await self._committer.flush()
+        return dropped
+
+    def limits(self, transport: str) -> tuple[int, int]:
+        """(max attempts, max age in ms) of a transport's sends."""
+        settings = self._settings
+        own = settings.transports.get(transport)
+        attempts = settings.max_attempts
+        age = settings.max_age
+        if own is not None:
+            attempts = own.max_attempts if own.max_attempts is not None else attempts
+            age = own.max_age if own.max_age is not None else age
+        return attempts, parse_duration_ms(age)
 
     async def run(self) -> None:
         while True:
@@ -87,7 +127,7 @@ class OutboxWorker:
                 self._store.effect_done(entry.id)
                 self.vetoed += 1
                 return
-            self._retry(entry, hooked)  # fail-closed: held until the hook works again
+            self._failed(entry, body["transport"], hooked)  # fail-closed: held until it works
             return
         if hooked is not None:
             body = hooked
@@ -99,15 +139,48 @@ class OutboxWorker:
                 body["recipient"], body["body"], [tuple(m) for m in body["metadata"]], entry.key
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
-            self._retry(entry, exc)
+            self._failed(entry, body["transport"], exc)
             return
         self._store.effect_done(entry.id)
         self.delivered += 1
 
-    def _retry(self, entry: OutboxEntry, exc: Exception) -> None:
-        self.failures += 1
-        delay = backoff_ms(entry.attempts + 1, self._retry_initial_ms, self._retry_max_ms)
-        self._store.effect_retry(entry.id, self._clock() + delay, f"{type(exc).__name__}: {exc}")
+    def _failed(self, entry: OutboxEntry, transport: str, exc: Exception) -> None:
+        """Retry later, or give up: to the dead letters past the transport's limits."""
+        self.failures[transport] += 1
+        error = f"{type(exc).__name__}: {exc}"
+        now = self._clock()
+        attempts = entry.attempts + 1
+        max_attempts, max_age_ms = self.limits(transport)
+        gave_up = ""
+        if attempts >= max_attempts:
+            gave_up = f"after {attempts} attempts (max_attempts {max_attempts})"
+        elif entry.created_ms and now - entry.created_ms >= max_age_ms:
+            gave_up = f"older than max_age ({max_age_ms} ms) after {attempts} attempts"
+        if gave_up:
+            self.dead_lettered[transport] += 1
+            self._store.effect_dead(entry.id, f"{error} ({gave_up})")
+            self._log(
+                f"dead:{transport}",
+                "outbox message dead-lettered",
+                module=entry.module,
+                transport=transport,
+                key=entry.key,
+                error=error,
+                reason=gave_up,
+            )
+            return
+        delay = backoff_ms(attempts, self._retry_initial_ms, self._retry_max_ms)
+        self._store.effect_retry(entry.id, now + delay, error)
+        self._log(
+            f"failed:{transport}",
+            "outbox delivery failed",
+            module=entry.module,
+            transport=transport,
+            key=entry.key,
+            attempt=attempts,
+            retry_in_ms=delay,
+            error=error,
+        )
 
 
 def _before_messages(hooks: Hooks, batch: list[OutboxEntry]) -> dict[int, Hooked]:

@@ -10,7 +10,8 @@ WebSocket ``newHeads`` subscription when the chain has a ``ws`` endpoint
 either way the same in-order walk runs, so backfill, reorg handling and
 exactly-once never depend on a notification arriving.
 
-Depths: subscriptions ask for blocks ``confirmations`` deep. The walk keeps
+Depths (``_chain_walk``, which holds the walk as data and decides every
+event): subscriptions ask for blocks ``confirmations`` deep. The walk keeps
 the recent headers and logs; each depth is a *stream* that publishes block
 ``n`` (then its logs, in log index order) once the walk is ``confirmations``
 past it, with ``confirmations`` on the payload, so a module matches only
@@ -24,11 +25,18 @@ block published twice (a crash between publish and saving progress), yet
 takes a block a reorg dropped and a later one brought back. Progress (the recent headers and logs, each
 stream's position) is saved *after* publish.
 
+Endpoints: each step is served by one endpoint (``ChainReader.select``): the
+first, in the configured order, whose head is at or above the walked
+position. One behind it (a replica that lags, a node back from an outage) is
+never asked about the walked blocks and never taken for a reorg: while only
+such endpoints answer, the walk waits and its health says why.
+
 Reorgs: a block whose parent hash is not the hash walked at the height below,
-or a walked block the node no longer has (``evm_revert`` lowers the head and
-no new head is announced), means the chain changed. The walk goes back through the recent headers to
-the common ancestor. Each stream that had delivered a dropped block gets its
-logs from those blocks again with ``removed = true`` (kept with the progress:
+or a walked block the serving endpoint no longer has while that endpoint, the
+primary, had reported a head at or above it (``evm_revert`` lowers the head
+and no new head is announced), means the chain changed. The walk goes back through the recent headers to
+the common ancestor. Each stream that had delivered a dropped block gets the
+logs it had delivered from those blocks again with ``removed = true`` (kept with the progress:
 nodes such as anvil forget a replaced block) and resumes at the ancestor;
 if any stream had, a ``chain.reorg`` custom event names the dropped range
 and the depths it reached.
@@ -38,25 +46,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 import httpx
 import structlog
 
 from .._config_chain import ChainSettings
-from .._events import Block, Custom, Event, Log
+from .._events import Event
+from .._log_filter import log_filter
 from .._manifest import BlockSubscription, LogSubscription
 from .._units import parse_duration_ms
+from ..errors import ChainRpcError
 from ._base import Publish, Source
 from ._chain_heads import NewHeads
-from ._chain_rpc import ChainReader, ChainRpcError, LogFilter, RequestRecorder, log_filter
+from ._chain_json import Header, RawLog
+from ._chain_rpc import (
+    ChainReader,
+    Endpoint,
+    EndpointsBehind,
+    RequestRecorder,
+)
+from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore
 
-HISTORY: Final = 128
-"""Recent headers kept beyond the deepest stream, to find the common ancestor of a reorg."""
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
 WS_RECHECK_SECONDS: Final = 1.0
@@ -65,23 +79,14 @@ height, and a node may drop a subscription on its side while the connection live
 MAX_RETRY_SECONDS: Final = 5.0
 """After failed reads, the longest wait (or one poll interval): a node back from an outage is seen soon."""
 
-__all__ = ["ChainRpcError", "ChainSource", "Stream", "chain_sources", "log_filter", "streams"]
-
-
-class Header(NamedTuple):
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
-
-
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """What the subscriptions of one depth want: the blocks, and the logs of some filters."""
-
-    confirmations: int
-    blocks: bool
-    filters: tuple[LogFilter, ...] = ()
+__all__ = [
+    "ChainRpcError",
+    "ChainSource",
+    "Stream",
+    "chain_sources",
+    "log_filter",
+    "streams",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +118,7 @@ class ChainSource(Source):
         self.chain_id = settings.chain_id
         self._record = record
         self.name = f"chain:{self.chain_id}"
-        self._urls = [settings.http, *settings.fallbacks]
+        self.endpoints = [Endpoint(url) for url in (settings.http, *settings.fallbacks)]
         self._timeout = parse_duration_ms(settings.timeout) / 1000
         self._poll = parse_duration_ms(settings.poll_interval) / 1000
         self._store = store
@@ -125,58 +130,40 @@ class ChainSource(Source):
         ws = [settings.ws] if isinstance(settings.ws, str) else settings.ws
         self.heads = NewHeads(ws, log=self._log) if ws else None
         self._reader: ChainReader | None = None
-        self._history: list[Header] = []
-        """The walked headers, oldest first; the last is the walk's position."""
-        self._recent_logs: dict[str, list[dict[str, Any]]] = {}
-        """Logs of those blocks by block hash: removed logs are re-sent from here."""
-        self._delivered: dict[int, int] = {}
-        """Each stream's last published block number, by depth."""
-        self._reorgs = 0
-        """Reorgs walked through; in the event ids, so a block adopted again is no repeat."""
+        self._walk_state = Walk(self.chain_id, tuple(self._streams))
+        """What has been walked and delivered (adopted once its events are published)."""
         self.head: int | None = None
         """The node's head at the last step (for health: blocks behind)."""
         self._quiet = False
         """newHeads said nothing for WS_RECHECK_SECONDS: its last header may be stale."""
+        self.waiting: str | None = None
+        """Why the walk waits although endpoints answer (all of them are behind it)."""
+        self.last_error: str | None = None
+        """The last failed read, until a step succeeds."""
 
     # progress ------------------------------------------------------------------------
     def _load(self) -> None:
         raw = self._store.source_state(state_key(self.chain_id))
-        if raw is not None:
-            saved = json.loads(raw)
-            self._history = [Header(*h) for h in saved["history"]]
-            self._recent_logs = saved["logs"]
-            # A depth no subscription asks for any more is forgotten: if one comes
-            # back, it starts at now like any new depth (its old position may be
-            # older than the headers kept).
-            depths = {s.confirmations for s in self._streams}
-            delivered = {int(d): n for d, n in saved["delivered"].items()}
-            self._delivered = {d: n for d, n in delivered.items() if d in depths}
-            self._reorgs = saved.get("reorgs", 0)
+        self._walk_state = Walk.from_json(self.chain_id, self._streams, raw)
 
-    def _save(self) -> None:
-        del self._history[: -(HISTORY + self._deepest)]
-        kept = {h.hash for h in self._history}
-        self._recent_logs = {h: e for h, e in self._recent_logs.items() if h in kept}
-        value = json.dumps(
-            {
-                "history": self._history,
-                "logs": self._recent_logs,
-                "delivered": self._delivered,
-                "reorgs": self._reorgs,
-            }
-        )
-        self._store.set_source_state(state_key(self.chain_id), value)
+    async def _adopt(self, walk: Walk, events: list[Event], publish: Publish) -> None:
+        """Publish the events, then take the walk that produced them and save it."""
+        if events:
+            await publish(events)
+        self._walk_state = walk.trimmed()
+        self._store.set_source_state(state_key(self.chain_id), self._walk_state.to_json())
 
     @property
     def position(self) -> int | None:
         """The last walked block number (None before the first)."""
-        return self._history[-1].number if self._history else None
+        last = self._walk_state.last
+        return None if last is None else last.number
 
     def lag(self) -> list[StreamLag]:
         """Per depth: the last block handed to modules and how far it trails the head."""
         out = []
         for stream in self._streams:
-            delivered = self._delivered.get(stream.confirmations)
+            delivered = self._walk_state.delivered.get(stream.confirmations)
             behind = None
             if self.head is not None and delivered is not None:
                 behind = max(0, self.head - stream.confirmations - delivered)
@@ -187,6 +174,10 @@ class ChainSource(Source):
         heads = self.heads
         return {
             "head": self.head,
+            "position": self.position,
+            "waiting": self.waiting,
+            "last_error": self.last_error,
+            "endpoints": [e.as_dict() for e in self.endpoints],
             "newheads": None if heads is None else {"connected": heads.connected},
             "streams": [
                 {"confirmations": s.confirmations, "delivered": s.delivered, "behind": s.behind}
@@ -201,7 +192,7 @@ class ChainSource(Source):
             httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client,
             _background(self.heads.run() if self.heads is not None else None),
         ):
-            self._reader = ChainReader(client, self._urls, self._record)
+            self._reader = ChainReader(client, self.endpoints, self._record)
             failures = 0
             while True:
                 if self.heads is not None:
@@ -209,12 +200,12 @@ class ChainSource(Source):
                 try:
                     caught_up = await self.step(publish)
                     failures = 0
-                except (httpx.HTTPError, ChainRpcError, ValueError, KeyError) as exc:
+                    self.last_error = None
+                except (httpx.HTTPError, ChainRpcError) as exc:
                     failures += 1
                     delay = min(max(MAX_RETRY_SECONDS, self._poll), self._poll * 2**failures)
-                    self._log.warning(
-                        "chain read failed", error=f"{type(exc).__name__}: {exc}", retry_s=delay
-                    )
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    self._log.warning("chain read failed", error=self.last_error, retry_s=delay)
                     await asyncio.sleep(delay)
                     continue
                 if caught_up:
@@ -237,216 +228,136 @@ class ChainSource(Source):
         else:
             self._quiet = False
 
-    def _announced(self) -> dict[str, Any] | None:
-        """The head newHeads sent last, while the subscription is up and not quiet."""
+    def _announced_next(self, last: Header | None) -> Header | None:
+        """The head newHeads sent last, if it is the very next block (subscription up, not quiet)."""
         heads = self.heads
-        if heads is None or not heads.connected or self._quiet:
+        if last is None or heads is None or not heads.connected or self._quiet:
             return None
-        return heads.header
-
-    async def _head(self) -> int:
-        announced = self._announced()
-        if announced is not None:
-            return int(announced["number"], 16)
-        return await self._rpc().head()
+        header = heads.header
+        if header is None or header.number != last.number + 1 or header.parent_hash != last.hash:
+            return None
+        return header
 
     def _rpc(self) -> ChainReader:
         assert self._reader is not None, "run() opens the reader"
         return self._reader
 
     async def step(self, publish: Publish) -> bool:
-        """Walk up to one range of blocks; True when caught up with the head."""
-        self.head = head = await self._head()
-        if not self._history:
+        """Walk up to one range of blocks; True when caught up with the head (or waiting)."""
+        reader = self._rpc()
+        last = self._walk_state.last
+        announced = self._announced_next(last)
+        if announced is not None:
+            # The header newHeads just sent is the next block: no need to ask for it. Its
+            # logs are asked by its hash, which an endpoint lacking the block refuses.
+            reader.unpin()
+            self.head = announced.number
+            await self._walk([announced], publish)
+            self.waiting = None
+            return True
+        try:
+            head = await reader.select(None if last is None else last.number)
+        except EndpointsBehind as exc:
+            if self.waiting is None:
+                self._log.warning("chain source waits for an endpoint to catch up", why=str(exc))
+            self.waiting = str(exc)
+            return True
+        self.waiting = None
+        self.head = head
+        if last is None:
             # First run: the streams start at the head, as the cron source starts at now.
             first = max(0, head - self._deepest)
-            await self._walk(await self._fetch(list(range(first, head + 1))), publish)
+            await self._walk(_present(await self._fetch(list(range(first, head + 1)))), publish)
             return True
-        start = self._history[-1].number + 1
+        start = last.number + 1
         end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
-        announced = self._announced()
-        fetched: list[Any] = []
-        if start == end and announced is not None and int(announced["number"], 16) == end:
-            fetched = [announced]  # the header newHeads just sent: no need to ask for it
-        elif start <= end:
-            # Missing blocks end the range: the head may be one a revert since dropped.
-            found = await self._rpc().blocks(list(range(start, end + 1)), allow_missing=True)
-            fetched = found[: found.index(None)] if None in found else found
+        # Missing blocks end the range: the head may be one a revert since dropped.
+        fetched = _present(await reader.blocks(list(range(start, end + 1)), allow_missing=True))
         if not fetched:
             # Nothing new. A reorg that kept the height, or one that lowered it, shows here.
-            if await self._on_chain(self._history[-1]):
+            if await self._on_chain(last, head):
                 return True
-            await self._reorg(publish)
+            await self._reorg(publish, head)
             return False
-        if fetched[0]["parentHash"] != self._history[-1].hash:
-            await self._reorg(publish)
+        if fetched[0].parent_hash != last.hash:
+            await self._reorg(publish, head)
             return False
         for i in range(1, len(fetched)):
-            if fetched[i]["parentHash"] != fetched[i - 1]["hash"]:
+            if fetched[i].parent_hash != fetched[i - 1].hash:
                 fetched = fetched[:i]  # the chain moved under the batch: the consistent prefix
                 break
         await self._walk(fetched, publish)
-        return int(fetched[-1]["number"], 16) == head
+        return fetched[-1].number == head
 
-    async def _on_chain(self, header: Header) -> bool:
-        """Is this walked block still the node's at its height?
+    async def _on_chain(self, header: Header, head: int) -> bool:
+        """Is this walked block still the serving endpoint's at its height?
 
-        A missing one is a shortened chain (``evm_revert``) only when the node's
-        own head says so; below its head, the node is lagging, and that is retried.
+        A missing one is a shortened chain (``evm_revert``) only when that
+        endpoint's own head, ``head``, is below it (and ``select`` let a head
+        below the position serve only if the same endpoint had reported one at
+        or above it); below its head, the endpoint is inconsistent: retried.
         """
         (block,) = await self._rpc().blocks([header.number], allow_missing=True)
-        if block is None and await self._rpc().head() >= header.number:
+        if block is None and head >= header.number:
             raise ChainRpcError("eth_getBlockByNumber", f"no block {header.number} below the head")
-        return block is not None and block["hash"] == header.hash
+        return block is not None and block.hash == header.hash
 
-    async def _fetch(self, numbers: list[int], *, allow_missing: bool = False) -> list[Any]:
-        out: list[Any] = []
+    async def _fetch(
+        self, numbers: list[int], *, allow_missing: bool = False
+    ) -> list[Header | None]:
+        out: list[Header | None] = []
         for at in range(0, len(numbers), MAX_BLOCKS_PER_STEP):
             chunk = numbers[at : at + MAX_BLOCKS_PER_STEP]
             out.extend(await self._rpc().blocks(chunk, allow_missing=allow_missing))
         return out
 
-    async def _walk(self, blocks: list[dict[str, Any]], publish: Publish) -> None:
+    async def _walk(self, headers: list[Header], publish: Publish) -> None:
         """Add blocks to the walk, then publish what each stream may now deliver."""
-        headers = [_header(b) for b in blocks]
-        logs = []
+        logs: list[RawLog] = []
         if self._filters:
             start, end = headers[0].number, headers[-1].number
             # One block: asked by hash, so a node that lacks it errs instead of answering [].
             at = headers[0].hash if start == end else None
             logs = await self._rpc().logs(self._filters, start, end, block_hash=at)
-        recent = dict(self._recent_logs)
-        for entry in logs:
-            recent.setdefault(entry["blockHash"], []).append(entry)
-        history = [*self._history, *headers]
-        delivered = dict(self._delivered)
-        events: list[Event] = []
-        for stream in self._streams:
-            ready = history[-1].number - stream.confirmations
-            last = delivered.get(stream.confirmations)
-            if last is None:  # a new stream starts at now (or the oldest header kept)
-                last = max(ready, history[0].number) - 1
-            for header in history:
-                if last < header.number <= ready:
-                    events.extend(self._stream_events(stream, header, recent))
-            delivered[stream.confirmations] = max(last, ready)
-        if events:
-            await publish(events)
-        self._history, self._recent_logs, self._delivered = history, recent, delivered
-        self._save()
+        walk, events = self._walk_state.extend(headers, logs)
+        await self._adopt(walk, events, publish)
 
-    def _stream_events(
-        self, stream: Stream, header: Header, logs: dict[str, list[dict[str, Any]]]
-    ) -> list[Event]:
-        depth = stream.confirmations
-        out = [self._block_event(header, depth)] if stream.blocks else []
-        for entry in logs.get(header.hash, ()):
-            if any(f.matches(entry) for f in stream.filters):
-                out.append(self._log_event(entry, depth, removed=False))
-        return out
-
-    async def _reorg(self, publish: Publish) -> None:
+    async def _reorg(self, publish: Publish, head: int) -> None:
         """Walk back to the common ancestor; tell each stream what it had of the dropped blocks."""
-        known = list(self._history)
-        ancestor = await self._ancestor(known)
-        dropped = [h for h in known if h.number > ancestor.number]
-        if not dropped:
+        ancestor = await self._ancestor(list(self._walk_state.history), head)
+        walk, events, reorg = self._walk_state.rewind(ancestor)
+        if reorg is None:
             return  # the node answered differently a moment ago: nothing was replaced
-        reorgs = self._reorgs + 1
-        removed: list[Event] = []
-        reached: list[int] = []
-        delivered = dict(self._delivered)
-        for stream in self._streams:
-            depth = stream.confirmations
-            last = delivered.get(depth)
-            if last is None or last <= ancestor.number:
-                continue  # this depth never saw the dropped blocks
-            reached.append(depth)
-            delivered[depth] = ancestor.number
-            for header in dropped:
-                if header.number <= last:
-                    removed.extend(
-                        self._log_event(entry, depth, removed=True, reorgs=reorgs)
-                        for entry in self._recent_logs.get(header.hash, ())
-                        if any(f.matches(entry) for f in stream.filters)
-                    )
-        first, last_dropped = dropped[0], dropped[-1]
         self._log.warning(
             "chain reorganised",
-            from_block=first.number,
-            to_block=last_dropped.number,
-            confirmations=reached,
+            from_block=reorg.dropped[0].number,
+            to_block=reorg.dropped[-1].number,
+            confirmations=list(reorg.confirmations),
         )
-        if reached:
-            signal = {
-                "chain_id": self.chain_id,
-                "from_block": first.number,
-                "to_block": last_dropped.number,
-                "dropped": [h.hash for h in dropped],
-                "ancestor": ancestor.number,
-                "confirmations": reached,
-            }
-            reorg = Event(
-                Custom("chain.reorg", self.name, json.dumps(signal)),
-                id=f"reorg:{self.chain_id}:{first.number}:{first.hash}:r{reorgs}",
-            )
-            await publish([reorg, *removed])
-        self._history = [h for h in known if h.number <= ancestor.number] or [ancestor]
-        self._delivered, self._reorgs = delivered, reorgs
-        self._save()
+        await self._adopt(walk, events, publish)
 
-    async def _ancestor(self, known: list[Header]) -> Header:
-        """The newest walked header still on the node's chain."""
+    async def _ancestor(self, known: list[Header], head: int) -> Header:
+        """The newest walked header still on the serving endpoint's chain (its head: ``head``)."""
         canonical = await self._fetch([h.number for h in known], allow_missing=True)
         kept = [
-            h
-            for h, b in zip(known, canonical, strict=True)
-            if b is not None and b["hash"] == h.hash
+            h for h, b in zip(known, canonical, strict=True) if b is not None and b.hash == h.hash
         ]
         if kept:
             return kept[-1]
-        # Deeper than the kept history: resume just below it, on the new branch.
-        (below,) = await self._rpc().blocks([max(0, known[0].number - 1)])
-        return _header(below)
-
-    # events --------------------------------------------------------------------------
-    def _block_event(self, header: Header, depth: int) -> Event:
-        payload = Block(
-            self.chain_id, header.number, header.hash, header.parent_hash, header.timestamp, depth
-        )
-        suffix = _suffix(depth, self._reorgs)
-        return Event(payload, id=f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}")
-
-    def _log_event(
-        self, entry: dict[str, Any], depth: int, *, removed: bool, reorgs: int | None = None
-    ) -> Event:
-        index = int(entry["logIndex"], 16)
-        payload = Log(
-            self.chain_id,
-            int(entry["blockNumber"], 16),
-            entry["blockHash"],
-            entry["transactionHash"],
-            index,
-            entry["address"].lower(),
-            tuple(t.lower() for t in entry["topics"]),
-            bytes.fromhex(entry["data"].removeprefix("0x")),
-            removed,
-            depth,
-        )
-        suffix = (":removed" if removed else "") + _suffix(
-            depth, self._reorgs if reorgs is None else reorgs
-        )
-        return Event(payload, id=f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}")
+        # Deeper than the kept history: resume just below it (or at the head of a chain
+        # reverted below it), on the new branch.
+        (below,) = _present(await self._rpc().blocks([max(0, min(head, known[0].number - 1))]))
+        return below
 
 
-def _suffix(depth: int, reorgs: int) -> str:
-    return (f":c{depth}" if depth else "") + (f":r{reorgs}" if reorgs else "")
-
-
-def _header(block: dict[str, Any]) -> Header:
-    return Header(
-        int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16)
-    )
+def _present(found: list[Header | None]) -> list[Header]:
+    """The blocks up to the first one the endpoint lacks."""
+    out: list[Header] = []
+    for block in found:
+        if block is None:
+            break
+        out.append(block)
+    return out
 
 
 @contextlib.asynccontextmanager

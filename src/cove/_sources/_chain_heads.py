@@ -28,6 +28,9 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from ..errors import ChainRpcError
+from ._chain_json import Header, header
+
 PING_SECONDS: Final = 5.0
 """Keepalive: a connection that answers no ping within this is dropped (and polled around)."""
 INITIAL_BACKOFF_SECONDS: Final = 0.1
@@ -50,8 +53,8 @@ class NewHeads:
         self._urls = list(urls)
         self._log = log
         self.connected = False
-        self.header: dict[str, Any] | None = None
-        """The last head notified, raw JSON (None before the first on this connection)."""
+        self.header: Header | None = None
+        """The last head notified (None before the first on this connection)."""
         self.connects = 0
         """Subscriptions made (1 + reconnections), for health and tests."""
         self.changed = asyncio.Event()
@@ -75,9 +78,8 @@ class NewHeads:
                 TimeoutError,
                 WebSocketException,
                 SubscribeRefused,
+                ChainRpcError,
                 ValueError,
-                KeyError,
-                TypeError,
             ) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
             finally:
@@ -102,7 +104,9 @@ class NewHeads:
         self._log.info("newHeads subscribed", connects=self.connects)
 
     def _on_message(self, message: str | bytes) -> None:
-        header = json.loads(message)["params"]["result"]
-        int(header["number"], 16)  # a head without a usable number is a broken connection
-        self.header = header
+        """A notification; anything else on the connection (garbage included) breaks it."""
+        note = json.loads(message)
+        params = note.get("params") if isinstance(note, dict) else None
+        result = params.get("result") if isinstance(params, dict) else None
+        self.header = header("newHeads", result)
         self.changed.set()

@@ -1,7 +1,12 @@
 """The chain source's reads over HTTP: block batches and windowed ``eth_getLogs``, raw JSON.
 
 Raw JSON-RPC over httpx, as the chain backend: the hot path never builds
-web3.py objects. Endpoints are tried in order (primary, then fallbacks).
+web3.py objects. Endpoints are tried in order (primary, then fallbacks), and
+each keeps its own head: a step of the walk first picks the endpoint that
+serves it (``select``), the first one that answers with a head at or above
+the walked position, and every read of that step goes to that endpoint
+only. So one step never mixes two endpoints' views of the chain, and an
+endpoint that is behind is never asked about blocks it does not have yet.
 """
 
 from __future__ import annotations
@@ -12,6 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
+import orjson
+
+from .._log_filter import LogFilter
+from ..errors import ChainRpcError
+from ._chain_json import Header, RawLog, header_or_none, quantity
+from ._chain_json import logs as parse_logs
 
 RequestRecorder = Callable[[int, float, str | None], None]
 """Told of every request: the endpoint's index (0 = primary), milliseconds, the error or None.
@@ -24,55 +35,43 @@ MAX_LOG_WINDOW: Final = 5_000
 """Largest eth_getLogs range asked for; halved while a provider refuses it."""
 
 
-class ChainRpcError(Exception):
-    """The node answered with a JSON-RPC error (or an unusable answer)."""
+class EndpointsBehind(Exception):
+    """Every endpoint that answered is behind the walked position: the walk waits.
 
-    def __init__(self, method: str, error: Any) -> None:
-        super().__init__(f"{method}: {error}")
-        self.error = error
-
-
-@dataclass(frozen=True, slots=True)
-class LogFilter:
-    """One eth_getLogs filter: addresses (None: any) and topics by position."""
-
-    address: tuple[str, ...] | None
-    topics: tuple[tuple[str, ...] | None, ...]
-
-    def criteria(self) -> dict[str, Any]:
-        """The address and topics part of an eth_getLogs filter."""
-        query: dict[str, Any] = {}
-        if self.address is not None:
-            query["address"] = list(self.address)
-        if self.topics:
-            query["topics"] = [None if t is None else list(t) for t in self.topics]
-        return query
-
-    def matches(self, entry: dict[str, Any]) -> bool:
-        """Would the node return this raw log for this filter? (Which depth streams get it.)"""
-        if self.address is not None and entry["address"].lower() not in self.address:
-            return False
-        topics = entry["topics"]
-        for position, wanted in enumerate(self.topics):
-            if wanted is None:
-                continue
-            if position >= len(topics) or topics[position].lower() not in wanted:
-                return False
-        return True
+    Not an error of the node, and never evidence of a reorg: a replica that
+    is a few blocks behind has not got there yet.
+    """
 
 
-def log_filter(
-    address: str | list[str] | None, topics: Sequence[str | list[str] | None]
-) -> LogFilter:
-    """A filter from a manifest's ``log`` subscription (addresses and topics lower-cased)."""
-    addresses = None
-    if address is not None:
-        addresses = tuple(a.lower() for a in ([address] if isinstance(address, str) else address))
-    by_position = tuple(
-        None if t is None else tuple(x.lower() for x in ([t] if isinstance(t, str) else t))
-        for t in topics
-    )
-    return LogFilter(addresses, by_position)
+class _Unreadable(ChainRpcError):
+    """The answer was not JSON at all (already counted against the endpoint)."""
+
+
+@dataclass
+class Endpoint:
+    """One endpoint as the chain source sees it: its head and what it served."""
+
+    url: str
+    head: int | None = None
+    """The head it last reported; None before the first, and after it failed."""
+    high: int | None = None
+    """Its highest head since it last failed. A lower head from the same endpoint,
+    still answering, is its own chain getting shorter (``evm_revert``), not lag."""
+    requests: int = 0
+    errors: int = 0
+    fallback_hits: int = 0
+    """Requests it answered because the endpoints before it failed or were behind."""
+    last_error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "head": self.head,
+            "requests": self.requests,
+            "errors": self.errors,
+            "fallback_hits": self.fallback_hits,
+            "last_error": self.last_error,
+        }
 
 
 class ChainReader:
@@ -81,46 +80,118 @@ class ChainReader:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        urls: Sequence[str],
+        endpoints: Sequence[Endpoint],
         record: RequestRecorder | None = None,
     ) -> None:
         self._client = client
-        self._urls = list(urls)
+        self.endpoints = list(endpoints)
         self._record = record
         self._ids = 0
         self._window = MAX_LOG_WINDOW
+        self._pinned: int | None = None
 
-    async def head(self) -> int:
-        return int(await self.call("eth_blockNumber", []), 16)
+    @property
+    def serving(self) -> Endpoint | None:
+        """The endpoint this step's reads go to (None: each read tries them in order)."""
+        return None if self._pinned is None else self.endpoints[self._pinned]
 
-    async def blocks(self, numbers: list[int], *, allow_missing: bool = False) -> list[Any]:
-        calls = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
-        return await self._batch(calls, allow_missing=allow_missing)
+    def unpin(self) -> None:
+        """Let each read try the endpoints in order again (a read by block hash is safe anywhere)."""
+        self._pinned = None
+
+    async def select(self, position: int | None) -> int:
+        """Pin the first endpoint whose head is at or above ``position``; return that head.
+
+        An endpoint below it serves only when it is the primary and its own
+        chain got shorter (its head fell below ``position`` after it had
+        reported one at or above, without failing in between): that is the one
+        case where a lower head is news of the chain rather than of the endpoint. Raises
+        ``EndpointsBehind`` when every endpoint that answers is behind, and the
+        last failure when none answers.
+        """
+        self._pinned = None
+        behind: list[str] = []
+        failure: Exception | None = None
+        for index, endpoint in enumerate(self.endpoints):
+            self._pinned = index
+            try:
+                head = quantity("eth_blockNumber", await self.call("eth_blockNumber", []))
+            except httpx.HTTPError as exc:
+                failure = exc  # counted against the endpoint by _post
+                continue
+            except ChainRpcError as exc:
+                failure = exc  # it answered, but not with a head: as good as down
+                if not isinstance(exc, _Unreadable):
+                    endpoint.errors += 1
+                    endpoint.last_error = f"{endpoint.url}: {exc}"
+                    endpoint.head = endpoint.high = None
+                continue
+            finally:
+                self._pinned = None
+            # Only the primary's own shortened chain is news: a fallback's lower head
+            # may be a load balancer's lagging backend, so it waits like any lag.
+            shrank = (
+                index == 0
+                and position is not None
+                and endpoint.high is not None
+                and head < position <= endpoint.high
+            )
+            endpoint.head = head
+            endpoint.high = head if endpoint.high is None else max(endpoint.high, head)
+            if position is None or head >= position or shrank:
+                self._pinned = index
+                return head
+            behind.append(f"{endpoint.url} at {head}")
+        if behind:
+            raise EndpointsBehind(
+                f"every endpoint that answers is behind block {position}: {', '.join(behind)}"
+            )
+        assert failure is not None
+        raise failure
+
+    async def blocks(
+        self, numbers: list[int], *, allow_missing: bool = False
+    ) -> list[Header | None]:
+        """Headers by number, in one batch; None for a block the endpoint lacks (if allowed)."""
+        if not numbers:
+            return []  # an empty batch is an invalid request
+        method = "eth_getBlockByNumber"
+        results = await self._batch([(method, [hex(n), False]) for n in numbers])
+        found = [header_or_none(method, r) for r in results]
+        for number, block in zip(numbers, found, strict=True):
+            if block is None and not allow_missing:
+                raise ChainRpcError(method, f"no block {number} (the node is behind its own head?)")
+            if block is not None and block.number != number:
+                raise ChainRpcError(method, f"asked for block {number}, got {block.number}")
+        return found
 
     async def logs(
         self, filters: Sequence[LogFilter], start: int, end: int, *, block_hash: str | None = None
-    ) -> list[Any]:
+    ) -> list[RawLog]:
         """Logs of every filter in [start, end] (or the one block ``block_hash``), each once,
         in (block, log index) order."""
-        found: list[dict[str, Any]] = []
+        found: list[RawLog] = []
         for filt in filters:
             if block_hash is not None:
                 query = {**filt.criteria(), "blockHash": block_hash}
-                found.extend(await self.call("eth_getLogs", [query]))
+                found.extend(parse_logs("eth_getLogs", await self.call("eth_getLogs", [query])))
                 continue
             at = start
             while at <= end:
                 upto = min(end, at + self._window - 1)
                 query = {**filt.criteria(), "fromBlock": hex(at), "toBlock": hex(upto)}
                 try:
-                    found.extend(await self.call("eth_getLogs", [query]))
+                    answer = await self.call("eth_getLogs", [query])
                 except ChainRpcError:
                     if self._window == 1:
                         raise
                     self._window = max(1, self._window // 2)
                     continue
+                found.extend(parse_logs("eth_getLogs", answer))
                 at = upto + 1
                 self._window = min(MAX_LOG_WINDOW, self._window * 2)
+        if len(filters) == 1:
+            return found  # one query per window, in order: the node's order is the chain's
         unique = {(e["blockHash"], e["logIndex"]): e for e in found}
         return sorted(
             unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
@@ -130,9 +201,7 @@ class ChainReader:
         answer = await self._post(
             {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
         )
-        if "error" in answer:
-            raise ChainRpcError(method, answer["error"])
-        return answer["result"]
+        return _result(method, answer)
 
     def _next_id(self) -> int:
         self._ids += 1
@@ -140,15 +209,22 @@ class ChainReader:
 
     async def _post(self, body: Any) -> Any:
         last: Exception | None = None
-        for index, url in enumerate(self._urls):
+        order = range(len(self.endpoints)) if self._pinned is None else (self._pinned,)
+        for index in order:
+            endpoint = self.endpoints[index]
             start = time.perf_counter()
             try:
-                response = await self._client.post(url, json=body)
+                response = await self._client.post(endpoint.url, json=body)
                 response.raise_for_status()
-                answer = response.json()
+                answer = orjson.loads(response.content)  # ~3x the stdlib on a burst of logs
             except httpx.HTTPError as exc:
-                self._note(index, start, f"{url}: {type(exc).__name__}: {exc}")
+                self._note(index, start, f"{endpoint.url}: {type(exc).__name__}: {exc}")
                 last = exc
+                continue
+            except ValueError as exc:
+                problem = f"{endpoint.url}: the answer is not JSON: {exc}"
+                self._note(index, start, problem)
+                last = _Unreadable("answer", problem)
                 continue
             self._note(index, start, None)
             return answer
@@ -156,12 +232,19 @@ class ChainReader:
         raise last
 
     def _note(self, index: int, start: float, error: str | None) -> None:
+        endpoint = self.endpoints[index]
+        endpoint.requests += 1
+        if error is None:
+            if index:
+                endpoint.fallback_hits += 1
+        else:
+            endpoint.errors += 1
+            endpoint.last_error = error
+            endpoint.head = endpoint.high = None  # back from a failure, it may well be behind
         if self._record is not None:
             self._record(index, (time.perf_counter() - start) * 1000, error)
 
-    async def _batch(
-        self, calls: list[tuple[str, list[Any]]], *, allow_missing: bool = False
-    ) -> list[Any]:
+    async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         ids = [self._next_id() for _ in calls]
         body = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
@@ -172,13 +255,22 @@ class ChainReader:
             raise ChainRpcError(
                 "batch", answer.get("error", answer) if isinstance(answer, dict) else answer
             )
-        by_id = {item["id"]: item for item in answer}
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
         results = []
         for i, (method, _) in zip(ids, calls, strict=True):
-            item = by_id[i]
-            if "error" in item:
-                raise ChainRpcError(method, item["error"])
-            if item["result"] is None and not allow_missing:
-                raise ChainRpcError(method, "no such block (the node is behind its own head?)")
-            results.append(item["result"])
+            item = by_id.get(i)
+            if item is None:
+                raise ChainRpcError(method, f"the batch answer has no item for id {i}")
+            results.append(_result(method, item))
         return results
+
+
+def _result(method: str, answer: Any) -> Any:
+    """The ``result`` of one JSON-RPC answer; its error, or a malformed answer, raised."""
+    if not isinstance(answer, dict):
+        raise ChainRpcError(method, f"unusable answer: not a JSON-RPC object: {answer!r:.120}")
+    if "error" in answer:
+        raise ChainRpcError(method, answer["error"])
+    if "result" not in answer:
+        raise ChainRpcError(method, f"unusable answer: no result: {answer!r:.120}")
+    return answer["result"]

@@ -25,6 +25,55 @@ class OutboxEntry:
     kind: str
     body: str
     attempts: int
+    created_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An effect the outbox gave up on: kept aside until an operator retries or drops it."""
+
+    id: int
+    key: str
+    module: str
+    kind: str
+    body: str
+    transport: str
+    attempts: int
+    created_ms: int
+    dead_ms: int
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxHealth:
+    """One module's undelivered effects, for status and metrics."""
+
+    backlog: int = 0
+    attempts: int = 0
+    """The most attempts any pending effect of the module has had."""
+    last_error: str = ""
+    """The error of the most recently failed pending effect ("" when none failed)."""
+    next_retry_ms: int | None = None
+    """When the earliest failed pending effect is tried again."""
+    dead_letters: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSize:
+    entries: int
+    bytes: int
+    """Bytes of event ids and bodies (what retention's ``max_bytes`` counts)."""
+    oldest_ms: int | None
+    """When the oldest entry was accepted: how far back publish dedup reaches now."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRetention:
+    """Entries accepted before ``before_ms`` go, and the oldest go while the journal is
+    over ``max_bytes``; either way only entries every module has passed."""
+
+    before_ms: int
+    max_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +146,49 @@ class Store(ABC):
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None: ...
 
     @abstractmethod
-    def backlog_by_module(self) -> dict[str, int]:
-        """Undelivered effects per module (for metrics); modules with none are left out."""
+    def outbox_health(self) -> dict[str, OutboxHealth]:
+        """Per module with pending effects or dead letters: backlog, attempts, error, retry."""
+
+    # dead letters
+    @abstractmethod
+    def effect_dead(self, entry_id: int, error: str) -> None:
+        """Move an effect whose last attempt failed with ``error`` to the dead letters
+        (that attempt counted)."""
+
+    @abstractmethod
+    def dead_letters(self, module: str | None, limit: int) -> list[DeadLetter]:
+        """Dead letters, oldest first; ``module`` None: of every module."""
+
+    @abstractmethod
+    def retry_dead(self, ids: Sequence[int]) -> list[int]:
+        """Queue dead letters again (no attempts, due now, durable at the next flush);
+        the ids that were found."""
+
+    @abstractmethod
+    def drop_dead(self, ids: Sequence[int]) -> list[int]:
+        """Delete dead letters; the ids that were found."""
+
+    # retention
+    @abstractmethod
+    def journal_size(self) -> JournalSize: ...
+
+    @abstractmethod
+    def prune_journal(self, retention: JournalRetention, floor_seq: int) -> int:
+        """Delete old entries at or below ``floor_seq`` (what every module has passed),
+        never the newest one (it holds the head); how many went. A pruned id is no longer
+        deduplicated by ``append``."""
+
+    @abstractmethod
+    def prune_delivered(self, before_ms: int) -> int:
+        """Delete effects delivered before ``before_ms``; how many went."""
+
+    @abstractmethod
+    def prune_dead(self, before_ms: int) -> int:
+        """Delete dead letters that died before ``before_ms``; how many went."""
+
+    @abstractmethod
+    def outbox_rows(self) -> int:
+        """Effects held in the outbox, delivered or not (what delivered retention bounds)."""
 
     # sources
     @abstractmethod

@@ -12,19 +12,31 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .._event_codec import event_from_json, event_to_json
 from .._events import Event
 from ..errors import StoreError
-from ._base import JournalEntry, NewEffect, OutboxEntry, Store
+from . import _sqlite_outbox as outbox
+from ._base import (
+    DeadLetter,
+    JournalEntry,
+    JournalRetention,
+    JournalSize,
+    NewEffect,
+    OutboxEntry,
+    OutboxHealth,
+    Store,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    at_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS cursors (module TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state (
@@ -40,21 +52,33 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at_ms INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    done INTEGER NOT NULL DEFAULT 0
+    done INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL DEFAULT 0,
+    done_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done, next_at_ms);
 CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class SqliteStore(Store):
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+    """``clock``: Unix ms for when effects are queued and delivered (retention ages)."""
+
+    def __init__(
+        self, path: Path, *, synchronous: str = "FULL", clock: Callable[[], int] = _wall_ms
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
+            outbox.migrate(self._db)
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the store: {exc}") from None
         self.path = path
@@ -68,6 +92,11 @@ class SqliteStore(Store):
             )
         )
         self._durable_outbox = self._max_outbox()
+        entries, size = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(length(id) + length(body)), 0) FROM journal"
+        ).fetchone()
+        self._journal_entries: int = entries
+        self._journal_bytes: int = size
 
     def _begin(self) -> None:
         if not self._in_batch:
@@ -82,15 +111,20 @@ class SqliteStore(Store):
     def append(self, events: Sequence[Event]) -> list[JournalEntry]:
         if not events:
             return []
-        rows = [(event.id, event_to_json(event)) for event in events]
+        rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
         by_id = {event.id: event for event in events}
+        sizes = {event_id: len(event_id) + len(body) for event_id, body, _ in rows}
         with self._lock:
             self._begin()
             before = self._head()
-            self._db.executemany("INSERT OR IGNORE INTO journal (id, body) VALUES (?, ?)", rows)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO journal (id, body, at_ms) VALUES (?, ?, ?)", rows
+            )
             added = self._db.execute(
                 "SELECT seq, id FROM journal WHERE seq > ? ORDER BY seq", (before,)
             ).fetchall()
+            self._journal_entries += len(added)
+            self._journal_bytes += sum(sizes[event_id] for _, event_id in added)
         return [JournalEntry(seq, by_id[event_id]) for seq, event_id in added]
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
@@ -166,14 +200,16 @@ class SqliteStore(Store):
                         )
                 if state_bytes is not None:
                     size = state_bytes
+                now = self._clock()
                 rows = [
-                    (f"{module}:{event_id}:{index}", module, effect.kind, effect.body)
+                    (f"{module}:{event_id}:{index}", module, effect.kind, effect.body, now)
                     for event_id, event_effects in effects
                     for index, effect in enumerate(event_effects)
                 ]
                 if rows:
                     db.executemany(
-                        "INSERT OR IGNORE INTO outbox (key, module, kind, body) VALUES (?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO outbox (key, module, kind, body, created_ms) "
+                        "VALUES (?, ?, ?, ?, ?)",
                         rows,
                     )
                 db.execute(
@@ -196,7 +232,7 @@ class SqliteStore(Store):
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, key, module, kind, body, attempts FROM outbox "
+                "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
                 "WHERE done = 0 AND next_at_ms <= ? AND id <= ? ORDER BY id LIMIT ?",
                 (now_ms, self._durable_outbox, limit),
             ).fetchall()
@@ -204,8 +240,12 @@ class SqliteStore(Store):
 
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
         with self._lock:
+            # In the open batch: outside one, each delivery was a transaction and an fsync.
+            self._begin()
             self.append(emitted)
-            self._db.execute("UPDATE outbox SET done = 1 WHERE id = ?", (entry_id,))
+            self._db.execute(
+                "UPDATE outbox SET done = 1, done_ms = ? WHERE id = ?", (self._clock(), entry_id)
+            )
 
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None:
         with self._lock:
@@ -215,12 +255,73 @@ class SqliteStore(Store):
                 (next_at_ms, error[:500], entry_id),
             )
 
-    def backlog_by_module(self) -> dict[str, int]:
+    def outbox_health(self) -> dict[str, OutboxHealth]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT module, COUNT(*) FROM outbox WHERE done = 0 GROUP BY module"
-            ).fetchall()
-        return {module: int(count) for module, count in rows}
+            return outbox.outbox_health(self._db)
+
+    # dead letters -----------------------------------------------------------
+    def effect_dead(self, entry_id: int, error: str) -> None:
+        with self._lock:
+            self._begin()
+            outbox.move_to_dead(self._db, entry_id, error, self._clock())
+
+    def dead_letters(self, module: str | None, limit: int) -> list[DeadLetter]:
+        with self._lock:
+            return outbox.dead_letters(self._db, module, limit)
+
+    def retry_dead(self, ids: Sequence[int]) -> list[int]:
+        with self._lock:
+            self._begin()
+            return outbox.retry_dead(self._db, ids, self._clock())
+
+    def drop_dead(self, ids: Sequence[int]) -> list[int]:
+        with self._lock:
+            self._begin()
+            return outbox.drop_dead(self._db, ids)
+
+    # retention --------------------------------------------------------------
+    def journal_size(self) -> JournalSize:
+        with self._lock:
+            row = self._db.execute("SELECT at_ms FROM journal ORDER BY seq LIMIT 1").fetchone()
+            return JournalSize(
+                self._journal_entries, self._journal_bytes, None if row is None else int(row[0])
+            )
+
+    def prune_journal(self, retention: JournalRetention, floor_seq: int) -> int:
+        total = 0
+        while True:
+            # The lock is taken per step, so events are journaled between steps.
+            with self._lock:
+                self._begin()
+                # The newest entry stays, so the head (its seq) never goes back.
+                floor = min(floor_seq, self._head() - 1)
+                count, freed = outbox.prune_journal(self._db, retention, floor, self._journal_bytes)
+                self._journal_entries -= count
+                self._journal_bytes -= freed
+            total += count
+            if count < outbox.PRUNE_CHUNK:
+                return total
+
+    def prune_delivered(self, before_ms: int) -> int:
+        return self._prune_steps(outbox.prune_delivered, before_ms)
+
+    def prune_dead(self, before_ms: int) -> int:
+        return self._prune_steps(outbox.prune_dead, before_ms)
+
+    def _prune_steps(self, step: Callable[[sqlite3.Connection, int], int], before_ms: int) -> int:
+        """Run a pruning step until it deletes less than a chunk, taking the lock per step."""
+        total = 0
+        while True:
+            with self._lock:
+                self._begin()
+                count = step(self._db, before_ms)
+            total += count
+            if count < outbox.PRUNE_CHUNK:
+                return total
+
+    def outbox_rows(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
     # sources ----------------------------------------------------------------
     def source_state(self, source: str) -> str | None:

@@ -113,7 +113,7 @@ def test_commit_queues_effects_with_idempotency_keys(store: SqliteStore) -> None
     assert [("m:ev1:0", "message", "m1", 0), ("m:ev1:1", "event", "e1", 0)] == [
         (e.key, e.kind, e.body, e.attempts) for e in pending
     ]
-    assert 2 == sum(store.backlog_by_module().values())
+    assert 2 == sum(h.backlog for h in store.outbox_health().values())
 
 
 def test_commit_is_atomic(store: SqliteStore) -> None:
@@ -182,7 +182,7 @@ def test_effect_done_removes_it_and_journals_emitted_events(store: SqliteStore) 
     store.effect_done(second.id)
     store.flush()
     assert [] == store.pending_effects(now_ms=0, limit=10)
-    assert 0 == sum(store.backlog_by_module().values())
+    assert 0 == sum(h.backlog for h in store.outbox_health().values())
     assert [(1, "emitted-1")] == [(e.seq, e.event.id) for e in store.read(0, 10)]
 
 

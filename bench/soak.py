@@ -1,0 +1,452 @@
+"""Soak: one engine (`cove run`, a subprocess) under steady load and trouble for a set time.
+
+Load: signed-in webhooks at a steady rate (1 in 20 re-sent with the same delivery id,
+which must not count twice) and in bursts; a cron tick every second; blocks from anvil
+(one a second). Modules: a native plugin (webhooks, ticks, blocks; a message per webhook
+through a webhook transport to a local sink) and a wasm component (webhooks). Trouble:
+both modules crash on purpose (the native one on the first attempt of every 97th webhook,
+the wasm one on every 89th), anvil's RPC goes away for a while (a TCP proxy in front of
+it is cut), and the engine is stopped and started again (SIGTERM) while the load goes on;
+the sender retries a refused delivery with the same id, as a webhook sender does.
+
+Checked, and printed as a table (exit 1 when a check fails):
+- RSS and open fds flat: within each engine process, after a warm-up, the median of the
+  last three samples may exceed the first sample by at most RSS_GROWTH (15%) + RSS_SLACK
+  (16 MiB) and FD_SLACK (8) fds;
+- disk bounded: the data directory's databases (cove.db and trajectories.db with their
+  WALs) stay under DISK_BOUND (64 MiB) with the small retention this script configures;
+- metrics sane: every sample finite and >= 0, every counter monotonic within a process,
+  ``cove_modules`` summing to the modules loaded;
+- no lost or doubled event: each module's webhook count equals the distinct deliveries
+  the engine acknowledged, every one of them reached the sink (duplicates there are
+  reported: delivery is at least once), no block was handed over twice, ticks arrived.
+
+Run from the repository root (it borrows tests/helpers):
+    PYTHONPATH=. .venv/bin/python bench/soak.py --duration 1800   (``--duration 120`` in the suite)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import BENCH, bench_guest, print_table
+
+from cove._manifest import sha256_pin
+from tests.helpers.anvil import running_anvil
+from tests.helpers.http_server import LocalServer, local_http_server
+from tests.helpers.tcp_proxy import TcpProxy
+
+TOKEN = "soak-token-6b1f0e"
+RSS_GROWTH = 0.15
+RSS_SLACK = 16 * 2**20
+FD_SLACK = 8
+DISK_BOUND = 64 * 2**20
+MODULES = ("soak-native", "soak-wasm")
+
+ENGINE_TOML = """\
+data_dir = "data"
+modules = ["soak_native", "soak_wasm"]
+log_format = "json"
+
+[webhook]
+port = {webhook}
+token_env = "COVE_SOAK_TOKEN"
+
+[control]
+port = {control}
+token_env = "COVE_SOAK_TOKEN"
+
+[[transports]]
+name = "sink"
+kind = "webhook"
+url = "{sink}"
+
+[[chains]]
+chain_id = 31337
+http = "{rpc}"
+poll_interval = "250ms"
+timeout = "2s"
+
+[outbox]
+retry_initial = "100ms"
+retry_max = "2s"
+
+[retention]
+journal_max_age = "30s"
+journal_max_size = "8MiB"
+delivered_max_age = "30s"
+interval = "5s"
+
+[trajectories]
+max_age = "2m"
+max_size = "8MiB"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Life:
+    """One engine process: its samples (seconds since it started, RSS bytes, fds)."""
+
+    pid: int
+    started: float
+    samples: list[tuple[float, int, int]] = field(default_factory=list)
+    counters: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Soak:
+    args: argparse.Namespace
+    root: Path
+    sink: LocalServer
+    proxy: TcpProxy
+    webhook_url: str
+    control_url: str
+    process: asyncio.subprocess.Process | None = None
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    lives: list[Life] = field(default_factory=list)
+    acked: set[str] = field(default_factory=set)
+    sent: int = 0
+    duplicates_sent: int = 0
+    refused: int = 0
+    restarts: int = 0
+    outages: int = 0
+    bursts: int = 0
+    disk_max: int = 0
+    metric_problems: list[str] = field(default_factory=list)
+    next_n: int = 0
+    final: dict[str, int] = field(default_factory=dict)
+    """State read back at the end: each module's webhooks, the native one's blocks and ticks."""
+
+    # the engine ------------------------------------------------------------------
+    async def start_engine(self) -> None:
+        env = {**os.environ, "COVE_SOAK_TOKEN": TOKEN}
+        log = (self.root / "engine.log").open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cove", "run", "--config", "engine.toml", "--no-trace",
+            cwd=self.root, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        self.lives.append(Life(self.process.pid, time.monotonic()))
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{self.control_url}/health/live")).status_code == 200:
+                        return
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"the engine exited with {self.process.returncode}")
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the engine did not answer /health/live within 60 s")
+
+    async def stop_engine(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            await self.process.wait()
+
+    # load --------------------------------------------------------------------------
+    async def deliver(self, client: httpx.AsyncClient, delivery: str, n: int) -> None:
+        """POST until the engine acknowledges it (it may be restarting): at least once."""
+        headers = {"Authorization": f"Bearer {TOKEN}", "X-Cove-Delivery": delivery}
+        body = json.dumps({"n": n})
+        while True:
+            try:
+                response = await client.post(self.webhook_url, content=body, headers=headers)
+                if response.status_code == 202:
+                    self.acked.add(delivery)
+                    return
+            except httpx.TransportError:
+                pass
+            self.refused += 1
+            await asyncio.sleep(0.05)
+
+    def new_delivery(self) -> tuple[str, int]:
+        n = self.next_n
+        self.next_n += 1
+        return f"d-{n}", n
+
+    async def send_steady(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        interval = 1 / self.args.rate
+        tasks: set[asyncio.Task[None]] = set()
+        recent: list[tuple[str, int]] = []
+        while not stop.is_set():
+            delivery, n = self.new_delivery()
+            if recent and random.random() < 0.05:  # a sender's redelivery: same id, same body
+                delivery, n = random.choice(recent)
+                self.duplicates_sent += 1
+            else:
+                recent = [*recent[-50:], (delivery, n)]
+            self.sent += 1
+            task = asyncio.ensure_future(self.deliver(client, delivery, n))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            await asyncio.sleep(interval)
+        await asyncio.gather(*tasks)
+
+    async def burst(self, client: httpx.AsyncClient) -> None:
+        self.bursts += 1
+        deliveries = [self.new_delivery() for _ in range(self.args.burst)]
+        self.sent += len(deliveries)
+        gate = asyncio.Semaphore(32)
+
+        async def one(delivery: str, n: int) -> None:
+            async with gate:
+                await self.deliver(client, delivery, n)
+
+        await asyncio.gather(*(one(d, n) for d, n in deliveries))
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def outage(self) -> None:
+        """anvil's RPC goes away: the proxy in front of it refuses and drops connections."""
+        self.outages += 1
+        await self.proxy.cut()
+        await asyncio.sleep(self.args.outage_for)
+        await self.proxy.listen()
+
+    # sampling ------------------------------------------------------------------------
+    async def sample(self, client: httpx.AsyncClient) -> None:
+        life = self.lives[-1]
+        with contextlib.suppress(OSError, ValueError):
+            rss = _rss(life.pid)
+            fds = len(os.listdir(f"/proc/{life.pid}/fd"))
+            life.samples.append((time.monotonic() - life.started, rss, fds))
+        self.disk_max = max(self.disk_max, _disk(self.root / "data"))
+        with contextlib.suppress(httpx.TransportError):
+            response = await client.get(f"{self.control_url}/metrics")
+            if response.status_code == 200:
+                self.check_metrics(life, response.text)
+
+    def check_metrics(self, life: Life, text: str) -> None:
+        modules = 0.0
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name, _, raw = line.rpartition(" ")
+            value = float(raw)
+            if not math.isfinite(value) or value < 0:
+                self.metric_problems.append(f"{name} = {value}")
+            if name.startswith("cove_modules{"):
+                modules += value
+            if name.split("{")[0].endswith("_total"):
+                if value < life.counters.get(name, 0):
+                    self.metric_problems.append(
+                        f"{name} went back: {life.counters[name]} -> {value}"
+                    )
+                life.counters[name] = value
+        if modules != len(MODULES):
+            self.metric_problems.append(f"cove_modules sums to {modules}, not {len(MODULES)}")
+
+    # the run ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        args = self.args
+        await self.start_engine()
+        stop = asyncio.Event()
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+            steady = asyncio.ensure_future(self.send_steady(client, stop))
+            began = time.monotonic()
+            marks = {"restart": began, "outage": began, "burst": began}
+            while (now := time.monotonic()) - began < args.duration:
+                await self.sample(client)
+                if now - marks["burst"] >= args.burst_every:
+                    marks["burst"] = now
+                    self.spawn(self.burst(client))
+                if now - marks["outage"] >= args.outage_every:
+                    marks["outage"] = now
+                    self.spawn(self.outage())
+                if now - marks["restart"] >= args.restart_every:
+                    marks["restart"] = now
+                    self.restarts += 1
+                    await self.stop_engine()
+                    await self.start_engine()
+                await asyncio.sleep(args.sample_every)
+            stop.set()
+            await steady
+            await asyncio.gather(*self.background)  # the last burst and outage are over
+            await self.settle(client)
+            await self.sample(client)
+            for module in MODULES:
+                self.final[module] = await self.state(client, module, "webhooks")
+            for key in ("blocks", "last_block", "block_repeats", "ticks"):
+                self.final[key] = await self.state(client, "soak-native", key)
+        await self.stop_engine()
+
+    async def settle(self, client: httpx.AsyncClient) -> None:
+        """Wait (up to a minute) until both modules have counted every acknowledged delivery."""
+        for _ in range(600):
+            counts = [await self.state(client, m, "webhooks") for m in MODULES]
+            if all(c == len(self.acked) for c in counts):
+                return
+            await asyncio.sleep(0.1)
+
+    async def state(self, client: httpx.AsyncClient, module: str, key: str) -> int:
+        response = await client.get(
+            f"{self.control_url}/v1/modules/{module}/state/{key}",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        return int(json.loads(response.json()["text"])) if response.status_code == 200 else 0
+
+    # the verdict -----------------------------------------------------------------------
+    def verdict(self, head: int) -> list[tuple[str, ...]]:
+        rows: list[tuple[str, ...]] = []
+        warm = self.args.warmup
+        for i, life in enumerate(self.lives, 1):
+            after = [s for s in life.samples if s[0] >= warm]
+            if len(after) < 4:
+                continue
+            first, last = after[0], statistics.median_low(after[-3:])
+            rss_ok = last[1] <= first[1] * (1 + RSS_GROWTH) + RSS_SLACK
+            fd_ok = last[2] <= first[2] + FD_SLACK
+            rows.append((
+                f"engine {i}: RSS after warm-up -> end (MiB)",
+                f"{first[1] / 2**20:.1f} -> {last[1] / 2**20:.1f} (max {max(s[1] for s in after) / 2**20:.1f})",
+                _ok(rss_ok),
+            ))  # fmt: skip
+            rows.append((f"engine {i}: open fds", f"{first[2]} -> {last[2]}", _ok(fd_ok)))
+        rows.append((
+            "databases on disk, largest (MiB)", f"{self.disk_max / 2**20:.1f} (bound {DISK_BOUND / 2**20:.0f})",
+            _ok(self.disk_max <= DISK_BOUND),
+        ))  # fmt: skip
+        rows.append((
+            "metrics problems", "; ".join(self.metric_problems[:3]) or "none",
+            _ok(not self.metric_problems),
+        ))  # fmt: skip
+        final = self.final
+        acked = len(self.acked)
+        for module in MODULES:
+            count = final[module]
+            rows.append(
+                (
+                    f"{module}: webhooks counted / acknowledged",
+                    f"{count} / {acked}",
+                    _ok(count == acked),
+                )
+            )
+        keys = [h.get("idempotency-key", "") for h in list(self.sink.headers)]
+        delivered = len(set(keys))
+        rows.append((
+            "messages at the sink: distinct / sent (doubles)",
+            f"{delivered} / {acked} ({len(keys) - delivered})", _ok(delivered >= acked),
+        ))  # fmt: skip
+        blocks, repeats = final["blocks"], final["block_repeats"]
+        rows.append(
+            (
+                "blocks handed over (repeats)",
+                f"{blocks} ({repeats})",
+                _ok(blocks > 0 and repeats == 0),
+            )
+        )
+        last_block = final["last_block"]
+        rows.append(
+            ("last block seen / anvil head", f"{last_block} / {head}", _ok(head - last_block <= 5))
+        )
+        rows.append(("ticks", str(final["ticks"]), _ok(final["ticks"] > 0)))
+        return rows
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise ValueError("no VmRSS")
+
+
+def _disk(data: Path) -> int:
+    return sum(p.stat().st_size for p in data.glob("*.db*") if p.is_file())
+
+
+def _ok(passed: bool) -> str:
+    return "ok" if passed else "FAIL"
+
+
+def prepare(root: Path, webhook: int, control: int, sink: str, rpc: str) -> None:
+    shutil.copytree(BENCH / "assets" / "soak_native", root / "soak_native")
+    _, wasm = bench_guest("soak_wasm")
+    target = root / "soak_wasm"
+    shutil.copytree(BENCH / "assets" / "soak_wasm", target)
+    (target / "soak_wasm.wasm").write_bytes(wasm)
+    toml = (target / "cove.toml").read_text()
+    (target / "cove.toml").write_text(toml.replace("sha256:" + "0" * 64, sha256_pin(wasm)))
+    (root / "engine.toml").write_text(
+        ENGINE_TOML.format(webhook=webhook, control=control, sink=sink, rpc=rpc)
+    )
+
+
+async def main(args: argparse.Namespace) -> int:
+    with (
+        tempfile.TemporaryDirectory(prefix="cove-soak-") as tmp,
+        local_http_server({"/sink": (200, {}, b"{}")}) as sink,
+        running_anvil("--block-time", "1") as anvil,
+    ):
+        root = Path(tmp)
+        proxy = TcpProxy(anvil.port)
+        await proxy.listen()
+        webhook, control = free_port(), free_port()
+        prepare(root, webhook, control, sink.url("/sink"), f"http://127.0.0.1:{proxy.port}")
+        soak = Soak(
+            args, root, sink, proxy,
+            f"http://127.0.0.1:{webhook}/webhooks/soak", f"http://127.0.0.1:{control}",
+        )  # fmt: skip
+        try:
+            await soak.run()
+            rows = soak.verdict(int(anvil.rpc("eth_blockNumber"), 16))
+        finally:
+            if soak.process is not None and soak.process.returncode is None:
+                soak.process.kill()
+            await proxy.cut()
+        log_size = (root / "engine.log").stat().st_size
+    print_table(
+        f"soak: {args.duration:.0f} s, {soak.sent} webhooks sent ({soak.duplicates_sent} re-sent ids, "
+        f"{soak.refused} refused and retried), {soak.bursts} bursts of {args.burst}, "
+        f"{soak.outages} RPC outages of {args.outage_for:.0f} s, {soak.restarts} engine restarts, "
+        f"engine log {log_size / 2**20:.1f} MiB",
+        rows,
+        ("check", "figure", "verdict"),
+    )
+    return 0 if all(row[2] == "ok" for row in rows) else 1
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=1800, help="seconds of load")
+    parser.add_argument("--rate", type=float, default=40, help="steady webhooks per second")
+    parser.add_argument("--burst", type=int, default=400, help="webhooks per burst")
+    parser.add_argument("--burst-every", type=float, default=60)
+    parser.add_argument(
+        "--outage-every", type=float, default=120, help="seconds between RPC outages"
+    )
+    parser.add_argument("--outage-for", type=float, default=10, help="seconds an RPC outage lasts")
+    parser.add_argument("--restart-every", type=float, default=600, help="seconds between restarts")
+    parser.add_argument("--sample-every", type=float, default=2)
+    parser.add_argument("--warmup", type=float, default=30, help="seconds before RSS counts")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args())))

@@ -1,0 +1,86 @@
+"""``cove outbox list|retry|drop`` and the dead-letter routes, against a real engine whose
+webhook transport points at a closed port."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
+from tests.helpers.engine import wait_until
+from tests.helpers.modules import native_counter, write_engine_config
+from tests.integration.test_cli_control import cove
+
+# Nothing listens on the discard port of loopback: every send is refused at once.
+DEAD_TRANSPORT = """
+[[transports]]
+name = "chat"
+kind = "webhook"
+url = "http://127.0.0.1:9/hook"
+
+[outbox]
+retry_initial = "5ms"
+retry_max = "10ms"
+max_attempts = 2
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = native_counter(tmp_path, "sender", "chat")
+    return write_engine_config(
+        tmp_path / "engine.toml", [module], DEAD_TRANSPORT + control_section()
+    )
+
+
+async def test_dead_letters_are_listed_retried_and_dropped(config: Path) -> None:
+    async with running_plane(config) as plane:
+        engine = plane.engine
+        emit = {"name": "probe.tick", "payload": "{}"}
+        assert (
+            202
+            == (await plane.client.post("/v1/events", json=emit, headers=plane.auth())).status_code
+        )
+        await wait_until(lambda: len(engine.store.dead_letters(None, 10)) == 1, what="dead")
+        modules = await cove(plane, "module", "list")
+        listed = await cove(plane, "outbox", "list", "--json")
+        table = await cove(plane, "outbox", "list")
+        retried = await cove(plane, "outbox", "retry", "--all")
+        await wait_until(lambda: len(engine.store.dead_letters(None, 10)) == 1, what="dead again")
+        missing = await cove(plane, "outbox", "drop", "424242")
+        no_token = await cove(plane, "outbox", "drop", "--all", token=None)
+        dropped = await cove(plane, "outbox", "drop", "--all", "--module", "sender")
+        empty = await cove(plane, "outbox", "list")
+        status = (await plane.client.get("/v1/modules/sender")).json()
+    assert 0 == modules.code, modules.err
+    assert "+1 dead" in modules.out
+    assert "sender outbox" not in modules.out  # nothing undelivered left to report
+    (dead,) = json.loads(listed.out)["dead_letters"]
+    assert ("sender", "chat", 2) == (dead["module"], dead["transport"], dead["attempts"])
+    assert "127.0.0.1:9" in dead["last_error"] or "ConnectError" in dead["last_error"]
+    assert "sender" in table.out and "chat" in table.out
+    assert (0, f"retried 1 dead letter(s): [{dead['id']}]") == (retried.code, retried.out.strip())
+    assert 1 == missing.code and "no dead letter" in missing.err
+    assert 4 == no_token.code
+    assert 0 == dropped.code and "dropped 1" in dropped.out
+    assert "no dead letters" in empty.out
+    assert (0, 0) == (status["dead_letters"], status["outbox_backlog"])
+
+
+async def test_the_routes_need_the_token_and_check_their_body(config: Path) -> None:
+    async with running_plane(config) as plane:
+        client = plane.client
+        anonymous = await client.get("/v1/outbox/dead")
+        empty = await client.post("/v1/outbox/dead/retry", json={"ids": []}, headers=plane.auth())
+        words = await client.post("/v1/outbox/dead/drop", json={"ids": ["x"]}, headers=plane.auth())
+        none = await client.post("/v1/outbox/dead/drop", json={"ids": [1]}, headers=plane.auth())
+        schema = (await client.get("/openapi.json")).json()
+    assert 401 == anonymous.status_code
+    assert (422, 422, 404) == (empty.status_code, words.status_code, none.status_code)
+    assert "ids" in empty.json()["error"]
+    assert {"/v1/outbox/dead", "/v1/outbox/dead/retry", "/v1/outbox/dead/drop"} <= set(
+        schema["paths"]
+    )
