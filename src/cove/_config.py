@@ -39,6 +39,9 @@ DEFAULT_LIMITS = LimitValues(
     timeout="2s",
     state=16 * 1024 * 1024,
     host_calls=1_000,
+    emits=100,
+    sends=100,
+    emit_rate=100,
 )
 MAX_LIMITS = LimitValues(
     fuel=50_000_000_000,
@@ -46,6 +49,9 @@ MAX_LIMITS = LimitValues(
     timeout="60s",
     state=1024 * 1024 * 1024,
     host_calls=100_000,
+    emits=10_000,
+    sends=10_000,
+    emit_rate=10_000,
 )
 
 
