@@ -77,3 +77,32 @@ class ControlSettings(StrictModel):
                 "token_env or token_file, or listen on 127.0.0.1"
             )
         return self
+
+
+class ListenerSettings(StrictModel):
+    """``[listeners]``: what every embedded HTTP listener (webhook, control plane, metrics) tolerates.
+
+    A client that holds a connection without making progress is closed, and
+    past ``max_connections`` new connections are refused (a 503, then closed)
+    while open ones are still served. Each listener also stays under a share
+    of the process's open-file limit, so a flood on one port cannot leave the
+    engine without file descriptors for its store, modules or other ports.
+    """
+
+    max_connections: Annotated[int, Field(ge=1, le=65_535)] = Field(
+        default=256, description="Open connections per listener; more are refused."
+    )
+    backlog: Annotated[int, Field(ge=1, le=4_096)] = Field(
+        default=64, description="Connections the kernel queues before the engine accepts them."
+    )
+    header_timeout: Duration = Field(
+        default="5s",
+        description="A request's headers must arrive within this, from its first byte.",
+    )
+    idle_timeout: Duration = Field(
+        default="5s",
+        description=(
+            "A connection that sends nothing for this long while a request or its body is "
+            "awaited (or between keep-alive requests) is closed."
+        ),
+    )

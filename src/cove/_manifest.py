@@ -194,6 +194,20 @@ class Resources(_Strict):
     host_calls: Annotated[int, Strict(), Field(gt=0)] | None = Field(
         default=None, description="Host calls per event; one more fails the event."
     )
+    emits: Annotated[int, Strict(), Field(gt=0)] | None = Field(
+        default=None,
+        description="Events one event may emit; one more is refused with `limit-exceeded`.",
+    )
+    sends: Annotated[int, Strict(), Field(gt=0)] | None = Field(
+        default=None,
+        description="Messages one event may send; one more is refused with `limit-exceeded`.",
+    )
+    emit_rate: Annotated[int, Strict(), Field(gt=0)] | None = Field(
+        default=None,
+        description="Events per second the module may emit, on average (bursts up to `emits`); "
+        "bounds how fast one module, or a loop of modules emitting to each other, grows the "
+        "journal. Over it an emit is refused with `limit-exceeded`.",
+    )
 
     @field_validator("memory", "state")
     @classmethod

@@ -19,6 +19,12 @@ class Limits:
     timeout_ms: int
     state_bytes: int
     host_calls: int
+    emits: int = 100
+    """Events one event may emit."""
+    sends: int = 100
+    """Messages one event may send."""
+    emit_rate: int = 100
+    """Events per second the module may emit (bursts up to ``emits``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,9 @@ def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:
         timeout_ms=pick("timeout"),
         state_bytes=pick("state"),
         host_calls=pick("host_calls"),
+        emits=pick("emits"),
+        sends=pick("sends"),
+        emit_rate=pick("emit_rate"),
     )
 
 

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .._engine._lifecycle import ModuleState
+from .._listen import ListenerLimits
 from .._observe._chain_metrics import ChainCollector
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from .._observe._outbox_metrics import OutboxCollector
@@ -46,6 +47,7 @@ class ControlPlane:
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
+        limits = ListenerLimits.from_settings(config.listeners)
         if config.control is not None:
             token = read_token(config, config.control)
             from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
@@ -60,11 +62,13 @@ class ControlPlane:
                     Route("/mcp", mcp_app),
                 ]
             )
-            self.api = HttpListener(app, config.control.host, config.control.port, "control plane")
+            self.api = HttpListener(
+                app, config.control.host, config.control.port, "control plane", limits
+            )
         if config.metrics is not None:
             app = self._app([])
             self.metrics = HttpListener(
-                app, config.metrics.host, config.metrics.port, "metrics listener"
+                app, config.metrics.host, config.metrics.port, "metrics listener", limits
             )
 
     def _app(self, routes: list[BaseRoute]) -> Starlette:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import (
@@ -112,6 +113,8 @@ class ModuleRunner:
         self._failed: JournalEntry | None = None
         """The event of the module's last failure, when it was an event's (None after a
         success or an init or commit failure): what a skip passes over."""
+        limits = self.grants.limits
+        self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
         restart = self.manifest.restart
         self._backoff_initial = parse_duration_ms(restart.backoff_initial)
         self._backoff_max = parse_duration_ms(restart.backoff_max)
@@ -205,6 +208,7 @@ class ModuleRunner:
             event_id=event_id,
             chain=self._chain,
             identity=self.identity,
+            emit_rate=self._emit_rate,
         )
 
     # the loop ---------------------------------------------------------------
@@ -376,8 +380,13 @@ class ModuleRunner:
         """Pass the records gathered since the last commit on, in one call per batch
         (a call per event cost the observability pipeline more than the event)."""
         if self._recorded and self._on_trajectories is not None:
-            self._on_trajectories(self.name, self._recorded)
-            self._recorded = []
+            records, self._recorded = self._recorded, []
+            try:
+                self._on_trajectories(self.name, records)
+            except Exception as exc:  # an observer's bug must not stop the module
+                self._log_sink(
+                    self.name, "error", f"trajectory observer failed: {type(exc).__name__}", {}
+                )
 
     def close(self) -> None:
         try:
