@@ -350,7 +350,8 @@ class Soak:
     async def run(self) -> None:
         await self.start_engine()
         stop = asyncio.Event()
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Few idle connections kept: the engine's fd floor is then its own, not the pool's.
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=8, keepalive_expiry=1)
         async with httpx.AsyncClient(timeout=10, limits=limits) as client:
             steady = asyncio.ensure_future(self.send_steady(client, stop))
             self.background.add(steady)
