@@ -25,6 +25,10 @@ class Limits:
     """Messages one event may send."""
     emit_rate: int = 100
     """Events per second the module may emit (bursts up to ``emits``)."""
+    max_failures: int = 5
+    """Consecutive failures before the module is dead ([restart], capped by the operator)."""
+    backoff_initial_ms: int = 1_000
+    backoff_max_ms: int = 300_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,21 @@ def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:
         emits=pick("emits"),
         sends=pick("sends"),
         emit_rate=pick("emit_rate"),
+        **_restart(manifest, config),
     )
+
+
+def _restart(manifest: Manifest, config: EngineConfig) -> dict[str, int]:
+    """The module's [restart], within the operator's [limits.restart]: never more
+    failures than the cap, never a quicker retry than the floors."""
+    asked, caps = manifest.restart, config.limits.restart
+    initial = max(parse_duration_ms(asked.backoff_initial), parse_duration_ms(caps.backoff_initial))
+    longest = max(parse_duration_ms(asked.backoff_max), parse_duration_ms(caps.backoff_max))
+    return {
+        "max_failures": min(asked.max_failures, caps.max_failures),
+        "backoff_initial_ms": initial,
+        "backoff_max_ms": max(longest, initial),
+    }
 
 
 def _as_number(field: str, value: int | str) -> int:
