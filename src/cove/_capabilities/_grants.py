@@ -47,6 +47,8 @@ class Grants:
     """Method patterns the operator re-allows for this module despite a chain's deny list."""
     identity_methods: tuple[str, ...] = ()
     """``identity`` functions the module may call (its manifest's subset)."""
+    emit_names: tuple[str, ...] = ()
+    """Glob patterns of the event names the module may emit (its own prefix by default)."""
 
     def allows(self, capability: Capability) -> bool:
         return capability in self.granted
@@ -89,6 +91,9 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
     if "identity" in granted:
         methods = caps.identity.methods if caps.identity else DEFAULT_IDENTITY_METHODS
         identity_methods = tuple(methods)
+    emit_names: tuple[str, ...] = (f"{manifest.name}.*",)
+    if caps.events is not None and caps.events.emit:
+        emit_names = tuple(caps.events.emit)
     _check_hooks(manifest, granted, policy.hook_points)
     return Grants(
         module=manifest.name,
@@ -100,6 +105,7 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         chains=chains,
         chain_methods=tuple(policy.chain_methods),
         identity_methods=identity_methods,
+        emit_names=emit_names,
     )
 
 
