@@ -30,7 +30,6 @@ from .._capabilities._http import HttpBackend
 from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
-from .._units import parse_duration_ms
 from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
@@ -115,9 +114,8 @@ class ModuleRunner:
         success or an init or commit failure): what a skip passes over."""
         limits = self.grants.limits
         self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
-        restart = self.manifest.restart
-        self._backoff_initial = parse_duration_ms(restart.backoff_initial)
-        self._backoff_max = parse_duration_ms(restart.backoff_max)
+        self._backoff_initial = limits.backoff_initial_ms
+        self._backoff_max = limits.backoff_max_ms
 
     # control --------------------------------------------------------------
     def notify(self) -> None:
@@ -267,7 +265,7 @@ class ModuleRunner:
         stats.consecutive_failures += 1
         stats.last_error = exc.reason
         self._attempt += 1
-        if stats.consecutive_failures >= self.manifest.restart.max_failures:
+        if stats.consecutive_failures >= self.grants.limits.max_failures:
             self._set_state(
                 ModuleState.DEAD,
                 f"{stats.consecutive_failures} consecutive failures; last: {exc.reason}",
