@@ -18,7 +18,12 @@ from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
-from ._config_operator import ControlSettings, MetricsSettings, TrajectorySettings
+from ._config_operator import (
+    ControlSettings,
+    ListenerSettings,
+    MetricsSettings,
+    TrajectorySettings,
+)
 from ._config_retention import DeliveryLimits, RetentionSettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
@@ -34,6 +39,9 @@ DEFAULT_LIMITS = LimitValues(
     timeout="2s",
     state=16 * 1024 * 1024,
     host_calls=1_000,
+    emits=100,
+    sends=100,
+    emit_rate=100,
 )
 MAX_LIMITS = LimitValues(
     fuel=50_000_000_000,
@@ -41,10 +49,36 @@ MAX_LIMITS = LimitValues(
     timeout="60s",
     state=1024 * 1024 * 1024,
     host_calls=100_000,
+    emits=10_000,
+    sends=10_000,
+    emit_rate=10_000,
 )
 
 
+class RestartCaps(StrictModel):
+    """What a module's own [restart] may ask for: it can never make itself undying."""
+
+    max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
+        default=20,
+        description="Most consecutive failures any module gets before it is dead "
+        "(a larger [restart] max_failures is cut to this).",
+    )
+    backoff_initial: Duration = Field(
+        default="10ms",
+        description="Shortest first retry delay (a shorter [restart] backoff_initial is raised "
+        "to this).",
+    )
+    backoff_max: Duration = Field(
+        default="10ms",
+        description="Shortest longest-delay (a shorter [restart] backoff_max is raised to this).",
+    )
+
+
 class Limits(StrictModel):
+    restart: RestartCaps = Field(
+        default_factory=RestartCaps,
+        description="Operator caps on every module's [restart] policy.",
+    )
     default: LimitValues = Field(
         default=DEFAULT_LIMITS,
         description="Limits of a module that does not ask; unset keys keep the built-in values.",
@@ -169,6 +203,29 @@ class WebhookSettings(StrictModel):
         default=None, description="Environment variable holding the bearer token."
     )
     token_file: Path | None = Field(default=None, description="File holding the bearer token.")
+    signing: Literal["cove", "standard"] = Field(
+        default="cove",
+        description=(
+            "How the secret signs: `standard` (Standard Webhooks: webhook-id, webhook-timestamp, "
+            "webhook-signature; recommended) or `cove` (X-Cove-Signature over the body alone)."
+        ),
+    )
+    tolerance: Duration = Field(
+        default="5m",
+        description="`standard` signing: how far webhook-timestamp may be from this clock.",
+    )
+    max_body_in_flight: StrictInt | str = Field(
+        default=16 * 1024 * 1024,
+        description="Request body bytes read at once across all connections; more gets 503.",
+    )
+    body_timeout: Duration = Field(
+        default="10s", description="A request's whole body must arrive within this (else 408)."
+    )
+
+    @field_validator("max_body_in_flight")
+    @classmethod
+    def _in_flight(cls, value: int | str) -> int:
+        return parse_size_bytes(value)
 
     @field_validator("max_body")
     @classmethod
@@ -189,6 +246,9 @@ class WebhookSettings(StrictModel):
                 f"host {self.host!r} is reachable from other machines; configure "
                 "secret_env/secret_file or token_env/token_file, or listen on 127.0.0.1"
             )
+        assert isinstance(self.max_body, int) and isinstance(self.max_body_in_flight, int)
+        if self.max_body_in_flight < self.max_body:
+            raise ValueError("max_body_in_flight must be at least max_body")
         return self
 
     @property
@@ -212,6 +272,13 @@ class TransportSettings(StrictModel):
         default=None, description="Environment variable holding the key that signs sends."
     )
     secret_file: Path | None = Field(default=None, description="File holding the signing key.")
+    signing: Literal["cove", "standard"] = Field(
+        default="cove",
+        description=(
+            "How sends are signed: `standard` (Standard Webhooks headers; the key as "
+            "whsec_<base64>) or `cove` (X-Cove-Signature); match the receiver's `[webhook] signing`."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_secret(self) -> TransportSettings:
@@ -294,6 +361,10 @@ class EngineConfig(StrictModel):
     )
     control: ControlSettings | None = Field(
         default=None, description="The control-plane HTTP API; unset: none."
+    )
+    listeners: ListenerSettings = Field(
+        default_factory=ListenerSettings,
+        description="Connection cap and timeouts of every HTTP listener (webhook, control, metrics).",
     )
     hooks: HooksSettings = Field(
         default_factory=HooksSettings,

@@ -66,14 +66,79 @@ class ControlSettings(StrictModel):
         default=None, description="Environment variable holding the bearer token."
     )
     token_file: Path | None = Field(default=None, description="File holding the bearer token.")
+    read_token_env: str | None = Field(
+        default=None,
+        description="Environment variable holding a read-only token (module data, no changes).",
+    )
+    read_token_file: Path | None = Field(
+        default=None, description="File holding the read-only token."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names (without port) requests may name besides the loopback ones; a request "
+            "naming another gets 421 (DNS rebinding). Off loopback with none listed: any."
+        ),
+    )
+    load_dirs: list[Path] = Field(
+        default_factory=list,
+        description=(
+            "Directories `POST /v1/modules` may load from, besides the configured modules' own."
+        ),
+    )
+    allow_python_loads: bool = Field(
+        default=False,
+        description=(
+            'Let `POST /v1/modules` load `kind = "python"` modules (in-process code: the '
+            "admin token then equals code execution as the engine's user)."
+        ),
+    )
+    query_workers: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=2, description="Threads that run trajectory queries (apart from module work)."
+    )
+    query_scan_chunks: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=64,
+        description="Trajectory chunks (up to 256 records each) one request may scan; then it pages.",
+    )
 
     @model_validator(mode="after")
     def _token(self) -> ControlSettings:
         if self.token_env is not None and self.token_file is not None:
             raise ValueError("set one of token_env or token_file, not both")
+        if self.read_token_env is not None and self.read_token_file is not None:
+            raise ValueError("set one of read_token_env or read_token_file, not both")
         if self.token_env is None and self.token_file is None and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host!r} is reachable from other machines; configure "
                 "token_env or token_file, or listen on 127.0.0.1"
             )
         return self
+
+
+class ListenerSettings(StrictModel):
+    """``[listeners]``: what every embedded HTTP listener (webhook, control plane, metrics) tolerates.
+
+    A client that holds a connection without making progress is closed, and
+    past ``max_connections`` new connections are refused (a 503, then closed)
+    while open ones are still served. Each listener also stays under a share
+    of the process's open-file limit, so a flood on one port cannot leave the
+    engine without file descriptors for its store, modules or other ports.
+    """
+
+    max_connections: Annotated[int, Field(ge=1, le=65_535)] = Field(
+        default=256, description="Open connections per listener; more are refused."
+    )
+    backlog: Annotated[int, Field(ge=1, le=4_096)] = Field(
+        default=64, description="Connections the kernel queues before the engine accepts them."
+    )
+    header_timeout: Duration = Field(
+        default="5s",
+        description="A request's headers must arrive within this, from its first byte.",
+    )
+    idle_timeout: Duration = Field(
+        default="5s",
+        description=(
+            "A connection that sends nothing for this long while a request or its body is "
+            "awaited (or between keep-alive requests) is closed."
+        ),
+    )

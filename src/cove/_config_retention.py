@@ -52,6 +52,10 @@ class RetentionSettings(StrictModel):
     delivered_max_age: Duration = Field(
         default="1h", description="Delivered messages and emits are deleted after this long."
     )
+    dead_max_age: Duration = Field(
+        default="30d",
+        description="Dead letters are deleted this long after the outbox gave up on them.",
+    )
     interval: Duration = Field(default="1m", description="How often the store is pruned.")
 
     @field_validator("journal_max_size")

@@ -8,7 +8,7 @@ import pytest
 
 from cove import Engine
 from tests.helpers.anvil import Anvil
-from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
+from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import state_json, wait_until
 from tests.helpers.modules import toml_value, write_engine_config, write_manifest
 
@@ -60,7 +60,7 @@ async def test_modules_get_their_own_depth_and_blocks_behind_is_reported(
         tip = int(anvil.rpc("eth_blockNumber"), 16)
         await wait_until(lambda: seen(engine, "at_head")[-1] == [tip, 0], what="the head")
         await wait_until(lambda: seen(engine, "deep")[-1] == [tip - 2, 2], what="two deep")
-        health = (await plane.client.get("/health")).json()
+        health = (await plane.client.get("/health", headers=AUTH)).json()
         assert plane.metrics_url is not None
         metrics = (await plane.client.get(plane.metrics_url + "/metrics")).text
         at_head, deep = seen(engine, "at_head"), seen(engine, "deep")

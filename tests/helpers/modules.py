@@ -152,3 +152,25 @@ def example_module(name: str, directory: Path, replace: dict[str, str] | None = 
     path.write_text(text)
     write_pin(path, build_python(load_manifest(directory), CACHE / "builds").sha256)
     return directory
+
+
+def recorder_module(
+    tmp_path: Path,
+    subscriptions: list[dict[str, Any]],
+    *,
+    required: list[str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """tests/assets/recorder (a native plugin that records what it handles in its state)."""
+    directory = tmp_path / "recorder"
+    directory.mkdir(exist_ok=True)
+    shutil.copy(ASSETS / "recorder" / "recorder.py", directory / "recorder.py")
+    return write_manifest(
+        directory,
+        "recorder",
+        kind="python",
+        entry="recorder:Recorder",
+        required=required or ["store"],
+        config=config,
+        subscriptions=subscriptions,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from cove import Engine, Event, Tick, load_config
 from cove._sources._cron import CronSource
 from cove.testing import FakeClock
 from tests.helpers.engine import state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import recorder_module, write_engine_config
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC; 200 s past a 5-minute boundary
 EVERY_30S = {"kind": "tick", "every": "30s"}
@@ -23,17 +22,7 @@ EVERY_5M_CRON = {"kind": "tick", "schedule": "*/5 * * * *"}
 
 
 def _recorder(tmp_path: Path, subscriptions: list[dict[str, Any]]) -> Path:
-    directory = tmp_path / "recorder"
-    directory.mkdir(exist_ok=True)
-    shutil.copy(ASSETS / "recorder" / "recorder.py", directory / "recorder.py")
-    return write_manifest(
-        directory,
-        "recorder",
-        kind="python",
-        entry="recorder:Recorder",
-        required=["store"],
-        subscriptions=subscriptions,
-    )
+    return recorder_module(tmp_path, subscriptions)
 
 
 @asynccontextmanager

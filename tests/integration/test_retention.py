@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from cove import Custom, Event
+from cove._engine._engine import RECENT_EVENTS
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import native_counter, write_engine_config
@@ -48,3 +49,40 @@ async def test_entries_a_loaded_module_has_not_handled_are_kept(tmp_path: Path) 
         await wait_until(lambda: len(transport.sent) == 20, what="delivered")
         await wait_until(lambda: engine.store.outbox_rows() == 0, what="delivered pruned")
         assert 20 == engine.store.journal_size().entries
+
+
+def _slow_sender(tmp_path: Path) -> Path:
+    """The counter, with an import that takes half a second: a slow load."""
+    slow = _sender(tmp_path, "slow")
+    counter = slow / "counter.py"
+    counter.write_text(counter.read_text() + "\nimport time\n\ntime.sleep(0.5)\n")
+    return slow
+
+
+async def test_retention_waits_for_the_configured_modules_to_load(tmp_path: Path) -> None:
+    """Entries journaled before the engine started are kept until the modules that load at
+    start have passed them, however long loading takes."""
+    engine_toml = tmp_path / "engine.toml"
+    async with running_engine(write_engine_config(engine_toml, [])) as engine:
+        await engine.publish(_ticks(0, 20))  # no module yet: nothing handles them
+    slow = _slow_sender(tmp_path)
+    transport = MemoryTransport("chat")
+    config = write_engine_config(engine_toml, [slow], RETENTION)
+    async with running_engine(config, transports=[transport]) as engine:
+        await wait_until(lambda: state_json(engine, "slow", "count") == 20, what="all handled")
+
+
+async def test_a_restarting_module_keeps_its_unhandled_entries(tmp_path: Path) -> None:
+    """While a module is unloaded and loaded again (cove module restart) the journal it has
+    not handled yet stays: more entries than the engine's recent-events cache holds."""
+    behind = RECENT_EVENTS + 5_000
+    transport = MemoryTransport("chat")
+    config = write_engine_config(tmp_path / "engine.toml", [_slow_sender(tmp_path)], RETENTION)
+    async with running_engine(config, transports=[transport]) as engine:
+        engine.runners["slow"].stop()  # behind from here on
+        for start in range(0, behind, 5_000):
+            await engine.publish(_ticks(start, 5_000))
+        await engine.restart("slow")
+        await wait_until(
+            lambda: state_json(engine, "slow", "count") == behind, timeout=120, what="all handled"
+        )

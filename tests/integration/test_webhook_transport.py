@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +20,7 @@ from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
 from cove.errors import ConfigError, SourceError
 from tests.helpers.engine import running_engine, state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import recorder_module, write_engine_config
 
 SECRET = "s3cret-for-tests"
 TOKEN = "token-for-tests"
@@ -91,17 +90,9 @@ def receiver() -> Iterator[Receiver]:
 
 # an engine with [webhook] and one [[transports]] entry ------------------------
 def _recorder(tmp_path: Path, echo: bool = False) -> Path:
-    directory = tmp_path / "recorder"
-    directory.mkdir(exist_ok=True)
-    shutil.copy(ASSETS / "recorder" / "recorder.py", directory / "recorder.py")
-    return write_manifest(
-        directory,
-        "recorder",
-        kind="python",
-        entry="recorder:Recorder",
-        required=["store", "messaging"],
-        config={"echo": echo},
-        subscriptions=[{"kind": "message"}, {"kind": "webhook", "path": "/ping"}],
+    subscriptions = [{"kind": "message"}, {"kind": "webhook", "path": "/ping"}]
+    return recorder_module(
+        tmp_path, subscriptions, required=["store", "messaging"], config={"echo": echo}
     )
 
 

@@ -16,10 +16,11 @@ def test_defaults_bound_retries_and_keep_a_week_of_journal() -> None:
         config.outbox.transports,
     )
     retention = config.retention
-    assert ("7d", 1 << 30, "1h", "1m") == (
+    assert ("7d", 1 << 30, "1h", "30d", "1m") == (
         retention.journal_max_age,
         retention.journal_max_bytes,
         retention.delivered_max_age,
+        retention.dead_max_age,
         retention.interval,
     )
 

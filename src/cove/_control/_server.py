@@ -10,25 +10,24 @@ import asyncio
 import contextlib
 import socket
 
-import uvicorn
 from starlette.types import ASGIApp
 
-from .._listen import EmbeddedServer, listen_socket
+from .._listen import EmbeddedServer, ListenerLimits, listen_socket
 from ..errors import ControlError
 
 
 class HttpListener:
     """Serve one ASGI app on ``host:port`` until ``aclose``; ``what`` names it in errors."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, what: str) -> None:
+    def __init__(
+        self, app: ASGIApp, host: str, port: int, what: str, limits: ListenerLimits
+    ) -> None:
         self.host = host
         self.port = port
         self.what = what
-        config = uvicorn.Config(
-            app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
-        )
+        self.limits = limits
         self._listening = asyncio.Event()
-        self._server = EmbeddedServer(config, self._listening.set)
+        self._server = EmbeddedServer(app, self._listening.set, limits=limits, what=what)
         self._socket: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -61,7 +60,7 @@ class HttpListener:
     def bind(self) -> socket.socket:
         """Claim the port now, so a taken one fails before the engine starts anything."""
         try:
-            sock = listen_socket(self.host, self.port)
+            sock = listen_socket(self.host, self.port, self.limits.backlog)
         except OSError as exc:
             raise ControlError(
                 f"{self.what} cannot listen on {self.host}:{self.port}: {exc.strerror}; "

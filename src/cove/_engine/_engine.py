@@ -115,6 +115,7 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
+        self._held: dict[str, int] = {}  # positions of modules being restarted
         self._journaled = asyncio.Event()
         self._started = False
         self.stopping = False
@@ -176,7 +177,6 @@ class Engine:
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
-        self._spawn(self.retention.run(), "retention")
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
@@ -184,6 +184,8 @@ class Engine:
             await self.load(path)
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
+        # And only now may the journal be pruned: up to what the loaded modules passed.
+        self._spawn(self.retention.run(), "retention")
         ticks = [
             s
             for r in self.runners.values()
@@ -283,8 +285,13 @@ class Engine:
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""
         path = self.runners[name].manifest.root
-        await self.unload(name)
-        return await self.load(path)
+        # Out of self.runners meanwhile: retention must still keep what it has not handled.
+        self._held[name] = self.runners[name].position
+        try:
+            await self.unload(name)
+            return await self.load(path)
+        finally:
+            del self._held[name]
 
     def revive(self, name: str) -> bool:
         return self.runners[name].revive()
@@ -344,7 +351,8 @@ class Engine:
 
     def _retention_floor(self) -> int:
         """The journal seq every loaded module has passed: retention prunes only up to it."""
-        return min((r.position for r in list(self.runners.values())), default=self.store.head())
+        positions = [*(r.position for r in list(self.runners.values())), *self._held.values()]
+        return min(positions, default=self.store.head())
 
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()

@@ -36,11 +36,13 @@ class RetentionWorker:
         self._journal_max_age_ms = parse_duration_ms(settings.journal_max_age)
         self._journal_max_bytes = settings.journal_max_bytes
         self._delivered_max_age_ms = parse_duration_ms(settings.delivered_max_age)
+        self._dead_max_age_ms = parse_duration_ms(settings.dead_max_age)
         self._interval_s = parse_duration_ms(settings.interval) / 1000
         self._floor = floor
         self._now_ms = now_ms
         self.pruned_journal = 0
         self.pruned_delivered = 0
+        self.pruned_dead = 0
 
     async def run(self) -> None:
         while True:
@@ -48,16 +50,19 @@ class RetentionWorker:
             await self.prune()
 
     async def prune(self) -> None:
-        """One pass: the journal past its age or size, then delivered effects past theirs."""
+        """One pass: the journal past its age or size, delivered effects and dead letters
+        past theirs."""
         now = self._now_ms()
         retention = JournalRetention(now - self._journal_max_age_ms, self._journal_max_bytes)
         journal = await asyncio.to_thread(self._store.prune_journal, retention, self._floor())
         delivered = await asyncio.to_thread(
             self._store.prune_delivered, now - self._delivered_max_age_ms
         )
+        dead = await asyncio.to_thread(self._store.prune_dead, now - self._dead_max_age_ms)
         self.pruned_journal += journal
         self.pruned_delivered += delivered
-        if journal or delivered:
+        self.pruned_dead += dead
+        if journal or delivered or dead:
             await self._committer.flush()
 
     def numbers(self, outbox: OutboxWorker) -> OutboxNumbers:
@@ -68,9 +73,12 @@ class RetentionWorker:
         return OutboxNumbers(
             failures=dict(outbox.failures),
             dead_lettered=dict(outbox.dead_lettered),
-            dead_letters={m: h.dead_letters for m, h in store.outbox_health().items()},
             journal_entries=journal.entries,
             journal_bytes=journal.bytes,
             journal_oldest_age_s=0.0 if oldest is None else max(0, self._now_ms() - oldest) / 1000,
-            pruned={"journal": self.pruned_journal, "delivered": self.pruned_delivered},
+            pruned={
+                "journal": self.pruned_journal,
+                "delivered": self.pruned_delivered,
+                "dead": self.pruned_dead,
+            },
         )

@@ -143,6 +143,16 @@ class TrajectoryQuery:
     until_ms: int | None = None
     after_id: int | None = None
     limit: int = 100
+    before_id: int | None = None
+    max_chunks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What one query found, and where to go on when its scan budget ran out first."""
+
+    found: list[StoredTrajectory]
+    resume_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +268,14 @@ class TrajectoryStore:
 
     def query(self, query: TrajectoryQuery) -> list[StoredTrajectory]:
         """Matching records, after writing what is queued so a read sees every handled event."""
+        return self.query_page(query).found
+
+    def query_page(self, query: TrajectoryQuery) -> Page:
+        """``query``, scanning at most ``query.max_chunks`` chunks (then ``resume_id`` says where to go on).
+
+        The budget bounds how long one request holds the store's lock and a
+        query thread, whatever its filters match.
+        """
         self.flush()
         where, args = ["1 = 1"], []
         for clause, value in (
@@ -265,6 +283,7 @@ class TrajectoryStore:
             ("last_at_ms >= ?", query.since_ms),
             ("first_at_ms <= ?", query.until_ms),
             ("id >= ?", None if query.after_id is None else query.after_id // _ID_SPAN),
+            ("id <= ?", None if query.before_id is None else query.before_id // _ID_SPAN),
         ):
             if value is not None:
                 where.append(clause)
@@ -276,19 +295,24 @@ class TrajectoryStore:
         ascending = query.after_id is not None
         sql = (
             "SELECT id, module, records FROM trajectory_chunks "
-            f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'}"
+            f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?"
         )
+        args.append(-1 if query.max_chunks is None else query.max_chunks)
         found: list[StoredTrajectory] = []
+        last_chunk, scanned = 0, 0
         with self._lock:
             for chunk_id, module, text in self._db.execute(sql, args):
+                last_chunk, scanned = chunk_id, scanned + 1
                 records = list(enumerate(json.loads(text)))
                 for index, record in records if ascending else reversed(records):
                     stored = _stored(chunk_id * _ID_SPAN + index, module, record)
                     if _matches(stored, query):
                         found.append(stored)
                         if len(found) == query.limit:
-                            return found
-        return found
+                            return Page(found)
+        if query.max_chunks is None or scanned < query.max_chunks:
+            return Page(found)
+        return Page(found, (last_chunk + 1) * _ID_SPAN - 1 if ascending else last_chunk * _ID_SPAN)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -372,6 +396,7 @@ def _matches(t: StoredTrajectory, q: TrajectoryQuery) -> bool:
         and (q.since_ms is None or t.at_ms >= q.since_ms)
         and (q.until_ms is None or t.at_ms <= q.until_ms)
         and (q.after_id is None or t.id > q.after_id)
+        and (q.before_id is None or t.id < q.before_id)
     )
 
 

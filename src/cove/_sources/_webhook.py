@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,11 @@ from pathlib import Path
 import httpx
 
 from .._config import EngineConfig, TransportSettings
+from .._listen import ListenerLimits
+from .._redact import redact_url
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
+from . import _webhook_standard as standard
 from ._base import Source, Transport
 from ._webhook_auth import DELIVERY_HEADER, SIGNATURE_HEADER, Credentials, sign
 from ._webhook_server import WebhookServer
@@ -34,11 +38,13 @@ class WebhookTransport(Transport):
         *,
         timeout: float = 10.0,
         secret: bytes | None = None,
+        standard_key: bytes | None = None,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.name = name
         self.url = url
         self._secret = secret
+        self._standard_key = standard_key
         self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     async def send(
@@ -54,15 +60,24 @@ class WebhookTransport(Transport):
         }
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, content)
+        if self._standard_key is not None:
+            now = int(time.time())
+            headers[standard.ID_HEADER] = idempotency_key
+            headers[standard.TIMESTAMP_HEADER] = str(now)
+            headers[standard.SIGNATURE_HEADER] = standard.sign(
+                self._standard_key, idempotency_key, now, content
+            )
         try:
             response = await self._client.post(self.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {self.url} failed: {type(exc).__name__}: {exc}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {self.url} answered {response.status_code}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} answered "
+                f"{response.status_code}"
             )
 
     async def aclose(self) -> None:
@@ -83,28 +98,50 @@ def webhook_parts(config: EngineConfig) -> WebhookParts:
     settings = config.webhook
     if settings is None:
         return WebhookParts(transports)
+    secret = _read_secret(config, "webhook.secret", settings.secret_env, settings.secret_file)
+    standard_mode = settings.signing == "standard" and secret is not None
     credentials = Credentials(
-        secret=_read_secret(config, "webhook.secret", settings.secret_env, settings.secret_file),
+        secret=None if standard_mode else secret,
+        standard=_standard_keys("webhook.secret", secret) if standard_mode else (),
         token=_text(_read_secret(config, "webhook.token", settings.token_env, settings.token_file)),
+        tolerance=parse_duration_ms(settings.tolerance) / 1000,
     )
     server = WebhookServer(
         host=settings.host,
         port=settings.port,
         max_body=int(settings.max_body),
+        max_in_flight=int(settings.max_body_in_flight),
+        body_timeout=parse_duration_ms(settings.body_timeout) / 1000,
         credentials=credentials,
         transports=[t.name for t in config.transports],
+        limits=ListenerLimits.from_settings(config.listeners),
     )
     return WebhookParts(transports, [server])
 
 
 def _transport(config: EngineConfig, settings: TransportSettings) -> Transport:
     where = f"transports.{settings.name}.secret"
+    secret = _read_secret(config, where, settings.secret_env, settings.secret_file)
+    standard_mode = settings.signing == "standard" and secret is not None
     return WebhookTransport(
         settings.name,
         settings.url,
         timeout=parse_duration_ms(settings.timeout) / 1000,
-        secret=_read_secret(config, where, settings.secret_env, settings.secret_file),
+        secret=None if standard_mode else secret,
+        standard_key=_standard_keys(where, secret)[0] if standard_mode else None,
     )
+
+
+def _standard_keys(what: str, secret: bytes | None) -> tuple[bytes, ...]:
+    """The ``whsec_<base64>`` keys in a secret, separated by white space (several while rotating)."""
+    words = (secret or b"").decode("ascii", "replace").split()
+    keys = tuple(standard.parse_secret(word) for word in words)
+    if not keys or any(key is None for key in keys):
+        raise ConfigError(
+            f'{what}: with signing = "standard" the secret must be whsec_<base64> keys '
+            "separated by white space (the first signs; any of them verifies)"
+        )
+    return tuple(key for key in keys if key is not None)
 
 
 def _read_secret(

@@ -4,14 +4,24 @@
 and becomes a ``Message``; ``X-Cove-Meta-<key>`` headers become its metadata.
 ``POST /webhooks/<path>`` becomes a ``Webhook`` with the raw body and headers.
 Both need the server's signature or token, stay under ``max_body``, and take
-``X-Cove-Delivery: <id>`` as an idempotency key: the event id is derived from
-it, so a redelivery is answered 202 again but journaled once.
+``X-Cove-Delivery: <id>`` (or, with the Standard Webhooks scheme,
+``webhook-id``) as an idempotency key: the event id is derived from it, so a
+redelivery is answered 202 again but journaled once.
+
+Order matters against a hostile client: whatever the headers decide (a
+missing signature, a wrong token, a stale timestamp, a reused id, a size
+over the limit) is answered before a byte of the body is read, and the
+connection is closed so the body is never read at all. Bodies then wait for
+a share of a global in-flight budget and must arrive within a deadline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Collection
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,18 +31,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._events import Event, Message, Payload, Webhook
+from .._listen import RateLimitedLog
 from ._base import Publish
 from ._webhook_auth import (
     DELIVERY_HEADER,
     META_PREFIX,
-    SIGNATURE_HEADER,
     Credentials,
     parse_delivery_id,
 )
+from ._webhook_standard import ID_HEADER
+from ._webhook_standard import SIGNATURE_HEADER as STANDARD_SIGNATURE
 
 _WEBHOOK_PATH = re.compile(r"/[\w./-]*")
 # The bearer token authenticated the request; modules have no use for it.
 _HIDDEN_HEADERS = frozenset({"authorization"})
+_CLOSE = {"connection": "close"}
 
 
 class InboundMessage(BaseModel):
@@ -52,29 +65,62 @@ def inbound_app(
     credentials: Credentials,
     max_body: int,
     log: Any,
+    max_in_flight: int | None = None,
+    body_timeout: float = 10.0,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The ASGI app; ``transports`` are the names ``/messages/`` accepts."""
+    budget = _BodyBudget(max_in_flight or 16 * max_body)
+    seen = _SeenIds(2 * credentials.tolerance, clock)
+    refusals = RateLimitedLog(log)
 
     async def accept(request: Request, kind: str, name: str) -> tuple[bytes, str | None] | Response:
-        body = await _read_limited(request, max_body)
-        if body is None:
-            return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)")
         headers = request.headers
-        reason = credentials.check(
-            body, headers.get(SIGNATURE_HEADER), headers.get("authorization")
-        )
-        if reason is not None:
-            log.warning("webhook request refused", kind=kind, target=name, reason=reason)
-            return _error(401, reason)
-        delivery = headers.get(DELIVERY_HEADER)
+        if not credentials.required and (reason := _cross_site(headers)) is not None:
+            refusals.warning("webhook request refused", kind=kind, target=name, reason=reason)
+            return _error(403, reason, _CLOSE)
+        refusal, verify = credentials.before_body(headers, clock())
+        if refusal is not None:
+            refusals.warning("webhook request refused", kind=kind, target=name, reason=refusal)
+            return _error(401, refusal, {**_CLOSE, "www-authenticate": "Bearer"})
+        standard = credentials.standard and STANDARD_SIGNATURE in headers
+        delivery = headers.get(ID_HEADER if standard else DELIVERY_HEADER)
         if delivery is not None and parse_delivery_id(delivery) is None:
             return _error(400, "X-Cove-Delivery must be 1-200 printable ASCII characters")
-        return body, delivery
+        target = f"{kind}:{name}"
+        if standard and delivery is not None and (earlier := seen.elsewhere(delivery, target)):
+            return _error(
+                409, f"webhook-id {delivery!r} was already delivered to {earlier}", _CLOSE
+            )
+        declared = headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() and len(declared) < 19 else max_body
+        if size > max_body:
+            return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
+        if not budget.take(size):
+            return _error(
+                503, "too many request bodies in flight; retry", {**_CLOSE, "retry-after": "1"}
+            )
+        try:
+            async with asyncio.timeout(body_timeout):
+                body = await _read_limited(request, max_body)
+        except TimeoutError:
+            return _error(408, f"body did not arrive within {body_timeout:g} s", _CLOSE)
+        finally:
+            budget.give(size)
+        if body is None:
+            return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
+        if verify and (reason := credentials.verify_body(body, headers)) is not None:
+            refusals.warning("webhook request refused", kind=kind, target=name, reason=reason)
+            return _error(401, reason)
+        if delivery is None:
+            return body, None
+        if standard:  # one id on every path: a replay to another one is a duplicate
+            seen.add(delivery, target)
+            return body, f"webhook-id:{delivery}"
+        return body, f"{target}:{delivery}"
 
-    async def journal(payload: Payload, kind: str, name: str, delivery: str | None) -> Response:
-        event = (
-            Event(payload) if delivery is None else Event(payload, id=f"{kind}:{name}:{delivery}")
-        )
+    async def journal(payload: Payload, event_id: str | None) -> Response:
+        event = Event(payload) if event_id is None else Event(payload, id=event_id)
         try:
             await publish([event])
         except Exception as exc:  # whatever failed, the event is not durable: the sender retries
@@ -89,7 +135,7 @@ def inbound_app(
         accepted = await accept(request, "message", transport)
         if isinstance(accepted, Response):
             return accepted
-        body, delivery = accepted
+        body, event_id = accepted
         try:
             inbound = InboundMessage.model_validate_json(body)
         except ValidationError as exc:
@@ -100,7 +146,7 @@ def inbound_app(
             if key.startswith(META_PREFIX) and len(key) > len(META_PREFIX)
         )
         message = Message(transport, inbound.sender, inbound.recipient, inbound.body, metadata)
-        return await journal(message, "message", transport, delivery)
+        return await journal(message, event_id)
 
     async def webhooks(request: Request) -> Response:
         path = "/" + request.path_params["path"]
@@ -109,11 +155,9 @@ def inbound_app(
         accepted = await accept(request, "webhook", path)
         if isinstance(accepted, Response):
             return accepted
-        body, delivery = accepted
+        body, event_id = accepted
         headers = tuple((k, v) for k, v in request.headers.items() if k not in _HIDDEN_HEADERS)
-        return await journal(
-            Webhook(path, request.method, headers, body), "webhook", path, delivery
-        )
+        return await journal(Webhook(path, request.method, headers, body), event_id)
 
     return Starlette(
         routes=[
@@ -141,8 +185,72 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _cross_site(headers: Mapping[str, str]) -> str | None:
+    """Why a request looks like a browser's cross-site one (unauthenticated mode only), or None.
+
+    Browsers send ``Origin`` on every cross-origin POST (a ``text/plain``
+    form post needs no preflight) and ``Sec-Fetch-Site`` on every request;
+    webhook senders send neither. Nothing is served from this port, so no
+    page can be same-origin.
+    """
+    site = headers.get("sec-fetch-site")
+    if headers.get("origin") is not None or (site is not None and site != "none"):
+        return (
+            "browser requests are refused by an unauthenticated webhook server "
+            "(Origin/Sec-Fetch-Site); configure webhook.secret_env or token_env"
+        )
+    return None
+
+
+class _BodyBudget:
+    """Bytes of request bodies being read at once, across all connections."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used -= size
+
+
+class _SeenIds:
+    """Standard Webhooks ids accepted in the last ``window`` seconds, and where they went.
+
+    The signature does not cover the path, so a captured request could be
+    replayed to another one; the timestamp tolerance bounds how long this
+    memory must last. The journal's event id (the same on every path) still
+    deduplicates after a restart.
+    """
+
+    def __init__(self, window: float, clock: Callable[[], float], size: int = 100_000) -> None:
+        self._window = window
+        self._clock = clock
+        self._size = size
+        self._ids: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def elsewhere(self, msg_id: str, target: str) -> str | None:
+        """The other target ``msg_id`` went to, or None."""
+        earlier = self._ids.get(msg_id)
+        return earlier[0] if earlier is not None and earlier[0] != target else None
+
+    def add(self, msg_id: str, target: str) -> None:
+        now = self._clock()
+        self._ids[msg_id] = (target, now)
+        self._ids.move_to_end(msg_id)
+        while self._ids and (
+            len(self._ids) > self._size or next(iter(self._ids.values()))[1] < now - self._window
+        ):
+            self._ids.popitem(last=False)
 
 
 def _describe(exc: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""Who may post to the webhook server: an HMAC-SHA256 signature or a bearer token.
+"""Who may post to the webhook server: an HMAC-SHA256 signature (two schemes) or a bearer token.
 
 Parsers return ``None`` for anything malformed instead of raising: a header
 is attacker-controlled input, and every bad shape means the same thing
@@ -10,8 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from . import _webhook_standard as standard
+from ._webhook_standard import parse_timestamp
 
 SIGNATURE_HEADER: Final = "x-cove-signature"
 DELIVERY_HEADER: Final = "x-cove-delivery"
@@ -46,38 +50,89 @@ def parse_delivery_id(value: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """What the server accepts; with neither set, requests are not authenticated."""
+    """What the server accepts; with none set, requests are not authenticated.
+
+    ``secret`` is the key of cove's own scheme (``X-Cove-Signature``, the
+    body alone); ``standard`` the keys of the Standard Webhooks scheme (id,
+    timestamp and body; several while a key is rotated); ``token`` a bearer
+    token. Everything that can be decided from the headers is decided
+    before the body is read (``before_body``).
+    """
 
     secret: bytes | None = None
     token: str | None = None
+    standard: tuple[bytes, ...] = ()
+    tolerance: float = 300.0
 
     @property
     def required(self) -> bool:
-        return self.secret is not None or self.token is not None
+        return self.secret is not None or self.token is not None or bool(self.standard)
 
-    def check(self, body: bytes, signature: str | None, authorization: str | None) -> str | None:
-        """None if the request is authentic, else the reason it is not."""
+    def before_body(self, headers: Mapping[str, str], now: float) -> tuple[str | None, bool]:
+        """``(refusal, verify_body)``: why the request is refused, else whether its body must be checked."""
         if not self.required:
-            return None
-        if self.secret is not None and signature is not None:
-            digest = parse_signature(signature)
-            if digest is None:
-                return "malformed X-Cove-Signature (expected sha256=<64 hex digits>)"
-            expected = hmac.new(self.secret, body, hashlib.sha256).digest()
-            if hmac.compare_digest(digest, expected):
-                return None
-            return "X-Cove-Signature does not match the body"
+            return None, False
+        signature = headers.get(standard.SIGNATURE_HEADER)
+        if self.standard and signature is not None:
+            return self._standard_headers(headers, now), True
+        if self.secret is not None and headers.get(SIGNATURE_HEADER) is not None:
+            return None, True
+        authorization = headers.get("authorization")
         if self.token is not None and authorization is not None:
             token = parse_bearer(authorization)
             if token is not None and hmac.compare_digest(token.encode(), self.token.encode()):
-                return None
-            return "bearer token does not match"
+                return None, False
+            return "bearer token does not match", False
         wanted = " or ".join(
             name
             for name, on in (
-                ("X-Cove-Signature", self.secret),
-                ("Authorization: Bearer", self.token),
+                ("webhook-id/webhook-timestamp/webhook-signature", self.standard),
+                ("X-Cove-Signature", self.secret is not None),
+                ("Authorization: Bearer", self.token is not None),
             )
-            if on is not None
+            if on
         )
-        return f"missing {wanted} header"
+        return f"missing {wanted} header", False
+
+    def _standard_headers(self, headers: Mapping[str, str], now: float) -> str | None:
+        msg_id = headers.get(standard.ID_HEADER)
+        if msg_id is None or parse_delivery_id(msg_id) is None:
+            return "webhook-id must be 1-200 printable ASCII characters"
+        sent = parse_timestamp(headers.get(standard.TIMESTAMP_HEADER, ""))
+        if sent is None:
+            return "webhook-timestamp must be whole Unix seconds"
+        if abs(now - sent) > self.tolerance:
+            return (
+                f"webhook-timestamp is {int(now - sent)} s from this engine's clock; "
+                f"more than the {int(self.tolerance)} s tolerance (webhook.tolerance)"
+            )
+        return None
+
+    def verify_body(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """After ``before_body`` asked for it: None if the signature covers this body."""
+        signature = headers.get(standard.SIGNATURE_HEADER)
+        if self.standard and signature is not None:
+            msg_id = headers.get(standard.ID_HEADER, "")
+            timestamp = headers.get(standard.TIMESTAMP_HEADER, "")
+            if standard.verify(self.standard, msg_id, timestamp, signature, body):
+                return None
+            return "webhook-signature does not match webhook-id, webhook-timestamp and the body"
+        digest = parse_signature(headers.get(SIGNATURE_HEADER, ""))
+        if digest is None or self.secret is None:
+            return "malformed X-Cove-Signature (expected sha256=<64 hex digits>)"
+        expected = hmac.new(self.secret, body, hashlib.sha256).digest()
+        if hmac.compare_digest(digest, expected):
+            return None
+        return "X-Cove-Signature does not match the body"
+
+    def check(self, body: bytes, signature: str | None, authorization: str | None) -> str | None:
+        """None if a request of cove's scheme or with a bearer token is authentic, else why not."""
+        headers = {
+            k: v
+            for k, v in ((SIGNATURE_HEADER, signature), ("authorization", authorization))
+            if v is not None
+        }
+        refusal, verify = self.before_body(headers, 0.0)
+        if refusal is None and verify:
+            return self.verify_body(body, headers)
+        return refusal

@@ -12,9 +12,8 @@ from collections.abc import Collection
 from typing import Any
 
 import structlog
-import uvicorn
 
-from .._listen import EmbeddedServer, listen_socket
+from .._listen import EmbeddedServer, ListenerLimits, listen_socket
 from ..errors import SourceError
 from ._base import Publish, Source
 from ._webhook_app import inbound_app
@@ -33,14 +32,20 @@ class WebhookServer(Source):
         port: int,
         max_body: int,
         credentials: Credentials,
+        max_in_flight: int | None = None,
+        body_timeout: float = 10.0,
         transports: Collection[str] = (),
+        limits: ListenerLimits | None = None,
         log: Any = None,
     ) -> None:
         self.host = host
         self.port = port
         self.transports = frozenset(transports)
         self._max_body = max_body
+        self._max_in_flight = max_in_flight
+        self._body_timeout = body_timeout
         self._credentials = credentials
+        self.limits = limits or ListenerLimits()
         self._log = log or structlog.get_logger("cove.webhook")
         self._server: EmbeddedServer | None = None
         self._started = asyncio.Event()
@@ -73,12 +78,13 @@ class WebhookServer(Source):
                 transports=self.transports,
                 credentials=self._credentials,
                 max_body=self._max_body,
+                max_in_flight=self._max_in_flight,
+                body_timeout=self._body_timeout,
                 log=self._log,
             )
-            config = uvicorn.Config(
-                app, lifespan="off", log_config=None, access_log=False, http="h11", ws="none"
+            self._server = EmbeddedServer(
+                app, self._on_started, limits=self.limits, what="webhook server"
             )
-            self._server = EmbeddedServer(config, self._on_started)
             await self._server.serve(sockets=[sock])
         except BaseException as exc:
             self._failure = exc
@@ -97,7 +103,7 @@ class WebhookServer(Source):
 
     def _bind(self) -> socket.socket:
         try:
-            sock = listen_socket(self.host, self.port)
+            sock = listen_socket(self.host, self.port, self.limits.backlog)
         except OSError as exc:
             raise SourceError(
                 f"webhook server cannot listen on {self.host}:{self.port}: {exc.strerror}; "

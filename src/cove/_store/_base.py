@@ -183,6 +183,10 @@ class Store(ABC):
         """Delete effects delivered before ``before_ms``; how many went."""
 
     @abstractmethod
+    def prune_dead(self, before_ms: int) -> int:
+        """Delete dead letters that died before ``before_ms``; how many went."""
+
+    @abstractmethod
     def outbox_rows(self) -> int:
         """Effects held in the outbox, delivered or not (what delivered retention bounds)."""
 

@@ -303,11 +303,18 @@ class SqliteStore(Store):
                 return total
 
     def prune_delivered(self, before_ms: int) -> int:
+        return self._prune_steps(outbox.prune_delivered, before_ms)
+
+    def prune_dead(self, before_ms: int) -> int:
+        return self._prune_steps(outbox.prune_dead, before_ms)
+
+    def _prune_steps(self, step: Callable[[sqlite3.Connection, int], int], before_ms: int) -> int:
+        """Run a pruning step until it deletes less than a chunk, taking the lock per step."""
         total = 0
         while True:
             with self._lock:
                 self._begin()
-                count = outbox.prune_delivered(self._db, before_ms)
+                count = step(self._db, before_ms)
             total += count
             if count < outbox.PRUNE_CHUNK:
                 return total

@@ -149,6 +149,17 @@ def test_dropping_dead_letters_deletes_them(store: SqliteStore) -> None:
     assert [] == store.dead_letters("other", 10)
 
 
+def test_dead_letters_older_than_the_age_are_pruned(tmp_path: Path) -> None:
+    now = [1_000]
+    store = SqliteStore(tmp_path / "s.db", synchronous="OFF", clock=lambda: now[0])
+    store.effect_dead(_message(store, 1), "boom")
+    now[0] = 5_000
+    store.effect_dead(_message(store, 2), "boom")
+    assert 1 == store.prune_dead(before_ms=2_000)
+    assert [5_000] == [d.dead_ms for d in store.dead_letters(None, 10)]
+    store.close()
+
+
 def test_outbox_health_reports_attempts_error_and_next_retry(store: SqliteStore) -> None:
     first = _message(store, 1)
     _message(store, 2)

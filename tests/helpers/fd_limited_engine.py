@@ -1,0 +1,36 @@
+"""An engine process under a low open-file limit, for the fd-exhaustion test.
+
+Run: python -m tests.helpers.fd_limited_engine CONFIG NOFILE
+Lowers RLIMIT_NOFILE to NOFILE, starts the engine, prints one JSON line with
+the webhook and control-plane URLs, and runs until killed. Logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import sys
+from pathlib import Path
+
+from cove import Engine, load_config
+from cove._observe._logging import configure_logging
+from cove._sources._webhook_server import WebhookServer
+
+
+async def main(config_path: Path, nofile: int) -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+    configure_logging("json", logging.INFO, sys.stderr)
+    engine = Engine(load_config(config_path))
+    await engine.start()
+    webhook = next(s for s in engine.sources if isinstance(s, WebhookServer))
+    assert engine.control is not None and engine.control.api is not None
+    urls = {"webhook": await webhook.wait_started(), "control": engine.control.api.url}
+    print(json.dumps(urls), flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
