@@ -32,11 +32,15 @@ class LocalServer:
 
 @contextmanager
 def local_http_server(
-    routes: dict[str, Route], stalled: frozenset[str] = frozenset()
+    routes: dict[str, Route],
+    stalled: frozenset[str] = frozenset(),
+    dripping: frozenset[str] = frozenset(),
 ) -> Iterator[LocalServer]:
     """Serve ``routes`` on 127.0.0.1 (a free port); unknown paths are 404.
 
     A path in ``stalled`` answers only once the server is closed (or after 60 s).
+    A path in ``dripping`` sends its body one byte every 50 ms until the server
+    is closed (each read is quick; only a bound on the whole fetch ends it).
     """
     server = LocalServer("127.0.0.1", 0)
 
@@ -52,7 +56,14 @@ def local_http_server(
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.path not in dripping:
+                self.wfile.write(body)
+                return
+            for byte in body:
+                if server.release.wait(0.05):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
 
         def do_POST(self) -> None:
             server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))

@@ -309,4 +309,7 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/tools",
         "/v1/tools/{name}/call",
         "/v1/hooks",
+        "/v1/outbox/dead",
+        "/v1/outbox/dead/retry",
+        "/v1/outbox/dead/drop",
     } == set(schema["paths"])

@@ -84,3 +84,25 @@ async def test_the_routes_need_the_token_and_check_their_body(config: Path) -> N
     assert {"/v1/outbox/dead", "/v1/outbox/dead/retry", "/v1/outbox/dead/drop"} <= set(
         schema["paths"]
     )
+
+
+async def test_credentials_in_a_transport_url_stay_out_of_status_and_dead_letters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing send's error names the transport's URL without its userinfo and query."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = native_counter(tmp_path, "sender", "chat")
+    secret_url = DEAD_TRANSPORT.replace(
+        "http://127.0.0.1:9/hook", "http://hook-user:Pa55w0rd@127.0.0.1:9/hook?api_key=K3Y-s3cret"
+    ).replace("max_attempts = 2", "max_attempts = 3")
+    config = write_engine_config(tmp_path / "engine.toml", [module], secret_url + control_section())
+    async with running_plane(config) as plane:
+        emit = {"name": "probe.tick", "payload": "{}"}
+        await plane.client.post("/v1/events", json=emit, headers=plane.auth())
+        await wait_until(lambda: plane.engine.status()[0].outbox_attempts >= 1, what="a failure")
+        status = (await plane.client.get("/v1/modules/sender", headers=plane.auth())).text
+        await wait_until(lambda: len(plane.engine.store.dead_letters(None, 10)) == 1, what="dead")
+        dead = (await plane.client.get("/v1/outbox/dead", headers=plane.auth())).text
+    assert "127.0.0.1:9/hook" in status and "127.0.0.1:9/hook" in dead
+    for secret in ("Pa55w0rd", "hook-user", "K3Y-s3cret"):
+        assert secret not in status and secret not in dead

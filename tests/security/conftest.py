@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from cove._hosts._wasm_runtime import WasmRuntime
-from tests.helpers.modules import CACHE
+from tests.helpers.modules import CACHE, build_guest
 
 
 @pytest.fixture
@@ -16,3 +17,12 @@ def runtime() -> Iterator[WasmRuntime]:
     runtime = WasmRuntime(CACHE / "compiled")
     yield runtime
     runtime.close()
+
+
+HOSTILE_CAPABILITIES = ["events", "http", "logging", "messaging", "store"]
+
+
+@pytest.fixture(scope="session")
+def hostile_wasm() -> Path:
+    """The attacker guest (tests/assets/hostile): one op per attack."""
+    return build_guest("hostile", HOSTILE_CAPABILITIES)

@@ -11,11 +11,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from .._manifest import Capability
+from .._redact import redact_url
 from ..errors import HostCallError, LimitExceededError
+from ._bounds import (
+    MAX_ERROR_CHARS,
+    MAX_KEY_BYTES,
+    MAX_LOG_CHARS,
+    MAX_LOG_FIELDS,
+    MAX_NAME_BYTES,
+    MAX_PAYLOAD_BYTES,
+    MAX_URL_BYTES,
+    clip,
+    require_size,
+)
+from ._budgets import TokenBucket
 from ._chain import ChainBackend, RpcCall
 from ._effects import EmittedEvent, EventEffects, OutboundMessage, ReadOnlyEffects
 from ._grants import Grants
@@ -66,6 +79,10 @@ class HostCalls:
     """Chain calls in this event (a batch counts each), against the chain's cap."""
     identity: Identity | None = None
     """The module's unlocked key, when the operator assigned it one."""
+    emit_rate: TokenBucket | None = None
+    """The module's emits per second, shared by all its calls (the runner's)."""
+    emitted: int = 0
+    sent: int = 0
 
     @property
     def module(self) -> str:
@@ -79,7 +96,16 @@ class HostCalls:
         """
         effects = self.effects
         view = ReadOnlyEffects(effects.module, effects.as_reader(), effects.quota)
-        return replace(self, effects=view, records=[], calls=0, chain_calls=0, deadline_ns=None)
+        return replace(
+            self,
+            effects=view,
+            records=[],
+            calls=0,
+            chain_calls=0,
+            deadline_ns=None,
+            emitted=0,
+            sent=0,
+        )
 
     def _gate(
         self,
@@ -131,9 +157,10 @@ class HostCalls:
 
     # store
     def store_get(self, key: str) -> bytes:
-        return self._gate("store", "get", key, self._stored, key)
+        return self._gate("store", "get", _key(key), self._stored, key)
 
     def _stored(self, key: str) -> bytes:
+        require_size("store: the key", key, MAX_KEY_BYTES)
         value = self.effects.get(key)
         if value is None:
             raise HostCallError("not-found", f"store: no key {key!r}")
@@ -141,30 +168,39 @@ class HostCalls:
 
     def store_get_many(self, keys: list[str]) -> list[bytes | None]:
         return self._gate(
-            "store", "get-many", ",".join(keys), lambda: [self.effects.get(k) for k in keys]
+            "store",
+            "get-many",
+            _keys(keys),
+            lambda: [self.effects.get(k) for k in _checked_keys(keys)],
         )
 
     def store_set(self, key: str, value: bytes) -> None:
-        self._gate("store", "set", f"{key} ({len(value)} bytes)", self.effects.set, key, value)
+        self._gate("store", "set", f"{_key(key)} ({len(value)} bytes)", self._store_set, key, value)
+
+    def _store_set(self, key: str, value: bytes) -> None:
+        require_size("store: the key", key, MAX_KEY_BYTES)
+        self.effects.set(key, value)
 
     def store_set_many(self, entries: list[tuple[str, bytes]]) -> None:
         def run() -> None:
             for key, value in entries:
-                self.effects.set(key, value)
+                self._store_set(key, value)
 
-        self._gate("store", "set-many", ",".join(k for k, _ in entries), run)
+        self._gate("store", "set-many", _keys([k for k, _ in entries]), run)
 
     def store_delete(self, key: str) -> None:
-        self._gate("store", "delete", key, self.effects.delete, key)
+        self._gate("store", "delete", _key(key), self.effects.delete, key)
 
     def store_list_keys(self, prefix: str) -> list[str]:
-        return self._gate("store", "list-keys", prefix, self.effects.list_keys, prefix)
+        return self._gate("store", "list-keys", _key(prefix), self.effects.list_keys, prefix)
 
     # http
     def http_fetch(self, request: HttpRequest) -> HttpResponse:
         def run() -> HttpResponse:
             if self.http is None:
                 raise HostCallError("unavailable", "http: no http backend in this engine")
+            require_size("http: the url", request.url, MAX_URL_BYTES)
+            require_size("http: the method", request.method, 16)
             # Epoch interruption cannot stop a host call, so the request gets
             # only what is left of the module's deadline.
             left = None
@@ -172,7 +208,8 @@ class HostCalls:
                 left = max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
             return self.http.fetch(request, self.grants.http_allow, left)
 
-        return self._gate("http", "fetch", f"{request.method} {_url_summary(request.url)}", run)
+        summary = f"{clip(request.method, 16)} {redact_url(request.url)}"
+        return self._gate("http", "fetch", summary, run)
 
     # chain
     def chain_request(self, chain_id: int, method: str, params_json: str) -> str:
@@ -282,45 +319,90 @@ class HostCalls:
                 raise HostCallError(
                     "denied", f"messaging: transport {transport!r} is not in {list(allowed)}"
                 )
+            require_size("messaging: the transport name", transport, MAX_NAME_BYTES)
+            require_size("messaging: the recipient", recipient, MAX_NAME_BYTES)
+            require_size("messaging: the body", body, MAX_PAYLOAD_BYTES, "limit-exceeded")
+            self.sent += 1
+            if self.sent > self.grants.limits.sends:
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"messaging: more than {self.grants.limits.sends} messages in one event "
+                    "([resources] sends)",
+                )
             self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata))
 
-        self._gate("messaging", "send", f"{transport}:{recipient}", run)
+        summary = f"{clip(transport, MAX_NAME_BYTES)}:{clip(recipient, MAX_NAME_BYTES)}"
+        self._gate("messaging", "send", summary, run)
 
     def events_emit(self, name: str, payload: str) -> None:
         def run() -> None:
             if not name:
                 raise HostCallError("invalid-input", "events: event name must not be empty")
+            require_size("events: the event name", name, MAX_NAME_BYTES)
+            patterns = self.grants.emit_names
+            if not any(fnmatchcase(name, pattern) for pattern in patterns):
+                raise HostCallError(
+                    "denied",
+                    f"events: module {self.module!r} may not emit {name!r} (it may emit "
+                    f"{list(patterns)}; grant more in its manifest's [capabilities.events] emit)",
+                )
+            require_size("events: the payload", payload, MAX_PAYLOAD_BYTES, "limit-exceeded")
+            limits = self.grants.limits
+            self.emitted += 1
+            if self.emitted > limits.emits:
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"events: more than {limits.emits} emitted events in one event "
+                    "([resources] emits)",
+                )
+            if self.emit_rate is not None and not self.emit_rate.take():
+                raise HostCallError(
+                    "limit-exceeded",
+                    f"events: module {self.module!r} emits more than {limits.emit_rate} events "
+                    "per second ([resources] emit_rate)",
+                )
             self.effects.add_effect(EmittedEvent(name, payload))
 
-        self._gate("events", "emit", name, run)
+        self._gate("events", "emit", clip(name, MAX_NAME_BYTES), run)
 
     # logging and config
     def log(self, level: str, message: str, fields: dict[str, str]) -> None:
+        message = clip(message, MAX_LOG_CHARS)
+        kept = dict(list(fields.items())[:MAX_LOG_FIELDS])
+        bounded = {clip(k, MAX_NAME_BYTES): clip(v, MAX_LOG_CHARS) for k, v in kept.items()}
         self._gate(
             "logging",
             "log",
-            f"{level}: {message}",
+            # The text stays in the module's log: trajectories are readable without
+            # the control token, so they record the level and the length only.
+            f"{clip(level, 16)}, {len(message)} chars",
             lambda: self.log_sink(
-                self.module, level, message, {**fields, "event_id": self.event_id}
+                self.module, level, message, {**bounded, "event_id": self.event_id}
             ),
         )
 
     def config_get(self, key: str) -> Any:
-        return self._gate("config", "get", key, self.config.get, key)
+        return self._gate("config", "get", _key(key), self.config.get, key)
 
     def config_keys(self) -> list[str]:
         return self._gate("config", "keys", "", lambda: sorted(self.config))
 
 
-def _url_summary(url: str) -> str:
-    """Scheme, host and path: userinfo and queries carry credentials; trajectories store this."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        return "(unparsable url)"
-    if not parts.scheme or not host:
-        return "(unparsable url)"
-    redacted = "?…" if parts.query else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}{redacted}"
+def _key(key: str) -> str:
+    """A key or prefix as a record shows it (the full one is checked when used)."""
+    return clip(key, MAX_KEY_BYTES)
+
+
+def _keys(keys: list[str]) -> str:
+    return clip(",".join(k[: MAX_KEY_BYTES + 1] for k in keys[:16]), MAX_KEY_BYTES)
+
+
+def _checked_keys(keys: list[str]) -> list[str]:
+    for key in keys:
+        require_size("store: a key", key, MAX_KEY_BYTES)
+    return keys
+
+
+def guest_error(text: str) -> str:
+    """A guest's error text (a returned error, an exception) as the host keeps it."""
+    return clip(text, MAX_ERROR_CHARS)

@@ -9,8 +9,10 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from .._config import HttpSettings
+from .._redact import redact_url, redact_urls_in
 from .._units import parse_duration_ms
 from ..errors import HostCallError
+from ._bounds import MAX_ERROR_CHARS
 from ._http_allow import host_allowed
 
 Headers = tuple[tuple[str, str], ...]
@@ -71,7 +73,7 @@ class HttpBackend:
         for _ in range(self._max_redirects + 1):
             if not host_allowed(url, allow):
                 raise HostCallError(
-                    "denied", f"http: {url!r} is not in the module's http allowlist"
+                    "denied", f"http: {redact_url(url)!r} is not in the module's http allowlist"
                 )
             response = self._send(method, url, headers, body, deadline)
             if response.status not in (301, 302, 303, 307, 308):
@@ -95,7 +97,8 @@ class HttpBackend:
             timeout = min(timeout, deadline - time.monotonic())
             if timeout <= 0:
                 raise HostCallError(
-                    "timeout", f"http: {method} {url}: no time left before the module's deadline"
+                    "timeout",
+                    f"http: {method} {redact_url(url)}: no time left before the module's deadline",
                 )
         try:
             with self._client.stream(
@@ -104,11 +107,16 @@ class HttpBackend:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
+                    # httpx's timeout bounds each read: a body sent a byte at a
+                    # time would never trip it, so the deadline bounds the whole.
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the module's deadline passed mid-body")
                     size += len(chunk)
                     if size > self._max_body:
                         raise HostCallError(
                             "limit-exceeded",
-                            f"http: response from {url!r} is larger than {self._max_body} bytes",
+                            f"http: response from {redact_url(url)!r} is larger than "
+                            f"{self._max_body} bytes",
                         )
                     chunks.append(chunk)
                 return HttpResponse(
@@ -116,9 +124,16 @@ class HttpBackend:
                 )
         except httpx.TimeoutException:
             raise HostCallError(
-                "timeout", f"http: {method} {url} timed out after {timeout:.3g}s"
+                "timeout", f"http: {method} {redact_url(url)} timed out after {timeout:.3g}s"
             ) from None
-        except httpx.InvalidURL as exc:
-            raise HostCallError("invalid-input", f"http: invalid url {url!r}: {exc}") from None
+        except httpx.InvalidURL:
+            raise HostCallError("invalid-input", f"http: invalid url {redact_url(url)}") from None
         except httpx.HTTPError as exc:
-            raise HostCallError("unavailable", f"http: {method} {url} failed: {exc}") from None
+            raise HostCallError(
+                "unavailable", f"http: {method} {redact_url(url)} failed: {_reason(exc)}"
+            ) from None
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    """Why a request failed, with any URL httpx quotes redacted."""
+    return f"{type(exc).__name__}: {redact_urls_in(str(exc)[:MAX_ERROR_CHARS])}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.text import Text
 
 from ._client import EXIT_CODES, EXIT_REFUSED, Client, api_command, console
 
@@ -33,7 +34,8 @@ def health_command(client: Client) -> None:
             )
             console.print(f"  source {name}: {state}{lag}", highlight=False)
         for path, error in body["refused"].items():
-            console.print(f"  [red]refused[/] {path}: {error}", highlight=False)
+            line = Text.assemble("  ", ("refused", "red"), f" {path}: {error}")
+            console.print(line, highlight=False)
 
     client.show(body, human)
     if body["status"] != "ok":

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ._client import EXIT_CODES, Client, api_command, console
 
@@ -37,18 +38,19 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
     for m in modules:
         if m["last_error"]:
             on = f" (on event {m['failed_event_id']})" if m["failed_event_id"] else ""
-            console.print(f"[red]{m['name']}[/]{on}: {m['last_error']}", highlight=False)
+            line = Text.assemble((m["name"], "red"), f"{on}: {m['last_error']}")
+            console.print(line, highlight=False)  # a module's error is text, never markup
     for m in modules:
         if m["outbox_last_error"]:
             retry = m["outbox_next_retry_ms"]
             when = f", next retry in {max(0.0, retry / 1000 - time.time()):.0f}s" if retry else ""
-            console.print(
-                f"[yellow]{m['name']}[/] outbox ({m['outbox_attempts']} attempts{when}): "
-                f"{m['outbox_last_error']}",
-                highlight=False,
+            line = Text.assemble(
+                (m["name"], "yellow"),
+                f" outbox ({m['outbox_attempts']} attempts{when}): {m['outbox_last_error']}",
             )
+            console.print(line, highlight=False)
     for path, error in refused.items():
-        console.print(f"[red]refused[/] {path}: {error}", highlight=False)
+        console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
 
 
 def _outbox(module: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from .._config import load_config
 from .._engine._engine import Engine
@@ -20,7 +21,7 @@ from .._sources._console import ConsoleTransport
 from .._sources._demo import DemoSource
 from ..errors import CoveError
 from ._mock import run_mock
-from ._trace import outcome_mark
+from ._trace import trajectory_line
 
 console = Console()
 
@@ -28,12 +29,9 @@ console = Console()
 def _print_trajectory(t: Trajectory) -> None:
     calls = ", ".join(f"{c.interface}.{c.function}" + (" !" if c.error else "") for c in t.calls)
     verb = "skipped" if t.outcome == "skipped" else "handled"
-    detail = f" [red]{t.error}[/]" if t.error else ""
-    console.print(
-        f"{outcome_mark(t.outcome)} [bold]{t.module}[/] {verb} {t.event_id} "
-        f"({t.wall_ns / 1e6:.2f} ms, fuel {t.fuel:,}) [dim]{calls}[/]{detail}",
-        highlight=False,
-    )
+    cost = f"{t.wall_ns / 1e6:.2f} ms, fuel {t.fuel:,}"
+    line = trajectory_line("", t.outcome, t.module, f"{verb} {t.event_id}", cost, calls, t.error)
+    console.print(line, highlight=False)
 
 
 @click.command("run")
@@ -102,7 +100,7 @@ async def _serve(engine: Engine, duration: float | None) -> None:
             loop.add_signal_handler(sig, stop.set)
     await engine.start()
     for path, error in engine.load_errors.items():
-        console.print(f"[red]refused[/] {path}: {error}")
+        console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
     await wait_event(stop, duration)
     console.print("[yellow]…[/] shutting down")
     await engine.stop()

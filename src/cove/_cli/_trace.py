@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 
 import click
+from rich.text import Text
 
 from .._observe._trajectories import Outcome
 from .._units import parse_duration_ms
@@ -24,31 +25,51 @@ def _when(text: str | None) -> str | None:
         return text
 
 
-def outcome_mark(outcome: str) -> str:
+def outcome_mark(outcome: str) -> Text:
     """✓ ok, ↷ skipped (an operator passed the module over it), ✗ failed."""
-    return {"ok": "[green]✓[/]", "skipped": "[yellow]↷[/]"}.get(outcome, "[red]✗[/]")
+    mark, style = {"ok": ("✓", "green"), "skipped": ("↷", "yellow")}.get(outcome, ("✗", "red"))
+    return Text(mark, style=style)
+
+
+def trajectory_line(
+    prefix: str,
+    outcome: str,
+    module: str,
+    what: str,
+    cost: str,
+    calls: str,
+    error: str,
+) -> Text:
+    """One trajectory as a line of plain text with styles: the module's own text
+    (its error, its event ids, its call summaries) is never read as rich markup."""
+    line = Text.assemble(prefix, outcome_mark(outcome), " ", (module, "bold"), f" {what} ({cost}) ")
+    line.append(calls, style="dim")
+    if error:
+        line.append(" ").append(error, style="red")
+    return line
 
 
 def print_trajectory(t: dict[str, Any], verbose: bool) -> None:
     at = datetime.fromtimestamp(t["at_ms"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-    mark = outcome_mark(t["outcome"])
     calls = ", ".join(
         f"{c['interface']}.{c['function']}" + (" !" if c["error"] else "") for c in t["calls"]
     )
-    detail = f" [red]{t['error']}[/]" if t["error"] else ""
+    cost = f"{t['wall_ns'] / 1e6:.2f} ms, fuel {t['fuel']:,}"
     console.print(
-        f"{at} {mark} [bold]{t['module']}[/] {t['event_id']} "
-        f"({t['wall_ns'] / 1e6:.2f} ms, fuel {t['fuel']:,}) [dim]{calls}[/]{detail}",
+        trajectory_line(
+            f"{at} ", t["outcome"], t["module"], t["event_id"], cost, calls, t["error"] or ""
+        ),
         highlight=False,
     )
     if verbose:
         for c in t["calls"]:
-            error = f" [red]{c['error']}[/]" if c["error"] else ""
-            console.print(
+            line = Text(
                 f"    {c['interface']}.{c['function']}({c['summary']}) "
-                f"{c['duration_ns'] / 1e3:.1f} µs{error}",
-                highlight=False,
+                f"{c['duration_ns'] / 1e3:.1f} µs"
             )
+            if c["error"]:
+                line.append(" ").append(c["error"], style="red")
+            console.print(line, highlight=False)
 
 
 @click.command("trace", epilog=EXIT_CODES)

@@ -8,12 +8,13 @@ from .._capabilities._grants import Grants, resolve_grants
 from .._capabilities._identity import Identity, module_identity
 from .._config import EngineConfig
 from .._hosts._base import ModuleHost
+from .._hosts._guest_output import OutputSink
 from .._hosts._native_host import (
     NativeModuleHost,
     load_plugin_class,
     with_class_subscriptions,
 )
-from .._hosts._wasm_host import OutputSink, WasmModuleHost
+from .._hosts._wasm_host import WasmModuleHost
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import Manifest, read_pinned_component
 

@@ -73,7 +73,6 @@ class RetentionWorker:
         return OutboxNumbers(
             failures=dict(outbox.failures),
             dead_lettered=dict(outbox.dead_lettered),
-            dead_letters={m: h.dead_letters for m, h in store.outbox_health().items()},
             journal_entries=journal.entries,
             journal_bytes=journal.bytes,
             journal_oldest_age_s=0.0 if oldest is None else max(0, self._now_ms() - oldest) / 1000,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import (
@@ -29,7 +30,6 @@ from .._capabilities._http import HttpBackend
 from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
-from .._units import parse_duration_ms
 from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
@@ -112,9 +112,10 @@ class ModuleRunner:
         self._failed: JournalEntry | None = None
         """The event of the module's last failure, when it was an event's (None after a
         success or an init or commit failure): what a skip passes over."""
-        restart = self.manifest.restart
-        self._backoff_initial = parse_duration_ms(restart.backoff_initial)
-        self._backoff_max = parse_duration_ms(restart.backoff_max)
+        limits = self.grants.limits
+        self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
+        self._backoff_initial = limits.backoff_initial_ms
+        self._backoff_max = limits.backoff_max_ms
 
     # control --------------------------------------------------------------
     def notify(self) -> None:
@@ -205,6 +206,7 @@ class ModuleRunner:
             event_id=event_id,
             chain=self._chain,
             identity=self.identity,
+            emit_rate=self._emit_rate,
         )
 
     # the loop ---------------------------------------------------------------
@@ -263,7 +265,7 @@ class ModuleRunner:
         stats.consecutive_failures += 1
         stats.last_error = exc.reason
         self._attempt += 1
-        if stats.consecutive_failures >= self.manifest.restart.max_failures:
+        if stats.consecutive_failures >= self.grants.limits.max_failures:
             self._set_state(
                 ModuleState.DEAD,
                 f"{stats.consecutive_failures} consecutive failures; last: {exc.reason}",
@@ -376,8 +378,13 @@ class ModuleRunner:
         """Pass the records gathered since the last commit on, in one call per batch
         (a call per event cost the observability pipeline more than the event)."""
         if self._recorded and self._on_trajectories is not None:
-            self._on_trajectories(self.name, self._recorded)
-            self._recorded = []
+            records, self._recorded = self._recorded, []
+            try:
+                self._on_trajectories(self.name, records)
+            except Exception as exc:  # an observer's bug must not stop the module
+                self._log_sink(
+                    self.name, "error", f"trajectory observer failed: {type(exc).__name__}", {}
+                )
 
     def close(self) -> None:
         try:

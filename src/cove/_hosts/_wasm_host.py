@@ -32,7 +32,8 @@ import structlog
 import wasmtime
 from wasmtime.component import Func, Linker, Record, Variant
 
-from .._capabilities._calls import HostCalls
+from .._capabilities._bounds import MAX_PAYLOAD_BYTES, clip, require_size
+from .._capabilities._calls import HostCalls, guest_error
 from .._capabilities._grants import Grants
 from .._capabilities._http import HttpRequest
 from .._events import Event
@@ -44,14 +45,14 @@ from ..errors import (
     ModuleReentryError,
     ToolError,
 )
-from . import _fast_call, _fast_host
+from . import _fast_call, _fast_host, _wasi_clock
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._guest_output import GuestOutput, OutputSink
 from ._linear_memory import MemoryWatch
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
-OutputSink = Callable[[str, str, str, dict[str, str]], None]
 CallPath = Literal["fast", "wrapper"]
 Invoke = Callable[..., Any]
 P = ParamSpec("P")
@@ -124,7 +125,6 @@ class WasmModuleHost(ModuleHost):
         self.stats = CallStats()
         self._runtime = runtime
         self._grants = grants
-        self._output = output
         self._component = runtime.load(self.name, wasm, progress)
         report = check_component(
             runtime.engine,
@@ -149,12 +149,13 @@ class WasmModuleHost(ModuleHost):
                 "(events keep the fast path)",
                 module=manifest.name,
             )
+        self._clock: _wasi_clock.BoundClock | None = None
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: wasmtime.Store | _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
         self._handle_fn: Invoke | None = None
-        self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+        self._output = GuestOutput(self.name, output, "logging" in grants.granted)
         self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
@@ -168,6 +169,7 @@ class WasmModuleHost(ModuleHost):
         store.set_fuel(self._grants.limits.fuel)
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
+            self._clock = self._runtime.clock.bind(store)
             with self._memory.instantiating():
                 instance = self._linker.instantiate(store, self._component)
         except wasmtime.WasmtimeError as exc:
@@ -222,8 +224,12 @@ class WasmModuleHost(ModuleHost):
             self._tool_fns[1], calls, f"tool {name}", name, arguments_json, returns=True
         )
         if isinstance(result, str):
+            try:
+                require_size(f"tool {name!r}: the result", result, MAX_PAYLOAD_BYTES)
+            except HostCallError as exc:
+                raise ToolError(name, "limit-exceeded", exc.message) from None
             return result
-        raise ToolError(name, wit.field(result, "kind"), wit.field(result, "message"))
+        raise ToolError(name, wit.field(result, "kind"), guest_error(wit.field(result, "message")))
 
     @_one_at_a_time("a hook")
     def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
@@ -238,11 +244,18 @@ class WasmModuleHost(ModuleHost):
                 self._hook_fn, calls, f"hook {point}", point, payload_json, returns=True
             )
         if isinstance(result, str):
-            raise ModuleFailedError(self.name, f"hook {point} returned an error: {result}")
+            raise ModuleFailedError(
+                self.name, f"hook {point} returned an error: {guest_error(result)}"
+            )
         action = wit.field(result, "action")
         if action not in ("pass", "replace", "veto"):
-            raise ModuleFailedError(self.name, f"hook {point} returned action {action!r}")
-        return HookOutcome(action, wit.field(result, "payload-json"), wit.field(result, "reason"))
+            raise ModuleFailedError(self.name, f"hook {point} returned action {clip(action, 16)!r}")
+        payload = wit.field(result, "payload-json")
+        if payload is not None and len(payload) > MAX_PAYLOAD_BYTES:
+            raise ModuleFailedError(
+                self.name, f"hook {point}: its payload is over {MAX_PAYLOAD_BYTES} bytes"
+            )
+        return HookOutcome(action, payload, guest_error(wit.field(result, "reason") or ""))
 
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         return self._memory.high_water(sizes)
@@ -250,7 +263,7 @@ class WasmModuleHost(ModuleHost):
     def close(self) -> None:
         self._hook_fn = None
         self._store = self._init_fn = self._handle_fn = self._tool_fns = None
-        self._flush_output()
+        self._output.flush()
 
     def _call(
         self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool = False
@@ -291,11 +304,11 @@ class WasmModuleHost(ModuleHost):
             self._parked = None
             self.stats.wall_ns = time.perf_counter_ns() - start
             self.stats.fuel = limits.fuel - store.get_fuel()
-            self._flush_output()
+            self._output.flush()
         if returns:
             return result
         if result is not None:
-            raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
+            raise ModuleFailedError(self.name, f"{what} returned an error: {guest_error(result)}")
         return None
 
     def _discard_instance(self) -> None:
@@ -322,31 +335,18 @@ class WasmModuleHost(ModuleHost):
             )
         return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
 
-    # guest output ---------------------------------------------------------
-    def _capture(self, stream: str, data: bytes) -> None:
-        buffered = self._buffers[stream] + data
-        *lines, rest = buffered.split(b"\n")
-        for line in lines:
-            self._emit_output(stream, line)
-        if len(rest) > 8192:
-            self._emit_output(stream, rest)
-            rest = b""
-        self._buffers[stream] = rest
-
-    def _flush_output(self) -> None:
-        for stream, rest in self._buffers.items():
-            if rest:
-                self._emit_output(stream, rest)
-                self._buffers[stream] = b""
-
-    def _emit_output(self, stream: str, line: bytes) -> None:
-        level = "info" if stream == "stdout" else "warn"
-        self._output(self.name, level, line.decode("utf-8", "replace"), {"stream": stream})
-
     # host functions -------------------------------------------------------
     def _build_linker(self, interfaces: frozenset[str]) -> Linker:
         linker = Linker(self._runtime.engine)
         linker.add_wasip2()
+        me = weakref.ref(self)
+        _wasi_clock.shadow_monotonic_clock(
+            linker,
+            self._component.type.imports(self._runtime.engine),
+            lambda: getattr(me(), "_clock", None),
+            lambda: _wasi_clock.nanos_left(_deadline_of(me())),
+            self._runtime.tick_ms * 1_000_000,
+        )
         functions: dict[str, dict[str, Any]]
         if self.call_path == "fast":
             functions = _fast_host.host_functions(self)
@@ -442,6 +442,11 @@ class WasmModuleHost(ModuleHost):
             return []
 
 
+def _deadline_of(host: WasmModuleHost | None) -> int | None:
+    calls = None if host is None else host._calls
+    return None if calls is None else calls.deadline_ns
+
+
 def _chain_request_batch(calls: HostCalls, chain_id: int, batch: list[Record]) -> list[Any]:
     pairs = [(wit.field(c, "method"), wit.field(c, "params-json")) for c in batch]
     results = calls.chain_request_batch(chain_id, pairs)
@@ -495,7 +500,7 @@ def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
     def write(data: bytes) -> None:
         alive = ref()
         if alive is not None:
-            alive._capture(stream, data)
+            alive._output.write(stream, data)
 
     return write
 
@@ -536,5 +541,5 @@ def _trap_summary(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
         if line.startswith("wasm trap:"):
-            return line.removeprefix("wasm trap:").strip()
-    return lines[-1] if lines else "unknown trap"
+            return guest_error(line.removeprefix("wasm trap:").strip())
+    return guest_error(lines[-1]) if lines else "unknown trap"

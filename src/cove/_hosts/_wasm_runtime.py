@@ -14,6 +14,7 @@ import wasmtime
 from wasmtime.component import Component
 
 from ..errors import ContractError
+from ._wasi_clock import ClockHelper
 
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 
@@ -35,6 +36,7 @@ class WasmRuntime:
         self.engine = wasmtime.Engine(config)
         self.tick_ms = tick_ms
         self.cache = ComponentCache(cache_dir)
+        self.clock = ClockHelper(self.engine)
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="cove-epoch", daemon=True)
         self._ticker.start()

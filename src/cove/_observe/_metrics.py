@@ -69,6 +69,8 @@ class ModuleSample(Protocol):
     def outbox_backlog(self) -> int: ...
     @property
     def memory_high_water(self) -> int: ...
+    @property
+    def dead_letters(self) -> int: ...
 
 
 class _Histogram:
@@ -159,6 +161,7 @@ _PER_MODULE: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str
     (GaugeMetricFamily, "cove_module_state_bytes", "Bytes of module state.", "state_bytes"),
     (GaugeMetricFamily, "cove_module_queue_depth", "Journaled events not yet handled.", "queue_depth"),
     (GaugeMetricFamily, "cove_module_outbox_backlog", "Effects waiting to be delivered.", "outbox_backlog"),
+    (GaugeMetricFamily, "cove_module_dead_letters", "Sends the outbox gave up on, waiting for an operator (cove outbox).", "dead_letters"),
     (GaugeMetricFamily, "cove_module_memory_high_water_bytes", "Most wasm linear memory the module's instances used (0: native).", "memory_high_water"),
 )  # fmt: skip
 

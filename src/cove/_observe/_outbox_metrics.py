@@ -1,5 +1,6 @@
 """Prometheus metrics of the outbox and of retention: failed and dead-lettered sends per
-transport, dead letters per module, the journal's size and age, what retention pruned."""
+transport, the journal's size and age, what retention pruned. (Dead letters per module
+are a module metric, read from the module status.)"""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ class OutboxNumbers:
     """Failed sends per transport since the engine started."""
     dead_lettered: Mapping[str, int] = field(default_factory=dict)
     """Sends moved to the dead letters per transport since the engine started."""
-    dead_letters: Mapping[str, int] = field(default_factory=dict)
-    """Dead letters held now, per module."""
     journal_entries: int = 0
     journal_bytes: int = 0
     journal_oldest_age_s: float = 0.0
@@ -40,11 +39,6 @@ class OutboxCollector(Collector):
             CounterMetricFamily, "cove_outbox_dead_lettered",
             "Sends moved to the dead letters (attempt limit or age reached).", "transport",
             n.dead_lettered,
-        )  # fmt: skip
-        yield _labelled(
-            GaugeMetricFamily, "cove_outbox_dead_letters",
-            "Dead letters waiting for an operator (cove outbox retry|drop).", "module",
-            n.dead_letters,
         )  # fmt: skip
         yield _labelled(
             CounterMetricFamily, "cove_retention_pruned",

@@ -73,6 +73,8 @@ from ._cron import ProgressStore
 
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
+MAX_SPARSE_BLOCKS: Final = 50_000
+"""Blocks walked per step of a logs-only backfill far below the head (one header, windowed logs)."""
 WS_RECHECK_SECONDS: Final = 1.0
 """With newHeads up but quiet this long, the head is asked over HTTP: a reorg may keep the
 height, and a node may drop a subscription on its side while the connection lives on."""
@@ -270,6 +272,17 @@ class ChainSource(Source):
             await self._walk(_present(await self._fetch(list(range(first, head + 1)))), publish)
             return True
         start = last.number + 1
+        deep_end = head - self._walk_state.keep - self._deepest
+        if not self._walk_state.wants_blocks and start <= deep_end:
+            # No block events wanted and far below the head: one checkpoint header and the
+            # range's logs. The blocks near the head are walked header by header, as a reorg
+            # is found and its ancestor searched there.
+            end = min(deep_end, start + MAX_SPARSE_BLOCKS - 1)
+            checkpoint = _present(await reader.blocks([end]))
+            logs = await reader.logs(self._filters, start, end)
+            walk, events = self._walk_state.extend(checkpoint, logs)
+            await self._adopt(walk, events, publish)
+            return False
         end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
         # Missing blocks end the range: the head may be one a revert since dropped.
         fetched = _present(await reader.blocks(list(range(start, end + 1)), allow_missing=True))

@@ -31,8 +31,11 @@ The engine passes the chain backend's, so the source's reads count in the
 same provider health (requests, errors, latency, fallback hits) as modules' calls.
 """
 
-MAX_LOG_WINDOW: Final = 5_000
-"""Largest eth_getLogs range asked for; halved while a provider refuses it."""
+MAX_LOG_WINDOW: Final = 10_000
+"""Largest eth_getLogs range asked for; halved while a provider refuses it (a range too
+large, too many results), doubled again after a quiet window."""
+QUIET_LOGS: Final = 1_000
+"""A window that returned fewer logs than this is quiet: the next one may be twice as wide."""
 
 
 class EndpointsBehind(Exception):
@@ -187,9 +190,11 @@ class ChainReader:
                         raise
                     self._window = max(1, self._window // 2)
                     continue
-                found.extend(parse_logs("eth_getLogs", answer))
+                window = parse_logs("eth_getLogs", answer)
+                found.extend(window)
                 at = upto + 1
-                self._window = min(MAX_LOG_WINDOW, self._window * 2)
+                if len(window) < QUIET_LOGS:
+                    self._window = min(MAX_LOG_WINDOW, self._window * 2)
         if len(filters) == 1:
             return found  # one query per window, in order: the node's order is the chain's
         unique = {(e["blockHash"], e["logIndex"]): e for e in found}

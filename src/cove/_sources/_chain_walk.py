@@ -5,6 +5,12 @@ common ancestor is) and the publishing; everything it decides about what a
 module sees is here, on plain values, so reorgs, depths and restarts are
 unit-tested on lists (with hypothesis) without a node or an event loop.
 
+The headers need not be contiguous: when no subscription wants block
+events, a backfill far below the head reads one header per range (a
+checkpoint) and that range's logs, and the walk delivers logs by block
+number; the last ``keep`` blocks below the head are always walked header by
+header, since those are where a reorg is found and its ancestor searched.
+
 A ``Walk`` is immutable: ``extend`` and ``rewind`` return the next walk
 beside the events to publish, and the source adopts it only once those are
 published, so a failed publish leaves the walk where the journal is.
@@ -60,6 +66,8 @@ class Walk:
     """Each depth's first block: a reorg below it must not remove logs it never delivered."""
     reorgs: int = 0
     """Reorgs walked through; in the event ids, so a block adopted again is no repeat."""
+    keep: int = HISTORY
+    """Headers kept beyond the deepest stream (and logs of the blocks from the oldest on)."""
 
     @property
     def last(self) -> Header | None:
@@ -70,9 +78,15 @@ class Walk:
     def deepest(self) -> int:
         return max((s.confirmations for s in self.streams), default=0)
 
+    @property
+    def wants_blocks(self) -> bool:
+        """Does some stream deliver block events (then every header must be walked)?"""
+        return any(s.blocks for s in self.streams)
+
     def extend(self, headers: Sequence[Header], logs: Iterable[RawLog]) -> tuple[Walk, list[Event]]:
-        """Add blocks (the caller checked they chain onto ``last``) and their logs; return
-        the next walk and what each stream may now deliver, depth by depth."""
+        """Add blocks (the caller checked the first chains onto ``last``; with no stream
+        wanting blocks they may skip heights) and their logs; return the next walk and
+        what each stream may now deliver, depth by depth."""
         recent = dict(self.logs)
         grouped: dict[str, list[RawLog]] = {}
         for entry in logs:
@@ -83,16 +97,23 @@ class Walk:
         delivered = dict(self.delivered)
         starts = dict(self.starts)
         events: list[Event] = []
+        lasts: dict[int, int] = {}
         for stream in self.streams:
             ready = history[-1].number - stream.confirmations
             last = delivered.get(stream.confirmations)
             if last is None:  # a new stream starts at now (or the oldest header kept)
                 last = max(ready, history[0].number) - 1
                 starts[stream.confirmations] = last + 1
-            for header in history:
-                if last < header.number <= ready:
-                    events.extend(self._stream_events(stream, header, recent))
+            lasts[stream.confirmations] = last
             delivered[stream.confirmations] = max(last, ready)
+        low = min(lasts.values(), default=0)
+        high = history[-1].number
+        by_number = _canonical(recent, history, low, high)
+        for stream in self.streams:
+            last, ready = lasts[stream.confirmations], delivered[stream.confirmations]
+            for number in sorted(n for n in by_number if last < n <= ready):
+                header, block_logs = by_number[number]
+                events.extend(self._stream_events(stream, header, block_logs))
         walk = replace(self, history=history, logs=recent, delivered=delivered, starts=starts)
         return walk, events
 
@@ -105,6 +126,7 @@ class Walk:
         reorgs = self.reorgs + 1
         removed: list[Event] = []
         reached: list[int] = []
+        walked = _canonical(self.logs, self.history, ancestor.number, self.history[-1].number)
         delivered = dict(self.delivered)
         starts = dict(self.starts)
         for stream in self.streams:
@@ -116,15 +138,17 @@ class Walk:
             delivered[depth] = ancestor.number
             start = starts.get(depth, ancestor.number + 1)
             starts[depth] = min(start, ancestor.number + 1)  # it gets the new branch from there
-            for header in dropped:
-                if start <= header.number <= last:
-                    removed.extend(
-                        self._log_event(entry, depth, removed=True, reorgs=reorgs)
-                        for entry in self.logs.get(header.hash, ())
-                        if any(f.matches(entry) for f in stream.filters)
-                    )
+            for number in sorted(n for n in walked if max(start, ancestor.number + 1) <= n <= last):
+                removed.extend(
+                    self._log_event(entry, depth, removed=True, reorgs=reorgs)
+                    for entry in walked[number][1]
+                    if any(f.matches(entry) for f in stream.filters)
+                )
         kept = tuple(h for h in self.history if h.number <= ancestor.number) or (ancestor,)
-        walk = replace(self, history=kept, delivered=delivered, starts=starts, reorgs=reorgs)
+        logs = {h: e for h, e in self.logs.items() if _number(e) <= ancestor.number}
+        walk = replace(
+            self, history=kept, logs=logs, delivered=delivered, starts=starts, reorgs=reorgs
+        )
         reorg = Reorg(dropped, ancestor, tuple(reached))
         if not reached:
             return walk, [], reorg
@@ -144,9 +168,9 @@ class Walk:
 
     def trimmed(self) -> Walk:
         """Only the headers (and their logs) a reorg's ancestor search can still need."""
-        history = self.history[-(HISTORY + self.deepest) :]
-        kept = {h.hash for h in history}
-        logs = {h: e for h, e in self.logs.items() if h in kept}
+        history = self.history[-(self.keep + self.deepest) :]
+        oldest = history[0].number if history else 0
+        logs = {h: e for h, e in self.logs.items() if _number(e) >= oldest}
         return replace(self, history=history, logs=logs)
 
     # progress ------------------------------------------------------------------------
@@ -162,13 +186,15 @@ class Walk:
         return orjson.dumps(saved).decode()
 
     @classmethod
-    def from_json(cls, chain_id: int, streams: Sequence[Stream], raw: str | None) -> Walk:
+    def from_json(
+        cls, chain_id: int, streams: Sequence[Stream], raw: str | None, *, keep: int = HISTORY
+    ) -> Walk:
         """The saved walk (or a new one). A depth no subscription asks for any more is
         forgotten: if one comes back, it starts at now like any new depth (its old
         position may be older than the headers kept)."""
         ordered = tuple(sorted(streams, key=lambda s: s.confirmations))
         if raw is None:
-            return cls(chain_id, ordered)
+            return cls(chain_id, ordered, keep=keep)
         saved: dict[str, Any] = orjson.loads(raw)
         depths = {s.confirmations for s in ordered}
         delivered = {int(d): n for d, n in saved["delivered"].items() if int(d) in depths}
@@ -181,15 +207,17 @@ class Walk:
             delivered,
             starts,
             saved.get("reorgs", 0),
+            keep,
         )
 
     # events --------------------------------------------------------------------------
     def _stream_events(
-        self, stream: Stream, header: Header, logs: Mapping[str, Sequence[RawLog]]
+        self, stream: Stream, header: Header | None, entries: Sequence[RawLog]
     ) -> list[Event]:
         depth = stream.confirmations
-        out = [self._block_event(header, depth)] if stream.blocks else []
-        entries = logs.get(header.hash, ()) if stream.filters else ()
+        out = [self._block_event(header, depth)] if stream.blocks and header is not None else []
+        if not stream.filters:
+            entries = ()
         if entries and not self._takes_all(stream):
             entries = [e for e in entries if any(f.matches(e) for f in stream.filters)]
         out.extend(self._log_event(entry, depth, removed=False) for entry in entries)
@@ -231,3 +259,25 @@ class Walk:
 
 def _suffix(depth: int, reorgs: int) -> str:
     return (f":c{depth}" if depth else "") + (f":r{reorgs}" if reorgs else "")
+
+
+def _number(entries: Sequence[RawLog]) -> int:
+    """The block number of one block's logs (all share it)."""
+    return int(entries[0]["blockNumber"], 16) if entries else -1
+
+
+def _canonical(
+    logs: Mapping[str, Sequence[RawLog]], history: Sequence[Header], low: int, high: int
+) -> dict[int, tuple[Header | None, Sequence[RawLog]]]:
+    """Per block number in (low, high]: the walked header (None in a gap between
+    checkpoints) and its logs; logs of a hash the walk has not got at that height
+    (a branch since dropped) are left out."""
+    headers = {h.number: h for h in history if low < h.number <= high}
+    out: dict[int, tuple[Header | None, Sequence[RawLog]]] = {
+        n: (h, logs.get(h.hash, ())) for n, h in headers.items()
+    }
+    for entries in logs.values():
+        number = _number(entries)
+        if low < number <= high and number not in headers:
+            out[number] = (None, entries)
+    return out

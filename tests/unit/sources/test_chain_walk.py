@@ -26,6 +26,10 @@ from cove._sources._chain_walk import Stream, Walk
 EMITTER = "0x" + "ee" * 20
 LOGS = (log_filter(EMITTER, []),)
 STREAMS = (Stream(0, True, LOGS), Stream(2, True, LOGS), Stream(5, True))
+LOGS_ONLY = (Stream(0, False, LOGS), Stream(3, False, LOGS))
+KEEP = 12
+"""Headers kept in the logs-only runs: more than the deepest reorg drawn, so every reorg is
+found, yet short enough that long runs walk far below it with checkpoints only."""
 
 
 class Chain:
@@ -66,7 +70,9 @@ class Chain:
 
 
 def follow(walk: Walk, chain: Chain, reached: set[int]) -> tuple[Walk, list[Event]]:
-    """One step of the source against this version of the chain, done in one go."""
+    """One step of the source against this version of the chain, done in one go; with no
+    stream wanting blocks, the blocks more than ``keep`` below the tip go in as one
+    checkpoint header and their logs, as the source backfills them."""
     blocks = chain.blocks
     last = walk.last
     if last is None:
@@ -80,6 +86,11 @@ def follow(walk: Walk, chain: Chain, reached: set[int]) -> tuple[Walk, list[Even
         reached.update(d for d, had in walk.delivered.items() if ancestor.number < had)
         walk, events, _ = walk.rewind(ancestor)
     new = blocks[ancestor.number + 1 :]
+    deep_end = len(blocks) - 1 - walk.keep - walk.deepest
+    if not walk.wants_blocks and new and new[0].number <= deep_end:
+        deep, new = new[: deep_end - new[0].number + 1], new[deep_end - new[0].number + 1 :]
+        walk, more = walk.extend([deep[-1]], chain.logs(deep))
+        events += more
     if new:
         walk, more = walk.extend(new, chain.logs(new))
         events += more
@@ -100,8 +111,33 @@ ops = st.lists(
 def test_each_depth_sees_a_consistent_view_and_only_reorgs_that_reach_it(
     length: int, script: list[tuple[Any, ...]]
 ) -> None:
+    run(Walk(1, STREAMS), length, script)
+
+
+# Reorgs that never shorten the chain and stay within KEEP of the highest block walked
+# (successive shortening reorgs can reach below the kept headers, which no walk can see).
+growing_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("grow"), st.integers(1, 30)),
+        st.integers(1, 4).flatmap(
+            lambda d: st.tuples(st.just("reorg"), st.just(d), st.integers(d, d + 4))
+        ),
+        st.tuples(st.just("restart"), st.just(0)),
+    ),
+    max_size=20,
+)
+
+
+@given(length=st.integers(1, 40), script=growing_ops)
+def test_logs_only_depths_walked_by_checkpoints_get_each_log_once(
+    length: int, script: list[tuple[Any, ...]]
+) -> None:
+    run(Walk(1, LOGS_ONLY, keep=KEEP), length, script)
+
+
+def run(walk: Walk, length: int, script: list[tuple[Any, ...]]) -> None:
     chain = Chain(length)
-    walk = Walk(1, STREAMS)
+    streams = walk.streams
     reached: set[int] = set()
     walk, events = follow(walk, chain, reached)
     for op in script:
@@ -110,21 +146,27 @@ def test_each_depth_sees_a_consistent_view_and_only_reorgs_that_reach_it(
         elif op[0] == "reorg":
             chain.reorg(op[1], op[2])
         else:
-            walk = Walk.from_json(1, STREAMS, walk.trimmed().to_json())
+            walk = Walk.from_json(1, streams, walk.trimmed().to_json(), keep=walk.keep)
             continue
         walk, more = follow(walk, chain, reached)
         events += more
     ids = [e.id for e in events]
     assert len(ids) == len(set(ids))
     assert walk.last == chain.blocks[-1]
-    for stream in STREAMS:
-        check_depth(stream.confirmations, events, chain, reached)
+    for stream in streams:
+        check_depth(stream, events, chain, reached, length)
 
 
-def check_depth(depth: int, events: list[Event], chain: Chain, reached: set[int]) -> None:
+def check_depth(
+    stream: Stream, events: list[Event], chain: Chain, reached: set[int], length: int
+) -> None:
+    """Blocks: a prefix of the final chain from where the depth started. Logs (with or
+    without blocks): each log of those blocks delivered once, removed only once delivered."""
+    depth = stream.confirmations
     view: list[Block] = []
     counts: dict[tuple[str, int], int] = {}
     start: int | None = None
+    log_start = max(0, length - 1 - depth)  # where a depth starts: at now
     signals = 0
     for event in events:
         payload = event.payload
@@ -136,6 +178,7 @@ def check_depth(depth: int, events: list[Event], chain: Chain, reached: set[int]
                 start = (
                     signal["ancestor"] + 1 if start is None else min(start, signal["ancestor"] + 1)
                 )
+                log_start = min(log_start, signal["ancestor"] + 1)
         elif isinstance(payload, Block) and payload.confirmations == depth:
             start = payload.number if start is None else start
             if view:
@@ -148,14 +191,22 @@ def check_depth(depth: int, events: list[Event], chain: Chain, reached: set[int]
     # A prefix of the final chain from where the depth started, up to at least head - depth
     # (more when the head went down without dropping what the depth already had).
     head = chain.blocks[-1].number
-    if start is not None:
+    if start is not None and stream.blocks:
         expected = chain.blocks[start : start + len(view)]
         assert [(b.number, b.hash) for b in view] == [(b.number, b.hash) for b in expected]
         assert start + len(view) - 1 >= head - depth
-    if depth in (0, 2):  # the depths with logs
-        assert {k for k, n in counts.items() if n} == {
-            (b.hash, 0) for b in view if b.number % 2 == 0
+    live = {k for k, n in counts.items() if n}
+    if stream.blocks and stream.filters:
+        assert live == {(b.hash, 0) for b in view if b.number % 2 == 0}
+    elif stream.filters:
+        # Every log of the final chain from the start to head - depth, and none off it.
+        final = {(b.hash, 0) for b in chain.blocks[log_start:] if b.number % 2 == 0}
+        due = {
+            (b.hash, 0)
+            for b in chain.blocks[log_start : max(0, head - depth + 1)]
+            if b.number % 2 == 0
         }
+        assert due <= live <= final
     if depth not in reached:
         assert signals == 0
         assert all(n >= 0 for n in counts.values())

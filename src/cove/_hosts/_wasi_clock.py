@@ -1,0 +1,136 @@
+"""WASI sleeps bounded by the guest call's deadline.
+
+Design note: a WASI sleep (``monotonic-clock.subscribe-*`` then ``poll``) is
+a host call into wasmtime's own WASI code, where epoch interruption never
+fires, so ``time.sleep(10**6)`` in a guest held its thread for good. The
+guest's ``monotonic-clock`` is shadowed here: every subscription is cut to
+what is left of the call's deadline plus one epoch tick, so the wait ends
+just after the epoch has passed and the guest's next instruction traps with
+the deadline error. The pollable itself must be WASI's own resource type
+(streams and poll take it too), so it is made by wasmtime's WASI through a
+tiny helper component that lowers and lifts ``subscribe-duration`` and
+``now`` unchanged. Rejected: a Python-made pollable (a different resource
+type, refused at instantiation) and reimplementing ``wasi:io`` (large, and
+every guest's stdout goes through it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import wasmtime
+from wasmtime.component import Component, Linker
+
+INTERFACE = "wasi:clocks/monotonic-clock@"
+"""The shadowed interface, without its version (a guest's own import name is shadowed)."""
+
+_HELPER_WAT = """
+(component
+  (import "wasi:io/poll@0.2.0" (instance $poll (export "pollable" (type (sub resource)))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@0.2.0" (instance $clock
+    (alias outer 1 $pollable (type $p))
+    (export "pollable" (type $pe (eq $p)))
+    (export "now" (func (result u64)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $pe))))))
+  (core func $subscribe (canon lower (func $clock "subscribe-duration")))
+  (core func $now (canon lower (func $clock "now")))
+  (core module $pass
+    (import "h" "subscribe" (func $subscribe (param i64) (result i32)))
+    (import "h" "now" (func $now (result i64)))
+    (export "subscribe" (func $subscribe))
+    (export "now" (func $now)))
+  (core instance $h (export "subscribe" (func $subscribe)) (export "now" (func $now)))
+  (core instance $m (instantiate $pass (with "h" (instance $h))))
+  (func $subscribe-lifted (param "when" u64) (result (own $pollable))
+    (canon lift (core func $m "subscribe")))
+  (func $now-lifted (result u64) (canon lift (core func $m "now")))
+  (export "subscribe-duration" (func $subscribe-lifted))
+  (export "now" (func $now-lifted)))
+"""
+
+Remaining = Callable[[], int | None]
+"""Nanoseconds left before the running call's deadline (None outside a call)."""
+
+
+class ClockHelper:
+    """The helper component, compiled once per wasmtime engine."""
+
+    def __init__(self, engine: wasmtime.Engine) -> None:
+        self.component = Component(engine, _HELPER_WAT)
+        self.linker = Linker(engine)
+        self.linker.add_wasip2()
+
+    def bind(self, store: wasmtime.Store) -> BoundClock:
+        """WASI's clock in ``store`` (call once per store, before the guest runs)."""
+        instance = self.linker.instantiate(store, self.component)
+        subscribe = instance.get_func(store, "subscribe-duration")
+        now = instance.get_func(store, "now")
+        assert subscribe is not None and now is not None
+        return BoundClock(subscribe, now)
+
+
+class BoundClock:
+    """One store's WASI clock functions, called from inside the guest's host calls."""
+
+    def __init__(self, subscribe: Any, now: Any) -> None:
+        self._subscribe = subscribe
+        self._now = now
+
+    def now(self, store: Any) -> int:
+        value: int = self._now(store)
+        return value
+
+    def subscribe(self, store: Any, nanos: int) -> Any:
+        return self._subscribe(store, max(0, nanos))
+
+
+def shadow_monotonic_clock(
+    linker: Linker,
+    imports: Iterable[str],
+    clock: Callable[[], BoundClock | None],
+    remaining: Remaining,
+    slack_ns: int,
+) -> None:
+    """Define the guest's ``monotonic-clock`` over WASI's, with every wait cut to
+    ``remaining() + slack_ns`` (call after ``add_wasip2``).
+
+    ``imports``: the component's import names; the clock is shadowed under the
+    exact name the guest imports, which wasmtime matches before any other
+    semver-compatible version of it.
+    """
+    names = [name for name in imports if name.startswith(INTERFACE)]
+    if not names:
+        return
+
+    def bounded(nanos: int) -> int:
+        left = remaining()
+        return nanos if left is None else min(nanos, max(0, left) + slack_ns)
+
+    def current() -> BoundClock:
+        bound = clock()
+        if bound is None:
+            raise wasmtime.WasmtimeError("the module's WASI clock is gone")
+        return bound
+
+    def subscribe_duration(store: Any, nanos: int) -> Any:
+        return current().subscribe(store, bounded(nanos))
+
+    def subscribe_instant(store: Any, when: int) -> Any:
+        bound = current()
+        return bound.subscribe(store, bounded(when - bound.now(store)))
+
+    linker.allow_shadowing = True
+    with linker.root() as root, root.add_instance(names[0]) as clock_api:
+        clock_api.add_func("now", lambda store: current().now(store))
+        clock_api.add_func("resolution", lambda _store: 1)
+        clock_api.add_func("subscribe-duration", subscribe_duration)
+        clock_api.add_func("subscribe-instant", subscribe_instant)
+    linker.allow_shadowing = False
+
+
+def nanos_left(deadline_ns: int | None) -> int | None:
+    """Nanoseconds until ``deadline_ns`` (a ``perf_counter_ns`` value)."""
+    return None if deadline_ns is None else deadline_ns - time.perf_counter_ns()

@@ -1,0 +1,42 @@
+"""URLs as any output shows them: credentials removed.
+
+Every error message, log line, trajectory record and status field that names
+a URL a module or an operator gave goes through ``redact_url``: userinfo
+(``user:password@``) and the query and fragment (where API keys ride) are
+removed, and what is kept is cut to a bound, so a URL never leaks a secret
+nor floods an output. Kept: scheme, host, port and path.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+MAX_SHOWN = 512
+"""Characters of a redacted URL that any output shows."""
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]/path``, with ``?…`` where a query was removed."""
+    try:
+        parts = urlsplit(url[: 4 * MAX_SHOWN])
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(unparsable url)"
+    if not parts.scheme or not host:
+        return "(unparsable url)"
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    removed = "?…" if parts.query else ""
+    shown = f"{parts.scheme}://{host}{port}{parts.path}"
+    if len(shown) > MAX_SHOWN:
+        shown = shown[:MAX_SHOWN] + "…"
+    return shown + removed
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` (a library's error message, say) with every URL in it redacted."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group()), text)
