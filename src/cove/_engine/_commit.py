@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from .._store._base import Store
+from ._lane import Lane
 from ._lifecycle import wait_event
 
 
@@ -32,6 +33,7 @@ class Committer:
         self._asked = 0  # flush() calls so far; each one's writes precede its number
         self._covered = 0  # the highest call number a finished flush has covered
         self._running: asyncio.Future[None] | None = None
+        self._lane = Lane("cove-commit")
 
     def on_flush(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -78,10 +80,14 @@ class Committer:
                 self._running = asyncio.ensure_future(self._flush_through(self._asked))
             await asyncio.shield(self._running)
 
+    def close(self) -> None:
+        """Release the flush thread (after the engine's last flush)."""
+        self._lane.close()
+
     async def _flush_through(self, asked: int) -> None:
         try:
             self._dirty = 0
-            await asyncio.to_thread(self.store.flush)
+            await self._lane.run(self.store.flush)
             self._covered = max(self._covered, asked)
             self._notify()
         finally:

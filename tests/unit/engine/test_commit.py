@@ -43,4 +43,5 @@ async def test_concurrent_flushes_share_commits_and_each_returns_durable() -> No
 
     await asyncio.gather(*(publisher(i % 8 * 0.002) for i in range(64)))
     assert [] == late
+    committer.close()
     assert store.commits <= 16  # 64 callers, a handful of rounds
