@@ -162,18 +162,36 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
 
 
-def ingress(seconds: float) -> list[tuple[str, float, float, float, int]]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingress(seconds: float) -> list[tuple[str, float, float, float, int, float]]:
     rows = []
     with tempfile.TemporaryDirectory() as data:
         for name, target in (("plain starlette + sqlite", _plain_server), ("cove", _cove_server)):
             process, port = _serve(target, data)
             try:
                 asyncio.run(_hammer(port, 1.0))  # warm-up
+                assert process.pid is not None
+                cpu = _cpu_seconds(process.pid)
                 count, latencies, errors = asyncio.run(_hammer(port, seconds))
+                cpu = _cpu_seconds(process.pid) - cpu
             finally:
                 process.terminate()
                 process.join()
-            rows.append((name, count / seconds, _p(latencies, 0.5), _p(latencies, 0.99), errors))
+            rows.append(
+                (
+                    name,
+                    count / seconds,
+                    _p(latencies, 0.5),
+                    _p(latencies, 0.99),
+                    errors,
+                    cpu / max(count, 1),
+                )
+            )
     return rows
 
 
@@ -283,10 +301,15 @@ def main() -> None:
     print(
         f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {args.seconds:g} s"
     )
-    print(f"{'server':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'vs plain':>10}")
-    for name, rate, p50, p99, errors in rows:
+    print("(server CPU per request: what one free core would allow, whatever else runs here)")
+    print(
+        f"{'server':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+        f"{'vs plain':>10}{'CPU us/req':>12}"
+    )
+    for name, rate, p50, p99, errors, cpu in rows:
         print(
-            f"{name:<28}{rate:>10.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}{errors:>8}{rate / base:>9.2f}x"
+            f"{name:<28}{rate:>10.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}{errors:>8}"
+            f"{rate / base:>9.2f}x{cpu * 1e6:>12.0f}"
         )
 
     quiet, loaded = asyncio.run(_module_latency(args.seconds))

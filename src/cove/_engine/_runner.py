@@ -34,6 +34,7 @@ from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
+from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
 from ._matching import matches_any
@@ -91,6 +92,7 @@ class ModuleRunner:
         self.hook_host = loaded.hook_host
         self.identity = loaded.identity
         self.name = self.manifest.name
+        self._lane = Lane(f"cove-module-{self.name}")
         self.store = store
         self.committer = committer
         self._read = read_events
@@ -234,7 +236,7 @@ class ModuleRunner:
             if not mine:
                 self.position = last_seq
                 continue
-            failure = await asyncio.to_thread(self.exclusive, self._handle_batch, mine)
+            failure = await self._lane.run(self.exclusive, self._handle_batch, mine)
             if failure is None:
                 # Skip past the events of this read that were not ours.
                 self.position = max(self.position, last_seq)
@@ -249,9 +251,7 @@ class ModuleRunner:
         self._set_state(ModuleState.INITIALIZING)
         effects = ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         try:
-            await asyncio.to_thread(
-                self.exclusive, self.host.init, self.host_calls("init", effects)
-            )
+            await self._lane.run(self.exclusive, self.host.init, self.host_calls("init", effects))
         except ModuleFailedError as exc:
             self._failed = None  # init failed: no event is to blame
             await self._fail(exc)
@@ -394,6 +394,8 @@ class ModuleRunner:
                 self.host.close()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
+        finally:
+            self._lane.close()
 
 
 def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS trajectory_chunks (
     last_at_ms INTEGER NOT NULL,
     count INTEGER NOT NULL,
     failed INTEGER NOT NULL,
+    skipped INTEGER,
     records TEXT NOT NULL,
     size INTEGER NOT NULL
 );
@@ -173,6 +174,7 @@ class TrajectoryStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            _add_skipped_column(db)
             total = db.execute("SELECT COALESCE(SUM(size), 0) FROM trajectory_chunks").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the trajectory store: {exc}") from None
@@ -220,7 +222,7 @@ class TrajectoryStore:
                 with self._transaction():
                     self._db.executemany(
                         "INSERT INTO trajectory_chunks (module, first_at_ms, last_at_ms, count, "
-                        "failed, records, size) VALUES (?,?,?,?,?,?,?)",
+                        "failed, skipped, records, size) VALUES (?,?,?,?,?,?,?,?)",
                         rows,
                     )
                     self._bytes += sum(row[-1] for row in rows)
@@ -282,14 +284,19 @@ class TrajectoryStore:
             ("module = ?", query.module),
             ("last_at_ms >= ?", query.since_ms),
             ("first_at_ms <= ?", query.until_ms),
-            ("id >= ?", None if query.after_id is None else query.after_id // _ID_SPAN),
-            ("id <= ?", None if query.before_id is None else query.before_id // _ID_SPAN),
+            # the chunks that can hold an id > after_id, or < before_id
+            ("id >= ?", None if query.after_id is None else (query.after_id + 1) // _ID_SPAN),
+            ("id <= ?", None if query.before_id is None else (query.before_id - 1) // _ID_SPAN),
         ):
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        if query.outcome in ("failed", "skipped"):  # chunks count both as not ok
-            where.append("failed > 0")
+        # ``failed`` counts every record that is not ok, ``skipped`` the skipped ones
+        # among them (NULL in chunks written before it was counted: either may be there).
+        if query.outcome == "skipped":
+            where.append("(skipped > 0 OR (skipped IS NULL AND failed > 0))")
+        elif query.outcome == "failed":
+            where.append("(failed > skipped OR (skipped IS NULL AND failed > 0))")
         elif query.outcome == "ok":
             where.append("count > failed")
         ascending = query.after_id is not None
@@ -297,11 +304,17 @@ class TrajectoryStore:
             "SELECT id, module, records FROM trajectory_chunks "
             f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?"
         )
-        args.append(-1 if query.max_chunks is None else query.max_chunks)
+        budget = query.max_chunks
+        args.append(-1 if budget is None else budget + 1)  # one more: is there anything left?
         found: list[StoredTrajectory] = []
         last_chunk, scanned = 0, 0
         with self._lock:
             for chunk_id, module, text in self._db.execute(sql, args):
+                if scanned == budget:  # more matching chunks than the budget: say where to go on
+                    return Page(
+                        found,
+                        (last_chunk + 1) * _ID_SPAN - 1 if ascending else last_chunk * _ID_SPAN,
+                    )
                 last_chunk, scanned = chunk_id, scanned + 1
                 records = list(enumerate(json.loads(text)))
                 for index, record in records if ascending else reversed(records):
@@ -310,9 +323,7 @@ class TrajectoryStore:
                         found.append(stored)
                         if len(found) == query.limit:
                             return Page(found)
-        if query.max_chunks is None or scanned < query.max_chunks:
-            return Page(found)
-        return Page(found, (last_chunk + 1) * _ID_SPAN - 1 if ascending else last_chunk * _ID_SPAN)
+        return Page(found)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -338,6 +349,7 @@ class _Piece:
     module: str
     count: int
     failed: int
+    skipped: int
     first_at_ms: int
     last_at_ms: int
     encoded: bytes
@@ -347,8 +359,11 @@ def _piece(module: str, records: Sequence[TrajectoryLike]) -> _Piece:
     encoded = orjson.dumps(
         list(map(_ROW, records)), default=_CALL, option=orjson.OPT_PASSTHROUGH_DATACLASS
     )
-    failed = len(records) - countOf(map(_OUTCOME, records), "ok")
-    return _Piece(module, len(records), failed, records[0].at_ms, records[-1].at_ms, encoded)
+    outcomes = list(map(_OUTCOME, records))
+    failed = len(records) - countOf(outcomes, "ok")
+    skipped = countOf(outcomes, "skipped")
+    first, last = records[0].at_ms, records[-1].at_ms
+    return _Piece(module, len(records), failed, skipped, first, last, encoded)
 
 
 def _rows(pieces: list[_Piece]) -> Iterator[tuple[Any, ...]]:
@@ -366,9 +381,17 @@ def _rows(pieces: list[_Piece]) -> Iterator[tuple[Any, ...]]:
         first = min(p.first_at_ms for p in group)
         last = max(p.last_at_ms for p in group)
         failed = sum(p.failed for p in group)
+        skipped = sum(p.skipped for p in group)
         size = len(text) + len(module) + _ROW_OVERHEAD
-        yield (module, first, last, count, failed, text, size)
+        yield (module, first, last, count, failed, skipped, text, size)
         start = end
+
+
+def _add_skipped_column(db: sqlite3.Connection) -> None:
+    """A file from before per-chunk skipped counts gets the column (NULL: not counted)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(trajectory_chunks)")}
+    if "skipped" not in columns:
+        db.execute("ALTER TABLE trajectory_chunks ADD COLUMN skipped INTEGER")
 
 
 def _stored(record_id: int, module: str, record: list[Any]) -> StoredTrajectory:
