@@ -14,8 +14,10 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -131,6 +133,20 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
         assert [] == [p.name for p in files if secret.encode() in p.read_bytes()], secret
     assert LOGGED in seen[-1]  # the module's own log line has it
     assert [] == [text[:200] for text in seen[:-1] if LOGGED in text]
-    # The journal (cove.db) holds the event that carried the value to the module.
+    # The value is the payload of the event that asked the module to log it: the
+    # journal keeps that event (a payload is the module's input, not its log), and
+    # no other table nor the trajectory store keeps what was logged.
+    assert {"journal"} == _tables_holding(data / "cove.db", LOGGED)
     trajectory_files = [p for p in files if p.name.startswith("trajectories.db")]
     assert [] == [p.name for p in trajectory_files if LOGGED.encode() in p.read_bytes()]
+
+
+def _tables_holding(database: Path, text: str) -> set[str]:
+    """The tables of ``database`` with a row that contains ``text`` in any column."""
+    with closing(sqlite3.connect(database)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            table
+            for table in tables
+            if any(text in repr(row) for row in db.execute(f'SELECT * FROM "{table}"'))
+        }
