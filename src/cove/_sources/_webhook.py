@@ -19,7 +19,7 @@ import httpx
 
 from .._config import EngineConfig, TransportSettings
 from .._listen import ListenerLimits
-from .._redact import redact_url
+from .._redact import error_reason, redact_url
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
 from . import _webhook_standard as standard
@@ -72,7 +72,7 @@ class WebhookTransport(Transport):
         except httpx.HTTPError as exc:
             raise DeliveryError(
                 f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
-                f"{type(exc).__name__}: {exc}"
+                f"{error_reason(exc)}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(
