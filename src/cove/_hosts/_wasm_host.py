@@ -372,6 +372,7 @@ class WasmModuleHost(ModuleHost):
             self._component.type.imports(self._runtime.engine),
             lambda: getattr(me(), "_clock", None),
             lambda: _wasi_clock.nanos_left(_deadline_of(me())),
+            self._grants.limits.timeout_ms * 1_000_000,
             self._runtime.tick_ms * 1_000_000,
             lambda: _mark_cut(me()),
         )
