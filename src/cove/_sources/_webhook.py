@@ -71,8 +71,7 @@ class WebhookTransport(Transport):
             response = await self._client.post(self.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
-                f"{error_reason(exc)}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} failed: {error_reason(exc)}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(
