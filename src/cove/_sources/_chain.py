@@ -57,6 +57,7 @@ from .._config_chain import ChainSettings
 from .._events import Event
 from .._log_filter import log_filter
 from .._manifest import BlockSubscription, LogSubscription
+from .._redact import hosts_in
 from .._units import parse_duration_ms
 from ..errors import ChainRpcError
 from ._base import Publish, Source
@@ -120,7 +121,8 @@ class ChainSource(Source):
         self.chain_id = settings.chain_id
         self._record = record
         self.name = f"chain:{self.chain_id}"
-        self.endpoints = [Endpoint(url) for url in (settings.http, *settings.fallbacks)]
+        urls = (settings.http, *settings.fallbacks)
+        self.endpoints = [Endpoint(url, index) for index, url in enumerate(urls)]
         self._timeout = parse_duration_ms(settings.timeout) / 1000
         self._poll = parse_duration_ms(settings.poll_interval) / 1000
         self._store = store
@@ -206,7 +208,7 @@ class ChainSource(Source):
                 except (httpx.HTTPError, ChainRpcError) as exc:
                     failures += 1
                     delay = min(max(MAX_RETRY_SECONDS, self._poll), self._poll * 2**failures)
-                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    self.last_error = f"{type(exc).__name__}: {hosts_in(str(exc))}"
                     self._log.warning("chain read failed", error=self.last_error, retry_s=delay)
                     await asyncio.sleep(delay)
                     continue

@@ -20,6 +20,7 @@ import httpx
 import orjson
 
 from .._log_filter import LogFilter
+from .._redact import hosts_in, url_host
 from ..errors import ChainRpcError
 from ._chain_json import Header, RawLog, header_or_none, quantity
 from ._chain_json import logs as parse_logs
@@ -52,9 +53,16 @@ class _Unreadable(ChainRpcError):
 
 @dataclass
 class Endpoint:
-    """One endpoint as the chain source sees it: its head and what it served."""
+    """One endpoint as the chain source sees it: its head and what it served.
+
+    Shown only by its ``label`` (index and host:port): a provider's URL holds
+    its API key in the path, query or userinfo, and health, logs and errors
+    are read by more people than the config.
+    """
 
     url: str
+    index: int = 0
+    """Its place in the config: 0 the primary, then the fallbacks in order."""
     head: int | None = None
     """The head it last reported; None before the first, and after it failed."""
     high: int | None = None
@@ -66,9 +74,18 @@ class Endpoint:
     """Requests it answered because the endpoints before it failed or were behind."""
     last_error: str | None = None
 
+    @property
+    def host(self) -> str:
+        return url_host(self.url)
+
+    @property
+    def label(self) -> str:
+        """``#<index> <host:port>``: how health, errors and logs name it."""
+        return f"#{self.index} {self.host}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "url": self.url,
+            "endpoint": self.label,
             "head": self.head,
             "requests": self.requests,
             "errors": self.errors,
@@ -126,7 +143,7 @@ class ChainReader:
                 failure = exc  # it answered, but not with a head: as good as down
                 if not isinstance(exc, _Unreadable):
                     endpoint.errors += 1
-                    endpoint.last_error = f"{endpoint.url}: {exc}"
+                    endpoint.last_error = f"{endpoint.label}: {hosts_in(str(exc))}"
                     endpoint.head = endpoint.high = None
                 continue
             finally:
@@ -144,7 +161,7 @@ class ChainReader:
             if position is None or head >= position or shrank:
                 self._pinned = index
                 return head
-            behind.append(f"{endpoint.url} at {head}")
+            behind.append(f"{endpoint.label} at {head}")
         if behind:
             raise EndpointsBehind(
                 f"every endpoint that answers is behind block {position}: {', '.join(behind)}"
@@ -223,11 +240,13 @@ class ChainReader:
                 response.raise_for_status()
                 answer = orjson.loads(response.content)  # ~3x the stdlib on a burst of logs
             except httpx.HTTPError as exc:
-                self._note(index, start, f"{endpoint.url}: {type(exc).__name__}: {exc}")
+                self._note(
+                    index, start, f"{endpoint.label}: {type(exc).__name__}: {hosts_in(str(exc))}"
+                )
                 last = exc
                 continue
             except ValueError as exc:
-                problem = f"{endpoint.url}: the answer is not JSON: {exc}"
+                problem = f"{endpoint.label}: the answer is not JSON: {exc}"
                 self._note(index, start, problem)
                 last = _Unreadable("answer", problem)
                 continue
