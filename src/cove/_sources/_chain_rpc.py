@@ -42,9 +42,15 @@ QUIET_LOGS: Final = 1_000
 class EndpointsBehind(Exception):
     """Every endpoint that answered is behind the walked position: the walk waits.
 
-    Not an error of the node, and never evidence of a reorg: a replica that
-    is a few blocks behind has not got there yet.
+    Not an error of the node, and never evidence of a reorg by itself: a
+    replica that is a few blocks behind has not got there yet, and a
+    primary's head dips when a load balancer asks a backend that lags.
+    ``heads`` holds the head each of them answered, by endpoint index.
     """
+
+    def __init__(self, message: str, heads: dict[int, int]) -> None:
+        super().__init__(message)
+        self.heads = heads
 
 
 class _Unreadable(ChainRpcError):
@@ -65,9 +71,6 @@ class Endpoint:
     """Its place in the config: 0 the primary, then the fallbacks in order."""
     head: int | None = None
     """The head it last reported; None before the first, and after it failed."""
-    high: int | None = None
-    """Its highest head since it last failed. A lower head from the same endpoint,
-    still answering, is its own chain getting shorter (``evm_revert``), not lag."""
     requests: int = 0
     errors: int = 0
     fallback_hits: int = 0
@@ -122,15 +125,14 @@ class ChainReader:
     async def select(self, position: int | None) -> int:
         """Pin the first endpoint whose head is at or above ``position``; return that head.
 
-        An endpoint below it serves only when it is the primary and its own
-        chain got shorter (its head fell below ``position`` after it had
-        reported one at or above, without failing in between): that is the one
-        case where a lower head is news of the chain rather than of the endpoint. Raises
-        ``EndpointsBehind`` when every endpoint that answers is behind, and the
-        last failure when none answers.
+        An endpoint below it never serves, the primary included: a lower head
+        alone is lag, never a shorter chain (the source looks for a differing
+        hash at a height that endpoint has, ``pin``). Raises ``EndpointsBehind``
+        when every endpoint that answers is behind, and the last failure when
+        none answers.
         """
         self._pinned = None
-        behind: list[str] = []
+        behind: dict[int, int] = {}
         failure: Exception | None = None
         for index, endpoint in enumerate(self.endpoints):
             self._pinned = index
@@ -144,30 +146,26 @@ class ChainReader:
                 if not isinstance(exc, _Unreadable):
                     endpoint.errors += 1
                     endpoint.last_error = f"{endpoint.label}: {hosts_in(str(exc))}"
-                    endpoint.head = endpoint.high = None
+                    endpoint.head = None
                 continue
             finally:
                 self._pinned = None
-            # Only the primary's own shortened chain is news: a fallback's lower head
-            # may be a load balancer's lagging backend, so it waits like any lag.
-            shrank = (
-                index == 0
-                and position is not None
-                and endpoint.high is not None
-                and head < position <= endpoint.high
-            )
             endpoint.head = head
-            endpoint.high = head if endpoint.high is None else max(endpoint.high, head)
-            if position is None or head >= position or shrank:
+            if position is None or head >= position:
                 self._pinned = index
                 return head
-            behind.append(f"{endpoint.label} at {head}")
+            behind[index] = head
         if behind:
+            shown = ", ".join(f"{self.endpoints[i].label} at {h}" for i, h in behind.items())
             raise EndpointsBehind(
-                f"every endpoint that answers is behind block {position}: {', '.join(behind)}"
+                f"every endpoint that answers is behind block {position}: {shown}", behind
             )
         assert failure is not None
         raise failure
+
+    def pin(self, index: int) -> None:
+        """Send this step's reads to one endpoint (one that answered ``select`` behind, say)."""
+        self._pinned = index
 
     async def blocks(
         self, numbers: list[int], *, allow_missing: bool = False
@@ -264,7 +262,7 @@ class ChainReader:
         else:
             endpoint.errors += 1
             endpoint.last_error = error
-            endpoint.head = endpoint.high = None  # back from a failure, it may well be behind
+            endpoint.head = None  # back from a failure, it may well be behind
         if self._record is not None:
             self._record(index, (time.perf_counter() - start) * 1000, error)
 
