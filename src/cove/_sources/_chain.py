@@ -259,12 +259,15 @@ class ChainSource(Source):
         announced = self._announced_next(last)
         if announced is not None:
             # The header newHeads just sent is the next block: no need to ask for it. Its
-            # logs are asked by its hash, which an endpoint lacking the block refuses.
-            reader.unpin()
-            self.head = announced.number
-            await self._walk([announced], publish)
-            self.waiting = None
-            return True
+            # logs are asked by its hash from an endpoint whose head has reached it (one
+            # behind may answer [] for a hash it does not know); with none, the step below waits.
+            logs = await reader.logs_of(self._filters, announced) if self._filters else []
+            if logs is not None:
+                self.head = announced.number
+                walk, events = self._walk_state.extend([announced], logs)
+                await self._adopt(walk, events, publish)
+                self.waiting = None
+                return True
         try:
             head = await reader.select(None if last is None else last.number)
         except EndpointsBehind as exc:

@@ -119,7 +119,7 @@ class ChainReader:
         return None if self._pinned is None else self.endpoints[self._pinned]
 
     def unpin(self) -> None:
-        """Let each read try the endpoints in order again (a read by block hash is safe anywhere)."""
+        """Let each read try the endpoints in order again."""
         self._pinned = None
 
     async def select(self, position: int | None) -> int:
@@ -210,12 +210,43 @@ class ChainReader:
                 at = upto + 1
                 if len(window) < QUIET_LOGS:
                     self._window = min(MAX_LOG_WINDOW, self._window * 2)
-        if len(filters) == 1:
-            return found  # one query per window, in order: the node's order is the chain's
-        unique = {(e["blockHash"], e["logIndex"]): e for e in found}
-        return sorted(
-            unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
-        )
+        return _in_order(found, filters)
+
+    async def logs_of(self, filters: Sequence[LogFilter], block: Header) -> list[RawLog] | None:
+        """Logs of one announced block, by its hash, from the first endpoint that has reached it.
+
+        Each endpoint is asked for its head in the same batch: one behind the
+        block may answer ``[]`` for a hash it does not know (some providers
+        do), so its answer is not taken. None when every endpoint that answers
+        is behind; the last failure when none answers.
+        """
+        self._pinned = None
+        calls = [("eth_getLogs", [{**f.criteria(), "blockHash": block.hash}]) for f in filters]
+        behind = False
+        failure: Exception | None = None
+        for index, endpoint in enumerate(self.endpoints):
+            self._pinned = index
+            try:
+                head, *answers = await self._batch_items([("eth_blockNumber", []), *calls])
+                endpoint.head = quantity("eth_blockNumber", _result("eth_blockNumber", head))
+            except (httpx.HTTPError, ChainRpcError) as exc:
+                failure = exc  # down, or no head: as in select
+                continue
+            finally:
+                self._pinned = None
+            if endpoint.head < block.number:
+                behind = True
+                continue
+            found = [
+                log
+                for (method, _), item in zip(calls, answers, strict=True)
+                for log in parse_logs(method, _result(method, item))
+            ]
+            return _in_order(found, filters)
+        if behind:
+            return None
+        assert failure is not None
+        raise failure
 
     async def call(self, method: str, params: list[Any]) -> Any:
         answer = await self._post(
@@ -267,6 +298,11 @@ class ChainReader:
             self._record(index, (time.perf_counter() - start) * 1000, error)
 
     async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        items = await self._batch_items(calls)
+        return [_result(method, item) for (method, _), item in zip(calls, items, strict=True)]
+
+    async def _batch_items(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """One POST of ``calls``; each call's answer item (result or error), in order."""
         ids = [self._next_id() for _ in calls]
         body = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
@@ -278,13 +314,23 @@ class ChainReader:
                 "batch", answer.get("error", answer) if isinstance(answer, dict) else answer
             )
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
-        results = []
+        items = []
         for i, (method, _) in zip(ids, calls, strict=True):
             item = by_id.get(i)
             if item is None:
                 raise ChainRpcError(method, f"the batch answer has no item for id {i}")
-            results.append(_result(method, item))
-        return results
+            items.append(item)
+        return items
+
+
+def _in_order(found: list[RawLog], filters: Sequence[LogFilter]) -> list[RawLog]:
+    """Each log once, in (block, log index) order."""
+    if len(filters) == 1:
+        return found  # one query per window, in order: the node's order is the chain's
+    unique = {(e["blockHash"], e["logIndex"]): e for e in found}
+    return sorted(
+        unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
+    )
 
 
 def _result(method: str, answer: Any) -> Any:
