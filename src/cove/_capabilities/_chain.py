@@ -54,7 +54,7 @@ class EndpointHealth:
     error reaches the module and its status.
     """
 
-    url: str
+    url: str = field(repr=False)
     label: str
     requests: int = 0
     errors: int = 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
@@ -66,7 +66,7 @@ class Endpoint:
     are read by more people than the config.
     """
 
-    url: str
+    url: str = field(repr=False)
     index: int = 0
     """Its place in the config: 0 the primary, then the fallbacks in order."""
     head: int | None = None
