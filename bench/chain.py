@@ -34,7 +34,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -265,10 +265,11 @@ async def cove_backfill(
 async def raw_windows(
     anvil: Anvil, contract: str, start: int, end: int, window: int
 ) -> tuple[float, int]:
-    """A bare windowed ``eth_getLogs`` loop over httpx (raw JSON, no headers)."""
+    """A bare windowed ``eth_getLogs`` loop over httpx (raw JSON, no headers), timed from
+    opening its client, as cove's source is timed from its start (which opens one)."""
     found = 0
+    began = time.perf_counter()
     async with httpx.AsyncClient() as client:
-        began = time.perf_counter()
         for low in range(start + 1, end + 1, window):
             query = {
                 "address": contract,
@@ -277,7 +278,7 @@ async def raw_windows(
             }
             body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [query]}
             found += len((await client.post(anvil.http_url, json=body)).json()["result"])
-        return time.perf_counter() - began, found
+    return time.perf_counter() - began, found
 
 
 def web3_loop(anvil: Anvil, contract: str, start: int, end: int) -> tuple[float, int]:
@@ -326,6 +327,7 @@ async def main() -> None:
     parser.add_argument("--logs", type=int, default=1_000)
     parser.add_argument("--window", type=int, default=2_000)
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-block web3.py loop")
+    parser.add_argument("--rounds", type=int, default=3, help="backfill: best of this many runs")
     parser.add_argument(
         "--only", choices=["latency", "burst", "backfill"], help="run one part (default: all)"
     )
@@ -369,19 +371,38 @@ async def main() -> None:
             await backfill(anvil, args)
 
 
+async def best_of(
+    rounds: int, run: Callable[[], Awaitable[tuple[float, int]]]
+) -> tuple[float, int]:
+    """The fastest of ``rounds`` runs (a shared machine's load only ever adds time)."""
+    results = [await run() for _ in range(rounds)]
+    return min(results)
+
+
 async def backfill(anvil: Anvil, args: argparse.Namespace) -> None:
     contract, start, end = await asyncio.to_thread(prepare_logs, anvil, args.blocks, args.logs)
-    raw_s, raw_logs = await raw_windows(anvil, contract, start, end, args.window)
+    rounds = args.rounds
+    raw_s, raw_logs = await best_of(
+        rounds, lambda: raw_windows(anvil, contract, start, end, args.window)
+    )
     rows = [
-        ("cove source, logs only", *await cove_backfill(anvil, contract, start, end, blocks=False)),
+        (
+            "cove source, logs only",
+            *await best_of(
+                rounds, lambda: cove_backfill(anvil, contract, start, end, blocks=False)
+            ),
+        ),
         (
             "cove source, blocks + logs",
-            *await cove_backfill(anvil, contract, start, end, blocks=True),
+            *await best_of(rounds, lambda: cove_backfill(anvil, contract, start, end, blocks=True)),
         ),
         (f"bare eth_getLogs, {args.window}-block windows (httpx)", raw_s, raw_logs),
         (
             f"web3.py get_logs, {args.window}-block windows",
-            *await asyncio.to_thread(web3_windows, anvil, contract, start, end, args.window),
+            *await best_of(
+                rounds,
+                lambda: asyncio.to_thread(web3_windows, anvil, contract, start, end, args.window),
+            ),
         ),
     ]
     if not args.skip_loop:

@@ -55,7 +55,30 @@ MAX_LIMITS = LimitValues(
 )
 
 
+class RestartCaps(StrictModel):
+    """What a module's own [restart] may ask for: it can never make itself undying."""
+
+    max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
+        default=20,
+        description="Most consecutive failures any module gets before it is dead "
+        "(a larger [restart] max_failures is cut to this).",
+    )
+    backoff_initial: Duration = Field(
+        default="10ms",
+        description="Shortest first retry delay (a shorter [restart] backoff_initial is raised "
+        "to this).",
+    )
+    backoff_max: Duration = Field(
+        default="10ms",
+        description="Shortest longest-delay (a shorter [restart] backoff_max is raised to this).",
+    )
+
+
 class Limits(StrictModel):
+    restart: RestartCaps = Field(
+        default_factory=RestartCaps,
+        description="Operator caps on every module's [restart] policy.",
+    )
     default: LimitValues = Field(
         default=DEFAULT_LIMITS,
         description="Limits of a module that does not ask; unset keys keep the built-in values.",

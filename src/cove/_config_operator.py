@@ -66,11 +66,47 @@ class ControlSettings(StrictModel):
         default=None, description="Environment variable holding the bearer token."
     )
     token_file: Path | None = Field(default=None, description="File holding the bearer token.")
+    read_token_env: str | None = Field(
+        default=None,
+        description="Environment variable holding a read-only token (module data, no changes).",
+    )
+    read_token_file: Path | None = Field(
+        default=None, description="File holding the read-only token."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Host names (without port) requests may name besides the loopback ones; a request "
+            "naming another gets 421 (DNS rebinding). Off loopback with none listed: any."
+        ),
+    )
+    load_dirs: list[Path] = Field(
+        default_factory=list,
+        description=(
+            "Directories `POST /v1/modules` may load from, besides the configured modules' own."
+        ),
+    )
+    allow_python_loads: bool = Field(
+        default=False,
+        description=(
+            'Let `POST /v1/modules` load `kind = "python"` modules (in-process code: the '
+            "admin token then equals code execution as the engine's user)."
+        ),
+    )
+    query_workers: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=2, description="Threads that run trajectory queries (apart from module work)."
+    )
+    query_scan_chunks: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=64,
+        description="Trajectory chunks (up to 256 records each) one request may scan; then it pages.",
+    )
 
     @model_validator(mode="after")
     def _token(self) -> ControlSettings:
         if self.token_env is not None and self.token_file is not None:
             raise ValueError("set one of token_env or token_file, not both")
+        if self.read_token_env is not None and self.read_token_file is not None:
+            raise ValueError("set one of read_token_env or read_token_file, not both")
         if self.token_env is None and self.token_file is None and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host!r} is reachable from other machines; configure "

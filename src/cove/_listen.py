@@ -29,9 +29,10 @@ import errno
 import resource
 import socket
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, cast
 
 import h11
 import structlog
@@ -42,6 +43,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from ._units import parse_duration_ms
 
 SWEEP_SECONDS: Final = 1.0
+KEPT_FOR_EACH: Final = 8
 LOG_EVERY_SECONDS: Final = 10.0
 _REFUSAL: Final = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n"
@@ -102,16 +104,25 @@ def fd_budget() -> int:
 
 
 class _Budget:
-    """Connections held by every listener of this process, against ``fd_budget()``."""
+    """Connections held by every listener of this process, against ``fd_budget()``.
+
+    Each serving listener keeps ``KEPT_FOR_EACH`` of the budget for itself,
+    so a flood on one port still leaves the others (``/health/live`` on the
+    control plane) a few connections.
+    """
 
     open = 0
     limit = 0
+    listeners: ClassVar[weakref.WeakSet[EmbeddedServer]] = weakref.WeakSet()
 
     @classmethod
-    def admit(cls) -> bool:
+    def admit(cls, server: EmbeddedServer) -> bool:
         if cls.limit == 0:
             cls.limit = fd_budget()
-        if cls.open >= cls.limit:
+        kept = sum(
+            max(0, KEPT_FOR_EACH - other.open) for other in cls.listeners if other is not server
+        )
+        if cls.open >= cls.limit - kept:
             return False
         cls.open += 1
         return True
@@ -240,7 +251,7 @@ class EmbeddedServer(uvicorn.Server):
 
     def admit(self) -> bool:
         """Take a slot for a new connection, or log (rate-limited) and say no."""
-        if self.open < self.limits.max_connections and _Budget.admit():
+        if self.open < self.limits.max_connections and _Budget.admit(self):
             self.open += 1
             return True
         reason = (
@@ -263,12 +274,14 @@ class EmbeddedServer(uvicorn.Server):
         try:
             await super().serve(sockets=sockets)
         finally:
+            _Budget.listeners.discard(self)
             if self._sweeper is not None:
                 self._sweeper.cancel()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         quiet_accept_errors(asyncio.get_running_loop())
         await super().startup(sockets=sockets)
+        _Budget.listeners.add(self)
         self._sweeper = asyncio.ensure_future(self._sweep())
         self._on_started()
 

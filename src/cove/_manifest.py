@@ -129,6 +129,15 @@ class IdentityGrant(_Strict):
     )
 
 
+class EventsGrant(_Strict):
+    emit: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Event names the module may emit, as glob patterns (`alerts.*`); unset, "
+        "a module emits only under its own name (`<module>.*`), so it cannot pass its "
+        "events off as another module's.",
+    )
+
+
 class Capabilities(_Strict):
     required: list[Capability] = Field(
         default_factory=list,
@@ -150,6 +159,9 @@ class Capabilities(_Strict):
     identity: IdentityGrant | None = Field(
         default=None, description="Settings of the `identity` capability: which functions."
     )
+    events: EventsGrant | None = Field(
+        default=None, description="Settings of the `events` capability: which names it emits."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -165,6 +177,10 @@ class Capabilities(_Strict):
             )
         if self.chain is not None and "chain" not in declared:
             raise ValueError("[capabilities.chain] is set but 'chain' is not in required/optional")
+        if self.events is not None and "events" not in declared:
+            raise ValueError(
+                "[capabilities.events] is set but 'events' is not in required/optional"
+            )
         if self.identity is not None and "identity" not in declared:
             raise ValueError(
                 "[capabilities.identity] is set but 'identity' is not in required/optional"

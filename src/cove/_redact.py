@@ -9,7 +9,10 @@ nor floods an output. Kept: scheme, host, port and path.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 MAX_SHOWN = 512
 """Characters of a redacted URL that any output shows."""
@@ -32,3 +35,8 @@ def redact_url(url: str) -> str:
     if len(shown) > MAX_SHOWN:
         shown = shown[:MAX_SHOWN] + "…"
     return shown + removed
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` (a library's error message, say) with every URL in it redacted."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group()), text)

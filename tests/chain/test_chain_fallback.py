@@ -29,6 +29,8 @@ from tests.helpers.chain_source import (
 )
 from tests.helpers.engine import wait_until
 
+DEEP = 4
+"""A second depth, as an operator would run with ``confirmations = 4``."""
 MODES = [
     pytest.param(False, False, id="polling"),
     pytest.param(True, False, id="newheads"),
@@ -58,9 +60,11 @@ def replica_of(primary: Anvil, replica: Anvil) -> None:
 
 
 def assert_no_rewind(journal: Journal) -> None:
+    """No reorg, no removed log at any depth, each depth's blocks in order once."""
     assert [e for e in journal.events if isinstance(e.payload, Custom)] == []
-    assert [log for log in journal.logs() if log.removed] == []
+    assert [e for e in journal.events if isinstance(e.payload, Log) and e.payload.removed] == []
     assert_chain(journal.blocks())
+    assert_chain(journal.blocks(DEEP))
     assert len(journal.published) == len(set(journal.published))
 
 
@@ -81,7 +85,8 @@ async def test_a_lagging_fallback_while_the_primary_is_down_is_waited_out_not_a_
             poll_interval="20ms",
         )
         requests = Requests()
-        streams = [Stream(0, True, (log_filter(contract, []),))]
+        logs = (log_filter(contract, []),)
+        streams = [Stream(0, True, logs), Stream(DEEP, True, logs)]
         source = ChainSource(chain, Progress(), streams, record=requests)
         async with running(source, journal):
             await wait_until(lambda: source.position == head(primary), what="the head")
@@ -103,12 +108,12 @@ async def test_a_lagging_fallback_while_the_primary_is_down_is_waited_out_not_a_
             assert f"{replica.http_url} at {head(replica)}" in waiting
             assert 'cove_chain_waiting{chain="31337"} 1.0' in scrape(source)
             with running_anvil("--state", state, port=primary.port) as again:
-                again.mine(2)
-                await wait_until(lambda: source.position == tip + 2, what="the primary's return")
+                again.mine(DEEP)  # the deep stream reaches the last log
+                await wait_until(lambda: source.position == tip + DEEP, what="the primary's return")
                 assert source.waiting is None
                 assert 'cove_chain_waiting{chain="31337"} 0.0' in scrape(source)
-    logs = journal.logs()
-    assert [int(log.topics[0], 16) for log in logs] == list(range(1, 11))
+    assert [int(log.topics[0], 16) for log in journal.logs()] == list(range(1, 11))
+    assert [int(log.topics[0], 16) for log in journal.logs(DEEP)] == list(range(1, 11))
     assert_no_rewind(journal)
 
 

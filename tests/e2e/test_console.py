@@ -41,6 +41,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def _hostile_event_then_revive(plane: Plane, page: Page, mode: Path) -> None:
     await page.goto(str(plane.client.base_url) + "/")
+    # The engine has a token, so module data is behind it: the operator pastes it first.
+    await page.locator("#token").fill(TOKEN)
+    await page.locator("#token").dispatch_event("change")
     row = page.locator('tr[data-module="flaky"]')
     await expect(row.locator("[data-state]")).to_have_text("running")
 
@@ -55,8 +58,6 @@ async def _hostile_event_then_revive(plane: Plane, page: Page, mode: Path) -> No
         "this module fails every event"
     )
     await asyncio.to_thread(mode.write_text, "ok")
-    await page.locator("#token").fill(TOKEN)
-    await page.locator("#token").dispatch_event("change")
     await page.locator("#revive").click()
     await expect(page.locator("#module-state")).to_have_text("running")
     await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1, what="handled")
@@ -86,21 +87,27 @@ async def test_module_dies_after_a_hostile_event_and_is_revived_from_the_page(
         await page.close()
 
 
-async def test_revive_with_a_wrong_token_shows_the_error_and_changes_nothing(
+async def test_revive_with_the_read_only_token_shows_the_error_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
 ) -> None:
+    """The read-only token shows the module page; reviving needs the admin token."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv("COVE_TEST_READ_TOKEN", "read-only")
     mode = tmp_path / "mode"
     mode.write_text("always")
     module = flaky_module(tmp_path, "flaky", mode, restart={"max_failures": 1})
-    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
+    section = control_section().replace(
+        "\n[metrics]", 'read_token_env = "COVE_TEST_READ_TOKEN"\n\n[metrics]'
+    )
+    config = write_engine_config(tmp_path / "engine.toml", [module], section)
     async with running_plane(config) as plane:
         await plane.client.post("/v1/events", json={"name": "probe.bad"}, headers=plane.auth())
         await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
         page = await browser.new_page()
         await page.goto(str(plane.client.base_url) + "/#/module/flaky")
-        await page.locator("#token").fill("wrong")
+        await page.locator("#token").fill("read-only")
         await page.locator("#token").dispatch_event("change")
+        await expect(page.locator("#module-state")).to_have_text("dead")
         await page.locator("#revive").click()
         await expect(page.locator("#error")).to_contain_text("bearer token")
         await expect(page.locator("#module-state")).to_have_text("dead")

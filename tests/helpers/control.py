@@ -16,6 +16,7 @@ from tests.helpers.modules import ASSETS, write_manifest
 
 TOKEN = "control-token-5e3c1f0a9d"
 TOKEN_ENV = "COVE_TEST_CONTROL_TOKEN"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # reads of module data need the token too
 
 
 def control_section(*, token: bool = True, metrics: bool = True) -> str:

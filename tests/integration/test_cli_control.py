@@ -117,7 +117,9 @@ async def test_exit_codes_for_auth_refusal_and_unreachable(config: Path) -> None
         wrong = await cove(plane, "module", "unload", "flaky", token="nope")
         missing = await cove(plane, "state", "get", "flaky", "nothing")
         unknown = await cove(plane, "module", "restart", "ghost")
-        still_there = (await plane.client.get("/v1/modules/flaky")).status_code
+        still_there = (
+            await plane.client.get("/v1/modules/flaky", headers=plane.auth())
+        ).status_code
         usage = await cove(plane, "trace", "--limit", "0")
         unloaded = await cove(plane, "module", "unload", "flaky")
     assert 4 == wrong.code and "bearer token" in wrong.err
@@ -134,6 +136,7 @@ async def test_trace_follow_prints_new_trajectories_as_they_happen(config: Path)
     async with running_plane(config) as plane:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COVE_")}
         env["COVE_URL"] = str(plane.client.base_url)
+        env["COVE_TOKEN"] = TOKEN  # trajectories are module data: the token reads them
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "cove", "trace", "--follow", "--json", "--interval", "0.1",
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

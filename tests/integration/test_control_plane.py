@@ -10,6 +10,7 @@ import pytest
 from cove import load_config
 from cove.errors import ConfigError
 from tests.helpers.control import (
+    AUTH,
     TOKEN,
     TOKEN_ENV,
     Plane,
@@ -43,7 +44,7 @@ async def test_list_modules_shows_state_version_hash_and_counters(tmp_path: Path
     async with running_plane(_config(tmp_path, [module])) as plane:
         await _emit(plane, 3)
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 3)
-        body = (await plane.client.get("/v1/modules")).json()
+        body = (await plane.client.get("/v1/modules", headers=AUTH)).json()
     [listed] = body["modules"]
     assert {"name": "flaky", "version": "0.1.0", "kind": "python", "state": "running"} == {
         k: listed[k] for k in ("name", "version", "kind", "state")
@@ -58,7 +59,9 @@ async def test_emitted_event_leaves_a_trajectory_with_its_host_calls(tmp_path: P
     async with running_plane(_config(tmp_path, [module])) as plane:
         await _emit(plane)
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
-        body = (await plane.client.get("/v1/trajectories", params={"module": "flaky"})).json()
+        body = (
+            await plane.client.get("/v1/trajectories", params={"module": "flaky"}, headers=AUTH)
+        ).json()
     [record] = body["trajectories"]
     assert ("flaky", "ok", "") == (record["module"], record["outcome"], record["error"])
     assert "store.set" in [f"{c['interface']}.{c['function']}" for c in record["calls"]]
@@ -75,8 +78,8 @@ async def test_dead_module_is_revived_over_the_api(tmp_path: Path) -> None:
         await _emit(plane)
         runner = plane.engine.runners["flaky"]
         await wait_until(lambda: runner.state.value == "dead", what="dead")
-        failed = (await plane.client.get("/v1/trajectories?outcome=failed")).json()
-        health = (await plane.client.get("/health")).json()
+        failed = (await plane.client.get("/v1/trajectories?outcome=failed", headers=AUTH)).json()
+        health = (await plane.client.get("/health", headers=AUTH)).json()
         mode.write_text("ok")
         revived = await plane.client.post("/v1/modules/flaky/revive", headers=plane.auth())
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
@@ -103,13 +106,15 @@ async def test_a_dead_module_is_passed_over_its_poison_event_when_revived(
                               headers=auth)  # fmt: skip
         runner = plane.engine.runners["flaky"]
         await wait_until(lambda: runner.state.value == "dead", what="dead")
-        dead = (await client.get("/v1/modules/flaky")).json()
+        dead = (await client.get("/v1/modules/flaky", headers=AUTH)).json()
         not_without = await client.post("/v1/modules/flaky/revive?skip_event=maybe", headers=auth)
         revived = await client.post("/v1/modules/flaky/revive?skip_event=true", headers=auth)
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 2, what="2 handled")
-        skipped = (await client.get("/v1/trajectories?outcome=skipped")).json()["trajectories"]
+        skipped = (await client.get("/v1/trajectories?outcome=skipped", headers=AUTH)).json()[
+            "trajectories"
+        ]
         running = await client.post("/v1/modules/flaky/revive?skip_event=true", headers=auth)
-        status = (await client.get("/v1/modules/flaky")).json()
+        status = (await client.get("/v1/modules/flaky", headers=AUTH)).json()
     assert (1, "dead") == (dead["handled"], dead["state"]) and dead["failed_event_id"]
     assert 400 == not_without.status_code
     assert 200 == revived.status_code, revived.text
@@ -142,18 +147,18 @@ async def test_unload_load_and_restart(tmp_path: Path) -> None:
     async with running_plane(_config(tmp_path, [module])) as plane:
         client, auth = plane.client, plane.auth()
         unloaded = await client.delete("/v1/modules/flaky", headers=auth)
-        listed_after_unload = (await client.get("/v1/modules")).json()["modules"]
+        listed_after_unload = (await client.get("/v1/modules", headers=AUTH)).json()["modules"]
         loaded = await client.post("/v1/modules", json={"path": str(module)}, headers=auth)
         restarted = await client.post("/v1/modules/flaky/restart", headers=auth)
         refused = await client.post("/v1/modules", json={"path": str(tmp_path)}, headers=auth)
         twice = await client.post("/v1/modules", json={"path": str(module)}, headers=auth)
-        health = (await client.get("/health")).json()
+        health = (await client.get("/health", headers=AUTH)).json()
         await _emit(plane)
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
     assert (200, []) == (unloaded.status_code, listed_after_unload)
     assert (201, "flaky") == (loaded.status_code, loaded.json()["name"])
     assert (200, "flaky") == (restarted.status_code, restarted.json()["name"])
-    assert 422 == refused.status_code
+    assert 403 == refused.status_code  # not a configured module nor under [control] load_dirs
     assert str(tmp_path) in refused.json()["error"]
     assert 409 == twice.status_code
     assert "already loaded as module 'flaky'" in twice.json()["error"]
@@ -206,7 +211,7 @@ async def test_without_a_token_changes_are_refused_with_how_to_allow_them(tmp_pa
     module = flaky_module(tmp_path, "flaky", tmp_path / "mode")
     async with running_plane(_config(tmp_path, [module], token=False)) as plane:
         answer = await plane.client.delete("/v1/modules/flaky", headers=plane.auth())
-        listed = (await plane.client.get("/v1/modules")).json()["modules"]
+        listed = (await plane.client.get("/v1/modules", headers=AUTH)).json()["modules"]
     assert 403 == answer.status_code
     assert "token_env" in answer.json()["error"]
     assert ["flaky"] == [m["name"] for m in listed]
@@ -254,7 +259,7 @@ async def test_health_liveness_and_readiness(tmp_path: Path) -> None:
     async with running_plane(_config(tmp_path, [module])) as plane:
         live = await plane.client.get("/health/live")
         ready = await plane.client.get("/health/ready")
-        health = (await plane.client.get("/health")).json()
+        health = (await plane.client.get("/health", headers=AUTH)).json()
     assert (200, {"live": True}) == (live.status_code, live.json())
     assert (200, True) == (ready.status_code, ready.json()["ready"])
     assert ("ok", "running") == (health["status"], health["modules"]["flaky"]["state"])

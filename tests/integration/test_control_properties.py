@@ -1,7 +1,8 @@
 """Property tests against the OpenAPI schema: any request gets a JSON answer, never a 500.
 
 Requests are drawn from the schema's own paths (with real, unknown and odd
-path parameters), its query parameters (with arbitrary values), arbitrary
+path parameters), its query parameters (with arbitrary values: huge
+integers, digits that are not ASCII), arbitrary
 JSON or bytes as bodies, any method, and no, wrong or right tokens. The
 engine runs in a thread of its own so hypothesis can drive a plain client.
 """
@@ -115,7 +116,10 @@ def requests(draw: st.DrawFn, schema: dict[str, Any]) -> dict[str, Any]:
     query = draw(
         st.dictionaries(
             st.sampled_from(sorted(names)) if names else st.just("x"),
-            st.integers(-5, 2_000).map(str) | st.text(max_size=12),
+            st.integers(-5, 2_000).map(str)
+            | st.integers(-(10**30), 10**30).map(str)  # past SQLite's 64-bit integers
+            | st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=6)  # not ASCII
+            | st.text(max_size=12),
             max_size=3,
         )
     )

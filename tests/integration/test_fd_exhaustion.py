@@ -63,6 +63,9 @@ async def test_a_connection_flood_past_the_fd_limit_is_refused_and_the_engine_re
                 held.append(socket.create_connection(("127.0.0.1", _port(urls["webhook"]))))
             await asyncio.sleep(2)  # let the engine accept (or refuse) what it will
             assert _open_fds(process.pid) < NOFILE  # never ran out
+            async with httpx.AsyncClient(timeout=10) as client:  # the other port still answers
+                live = await client.get(urls["control"] + "/health/live")
+                assert 200 == live.status_code
         finally:
             for sock in held:
                 sock.close()

@@ -200,7 +200,7 @@ async def test_an_engine_without_a_control_token_refuses_mcp(
 async def test_tools_on_the_control_api(plane_config: Path) -> None:
     async with running_plane(plane_config) as plane:
         await wait_until(lambda: len(plane.engine.tools.all()) == 6, what="tools listed")
-        listed = (await plane.client.get("/v1/tools")).json()["tools"]
+        listed = (await plane.client.get("/v1/tools", headers=plane.auth())).json()["tools"]
         assert [t["name"] for t in listed][:2] == ["ht.ping", "ht.spin"]
         call = "/v1/tools/tp.add/call"
         unauthorized = await plane.client.post(call, json={"arguments": {"a": 1, "b": 2}})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
+from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import wait_until
 from tests.helpers.modules import native_counter, write_engine_config
 from tests.integration.test_cli_control import cove
@@ -54,7 +54,7 @@ async def test_dead_letters_are_listed_retried_and_dropped(config: Path) -> None
         no_token = await cove(plane, "outbox", "drop", "--all", token=None)
         dropped = await cove(plane, "outbox", "drop", "--all", "--module", "sender")
         empty = await cove(plane, "outbox", "list")
-        status = (await plane.client.get("/v1/modules/sender")).json()
+        status = (await plane.client.get("/v1/modules/sender", headers=AUTH)).json()
     assert 0 == modules.code, modules.err
     assert "+1 dead" in modules.out
     assert "sender outbox" not in modules.out  # nothing undelivered left to report

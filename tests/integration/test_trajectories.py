@@ -11,7 +11,14 @@ import pytest
 from cove import Engine, Trajectory, load_config
 from cove._observe._trajectories import TrajectoryQuery
 from cove.errors import ControlError
-from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, flaky_module, running_plane
+from tests.helpers.control import (
+    AUTH,
+    TOKEN,
+    TOKEN_ENV,
+    control_section,
+    flaky_module,
+    running_plane,
+)
 from tests.helpers.engine import probe_event, running_engine, state_json, wait_until
 from tests.helpers.modules import write_engine_config
 
@@ -49,7 +56,7 @@ async def test_disabled_trajectories_leave_no_file_and_the_api_says_so(
     async with running_plane(config) as plane:
         await plane.engine.publish([probe_event("count")])
         await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1)
-        answer = await plane.client.get("/v1/trajectories")
+        answer = await plane.client.get("/v1/trajectories", headers=AUTH)
         metrics = (await plane.client.get("/metrics")).text
     assert 404 == answer.status_code
     assert "enabled = false" in answer.json()["error"]

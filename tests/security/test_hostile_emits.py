@@ -59,3 +59,32 @@ async def test_a_self_feeding_emitter_within_its_per_event_emits_is_held_to_its_
         "([resources] emit_rate)"
     )
     assert head < 50
+
+
+async def test_a_module_cannot_emit_under_another_modules_name(
+    tmp_path: Path, hostile_wasm: Path, probe_wasm: Path
+) -> None:
+    """Emitting ``bystander.op`` with a payload that is not JSON once killed the
+    bystander (five decode errors); names outside the module's own are refused."""
+    attacker = probe_module(tmp_path, hostile_wasm, "attacker")
+    bystander = probe_module(tmp_path, probe_wasm, "bystander")
+    config = write_engine_config(tmp_path / "engine.toml", [attacker, bystander])
+    trajectories: list[Trajectory] = []
+    async with running_engine(config, trajectories=trajectories) as engine:
+        await engine.publish(
+            [op_event("attacker", "emit-raw", name="bystander.op", payload="{not json")]
+        )
+        await wait_until(lambda: engine.runners["attacker"].state == ModuleState.DEAD, what="dead")
+        await engine.publish([op_event("bystander", "count")])
+        await wait_until(lambda: state_json(engine, "bystander", "count") == 1, what="count")
+        bystander_state = engine.runners["bystander"].state
+    assert [
+        (
+            "failed",
+            "handle returned an error: denied: events: module 'attacker' may not emit "
+            "'bystander.op' (it may emit ['attacker.*']; grant more in its manifest's "
+            "[capabilities.events] emit)",
+        )
+    ] == outcomes(trajectories, "attacker")
+    assert [("ok", "")] == outcomes(trajectories, "bystander")
+    assert ModuleState.RUNNING == bystander_state

@@ -1,9 +1,12 @@
 """Configured secrets never leak through the operator surface.
 
 An engine is configured with a control token, a webhook token and secret and
-a transport secret; requests use them, a module fails, and then every log
-line, metrics page, trajectory, API response and file in the data directory
-is searched for each secret's value.
+a transport secret; requests use them, a module fails, a module fetches a URL
+with credentials in its userinfo and query, a module logs a value, and then
+every log line, metrics page, trajectory, API response and file in the data
+directory is searched for each secret's value (the logged value may appear
+in the module's own log lines only: a module's log text is never recorded
+in trajectories).
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from cove._sources._webhook_server import WebhookServer
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, flaky_module, running_plane
 from tests.helpers.engine import state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.security import op_event, probe_module
 
 WEBHOOK_TOKEN = "webhook-token-77aa0c1e"
 WEBHOOK_SECRET = "webhook-secret-4b19e2d6"
-SECRETS = (TOKEN, WEBHOOK_TOKEN, WEBHOOK_SECRET)
+URL_PASSWORD = "url-password-5c0ffee1"
+URL_KEY = "url-api-key-9d3b77a0"
+LOGGED = "logged-value-e1f2a3b4"
+SECRETS = (TOKEN, WEBHOOK_TOKEN, WEBHOOK_SECRET, URL_PASSWORD, URL_KEY)
 
 
 @pytest.fixture
@@ -52,7 +59,7 @@ def _recorder(tmp_path: Path) -> Path:
 
 
 async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, json_logs: io.StringIO
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, json_logs: io.StringIO, hostile_wasm: Path
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv("COVE_TEST_WEBHOOK_SECRET", WEBHOOK_SECRET)
@@ -66,7 +73,13 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
     )
     mode = tmp_path / "mode"
     mode.write_text("always")
-    modules = [_recorder(tmp_path), flaky_module(tmp_path, "flaky", mode)]
+    # Port 9 (discard) refuses the connection: the fetch fails with the URL in hand.
+    # The URL is the module's config, not the event's, so the journal holds none of it.
+    url = f"http://user:{URL_PASSWORD}@127.0.0.1:9/p?api_key={URL_KEY}"
+    fetcher = probe_module(
+        tmp_path, hostile_wasm, "fetcher", http_allow=["127.0.0.1:9"], config={"url": url}
+    )
+    modules = [_recorder(tmp_path), flaky_module(tmp_path, "flaky", mode), fetcher]
     config = write_engine_config(tmp_path / "engine.toml", modules, extra)
     seen: list[str] = []
     async with running_plane(config) as plane:
@@ -83,6 +96,11 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
             refused = await hooks.post("/webhooks/ping", content=body)
             seen.append(refused.text)
         await client.post("/v1/events", json={"name": "probe.x"}, headers=auth)
+        await plane.engine.publish(
+            [op_event("fetcher", "fetch"), op_event("fetcher", "log", text=LOGGED)]
+        )
+        await wait_until(lambda: plane.engine.runners["fetcher"].stats.handled == 2)
+        assert "unavailable" == state_json(plane.engine, "fetcher", "error")["kind"]
         await wait_until(lambda: state_json(plane.engine, "recorder", "webhooks") is not None)
         await wait_until(lambda: plane.engine.runners["flaky"].stats.failed > 0)
         for method, path, headers_used in [
@@ -111,3 +129,6 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
     for secret in SECRETS:
         assert [] == [text[:200] for text in seen if secret in text], secret
         assert [] == [p.name for p in files if secret.encode() in p.read_bytes()], secret
+    assert LOGGED in seen[-1]  # the module's own log line has it
+    assert [] == [text[:200] for text in seen[:-1] if LOGGED in text]
+    assert [] == [p.name for p in files if LOGGED.encode() in p.read_bytes()]

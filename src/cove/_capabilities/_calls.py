@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
 from .._manifest import Capability
@@ -338,6 +339,13 @@ class HostCalls:
             if not name:
                 raise HostCallError("invalid-input", "events: event name must not be empty")
             require_size("events: the event name", name, MAX_NAME_BYTES)
+            patterns = self.grants.emit_names
+            if not any(fnmatchcase(name, pattern) for pattern in patterns):
+                raise HostCallError(
+                    "denied",
+                    f"events: module {self.module!r} may not emit {name!r} (it may emit "
+                    f"{list(patterns)}; grant more in its manifest's [capabilities.events] emit)",
+                )
             require_size("events: the payload", payload, MAX_PAYLOAD_BYTES, "limit-exceeded")
             limits = self.grants.limits
             self.emitted += 1
@@ -365,7 +373,9 @@ class HostCalls:
         self._gate(
             "logging",
             "log",
-            f"{clip(level, 16)}: {message}",
+            # The text stays in the module's log: trajectories are readable without
+            # the control token, so they record the level and the length only.
+            f"{clip(level, 16)}, {len(message)} chars",
             lambda: self.log_sink(
                 self.module, level, message, {**bounded, "event_id": self.event_id}
             ),

@@ -25,6 +25,10 @@ class Limits:
     """Messages one event may send."""
     emit_rate: int = 100
     """Events per second the module may emit (bursts up to ``emits``)."""
+    max_failures: int = 5
+    """Consecutive failures before the module is dead ([restart], capped by the operator)."""
+    backoff_initial_ms: int = 1_000
+    backoff_max_ms: int = 300_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,8 @@ class Grants:
     """Method patterns the operator re-allows for this module despite a chain's deny list."""
     identity_methods: tuple[str, ...] = ()
     """``identity`` functions the module may call (its manifest's subset)."""
+    emit_names: tuple[str, ...] = ()
+    """Glob patterns of the event names the module may emit (its own prefix by default)."""
 
     def allows(self, capability: Capability) -> bool:
         return capability in self.granted
@@ -85,6 +91,9 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
     if "identity" in granted:
         methods = caps.identity.methods if caps.identity else DEFAULT_IDENTITY_METHODS
         identity_methods = tuple(methods)
+    emit_names: tuple[str, ...] = (f"{manifest.name}.*",)
+    if caps.events is not None and caps.events.emit:
+        emit_names = tuple(caps.events.emit)
     _check_hooks(manifest, granted, policy.hook_points)
     return Grants(
         module=manifest.name,
@@ -96,6 +105,7 @@ def resolve_grants(manifest: Manifest, config: EngineConfig) -> Grants:
         chains=chains,
         chain_methods=tuple(policy.chain_methods),
         identity_methods=identity_methods,
+        emit_names=emit_names,
     )
 
 
@@ -139,7 +149,21 @@ def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:
         emits=pick("emits"),
         sends=pick("sends"),
         emit_rate=pick("emit_rate"),
+        **_restart(manifest, config),
     )
+
+
+def _restart(manifest: Manifest, config: EngineConfig) -> dict[str, int]:
+    """The module's [restart], within the operator's [limits.restart]: never more
+    failures than the cap, never a quicker retry than the floors."""
+    asked, caps = manifest.restart, config.limits.restart
+    initial = max(parse_duration_ms(asked.backoff_initial), parse_duration_ms(caps.backoff_initial))
+    longest = max(parse_duration_ms(asked.backoff_max), parse_duration_ms(caps.backoff_max))
+    return {
+        "max_failures": min(asked.max_failures, caps.max_failures),
+        "backoff_initial_ms": initial,
+        "backoff_max_ms": max(longest, initial),
+    }
 
 
 def _as_number(field: str, value: int | str) -> int:

@@ -9,9 +9,10 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from .._config import HttpSettings
-from .._redact import redact_url
+from .._redact import redact_url, redact_urls_in
 from .._units import parse_duration_ms
 from ..errors import HostCallError
+from ._bounds import MAX_ERROR_CHARS
 from ._http_allow import host_allowed
 
 Headers = tuple[tuple[str, str], ...]
@@ -128,14 +129,11 @@ class HttpBackend:
         except httpx.InvalidURL:
             raise HostCallError("invalid-input", f"http: invalid url {redact_url(url)}") from None
         except httpx.HTTPError as exc:
-            # httpx's text can quote the request (and so the URL): only its type is kept.
             raise HostCallError(
                 "unavailable", f"http: {method} {redact_url(url)} failed: {_reason(exc)}"
             ) from None
 
 
 def _reason(exc: httpx.HTTPError) -> str:
-    """Why a request failed, without the URL httpx may quote."""
-    cause = exc.__cause__ or exc.__context__
-    text = str(cause if isinstance(cause, OSError) else exc)
-    return f"{type(exc).__name__}: {text}" if "://" not in text else type(exc).__name__
+    """Why a request failed, with any URL httpx quotes redacted."""
+    return f"{type(exc).__name__}: {redact_urls_in(str(exc)[:MAX_ERROR_CHARS])}"

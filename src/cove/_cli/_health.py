@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.text import Text
 
@@ -33,6 +35,7 @@ def health_command(client: Client) -> None:
                 if s["behind"] is not None
             )
             console.print(f"  source {name}: {state}{lag}", highlight=False)
+            _chain_detail(source)
         for path, error in body["refused"].items():
             line = Text.assemble("  ", ("refused", "red"), f" {path}: {error}")
             console.print(line, highlight=False)
@@ -40,3 +43,21 @@ def health_command(client: Client) -> None:
     client.show(body, human)
     if body["status"] != "ok":
         raise SystemExit(EXIT_REFUSED)
+
+
+def _chain_detail(source: dict[str, Any]) -> None:
+    """A chain source's wait, last failed read and endpoints (Text: a node's error is not markup)."""
+    if source.get("waiting"):
+        console.print(Text.assemble("    ", ("waiting", "yellow"), f": {source['waiting']}"))
+    if source.get("last_error"):
+        console.print(
+            Text.assemble("    ", ("last read failed", "red"), f": {source['last_error']}")
+        )
+    for index, endpoint in enumerate(source.get("endpoints", [])):
+        role = "primary" if index == 0 else f"fallback {index}"
+        line = (
+            f"    {role} {endpoint['url']}: head {endpoint['head']}, "
+            f"{endpoint['requests']} requests, {endpoint['errors']} errors, "
+            f"{endpoint['fallback_hits']} fallback hits"
+        )
+        console.print(Text(line), highlight=False)

@@ -40,7 +40,9 @@ def list_command(client: Client, module: str, prefix: str, limit: int) -> None:
 @api_command
 def get_command(client: Client, module: str, key: str) -> None:
     """The value of KEY in MODULE's state: text when UTF-8, else base64 (exit 1 if absent)."""
-    body = client.call("GET", f"/v1/modules/{module}/state/{urllib.parse.quote(key, safe='')}")
+    # By query parameter: any key reads back, even one with a newline or a slash.
+    name = urllib.parse.quote(module, safe="")
+    body = client.call("GET", f"/v1/modules/{name}/state", params={"key": key})
 
     def human() -> None:
         if body["text"] is not None:

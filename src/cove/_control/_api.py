@@ -1,7 +1,11 @@
 """The control-plane routes: modules, state, trajectories, events.
 
-Reads of modules and trajectories are open (they hold no values); anything
-that changes the engine, and reading module state, needs the bearer token.
+With a token configured, every route that shows module data (status with
+its errors, state, trajectories, tools, hooks) needs it, or the read-only
+token; anything that changes the engine needs the admin token. Without one
+(loopback only) reads are open but state stays closed, and changes are
+refused. Parameters are checked to the character (ASCII digits, bounded
+integers), so no request reaches a 500.
 """
 
 from __future__ import annotations
@@ -9,19 +13,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._config_operator import ControlSettings
 from .._events import Custom, Event
+from .._manifest import load_manifest
 from .._observe._trajectories import Outcome, TrajectoryQuery
-from ..errors import ToolError
-from ._auth import token_matches
+from ..errors import CoveError, ToolError
+from ._auth import Tokens
 from ._responses import ApiError
 
 if TYPE_CHECKING:
@@ -30,6 +38,9 @@ if TYPE_CHECKING:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 1_000
+MAX_WAITING_QUERIES: Final = 8
+_ASCII_INT = re.compile(r"[0-9]{1,18}")
+_MAX_TIME_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 class LoadRequest(BaseModel):
@@ -88,11 +99,20 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
 
 
 class Api:
-    """Route handlers bound to one engine and its token (None: mutations are refused)."""
+    """Route handlers bound to one engine, its tokens and ``[control]``."""
 
-    def __init__(self, engine: Engine, token: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tokens: Tokens,
+        settings: ControlSettings,
+        queries: Executor,
+    ) -> None:
         self.engine = engine
-        self.token = token
+        self.tokens = tokens
+        self.settings = settings
+        self._queries = queries
+        self._waiting = 0
 
     def routes(self) -> list[Route]:
         return [
@@ -112,19 +132,32 @@ class Api:
         ]
 
     # helpers ----------------------------------------------------------------
-    def _authorize(self, request: Request) -> None:
-        if self.token is None:
+    def _authorize(self, request: Request, *, write: bool = True) -> None:
+        """Admin token for changes; admin or read-only token for reads once any is configured."""
+        if not write and not self.tokens.configured:
+            return
+        if self.tokens.admin is None and write:
             raise ApiError(
                 403,
                 "this engine has no control token; set [control] token_env or token_file "
                 "in the engine config to allow changes",
             )
-        if not token_matches(self.token, request.headers.get("authorization")):
+        if not self.tokens.admits(request.headers.get("authorization"), write=write):
             raise ApiError(
                 401,
                 "missing or wrong bearer token (send Authorization: Bearer <token>)",
                 {"WWW-Authenticate": "Bearer"},
             )
+
+    def _authorize_state(self, request: Request) -> None:
+        """State is values: never open, even on a loopback engine without a token."""
+        if not self.tokens.configured:
+            raise ApiError(
+                403,
+                "reading module state needs a control token; set [control] token_env or "
+                "read_token_env in the engine config",
+            )
+        self._authorize(request, write=False)
 
     def _status(self, name: str) -> ModuleStatus:
         for status in self.engine.status():
@@ -134,9 +167,7 @@ class Api:
         raise ApiError(404, f"no module named {name!r} is loaded; loaded: {loaded}")
 
     async def _body(self, request: Request, model: type[ModelT]) -> ModelT:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            raise ApiError(413, f"request body is larger than {MAX_BODY} bytes")
+        body = await _read_capped(request, MAX_BODY)
         try:
             return model.model_validate_json(body or b"null")
         except ValidationError as exc:
@@ -144,17 +175,20 @@ class Api:
 
     # modules ----------------------------------------------------------------
     async def list_modules(self, request: Request) -> Response:
+        self._authorize(request, write=False)
         refused = {str(path): error for path, error in self.engine.load_errors.items()}
         modules = [status_json(s) for s in self.engine.status()]
         return JSONResponse({"modules": modules, "refused": refused})
 
     async def get_module(self, request: Request) -> Response:
+        self._authorize(request, write=False)
         return JSONResponse(status_json(self._status(request.path_params["name"])))
 
     async def load_module(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, LoadRequest)
         path = self.engine.config.resolve(Path(body.path)).resolve()
+        self._check_load(path)
         for loaded in self.engine.runners.values():
             if loaded.manifest.root == path:
                 raise ApiError(409, f"{path} is already loaded as module {loaded.name!r}")
@@ -165,6 +199,28 @@ class Api:
             error = self.engine.load_errors.pop(path, f"{path}: not loaded")
             raise ApiError(422, error)
         return JSONResponse(status_json(self._status(runner.name)), 201)
+
+    def _check_load(self, path: Path) -> None:
+        """API loads: only from configured places; in-process code not in ``modules`` only when allowed."""
+        config = self.engine.config
+        modules = {config.resolve(m).resolve() for m in config.modules}
+        dirs = [config.resolve(d).resolve() for d in self.settings.load_dirs]
+        if path not in modules and not any(path.is_relative_to(d) for d in dirs):
+            raise ApiError(
+                403,
+                f"{path} is not a configured module nor under [control] load_dirs "
+                f"({[str(d) for d in dirs]}); add its directory there to load it through the API",
+            )
+        try:
+            kind = load_manifest(path).module.kind
+        except CoveError as exc:
+            raise ApiError(422, str(exc)) from None
+        if kind == "python" and path not in modules and not self.settings.allow_python_loads:
+            raise ApiError(
+                403,
+                f'{path} is a kind = "python" module (in-process code); loading one through '
+                "the API needs [control] allow_python_loads = true",
+            )
 
     async def unload_module(self, request: Request) -> Response:
         self._authorize(request)
@@ -202,17 +258,22 @@ class Api:
 
     # state ------------------------------------------------------------------
     async def list_state(self, request: Request) -> Response:
-        self._authorize(request)
+        self._authorize_state(request)
         name = self._status(request.path_params["name"]).name
+        key = request.query_params.get("key")
+        if key is not None:  # any key, even one no path segment can carry (a newline, a ?)
+            return self._value(name, key)
         prefix = request.query_params.get("prefix", "")
         limit = _int_param(request, "limit", MAX_LIMIT, 1, MAX_LIMIT)
         keys = self.engine.store.list_keys(name, prefix)
         return JSONResponse({"module": name, "keys": keys[:limit], "truncated": len(keys) > limit})
 
     async def get_state(self, request: Request) -> Response:
-        self._authorize(request)
+        self._authorize_state(request)
         name = self._status(request.path_params["name"]).name
-        key = request.path_params["key"]
+        return self._value(name, request.path_params["key"])
+
+    def _value(self, name: str, key: str) -> Response:
         value = self.engine.store.get(name, key)
         if value is None:
             raise ApiError(404, f"module {name!r} has no state key {key!r}")
@@ -232,26 +293,48 @@ class Api:
 
     # trajectories and events ------------------------------------------------
     async def list_trajectories(self, request: Request) -> Response:
+        self._authorize(request, write=False)
         store = self.engine.trajectories
         if store is None:
             raise ApiError(404, "trajectories are disabled ([trajectories] enabled = false)")
         outcome = request.query_params.get("outcome")
         if outcome is not None and outcome not in get_args(Outcome):
             raise ApiError(
-                400, f"outcome must be one of {list(get_args(Outcome))}, got {outcome!r}"
+                400,
+                f"query parameter 'outcome' must be one of {list(get_args(Outcome))}, got {outcome!r}",
             )
         after = request.query_params.get("after")
+        before = request.query_params.get("before")
+        if after is not None and before is not None:
+            raise ApiError(400, "query parameters 'after' and 'before' exclude each other")
         query = TrajectoryQuery(
             module=request.query_params.get("module"),
             outcome=outcome,  # type: ignore[arg-type]  # checked against Outcome above
             since_ms=_time_param(request, "since"),
             until_ms=_time_param(request, "until"),
-            after_id=None if after is None else _int_param(request, "after", 0, 0, 2**63 - 1),
+            after_id=None if after is None else _int_param(request, "after", 0, 0, 2**62),
+            before_id=None if before is None else _int_param(request, "before", 0, 0, 2**62),
             limit=_int_param(request, "limit", 100, 1, MAX_LIMIT),
+            max_chunks=self.settings.query_scan_chunks,
         )
-        found = await asyncio.to_thread(store.query, query)
+        if self._waiting >= MAX_WAITING_QUERIES:
+            raise ApiError(503, "too many trajectory queries at once; retry", {"Retry-After": "1"})
+        self._waiting += 1
+        try:
+            loop = asyncio.get_running_loop()
+            page = await loop.run_in_executor(self._queries, store.query_page, query)
+        finally:
+            self._waiting -= 1
+        found = page.found
         last_id = max((t.id for t in found), default=query.after_id or 0)
-        return JSONResponse({"trajectories": [t.to_json() for t in found], "last_id": last_id})
+        more: dict[str, int] = {}
+        if page.resume_id is not None:  # the scan budget ran out: where the next page starts
+            more = {"after" if query.after_id is not None else "before": page.resume_id}
+        elif len(found) == query.limit and query.after_id is None:
+            more = {"before": min(t.id for t in found)}
+        return JSONResponse(
+            {"trajectories": [t.to_json() for t in found], "last_id": last_id, "next": more or None}
+        )
 
     async def emit_event(self, request: Request) -> Response:
         self._authorize(request)
@@ -262,12 +345,14 @@ class Api:
 
     # hooks --------------------------------------------------------------------
     async def list_hooks(self, request: Request) -> Response:
+        self._authorize(request, write=False)
         observer = self.engine.observer
         stream = {"queued": observer.queued, "dropped": observer.dropped}
         return JSONResponse({**self.engine.hooks.describe(), "observer_bridge": stream})
 
     # tools --------------------------------------------------------------------
     async def list_tools(self, request: Request) -> Response:
+        self._authorize(request, write=False)
         tools = [
             {
                 "name": t.name,
@@ -297,13 +382,31 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"query parameter {name!r} must be an integer, got {raw!r}") from None
+    if not _ASCII_INT.fullmatch(raw):
+        raise ApiError(400, f"query parameter {name!r} must be an integer, got {raw[:40]!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise ApiError(400, f"query parameter {name!r} must be between {low} and {high}")
     return value
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The body, read as it streams in; 413 (and the connection closed) past ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    too_large = ApiError(413, f"request body is larger than {limit} bytes", {"Connection": "close"})
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client is gone: nobody to answer, nothing to log as a bug
+        raise ApiError(400, "the client disconnected before its body arrived") from None
+    return b"".join(chunks)
 
 
 def _flag(request: Request, name: str) -> bool:
@@ -316,21 +419,32 @@ def _flag(request: Request, name: str) -> bool:
 
 
 def _time_param(request: Request, name: str) -> int | None:
-    """Unix milliseconds, or an ISO 8601 time (UTC when it has no offset)."""
+    """Unix milliseconds, or an ISO 8601 time (UTC when it has no offset), within years 1-9999."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if raw.isdigit():
-        return int(raw)
+    wrong = ApiError(
+        400,
+        f"query parameter {name!r} must be Unix milliseconds or ISO 8601 "
+        f"(years 1-9999), got {raw[:40]!r}",
+    )
+    if _ASCII_INT.fullmatch(raw):
+        value = int(raw)
+        if value > _MAX_TIME_MS:
+            raise wrong
+        return value
+    if not raw.isascii():
+        raise wrong
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(
-            400, f"query parameter {name!r} must be Unix milliseconds or ISO 8601, got {raw!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        value = int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
+        raise wrong from None
+    if not 0 <= value <= _MAX_TIME_MS:
+        raise wrong
+    return value
 
 
 def _describe(exc: ValidationError) -> str:

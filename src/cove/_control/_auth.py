@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import os
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
@@ -19,27 +21,55 @@ _BEARER = re.compile(r"Bearer[ \t]+(\S+)", re.IGNORECASE)
 
 
 def read_token(config: EngineConfig, settings: ControlSettings) -> str | None:
-    """The configured token, or None when none is configured (loopback only)."""
-    token: str | None = None
-    if settings.token_env is not None:
-        token = os.environ.get(settings.token_env, "").strip()
-        if not token:
-            raise ConfigError(
-                f"control.token_env: environment variable {settings.token_env} is not set or is empty"
-            )
-    elif settings.token_file is not None:
-        path = config.resolve(settings.token_file)
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"control.token_file: cannot read {path}: {exc}") from None
-        if not token:
-            raise ConfigError(f"control.token_file: {path} is empty")
+    """The configured admin token, or None when none is configured (loopback only)."""
+    token = _token_text(config, "control.token", settings.token_env, settings.token_file)
     if token is None and not is_loopback(settings.host):
         raise ConfigError(  # the config validator says so too; this guards other callers
             f"control.host {settings.host!r} is not loopback and no token is configured"
         )
     return token
+
+
+def read_read_token(config: EngineConfig, settings: ControlSettings) -> str | None:
+    """The configured read-only token, or None."""
+    return _token_text(
+        config, "control.read_token", settings.read_token_env, settings.read_token_file
+    )
+
+
+def _token_text(config: EngineConfig, what: str, env: str | None, file: Path | None) -> str | None:
+    if env is not None:
+        token = os.environ.get(env, "").strip()
+        if not token:
+            raise ConfigError(f"{what}_env: environment variable {env} is not set or is empty")
+        return token
+    if file is not None:
+        path = config.resolve(file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{what}_file: cannot read {path}: {exc}") from None
+        if not token:
+            raise ConfigError(f"{what}_file: {path} is empty")
+        return token
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The admin token (changes and reads) and the read-only one; None: not configured."""
+
+    admin: str | None = None
+    read: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.admin is not None or self.read is not None
+
+    def admits(self, authorization: str | None, *, write: bool) -> bool:
+        """True when the header carries the admin token, or for a read the read-only one."""
+        wanted = [self.admin] if write else [self.admin, self.read]
+        return any(t is not None and token_matches(t, authorization) for t in wanted)
 
 
 def token_matches(expected: str, authorization: str | None) -> bool:

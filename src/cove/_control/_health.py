@@ -55,3 +55,17 @@ def health_report(engine: Engine) -> dict[str, Any]:
         "sources": sources,
         "refused": refused,
     }
+
+
+def health_summary(engine: Engine) -> dict[str, Any]:
+    """The report without what identifies a failure (error texts, refused paths): for listeners without a token."""
+    report = health_report(engine)
+    return {
+        **report,
+        "modules": {
+            name: {"state": m["state"], "queue_depth": m["queue_depth"]}
+            for name, m in report["modules"].items()
+        },
+        "sources": {name: {"ok": s["ok"]} for name, s in report["sources"].items()},
+        "refused": len(report["refused"]),
+    }

@@ -31,6 +31,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "No such module, key, tool or feature",
         409: "The module is not in a state that allows this",
         413: "Request body too large",
+        421: "The Host header is not a name of this listener (DNS rebinding)",
         422: "Invalid request body, or the engine refused the module",
         503: "Not ready",
     }
@@ -105,7 +106,7 @@ SCHEMA: dict[str, Any] = {
         "/v1/modules/{name}/state": {
             "get": _op(
                 "List state keys by prefix", {"200": _ok("Keys")}, 400, 404, auth=True,
-                parameters=[_NAME, _query("prefix", {"type": "string"}, "Key prefix"), _query("limit", _LIMIT, "Most keys to return")],
+                parameters=[_NAME, _query("prefix", {"type": "string"}, "Key prefix"), _query("limit", _LIMIT, "Most keys to return"), _query("key", {"type": "string"}, "Read this one key's value instead (any key, even one a path cannot carry)")],
             ),
         },
         "/v1/modules/{name}/state/{key}": {
@@ -116,13 +117,14 @@ SCHEMA: dict[str, Any] = {
         },
         "/v1/trajectories": {
             "get": _op(
-                "Read trajectories (newest first; oldest first after `after`)", {"200": _ok("Trajectories")}, 400, 404,
+                "Read trajectories (newest first; oldest first after `after`); `next` says where the next page starts", {"200": _ok("Trajectories")}, 400, 401, 404, 503,
                 parameters=[
                     _query("module", {"type": "string"}, "Only this module"),
                     _query("outcome", {"type": "string", "enum": ["ok", "failed", "skipped"]}, "Only this outcome"),
                     _query("since", _TIME, "From this time (Unix ms or ISO 8601)"),
                     _query("until", _TIME, "Up to this time (Unix ms or ISO 8601)"),
                     _query("after", {"type": "integer", "minimum": 0}, "Only records after this id (for following)"),
+                    _query("before", {"type": "integer", "minimum": 0}, "Only records before this id (the next page: `next.before`)"),
                     _query("limit", _LIMIT, "Most records to return"),
                 ],
             ),

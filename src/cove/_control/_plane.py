@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -17,17 +19,21 @@ from .._observe._outbox_metrics import OutboxCollector
 from .._sources._chain import ChainSource
 from ..errors import ControlError
 from ._api import Api
-from ._auth import BearerGuard, read_token
+from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
-from ._health import health_report, readiness
+from ._health import health_report, health_summary, readiness
+from ._hosts import HostGuard, allowed_names
 from ._openapi import SCHEMA
 from ._outbox import OutboxApi
-from ._responses import EXCEPTION_HANDLERS
+from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
 
 if TYPE_CHECKING:
     from .._engine._engine import Engine
     from ._mcp import McpTools
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class ControlPlane:
@@ -48,33 +54,41 @@ class ControlPlane:
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
         limits = ListenerLimits.from_settings(config.listeners)
+        self.tokens = Tokens()
+        # Trajectory queries scan and decode on threads of their own: never the
+        # default pool that module batches and commit flushes run on.
+        self.queries: ThreadPoolExecutor | None = None
         if config.control is not None:
-            token = read_token(config, config.control)
+            control = config.control
+            self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
             from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
 
             self.mcp = McpTools(engine.tools)
-            mcp_app = BearerGuard(self.mcp.http_app(config.control.host), token, "MCP")
+            mcp_app = BearerGuard(self.mcp.http_app(control.host), self.tokens.admin, "MCP")
+            self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
+            api = (engine, self.tokens, control, self.queries)
             app = self._app(
                 [
-                    *Api(engine, token).routes(),
-                    *OutboxApi(engine, token).routes(),
+                    *Api(*api).routes(),
+                    *OutboxApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
-                ]
+                ],
+                self._health,
             )
-            self.api = HttpListener(
-                app, config.control.host, config.control.port, "control plane", limits
-            )
+            guarded = HostGuard(app, allowed_names(control.host, control.allowed_hosts))
+            self.api = HttpListener(guarded, control.host, control.port, "control plane", limits)
         if config.metrics is not None:
-            app = self._app([])
+            app = self._app([], self._health_summary)
+            guarded = HostGuard(app, allowed_names(config.metrics.host, ()))
             self.metrics = HttpListener(
-                app, config.metrics.host, config.metrics.port, "metrics listener", limits
+                guarded, config.metrics.host, config.metrics.port, "metrics listener", limits
             )
 
-    def _app(self, routes: list[BaseRoute]) -> Starlette:
+    def _app(self, routes: list[BaseRoute], health: Endpoint) -> Starlette:
         common: list[BaseRoute] = [
             Route("/metrics", self._metrics, methods=["GET"]),
-            Route("/health", self._health, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
             Route("/health/live", self._live, methods=["GET"]),
             Route("/health/ready", self._ready, methods=["GET"]),
             Route("/openapi.json", self._openapi, methods=["GET"]),
@@ -96,7 +110,20 @@ class ControlPlane:
         return Response(exposition(self.registry), media_type=CONTENT_TYPE)
 
     async def _health(self, request: Request) -> Response:
+        """The full report (module errors, refused paths): module data, behind a configured token."""
+        authorization = request.headers.get("authorization")
+        if self.tokens.configured and not self.tokens.admits(authorization, write=False):
+            return error_response(
+                401,
+                "the full health report needs the control token (or the read-only one); "
+                "/health/live and /health/ready are open",
+                {"WWW-Authenticate": "Bearer"},
+            )
         return JSONResponse(health_report(self.engine))
+
+    async def _health_summary(self, request: Request) -> Response:
+        """The metrics listener has no token: states and counts, no error texts or paths."""
+        return JSONResponse(health_summary(self.engine))
 
     async def _live(self, request: Request) -> Response:
         return JSONResponse({"live": True})
@@ -135,3 +162,5 @@ class ControlPlane:
             await listener.aclose()
         if self.mcp is not None:
             await self.mcp.aclose()
+        if self.queries is not None:
+            self.queries.shutdown(wait=False, cancel_futures=True)

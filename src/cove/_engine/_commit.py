@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from .._store._base import Store
+from ._lane import Lane
 from ._lifecycle import wait_event
 
 
@@ -29,6 +30,10 @@ class Committer:
         self._listeners: list[Callable[[], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.flushes = 0
+        self._asked = 0  # flush() calls so far; each one's writes precede its number
+        self._covered = 0  # the highest call number a finished flush has covered
+        self._running: asyncio.Future[None] | None = None
+        self._lane = Lane("cove-commit")
 
     def on_flush(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -61,6 +66,29 @@ class Committer:
                 await self.flush()
 
     async def flush(self) -> None:
-        self._dirty = 0
-        await asyncio.to_thread(self.store.flush)
-        self._notify()
+        """Make everything written so far durable; concurrent callers share one commit.
+
+        Many publishers (webhook connections) flushing at once would each hop
+        to a thread and commit in turn. Instead a caller waits for the flush in
+        progress, and if that one began before its writes, for the next one,
+        which covers every caller that arrived meanwhile: one fsync per round.
+        """
+        self._asked += 1
+        mine = self._asked
+        while self._covered < mine:
+            if self._running is None:
+                self._running = asyncio.ensure_future(self._flush_through(self._asked))
+            await asyncio.shield(self._running)
+
+    def close(self) -> None:
+        """Release the flush thread (after the engine's last flush)."""
+        self._lane.close()
+
+    async def _flush_through(self, asked: int) -> None:
+        try:
+            self._dirty = 0
+            await self._lane.run(self.store.flush)
+            self._covered = max(self._covered, asked)
+            self._notify()
+        finally:
+            self._running = None

@@ -449,6 +449,7 @@ class Engine:
         if self.chain is not None:
             self.chain.close()
         self.runtime.close()
+        self.committer.close()
         self.store.close()
         if self.trajectories is not None:
             await asyncio.to_thread(self.trajectories.close)

@@ -30,11 +30,11 @@ from .._capabilities._http import HttpBackend
 from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
-from .._units import parse_duration_ms
 from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
+from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
 from ._matching import matches_any
@@ -92,6 +92,7 @@ class ModuleRunner:
         self.hook_host = loaded.hook_host
         self.identity = loaded.identity
         self.name = self.manifest.name
+        self._lane = Lane(f"cove-module-{self.name}")
         self.store = store
         self.committer = committer
         self._read = read_events
@@ -115,9 +116,8 @@ class ModuleRunner:
         success or an init or commit failure): what a skip passes over."""
         limits = self.grants.limits
         self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
-        restart = self.manifest.restart
-        self._backoff_initial = parse_duration_ms(restart.backoff_initial)
-        self._backoff_max = parse_duration_ms(restart.backoff_max)
+        self._backoff_initial = limits.backoff_initial_ms
+        self._backoff_max = limits.backoff_max_ms
 
     # control --------------------------------------------------------------
     def notify(self) -> None:
@@ -236,7 +236,7 @@ class ModuleRunner:
             if not mine:
                 self.position = last_seq
                 continue
-            failure = await asyncio.to_thread(self.exclusive, self._handle_batch, mine)
+            failure = await self._lane.run(self.exclusive, self._handle_batch, mine)
             if failure is None:
                 # Skip past the events of this read that were not ours.
                 self.position = max(self.position, last_seq)
@@ -251,9 +251,7 @@ class ModuleRunner:
         self._set_state(ModuleState.INITIALIZING)
         effects = ReadOnlyEffects(self.name, self.store, self.grants.limits.state_bytes)
         try:
-            await asyncio.to_thread(
-                self.exclusive, self.host.init, self.host_calls("init", effects)
-            )
+            await self._lane.run(self.exclusive, self.host.init, self.host_calls("init", effects))
         except ModuleFailedError as exc:
             self._failed = None  # init failed: no event is to blame
             await self._fail(exc)
@@ -267,7 +265,7 @@ class ModuleRunner:
         stats.consecutive_failures += 1
         stats.last_error = exc.reason
         self._attempt += 1
-        if stats.consecutive_failures >= self.manifest.restart.max_failures:
+        if stats.consecutive_failures >= self.grants.limits.max_failures:
             self._set_state(
                 ModuleState.DEAD,
                 f"{stats.consecutive_failures} consecutive failures; last: {exc.reason}",
@@ -396,6 +394,8 @@ class ModuleRunner:
                 self.host.close()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
+        finally:
+            self._lane.close()
 
 
 def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:

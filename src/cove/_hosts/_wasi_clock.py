@@ -93,9 +93,12 @@ def shadow_monotonic_clock(
     clock: Callable[[], BoundClock | None],
     remaining: Remaining,
     slack_ns: int,
+    on_cut: Callable[[], None],
 ) -> None:
     """Define the guest's ``monotonic-clock`` over WASI's, with every wait cut to
-    ``remaining() + slack_ns`` (call after ``add_wasip2``).
+    ``remaining() + slack_ns`` (call after ``add_wasip2``); ``on_cut`` is called
+    when a wait was cut, so the call fails with its deadline even if the epoch
+    ticker ran late and the guest returned before its next epoch check.
 
     ``imports``: the component's import names; the clock is shadowed under the
     exact name the guest imports, which wasmtime matches before any other
@@ -107,7 +110,10 @@ def shadow_monotonic_clock(
 
     def bounded(nanos: int) -> int:
         left = remaining()
-        return nanos if left is None else min(nanos, max(0, left) + slack_ns)
+        if left is None or nanos <= max(0, left) + slack_ns:
+            return nanos
+        on_cut()
+        return max(0, left) + slack_ns
 
     def current() -> BoundClock:
         bound = clock()

@@ -150,6 +150,9 @@ class WasmModuleHost(ModuleHost):
                 module=manifest.name,
             )
         self._clock: _wasi_clock.BoundClock | None = None
+        self._raw_store: wasmtime.Store | None = None
+        self._cut = False
+        """A WASI wait of the running call was cut at its deadline."""
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: wasmtime.Store | _fast_call.Store | None = None
@@ -161,6 +164,7 @@ class WasmModuleHost(ModuleHost):
     # instance lifecycle -------------------------------------------------
     def _instantiate(self) -> tuple[wasmtime.Store | _fast_call.Store, Invoke, Invoke]:
         store = wasmtime.Store(self._runtime.engine)
+        self._raw_store = store
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
         wasi.stdout_custom = _output_to(self, "stdout")
@@ -191,6 +195,7 @@ class WasmModuleHost(ModuleHost):
 
     @_one_at_a_time("init")
     def init(self, calls: HostCalls) -> None:
+        self._free_instance()  # the last one's memory goes now, not at a GC cycle
         self._store, self._init_fn, self._handle_fn = self._instantiate()
         self._call(self._init_fn, calls, "init")
         if self._tool_fns is not None:
@@ -261,9 +266,24 @@ class WasmModuleHost(ModuleHost):
         return self._memory.high_water(sizes)
 
     def close(self) -> None:
+        self._free_instance()
+        self._output.flush()
+
+    def _free_instance(self) -> None:
+        """Drop the instance and free its Store (its linear memory) at once.
+
+        A dropped Store is part of reference cycles (wasmtime-py's callbacks),
+        so without ``close`` its memory (up to the memory limit) stayed
+        resident until Python's cyclic GC ran; a restart loop stacked them.
+        Every object bound to the store is dropped first: none may run again.
+        """
+        raw = self._raw_store
         self._hook_fn = None
         self._store = self._init_fn = self._handle_fn = self._tool_fns = None
-        self._output.flush()
+        self._clock = None
+        self._raw_store = None
+        if raw is not None:
+            raw.close()
 
     def _call(
         self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool = False
@@ -278,8 +298,13 @@ class WasmModuleHost(ModuleHost):
         start = time.perf_counter_ns()
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
         self._inside = threading.get_ident()
+        self._cut = False
         try:
             result = func(*args)
+            if self._cut:  # it slept past its deadline (see _wasi_clock)
+                raise LimitExceededError(
+                    self.name, "deadline", f"{what} ran longer than {limits.timeout_ms} ms"
+                )
         except LimitExceededError:
             self._discard_instance()
             raise
@@ -305,6 +330,8 @@ class WasmModuleHost(ModuleHost):
             self.stats.wall_ns = time.perf_counter_ns() - start
             self.stats.fuel = limits.fuel - store.get_fuel()
             self._output.flush()
+            if self._handle_fn is None:  # trapped: nothing will enter it again
+                self._free_instance()
         if returns:
             return result
         if result is not None:
@@ -346,6 +373,7 @@ class WasmModuleHost(ModuleHost):
             lambda: getattr(me(), "_clock", None),
             lambda: _wasi_clock.nanos_left(_deadline_of(me())),
             self._runtime.tick_ms * 1_000_000,
+            lambda: _mark_cut(me()),
         )
         functions: dict[str, dict[str, Any]]
         if self.call_path == "fast":
@@ -440,6 +468,11 @@ class WasmModuleHost(ModuleHost):
             return self._current().config_keys()
         except HostCallError:
             return []
+
+
+def _mark_cut(host: WasmModuleHost | None) -> None:
+    if host is not None:
+        host._cut = True
 
 
 def _deadline_of(host: WasmModuleHost | None) -> int | None:

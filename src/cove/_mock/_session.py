@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.markup import escape
@@ -90,10 +91,13 @@ class MockSession:
             names |= set(messaging.transports)
         self.transports = {n: MemoryTransport(n, manifest.name) for n in sorted(names)}
         self.trajectories: list[Trajectory] = []
+        self._module_logs: list[dict[str, Any]] = []
         self.chain = CannedChain(fixture.chain, source)
 
     async def run(self) -> MockResult:
-        configure_logging("console", logging.WARNING)
+        # A module's log text is not in its trajectories (only level and length),
+        # so the transcript takes its log lines from the log pipeline.
+        configure_logging("console", logging.WARNING, tap=self._module_logs.append)
         with tempfile.TemporaryDirectory(prefix="cove-mock-") as data_dir:
             config = EngineConfig.model_validate(
                 {
@@ -197,9 +201,11 @@ class MockSession:
             + (f", fuel {t.fuel:,}" if t.fuel else "")
             + (f": [red]{escape(t.error)}[/]" if t.error else "")
         )
+        for line in self._logs_of(t):
+            self.write(f"    [blue]log[/]    {escape(line)}")
         for call in t.calls:
             if call.interface == "logging":
-                self.write(f"    [blue]log[/]    {escape(call.summary)}")
+                continue
             elif call.interface == "chain" and not call.error:
                 self.write(f"    [cyan]chain[/]  {escape(call.summary)}")
             elif call.error and not call.error.startswith("not-found"):
@@ -213,6 +219,19 @@ class MockSession:
                     f"    [red]send[/]   {escape(call.summary)}: no such transport in the mock engine "
                     f"(known: {', '.join(self.transports)})"
                 )
+
+    def _logs_of(self, t: Trajectory) -> list[str]:
+        """The module's log calls during the event of ``t``, as ``level: message``."""
+        return [
+            f"{_LEVEL_NAMES.get(line['level'], line['level'])}: {line['event']}"
+            for line in self._module_logs
+            if line.get("module") == t.module
+            and line.get("event_id") == t.event_id
+            and "stream" not in line
+        ]
+
+
+_LEVEL_NAMES = {"warning": "warn"}
 
 
 def _decode(raw: bytes | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import structlog
@@ -13,30 +14,55 @@ _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
     "warn": logging.WARNING,
+    "warning": logging.WARNING,
     "error": logging.ERROR,
 }
 
 
 def configure_logging(
-    fmt: str = "console", level: int = logging.INFO, stream: TextIO | None = None
+    fmt: str = "console",
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+    tap: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    """``stream``: where log lines go (stdout unless given; `cove mcp` needs stdout clean)."""
+    """``stream``: where log lines go (stdout unless given; `cove mcp` needs stdout clean).
+
+    ``tap``: sees every log line of every level before ``level`` filters it
+    (`cove run --mock` prints a module's log lines in its transcript).
+    """
     out = sys.stdout if stream is None else stream
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    processors: list[Any] = [structlog.processors.add_log_level]
+    if tap is not None:
+        processors.append(_Tap(tap, level))
     structlog.configure(
         processors=[
-            structlog.processors.add_log_level,
+            *processors,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG if tap else level),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+
+
+class _Tap:
+    """Hands each line to ``tap``, then drops it if it is below ``level``."""
+
+    def __init__(self, tap: Callable[[dict[str, Any]], None], level: int) -> None:
+        self._tap = tap
+        self._level = level
+
+    def __call__(self, _logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+        self._tap(dict(event))
+        if _LEVELS.get(method, logging.INFO) < self._level and method != "critical":
+            raise structlog.DropEvent
+        return event
 
 
 def engine_logger() -> Any:

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS trajectory_chunks (
     last_at_ms INTEGER NOT NULL,
     count INTEGER NOT NULL,
     failed INTEGER NOT NULL,
+    skipped INTEGER,
     records TEXT NOT NULL,
     size INTEGER NOT NULL
 );
@@ -143,6 +144,16 @@ class TrajectoryQuery:
     until_ms: int | None = None
     after_id: int | None = None
     limit: int = 100
+    before_id: int | None = None
+    max_chunks: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What one query found, and where to go on when its scan budget ran out first."""
+
+    found: list[StoredTrajectory]
+    resume_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +174,7 @@ class TrajectoryStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            _add_skipped_column(db)
             total = db.execute("SELECT COALESCE(SUM(size), 0) FROM trajectory_chunks").fetchone()[0]
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open the trajectory store: {exc}") from None
@@ -210,7 +222,7 @@ class TrajectoryStore:
                 with self._transaction():
                     self._db.executemany(
                         "INSERT INTO trajectory_chunks (module, first_at_ms, last_at_ms, count, "
-                        "failed, records, size) VALUES (?,?,?,?,?,?,?)",
+                        "failed, skipped, records, size) VALUES (?,?,?,?,?,?,?,?)",
                         rows,
                     )
                     self._bytes += sum(row[-1] for row in rows)
@@ -258,37 +270,60 @@ class TrajectoryStore:
 
     def query(self, query: TrajectoryQuery) -> list[StoredTrajectory]:
         """Matching records, after writing what is queued so a read sees every handled event."""
+        return self.query_page(query).found
+
+    def query_page(self, query: TrajectoryQuery) -> Page:
+        """``query``, scanning at most ``query.max_chunks`` chunks (then ``resume_id`` says where to go on).
+
+        The budget bounds how long one request holds the store's lock and a
+        query thread, whatever its filters match.
+        """
         self.flush()
         where, args = ["1 = 1"], []
         for clause, value in (
             ("module = ?", query.module),
             ("last_at_ms >= ?", query.since_ms),
             ("first_at_ms <= ?", query.until_ms),
-            ("id >= ?", None if query.after_id is None else query.after_id // _ID_SPAN),
+            # the chunks that can hold an id > after_id, or < before_id
+            ("id >= ?", None if query.after_id is None else (query.after_id + 1) // _ID_SPAN),
+            ("id <= ?", None if query.before_id is None else (query.before_id - 1) // _ID_SPAN),
         ):
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        if query.outcome in ("failed", "skipped"):  # chunks count both as not ok
-            where.append("failed > 0")
+        # ``failed`` counts every record that is not ok, ``skipped`` the skipped ones
+        # among them (NULL in chunks written before it was counted: either may be there).
+        if query.outcome == "skipped":
+            where.append("(skipped > 0 OR (skipped IS NULL AND failed > 0))")
+        elif query.outcome == "failed":
+            where.append("(failed > skipped OR (skipped IS NULL AND failed > 0))")
         elif query.outcome == "ok":
             where.append("count > failed")
         ascending = query.after_id is not None
         sql = (
             "SELECT id, module, records FROM trajectory_chunks "
-            f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'}"
+            f"WHERE {' AND '.join(where)} ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?"
         )
+        budget = query.max_chunks
+        args.append(-1 if budget is None else budget + 1)  # one more: is there anything left?
         found: list[StoredTrajectory] = []
+        last_chunk, scanned = 0, 0
         with self._lock:
             for chunk_id, module, text in self._db.execute(sql, args):
+                if scanned == budget:  # more matching chunks than the budget: say where to go on
+                    return Page(
+                        found,
+                        (last_chunk + 1) * _ID_SPAN - 1 if ascending else last_chunk * _ID_SPAN,
+                    )
+                last_chunk, scanned = chunk_id, scanned + 1
                 records = list(enumerate(json.loads(text)))
                 for index, record in records if ascending else reversed(records):
                     stored = _stored(chunk_id * _ID_SPAN + index, module, record)
                     if _matches(stored, query):
                         found.append(stored)
                         if len(found) == query.limit:
-                            return found
-        return found
+                            return Page(found)
+        return Page(found)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -314,6 +349,7 @@ class _Piece:
     module: str
     count: int
     failed: int
+    skipped: int
     first_at_ms: int
     last_at_ms: int
     encoded: bytes
@@ -323,8 +359,11 @@ def _piece(module: str, records: Sequence[TrajectoryLike]) -> _Piece:
     encoded = orjson.dumps(
         list(map(_ROW, records)), default=_CALL, option=orjson.OPT_PASSTHROUGH_DATACLASS
     )
-    failed = len(records) - countOf(map(_OUTCOME, records), "ok")
-    return _Piece(module, len(records), failed, records[0].at_ms, records[-1].at_ms, encoded)
+    outcomes = list(map(_OUTCOME, records))
+    failed = len(records) - countOf(outcomes, "ok")
+    skipped = countOf(outcomes, "skipped")
+    first, last = records[0].at_ms, records[-1].at_ms
+    return _Piece(module, len(records), failed, skipped, first, last, encoded)
 
 
 def _rows(pieces: list[_Piece]) -> Iterator[tuple[Any, ...]]:
@@ -342,9 +381,17 @@ def _rows(pieces: list[_Piece]) -> Iterator[tuple[Any, ...]]:
         first = min(p.first_at_ms for p in group)
         last = max(p.last_at_ms for p in group)
         failed = sum(p.failed for p in group)
+        skipped = sum(p.skipped for p in group)
         size = len(text) + len(module) + _ROW_OVERHEAD
-        yield (module, first, last, count, failed, text, size)
+        yield (module, first, last, count, failed, skipped, text, size)
         start = end
+
+
+def _add_skipped_column(db: sqlite3.Connection) -> None:
+    """A file from before per-chunk skipped counts gets the column (NULL: not counted)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(trajectory_chunks)")}
+    if "skipped" not in columns:
+        db.execute("ALTER TABLE trajectory_chunks ADD COLUMN skipped INTEGER")
 
 
 def _stored(record_id: int, module: str, record: list[Any]) -> StoredTrajectory:
@@ -372,6 +419,7 @@ def _matches(t: StoredTrajectory, q: TrajectoryQuery) -> bool:
         and (q.since_ms is None or t.at_ms >= q.since_ms)
         and (q.until_ms is None or t.at_ms <= q.until_ms)
         and (q.after_id is None or t.id > q.after_id)
+        and (q.before_id is None or t.id < q.before_id)
     )
 
 

@@ -8,7 +8,7 @@ import json
 import time
 
 from componentize_py_types import Err
-from cove_sdk import HostError, WitWorld, emit, fetch, log, on_event, send, state
+from cove_sdk import HostError, WitWorld, config, emit, fetch, log, on_event, send, state
 from cove_sdk._host import unwrap
 from wit_world.imports import events as raw_events
 from wit_world.imports import store as raw_store
@@ -46,9 +46,9 @@ def handle(event, meta):
             fetch("http://" + "a" * size + ".example/")
         except HostError as exc:
             state.set("error", {"kind": exc.kind, "length": len(exc.message)})
-    elif op == "fetch":
+    elif op == "fetch":  # the URL from the event, else from the module's [config] url
         try:
-            response = fetch(request["url"])
+            response = fetch(request.get("url") or config.get("url"))
             state.set("http", {"status": response.status})
         except HostError as exc:
             state.set("error", {"kind": exc.kind, "message": exc.message})

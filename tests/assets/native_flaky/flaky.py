@@ -39,4 +39,6 @@ class Flaky(Plugin):
                 SendMessage("chat", "bob", "should never leave"),
                 SetState("big", "x" * 10_000),
             ]
+        if mode == "newline-key":  # a key the control plane must still be able to read
+            return [SetState("count", count), SetState("a\nb", "v")]
         return [SetState("count", count)]

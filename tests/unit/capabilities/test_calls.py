@@ -49,6 +49,7 @@ def host_calls(
         http_allow=("api.test",),
         transports=transports,
         limits=Limits(fuel=1, memory_bytes=1, timeout_ms=1, state_bytes=100, host_calls=host_calls),
+        emit_names=("counter.*",),
     )
     sink = logs.append if logs is not None else lambda *line: None
     return HostCalls(
@@ -181,6 +182,14 @@ def test_events_emit_queues_an_event_and_refuses_empty_names() -> None:
         calls.events_emit("", "")
     assert "invalid-input" == info.value.kind
     assert [EmittedEvent("counter.threshold", '{"n": 5}')] == calls.effects.outbox
+
+
+def test_events_emit_refuses_a_name_outside_the_granted_patterns() -> None:
+    calls = host_calls(declared={"events"})
+    with pytest.raises(HostCallError) as info:
+        calls.events_emit("other.threshold", "{}")
+    assert "denied" == info.value.kind
+    assert [] == calls.effects.outbox
 
 
 def test_log_goes_to_the_sink_with_the_event_id() -> None:

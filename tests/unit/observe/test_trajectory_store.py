@@ -183,3 +183,59 @@ def test_a_stuck_writer_drops_and_counts_records_instead_of_growing(
         assert [6] == [t.seq for t in store.query(TrajectoryQuery(limit=1))]
     finally:
         store.close()
+
+
+def test_outcome_filters_resolve_per_chunk_in_sql_within_the_scan_budget(opened: Opened) -> None:
+    """Chunks count failed and skipped apart, so a failed-only query skips chunks of skipped
+    records in SQL: one chunk of scan budget reaches the failed record behind 20 such chunks."""
+    store = opened.store
+    add(store, trajectory("a", 1, "failed", "boom"))
+    store.flush()
+    for n in range(20):
+        add(store, trajectory("a", 100 + n, "skipped"))
+        store.flush()  # one chunk each
+    page = store.query_page(TrajectoryQuery(outcome="failed", max_chunks=1))
+    assert ([1], None) == ([t.seq for t in page.found], page.resume_id)
+    skipped = store.query_page(TrajectoryQuery(outcome="skipped", max_chunks=1))
+    assert [119] == [t.seq for t in skipped.found][:1]
+
+
+def test_the_scan_budget_answers_with_where_to_go_on(opened: Opened) -> None:
+    store = opened.store
+    for n in range(5):
+        add(store, trajectory("a", n + 1))
+        store.flush()
+    first = store.query_page(TrajectoryQuery(max_chunks=2))
+    assert [5, 4] == [t.seq for t in first.found] and first.resume_id is not None
+    rest = store.query_page(TrajectoryQuery(before_id=first.resume_id, max_chunks=3))
+    assert ([3, 2, 1], None) == ([t.seq for t in rest.found], rest.resume_id)
+
+
+def test_a_file_from_before_skipped_counts_still_filters_right(tmp_path: Path) -> None:
+    """A file written without the ``skipped`` column gets it (NULL: either outcome may be there)."""
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE trajectory_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, module TEXT NOT NULL,"
+        " first_at_ms INTEGER NOT NULL, last_at_ms INTEGER NOT NULL, count INTEGER NOT NULL,"
+        " failed INTEGER NOT NULL, records TEXT NOT NULL, size INTEGER NOT NULL)"
+    )
+    now = int(time.time() * 1000)
+    records = [[now, "e1", 1, "failed", "x", 0, 0, []], [now, "e2", 2, "skipped", "", 0, 0, []]]
+    db.execute(
+        "INSERT INTO trajectory_chunks (module, first_at_ms, last_at_ms, count, failed, records,"
+        " size) VALUES ('a', ?, ?, 2, 2, ?, 100)",
+        (now, now, json.dumps(records)),
+    )
+    db.commit()
+    db.close()
+    store = TrajectoryStore(path, Retention(DAY_MS, 1 << 30), HOUR_INTERVAL_MS)
+    try:
+        failed = [t.seq for t in store.query(TrajectoryQuery(outcome="failed"))]
+        skipped = [t.seq for t in store.query(TrajectoryQuery(outcome="skipped"))]
+    finally:
+        store.close()
+    assert ([1], [2]) == (failed, skipped)

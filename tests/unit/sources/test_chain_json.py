@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cove._sources._chain_json import Header, header, header_or_none, logs, quantity
@@ -98,6 +98,7 @@ async def _read(answer: Any) -> None:
                 pass
 
 
+@settings(deadline=None)  # an event loop per example: a loaded machine is no failure
 @given(json_values)
 def test_any_answer_from_the_node_is_a_result_or_a_chain_rpc_error(answer: Any) -> None:
     asyncio.run(_read(answer))

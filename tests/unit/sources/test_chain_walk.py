@@ -15,7 +15,7 @@ import itertools
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cove import Block, Custom, Event, Log
@@ -107,6 +107,7 @@ ops = st.lists(
 )
 
 
+@settings(deadline=None)  # a loaded machine is no failure
 @given(length=st.integers(1, 12), script=ops)
 def test_each_depth_sees_a_consistent_view_and_only_reorgs_that_reach_it(
     length: int, script: list[tuple[Any, ...]]
@@ -128,6 +129,7 @@ growing_ops = st.lists(
 )
 
 
+@settings(deadline=None)
 @given(length=st.integers(1, 40), script=growing_ops)
 def test_logs_only_depths_walked_by_checkpoints_get_each_log_once(
     length: int, script: list[tuple[Any, ...]]

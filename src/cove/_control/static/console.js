@@ -108,7 +108,7 @@ async function listKeys(name) {
 
 async function showValue(name, key) {
   try {
-    const body = await api("/v1/modules/" + encodeURIComponent(name) + "/state/" + encodeURIComponent(key));
+    const body = await api("/v1/modules/" + encodeURIComponent(name) + "/state?key=" + encodeURIComponent(key));
     document.getElementById("state-value").textContent = body.text !== null
       ? body.text : "(binary, " + body.size + " bytes, base64) " + body.base64;
     showError(null);

@@ -1,0 +1,130 @@
+"""Hostile neighbours: a bystander's latency alone vs beside each attacker, in one run.
+
+The bystander (the probe guest counting) gets EVENTS_PER_SECOND events for
+SECONDS; its latency is publish-to-trajectory per event. Each row runs it
+beside one attacker from tests/assets/hostile (or the probe's memory bomb),
+triggered once per second; the first row runs it alone. Target (issue 22):
+the bystander's p99 beside any attacker within 2x of its p99 alone.
+
+Run: .venv/bin/python bench/hostile.py [--seconds S] [--all-cores]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import BENCH, engine_bench_args, print_table
+
+from cove import Engine, Trajectory, load_config
+
+sys.path.insert(0, str(BENCH.parent))  # the test suite's guests and manifests
+
+from tests.helpers.engine import PROBE_CAPABILITIES
+from tests.helpers.modules import build_guest, write_engine_config
+from tests.helpers.security import op_event, probe_module
+
+EVENTS_PER_SECOND = 100
+HOSTILE = ["events", "http", "logging", "messaging", "store"]
+
+# name -> (guest, op, op fields, manifest extras)
+ATTACKS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
+    "sleeps past its deadline": ("hostile", "sleep", {}, {"resources": {"timeout": "300ms"}}),
+    "self-feeding emitter": ("hostile", "emit-many", {"name": "attacker.op", "n": 999}, {}),
+    "5 MB exception text": ("hostile", "raise-big", {"size": 5_000_000}, {}),
+    "5 MB log line": ("hostile", "big-log", {"size": 5_000_000}, {}),
+    "stdout flood": ("hostile", "print-flood", {"lines": 100_000}, {}),
+    "markup in its error": ("hostile", "raise", {"text": "[/] x [/red]"}, {}),
+    "memory bomb": ("probe", "alloc", {}, {"resources": {"memory": "64MiB"}}),
+}
+UNDYING = {"max_failures": 1_000_000, "backoff_initial": "1ms", "backoff_max": "1ms"}
+
+
+async def _run(
+    tmp: Path, guests: dict[str, Path], attack: str | None, seconds: float
+) -> list[float]:
+    """Bystander latencies (ms) over ``seconds``, beside ``attack`` (None: alone)."""
+    bystander = probe_module(tmp, guests["probe"], "bystander", optional=PROBE_CAPABILITIES)
+    modules = [bystander]
+    if attack is not None:
+        guest, _, _, extra = ATTACKS[attack]
+        optional = HOSTILE if guest == "hostile" else PROBE_CAPABILITIES
+        modules.append(
+            probe_module(
+                tmp, guests[guest], "attacker", optional=optional, restart=UNDYING, **extra
+            )
+        )
+    config = load_config(write_engine_config(tmp / "engine.toml", modules))
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+
+    def seen(t: Trajectory) -> None:
+        if t.module == "bystander" and t.event_id in sent:
+            latencies.append((time.perf_counter() - sent.pop(t.event_id)) * 1000)
+
+    engine = Engine(config, on_trajectory=seen)
+    await engine.start()
+    try:
+        start = time.perf_counter()
+        n = 0
+        while (elapsed := time.perf_counter() - start) < seconds:
+            if attack is not None and n % EVENTS_PER_SECOND == 0:
+                _, op, fields, _ = ATTACKS[attack]
+                await engine.publish([op_event("attacker", op, **fields)])
+            event = op_event("bystander", "count")
+            sent[event.id] = time.perf_counter()
+            await engine.publish([event])
+            n += 1
+            await asyncio.sleep(max(0.0, n / EVENTS_PER_SECOND - elapsed))
+        await asyncio.sleep(1)
+    finally:
+        await engine.stop(drain_seconds=2)
+    latencies.extend(float("inf") for _ in sent)  # never handled
+    return latencies
+
+
+def _p(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100)[q - 1] if len(samples) > 1 else float("nan")
+
+
+async def main(seconds: float) -> None:
+    guests = {
+        "probe": build_guest("probe", PROBE_CAPABILITIES),
+        "hostile": build_guest("hostile", HOSTILE),
+    }
+    rows: list[tuple[str, ...]] = []
+    alone_p99 = 0.0
+    for attack in [None, *ATTACKS]:
+        with tempfile.TemporaryDirectory(prefix="cove-hostile-") as tmp:
+            latencies = await _run(Path(tmp), guests, attack, seconds)
+        p50, p99 = _p(latencies, 50), _p(latencies, 99)
+        if attack is None:
+            alone_p99 = p99
+        unhandled = sum(1 for x in latencies if x == float("inf"))
+        rows.append(
+            (
+                attack or "alone",
+                f"{p50:.1f}",
+                f"{p99:.1f}",
+                f"{p99 / alone_p99:.2f}x" if alone_p99 else "-",
+                str(unhandled),
+            )
+        )
+    print_table(
+        f"bystander at {EVENTS_PER_SECOND} events/s for {seconds:g}s, latency publish->trajectory",
+        rows,
+        ("beside", "p50 ms", "p99 ms", "p99 vs alone", "unhandled"),
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = engine_bench_args(parser)
+    asyncio.run(main(args.seconds))

@@ -1,0 +1,330 @@
+"""Signed webhook ingress with a durable ack, against a plain Starlette app; and a module under hostile load.
+
+Part 1: 64 keep-alive connections post Standard-Webhooks-signed requests as
+fast as they are answered, for a few seconds, to (a) a cove engine (the 202
+comes after the journal is flushed) and (b) a plain Starlette + uvicorn app
+doing the same HMAC check and one SQLite insert + commit per request (WAL,
+synchronous=FULL, as cove's store). Each server runs in a process of its
+own; the load comes from this one.
+
+Part 2: a native module's event latency (publish to handled) while events
+arrive at a steady rate, without and then with unauthenticated load (1,000
+idle connections held open and 12 loops of trajectory queries without a
+token) against the same engine, whose trajectory store was filled first.
+
+Usage: python bench/webhook_ingress.py [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import socket
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+KEY = b"bench-key-0123456789abcdef012345"
+SECRET = "whsec_" + base64.b64encode(KEY).decode()
+CONNECTIONS = 64
+BODY = json.dumps({"event": "push", "ref": "refs/heads/main", "n": 0}).encode()
+
+
+# the two servers ----------------------------------------------------------------
+def _cove_server(data: str, ready: Any) -> None:
+    from cove import Engine, load_config
+    from cove._observe._logging import configure_logging
+    from cove._sources._webhook_server import WebhookServer
+
+    configure_logging("json", 40)
+    os.environ["BENCH_WEBHOOK_SECRET"] = SECRET
+    config = Path(data) / "engine.toml"
+    config.write_text(
+        f'data_dir = "{data}/data"\nmodules = []\n[trajectories]\nenabled = false\n'
+        '[webhook]\nport = 0\nsigning = "standard"\nsecret_env = "BENCH_WEBHOOK_SECRET"\n'
+    )
+
+    async def main() -> None:
+        engine = Engine(load_config(config))
+        await engine.start()
+        server = next(s for s in engine.sources if isinstance(s, WebhookServer))
+        await server.wait_started()
+        ready.send(server.port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def _plain_server(data: str, ready: Any) -> None:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    db = sqlite3.connect(Path(data) / "plain.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, body BLOB)")
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        msg_id = request.headers["webhook-id"]
+        stamp = request.headers["webhook-timestamp"]
+        mac = hmac.new(KEY, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+        given = request.headers["webhook-signature"].removeprefix("v1,")
+        if not hmac.compare_digest(base64.b64encode(mac).decode(), given):
+            return JSONResponse({"error": "signature"}, 401)
+        db.execute("BEGIN")
+        db.execute("INSERT OR IGNORE INTO events VALUES (?, ?)", (msg_id, body))
+        db.execute("COMMIT")
+        return JSONResponse({"id": msg_id}, 202)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    app = Starlette(routes=[Route("/webhooks/{path:path}", hook, methods=["POST"])])
+    config = uvicorn.Config(app, log_level="error", access_log=False, http="h11", lifespan="off")
+    ready.send(sock.getsockname()[1])
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+# the load -------------------------------------------------------------------------
+def _request(n: int) -> bytes:
+    msg_id = f"msg-{os.getpid()}-{n}"
+    stamp = str(int(time.time()))
+    mac = hmac.new(KEY, f"{msg_id}.{stamp}.".encode() + BODY, hashlib.sha256).digest()
+    head = (
+        "POST /webhooks/bench HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(BODY)}\r\nwebhook-id: {msg_id}\r\nwebhook-timestamp: {stamp}\r\n"
+        f"webhook-signature: v1,{base64.b64encode(mac).decode()}\r\n\r\n"
+    )
+    return head.encode() + BODY
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def _hammer(port: int, seconds: float) -> tuple[int, list[float], int]:
+    """64 keep-alive connections in a loop: (requests answered 2xx, latencies in s, errors)."""
+    counter = iter(range(10**9))
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def one() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.transport.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        while time.perf_counter() < stop:
+            request = _request(next(counter))
+            started = time.perf_counter()
+            writer.write(request)
+            status = await _read_response(reader)
+            if status >= 300:
+                errors += 1
+            else:
+                latencies.append(time.perf_counter() - started)
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(CONNECTIONS)))
+    return len(latencies), latencies, errors
+
+
+def _serve(target: Any, data: str) -> tuple[multiprocessing.Process, int]:
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=target, args=(data, child), daemon=True)
+    process.start()
+    return process, parent.recv()
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingress(seconds: float) -> list[tuple[str, float, float, float, int, float]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as data:
+        for name, target in (("plain starlette + sqlite", _plain_server), ("cove", _cove_server)):
+            process, port = _serve(target, data)
+            try:
+                asyncio.run(_hammer(port, 1.0))  # warm-up
+                assert process.pid is not None
+                cpu = _cpu_seconds(process.pid)
+                count, latencies, errors = asyncio.run(_hammer(port, seconds))
+                cpu = _cpu_seconds(process.pid) - cpu
+            finally:
+                process.terminate()
+                process.join()
+            rows.append(
+                (
+                    name,
+                    count / seconds,
+                    _p(latencies, 0.5),
+                    _p(latencies, 0.99),
+                    errors,
+                    cpu / max(count, 1),
+                )
+            )
+    return rows
+
+
+# part 2: a module under unauthenticated load ------------------------------------------
+def _hostile(port: int, stop: Any) -> None:
+    """1,000 idle connections (re-opened when closed) and 12 loops of tokenless queries."""
+
+    async def idle() -> None:
+        held: list[socket.socket] = []
+        while not stop.is_set():
+            held = [s for s in held if _open(s)]
+            while len(held) < 1000:
+                try:
+                    held.append(socket.create_connection(("127.0.0.1", port), timeout=1))
+                except OSError:
+                    break
+            await asyncio.sleep(0.5)
+
+    async def queries() -> None:
+        while not stop.is_set():
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(
+                    b"GET /v1/trajectories?outcome=skipped&limit=1000 HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+                )
+                await _read_response(reader)
+                writer.close()
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        await asyncio.gather(idle(), *(queries() for _ in range(12)))
+
+    asyncio.run(main())
+
+
+def _open(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
+    from bench._common import trivial_module
+    from cove import Custom, Engine, Event, load_config
+    from cove._observe._logging import configure_logging
+
+    configure_logging("json", 40)
+    with tempfile.TemporaryDirectory() as data:
+        module = trivial_module(Path(data), "trivial")
+        config = Path(data) / "engine.toml"
+        config.write_text(
+            f'data_dir = "{data}/data"\nmodules = ["{module}"]\n'
+            '[trajectories]\nflush_interval = "50ms"\n'
+            '[control]\nport = 0\ntoken_env = "BENCH_CONTROL_TOKEN"\n'
+        )
+        os.environ["BENCH_CONTROL_TOKEN"] = "bench-token"
+        sent: dict[str, float] = {}
+        handled: dict[str, float] = {}
+        engine = Engine(
+            load_config(config),
+            on_trajectory=lambda t: handled.setdefault(t.event_id, time.perf_counter()),
+        )
+        await engine.start()
+        for _ in range(200):  # fill the trajectory store: what the queries would scan
+            await engine.publish([Event(Custom("bench.fill", "", "{}")) for _ in range(250)])
+        await asyncio.sleep(1)
+        assert engine.control is not None and engine.control.api is not None
+
+        async def steady() -> list[float]:
+            ids = []
+            stop = time.perf_counter() + seconds
+            while time.perf_counter() < stop:
+                event = Event(Custom("bench.tick", "", "{}"))
+                sent[event.id] = time.perf_counter()
+                ids.append(event.id)
+                await engine.publish([event])
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(1)
+            return [handled[i] - sent[i] for i in ids if i in handled]
+
+        quiet = await steady()
+        stop = multiprocessing.Event()
+        loader = multiprocessing.Process(
+            target=_hostile, args=(engine.control.api.port, stop), daemon=True
+        )
+        loader.start()
+        await asyncio.sleep(2)  # let the idle connections and the query loops build up
+        loaded = await steady()
+        stop.set()
+        loader.join(timeout=10)
+        loader.kill()
+        await engine.stop(drain_seconds=2)
+    return quiet, loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    rows = ingress(args.seconds)
+    base = rows[0][1]
+    print(
+        f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {args.seconds:g} s"
+    )
+    print("(server CPU per request: what one free core would allow, whatever else runs here)")
+    print(
+        f"{'server':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+        f"{'vs plain':>10}{'CPU us/req':>12}"
+    )
+    for name, rate, p50, p99, errors, cpu in rows:
+        print(
+            f"{name:<28}{rate:>10.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}{errors:>8}"
+            f"{rate / base:>9.2f}x{cpu * 1e6:>12.0f}"
+        )
+
+    quiet, loaded = asyncio.run(_module_latency(args.seconds))
+    q99, l99 = _p(quiet, 0.99), _p(loaded, 0.99)
+    print("\nA module's event latency (publish to handled), 100 events/s")
+    print(f"{'load':<44}{'events':>8}{'p50 ms':>10}{'p99 ms':>10}{'p99 ratio':>11}")
+    print(
+        f"{'none':<44}{len(quiet):>8}{_p(quiet, 0.5) * 1000:>10.2f}{q99 * 1000:>10.2f}{1:>10.2f}x"
+    )
+    print(
+        f"{'1,000 idle conns + 12 tokenless query loops':<44}{len(loaded):>8}"
+        f"{_p(loaded, 0.5) * 1000:>10.2f}{l99 * 1000:>10.2f}{l99 / q99:>10.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()

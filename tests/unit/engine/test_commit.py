@@ -1,0 +1,47 @@
+"""Committer.flush: callers that flush at once share commits, and none returns before its writes are durable."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, cast
+
+from cove._engine._commit import Committer
+
+
+class _Store:
+    """Counts writes and commits; a commit makes every write so far durable and takes a while."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.durable = 0
+        self.commits = 0
+        self._lock = threading.Lock()
+
+    def flush(self) -> None:
+        with self._lock:
+            upto = self.written
+            time.sleep(0.005)  # an fsync
+            self.durable = max(self.durable, upto)
+            self.commits += 1
+
+
+async def test_concurrent_flushes_share_commits_and_each_returns_durable() -> None:
+    store = _Store()
+    committer = Committer(cast(Any, store), "batched", 10, 2000)
+    committer.bind()
+    late: list[int] = []
+
+    async def publisher(delay: float) -> None:
+        await asyncio.sleep(delay)
+        store.written += 1
+        mine = store.written
+        await committer.flush()
+        if store.durable < mine:
+            late.append(mine)
+
+    await asyncio.gather(*(publisher(i % 8 * 0.002) for i in range(64)))
+    assert [] == late
+    committer.close()
+    assert store.commits <= 16  # 64 callers, a handful of rounds
