@@ -50,6 +50,7 @@ async def _engine(
 
 
 STANDARD = 'secret_env = "COVE_TEST_WH_KEYS"\nsigning = "standard"\n'
+COVE = 'secret_env = "COVE_TEST_WH_KEYS"\n'
 TOKEN_ONLY = 'token_file = "token"\n'
 
 
@@ -100,12 +101,16 @@ def _answer_without_sending_the_body(port: int, headers: dict[str, str]) -> byte
         (TOKEN_ONLY, {}),
         (TOKEN_ONLY, {"authorization": "Bearer wrong"}),
         (STANDARD, {"webhook-id": "m-1", "webhook-timestamp": "1", "webhook-signature": "v1,x"}),
+        (STANDARD, {"webhook-id": "m-1", "webhook-timestamp": "NOW", "webhook-signature": "v2,x"}),
+        (COVE, {"x-cove-signature": "sha256=not-hex"}),
     ],
-    ids=["no-signature", "no-token", "wrong-token", "stale-timestamp"],
+    ids=["no-signature", "no-token", "wrong-token", "stale-timestamp", "no-v1", "malformed"],
 )
 async def test_a_request_the_headers_refuse_gets_401_before_its_body_is_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str, headers: dict[str, str]
 ) -> None:
+    now = str(int(time.time()))
+    headers = {k: now if v == "NOW" else v for k, v in headers.items()}
     async with _engine(tmp_path, monkeypatch, webhook) as (engine, client):
         head = engine.store.head()
         answer = await asyncio.to_thread(_answer_without_sending_the_body, _port(client), headers)
@@ -206,6 +211,26 @@ async def test_bodies_past_the_in_flight_budget_get_503_and_a_stalled_body_408(
             assert answer.startswith(b"HTTP/1.1 408 ")
         assert 202 == (await client.post("/webhooks/ping", content=b"x" * 900)).status_code
         assert head + 1 == engine.store.head()
+
+
+async def test_one_peer_holds_at_most_a_quarter_of_the_body_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slow bodies from one address (well-formed headers, no key needed) leave the rest to others."""
+    webhook = COVE + 'max_body = 1000\nmax_body_in_flight = 4000\nbody_timeout = "5s"\n'
+    async with _engine(tmp_path, monkeypatch, webhook) as (_, client):
+        wrong = {"x-cove-signature": "sha256=" + "0" * 64}
+        header = f"x-cove-signature: {wrong['x-cove-signature']}\r\n".encode()
+        with socket.create_connection(("127.0.0.1", _port(client)), timeout=10) as held:
+            held.sendall(b"POST /webhooks/ping HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n")
+            held.sendall(header + b"\r\n{")
+            await asyncio.sleep(0.3)  # the server has taken this peer's 1000 bytes
+            same_peer = await client.post("/webhooks/ping", content=b"x" * 900, headers=wrong)
+            transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            async with httpx.AsyncClient(base_url=client.base_url, transport=transport) as other:
+                other_peer = await other.post("/webhooks/ping", content=b"x" * 900, headers=wrong)
+        assert 503 == same_peer.status_code
+        assert 401 == other_peer.status_code  # its body was read and its signature checked
 
 
 # unauthenticated loopback: no cross-site browser requests -------------------

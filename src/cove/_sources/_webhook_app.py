@@ -12,7 +12,8 @@ Order matters against a hostile client: whatever the headers decide (a
 missing signature, a wrong token, a stale timestamp, a reused id, a size
 over the limit) is answered before a byte of the body is read, and the
 connection is closed so the body is never read at all. Bodies then wait for
-a share of a global in-flight budget and must arrive within a deadline.
+a share of a global in-flight budget (a quarter of it at most per peer
+address) and must arrive within a deadline.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def inbound_app(
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The ASGI app; ``transports`` are the names ``/messages/`` accepts."""
-    budget = _BodyBudget(max_in_flight or 16 * max_body)
+    budget = _BodyBudget(max_in_flight or 16 * max_body, max_body)
     seen = _SeenIds(2 * credentials.tolerance, clock)
     refusals = RateLimitedLog(log)
 
@@ -96,7 +97,8 @@ def inbound_app(
         size = int(declared) if declared.isdigit() and len(declared) < 19 else max_body
         if size > max_body:
             return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
-        if not budget.take(size):
+        peer = request.client.host if request.client is not None else ""
+        if not budget.take(size, peer):
             return _error(
                 503, "too many request bodies in flight; retry", {**_CLOSE, "retry-after": "1"}
             )
@@ -106,7 +108,7 @@ def inbound_app(
         except TimeoutError:
             return _error(408, f"body did not arrive within {body_timeout:g} s", _CLOSE)
         finally:
-            budget.give(size)
+            budget.give(size, peer)
         if body is None:
             return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
         if verify and (reason := credentials.verify_body(body, headers)) is not None:
@@ -207,20 +209,33 @@ def _cross_site(headers: Mapping[str, str]) -> str | None:
 
 
 class _BodyBudget:
-    """Bytes of request bodies being read at once, across all connections."""
+    """Bytes of request bodies being read at once, across all connections and per peer address.
 
-    def __init__(self, limit: int) -> None:
+    A body is read before its signature can be checked, so anyone who can
+    send well-formed headers can hold budget until the body deadline; one
+    address may hold a quarter of it (at least one ``max_body``), so a single
+    slow client cannot starve the senders.
+    """
+
+    def __init__(self, limit: int, max_body: int) -> None:
         self.limit = limit
+        self.share = max(max_body, limit // 4)
         self.used = 0
+        self._by_peer: dict[str, int] = {}
 
-    def take(self, size: int) -> bool:
-        if self.used + size > self.limit:
+    def take(self, size: int, peer: str) -> bool:
+        held = self._by_peer.get(peer, 0)
+        if self.used + size > self.limit or held + size > self.share:
             return False
         self.used += size
+        self._by_peer[peer] = held + size
         return True
 
-    def give(self, size: int) -> None:
+    def give(self, size: int, peer: str) -> None:
         self.used -= size
+        held = self._by_peer.pop(peer) - size
+        if held:
+            self._by_peer[peer] = held
 
 
 class _SeenIds:
