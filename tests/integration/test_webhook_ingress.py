@@ -21,6 +21,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as ReferenceSigner
 
 from cove import Engine
+from cove._sources._webhook import WebhookTransport
 from cove._sources._webhook_server import WebhookServer
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import recorder_module, write_engine_config
@@ -172,6 +173,28 @@ async def test_a_captured_request_cannot_be_replayed_with_a_new_id_late_or_elsew
         assert head == engine.store.head()
         await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
         assert ["/ping"] == [h["path"] for h in _hooks(engine)]
+
+
+@pytest.mark.parametrize("webhook", [STANDARD, COVE], ids=["standard", "cove"])
+async def test_a_send_with_a_long_idempotency_key_reaches_a_cove_webhook_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str
+) -> None:
+    """Keys like ``<module>:<event id>:<index>`` pass the 200-character id bound; the id sent must not."""
+    keys = f"whsec_{NEW_KEY} whsec_{OLD_KEY}"
+    async with _engine(tmp_path, monkeypatch, webhook) as (engine, client):
+        transport = WebhookTransport(
+            "out",
+            f"{client.base_url}/webhooks/ping",
+            secret=keys.encode() if webhook == COVE else None,
+            standard_key=base64.b64decode(NEW_KEY) if webhook == STANDARD else None,
+        )
+        key = "recorder:" + "e" * 300 + ":0"
+        try:
+            await transport.send("bob", "hi", [], key)
+            await transport.send("bob", "hi", [], key)  # a retry: the same id again
+        finally:
+            await transport.aclose()
+        await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
 
 
 async def test_a_binary_body_is_verified_too(

@@ -49,6 +49,18 @@ def parse_delivery_id(value: str) -> str | None:
     return value if _DELIVERY.fullmatch(value) else None
 
 
+def delivery_id_for(idempotency_key: str) -> str:
+    """The delivery id a send carries: the key itself when a receiver takes it, else a stable digest.
+
+    Keys like ``<module>:<event id>:<index>`` can outgrow the 200-character
+    bound; such a key sent verbatim would be refused on every retry. The
+    digest is the same on every attempt, so a redelivery is still one event.
+    """
+    if parse_delivery_id(idempotency_key) is not None:
+        return idempotency_key
+    return "msg_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """What the server accepts; with none set, requests are not authenticated.
