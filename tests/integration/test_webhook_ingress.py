@@ -127,7 +127,10 @@ async def test_a_request_signed_by_the_reference_library_is_journaled_and_handle
     async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
         body = b'{"n": 1}'
         response = await client.post("/webhooks/ping", content=body, headers=_signed(body, "m-1"))
-        assert (202, {"id": "webhook-id:m-1"}) == (response.status_code, response.json())
+        assert (202, {"id": "webhook:/ping:webhook-id:m-1"}) == (
+            response.status_code,
+            response.json(),
+        )
         await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
 
 
@@ -173,6 +176,49 @@ async def test_a_captured_request_cannot_be_replayed_with_a_new_id_late_or_elsew
         assert head == engine.store.head()
         await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
         assert ["/ping"] == [h["path"] for h in _hooks(engine)]
+
+
+async def test_two_senders_whose_ids_collide_on_different_paths_both_get_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are unique per sender, not across them: the event id is scoped by the path."""
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        first, second = b'{"from": "a"}', b'{"from": "b"}'
+        replies = [
+            await client.post("/webhooks/ping", content=first, headers=_signed(first, "1")),
+            await client.post(
+                "/webhooks/other",
+                content=second,
+                headers=_signed(second, "1", key=NEW_KEY, at=time.time() + 2),
+            ),
+        ]
+        assert [202, 202] == [r.status_code for r in replies]
+        assert ["webhook:/ping:webhook-id:1", "webhook:/other:webhook-id:1"] == [
+            r.json()["id"] for r in replies
+        ]
+        await wait_until(lambda: len(_hooks(engine)) == 2, what="both webhooks handled")
+
+
+async def test_a_request_signed_before_a_restart_cannot_be_replayed_to_another_path_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory of delivered ids is gone after a restart; the timestamp is not."""
+    body = b'{"pay": 100}'
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        captured = _signed(body, "m-1")
+        assert (
+            202 == (await client.post("/webhooks/ping", content=body, headers=captured)).status_code
+        )
+        await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
+    await asyncio.sleep(1.1)  # the restart is a whole second later, as whole-second stamps see it
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        head = engine.store.head()
+        replay = await client.post("/webhooks/other", content=body, headers=captured)
+        assert 401 == replay.status_code
+        assert "before this engine started" in replay.json()["error"]
+        assert head == engine.store.head()
+        fresh = await client.post("/webhooks/other", content=body, headers=_signed(body, "m-2"))
+        assert 202 == fresh.status_code
 
 
 @pytest.mark.parametrize("webhook", [STANDARD, COVE], ids=["standard", "cove"])

@@ -40,7 +40,7 @@ from ._webhook_auth import (
     Credentials,
     parse_delivery_id,
 )
-from ._webhook_standard import ID_HEADER
+from ._webhook_standard import ID_HEADER, TIMESTAMP_HEADER, parse_timestamp
 from ._webhook_standard import SIGNATURE_HEADER as STANDARD_SIGNATURE
 
 _WEBHOOK_PATH = re.compile(r"/[\w./-]*")
@@ -73,6 +73,7 @@ def inbound_app(
     """The ASGI app; ``transports`` are the names ``/messages/`` accepts."""
     budget = _BodyBudget(max_in_flight or 16 * max_body, max_body)
     seen = _SeenIds(2 * credentials.tolerance, clock)
+    started = int(clock())
     refusals = RateLimitedLog(log)
 
     async def accept(request: Request, kind: str, name: str) -> tuple[bytes, str | None] | Response:
@@ -89,10 +90,15 @@ def inbound_app(
         if delivery is not None and parse_delivery_id(delivery) is None:
             return _error(400, "X-Cove-Delivery must be 1-200 printable ASCII characters")
         target = f"{kind}:{name}"
-        if standard and delivery is not None and (earlier := seen.elsewhere(delivery, target)):
-            return _error(
-                409, f"webhook-id {delivery!r} was already delivered to {earlier}", _CLOSE
-            )
+        signed = (delivery or "", headers.get(TIMESTAMP_HEADER, ""))
+        if standard:
+            if (refusal := _signed_before(signed[1], started)) is not None:
+                refusals.warning("webhook request refused", kind=kind, target=name, reason=refusal)
+                return _error(401, refusal, _CLOSE)
+            if earlier := seen.elsewhere(signed, target):
+                return _error(
+                    409, f"webhook-id {delivery!r} was already delivered to {earlier}", _CLOSE
+                )
         declared = headers.get("content-length", "")
         size = int(declared) if declared.isdigit() and len(declared) < 19 else max_body
         if size > max_body:
@@ -116,9 +122,11 @@ def inbound_app(
             return _error(401, reason)
         if delivery is None:
             return body, None
-        if standard:  # one id on every path: a replay to another one is a duplicate
-            seen.add(delivery, target)
-            return body, f"webhook-id:{delivery}"
+        if standard:
+            if earlier := seen.elsewhere(signed, target):  # the same replay, sent concurrently
+                return _error(409, f"webhook-id {delivery!r} was already delivered to {earlier}")
+            seen.add(signed, target)
+            return body, f"{target}:webhook-id:{delivery}"
         return body, f"{target}:{delivery}"
 
     async def journal(payload: Payload, event_id: str | None) -> Response:
@@ -191,6 +199,22 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _signed_before(timestamp: str, started: int) -> str | None:
+    """Why a Standard Webhooks request signed before this server started is refused, or None.
+
+    Replays to another path are caught by remembering (id, timestamp); that
+    memory starts empty, so a request signed before it could be a replay of
+    one the last run took. Senders sign each attempt anew, so a retry passes.
+    """
+    sent = parse_timestamp(timestamp)
+    if sent is not None and sent < started:
+        return (
+            "webhook-timestamp is before this engine started, so a replay cannot be ruled out; "
+            "sign the request again"
+        )
+    return None
+
+
 def _cross_site(headers: Mapping[str, str]) -> str | None:
     """Why a request looks like a browser's cross-site one (unauthenticated mode only), or None.
 
@@ -239,26 +263,28 @@ class _BodyBudget:
 
 
 class _SeenIds:
-    """Standard Webhooks ids accepted in the last ``window`` seconds, and where they went.
+    """Standard Webhooks (id, timestamp) pairs accepted in the last ``window`` seconds, and where.
 
     The signature does not cover the path, so a captured request could be
-    replayed to another one; the timestamp tolerance bounds how long this
-    memory must last. The journal's event id (the same on every path) still
-    deduplicates after a restart.
+    replayed to another one; it cannot change its id or timestamp, so the
+    pair names it. Another sender's colliding id comes with its own
+    timestamp (its event id is scoped by its path). The timestamp tolerance
+    bounds how long this memory must last; requests signed before it began
+    are refused (``_signed_before``).
     """
 
     def __init__(self, window: float, clock: Callable[[], float], size: int = 100_000) -> None:
         self._window = window
         self._clock = clock
         self._size = size
-        self._ids: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
-    def elsewhere(self, msg_id: str, target: str) -> str | None:
+    def elsewhere(self, msg_id: tuple[str, str], target: str) -> str | None:
         """The other target ``msg_id`` went to, or None."""
         earlier = self._ids.get(msg_id)
         return earlier[0] if earlier is not None and earlier[0] != target else None
 
-    def add(self, msg_id: str, target: str) -> None:
+    def add(self, msg_id: tuple[str, str], target: str) -> None:
         now = self._clock()
         self._ids[msg_id] = (target, now)
         self._ids.move_to_end(msg_id)
