@@ -105,7 +105,7 @@ async def test_a_lagging_fallback_while_the_primary_is_down_is_waited_out_not_a_
             assert source.position == tip
             assert_no_rewind(journal)
             waiting = source.health()["waiting"]
-            assert f"{replica.http_url} at {head(replica)}" in waiting
+            assert f"#1 127.0.0.1:{replica.port} at {head(replica)}" in waiting
             assert 'cove_chain_waiting{chain="31337"} 1.0' in scrape(source)
             with running_anvil("--state", state, port=primary.port) as again:
                 again.mine(DEEP)  # the deep stream reaches the last log

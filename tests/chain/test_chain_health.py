@@ -76,7 +76,7 @@ async def test_modules_get_their_own_depth_and_blocks_behind_is_reported(
         {"confirmations": 2, "delivered": tip - 2, "behind": 0},
     ]
     (primary,) = chain["endpoints"]
-    assert primary["url"] == anvil.http_url and primary["errors"] == 0
+    assert primary["endpoint"] == f"#0 127.0.0.1:{anvil.port}" and primary["errors"] == 0
     assert primary["requests"] > 0 and primary["fallback_hits"] == 0
     assert chain["waiting"] is None and chain["last_error"] is None
     assert f'cove_chain_head{{chain="31337"}} {float(tip)}' in metrics
@@ -85,6 +85,6 @@ async def test_modules_get_their_own_depth_and_blocks_behind_is_reported(
     (requests,) = re.findall(rf"cove_chain_endpoint_requests_total{{{endpoint}}} (\S+)", metrics)
     assert float(requests) >= primary["requests"]
     assert f"cove_chain_endpoint_errors_total{{{endpoint}}} 0.0" in metrics
-    assert f"primary {anvil.http_url}: head " in shown.out
+    assert f"primary #0 127.0.0.1:{anvil.port}: head " in shown.out
     assert "0 errors, 0 fallback hits" in shown.out and "waiting" not in shown.out
     assert 'cove_chain_blocks_behind{chain="31337",confirmations="2"} 0.0' in metrics

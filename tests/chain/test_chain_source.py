@@ -153,11 +153,13 @@ def test_a_subscription_to_an_unconfigured_chain_is_a_warning_not_a_source() -> 
 
 
 @pytest.mark.parametrize("newheads", [False, True], ids=["polling", "newheads"])
-async def test_a_chain_reverted_to_a_lower_head_is_a_reorg_before_it_grows_back(
+async def test_a_chain_reverted_to_a_lower_head_is_waited_out_then_a_reorg_once_a_block_differs(
     anvil: Anvil, newheads: bool
 ) -> None:
     # evm_revert shortens the chain: the walked blocks above the new head are gone
     # without a block at their height to compare, and newHeads says nothing of it.
+    # A lower head alone is lag (a load balancer's backend behind): the walk waits;
+    # the next block mined has a hash the walk had not, and that is the reorg.
     chain = settings(anvil)
     if newheads:
         chain = chain.model_copy(update={"ws": anvil.ws_url})
@@ -173,7 +175,11 @@ async def test_a_chain_reverted_to_a_lower_head_is_a_reorg_before_it_grows_back(
         await wait_until(lambda: source.position == base + 3, what="3 blocks")
         dropped = [b.hash for b in journal.blocks()[-3:]]
         anvil.rpc("evm_revert", [snapshot])
-        await wait_until(lambda: source.position == base, what="the walk back to the revert")
+        await wait_until(lambda: source.waiting is not None, what="the wait for the head")
+        assert source.position == base + 3
+        assert not [e for e in journal.events if isinstance(e.payload, Custom)]
+        anvil.mine(1)
+        await wait_until(lambda: source.position == base + 1, what="the walk onto the new block")
     (reorg,) = [e.payload for e in journal.events if isinstance(e.payload, Custom)]
     signal = json.loads(reorg.payload)
     assert (signal["from_block"], signal["to_block"], signal["ancestor"]) == (
@@ -182,3 +188,7 @@ async def test_a_chain_reverted_to_a_lower_head_is_a_reorg_before_it_grows_back(
         base,
     )
     assert signal["dropped"] == dropped
+    assert (
+        journal.blocks()[-1].hash
+        == anvil.rpc("eth_getBlockByNumber", [hex(base + 1), False])["hash"]
+    )

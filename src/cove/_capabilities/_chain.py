@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from .._config_chain import ChainSettings
+from .._redact import hosts_in, url_host
 from .._units import parse_duration_ms
 from ..errors import HostCallError
 
@@ -46,9 +47,15 @@ class RpcCall:
 
 @dataclass
 class EndpointHealth:
-    """What one endpoint has done since the engine started."""
+    """What one endpoint has done since the engine started.
 
-    url: str
+    Named by ``label`` (index and host:port) in health and errors, never by
+    its URL: a provider's key rides in the path, query or userinfo, and an
+    error reaches the module and its status.
+    """
+
+    url: str = field(repr=False)
+    label: str
     requests: int = 0
     errors: int = 0
     last_error: str | None = None
@@ -77,7 +84,7 @@ class ChainHealth:
             "failures": self.failures,
             "endpoints": [
                 {
-                    "url": e.url,
+                    "endpoint": e.label,
                     "requests": e.requests,
                     "errors": e.errors,
                     "last_error": e.last_error,
@@ -130,7 +137,10 @@ class _Chain:
         self.limiter = (
             None if settings.rate_limit is None else _RateLimiter(settings.rate_limit, clock)
         )
-        self.health = ChainHealth(settings.chain_id, [EndpointHealth(u) for u in self.urls])
+        self.health = ChainHealth(
+            settings.chain_id,
+            [EndpointHealth(u, f"#{i} {url_host(u)}") for i, u in enumerate(self.urls)],
+        )
         self.lock = threading.Lock()
 
 
@@ -314,18 +324,20 @@ class ChainBackend:
                 timeout=timeout,
             )
             if response.status_code in _RETRY_STATUS:
-                raise _EndpointFailure(f"{health.url}: HTTP {response.status_code}")
+                raise _EndpointFailure(f"{health.label}: HTTP {response.status_code}")
             if response.status_code != 200:
                 raise _EndpointFailure(
-                    f"{health.url}: HTTP {response.status_code}: {response.text[:200]}"
+                    f"{health.label}: HTTP {response.status_code}: {hosts_in(response.text[:200])}"
                 )
             answer = response.json()
         except httpx.HTTPError as exc:
-            failure = _EndpointFailure(f"{health.url}: {type(exc).__name__}: {exc}")
+            failure = _EndpointFailure(
+                f"{health.label}: {type(exc).__name__}: {hosts_in(str(exc))}"
+            )
             self._record(chain, health, start, str(failure))
             raise failure from None
         except ValueError as exc:
-            failure = _EndpointFailure(f"{health.url}: answer is not JSON: {exc}")
+            failure = _EndpointFailure(f"{health.label}: answer is not JSON: {exc}")
             self._record(chain, health, start, str(failure))
             raise failure from None
         except _EndpointFailure as exc:

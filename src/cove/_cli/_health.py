@@ -56,7 +56,7 @@ def _chain_detail(source: dict[str, Any]) -> None:
     for index, endpoint in enumerate(source.get("endpoints", [])):
         role = "primary" if index == 0 else f"fallback {index}"
         line = (
-            f"    {role} {endpoint['url']}: head {endpoint['head']}, "
+            f"    {role} {endpoint['endpoint']}: head {endpoint['head']}, "
             f"{endpoint['requests']} requests, {endpoint['errors']} errors, "
             f"{endpoint['fallback_hits']} fallback hits"
         )

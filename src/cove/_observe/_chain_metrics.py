@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -30,7 +29,7 @@ class EndpointSample(Protocol):
     """One endpoint of a chain source (``Endpoint`` fits)."""
 
     @property
-    def url(self) -> str: ...
+    def host(self) -> str: ...
     @property
     def head(self) -> int | None: ...
     @property
@@ -108,16 +107,10 @@ class ChainCollector(Collector):
                         [chain_label, str(stream.confirmations)], float(stream.behind)
                     )
             for index, endpoint in enumerate(chain.endpoints):
-                labels = [chain_label, str(index), _host(endpoint.url)]
+                labels = [chain_label, str(index), endpoint.host]
                 if endpoint.head is not None:
                     endpoint_head.add_metric(labels, float(endpoint.head))
                 requests.add_metric(labels, float(endpoint.requests))
                 errors.add_metric(labels, float(endpoint.errors))
                 fallback_hits.add_metric(labels, float(endpoint.fallback_hits))
         yield from (head, behind, waiting, endpoint_head, requests, errors, fallback_hits)
-
-
-def _host(url: str) -> str:
-    """``host:port`` of an endpoint (no user info, no path: where keys hide)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""

@@ -31,10 +31,11 @@ position. One behind it (a replica that lags, a node back from an outage) is
 never asked about the walked blocks and never taken for a reorg: while only
 such endpoints answer, the walk waits and its health says why.
 
-Reorgs: a block whose parent hash is not the hash walked at the height below,
-or a walked block the serving endpoint no longer has while that endpoint, the
-primary, had reported a head at or above it (``evm_revert`` lowers the head
-and no new head is announced), means the chain changed. The walk goes back through the recent headers to
+Reorgs: a block-hash mismatch at a height the endpoint has means the chain
+changed: a block whose parent hash is not the hash walked at the height below,
+or, while every endpoint is behind, the primary's block at its own head not
+the walked one on ``DIVERGED_POLLS`` polls in a row (``evm_revert``, then a
+block). A lower head alone, the primary's included, is waited out. The walk goes back through the recent headers to
 the common ancestor. Each stream that had delivered a dropped block gets the
 logs it had delivered from those blocks again with ``removed = true`` (kept with the progress:
 nodes such as anvil forget a replaced block) and resumes at the ancestor;
@@ -57,6 +58,7 @@ from .._config_chain import ChainSettings
 from .._events import Event
 from .._log_filter import log_filter
 from .._manifest import BlockSubscription, LogSubscription
+from .._redact import hosts_in
 from .._units import parse_duration_ms
 from ..errors import ChainRpcError
 from ._base import Publish, Source
@@ -78,6 +80,9 @@ MAX_SPARSE_BLOCKS: Final = 50_000
 WS_RECHECK_SECONDS: Final = 1.0
 """With newHeads up but quiet this long, the head is asked over HTTP: a reorg may keep the
 height, and a node may drop a subscription on its side while the connection lives on."""
+DIVERGED_POLLS: Final = 3
+"""Polls in a row a primary behind the walk must show another block at its own head
+before the walk goes back to it: one answer from a backend on a stale fork is not a reorg."""
 MAX_RETRY_SECONDS: Final = 5.0
 """After failed reads, the longest wait (or one poll interval): a node back from an outage is seen soon."""
 
@@ -120,7 +125,8 @@ class ChainSource(Source):
         self.chain_id = settings.chain_id
         self._record = record
         self.name = f"chain:{self.chain_id}"
-        self.endpoints = [Endpoint(url) for url in (settings.http, *settings.fallbacks)]
+        urls = (settings.http, *settings.fallbacks)
+        self.endpoints = [Endpoint(url, index) for index, url in enumerate(urls)]
         self._timeout = parse_duration_ms(settings.timeout) / 1000
         self._poll = parse_duration_ms(settings.poll_interval) / 1000
         self._store = store
@@ -142,6 +148,8 @@ class ChainSource(Source):
         """Why the walk waits although endpoints answer (all of them are behind it)."""
         self.last_error: str | None = None
         """The last failed read, until a step succeeds."""
+        self._diverged = 0
+        """Polls in a row the primary, behind the walk, held another block at its head."""
 
     # progress ------------------------------------------------------------------------
     def _load(self) -> None:
@@ -206,7 +214,7 @@ class ChainSource(Source):
                 except (httpx.HTTPError, ChainRpcError) as exc:
                     failures += 1
                     delay = min(max(MAX_RETRY_SECONDS, self._poll), self._poll * 2**failures)
-                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    self.last_error = f"{type(exc).__name__}: {hosts_in(str(exc))}"
                     self._log.warning("chain read failed", error=self.last_error, retry_s=delay)
                     await asyncio.sleep(delay)
                     continue
@@ -251,20 +259,27 @@ class ChainSource(Source):
         announced = self._announced_next(last)
         if announced is not None:
             # The header newHeads just sent is the next block: no need to ask for it. Its
-            # logs are asked by its hash, which an endpoint lacking the block refuses.
-            reader.unpin()
-            self.head = announced.number
-            await self._walk([announced], publish)
-            self.waiting = None
-            return True
+            # logs are asked by its hash from an endpoint whose head has reached it (one
+            # behind may answer [] for a hash it does not know); with none, the step below waits.
+            logs = await reader.logs_of(self._filters, announced) if self._filters else []
+            if logs is not None:
+                self.head = announced.number
+                walk, events = self._walk_state.extend([announced], logs)
+                await self._adopt(walk, events, publish)
+                self.waiting = None
+                return True
         try:
             head = await reader.select(None if last is None else last.number)
         except EndpointsBehind as exc:
+            if await self._primary_diverged(exc.heads.get(0)):
+                await self._reorg(publish, exc.heads[0])
+                return False
             if self.waiting is None:
                 self._log.warning("chain source waits for an endpoint to catch up", why=str(exc))
             self.waiting = str(exc)
             return True
         self.waiting = None
+        self._diverged = 0
         self.head = head
         if last is None:
             # First run: the streams start at the head, as the cron source starts at now.
@@ -287,8 +302,8 @@ class ChainSource(Source):
         # Missing blocks end the range: the head may be one a revert since dropped.
         fetched = _present(await reader.blocks(list(range(start, end + 1)), allow_missing=True))
         if not fetched:
-            # Nothing new. A reorg that kept the height, or one that lowered it, shows here.
-            if await self._on_chain(last, head):
+            # Nothing new. A reorg that kept the height shows here.
+            if await self._on_chain(last):
                 return True
             await self._reorg(publish, head)
             return False
@@ -302,17 +317,40 @@ class ChainSource(Source):
         await self._walk(fetched, publish)
         return fetched[-1].number == head
 
-    async def _on_chain(self, header: Header, head: int) -> bool:
+    async def _primary_diverged(self, head: int | None) -> bool:
+        """Does the primary, behind the walk at ``head``, hold another block at that height,
+        for ``DIVERGED_POLLS`` polls in a row? Then its chain got shorter and changed
+        (``evm_revert``, then a block): the step is served by it, back to the ancestor.
+
+        A lower head alone is waited out: a load balancer's lagging backend has the
+        walked blocks below its head, the same hashes. Only the primary counts: a
+        fallback behind may hold a branch the primary has since dropped.
+        """
+        walked = self._walk_state.header_at(head) if head is not None else None
+        if walked is None:
+            self._diverged = 0
+            return False
+        reader = self._rpc()
+        reader.pin(0)
+        (block,) = await reader.blocks([walked.number], allow_missing=True)
+        if block is None or block.hash == walked.hash:
+            self._diverged = 0
+            reader.unpin()
+            return False
+        self._diverged += 1
+        if self._diverged < DIVERGED_POLLS:
+            reader.unpin()
+            return False
+        self._diverged = 0
+        return True
+
+    async def _on_chain(self, header: Header) -> bool:
         """Is this walked block still the serving endpoint's at its height?
 
-        A missing one is a shortened chain (``evm_revert``) only when that
-        endpoint's own head, ``head``, is below it (and ``select`` let a head
-        below the position serve only if the same endpoint had reported one at
-        or above it); below its head, the endpoint is inconsistent: retried.
+        That endpoint's head is at or above it (``select``): a block it lacks
+        there is an inconsistent node, retried, never a shorter chain.
         """
-        (block,) = await self._rpc().blocks([header.number], allow_missing=True)
-        if block is None and head >= header.number:
-            raise ChainRpcError("eth_getBlockByNumber", f"no block {header.number} below the head")
+        (block,) = await self._rpc().blocks([header.number])
         return block is not None and block.hash == header.hash
 
     async def _fetch(

@@ -28,6 +28,7 @@ from typing import Any, Final
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from .._redact import hosts_in, url_host
 from ..errors import ChainRpcError
 from ._chain_json import Header, header
 
@@ -63,7 +64,8 @@ class NewHeads:
         """Subscribe, read heads, reconnect with backoff; until cancelled."""
         failures = 0
         while True:
-            url = self._urls[failures % len(self._urls)]
+            at = failures % len(self._urls)
+            url = self._urls[at]
             try:
                 async with connect(
                     url, ping_interval=PING_SECONDS, ping_timeout=PING_SECONDS, open_timeout=10
@@ -81,7 +83,7 @@ class NewHeads:
                 ChainRpcError,
                 ValueError,
             ) as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = f"{type(exc).__name__}: {hosts_in(str(exc))}"
             finally:
                 if self.connected:
                     self.connected = False
@@ -89,7 +91,8 @@ class NewHeads:
             failures += 1
             delay = min(MAX_BACKOFF_SECONDS, INITIAL_BACKOFF_SECONDS * 2 ** (failures - 1))
             delay *= random.uniform(0.8, 1.2)
-            self._log.warning("newHeads subscription lost", url=url, error=reason, retry_s=delay)
+            label = f"ws #{at} {url_host(url)}"  # never the URL: keys ride in it
+            self._log.warning("newHeads subscription lost", ws=label, error=reason, retry_s=delay)
             await asyncio.sleep(delay)
 
     async def _subscribe(self, socket: ClientConnection) -> None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import httpx
 import orjson
 
 from .._log_filter import LogFilter
+from .._redact import hosts_in, url_host
 from ..errors import ChainRpcError
 from ._chain_json import Header, RawLog, header_or_none, quantity
 from ._chain_json import logs as parse_logs
@@ -41,9 +42,15 @@ QUIET_LOGS: Final = 1_000
 class EndpointsBehind(Exception):
     """Every endpoint that answered is behind the walked position: the walk waits.
 
-    Not an error of the node, and never evidence of a reorg: a replica that
-    is a few blocks behind has not got there yet.
+    Not an error of the node, and never evidence of a reorg by itself: a
+    replica that is a few blocks behind has not got there yet, and a
+    primary's head dips when a load balancer asks a backend that lags.
+    ``heads`` holds the head each of them answered, by endpoint index.
     """
+
+    def __init__(self, message: str, heads: dict[int, int]) -> None:
+        super().__init__(message)
+        self.heads = heads
 
 
 class _Unreadable(ChainRpcError):
@@ -52,23 +59,36 @@ class _Unreadable(ChainRpcError):
 
 @dataclass
 class Endpoint:
-    """One endpoint as the chain source sees it: its head and what it served."""
+    """One endpoint as the chain source sees it: its head and what it served.
 
-    url: str
+    Shown only by its ``label`` (index and host:port): a provider's URL holds
+    its API key in the path, query or userinfo, and health, logs and errors
+    are read by more people than the config.
+    """
+
+    url: str = field(repr=False)
+    index: int = 0
+    """Its place in the config: 0 the primary, then the fallbacks in order."""
     head: int | None = None
     """The head it last reported; None before the first, and after it failed."""
-    high: int | None = None
-    """Its highest head since it last failed. A lower head from the same endpoint,
-    still answering, is its own chain getting shorter (``evm_revert``), not lag."""
     requests: int = 0
     errors: int = 0
     fallback_hits: int = 0
     """Requests it answered because the endpoints before it failed or were behind."""
     last_error: str | None = None
 
+    @property
+    def host(self) -> str:
+        return url_host(self.url)
+
+    @property
+    def label(self) -> str:
+        """``#<index> <host:port>``: how health, errors and logs name it."""
+        return f"#{self.index} {self.host}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "url": self.url,
+            "endpoint": self.label,
             "head": self.head,
             "requests": self.requests,
             "errors": self.errors,
@@ -99,21 +119,20 @@ class ChainReader:
         return None if self._pinned is None else self.endpoints[self._pinned]
 
     def unpin(self) -> None:
-        """Let each read try the endpoints in order again (a read by block hash is safe anywhere)."""
+        """Let each read try the endpoints in order again."""
         self._pinned = None
 
     async def select(self, position: int | None) -> int:
         """Pin the first endpoint whose head is at or above ``position``; return that head.
 
-        An endpoint below it serves only when it is the primary and its own
-        chain got shorter (its head fell below ``position`` after it had
-        reported one at or above, without failing in between): that is the one
-        case where a lower head is news of the chain rather than of the endpoint. Raises
-        ``EndpointsBehind`` when every endpoint that answers is behind, and the
-        last failure when none answers.
+        An endpoint below it never serves, the primary included: a lower head
+        alone is lag, never a shorter chain (the source looks for a differing
+        hash at a height that endpoint has, ``pin``). Raises ``EndpointsBehind``
+        when every endpoint that answers is behind, and the last failure when
+        none answers.
         """
         self._pinned = None
-        behind: list[str] = []
+        behind: dict[int, int] = {}
         failure: Exception | None = None
         for index, endpoint in enumerate(self.endpoints):
             self._pinned = index
@@ -126,31 +145,27 @@ class ChainReader:
                 failure = exc  # it answered, but not with a head: as good as down
                 if not isinstance(exc, _Unreadable):
                     endpoint.errors += 1
-                    endpoint.last_error = f"{endpoint.url}: {exc}"
-                    endpoint.head = endpoint.high = None
+                    endpoint.last_error = f"{endpoint.label}: {hosts_in(str(exc))}"
+                    endpoint.head = None
                 continue
             finally:
                 self._pinned = None
-            # Only the primary's own shortened chain is news: a fallback's lower head
-            # may be a load balancer's lagging backend, so it waits like any lag.
-            shrank = (
-                index == 0
-                and position is not None
-                and endpoint.high is not None
-                and head < position <= endpoint.high
-            )
             endpoint.head = head
-            endpoint.high = head if endpoint.high is None else max(endpoint.high, head)
-            if position is None or head >= position or shrank:
+            if position is None or head >= position:
                 self._pinned = index
                 return head
-            behind.append(f"{endpoint.url} at {head}")
+            behind[index] = head
         if behind:
+            shown = ", ".join(f"{self.endpoints[i].label} at {h}" for i, h in behind.items())
             raise EndpointsBehind(
-                f"every endpoint that answers is behind block {position}: {', '.join(behind)}"
+                f"every endpoint that answers is behind block {position}: {shown}", behind
             )
         assert failure is not None
         raise failure
+
+    def pin(self, index: int) -> None:
+        """Send this step's reads to one endpoint (one that answered ``select`` behind, say)."""
+        self._pinned = index
 
     async def blocks(
         self, numbers: list[int], *, allow_missing: bool = False
@@ -195,12 +210,43 @@ class ChainReader:
                 at = upto + 1
                 if len(window) < QUIET_LOGS:
                     self._window = min(MAX_LOG_WINDOW, self._window * 2)
-        if len(filters) == 1:
-            return found  # one query per window, in order: the node's order is the chain's
-        unique = {(e["blockHash"], e["logIndex"]): e for e in found}
-        return sorted(
-            unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
-        )
+        return _in_order(found, filters)
+
+    async def logs_of(self, filters: Sequence[LogFilter], block: Header) -> list[RawLog] | None:
+        """Logs of one announced block, by its hash, from the first endpoint that has reached it.
+
+        Each endpoint is asked for its head in the same batch: one behind the
+        block may answer ``[]`` for a hash it does not know (some providers
+        do), so its answer is not taken. None when every endpoint that answers
+        is behind; the last failure when none answers.
+        """
+        self._pinned = None
+        calls = [("eth_getLogs", [{**f.criteria(), "blockHash": block.hash}]) for f in filters]
+        behind = False
+        failure: Exception | None = None
+        for index, endpoint in enumerate(self.endpoints):
+            self._pinned = index
+            try:
+                head, *answers = await self._batch_items([("eth_blockNumber", []), *calls])
+                endpoint.head = quantity("eth_blockNumber", _result("eth_blockNumber", head))
+            except (httpx.HTTPError, ChainRpcError) as exc:
+                failure = exc  # down, or no head: as in select
+                continue
+            finally:
+                self._pinned = None
+            if endpoint.head < block.number:
+                behind = True
+                continue
+            found = [
+                log
+                for (method, _), item in zip(calls, answers, strict=True)
+                for log in parse_logs(method, _result(method, item))
+            ]
+            return _in_order(found, filters)
+        if behind:
+            return None
+        assert failure is not None
+        raise failure
 
     async def call(self, method: str, params: list[Any]) -> Any:
         answer = await self._post(
@@ -223,11 +269,13 @@ class ChainReader:
                 response.raise_for_status()
                 answer = orjson.loads(response.content)  # ~3x the stdlib on a burst of logs
             except httpx.HTTPError as exc:
-                self._note(index, start, f"{endpoint.url}: {type(exc).__name__}: {exc}")
+                self._note(
+                    index, start, f"{endpoint.label}: {type(exc).__name__}: {hosts_in(str(exc))}"
+                )
                 last = exc
                 continue
             except ValueError as exc:
-                problem = f"{endpoint.url}: the answer is not JSON: {exc}"
+                problem = f"{endpoint.label}: the answer is not JSON: {exc}"
                 self._note(index, start, problem)
                 last = _Unreadable("answer", problem)
                 continue
@@ -245,11 +293,16 @@ class ChainReader:
         else:
             endpoint.errors += 1
             endpoint.last_error = error
-            endpoint.head = endpoint.high = None  # back from a failure, it may well be behind
+            endpoint.head = None  # back from a failure, it may well be behind
         if self._record is not None:
             self._record(index, (time.perf_counter() - start) * 1000, error)
 
     async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        items = await self._batch_items(calls)
+        return [_result(method, item) for (method, _), item in zip(calls, items, strict=True)]
+
+    async def _batch_items(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """One POST of ``calls``; each call's answer item (result or error), in order."""
         ids = [self._next_id() for _ in calls]
         body = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": p}
@@ -261,13 +314,23 @@ class ChainReader:
                 "batch", answer.get("error", answer) if isinstance(answer, dict) else answer
             )
         by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
-        results = []
+        items = []
         for i, (method, _) in zip(ids, calls, strict=True):
             item = by_id.get(i)
             if item is None:
                 raise ChainRpcError(method, f"the batch answer has no item for id {i}")
-            results.append(_result(method, item))
-        return results
+            items.append(item)
+        return items
+
+
+def _in_order(found: list[RawLog], filters: Sequence[LogFilter]) -> list[RawLog]:
+    """Each log once, in (block, log index) order."""
+    if len(filters) == 1:
+        return found  # one query per window, in order: the node's order is the chain's
+    unique = {(e["blockHash"], e["logIndex"]): e for e in found}
+    return sorted(
+        unique.values(), key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16))
+    )
 
 
 def _result(method: str, answer: Any) -> Any:

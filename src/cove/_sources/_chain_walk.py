@@ -74,6 +74,13 @@ class Walk:
         """The walk's position (None before the first block)."""
         return self.history[-1] if self.history else None
 
+    def header_at(self, number: int) -> Header | None:
+        """The walked header at ``number``, if the walk still keeps it."""
+        for header in reversed(self.history):
+            if header.number <= number:
+                return header if header.number == number else None
+        return None
+
     @property
     def deepest(self) -> int:
         return max((s.confirmations for s in self.streams), default=0)

@@ -76,7 +76,7 @@ def test_a_failing_primary_falls_back_and_counts_a_fallback_hit() -> None:
     (health,) = chain.health()
     assert health["fallback_hits"] == 1
     assert [e["errors"] for e in health["endpoints"]] == [1, 0]
-    assert health["endpoints"][0]["last_error"] == f"{PRIMARY}: HTTP 503"
+    assert health["endpoints"][0]["last_error"] == "#0 primary.test: HTTP 503"
 
 
 def test_rounds_back_off_exponentially_then_fail_as_unavailable() -> None:
