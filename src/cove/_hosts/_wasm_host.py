@@ -282,6 +282,7 @@ class WasmModuleHost(ModuleHost):
         self._clock = None
         self._raw_store = None
         if raw is not None:
+            self._memory.high_water()  # its peak counts, though its memory goes now
             raw.close()
 
     def _call(
