@@ -20,7 +20,7 @@ import httpx
 
 from .._config import EngineConfig, TransportSettings
 from .._listen import ListenerLimits
-from .._redact import redact_url
+from .._redact import error_reason, redact_url
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
 from . import _webhook_standard as standard
@@ -73,8 +73,7 @@ class WebhookTransport(Transport):
             response = await self._client.post(self.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
-                f"{type(exc).__name__}: {exc}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} failed: {error_reason(exc)}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(
