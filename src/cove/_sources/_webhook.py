@@ -3,8 +3,9 @@
 A send POSTs ``{"recipient", "body", "metadata": [[key, value], ...]}`` with
 ``Idempotency-Key`` and, so one cove engine can post into another's
 ``/messages/``, ``X-Cove-Delivery`` (or ``webhook-id``): the same value, or a
-digest of it when it is too long or not printable ASCII for a delivery id. Any non-2xx answer or
-network failure raises ``DeliveryError``, and the outbox retries later.
+digest of it when it is too long or not printable ASCII for a delivery id.
+Any non-2xx answer or network failure raises ``DeliveryError``, and the
+outbox retries later.
 """
 
 from __future__ import annotations
