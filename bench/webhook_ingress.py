@@ -94,7 +94,9 @@ def _plain_server(data: str, ready: Any) -> None:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     app = Starlette(routes=[Route("/webhooks/{path:path}", hook, methods=["POST"])])
-    config = uvicorn.Config(app, log_level="error", access_log=False, http="h11", lifespan="off")
+    config = uvicorn.Config(
+        app, log_level="error", access_log=False, http="httptools", lifespan="off"
+    )
     ready.send(sock.getsockname()[1])
     uvicorn.Server(config).run(sockets=[sock])
 

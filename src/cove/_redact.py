@@ -17,6 +17,9 @@ _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 MAX_SHOWN = 512
 """Characters of a redacted URL that any output shows."""
 
+MAX_REASON = 2048
+"""Characters of a library's error message that an error text quotes."""
+
 
 def _split(url: str) -> tuple[SplitResult, str] | None:
     """The URL's parts and its ``host[:port]`` (an IPv6 literal bracketed); None if unparsable."""
@@ -49,6 +52,12 @@ def redact_url(url: str) -> str:
 def redact_urls_in(text: str) -> str:
     """``text`` (a library's error message, say) with every URL in it redacted."""
     return _URL_IN_TEXT.sub(lambda match: redact_url(match.group()), text)
+
+
+def error_reason(exc: BaseException, max_chars: int = MAX_REASON) -> str:
+    """``Type: message`` of a library's exception, cut and with every URL in it
+    redacted: an HTTP client's message may quote the request URL, credentials and all."""
+    return f"{type(exc).__name__}: {redact_urls_in(str(exc)[:max_chars])}"
 
 
 def url_host(url: str) -> str:

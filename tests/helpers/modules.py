@@ -41,6 +41,7 @@ def write_manifest(
     required: list[str] | None = None,
     optional: list[str] | None = None,
     http_allow: list[str] | None = None,
+    emit: list[str] | None = None,
     resources: dict[str, Any] | None = None,
     restart: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
@@ -67,6 +68,8 @@ def write_manifest(
     ]
     if http_allow is not None:
         lines += ["", "[capabilities.http]", f"allow = {toml_value(http_allow)}"]
+    if emit is not None:
+        lines += ["", "[capabilities.events]", f"emit = {toml_value(emit)}"]
     for table, values in (("resources", resources), ("restart", restart), ("config", config)):
         if values:
             lines += ["", f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]

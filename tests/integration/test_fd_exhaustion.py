@@ -7,12 +7,15 @@ import json
 import os
 import socket
 import sys
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
+from cove._listen import LOG_EVERY_SECONDS
 from tests.helpers.modules import recorder_module, write_engine_config
 
 NOFILE = 256
@@ -56,6 +59,7 @@ def _port(url: str) -> int:
 async def test_a_connection_flood_past_the_fd_limit_is_refused_and_the_engine_recovers(
     tmp_path: Path,
 ) -> None:
+    began = time.monotonic()
     async with _child(_config(tmp_path)) as (process, urls):
         held: list[socket.socket] = []
         try:
@@ -83,6 +87,12 @@ async def test_a_connection_flood_past_the_fd_limit_is_refused_and_the_engine_re
         process.kill()
         assert process.stderr is not None
         log = (await process.stderr.read()).decode()
+    windows = int((time.monotonic() - began) // LOG_EVERY_SECONDS) + 1
     assert "Traceback" not in log
-    refusals = [line for line in log.splitlines() if "refusing new connections" in line]
-    assert 1 <= len(refusals) <= 3  # rate-limited, not one line per refused connection
+    refusals = Counter(
+        json.loads(line)["event"] for line in log.splitlines() if "refusing new connections" in line
+    )
+    assert refusals  # the flood was refused, and said so
+    # rate-limited: one line per listener and reason per window the test lasted, not one per
+    # refused connection (a loaded machine makes the windows more, never the lines per window)
+    assert all(count <= windows for count in refusals.values()), (refusals, windows)

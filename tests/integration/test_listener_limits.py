@@ -154,3 +154,47 @@ async def test_past_the_cap_new_connections_are_refused_and_open_ones_still_serv
 def test_the_listening_socket_says_tcp_so_asyncio_sets_nodelay_on_accepted_ones() -> None:
     with listen_socket("127.0.0.1", 0) as sock:
         assert socket.IPPROTO_TCP == sock.proto
+
+
+def _responses(sock: socket.socket) -> list[bytes]:
+    """Every response until the server closes the connection (a reset, if it left bytes unread)."""
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return [part for part in data.split(b"HTTP/1.1 ")[1:]]
+
+
+async def test_headers_past_16_kib_get_400_and_the_connection_is_closed() -> None:
+    """A header section is held whole until it ends: its size is bounded, not only its time."""
+    async with _server() as (server, journaled):
+        with _connect(server.port) as sock:
+            head = b"POST /webhooks/ping HTTP/1.1\r\nhost: x\r\n"
+            filler = b"".join(b"x-filler-%d: %s\r\n" % (n, b"y" * 100) for n in range(200))
+            sock.sendall(head + filler + b"content-length: 2\r\n\r\n{}")
+            answers = await asyncio.to_thread(_responses, sock)
+        assert [b"400"] == [a[:3] for a in answers]
+        assert [] == journaled
+
+
+async def test_a_few_pipelined_requests_are_answered_in_order() -> None:
+    async with _server() as (server, journaled):
+        with _connect(server.port) as sock:
+            sock.sendall(
+                REQUEST * 4 + b"GET /nowhere HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+            )
+            answers = await asyncio.to_thread(_responses, sock)
+        assert [b"202"] * 4 + [b"404"] == [a[:3] for a in answers]
+        assert 4 == len(journaled)
+
+
+async def test_thousands_of_requests_pipelined_in_one_write_are_cut_off() -> None:
+    """Each queued request holds a parsed request; a client that never reads cannot queue thousands."""
+    async with _server() as (server, journaled):
+        with _connect(server.port) as sock:
+            sock.sendall(REQUEST * 5000)
+            answers = await asyncio.to_thread(_responses, sock)
+        assert len(answers) <= 64
+        assert len(journaled) <= 64

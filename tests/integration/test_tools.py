@@ -30,9 +30,11 @@ def native_tools(tmp_path: Path) -> Path:
 async def engine(
     tmp_path: Path, tool_wasm: Path, hostile_wasm: Path, call_path: str
 ) -> AsyncIterator[tuple[Engine, list[Trajectory]]]:
+    # The asset emits under its own name, tool_probe.*, which module "tp" is granted.
     tp = write_manifest(
-        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"], tools=True
-    )
+        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"],
+        emit=["tool_probe.*"], tools=True,
+    )  # fmt: skip
     ht = write_manifest(
         tmp_path / "ht", "ht", component=hostile_wasm, tools=True, resources={"timeout": "200ms"}
     )
@@ -235,9 +237,11 @@ async def test_a_tool_calls_writes_are_durable_before_the_caller_hears_of_them(
     tmp_path: Path, tool_wasm: Path
 ) -> None:
     """Under group commit too: a tool call is not in the journal, so nothing would replay it."""
+    # The asset emits under its own name, tool_probe.*, which module "tp" is granted.
     tp = write_manifest(
-        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"], tools=True
-    )
+        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"],
+        emit=["tool_probe.*"], tools=True,
+    )  # fmt: skip
     slow_flush = '\n[commit]\nmode = "batched"\nmax_delay = "60s"\n'
     config = write_engine_config(tmp_path / "engine.toml", [tp], slow_flush)
     async with running_engine(config) as running:

@@ -21,6 +21,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as ReferenceSigner
 
 from cove import Engine
+from cove._sources._webhook import WebhookTransport
 from cove._sources._webhook_server import WebhookServer
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import recorder_module, write_engine_config
@@ -50,6 +51,7 @@ async def _engine(
 
 
 STANDARD = 'secret_env = "COVE_TEST_WH_KEYS"\nsigning = "standard"\n'
+COVE = 'secret_env = "COVE_TEST_WH_KEYS"\n'
 TOKEN_ONLY = 'token_file = "token"\n'
 
 
@@ -100,12 +102,16 @@ def _answer_without_sending_the_body(port: int, headers: dict[str, str]) -> byte
         (TOKEN_ONLY, {}),
         (TOKEN_ONLY, {"authorization": "Bearer wrong"}),
         (STANDARD, {"webhook-id": "m-1", "webhook-timestamp": "1", "webhook-signature": "v1,x"}),
+        (STANDARD, {"webhook-id": "m-1", "webhook-timestamp": "NOW", "webhook-signature": "v2,x"}),
+        (COVE, {"x-cove-signature": "sha256=not-hex"}),
     ],
-    ids=["no-signature", "no-token", "wrong-token", "stale-timestamp"],
+    ids=["no-signature", "no-token", "wrong-token", "stale-timestamp", "no-v1", "malformed"],
 )
 async def test_a_request_the_headers_refuse_gets_401_before_its_body_is_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str, headers: dict[str, str]
 ) -> None:
+    now = str(int(time.time()))
+    headers = {k: now if v == "NOW" else v for k, v in headers.items()}
     async with _engine(tmp_path, monkeypatch, webhook) as (engine, client):
         head = engine.store.head()
         answer = await asyncio.to_thread(_answer_without_sending_the_body, _port(client), headers)
@@ -121,7 +127,10 @@ async def test_a_request_signed_by_the_reference_library_is_journaled_and_handle
     async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
         body = b'{"n": 1}'
         response = await client.post("/webhooks/ping", content=body, headers=_signed(body, "m-1"))
-        assert (202, {"id": "webhook-id:m-1"}) == (response.status_code, response.json())
+        assert (202, {"id": "webhook:/ping:webhook-id:m-1"}) == (
+            response.status_code,
+            response.json(),
+        )
         await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
 
 
@@ -169,6 +178,71 @@ async def test_a_captured_request_cannot_be_replayed_with_a_new_id_late_or_elsew
         assert ["/ping"] == [h["path"] for h in _hooks(engine)]
 
 
+async def test_two_senders_whose_ids_collide_on_different_paths_both_get_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are unique per sender, not across them: the event id is scoped by the path."""
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        first, second = b'{"from": "a"}', b'{"from": "b"}'
+        replies = [
+            await client.post("/webhooks/ping", content=first, headers=_signed(first, "1")),
+            await client.post(
+                "/webhooks/other",
+                content=second,
+                headers=_signed(second, "1", key=NEW_KEY, at=time.time() + 2),
+            ),
+        ]
+        assert [202, 202] == [r.status_code for r in replies]
+        assert ["webhook:/ping:webhook-id:1", "webhook:/other:webhook-id:1"] == [
+            r.json()["id"] for r in replies
+        ]
+        await wait_until(lambda: len(_hooks(engine)) == 2, what="both webhooks handled")
+
+
+async def test_a_request_signed_before_a_restart_cannot_be_replayed_to_another_path_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory of delivered ids is gone after a restart; the timestamp is not."""
+    body = b'{"pay": 100}'
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        captured = _signed(body, "m-1")
+        assert (
+            202 == (await client.post("/webhooks/ping", content=body, headers=captured)).status_code
+        )
+        await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
+    await asyncio.sleep(1.1)  # the restart is a whole second later, as whole-second stamps see it
+    async with _engine(tmp_path, monkeypatch, STANDARD) as (engine, client):
+        head = engine.store.head()
+        replay = await client.post("/webhooks/other", content=body, headers=captured)
+        assert 401 == replay.status_code
+        assert "before this engine started" in replay.json()["error"]
+        assert head == engine.store.head()
+        fresh = await client.post("/webhooks/other", content=body, headers=_signed(body, "m-2"))
+        assert 202 == fresh.status_code
+
+
+@pytest.mark.parametrize("webhook", [STANDARD, COVE], ids=["standard", "cove"])
+async def test_a_send_with_a_long_idempotency_key_reaches_a_cove_webhook_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: str
+) -> None:
+    """Keys like ``<module>:<event id>:<index>`` pass the 200-character id bound; the id sent must not."""
+    keys = f"whsec_{NEW_KEY} whsec_{OLD_KEY}"
+    async with _engine(tmp_path, monkeypatch, webhook) as (engine, client):
+        transport = WebhookTransport(
+            "out",
+            f"{client.base_url}/webhooks/ping",
+            secret=keys.encode() if webhook == COVE else None,
+            standard_key=base64.b64decode(NEW_KEY) if webhook == STANDARD else None,
+        )
+        key = "recorder:" + "e" * 300 + ":0"
+        try:
+            await transport.send("bob", "hi", [], key)
+            await transport.send("bob", "hi", [], key)  # a retry: the same id again
+        finally:
+            await transport.aclose()
+        await wait_until(lambda: len(_hooks(engine)) == 1, what="webhook handled")
+
+
 async def test_a_binary_body_is_verified_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,6 +280,26 @@ async def test_bodies_past_the_in_flight_budget_get_503_and_a_stalled_body_408(
             assert answer.startswith(b"HTTP/1.1 408 ")
         assert 202 == (await client.post("/webhooks/ping", content=b"x" * 900)).status_code
         assert head + 1 == engine.store.head()
+
+
+async def test_one_peer_holds_at_most_a_quarter_of_the_body_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slow bodies from one address (well-formed headers, no key needed) leave the rest to others."""
+    webhook = COVE + 'max_body = 1000\nmax_body_in_flight = 4000\nbody_timeout = "5s"\n'
+    async with _engine(tmp_path, monkeypatch, webhook) as (_, client):
+        wrong = {"x-cove-signature": "sha256=" + "0" * 64}
+        header = f"x-cove-signature: {wrong['x-cove-signature']}\r\n".encode()
+        with socket.create_connection(("127.0.0.1", _port(client)), timeout=10) as held:
+            held.sendall(b"POST /webhooks/ping HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n")
+            held.sendall(header + b"\r\n{")
+            await asyncio.sleep(0.3)  # the server has taken this peer's 1000 bytes
+            same_peer = await client.post("/webhooks/ping", content=b"x" * 900, headers=wrong)
+            transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            async with httpx.AsyncClient(base_url=client.base_url, transport=transport) as other:
+                other_peer = await other.post("/webhooks/ping", content=b"x" * 900, headers=wrong)
+        assert 503 == same_peer.status_code
+        assert 401 == other_peer.status_code  # its body was read and its signature checked
 
 
 # unauthenticated loopback: no cross-site browser requests -------------------

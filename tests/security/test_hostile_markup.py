@@ -8,9 +8,11 @@ import pytest
 
 from cove import Engine, ModuleState, load_config
 from cove._cli._run import _print_trajectory
+from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import wait_until
-from tests.helpers.modules import write_engine_config
+from tests.helpers.modules import toml_value, write_engine_config, write_manifest
 from tests.helpers.security import op_event, probe_module
+from tests.integration.test_cli_control import cove
 
 MARKUP = "[/] closing nothing [/red] and [bold]bold?"
 
@@ -32,3 +34,43 @@ async def test_markup_in_a_handler_error_is_printed_as_text_and_the_module_lives
     finally:
         await engine.stop(drain_seconds=2)
     assert f"ValueError: {MARKUP}" in capsys.readouterr().out
+
+
+_MARKUP_TOOLS = """
+from cove.plugin import Plugin, PluginContext, tool
+
+MARKUP = {markup!r}
+
+
+class Tools(Plugin):
+    @tool("echo", MARKUP, {{"type": "object", "properties": {{MARKUP: {{"type": "string"}}}}}})
+    def echo(self, ctx: PluginContext, **arguments: str) -> str:
+        return ""
+"""
+
+
+async def test_markup_in_a_manifest_or_a_tool_spec_is_listed_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cove module list` and `cove tool list` read a module's version, a tool's
+    description and its argument names as rich markup: the listing failed."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = write_manifest(
+        tmp_path / "marked", "marked", kind="python", entry="tools:Tools", tools=True
+    )
+    (module / "tools.py").write_text(_MARKUP_TOOLS.format(markup=MARKUP))
+    manifest = module / "cove.toml"
+    manifest.write_text(manifest.read_text().replace('"0.1.0"', toml_value(MARKUP)))
+    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
+    async with running_plane(config) as plane:
+        await wait_until(lambda: len(plane.engine.tools.all()) == 1, what="the tool listed")
+        modules = await cove(plane, "module", "list")
+        tools = await cove(plane, "tool", "list")
+        loaded = await cove(plane, "module", "restart", "marked")
+    assert (0, "") == (modules.code, modules.err)
+    assert MARKUP in modules.out
+    assert (0, "") == (tools.code, tools.err)
+    assert MARKUP in tools.out
+    assert f"{MARKUP}?" in tools.out  # the argument, optional
+    assert (0, "") == (loaded.code, loaded.err)
+    assert MARKUP in loaded.out

@@ -1,7 +1,8 @@
 """Configured secrets never leak through the operator surface.
 
 An engine is configured with a control token, a webhook token and secret and
-a transport secret; requests use them, a module fails, a module fetches a URL
+a transport secret and a transport URL with credentials; requests use them,
+a module's messages fail to deliver there, a module fails, a module fetches a URL
 with credentials in its userinfo and query, a module logs a value, and then
 every log line, metrics page, trajectory, API response and file in the data
 directory is searched for each secret's value (the logged value may appear
@@ -14,8 +15,10 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -27,7 +30,7 @@ from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, flaky_module, running_plane
 from tests.helpers.engine import state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import ASSETS, native_counter, write_engine_config, write_manifest
 from tests.helpers.security import op_event, probe_module
 
 WEBHOOK_TOKEN = "webhook-token-77aa0c1e"
@@ -68,7 +71,8 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
         "[webhook]\nport = 0\n"
         'secret_env = "COVE_TEST_WEBHOOK_SECRET"\n'
         f'token_file = "{tmp_path / "webhook-token"}"\n'
-        '[[transports]]\nname = "hook"\nkind = "webhook"\nurl = "http://127.0.0.1:9/unused"\n'
+        '[[transports]]\nname = "hook"\nkind = "webhook"\n'
+        f'url = "http://hook:{URL_PASSWORD}@127.0.0.1:9/unused?token={URL_KEY}"\n'
         'secret_env = "COVE_TEST_WEBHOOK_SECRET"\n'
     )
     mode = tmp_path / "mode"
@@ -79,7 +83,10 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
     fetcher = probe_module(
         tmp_path, hostile_wasm, "fetcher", http_allow=["127.0.0.1:9"], config={"url": url}
     )
-    modules = [_recorder(tmp_path), flaky_module(tmp_path, "flaky", mode), fetcher]
+    # The sender's messages go out on the hook transport, whose URL carries credentials:
+    # each delivery fails (port 9) and its error becomes the module's outbox_last_error.
+    sender = native_counter(tmp_path, "sender", "hook")
+    modules = [_recorder(tmp_path), flaky_module(tmp_path, "flaky", mode), fetcher, sender]
     config = write_engine_config(tmp_path / "engine.toml", modules, extra)
     seen: list[str] = []
     async with running_plane(config) as plane:
@@ -103,6 +110,10 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
         assert "unavailable" == state_json(plane.engine, "fetcher", "error")["kind"]
         await wait_until(lambda: state_json(plane.engine, "recorder", "webhooks") is not None)
         await wait_until(lambda: plane.engine.runners["flaky"].stats.failed > 0)
+        await wait_until(
+            lambda: any(s.outbox_last_error for s in plane.engine.status() if s.name == "sender"),
+            what="a failed delivery",
+        )
         for method, path, headers_used in [
             ("GET", "/v1/modules", {}),
             ("GET", "/v1/modules/recorder", {}),
@@ -131,6 +142,20 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
         assert [] == [p.name for p in files if secret.encode() in p.read_bytes()], secret
     assert LOGGED in seen[-1]  # the module's own log line has it
     assert [] == [text[:200] for text in seen[:-1] if LOGGED in text]
-    # The journal (cove.db) holds the event that carried the value to the module.
+    # The value is the payload of the event that asked the module to log it: the
+    # journal keeps that event (a payload is the module's input, not its log), and
+    # no other table nor the trajectory store keeps what was logged.
+    assert {"journal"} == _tables_holding(data / "cove.db", LOGGED)
     trajectory_files = [p for p in files if p.name.startswith("trajectories.db")]
     assert [] == [p.name for p in trajectory_files if LOGGED.encode() in p.read_bytes()]
+
+
+def _tables_holding(database: Path, text: str) -> set[str]:
+    """The tables of ``database`` with a row that contains ``text`` in any column."""
+    with closing(sqlite3.connect(database)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            table
+            for table in tables
+            if any(text in repr(row) for row in db.execute(f'SELECT * FROM "{table}"'))
+        }

@@ -9,7 +9,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpx
 
 from .._config import HttpSettings
-from .._redact import redact_url, redact_urls_in
+from .._redact import error_reason, redact_url
 from .._units import parse_duration_ms
 from ..errors import HostCallError
 from ._bounds import MAX_ERROR_CHARS
@@ -130,10 +130,6 @@ class HttpBackend:
             raise HostCallError("invalid-input", f"http: invalid url {redact_url(url)}") from None
         except httpx.HTTPError as exc:
             raise HostCallError(
-                "unavailable", f"http: {method} {redact_url(url)} failed: {_reason(exc)}"
+                "unavailable",
+                f"http: {method} {redact_url(url)} failed: {error_reason(exc, MAX_ERROR_CHARS)}",
             ) from None
-
-
-def _reason(exc: httpx.HTTPError) -> str:
-    """Why a request failed, with any URL httpx quotes redacted."""
-    return f"{type(exc).__name__}: {redact_urls_in(str(exc)[:MAX_ERROR_CHARS])}"

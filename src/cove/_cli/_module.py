@@ -15,9 +15,8 @@ from ._client import EXIT_CODES, Client, api_command, console
 _STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow"}
 
 
-def _state(state: str) -> str:
-    style = _STATE_STYLE.get(state)
-    return f"[{style}]{state}[/]" if style else state
+def _state(state: str) -> Text:
+    return Text(state, style=_STATE_STYLE.get(state, ""))
 
 
 def _mebibytes(size: int) -> str:
@@ -29,10 +28,11 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
     table = Table("module", "version", "state", "handled", "failed", "restarts", "queue",
                   "outbox", "fuel", "state bytes", "memory", "sha256", box=None, header_style="bold")  # fmt: skip
     for m in modules:
+        # Cells are Text: a manifest's name or version is the module's, never markup.
         table.add_row(
-            m["name"], m["version"], _state(m["state"]), str(m["handled"]), str(m["failed"]),
+            Text(m["name"]), Text(m["version"]), _state(m["state"]), str(m["handled"]), str(m["failed"]),
             str(m["restarts"]), str(m["queue_depth"]), _outbox(m), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
-            _mebibytes(m["memory_high_water_bytes"]), (m["sha256"] or "-").removeprefix("sha256:")[:12],
+            _mebibytes(m["memory_high_water_bytes"]), Text((m["sha256"] or "-").removeprefix("sha256:")[:12]),
         )  # fmt: skip
     console.print(table if modules else "[dim]no modules loaded[/]")
     for m in modules:
@@ -53,17 +53,18 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
 
 
-def _outbox(module: dict[str, Any]) -> str:
+def _outbox(module: dict[str, Any]) -> Text:
     """Undelivered effects, and dead letters when there are any (cove outbox list)."""
     dead = module["dead_letters"]
     backlog = str(module["outbox_backlog"])
-    return f"{backlog} [red]+{dead} dead[/]" if dead else backlog
+    return Text.assemble(backlog, (f" +{dead} dead", "red")) if dead else Text(backlog)
 
 
 def _print_one(verb: str, module: dict[str, Any]) -> None:
-    console.print(
-        f"{verb} [bold]{module['name']}[/] {module['version']}: {_state(module['state'])}"
+    line = Text.assemble(
+        f"{verb} ", (module["name"], "bold"), f" {module['version']}: ", _state(module["state"])
     )
+    console.print(line, highlight=False)
 
 
 @click.group("module", epilog=EXIT_CODES)
@@ -95,7 +96,7 @@ def load_command(client: Client, path: Path) -> None:
 def unload_command(client: Client, name: str) -> None:
     """Stop module NAME and remove it from the engine (its state and cursor are kept)."""
     body = client.call("DELETE", f"/v1/modules/{name}")
-    client.show(body, lambda: console.print(f"unloaded [bold]{name}[/]"))
+    client.show(body, lambda: console.print(Text.assemble("unloaded ", (name, "bold"))))
 
 
 @module_group.command("restart", epilog=EXIT_CODES)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from ._client import EXIT_CODES, Client, api_command, console
 
@@ -47,7 +48,8 @@ def list_command(client: Client) -> None:
             properties = t["input_schema"].get("properties", {})
             required = set(t["input_schema"].get("required", []))
             args = ", ".join(f"{k}{'' if k in required else '?'}" for k in properties)
-            table.add_row(t["name"], args or "-", t["description"])
+            # A tool's name, arguments and description are the module's text, never markup.
+            table.add_row(Text(t["name"]), Text(args or "-"), Text(t["description"]))
         console.print(table if body["tools"] else "[dim]no tools served[/]")
 
     client.show(body, human)

@@ -92,25 +92,29 @@ def shadow_monotonic_clock(
     imports: Iterable[str],
     clock: Callable[[], BoundClock | None],
     remaining: Remaining,
+    cap_ns: int,
     slack_ns: int,
     on_cut: Callable[[], None],
 ) -> None:
     """Define the guest's ``monotonic-clock`` over WASI's, with every wait cut to
     ``remaining() + slack_ns`` (call after ``add_wasip2``); ``on_cut`` is called
     when a wait was cut, so the call fails with its deadline even if the epoch
-    ticker ran late and the guest returned before its next epoch check.
+    ticker ran late and the guest returned before its next epoch check. Outside
+    a call (``remaining()`` is None: instantiation runs the guest's start code)
+    a wait is cut to ``cap_ns``, the module's timeout.
 
-    ``imports``: the component's import names; the clock is shadowed under the
-    exact name the guest imports, which wasmtime matches before any other
-    semver-compatible version of it.
+    ``imports``: the component's import names; the clock is shadowed under
+    every exact name the guest imports (it may import several versions), which
+    wasmtime matches before any other semver-compatible version of it.
     """
     names = [name for name in imports if name.startswith(INTERFACE)]
     if not names:
         return
 
     def bounded(nanos: int) -> int:
-        left = remaining()
-        if left is None or nanos <= max(0, left) + slack_ns:
+        called = remaining()
+        left = cap_ns if called is None else called
+        if nanos <= max(0, left) + slack_ns:
             return nanos
         on_cut()
         return max(0, left) + slack_ns
@@ -129,11 +133,13 @@ def shadow_monotonic_clock(
         return bound.subscribe(store, bounded(when - bound.now(store)))
 
     linker.allow_shadowing = True
-    with linker.root() as root, root.add_instance(names[0]) as clock_api:
-        clock_api.add_func("now", lambda store: current().now(store))
-        clock_api.add_func("resolution", lambda _store: 1)
-        clock_api.add_func("subscribe-duration", subscribe_duration)
-        clock_api.add_func("subscribe-instant", subscribe_instant)
+    with linker.root() as root:
+        for name in names:
+            with root.add_instance(name) as clock_api:
+                clock_api.add_func("now", lambda store: current().now(store))
+                clock_api.add_func("resolution", lambda _store: 1)
+                clock_api.add_func("subscribe-duration", subscribe_duration)
+                clock_api.add_func("subscribe-instant", subscribe_instant)
     linker.allow_shadowing = False
 
 

@@ -30,12 +30,11 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import structlog
 import wasmtime
-from wasmtime.component import Func, Linker, Record, Variant
+from wasmtime.component import Func, Linker, Record
 
 from .._capabilities._bounds import MAX_PAYLOAD_BYTES, clip, require_size
 from .._capabilities._calls import HostCalls, guest_error
 from .._capabilities._grants import Grants
-from .._capabilities._http import HttpRequest
 from .._events import Event
 from .._manifest import Manifest
 from ..errors import (
@@ -45,7 +44,7 @@ from ..errors import (
     ModuleReentryError,
     ToolError,
 )
-from . import _fast_call, _fast_host, _wasi_clock
+from . import _fast_call, _fast_host, _wasi_clock, _wrapper_host
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 from ._guest_output import GuestOutput, OutputSink
@@ -283,6 +282,7 @@ class WasmModuleHost(ModuleHost):
         self._clock = None
         self._raw_store = None
         if raw is not None:
+            self._memory.high_water()  # its peak counts, though its memory goes now
             raw.close()
 
     def _call(
@@ -372,6 +372,7 @@ class WasmModuleHost(ModuleHost):
             self._component.type.imports(self._runtime.engine),
             lambda: getattr(me(), "_clock", None),
             lambda: _wasi_clock.nanos_left(_deadline_of(me())),
+            self._grants.limits.timeout_ms * 1_000_000,
             self._runtime.tick_ms * 1_000_000,
             lambda: _mark_cut(me()),
         )
@@ -380,7 +381,7 @@ class WasmModuleHost(ModuleHost):
             functions = _fast_host.host_functions(self)
             self._fast_functions = functions  # the callbacks live as long as the linker
         else:
-            functions = self._host_functions()
+            functions = _wrapper_host.host_functions(self)
         with linker.root() as root:
             for iface in sorted(interfaces):
                 if iface in functions:
@@ -400,56 +401,6 @@ class WasmModuleHost(ModuleHost):
         if self._calls is None:
             raise HostCallError("internal", "host call outside of an event")
         return self._calls
-
-    def _host_functions(self) -> dict[str, dict[str, Callable[..., Any]]]:
-        """The wrapper path's host functions; they hold the host weakly (see ``_output_to``:
-        wasmtime-py keeps them in a global table as long as the linker lives)."""
-        me = weakref.proxy(self)
-
-        def guard(body: Callable[..., Any], *, tagged: bool = False) -> Callable[..., Any]:
-            return _guard(me, body, tagged=tagged)
-
-        return {
-            "store": {
-                "get": guard(lambda c, key: c.store_get(key)),
-                "get-many": guard(lambda c, keys: c.store_get_many(list(keys))),
-                "set": guard(lambda c, key, value: c.store_set(key, bytes(value))),
-                "set-many": guard(
-                    lambda c, entries: c.store_set_many([(k, bytes(v)) for k, v in entries])
-                ),
-                "delete": guard(lambda c, key: c.store_delete(key)),
-                "list-keys": guard(lambda c, prefix: c.store_list_keys(prefix)),
-            },
-            # ok and err are both records here, so wasmtime-py needs them tagged
-            "http": {"fetch": guard(_http_fetch, tagged=True)},
-            "messaging": {
-                "send": guard(
-                    lambda c, transport, recipient, body, metadata: c.messaging_send(
-                        transport, recipient, body, tuple(tuple(m) for m in metadata)
-                    )
-                ),
-            },
-            "events": {"emit": guard(lambda c, name, payload: c.events_emit(name, payload))},
-            "logging": {"log": lambda store, *args: me._log(store, *args)},
-            "config": {
-                "get": lambda _store, key: me._config_get(key),
-                "keys": lambda _store: me._config_keys(),
-            },
-            "chain": {
-                "request": guard(
-                    lambda c, chain_id, method, params: c.chain_request(chain_id, method, params)
-                ),
-                "request-batch": guard(_chain_request_batch),
-            },
-            "identity": {
-                "address": guard(lambda c: c.identity_address()),
-                "sign-message": guard(lambda c, message: c.identity_sign_message(bytes(message))),
-                "sign-typed-data": guard(lambda c, data: c.identity_sign_typed_data(data)),
-                "send-transaction": guard(
-                    lambda c, chain_id, tx: c.identity_send_transaction(chain_id, tx)
-                ),
-            },
-        }
 
     def _log(self, _store: Any, level: str, message: str, fields: list[tuple[str, str]]) -> None:
         try:
@@ -478,50 +429,6 @@ def _mark_cut(host: WasmModuleHost | None) -> None:
 def _deadline_of(host: WasmModuleHost | None) -> int | None:
     calls = None if host is None else host._calls
     return None if calls is None else calls.deadline_ns
-
-
-def _chain_request_batch(calls: HostCalls, chain_id: int, batch: list[Record]) -> list[Any]:
-    pairs = [(wit.field(c, "method"), wit.field(c, "params-json")) for c in batch]
-    results = calls.chain_request_batch(chain_id, pairs)
-    # ok (a string) and err (a record) differ by Python type: bare payloads
-    return [wit.host_error(r) if isinstance(r, HostCallError) else r for r in results]
-
-
-def _http_fetch(calls: HostCalls, request: Record) -> Record:
-    response = calls.http_fetch(
-        HttpRequest(
-            method=wit.field(request, "method"),
-            url=wit.field(request, "url"),
-            headers=tuple(tuple(h) for h in wit.field(request, "headers")),
-            body=bytes(wit.field(request, "body")),
-        )
-    )
-    return wit.record(status=response.status, headers=list(response.headers), body=response.body)
-
-
-def _guard(
-    host: WasmModuleHost, body: Callable[..., Any], *, tagged: bool = False
-) -> Callable[..., Any]:
-    """Wrap a host function so failures become WIT ``host-error`` values.
-
-    ``tagged``: the result's ok and err types are indistinguishable by
-    Python type (both records), so wasmtime-py wants ``Variant("ok"|"err", v)``.
-    """
-
-    def call(_store: Any, *args: Any) -> Any:
-        try:
-            value = body(host._current(), *args)
-        except HostCallError as exc:
-            return Variant("err", wit.host_error(exc)) if tagged else wit.host_error(exc)
-        except LimitExceededError:
-            raise
-        except Exception as exc:  # a bug or a backend failure: the WIT's "internal"
-            log.warning("host function failed", error=f"{type(exc).__name__}: {exc}")
-            error = wit.host_error(HostCallError("internal", f"{type(exc).__name__}: {exc}"))
-            return Variant("err", error) if tagged else error
-        return Variant("ok", value) if tagged else value
-
-    return call
 
 
 def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:

@@ -1,8 +1,9 @@
 """Webhook transports: outbound HTTP POSTs, and the factory that builds them from config.
 
 A send POSTs ``{"recipient", "body", "metadata": [[key, value], ...]}`` with
-``Idempotency-Key`` (and the same value as ``X-Cove-Delivery``, so one cove
-engine can post into another's ``/messages/``). Any non-2xx answer or
+``Idempotency-Key`` and, so one cove engine can post into another's
+``/messages/``, ``X-Cove-Delivery`` (or ``webhook-id``): the same value, or a
+digest of it when it is too long or not printable ASCII for a delivery id. Any non-2xx answer or
 network failure raises ``DeliveryError``, and the outbox retries later.
 """
 
@@ -19,12 +20,12 @@ import httpx
 
 from .._config import EngineConfig, TransportSettings
 from .._listen import ListenerLimits
-from .._redact import redact_url
+from .._redact import error_reason, redact_url
 from .._units import parse_duration_ms
 from ..errors import ConfigError, DeliveryError
 from . import _webhook_standard as standard
 from ._base import Source, Transport
-from ._webhook_auth import DELIVERY_HEADER, SIGNATURE_HEADER, Credentials, sign
+from ._webhook_auth import DELIVERY_HEADER, SIGNATURE_HEADER, Credentials, delivery_id_for, sign
 from ._webhook_server import WebhookServer
 
 
@@ -53,26 +54,26 @@ class WebhookTransport(Transport):
         content = json.dumps(
             {"recipient": recipient, "body": body, "metadata": [list(m) for m in metadata]}
         ).encode()
+        delivery = delivery_id_for(idempotency_key)
         headers = {
             "content-type": "application/json",
             "idempotency-key": idempotency_key,
-            DELIVERY_HEADER: idempotency_key,
+            DELIVERY_HEADER: delivery,
         }
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, content)
         if self._standard_key is not None:
             now = int(time.time())
-            headers[standard.ID_HEADER] = idempotency_key
+            headers[standard.ID_HEADER] = delivery
             headers[standard.TIMESTAMP_HEADER] = str(now)
             headers[standard.SIGNATURE_HEADER] = standard.sign(
-                self._standard_key, idempotency_key, now, content
+                self._standard_key, delivery, now, content
             )
         try:
             response = await self._client.post(self.url, content=content, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(
-                f"transport {self.name!r}: POST {redact_url(self.url)} failed: "
-                f"{type(exc).__name__}: {exc}"
+                f"transport {self.name!r}: POST {redact_url(self.url)} failed: {error_reason(exc)}"
             ) from exc
         if not response.is_success:
             raise DeliveryError(

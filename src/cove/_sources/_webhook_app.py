@@ -12,7 +12,8 @@ Order matters against a hostile client: whatever the headers decide (a
 missing signature, a wrong token, a stale timestamp, a reused id, a size
 over the limit) is answered before a byte of the body is read, and the
 connection is closed so the body is never read at all. Bodies then wait for
-a share of a global in-flight budget and must arrive within a deadline.
+a share of a global in-flight budget (a quarter of it at most per peer
+address) and must arrive within a deadline.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ._webhook_auth import (
     Credentials,
     parse_delivery_id,
 )
-from ._webhook_standard import ID_HEADER
+from ._webhook_standard import ID_HEADER, TIMESTAMP_HEADER, parse_timestamp
 from ._webhook_standard import SIGNATURE_HEADER as STANDARD_SIGNATURE
 
 _WEBHOOK_PATH = re.compile(r"/[\w./-]*")
@@ -70,8 +71,9 @@ def inbound_app(
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """The ASGI app; ``transports`` are the names ``/messages/`` accepts."""
-    budget = _BodyBudget(max_in_flight or 16 * max_body)
+    budget = _BodyBudget(max_in_flight or 16 * max_body, max_body)
     seen = _SeenIds(2 * credentials.tolerance, clock)
+    started = int(clock())
     refusals = RateLimitedLog(log)
 
     async def accept(request: Request, kind: str, name: str) -> tuple[bytes, str | None] | Response:
@@ -88,15 +90,21 @@ def inbound_app(
         if delivery is not None and parse_delivery_id(delivery) is None:
             return _error(400, "X-Cove-Delivery must be 1-200 printable ASCII characters")
         target = f"{kind}:{name}"
-        if standard and delivery is not None and (earlier := seen.elsewhere(delivery, target)):
-            return _error(
-                409, f"webhook-id {delivery!r} was already delivered to {earlier}", _CLOSE
-            )
+        signed = (delivery or "", headers.get(TIMESTAMP_HEADER, ""))
+        if standard:
+            if (refusal := _signed_before(signed[1], started)) is not None:
+                refusals.warning("webhook request refused", kind=kind, target=name, reason=refusal)
+                return _error(401, refusal, _CLOSE)
+            if earlier := seen.elsewhere(signed, target):
+                return _error(
+                    409, f"webhook-id {delivery!r} was already delivered to {earlier}", _CLOSE
+                )
         declared = headers.get("content-length", "")
         size = int(declared) if declared.isdigit() and len(declared) < 19 else max_body
         if size > max_body:
             return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
-        if not budget.take(size):
+        peer = request.client.host if request.client is not None else ""
+        if not budget.take(size, peer):
             return _error(
                 503, "too many request bodies in flight; retry", {**_CLOSE, "retry-after": "1"}
             )
@@ -106,7 +114,7 @@ def inbound_app(
         except TimeoutError:
             return _error(408, f"body did not arrive within {body_timeout:g} s", _CLOSE)
         finally:
-            budget.give(size)
+            budget.give(size, peer)
         if body is None:
             return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
         if verify and (reason := credentials.verify_body(body, headers)) is not None:
@@ -114,9 +122,11 @@ def inbound_app(
             return _error(401, reason)
         if delivery is None:
             return body, None
-        if standard:  # one id on every path: a replay to another one is a duplicate
-            seen.add(delivery, target)
-            return body, f"webhook-id:{delivery}"
+        if standard:
+            if earlier := seen.elsewhere(signed, target):  # the same replay, sent concurrently
+                return _error(409, f"webhook-id {delivery!r} was already delivered to {earlier}")
+            seen.add(signed, target)
+            return body, f"{target}:webhook-id:{delivery}"
         return body, f"{target}:{delivery}"
 
     async def journal(payload: Payload, event_id: str | None) -> Response:
@@ -189,6 +199,22 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _signed_before(timestamp: str, started: int) -> str | None:
+    """Why a Standard Webhooks request signed before this server started is refused, or None.
+
+    Replays to another path are caught by remembering (id, timestamp); that
+    memory starts empty, so a request signed before it could be a replay of
+    one the last run took. Senders sign each attempt anew, so a retry passes.
+    """
+    sent = parse_timestamp(timestamp)
+    if sent is not None and sent < started:
+        return (
+            "webhook-timestamp is before this engine started, so a replay cannot be ruled out; "
+            "sign the request again"
+        )
+    return None
+
+
 def _cross_site(headers: Mapping[str, str]) -> str | None:
     """Why a request looks like a browser's cross-site one (unauthenticated mode only), or None.
 
@@ -207,43 +233,58 @@ def _cross_site(headers: Mapping[str, str]) -> str | None:
 
 
 class _BodyBudget:
-    """Bytes of request bodies being read at once, across all connections."""
+    """Bytes of request bodies being read at once, across all connections and per peer address.
 
-    def __init__(self, limit: int) -> None:
+    A body is read before its signature can be checked, so anyone who can
+    send well-formed headers can hold budget until the body deadline; one
+    address may hold a quarter of it (at least one ``max_body``), so a single
+    slow client cannot starve the senders.
+    """
+
+    def __init__(self, limit: int, max_body: int) -> None:
         self.limit = limit
+        self.share = max(max_body, limit // 4)
         self.used = 0
+        self._by_peer: dict[str, int] = {}
 
-    def take(self, size: int) -> bool:
-        if self.used + size > self.limit:
+    def take(self, size: int, peer: str) -> bool:
+        held = self._by_peer.get(peer, 0)
+        if self.used + size > self.limit or held + size > self.share:
             return False
         self.used += size
+        self._by_peer[peer] = held + size
         return True
 
-    def give(self, size: int) -> None:
+    def give(self, size: int, peer: str) -> None:
         self.used -= size
+        held = self._by_peer.pop(peer) - size
+        if held:
+            self._by_peer[peer] = held
 
 
 class _SeenIds:
-    """Standard Webhooks ids accepted in the last ``window`` seconds, and where they went.
+    """Standard Webhooks (id, timestamp) pairs accepted in the last ``window`` seconds, and where.
 
     The signature does not cover the path, so a captured request could be
-    replayed to another one; the timestamp tolerance bounds how long this
-    memory must last. The journal's event id (the same on every path) still
-    deduplicates after a restart.
+    replayed to another one; it cannot change its id or timestamp, so the
+    pair names it. Another sender's colliding id comes with its own
+    timestamp (its event id is scoped by its path). The timestamp tolerance
+    bounds how long this memory must last; requests signed before it began
+    are refused (``_signed_before``).
     """
 
     def __init__(self, window: float, clock: Callable[[], float], size: int = 100_000) -> None:
         self._window = window
         self._clock = clock
         self._size = size
-        self._ids: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
-    def elsewhere(self, msg_id: str, target: str) -> str | None:
+    def elsewhere(self, msg_id: tuple[str, str], target: str) -> str | None:
         """The other target ``msg_id`` went to, or None."""
         earlier = self._ids.get(msg_id)
         return earlier[0] if earlier is not None and earlier[0] != target else None
 
-    def add(self, msg_id: str, target: str) -> None:
+    def add(self, msg_id: tuple[str, str], target: str) -> None:
         now = self._clock()
         self._ids[msg_id] = (target, now)
         self._ids.move_to_end(msg_id)

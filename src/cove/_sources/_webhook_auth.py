@@ -24,6 +24,7 @@ META_PREFIX: Final = "x-cove-meta-"
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([\x21-\x7e]+)")
 _DELIVERY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?")
+_MALFORMED: Final = "malformed X-Cove-Signature (expected sha256=<64 hex digits>)"
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -46,6 +47,18 @@ def parse_bearer(value: str) -> str | None:
 def parse_delivery_id(value: str) -> str | None:
     """A delivery id: 1-200 printable ASCII characters, not starting or ending in a space."""
     return value if _DELIVERY.fullmatch(value) else None
+
+
+def delivery_id_for(idempotency_key: str) -> str:
+    """The delivery id a send carries: the key itself when a receiver takes it, else a stable digest.
+
+    Keys like ``<module>:<event id>:<index>`` can outgrow the 200-character
+    bound; such a key sent verbatim would be refused on every retry. The
+    digest is the same on every attempt, so a redelivery is still one event.
+    """
+    if parse_delivery_id(idempotency_key) is not None:
+        return idempotency_key
+    return "msg_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +87,11 @@ class Credentials:
             return None, False
         signature = headers.get(standard.SIGNATURE_HEADER)
         if self.standard and signature is not None:
-            return self._standard_headers(headers, now), True
-        if self.secret is not None and headers.get(SIGNATURE_HEADER) is not None:
+            return self._standard_headers(headers, signature, now), True
+        cove_signature = headers.get(SIGNATURE_HEADER)
+        if self.secret is not None and cove_signature is not None:
+            if parse_signature(cove_signature) is None:
+                return _MALFORMED, False
             return None, True
         authorization = headers.get("authorization")
         if self.token is not None and authorization is not None:
@@ -94,7 +110,11 @@ class Credentials:
         )
         return f"missing {wanted} header", False
 
-    def _standard_headers(self, headers: Mapping[str, str], now: float) -> str | None:
+    def _standard_headers(
+        self, headers: Mapping[str, str], signature: str, now: float
+    ) -> str | None:
+        if not standard.signatures(signature):
+            return "webhook-signature holds no v1,<base64 HMAC-SHA256> entry"
         msg_id = headers.get(standard.ID_HEADER)
         if msg_id is None or parse_delivery_id(msg_id) is None:
             return "webhook-id must be 1-200 printable ASCII characters"
@@ -119,7 +139,7 @@ class Credentials:
             return "webhook-signature does not match webhook-id, webhook-timestamp and the body"
         digest = parse_signature(headers.get(SIGNATURE_HEADER, ""))
         if digest is None or self.secret is None:
-            return "malformed X-Cove-Signature (expected sha256=<64 hex digits>)"
+            return _MALFORMED
         expected = hmac.new(self.secret, body, hashlib.sha256).digest()
         if hmac.compare_digest(digest, expected):
             return None

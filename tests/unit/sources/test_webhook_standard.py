@@ -52,11 +52,15 @@ def test_the_reference_library_and_cove_sign_alike() -> None:
     assert KEY == parse_secret(f"whsec_{KEY_TEXT}") == parse_secret(KEY_TEXT.rstrip("="))
 
 
-def test_headers_alone_decide_a_stale_or_missing_signature() -> None:
+def test_headers_alone_decide_a_stale_missing_or_malformed_signature() -> None:
     credentials = Credentials(standard=(KEY,), tolerance=300)
     now = time.time()
-    fresh = {"webhook-id": "m", "webhook-timestamp": str(int(now)), "webhook-signature": "v1,x"}
+    entry = "v1," + "A" * 43 + "="  # well-formed; whether it matches needs the body
+    fresh = {"webhook-id": "m", "webhook-timestamp": str(int(now)), "webhook-signature": entry}
     assert (None, True) == credentials.before_body(fresh, now)
+    junk = {**fresh, "webhook-signature": "v1,x v2,abc"}
+    refusal, _ = credentials.before_body(junk, now)
+    assert refusal is not None and "no v1" in refusal
     stale = {**fresh, "webhook-timestamp": str(int(now) - 301)}
     refusal, _ = credentials.before_body(stale, now)
     assert refusal is not None and "tolerance" in refusal
