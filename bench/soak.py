@@ -323,7 +323,8 @@ class Soak:
         with contextlib.suppress(OSError, ValueError):
             rss = _rss(life.pid)
             fds = len(os.listdir(f"/proc/{life.pid}/fd"))
-            seen = int(life.head - (life.head_at_start or life.head))
+            start = life.head if life.head_at_start is None else life.head_at_start
+            seen = int(life.head - start)
             life.samples.append((time.monotonic() - life.started, rss, fds, seen))
         self.disk_max = max(self.disk_max, _disk(self.root / "data"))
         with contextlib.suppress(httpx.TransportError):
