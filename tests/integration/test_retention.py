@@ -86,3 +86,74 @@ async def test_a_restarting_module_keeps_its_unhandled_entries(tmp_path: Path) -
         await wait_until(
             lambda: state_json(engine, "slow", "count") == behind, timeout=120, what="all handled"
         )
+
+
+async def _handled_then_broken(tmp_path: Path, engine_toml: Path) -> tuple[Path, Path, str]:
+    """Module ``a`` handles 5 events (it has a cursor), then its code breaks; ``b`` is fine.
+    Also ``a``'s working code, to fix it with."""
+    a, b = _sender(tmp_path, "a"), _sender(tmp_path, "b")
+    config = write_engine_config(engine_toml, [a])
+    async with running_engine(config, transports=[MemoryTransport("chat")]) as engine:
+        await engine.publish(_ticks(0, 5))
+        await wait_until(lambda: state_json(engine, "a", "count") == 5, what="a handled 5")
+    source = (a / "counter.py").read_text()
+    (a / "counter.py").write_text("this is not python\n")
+    return a, b, source
+
+
+async def _fixed_catches_up(engine_toml: Path, a: Path, b: Path, source: str) -> None:
+    """Fixed, ``a`` loads in a fresh engine (no event cached in memory) and gets every
+    event since its cursor from the journal."""
+    (a / "counter.py").write_text(source)
+    config = write_engine_config(engine_toml, [a, b], RETENTION)
+    async with running_engine(config, transports=[MemoryTransport("chat")]) as engine:
+        await wait_until(lambda: state_json(engine, "a", "count") == 25, what="a caught up")
+
+
+async def test_a_configured_module_refused_at_start_keeps_its_unhandled_entries(
+    tmp_path: Path,
+) -> None:
+    """A module the engine refuses at start (its code is broken while the operator fixes it)
+    still holds the journal from its stored cursor: once fixed, it gets every event it
+    missed, though retention ran meanwhile."""
+    engine_toml = tmp_path / "engine.toml"
+    a, b, source = await _handled_then_broken(tmp_path, engine_toml)
+    config = write_engine_config(engine_toml, [a, b], RETENTION)
+    async with running_engine(config, transports=[MemoryTransport("chat")]) as engine:
+        assert a in engine.load_errors
+        await engine.publish(_ticks(5, 20))
+        await wait_until(lambda: state_json(engine, "b", "count") == 25, what="b handled")
+        await wait_until(lambda: engine.store.outbox_rows() == 0, what="a retention pass")
+    await _fixed_catches_up(engine_toml, a, b, source)
+
+
+async def test_a_restart_whose_load_fails_keeps_the_module_hold(tmp_path: Path) -> None:
+    """``cove module restart`` onto a broken version: the module is out of the engine, but
+    its unhandled entries stay until the fixed version is loaded."""
+    engine_toml = tmp_path / "engine.toml"
+    a, b = _sender(tmp_path, "a"), _sender(tmp_path, "b")
+    source = (a / "counter.py").read_text()
+    config = write_engine_config(engine_toml, [a, b], RETENTION)
+    async with running_engine(config, transports=[MemoryTransport("chat")]) as engine:
+        await engine.publish(_ticks(0, 5))
+        await wait_until(lambda: state_json(engine, "a", "count") == 5, what="a handled 5")
+        (a / "counter.py").write_text("this is not python\n")
+        assert await engine.restart("a") is None
+        await engine.publish(_ticks(5, 20))
+        await wait_until(lambda: state_json(engine, "b", "count") == 25, what="b handled")
+        await wait_until(lambda: engine.store.outbox_rows() == 0, what="a retention pass")
+    await _fixed_catches_up(engine_toml, a, b, source)
+
+
+async def test_an_explicit_unload_releases_the_module_hold(tmp_path: Path) -> None:
+    """Only the operator's unload lets retention prune past a module's stored cursor."""
+    config = write_engine_config(
+        tmp_path / "engine.toml", [_sender(tmp_path, "a"), _sender(tmp_path, "b")], RETENTION
+    )
+    async with running_engine(config, transports=[MemoryTransport("chat")]) as engine:
+        await engine.publish(_ticks(0, 5))
+        await wait_until(lambda: state_json(engine, "a", "count") == 5, what="a handled 5")
+        await engine.unload("a")
+        await engine.publish(_ticks(5, 20))
+        await wait_until(lambda: state_json(engine, "b", "count") == 25, what="b handled")
+        await wait_until(lambda: engine.store.journal_size().entries == 1, what="pruned")

@@ -115,7 +115,6 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
-        self._held: dict[str, int] = {}  # positions of modules being restarted
         self._journaled = asyncio.Event()
         self._started = False
         self.stopping = False
@@ -264,6 +263,7 @@ class Engine:
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
         self.runners[runner.name] = runner
+        self.store.set_released(runner.name, False)
         self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
         return runner
@@ -272,8 +272,12 @@ class Engine:
         self.load_errors[path] = str(exc)
         self.log.error("module refused", path=str(path), error=str(exc))
 
-    async def unload(self, name: str) -> None:
+    async def unload(self, name: str, release: bool = True) -> None:
+        """Stop and close a module. ``release`` (the operator's unload) lets retention
+        prune the journal past its cursor; otherwise the stored cursor still holds it."""
         runner = self.runners.pop(name)
+        if release:
+            self.store.set_released(name, True)
         runner.stop()
         task = self._runner_tasks.pop(name)
         await asyncio.wait([task], timeout=5)
@@ -285,13 +289,10 @@ class Engine:
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""
         path = self.runners[name].manifest.root
-        # Out of self.runners meanwhile: retention must still keep what it has not handled.
-        self._held[name] = self.runners[name].position
-        try:
-            await self.unload(name)
-            return await self.load(path)
-        finally:
-            del self._held[name]
+        # Not released: its stored cursor keeps what it has not handled, even if the
+        # new version fails to load.
+        await self.unload(name, release=False)
+        return await self.load(path)
 
     def revive(self, name: str) -> bool:
         return self.runners[name].revive()
@@ -350,8 +351,13 @@ class Engine:
             await asyncio.to_thread(self.hooks.run, point, payload)
 
     def _retention_floor(self) -> int:
-        """The journal seq every loaded module has passed: retention prunes only up to it."""
-        positions = [*(r.position for r in list(self.runners.values())), *self._held.values()]
+        """The journal seq every module has passed: retention prunes only up to it. Loaded
+        modules count with their position, and every module the operator has not unloaded
+        with its stored cursor (refused at start, restarting, being loaded)."""
+        positions = [
+            *(r.position for r in list(self.runners.values())),
+            *self.store.held_cursors().values(),
+        ]
         return min(positions, default=self.store.head())
 
     def status(self) -> list[ModuleStatus]:

@@ -1,10 +1,12 @@
 """Retention: prunes the journal and delivered effects every ``[retention] interval``,
 so a long run's disk stays bounded.
 
-The floor is the lowest position of the loaded modules: an entry a module has
-not passed yet (it is behind, backing off, dead) is never pruned, whatever its
-age, so retention loses no event. A module that is not loaded does not hold the
-journal; loaded again, it resumes at the oldest entry still kept. Pruning writes
+The floor is the lowest position of the loaded modules and stored cursor of
+every module not explicitly unloaded: an entry a module has not passed yet (it
+is behind, backing off, dead, refused at start, restarting) is never pruned,
+whatever its age, so retention loses no event. A module the operator unloaded
+does not hold the journal; loaded again, it resumes at the oldest entry still
+kept. Pruning writes
 go into the store's open batch and are made durable by one flush, so a crash
 rolls them back together with everything else unflushed.
 """

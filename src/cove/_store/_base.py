@@ -107,6 +107,17 @@ class Store(ABC):
     def cursor(self, module: str) -> int: ...
 
     @abstractmethod
+    def held_cursors(self) -> dict[str, int]:
+        """The stored cursor of every module not released: retention keeps the journal
+        after the lowest, so a module that is refused, restarting or being loaded gets
+        what it missed."""
+
+    @abstractmethod
+    def set_released(self, module: str, released: bool) -> None:
+        """Release a module's hold on the journal (the operator unloaded it), or take it
+        (it is loaded; one that has no cursor yet holds from the start)."""
+
+    @abstractmethod
     def get(self, module: str, key: str) -> bytes | None: ...
 
     @abstractmethod

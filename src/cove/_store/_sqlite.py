@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS journal (
     at_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS cursors (module TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS released (module TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS state (
     module TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
     PRIMARY KEY (module, key)
@@ -147,6 +148,25 @@ class SqliteStore(Store):
         with self._lock:
             row = self._db.execute("SELECT seq FROM cursors WHERE module = ?", (module,)).fetchone()
         return int(row[0]) if row else 0
+
+    def held_cursors(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT module, seq FROM cursors WHERE module NOT IN (SELECT module FROM released)"
+            ).fetchall()
+        return {str(module): int(seq) for module, seq in rows}
+
+    def set_released(self, module: str, released: bool) -> None:
+        with self._lock:
+            self._begin()
+            if released:
+                self._db.execute("INSERT OR IGNORE INTO released (module) VALUES (?)", (module,))
+            else:
+                self._db.execute("DELETE FROM released WHERE module = ?", (module,))
+                # A module that has not committed yet holds from the start.
+                self._db.execute(
+                    "INSERT OR IGNORE INTO cursors (module, seq) VALUES (?, 0)", (module,)
+                )
 
     def get(self, module: str, key: str) -> bytes | None:
         with self._lock:
