@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from structlog.testing import capture_logs
 
 from cove import Custom, Event
+from cove._engine._outbox import LOG_INTERVAL_S
+from cove._engine._ratelimit import RateLimitedLog
 from cove._observe._metrics import exposition
 from cove._store._base import DeadLetter
 from cove.testing import MemoryTransport
@@ -71,12 +74,22 @@ async def test_failure_log_lines_are_rate_limited_per_transport(tmp_path: Path) 
     config = write_engine_config(
         tmp_path / "engine.toml", [_sender(tmp_path)], FAST_RETRY + "max_attempts = 1000\n"
     )
+    now = [0.0]  # the log's clock, moved only by the test: no real time is counted
+
+    def lines() -> list[dict[str, Any]]:
+        return [e for e in logs if e["event"] == "outbox delivery failed"]
+
     with capture_logs() as logs:
         async with running_engine(config, transports=[transport]) as engine:
+            engine.outbox.failure_log = RateLimitedLog(
+                engine.log.warning, LOG_INTERVAL_S, clock=lambda: now[0]
+            )
             await engine.publish([_tick(i) for i in range(20)])
             await wait_until(lambda: transport.attempts >= 60, what="many attempts")
-    lines = [e for e in logs if e["event"] == "outbox delivery failed"]
-    assert 1 <= len(lines) < transport.attempts // 10
+            assert 1 == len(lines())
+            now[0] += LOG_INTERVAL_S
+            await wait_until(lambda: len(lines()) == 2, what="the next window's line")
+    assert lines()[1]["suppressed"] >= 59
 
 
 async def test_a_send_failing_past_its_attempt_limit_moves_to_the_dead_letters(

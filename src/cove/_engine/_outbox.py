@@ -55,7 +55,8 @@ class OutboxWorker:
         self._on_journaled = on_journaled
         self._now_ms = now_ms
         self._hooks = hooks
-        self._log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
+        self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
+        """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
         self.delivered = 0
         self.vetoed = 0
@@ -159,7 +160,7 @@ class OutboxWorker:
         if gave_up:
             self.dead_lettered[transport] += 1
             self._store.effect_dead(entry.id, f"{error} ({gave_up})")
-            self._log(
+            self.failure_log(
                 f"dead:{transport}",
                 "outbox message dead-lettered",
                 module=entry.module,
@@ -171,7 +172,7 @@ class OutboxWorker:
             return
         delay = backoff_ms(attempts, self._retry_initial_ms, self._retry_max_ms)
         self._store.effect_retry(entry.id, now + delay, error)
-        self._log(
+        self.failure_log(
             f"failed:{transport}",
             "outbox delivery failed",
             module=entry.module,
