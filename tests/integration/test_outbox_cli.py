@@ -4,10 +4,13 @@ webhook transport points at a closed port."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
+from cove._control._outbox import MAX_BODIES
+from cove._store._base import DeadLetter
 from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import wait_until
 from tests.helpers.modules import native_counter, write_engine_config
@@ -106,3 +109,33 @@ async def test_credentials_in_a_transport_url_stay_out_of_status_and_dead_letter
     assert "127.0.0.1:9/hook" in status and "127.0.0.1:9/hook" in dead
     for secret in ("Pa55w0rd", "hook-user", "K3Y-s3cret"):
         assert secret not in status and secret not in dead
+
+
+async def test_dead_letters_are_read_off_the_event_loop_with_bodies_only_when_asked(
+    config: Path,
+) -> None:
+    """A list of dead letters can be large (bodies up to the transport's limit each): the
+    route reads it on a worker thread, and leaves bodies out unless ``bodies=true``, which
+    takes a smaller ``limit``."""
+    async with running_plane(config) as plane:
+        engine = plane.engine
+        emit = {"name": "probe.tick", "payload": "{}"}
+        await plane.client.post("/v1/events", json=emit, headers=plane.auth())
+        await wait_until(lambda: len(engine.store.dead_letters(None, 10)) == 1, what="dead")
+        readers: list[threading.Thread] = []
+        read = engine.store.dead_letters
+
+        def recorded(module: str | None, limit: int, bodies: bool = True) -> list[DeadLetter]:
+            readers.append(threading.current_thread())
+            return read(module, limit, bodies)
+
+        engine.store.dead_letters = recorded  # type: ignore[method-assign]
+        plain = await plane.client.get("/v1/outbox/dead", headers=plane.auth())
+        full = await plane.client.get("/v1/outbox/dead?bodies=true", headers=plane.auth())
+        over = await plane.client.get(
+            f"/v1/outbox/dead?bodies=true&limit={MAX_BODIES + 1}", headers=plane.auth()
+        )
+    assert readers and threading.current_thread() not in readers
+    assert "body" not in plain.json()["dead_letters"][0]
+    assert "body" in full.json()["dead_letters"][0]
+    assert 400 == over.status_code, over.text

@@ -140,9 +140,13 @@ SCHEMA: dict[str, Any] = {
         },
         "/v1/outbox/dead": {
             "get": _op(
-                "Dead letters: sends the outbox gave up on (attempts, last error, body), oldest first",
+                "Dead letters: sends the outbox gave up on (attempts, last error; the body with `bodies=true`), oldest first",
                 {"200": _ok("Dead letters")}, 400, auth=True,
-                parameters=[_query("module", {"type": "string"}, "Only this module's"), _query("limit", _LIMIT, "Most dead letters to return")],
+                parameters=[
+                    _query("module", {"type": "string"}, "Only this module's"),
+                    _query("limit", _LIMIT, "Most dead letters to return (at most 20 with `bodies=true`)"),
+                    _query("bodies", {"type": "boolean"}, "Include each message body"),
+                ],
             ),
         },
         "/v1/outbox/dead/retry": {

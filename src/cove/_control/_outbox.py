@@ -7,6 +7,7 @@ what leaves the engine.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,9 @@ from starlette.routing import Route
 from .._store._base import DeadLetter
 from ._api import MAX_LIMIT, Api, _int_param
 from ._responses import ApiError
+
+MAX_BODIES = 20
+"""Most dead letters one ``?bodies=true`` list returns (each body up to 1 MiB)."""
 
 
 class DeadLetterIds(BaseModel):
@@ -29,7 +33,8 @@ class DeadLetterIds(BaseModel):
 
 
 def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
-    return {
+    """The dead letter's fields; ``body`` only when it was read."""
+    fields: dict[str, Any] = {
         "id": dead.id,
         "key": dead.key,
         "module": dead.module,
@@ -39,8 +44,10 @@ def dead_letter_json(dead: DeadLetter) -> dict[str, Any]:
         "created_ms": dead.created_ms,
         "dead_ms": dead.dead_ms,
         "last_error": dead.last_error,
-        "body": dead.body,
     }
+    if dead.body is not None:
+        fields["body"] = dead.body
+    return fields
 
 
 class OutboxApi(Api):
@@ -56,8 +63,11 @@ class OutboxApi(Api):
     async def list_dead(self, request: Request) -> Response:
         self._authorize(request)
         module = request.query_params.get("module")
-        limit = _int_param(request, "limit", 100, 1, MAX_LIMIT)
-        found = self.engine.store.dead_letters(module, limit)
+        bodies = request.query_params.get("bodies") == "true"
+        most = MAX_BODIES if bodies else MAX_LIMIT
+        limit = _int_param(request, "limit", min(100, most), 1, most)
+        # Off the event loop: up to MAX_LIMIT rows read under the store's lock.
+        found = await asyncio.to_thread(self.engine.store.dead_letters, module, limit, bodies)
         return JSONResponse({"dead_letters": [dead_letter_json(d) for d in found]})
 
     async def retry_dead(self, request: Request) -> Response:

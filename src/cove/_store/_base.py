@@ -36,7 +36,7 @@ class DeadLetter:
     key: str
     module: str
     kind: str
-    body: str
+    body: str | None  # None when read without bodies
     transport: str
     attempts: int
     created_ms: int
@@ -167,7 +167,7 @@ class Store(ABC):
         (that attempt counted)."""
 
     @abstractmethod
-    def dead_letters(self, module: str | None, limit: int) -> list[DeadLetter]:
+    def dead_letters(self, module: str | None, limit: int, bodies: bool = True) -> list[DeadLetter]:
         """Dead letters, oldest first; ``module`` None: of every module."""
 
     @abstractmethod

@@ -285,9 +285,9 @@ class SqliteStore(Store):
             self._begin()
             outbox.move_to_dead(self._db, entry_id, error, self._clock())
 
-    def dead_letters(self, module: str | None, limit: int) -> list[DeadLetter]:
+    def dead_letters(self, module: str | None, limit: int, bodies: bool = True) -> list[DeadLetter]:
         with self._lock:
-            return outbox.dead_letters(self._db, module, limit)
+            return outbox.dead_letters(self._db, module, limit, bodies)
 
     def retry_dead(self, ids: Sequence[int]) -> list[int]:
         with self._lock:

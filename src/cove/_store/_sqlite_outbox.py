@@ -82,8 +82,11 @@ def _transport(kind: str, body: str) -> str:
         return ""
 
 
-def dead_letters(db: sqlite3.Connection, module: str | None, limit: int) -> list[DeadLetter]:
-    columns = "id, key, module, kind, body, transport, attempts, created_ms, dead_ms, last_error"
+def dead_letters(
+    db: sqlite3.Connection, module: str | None, limit: int, bodies: bool
+) -> list[DeadLetter]:
+    body = "body" if bodies else "NULL"
+    columns = f"id, key, module, kind, {body}, transport, attempts, created_ms, dead_ms, last_error"
     if module is None:
         rows = db.execute(
             f"SELECT {columns} FROM dead_letters ORDER BY id LIMIT ?", (limit,)
