@@ -29,7 +29,6 @@ import enum
 import errno
 import resource
 import socket
-import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._ratelimit import RateLimitedLog
 from ._units import parse_duration_ms
 
 SWEEP_SECONDS: Final = 1.0
@@ -133,25 +133,6 @@ class _Budget:
     @classmethod
     def release(cls) -> None:
         cls.open -= 1
-
-
-class RateLimitedLog:
-    """One warning per ``interval`` seconds for a recurring condition, with the count it stands for."""
-
-    def __init__(self, log: Any, interval: float = LOG_EVERY_SECONDS) -> None:
-        self._log = log
-        self._interval = interval
-        self._last = -interval
-        self._suppressed = 0
-
-    def warning(self, message: str, **fields: Any) -> None:
-        now = time.monotonic()
-        if now - self._last < self._interval:
-            self._suppressed += 1
-            return
-        self._log.warning(message, occurrences=self._suppressed + 1, **fields)
-        self._last = now
-        self._suppressed = 0
 
 
 class _ListenerConfig(uvicorn.Config):
@@ -283,8 +264,8 @@ class EmbeddedServer(uvicorn.Server):
         self.what = what
         self.open = 0
         self._log = structlog.get_logger("cove.listen")
-        self._refusals = RateLimitedLog(self._log)
-        self._stalls = RateLimitedLog(self._log)
+        self._refusals = RateLimitedLog(self._log.warning, LOG_EVERY_SECONDS)
+        self._stalls = RateLimitedLog(self._log.warning, LOG_EVERY_SECONDS)
         super().__init__(_ListenerConfig(app, self))
         self._on_started = on_started
         self._sweeper: asyncio.Task[None] | None = None
@@ -299,7 +280,9 @@ class EmbeddedServer(uvicorn.Server):
             if self.open >= self.limits.max_connections
             else "the engine's share of the open-file limit (ulimit -n)"
         )
-        self._refusals.warning(f"{self.what} refusing new connections: at {reason}", open=self.open)
+        self._refusals(
+            "refused", f"{self.what} refusing new connections: at {reason}", open=self.open
+        )
         return False
 
     def release(self) -> None:
@@ -338,7 +321,8 @@ class EmbeddedServer(uvicorn.Server):
             for connection in stalled:
                 connection.close_stalled()
             if stalled:
-                self._stalls.warning(
+                self._stalls(
+                    "stalled",
                     f"{self.what} closed connections that made no progress "
                     "([listeners] header_timeout / idle_timeout)",
                     closed=len(stalled),
@@ -364,13 +348,14 @@ class _QuietAcceptErrors:
         self, previous: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None
     ) -> None:
         self._previous = previous
-        self._said = RateLimitedLog(structlog.get_logger("cove.listen"))
+        self._said = RateLimitedLog(structlog.get_logger("cove.listen").warning, LOG_EVERY_SECONDS)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         message = str(context.get("message", ""))
         if isinstance(exc, OSError) and exc.errno in _OUT_OF_FDS and "accept" in message:
-            self._said.warning(
+            self._said(
+                "out of fds",
                 "a listener cannot accept: out of file descriptors; retrying each second "
                 "(raise ulimit -n or lower [listeners] max_connections)",
                 error=exc.strerror,

@@ -11,8 +11,8 @@ from structlog.testing import capture_logs
 
 from cove import Custom, Event
 from cove._engine._outbox import LOG_INTERVAL_S
-from cove._engine._ratelimit import RateLimitedLog
 from cove._observe._metrics import exposition
+from cove._ratelimit import RateLimitedLog
 from cove._store._base import DeadLetter
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until

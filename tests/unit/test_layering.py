@@ -15,7 +15,9 @@ import pytest
 import cove
 
 SRC = Path(cove.__file__).resolve().parent
-LEAVES = frozenset({"cove.errors", "cove._events", "cove._types", "cove._units", "cove._redact"})
+LEAVES = frozenset(
+    {"cove.errors", "cove._events", "cove._types", "cove._units", "cove._redact", "cove._ratelimit"}
+)
 SEPARATE = ("cove._store", "cove._sources", "cove._hosts")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._config import OutboxSettings
 from .._events import Custom, Event
+from .._ratelimit import RateLimitedLog
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
 from .._units import parse_duration_ms
@@ -26,7 +27,6 @@ from ._commit import Committer
 from ._hook_payloads import message_payload
 from ._hooks import Hooks
 from ._lifecycle import backoff_ms, wait_event
-from ._ratelimit import RateLimitedLog
 
 # A message as the before-message hooks left it, or why they blocked it.
 Hooked = dict[str, Any] | HookBlockedError

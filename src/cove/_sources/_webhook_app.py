@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._events import Event, Message, Payload, Webhook
-from .._listen import RateLimitedLog
+from .._ratelimit import RateLimitedLog
 from ._base import Publish
 from ._webhook_auth import (
     DELIVERY_HEADER,
@@ -74,16 +74,16 @@ def inbound_app(
     budget = _BodyBudget(max_in_flight or 16 * max_body, max_body)
     seen = _SeenIds(2 * credentials.tolerance, clock)
     started = int(clock())
-    refusals = RateLimitedLog(log)
+    refusals = RateLimitedLog(log.warning)
 
     async def accept(request: Request, kind: str, name: str) -> tuple[bytes, str | None] | Response:
         headers = request.headers
         if not credentials.required and (reason := _cross_site(headers)) is not None:
-            refusals.warning("webhook request refused", kind=kind, target=name, reason=reason)
+            refusals("refused", "webhook request refused", kind=kind, target=name, reason=reason)
             return _error(403, reason, _CLOSE)
         refusal, verify = credentials.before_body(headers, clock())
         if refusal is not None:
-            refusals.warning("webhook request refused", kind=kind, target=name, reason=refusal)
+            refusals("refused", "webhook request refused", kind=kind, target=name, reason=refusal)
             return _error(401, refusal, {**_CLOSE, "www-authenticate": "Bearer"})
         standard = credentials.standard and STANDARD_SIGNATURE in headers
         delivery = headers.get(ID_HEADER if standard else DELIVERY_HEADER)
@@ -93,7 +93,9 @@ def inbound_app(
         signed = (delivery or "", headers.get(TIMESTAMP_HEADER, ""))
         if standard:
             if (refusal := _signed_before(signed[1], started)) is not None:
-                refusals.warning("webhook request refused", kind=kind, target=name, reason=refusal)
+                refusals(
+                    "refused", "webhook request refused", kind=kind, target=name, reason=refusal
+                )
                 return _error(401, refusal, _CLOSE)
             if earlier := seen.elsewhere(signed, target):
                 return _error(
@@ -118,7 +120,7 @@ def inbound_app(
         if body is None:
             return _error(413, f"body is larger than {max_body} bytes (webhook.max_body)", _CLOSE)
         if verify and (reason := credentials.verify_body(body, headers)) is not None:
-            refusals.warning("webhook request refused", kind=kind, target=name, reason=reason)
+            refusals("refused", "webhook request refused", kind=kind, target=name, reason=reason)
             return _error(401, reason)
         if delivery is None:
             return body, None

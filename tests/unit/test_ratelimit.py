@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cove._engine._ratelimit import RateLimitedLog
+from cove._ratelimit import RateLimitedLog
 
 
 def test_one_line_per_key_per_interval_and_the_next_counts_the_rest() -> None:

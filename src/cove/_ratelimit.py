@@ -1,6 +1,6 @@
 """Log lines that cannot flood: at most one per key per interval, the next one counting
-the lines left out. A transport that is down fails every send; without this its log
-grows as fast as the retries."""
+the lines left out. A transport that is down fails every send, a listener at its cap
+refuses every connection; without this their logs grow as fast as the failures."""
 
 from __future__ import annotations
 
