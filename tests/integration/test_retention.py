@@ -33,6 +33,8 @@ async def test_handled_journal_entries_and_delivered_messages_are_pruned(tmp_pat
         await wait_until(lambda: len(transport.sent) == 50, what="delivered")
         await wait_until(lambda: engine.store.journal_size().entries == 1, what="journal pruned")
         await wait_until(lambda: engine.store.outbox_rows() == 0, what="delivered pruned")
+        # The counters move after the round's last prune returns: wait for the round to end.
+        await wait_until(lambda: engine.retention.pruned_delivered == 50, what="round counted")
         assert 50 == state_json(engine, "a", "count")
         assert 49 == engine.retention.pruned_journal
         assert 50 == engine.retention.pruned_delivered
