@@ -16,7 +16,15 @@ import cove
 
 SRC = Path(cove.__file__).resolve().parent
 LEAVES = frozenset(
-    {"cove.errors", "cove._events", "cove._types", "cove._units", "cove._redact", "cove._ratelimit"}
+    {
+        "cove.errors",
+        "cove._events",
+        "cove._types",
+        "cove._units",
+        "cove._redact",
+        "cove._ratelimit",
+        "cove._body",
+    }
 )
 SEPARATE = ("cove._store", "cove._sources", "cove._hosts")
 

@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._body import read_capped
 from .._config_operator import ControlSettings
 from .._events import Custom, Event
 from .._manifest import load_manifest
@@ -392,21 +393,13 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 
 async def _read_capped(request: Request, limit: int) -> bytes:
     """The body, read as it streams in; 413 (and the connection closed) past ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    too_large = ApiError(413, f"request body is larger than {limit} bytes", {"Connection": "close"})
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
+        body = await read_capped(request, limit)
     except ClientDisconnect:  # the client is gone: nobody to answer, nothing to log as a bug
         raise ApiError(400, "the client disconnected before its body arrived") from None
-    return b"".join(chunks)
+    if body is None:
+        raise ApiError(413, f"request body is larger than {limit} bytes", {"Connection": "close"})
+    return body
 
 
 def _flag(request: Request, name: str) -> bool:

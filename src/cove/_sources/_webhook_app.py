@@ -31,6 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .._body import read_capped
 from .._events import Event, Message, Payload, Webhook
 from .._ratelimit import RateLimitedLog
 from ._base import Publish
@@ -180,21 +181,11 @@ def inbound_app(
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The whole body, or None once it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
+    """The whole body, or None once it is known to exceed ``limit`` bytes or the client left."""
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
+        return await read_capped(request, limit)
     except ClientDisconnect:
         return None
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
