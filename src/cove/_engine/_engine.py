@@ -390,10 +390,17 @@ class Engine:
 
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
-        """Journal events, make them durable, then wake the modules."""
+        """Journal events, wake the modules, and return once the events are durable.
+
+        The modules wake before the flush: their commits (state, outbox,
+        cursor) join the journal's open transaction, so none can be durable
+        without the events, and effects leave only after a flush. Waking
+        after it put an fsync and a thread hand-off between every event and
+        its handler.
+        """
         entries = self.store.append(events)
-        await self.committer.flush()
         self._remember(entries)
+        await self.committer.flush()
 
     def _remember(self, entries: list[JournalEntry]) -> None:
         for entry in entries:
