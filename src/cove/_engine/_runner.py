@@ -37,7 +37,7 @@ from ._hooks import Hooks
 from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
-from ._matching import matches_any
+from ._matching import SubscriptionMatcher
 
 BATCH = 256
 T = TypeVar("T")
@@ -92,6 +92,7 @@ class ModuleRunner:
         self.hook_host = loaded.hook_host
         self.identity = loaded.identity
         self.name = self.manifest.name
+        self._matches = SubscriptionMatcher(self.manifest.subscription)
         self._lane = Lane(f"cove-module-{self.name}")
         self.store = store
         self.committer = committer
@@ -232,7 +233,7 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             last_seq = entries[-1].seq
-            mine = [e for e in entries if matches_any(self.manifest.subscription, e.event)]
+            mine = [e for e in entries if self._matches(e.event)]
             if not mine:
                 self.position = last_seq
                 continue
