@@ -113,17 +113,24 @@ class SqliteStore(Store):
         if not events:
             return []
         rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
-        by_id = {event.id: event for event in events}
-        sizes = {event_id: len(event_id) + len(body) for event_id, body, _ in rows}
         with self._lock:
             self._begin()
             before = self._head()
-            self._db.executemany(
+            inserted = self._db.executemany(
                 "INSERT OR IGNORE INTO journal (id, body, at_ms) VALUES (?, ?, ?)", rows
-            )
+            ).rowcount
+            if inserted == len(rows):
+                # No duplicate: the rows took consecutive seqs, the last one the head.
+                first = self._head() - len(rows) + 1
+                self._journal_entries += len(rows)
+                self._journal_bytes += sum(len(event_id) + len(body) for event_id, body, _ in rows)
+                return [JournalEntry(first + i, event) for i, event in enumerate(events)]
             added = self._db.execute(
                 "SELECT seq, id FROM journal WHERE seq > ? ORDER BY seq", (before,)
             ).fetchall()
+        by_id = {event.id: event for event in events}
+        sizes = {event_id: len(event_id) + len(body) for event_id, body, _ in rows}
+        with self._lock:
             self._journal_entries += len(added)
             self._journal_bytes += sum(sizes[event_id] for _, event_id in added)
         return [JournalEntry(seq, by_id[event_id]) for seq, event_id in added]
