@@ -9,30 +9,13 @@ module's effects still leave only after a flush.
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 from cove import Custom, Engine, Event, load_config
-from cove._store._sqlite import SqliteStore
 from cove.testing import MemoryTransport
 from tests.helpers.engine import wait_until
+from tests.helpers.gated_store import GatedStore
 from tests.helpers.modules import native_counter, write_engine_config
-
-
-class HeldFlushStore(SqliteStore):
-    """A real SQLite store whose flush waits at a gate while ``held`` is set."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.waiting = threading.Event()
-
-    def flush(self) -> None:
-        if self.held.is_set():
-            self.waiting.set()
-            self.release.wait(timeout=30)
-        super().flush()
 
 
 async def test_a_module_handles_an_event_while_its_publish_is_still_flushing(
@@ -41,7 +24,8 @@ async def test_a_module_handles_an_event_while_its_publish_is_still_flushing(
     """The handler runs during the publish's flush; the publish and the message wait for it."""
     module = native_counter(tmp_path, "counter", "memory")
     config = load_config(write_engine_config(tmp_path / "engine.toml", [module]))
-    store = HeldFlushStore(config.data_path / "cove.db")
+    store = GatedStore(config.data_path / "cove.db")
+    gate = store.flush_gate
     transport = MemoryTransport()
     engine = Engine(config, transports=[transport], store=store)
     await engine.start()
@@ -51,18 +35,16 @@ async def test_a_module_handles_an_event_while_its_publish_is_still_flushing(
         await engine.publish([Event(Custom("probe.one", "", "{}"))])
         await wait_until(lambda: len(transport.sent) == 1, what="the first message")
         await asyncio.sleep(0.05)
-        store.held.set()
+        gate.held.set()
         publishing = asyncio.ensure_future(engine.publish([Event(Custom("probe.two", "", "{}"))]))
-        await wait_until(store.waiting.is_set, what="the publish's flush to start")
+        await wait_until(gate.reached.is_set, what="the publish's flush to start")
         await wait_until(lambda: runner.stats.handled == 2, timeout=5, what="the handler")
         assert not publishing.done()
         assert ["counter:1"] == [m.body for m in transport.sent]
-        store.held.clear()
-        store.release.set()
+        gate.open()
         await publishing
         await wait_until(lambda: len(transport.sent) == 2, what="the second message")
         assert ["counter:1", "counter:2"] == [m.body for m in transport.sent]
     finally:
-        store.held.clear()
-        store.release.set()
+        gate.open()
         await engine.stop(drain_seconds=2)

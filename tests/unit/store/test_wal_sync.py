@@ -19,24 +19,7 @@ import pytest
 from cove._events import Custom, Event
 from cove._store._base import NewEffect
 from cove._store._sqlite import SqliteStore
-
-
-class HeldSyncStore(SqliteStore):
-    """A real store whose WAL sync waits at a gate while ``held`` is set."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.held = threading.Event()
-        self.syncing = threading.Event()
-        self.release = threading.Event()
-        self.syncs = 0
-
-    def _sync_wal(self) -> None:
-        self.syncs += 1
-        if self.held.is_set():
-            self.syncing.set()
-            assert self.release.wait(timeout=30)
-        super()._sync_wal()
+from tests.helpers.gated_store import GatedStore
 
 
 def ev(event_id: str) -> Event:
@@ -44,10 +27,10 @@ def ev(event_id: str) -> Event:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[HeldSyncStore]:
-    s = HeldSyncStore(tmp_path / "store.db")
+def store(tmp_path: Path) -> Iterator[GatedStore]:
+    s = GatedStore(tmp_path / "store.db")
     yield s
-    s.release.set()
+    s.sync_gate.open()
     s.close()
 
 
@@ -57,60 +40,60 @@ def _flush_in_thread(store: SqliteStore) -> threading.Thread:
     return thread
 
 
-def test_appends_and_reads_go_on_while_a_flush_syncs(store: HeldSyncStore) -> None:
+def test_appends_and_reads_go_on_while_a_flush_syncs(store: GatedStore) -> None:
     """While the WAL sync of one flush is in progress, the journal and state are usable."""
     store.append([ev("a")])
-    store.held.set()
+    store.sync_gate.held.set()
     flushing = _flush_in_thread(store)
-    assert store.syncing.wait(timeout=10), "the flush never reached its WAL sync"
+    assert store.sync_gate.reached.wait(timeout=10), "the flush never reached its WAL sync"
     assert [2] == [e.seq for e in store.append([ev("b")])]
     assert ["a", "b"] == [e.event.id for e in store.read(0, 10)]
     assert flushing.is_alive()
-    store.release.set()
+    store.sync_gate.release.set()
     flushing.join(timeout=10)
     assert not flushing.is_alive()
 
 
 def test_a_flush_with_nothing_to_commit_waits_for_the_sync_in_progress(
-    store: HeldSyncStore,
+    store: GatedStore,
 ) -> None:
     """A second flush must not return while the first one's writes are not on disk yet."""
     store.append([ev("a")])
-    store.held.set()
+    store.sync_gate.held.set()
     first = _flush_in_thread(store)
-    assert store.syncing.wait(timeout=10)
+    assert store.sync_gate.reached.wait(timeout=10)
     second = _flush_in_thread(store)
     second.join(timeout=0.2)
     assert second.is_alive()
-    store.release.set()
+    store.sync_gate.release.set()
     first.join(timeout=10)
     second.join(timeout=10)
     assert not second.is_alive()
 
 
-def test_effects_are_deliverable_only_after_the_sync(store: HeldSyncStore) -> None:
+def test_effects_are_deliverable_only_after_the_sync(store: GatedStore) -> None:
     """The outbox sees a committed effect once the flush that wrote it has synced."""
     store.append([ev("a")])
     store.commit("m", 1, {}, [("a", [NewEffect("message", "{}")])])
-    store.held.set()
+    store.sync_gate.held.set()
     flushing = _flush_in_thread(store)
-    assert store.syncing.wait(timeout=10)
+    assert store.sync_gate.reached.wait(timeout=10)
     assert [] == store.pending_effects(now_ms=0, limit=10)
-    store.release.set()
+    store.sync_gate.release.set()
     flushing.join(timeout=10)
     assert ["m:a:0"] == [e.key for e in store.pending_effects(now_ms=0, limit=10)]
 
 
-def test_concurrent_flushes_share_one_sync(store: HeldSyncStore) -> None:
+def test_concurrent_flushes_share_one_sync(store: GatedStore) -> None:
     """Flushes that arrive during a sync are covered by at most one more."""
     store.append([ev("a")])
-    store.held.set()
+    store.sync_gate.held.set()
     first = _flush_in_thread(store)
-    assert store.syncing.wait(timeout=10)
+    assert store.sync_gate.reached.wait(timeout=10)
     store.append([ev("b")])
     waiting = [_flush_in_thread(store) for _ in range(5)]
-    store.held.clear()
-    store.release.set()
+    store.sync_gate.held.clear()
+    store.sync_gate.release.set()
     for thread in [first, *waiting]:
         thread.join(timeout=10)
-    assert store.syncs <= 2
+    assert store.sync_gate.passed <= 2
