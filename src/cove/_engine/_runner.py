@@ -10,6 +10,7 @@ between the journal head and the runner's position.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -295,33 +296,56 @@ class ModuleRunner:
         batch = EventEffects(self.name, self.store, quota)
         handled: list[tuple[str, list[NewEffect]]] = []
         last_seq = self.position
+        attempt = self._attempt  # the first event may be a retry; those after it are not
+        failed: JournalEntry | None = None
         failure: ModuleFailedError | None = None
         try:
             for entry in entries:
                 effects = EventEffects(self.name, batch.as_reader(), quota)
-                failure = self._handle_one(entry, effects)
+                failure = self._handle_one(entry, effects, attempt)
                 if failure is not None:
+                    failed = entry
                     break
+                attempt = 1
                 batch.absorb(effects)
                 handled.append((entry.event.id, _effects_to_outbox(effects)))
                 last_seq = entry.seq
                 if len(handled) >= chunk:
                     self._commit(batch, handled, last_seq)
+                    self._succeeded(handled)
                     batch = EventEffects(self.name, self.store, quota)
                     handled = []
             if handled:
                 self._commit(batch, handled, last_seq)
+                self._succeeded(handled)
         except HookBlockedError as exc:  # fail-closed before-commit: retried like a failure
             # The commit was refused, not an event: skipping the event that failed
             # after the refused ones would pass over them, never committed.
             self._failed = None
+            self._hand_over(f"not committed: {exc}")
             return ModuleFailedError(self.name, str(exc))
+        if failed is not None:
+            self._failed = failed
         return failure
+
+    def _handle_one(
+        self, entry: JournalEntry, effects: EventEffects, attempt: int
+    ) -> ModuleFailedError | None:
+        event = entry.event
+        calls = self.host_calls(event.id, effects)
+        outcome, error = "ok", ""
+        try:
+            self.host.handle(event, attempt, calls)
+        except ModuleFailedError as exc:
+            outcome, error = "failed", exc.reason
+            return exc
+        finally:
+            self._record(entry, outcome, error, calls)
+        return None
 
     def _commit(
         self, batch: EventEffects, handled: list[tuple[str, list[NewEffect]]], last_seq: int
     ) -> None:
-        self._hand_over()
         hooks = self._hooks
         if hooks is not None and hooks.has("before-commit"):
             ids = [event_id for event_id, _ in handled]
@@ -335,25 +359,15 @@ class ModuleRunner:
         )
         self.position = last_seq
         self.committer.committed(len(handled))
+        self._hand_over()
 
-    def _handle_one(self, entry: JournalEntry, effects: EventEffects) -> ModuleFailedError | None:
-        event = entry.event
-        calls = self.host_calls(event.id, effects)
-        outcome, error = "ok", ""
-        try:
-            self.host.handle(event, self._attempt, calls)
-        except ModuleFailedError as exc:
-            outcome, error = "failed", exc.reason
-            self._failed = entry
-            return exc
-        finally:
-            self._record(entry, outcome, error, calls)
+    def _succeeded(self, handled: list[tuple[str, list[NewEffect]]]) -> None:
+        """After a commit, not before: events whose commit a hook refused did not succeed."""
         self._failed = None
-        self.stats.handled += 1
+        self.stats.handled += len(handled)
         self.stats.consecutive_failures = 0
-        self.stats.last_event_id = event.id
+        self.stats.last_event_id = handled[-1][0]
         self._attempt = 1
-        return None
 
     def _record(self, entry: JournalEntry, outcome: str, error: str, calls: HostCalls) -> None:
         fuel = self.host.stats.fuel
@@ -374,11 +388,14 @@ class ModuleRunner:
             if outcome != "ok":  # a failure ends the batch: nothing more comes to commit
                 self._hand_over()
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, not_committed: str = "") -> None:
         """Pass the records gathered since the last commit on, in one call per batch
-        (a call per event cost the observability pipeline more than the event)."""
+        (a call per event cost the observability pipeline more than the event); when
+        the commit was refused (``not_committed`` says why), none of them is "ok"."""
         if self._recorded and self._on_trajectories is not None:
             records, self._recorded = self._recorded, []
+            if not_committed:
+                records = [_refused(t, not_committed) for t in records]
             try:
                 self._on_trajectories(self.name, records)
             except Exception as exc:  # an observer's bug must not stop the module
@@ -396,6 +413,12 @@ class ModuleRunner:
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
         finally:
             self._lane.close()
+
+
+def _refused(trajectory: Trajectory, reason: str) -> Trajectory:
+    if trajectory.outcome != "ok":
+        return trajectory
+    return dataclasses.replace(trajectory, outcome="failed", error=reason)
 
 
 def _effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
