@@ -3,7 +3,7 @@
 from ._config import EngineConfig, load_config
 from ._engine._engine import Engine, ModuleStatus
 from ._engine._lifecycle import ModuleState
-from ._engine._runner import Trajectory
+from ._engine._trajectory import Trajectory
 from ._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
 from ._manifest import Manifest, load_manifest
 from ._sources._base import Publish, Source, Transport

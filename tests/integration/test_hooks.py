@@ -310,6 +310,27 @@ async def test_a_module_whose_commits_are_always_refused_dies(tmp_path: Path) ->
         assert (0, 2) == (runner.stats.handled, runner.stats.failed)
 
 
+async def test_a_refused_batch_that_ends_in_a_failure_leaves_no_ok_trajectories(
+    tmp_path: Path,
+) -> None:
+    """The failing event's record must wait for the commit of the events before it:
+    handing the batch over at the failure would pass their "ok" on before the hook."""
+    (tmp_path / "mode").write_text("poison")
+    flaky = flaky_module(tmp_path, "flaky", tmp_path / "mode", restart={"max_failures": 1})
+    blocker = hook_module(
+        tmp_path, "blocker", [{"point": "before-commit"}], {"before-commit": "fail"}
+    )
+    closed = '\n[hooks.policy]\nbefore_commit = "fail-closed"\n'
+    trajectories: list[Trajectory] = []
+    path = config(tmp_path, [blocker, flaky], closed)
+    async with running_engine(path, trajectories=trajectories) as engine:
+        await engine.publish([Event(Custom("probe.x", "", p)) for p in ("1", "poison")])
+        runner = engine.runners["flaky"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+    outcomes = [(t.seq, t.outcome) for t in trajectories if t.module == "flaky"]
+    assert [(1, "failed"), (2, "failed")] == outcomes
+
+
 async def test_a_module_killed_by_a_blocked_commit_has_no_event_to_skip(tmp_path: Path) -> None:
     """The refused batch held an event handled before the failing one: skipping the
     failing one would move the cursor past that never-committed event."""

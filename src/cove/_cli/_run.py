@@ -14,7 +14,7 @@ from rich.text import Text
 from .._config import load_config
 from .._engine._engine import Engine
 from .._engine._lifecycle import wait_event
-from .._engine._runner import Trajectory
+from .._engine._trajectory import Trajectory
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport

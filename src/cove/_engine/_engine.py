@@ -40,8 +40,9 @@ from ._loader import build_host
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._retention import RetentionWorker
-from ._runner import ModuleRunner, Trajectory, now_ms
+from ._runner import ModuleRunner
 from ._tools import ToolRegistry
+from ._trajectory import Trajectory, now_ms
 
 RECENT_EVENTS = 20_000
 
@@ -283,7 +284,7 @@ class Engine:
         await asyncio.wait([task], timeout=5)
         self.hooks.remove(name)
         await asyncio.to_thread(runner.close)
-        runner._set_state(ModuleState.UNLOADED)
+        runner.supervisor.set_state(ModuleState.UNLOADED)
         await self._run_hooks("module-unloaded", {"module": name})
 
     async def restart(self, name: str) -> ModuleRunner | None:
