@@ -73,13 +73,13 @@ class OutboxApi(Api):
     async def retry_dead(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, DeadLetterIds)
-        done = await self.engine.outbox.retry_dead(body.ids)
+        done = await self.engine.retry_dead(body.ids)
         return _answer("retried", body.ids, done)
 
     async def drop_dead(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, DeadLetterIds)
-        done = await self.engine.outbox.drop_dead(body.ids)
+        done = await self.engine.drop_dead(body.ids)
         return _answer("dropped", body.ids, done)
 
 
