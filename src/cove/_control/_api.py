@@ -29,9 +29,8 @@ from .._config_operator import ControlSettings
 from .._events import Custom, Event
 from .._manifest import load_manifest
 from .._observe._trajectories import Outcome, TrajectoryQuery
-from ..errors import CoveError, ToolError
+from ..errors import ApiError, CoveError, ToolError
 from ._auth import Tokens
-from ._responses import ApiError
 
 if TYPE_CHECKING:
     from .._types import ModuleStatus

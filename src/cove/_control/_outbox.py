@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._store._base import DeadLetter
+from ..errors import ApiError
 from ._api import MAX_LIMIT, Api, _int_param
-from ._responses import ApiError
 
 MAX_BODIES = 20
 """Most dead letters one ``?bodies=true`` list returns (each body up to 1 MiB)."""

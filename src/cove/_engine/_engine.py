@@ -17,7 +17,7 @@ from .._config_hooks import HookPoint
 from .._events import Event
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import TickSubscription, load_manifest
+from .._manifest import BlockSubscription, LogSubscription, TickSubscription, load_manifest
 from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
@@ -159,7 +159,12 @@ class Engine:
         if ticks:
             self.sources.append(CronSource(ticks, self.store, self._clock))
         if self._poll_chains:
-            subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
+            subscriptions = [
+                s
+                for r in self.runners.values()
+                for s in r.manifest.subscription
+                if isinstance(s, BlockSubscription | LogSubscription)
+            ]
             recorder = None if self.chain is None else self.chain.recorder
             self.sources.extend(chain_sources(config.chains, subscriptions, self.store, recorder))
         for transport in self.transports.values():

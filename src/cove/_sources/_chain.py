@@ -49,7 +49,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal, Protocol
 
 import httpx
 import structlog
@@ -57,21 +57,49 @@ import structlog
 from .._config_chain import ChainSettings
 from .._events import Event
 from .._log_filter import log_filter
-from .._manifest import BlockSubscription, LogSubscription
 from .._redact import hosts_in
 from .._units import parse_duration_ms
-from ..errors import ChainRpcError
+from ..errors import ChainRpcError, EndpointsBehind
 from ._base import Publish, Source
 from ._chain_heads import NewHeads
 from ._chain_json import Header, RawLog
 from ._chain_rpc import (
     ChainReader,
     Endpoint,
-    EndpointsBehind,
     RequestRecorder,
 )
 from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore
+
+
+class _Watched(Protocol):
+    """What every chain subscription names: its chain, and how deep a block must be."""
+
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def confirmations(self) -> int: ...
+
+
+class BlockSpec(_Watched, Protocol):
+    """What the source needs from a ``block`` subscription (a manifest's, or a test's)."""
+
+    @property
+    def kind(self) -> Literal["block"]: ...
+
+
+class LogSpec(_Watched, Protocol):
+    """What the source needs from a ``log`` subscription (a manifest's, or a test's)."""
+
+    @property
+    def kind(self) -> Literal["log"]: ...
+    @property
+    def address(self) -> str | list[str] | None: ...
+    @property
+    def topics(self) -> list[str | list[str] | None]: ...
+
+
+ChainSpec = BlockSpec | LogSpec
 
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
@@ -425,17 +453,16 @@ async def _background(coro: Coroutine[Any, Any, None] | None) -> AsyncIterator[N
 
 def chain_sources(
     chains: Sequence[ChainSettings],
-    subscriptions: Iterable[object],
+    subscriptions: Iterable[ChainSpec],
     store: ProgressStore,
     recorder: Callable[[int], RequestRecorder] | None = None,
 ) -> list[ChainSource]:
     """One source per configured chain that some ``block``/``log`` subscription names,
     with one stream per distinct ``confirmations`` among them; ``recorder(chain_id)``
     is told of each of its requests (provider health)."""
-    wanted: dict[int, list[BlockSubscription | LogSubscription]] = {}
+    wanted: dict[int, list[ChainSpec]] = {}
     for sub in subscriptions:
-        if isinstance(sub, BlockSubscription | LogSubscription):
-            wanted.setdefault(sub.chain_id, []).append(sub)
+        wanted.setdefault(sub.chain_id, []).append(sub)
     configured = {c.chain_id for c in chains}
     for chain_id in sorted(set(wanted) - configured):
         structlog.get_logger("cove.source.chain").warning(
@@ -454,20 +481,18 @@ def chain_sources(
     ]
 
 
-def streams(subscriptions: Sequence[BlockSubscription | LogSubscription]) -> list[Stream]:
+def streams(subscriptions: Sequence[ChainSpec]) -> list[Stream]:
     """The subscriptions of one chain grouped by depth."""
     depths = sorted({s.confirmations for s in subscriptions})
     return [
         Stream(
             depth,
-            blocks=any(
-                isinstance(s, BlockSubscription) and s.confirmations == depth for s in subscriptions
-            ),
+            blocks=any(s.kind == "block" and s.confirmations == depth for s in subscriptions),
             filters=tuple(
                 dict.fromkeys(
                     log_filter(s.address, s.topics)
                     for s in subscriptions
-                    if isinstance(s, LogSubscription) and s.confirmations == depth
+                    if s.kind == "log" and s.confirmations == depth
                 )
             ),
         )
