@@ -49,7 +49,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final
 
 import httpx
 import structlog
@@ -68,38 +68,9 @@ from ._chain_rpc import (
     Endpoint,
     RequestRecorder,
 )
+from ._chain_specs import ChainSpec, streams
 from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore
-
-
-class _Watched(Protocol):
-    """What every chain subscription names: its chain, and how deep a block must be."""
-
-    @property
-    def chain_id(self) -> int: ...
-    @property
-    def confirmations(self) -> int: ...
-
-
-class BlockSpec(_Watched, Protocol):
-    """What the source needs from a ``block`` subscription (a manifest's, or a test's)."""
-
-    @property
-    def kind(self) -> Literal["block"]: ...
-
-
-class LogSpec(_Watched, Protocol):
-    """What the source needs from a ``log`` subscription (a manifest's, or a test's)."""
-
-    @property
-    def kind(self) -> Literal["log"]: ...
-    @property
-    def address(self) -> str | list[str] | None: ...
-    @property
-    def topics(self) -> list[str | list[str] | None]: ...
-
-
-ChainSpec = BlockSpec | LogSpec
 
 MAX_BLOCKS_PER_STEP: Final = 500
 """Blocks fetched (one batch) and walked per step of a backfill."""
@@ -478,23 +449,4 @@ def chain_sources(
         )
         for settings in chains
         if settings.chain_id in wanted
-    ]
-
-
-def streams(subscriptions: Sequence[ChainSpec]) -> list[Stream]:
-    """The subscriptions of one chain grouped by depth."""
-    depths = sorted({s.confirmations for s in subscriptions})
-    return [
-        Stream(
-            depth,
-            blocks=any(s.kind == "block" and s.confirmations == depth for s in subscriptions),
-            filters=tuple(
-                dict.fromkeys(
-                    log_filter(s.address, s.topics)
-                    for s in subscriptions
-                    if s.kind == "log" and s.confirmations == depth
-                )
-            ),
-        )
-        for depth in depths
     ]
