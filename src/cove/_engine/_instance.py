@@ -39,6 +39,7 @@ class ModuleInstance:
         self.quota = loaded.grants.limits.state_bytes
         self.matches = SubscriptionMatcher(self.manifest.subscription)
         """Is a journaled event this version's? (Its subscriptions, compiled once.)"""
+        self._config = dict(self.manifest.config)
         self._store = store
         self._http = http
         self._chain = chain
@@ -50,7 +51,7 @@ class ModuleInstance:
         return HostCalls(
             grants=self.grants,
             effects=effects,
-            config=dict(self.manifest.config),
+            config=self._config,  # the gate only reads it: one copy per instance, not per event
             http=self._http,
             log_sink=self._log_sink,
             event_id=call_id,
