@@ -30,6 +30,8 @@ class BatchResult:
 
 
 class BatchHandler:
+    """Runs a read's events on the module's instance and commits the ones that succeed."""
+
     def __init__(
         self,
         module: str,

@@ -21,6 +21,8 @@ from ._loader import LoadedModule
 
 
 class ModuleInstance:
+    """One version of a module, ready to be called: read under the runner's lock."""
+
     def __init__(
         self,
         loaded: LoadedModule,

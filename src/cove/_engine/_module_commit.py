@@ -28,6 +28,8 @@ Handled = list[tuple[str, list[NewEffect]]]
 
 
 class ModuleCommits:
+    """The one way a module's work becomes durable state, outbox entries and cursor."""
+
     def __init__(
         self,
         module: str,

@@ -48,6 +48,8 @@ EventReader = Callable[[int, int], list[JournalEntry]]
 
 
 class ModuleRunner:
+    """One module's loop over the journal; its parts do the rest (see the module docstring)."""
+
     def __init__(
         self,
         loaded: LoadedModule,
