@@ -18,12 +18,14 @@ Five figures for the same compiled Python guest making 2 store calls per event
                  same two calls on componentize-py's bindings without the SDK's
                  dispatch (the floor of a Python guest)
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
+  floor          bench/event_shapes.py's floor guest: a string event, string imports
+                 (get -> option<string>, set), no SDK: the least a Python guest costs
   --against REV  adds cove fast as of a git revision (its src/cove imported as
                  a package of its own), timed in the same rounds: a before/after
                  that a shared machine's drift between runs cannot blur
 Times are this thread's CPU time per event (wasm runs on the calling thread).
 Targets (issue 10): cove fast <= 1.5x bare ctypes; cove fast >= 4x faster than
-cove wrapper.
+cove wrapper. Issue 17: cove fast <= 20 µs, printed next to the floor.
 
 Run: .venv/bin/python bench/fast_path.py [--events N] [--json] [--against REV]
 """
@@ -47,6 +49,7 @@ from typing import Any, TypeVar
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
+from event_shapes import floor_caller
 from setuptools import Distribution, Extension
 from wasm_call_overhead import DictState, raw_caller
 from wasmtime.component import Linker
@@ -59,7 +62,8 @@ from cove._events import Custom, Event
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
-from cove._hosts._wasm_contract import check_component
+from cove._hosts._event_bytes import encode_event
+from cove._hosts._wasm_contract import HOST_VERSION_TEXT, check_component
 from cove._hosts._wasm_host import CallPath, WasmModuleHost
 from cove._hosts._wasm_runtime import WasmRuntime
 
@@ -116,7 +120,7 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     linker.add_wasip2()
     with linker.root() as root:
         for iface in sorted(interfaces & names.keys()):
-            with root.add_instance(f"cove:host/{iface}@0.1.0") as inst:
+            with root.add_instance(f"cove:host/{iface}@{HOST_VERSION_TEXT}") as inst:
                 for name in names[iface]:
                     cb = callbacks.get(name, stub) if iface == "store" else stub
                     raw_name = name.encode()
@@ -138,19 +142,13 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     fc._val_delete(result_addr)
     event = Event(Custom("bench.tick", "", payload))
     args_arena = fv.Arena()
-    meta, value = fh.handle_args(event, 1)
-    writers = [fv.writer(t) for t in fh.HANDLE_PARAMS]
-
-    def both(arena: fv.Arena, _v: Any, at: int) -> None:
-        arena.take(fv.VAL_SIZE)
-        writers[0](arena, meta, at)
-        writers[1](arena, value, at + fv.VAL_SIZE)
-
-    args = args_arena.encode(both, None)  # once: a bare call has a fixed event
+    (write,) = [fv.writer(t) for t in fh.HANDLE_PARAMS]
+    # once: a bare call has a fixed event
+    args = args_arena.encode(write, encode_event(event, 1))
     handle_addr = ctypes.addressof(handle._func)
 
     def one() -> None:
-        err = fc._func_call(handle_addr, context, args, 2, result_addr, 1)
+        err = fc._func_call(handle_addr, context, args, 1, result_addr, 1)
         assert not err and result[8] == b"\x01"  # is_ok
         fc._val_delete(result_addr)
         result[0] = b"\x00"
@@ -244,7 +242,7 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
         store.set_fuel(grants.limits.fuel)
         store.set_epoch_deadline(10**6)
         host._calls = calls
-        assert handle(*fh.handle_args(event, 1)) is None
+        assert handle(encode_event(event, 1)) is None
         calls.records.clear()
         calls.calls = 0
 
@@ -295,6 +293,7 @@ def main() -> None:
             "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
             "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
+            "floor": floor_caller(runtime),
         }
         if args.against:
             package = package_at(args.against, Path(tmp))
@@ -354,6 +353,16 @@ def main() -> None:
         ],
         ("path", "µs/event", "x bare ctypes"),
     )
+    floor = us["floor"]
+    print_table(
+        "Against the floor (bench/event_shapes.py: a string event, string imports, no SDK)",
+        [
+            (name, f"{us[name]:.1f}", f"{us[name] / floor:.2f}")
+            for name in ("floor", "bare ctypes, no SDK", "cove fast, no SDK", "cove fast")
+        ],
+        ("path", "µs/event", "x floor"),
+    )
+    print(f"cove fast: {us['cove fast']:.1f} µs/event (target <= 20 µs; the floor {floor:.1f})")
     speedup = us["cove wrapper"] / us["cove fast"]
     print(f"\ncove fast vs cove wrapper: {speedup:.1f}x faster (target >= 4x)")
     print_table(

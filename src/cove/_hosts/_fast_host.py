@@ -74,7 +74,10 @@ _PAYLOADS: dict[type, tuple[str, fv.Type]] = {
     ),
 }  # fmt: skip
 EVENT: fv.Type = ("variant", [case for case in _PAYLOADS.values()])
-HANDLE_PARAMS = [EVENT_META, EVENT]
+HANDLE_PARAMS: list[fv.Type] = [B]
+"""``handle``'s parameter since cove:host@0.2: the event as compact bytes (``_event_bytes``)."""
+HANDLE_PARAMS_0_1 = [EVENT_META, EVENT]
+"""``handle``'s parameters in cove:host@0.1, for components built against it."""
 
 # Field values in WIT order, straight off the frozen dataclass.
 _FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
@@ -86,7 +89,7 @@ for _cls, (_case, _ty) in _PAYLOADS.items():
 
 
 def handle_args(event: Event, attempt: int) -> tuple[Any, Any]:
-    """(event-meta, event) as values of the ``HANDLE_PARAMS`` types."""
+    """(event-meta, event) as values of the ``HANDLE_PARAMS_0_1`` types."""
     payload = event.payload
     case, fields = _FIELDS[type(payload)]
     return (event.id, event.accepted_at_ms, attempt), (case, fields(payload))

@@ -47,9 +47,10 @@ from ..errors import (
 from . import _fast_call, _fast_host, _wasi_clock, _wrapper_host
 from . import _wit_values as wit
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._linear_memory import MemoryWatch
-from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
+from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 
 CallPath = Literal["fast", "wrapper"]
@@ -133,6 +134,9 @@ class WasmModuleHost(ModuleHost):
             manifest.tools.enabled,
             bool(manifest.hook),
         )
+        self._legacy = report.version < HOST_VERSION
+        """Built against cove:host@0.1: ``handle`` takes (event-meta, event)."""
+        self._version_text = ".".join(map(str, report.version))
         self._hook_export = report.hook_export
         self._hook_fn: Invoke | None = None
         self._hook_lock = threading.Lock()
@@ -188,7 +192,11 @@ class WasmModuleHost(ModuleHost):
             return (
                 _fast_call.fast_store(store),
                 _fast_call.fast_func(store, init_fn, []),
-                _fast_call.fast_func(store, handle_fn, _fast_host.HANDLE_PARAMS),
+                _fast_call.fast_func(
+                    store,
+                    handle_fn,
+                    _fast_host.HANDLE_PARAMS_0_1 if self._legacy else _fast_host.HANDLE_PARAMS,
+                ),
             )
         return store, _bind(init_fn, store), _bind(handle_fn, store)
 
@@ -206,7 +214,9 @@ class WasmModuleHost(ModuleHost):
         if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
             self.init(calls.read_only())
         assert self._handle_fn is not None
-        if self.call_path == "fast":
+        if not self._legacy:
+            self._call(self._handle_fn, calls, "handle", encode_event(event, attempt))
+        elif self.call_path == "fast":
             self._call(self._handle_fn, calls, "handle", *_fast_host.handle_args(event, attempt))
         else:
             self._call(
@@ -385,7 +395,7 @@ class WasmModuleHost(ModuleHost):
         with linker.root() as root:
             for iface in sorted(interfaces):
                 if iface in functions:
-                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{HOST_VERSION_TEXT}") as inst:
+                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{self._version_text}") as inst:
                         for name, func in functions[iface].items():
                             if isinstance(func, _fast_call.HostFunc):
                                 _fast_call.add_func(inst, name, func)
