@@ -147,20 +147,23 @@ def cove_store(data: dict[str, bytes]) -> dict[str, tuple[list[Any], Any, Callab
     return {"get": (*STORE_GET, get), "set": (*STORE_SET, set_)}
 
 
+def floor_caller(runtime: WasmRuntime) -> Callable[[], None]:
+    """The floor guest (a string event, string imports), called as the others are."""
+    text: dict[str, str] = {}
+    imports = {"get": ([S], ("option", S), text.get), "set": ([S, S], None, text.__setitem__)}
+    return caller(
+        runtime,
+        build_shape("floor"),
+        {"bench:shapes/floor-store": imports},
+        [S],
+        lambda: (PAYLOAD,),
+    )
+
+
 def callers(runtime: WasmRuntime) -> dict[str, Callable[[], None]]:
     event = Event(Custom("bench.tick", "", PAYLOAD))
     store01 = "cove:host/store@0.1.0"
-    text: dict[str, str] = {}
-    floor = caller(
-        runtime,
-        build_shape("floor"),
-        {"bench:shapes/floor-store": {
-            "get": ([S], ("option", S), text.get),
-            "set": ([S, S], None, text.__setitem__),
-        }},
-        [S],
-        lambda: (PAYLOAD,),
-    )  # fmt: skip
+    floor = floor_caller(runtime)
     _, raw_wasm_0_1 = bench_guest("two_calls_raw_0_1", HOST_WIT_0_1.read_text())
     compact_wasm = build_shape("compact")
     text_wasm = build_shape("text")
