@@ -2,7 +2,7 @@
 
 Every guest makes the same two store calls per event (get, then set) and is
 called the same way: wasmtime's C API through cove's fast-path machinery
-(``_fast_call.fast_func`` for the export, ``HostFunc`` for the imports, the C
+(``CallPath.func`` for the export, ``CallPath.host_func`` for the imports, the C
 extension when built), dict-backed imports, no capability gate, no SDK.
 Only the event's shape differs (bench/assets/shapes/wit/shapes.wit):
 
@@ -46,6 +46,7 @@ from cove._build._world import HOST_WIT_0_1
 from cove._events import Custom, Event
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
+from cove._hosts._call_path import CallPath
 from cove._hosts._event_bytes import encode_event
 from cove._hosts._wasm_runtime import WasmRuntime
 from cove._hosts._wit_shapes import import_signatures
@@ -60,6 +61,7 @@ FLAT: Any = (
     [("kind", ("u8",)), ("id", S), ("accepted-at-ms", ("u64",)), ("attempt", ("u32",)),
      ("name", S), ("source", S), ("payload", S)],
 )  # fmt: skip
+PATH = CallPath.named("fast")
 PAYLOAD = '{"amount": 12, "to": "0x5e0b..."}'
 
 
@@ -106,7 +108,7 @@ def caller(
     park = _Parked()
     funcs = {
         iface: {
-            name: fc.HostFunc(p, r, imports.get(iface, {}).get(name, (0, 0, _unused))[2], park,
+            name: PATH.host_func(p, r, imports.get(iface, {}).get(name, (0, 0, _unused))[2], park,
                               lambda exc: None)
             for name, (p, r) in names.items()
         }
@@ -126,7 +128,7 @@ def caller(
     instance = linker.instantiate(store, component)
     handle = instance.get_func(store, "handle")
     assert handle is not None
-    call = fc.fast_func(store, handle, params)
+    call = PATH.func(store, handle, params)
 
     def one() -> None:
         assert call(*args()) is None
