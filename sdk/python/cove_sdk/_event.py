@@ -123,17 +123,27 @@ class EventMeta(_Lazy):
 class Payload(_Lazy):
     """One event's own fields (``kind`` says which: ``name``, ``payload``, ``number``, …)."""
 
-    def __init__(self, raw: bytes, kind: str) -> None:
-        super().__init__(raw)
-        self.kind = kind
-        self._names = tuple(name for name, _ in _FIELDS[kind])
+    kind = ""
+    _codes: tuple[tuple[str, str], ...] = ()
 
     def _decode(self) -> None:
         raw = self._raw
         at = _HEAD.size + _U32.unpack_from(raw, _HEAD.size - 4)[0]
-        for name, code in _FIELDS[self.kind]:
+        for name, code in self._codes:
             value, at = _read(raw, at, code)
             setattr(self, name, value)
+
+
+# One class per kind, made once: an event costs one object with one attribute
+# until a handler reads a field.
+PAYLOADS = {
+    kind: type(
+        f"{kind.capitalize()}Event",
+        (Payload,),
+        {"kind": kind, "_codes": codes, "_names": tuple(name for name, _ in codes)},
+    )
+    for kind, codes in _FIELDS.items()
+}
 
 
 def kind_of(raw: bytes) -> str:

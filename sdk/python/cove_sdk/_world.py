@@ -7,7 +7,7 @@ import wit_world
 
 from ._bindings import bindings
 from ._errors import HostError
-from ._event import EventMeta, Payload, kind_of
+from ._event import PAYLOADS, EventMeta, kind_of
 from ._handlers import HANDLERS, INIT_HOOKS
 from ._state import state
 
@@ -46,7 +46,7 @@ class WitWorld(wit_world.WitWorld):
         kind = kind_of(event)
         handlers = HANDLERS.get(kind)
         if handlers:
-            dispatch(handlers, Payload(event, kind), EventMeta(event))
+            dispatch(handlers, PAYLOADS[kind](event), EventMeta(event))
 
 
 def dispatch(handlers, event, meta) -> None:
