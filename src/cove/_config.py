@@ -156,10 +156,10 @@ class WasmSettings(StrictModel):
     epoch_tick: Duration = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
     )
-    call_path: Literal["fast", "wrapper"] = Field(
+    call_path: Literal["fast", "ctypes"] = Field(
         default="fast",
-        description="Per-event calls: `fast` through wasmtime's C API, `wrapper` through "
-        "wasmtime-py's component API (the fallback when the fast path's checks fail).",
+        description="Calls into wasm go through wasmtime's C API; `fast`: with cove's C "
+        "extension where it was built (else ctypes), `ctypes`: always through ctypes.",
     )
 
 

@@ -348,7 +348,12 @@ class MockHost:
         self._events += 1
         self.now_ms += 1
         meta = self._types.EventMeta(f"mock-{self._events}", self.now_ms, 1)
-        self._run(lambda: self._world.handle(meta, event))
+        # The SDK's dispatch on the decoded event: the bytes the engine hands
+        # ``handle`` are the engine's side (its codec has tests of its own).
+        from .._world import dispatch  # needs the fake bindings in place
+
+        handlers = _handlers.HANDLERS.get(kind, [])
+        self._run(lambda: dispatch(handlers, event.value, meta))
 
     def call_tool(self, name: str, **arguments: Any) -> Any:
         """Call the module's ``@tool`` ``name`` as the engine does; its decoded result.
