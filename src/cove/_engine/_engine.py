@@ -33,6 +33,7 @@ from .._store._sqlite import SqliteStore
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
+from ._compiling import Compiling
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
@@ -44,6 +45,7 @@ from ._runner import ModuleRunner, Trajectory, now_ms
 from ._tools import ToolRegistry
 
 RECENT_EVENTS = 20_000
+_STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,8 @@ class Engine:
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
         self._journaled = asyncio.Event()
         self._started = False
+        self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
+        self.compiling: Compiling | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
@@ -179,8 +183,14 @@ class Engine:
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
-        for path in config.module_paths():
+        if self.control is not None:
+            await self.control.start()  # health, the API and /mcp answer while modules compile
+        paths = config.module_paths()
+        self.compiling = Compiling(self.runtime, self._progress)
+        await self.compiling.compile_all(paths)
+        for path in paths:
             await self.load(path)
+        await self._first_inits()
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
@@ -201,8 +211,6 @@ class Engine:
             await transport.start(self.publish)
         for source in self.sources:
             self._spawn(source.run(self.publish), f"source:{source.name}")
-        if self.control is not None:
-            await self.control.start()
         try:
             await self._run_hooks("engine-start", {"modules": sorted(self.runners)})
         except HookBlockedError:
@@ -211,6 +219,16 @@ class Engine:
         self._started = True
         self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
+
+    async def _first_inits(self) -> None:
+        """Wait until every loaded module's first init settled (running, backing off or
+        dead): only then are a wasm module's tools known, so an agent that lists tools
+        once the engine is ready sees them. Each init is bounded by its module's limits."""
+        while True:
+            self._settled.clear()
+            if not any(r.state in _STARTING for r in self.runners.values()):
+                return
+            await self._settled.wait()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -340,6 +358,7 @@ class Engine:
         else:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
+        self._settled.set()
         self.tools.refresh()
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
@@ -364,6 +383,32 @@ class Engine:
         head = self.store.head()
         outbox = self.store.outbox_health()
         memories = linear_memories()
+        return [*self._compiling_status(head), *self._runner_status(head, outbox, memories)]
+
+    def _compiling_status(self, head: int) -> list[ModuleStatus]:
+        """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
+        if self.compiling is None:
+            return []
+        return [
+            ModuleStatus(
+                m.name,
+                m.module.version,
+                m.module.kind,
+                state.value,
+                0,
+                0,
+                0,
+                head - self.store.cursor(m.name),
+                "",
+                sha256=m.module.sha256 or "",
+                path=str(m.root),
+            )
+            for m, state in self.compiling.states()
+        ]
+
+    def _runner_status(
+        self, head: int, outbox: dict[str, OutboxHealth], memories: dict[int, int]
+    ) -> list[ModuleStatus]:
         return [
             ModuleStatus(
                 r.name,

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 
 class ModuleState(StrEnum):
+    COMPILING = "compiling"
+    """Its component is being compiled at engine start (not loaded yet: no runner)."""
     LOADING = "loading"
     INITIALIZING = "initializing"
     RUNNING = "running"

@@ -33,10 +33,7 @@ class WasmRuntime:
     """
 
     def __init__(self, cache_dir: Path, tick_ms: int = 10) -> None:
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        config.epoch_interruption = True
-        self.engine = wasmtime.Engine(config)
+        self.engine = wasmtime.Engine(engine_config())
         self.tick_ms = tick_ms
         self.cache = ComponentCache(cache_dir)
         self.clock = ClockHelper(self.engine)
@@ -58,6 +55,16 @@ class WasmRuntime:
     def close(self) -> None:
         self._stop.set()
         self._ticker.join(timeout=1)
+
+
+def engine_config() -> wasmtime.Config:
+    """Fuel and epochs on (every call bounded). Compilation keeps wasmtime's defaults:
+    parallel compilation across the cores and cranelift at ``speed`` (see
+    docs/performance.md, *Cold start*, for the figures behind that choice)."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.epoch_interruption = True
+    return config
 
 
 class ComponentCache:
