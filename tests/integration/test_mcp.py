@@ -183,10 +183,13 @@ def changes(notifications: list[IncomingMessage]) -> int:
 async def test_a_closed_http_session_is_no_longer_notified(plane_config: Path) -> None:
     """Sessions are forgotten when they end, not kept up to the SDK's cap of live sessions."""
     async with running_plane(plane_config) as plane:
-        assert plane.engine.control is not None
-        mcp = plane.engine.control.mcp
-        assert mcp is not None
-        notified = mcp._connections
+        control = plane.engine.control
+        assert control is not None and control.mcp is None  # started by the first request
+        async with http_session(str(plane.client.base_url), []) as session:
+            await session.initialize()
+        assert control.mcp is not None
+        notified = control.mcp._connections
+        await wait_until(lambda: not notified, what="the first session forgotten")
         for n in range(3):
             async with http_session(str(plane.client.base_url), []) as session:
                 await session.initialize()
