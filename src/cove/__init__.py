@@ -10,12 +10,12 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from ._config import EngineConfig, load_config
-    from ._engine._engine import Engine, ModuleStatus
-    from ._engine._lifecycle import ModuleState
-    from ._engine._runner import Trajectory
+    from ._engine._engine import Engine
+    from ._engine._trajectory import Trajectory
     from ._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
     from ._manifest import Manifest, load_manifest
     from ._sources._base import Publish, Source, Transport
+    from ._types import ModuleState, ModuleStatus
     from .plugin import Plugin, PluginContext
 
 _WHERE = {
@@ -28,14 +28,14 @@ _WHERE = {
     "Log": "._events",
     "Manifest": "._manifest",
     "Message": "._events",
-    "ModuleState": "._engine._lifecycle",
-    "ModuleStatus": "._engine._engine",
+    "ModuleState": "._types",
+    "ModuleStatus": "._types",
     "Plugin": ".plugin",
     "PluginContext": ".plugin",
     "Publish": "._sources._base",
     "Source": "._sources._base",
     "Tick": "._events",
-    "Trajectory": "._engine._runner",
+    "Trajectory": "._engine._trajectory",
     "Transport": "._sources._base",
     "Webhook": "._events",
     "load_config": "._config",

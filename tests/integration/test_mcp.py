@@ -183,7 +183,7 @@ def changes(notifications: list[IncomingMessage]) -> int:
 async def test_a_closed_http_session_is_no_longer_notified(plane_config: Path) -> None:
     """Sessions are forgotten when they end, not kept up to the SDK's cap of live sessions."""
     async with running_plane(plane_config) as plane:
-        control = plane.engine.control
+        control = plane.control
         assert control is not None and control.mcp is None  # started by the first request
         async with http_session(str(plane.client.base_url), []) as session:
             await session.initialize()

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from .._app import App
 from .._config import load_config
-from .._engine._engine import Engine
 from .._observe._logging import configure_logging
 from ..errors import CoveError
 
@@ -28,9 +28,10 @@ def mcp_command(config_path: Path) -> None:
     Point an agent's MCP client at this command (`command: cove`, `args: ["mcp",
     "--config", "..."]`). It answers `initialize` at once, while modules still
     compile; tools are named <module>.<tool>, and the list follows modules coming
-    up (announced with notifications/tools/list_changed), being unloaded or dying. stdout carries only the protocol: logs go to
-    stderr. The engine stops when the client closes stdin. An engine that is
-    already running serves the same tools at /mcp on its control plane.
+    up (announced with notifications/tools/list_changed), being unloaded or dying.
+    stdout carries only the protocol: logs go to stderr. The engine stops when
+    the client closes stdin. An engine that is already running serves the same
+    tools at /mcp on its control plane.
     """
     try:
         config = load_config(config_path)
@@ -38,21 +39,21 @@ def mcp_command(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from None
     configure_logging(config.log_format, stream=sys.stderr)
     try:
-        engine = Engine(config, progress=lambda msg: errors.print(f"[yellow]…[/] {msg}"))
+        app = App(config, progress=lambda msg: errors.print(f"[yellow]…[/] {msg}"))
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(engine))
+    asyncio.run(_serve(app))
 
 
-async def _serve(engine: Engine) -> None:
+async def _serve(app: App) -> None:
     """Answer the client at once and start the engine beside it: ``initialize`` does not
     wait for modules to compile, and each module's tools are announced with
     ``list_changed`` as it comes up."""
     from .._control._mcp import McpTools  # the mcp SDK is slow to import: only here
 
-    server = McpTools(engine.tools)
+    server = McpTools(app.engine.tools)
     serving = asyncio.ensure_future(server.serve_stdio())
-    starting = asyncio.ensure_future(_start(engine))
+    starting = asyncio.ensure_future(_start(app))
     try:
         await asyncio.wait([serving, starting], return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
@@ -64,11 +65,11 @@ async def _serve(engine: Engine) -> None:
         await server.aclose()
         if not starting.done():  # the client left while modules were still compiling
             await starting
-        if engine.started:
-            await engine.stop()
+        if app.engine.started:
+            await app.stop()
 
 
-async def _start(engine: Engine) -> None:
-    await engine.start()
-    for path, error in engine.load_errors.items():
+async def _start(app: App) -> None:
+    await app.start()
+    for path, error in app.engine.load_errors.items():
         errors.print(f"[red]refused[/] {path}: {error}", highlight=False)

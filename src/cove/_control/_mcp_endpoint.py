@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from .._engine._tools import ToolRegistry
     from ._mcp import McpTools
+    from ._view import ToolCatalog
 
 
 class McpEndpoint:
     """An ASGI app that builds the ``McpTools`` HTTP app on its first request."""
 
-    def __init__(self, tools: ToolRegistry, host: str) -> None:
+    def __init__(self, tools: ToolCatalog, host: str) -> None:
         self._tools = tools
         self._host = host
         self._lock = asyncio.Lock()
