@@ -46,6 +46,8 @@ from ._trajectory import Trajectory, now_ms
 
 RECENT_EVENTS = 20_000
 _STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
+FIRST_INIT_WAIT_S = 60.0
+"""Longest ``start()`` waits for the modules' first init (see ``_first_inits``)."""
 
 
 class Engine:
@@ -196,12 +198,23 @@ class Engine:
     async def _first_inits(self) -> None:
         """Wait until every loaded module's first init settled (running, backing off or
         dead): only then are a wasm module's tools known, so an agent that lists tools
-        once the engine is ready sees them. Each init is bounded by its module's limits."""
-        while True:
-            self._settled.clear()
-            if not any(r.state in _STARTING for r in self.runners.values()):
-                return
-            await self._settled.wait()
+        once the engine is ready sees them. A wasm init is bounded by its module's
+        limits; a native plugin's is not, so the wait is (the rest must not hang on it)."""
+        try:
+            async with asyncio.timeout(FIRST_INIT_WAIT_S):
+                while True:
+                    self._settled.clear()
+                    if not self._initializing():
+                        return
+                    await self._settled.wait()
+        except TimeoutError:
+            self.log.warning(
+                "starting without waiting for init", modules=self._initializing(),
+                waited_s=FIRST_INIT_WAIT_S,
+            )  # fmt: skip
+
+    def _initializing(self) -> list[str]:
+        return [name for name, r in self.runners.items() if r.state in _STARTING]
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
