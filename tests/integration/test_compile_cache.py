@@ -91,3 +91,13 @@ def test_concurrent_first_loads_of_one_component_all_succeed(runtime: WasmRuntim
     said: list[str] = []
     runtime.load("m", wasm, said.append)
     assert [] == said
+
+
+def test_precompile_fills_the_cache_once(runtime: WasmRuntime) -> None:
+    """What the engine runs for every module at start: compile only what is missing."""
+    wasm = wat_component("chain_only").read_bytes()
+    said: list[str] = []
+    runtime.precompile("m", wasm, said.append)
+    runtime.precompile("m", wasm, said.append)
+    assert 1 == sum(m.startswith("compiling m") for m in said)
+    assert runtime.cache.path_for(wasm).exists()

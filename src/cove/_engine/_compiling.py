@@ -59,7 +59,7 @@ class Compiling:
 
     def _compile_now(self, manifest: Manifest) -> None:
         try:
-            self._runtime.load(manifest.name, read_pinned_component(manifest), self._progress)
+            self._runtime.precompile(manifest.name, read_pinned_component(manifest), self._progress)
         except CoveError:
             return  # its load refuses it with this error
 

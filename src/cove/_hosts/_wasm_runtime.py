@@ -52,6 +52,12 @@ class WasmRuntime:
     def load(self, module: str, wasm: bytes, progress: Progress | None = None) -> Component:
         return self.cache.load(self.engine, module, wasm, progress)
 
+    def precompile(self, module: str, wasm: bytes, progress: Progress | None = None) -> None:
+        """Compile into the cache unless an entry is there already (not read here: the
+        module's ``load`` reads it, and compiles again if wasmtime refuses it)."""
+        if not self.cache.path_for(wasm).exists():
+            self.load(module, wasm, progress)
+
     def close(self) -> None:
         self._stop.set()
         self._ticker.join(timeout=1)
