@@ -81,6 +81,6 @@ def _precompile(module: str, component: Path) -> None:
 
     runtime = WasmRuntime(compiled_cache_dir())
     try:
-        runtime.load(module, component.read_bytes(), lambda m: click.echo(f"… {m}"))
+        runtime.precompile(module, component.read_bytes(), lambda m: click.echo(f"… {m}"))
     finally:
         runtime.close()

@@ -58,6 +58,9 @@ class Compiling:
                 self.pending.pop(manifest.name, None)
 
     def _compile_now(self, manifest: Manifest) -> None:
+        assert manifest.module.sha256 is not None  # compile_all takes pinned ones only
+        if self._runtime.has_compiled(manifest.module.sha256):
+            return  # not even read: the module's load reads it (and checks the pin)
         try:
             self._runtime.precompile(manifest.name, read_pinned_component(manifest), self._progress)
         except CoveError:

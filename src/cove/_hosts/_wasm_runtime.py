@@ -58,6 +58,10 @@ class WasmRuntime:
         if not self.cache.path_for(wasm).exists():
             self.load(module, wasm, progress)
 
+    def has_compiled(self, pin: str) -> bool:
+        """Whether the cache holds an entry for the component pinned ``sha256:<hex>``."""
+        return self.cache.entry(pin.removeprefix("sha256:")).exists()
+
     def close(self) -> None:
         self._stop.set()
         self._ticker.join(timeout=1)
@@ -86,12 +90,17 @@ class ComponentCache:
         self.directory = directory
 
     def path_for(self, wasm: bytes) -> Path:
-        digest = hashlib.sha256(wasm).hexdigest()
+        return self.entry(hashlib.sha256(wasm).hexdigest())
+
+    def entry(self, digest: str) -> Path:
+        """Where the component whose sha256 is ``digest`` (hex) is kept compiled."""
         return self.directory / f"{digest}-wasmtime{WASMTIME_VERSION}-{target_tag()}.cwasm"
 
     def load(
         self, engine: wasmtime.Engine, module: str, wasm: bytes, progress: Progress | None
     ) -> Component:
+        # Keyed by the bytes' own hash, never by a manifest's pin: `cove check` runs a
+        # component whose pin is stale, and must run those bytes.
         path = self.path_for(wasm)
         if path.exists():
             try:
