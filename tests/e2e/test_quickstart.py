@@ -63,3 +63,8 @@ def test_the_quickstart_works_as_written(tmp_path: Path) -> None:
             assert 0 == proc.returncode, f"{command!r} failed:\n{output}"
         missing = [line for line in expected if line not in output]
         assert [] == missing, f"{commands} printed:\n{output}"
+    # The commands compiled the component into the per-user cache (COVE_CACHE_DIR), not
+    # into a folder of the module or of the working directory.
+    pin = re.search(r'sha256 = "sha256:([0-9a-f]{64})"', (cwd / "cove.toml").read_text())
+    assert pin is not None
+    assert list((CACHE / "compiled").glob(f"{pin[1]}-*.cwasm"))

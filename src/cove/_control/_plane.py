@@ -24,6 +24,7 @@ from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
+from ._mcp_endpoint import McpEndpoint
 from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
@@ -53,7 +54,7 @@ class ControlPlane:
         self.registry.register(OutboxCollector(engine.outbox_numbers))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
-        self.mcp: McpTools | None = None
+        self._mcp: McpEndpoint | None = None
         limits = ListenerLimits.from_settings(config.listeners)
         self.tokens = Tokens()
         # Trajectory queries scan and decode on threads of their own: never the
@@ -62,10 +63,8 @@ class ControlPlane:
         if config.control is not None:
             control = config.control
             self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
-            from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
-
-            self.mcp = McpTools(engine.tools)
-            mcp_app = BearerGuard(self.mcp.http_app(control.host), self.tokens.admin, "MCP")
+            self._mcp = McpEndpoint(engine.tools, control.host)
+            mcp_app = BearerGuard(self._mcp, self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
             app = self._app(
@@ -140,9 +139,12 @@ class ControlPlane:
     def _listeners(self) -> list[HttpListener]:
         return [x for x in (self.api, self.metrics) if x is not None]
 
+    @property
+    def mcp(self) -> McpTools | None:
+        """The MCP server, once a first /mcp request started it."""
+        return None if self._mcp is None else self._mcp.server
+
     async def start(self) -> None:
-        if self.mcp is not None:
-            await self.mcp.start()
         for listener in self._listeners():
             await listener.start()
             engine_logger().info(f"{listener.what} listening", url=listener.url)
@@ -150,7 +152,7 @@ class ControlPlane:
     async def aclose(self) -> None:
         for listener in self._listeners():
             await listener.aclose()
-        if self.mcp is not None:
-            await self.mcp.aclose()
+        if self._mcp is not None:
+            await self._mcp.aclose()
         if self.queries is not None:
             self.queries.shutdown(wait=False, cancel_futures=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from .._types import ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
+from ._compiling import Compiling
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
@@ -44,6 +45,9 @@ from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
 
 RECENT_EVENTS = 20_000
+_STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
+FIRST_INIT_WAIT_S = 60.0
+"""Longest ``start()`` waits for the modules' first init (see ``_first_inits``)."""
 
 
 class Engine:
@@ -86,6 +90,8 @@ class Engine:
         self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
         self._journaled = asyncio.Event()
         self._started = False
+        self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
+        self.compiling: Compiling | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
@@ -106,7 +112,10 @@ class Engine:
         return self._store
 
     # startup ----------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, serve: Callable[[], Awaitable[None]] | None = None) -> None:
+        """``serve`` is awaited once the store and the workers are up, before modules
+        compile: the composition root starts the control plane there, so health, the
+        API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
         if self._store is None:
             self._store = SqliteStore(config.data_path / "cove.db")
@@ -144,8 +153,14 @@ class Engine:
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
-        for path in config.module_paths():
+        if serve is not None:
+            await serve()
+        paths = config.module_paths()
+        self.compiling = Compiling(self.runtime, self._progress)
+        await self.compiling.compile_all(paths)
+        for path in paths:
             await self.load(path)
+        await self._first_inits()
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
@@ -179,6 +194,27 @@ class Engine:
         self._started = True
         self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
+
+    async def _first_inits(self) -> None:
+        """Wait until every loaded module's first init settled (running, backing off or
+        dead): only then are a wasm module's tools known, so an agent that lists tools
+        once the engine is ready sees them. A wasm init is bounded by its module's
+        limits; a native plugin's is not, so the wait is (the rest must not hang on it)."""
+        try:
+            async with asyncio.timeout(FIRST_INIT_WAIT_S):
+                while True:
+                    self._settled.clear()
+                    if not self._initializing():
+                        return
+                    await self._settled.wait()
+        except TimeoutError:
+            self.log.warning(
+                "starting without waiting for init", modules=self._initializing(),
+                waited_s=FIRST_INIT_WAIT_S,
+            )  # fmt: skip
+
+    def _initializing(self) -> list[str]:
+        return [name for name, r in self.runners.items() if r.state in _STARTING]
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -308,6 +344,7 @@ class Engine:
         else:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
+        self._settled.set()
         self.tools.refresh()
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
@@ -332,6 +369,32 @@ class Engine:
         head = self.store.head()
         outbox = self.store.outbox_health()
         memories = linear_memories()
+        return [*self._compiling_status(head), *self._runner_status(head, outbox, memories)]
+
+    def _compiling_status(self, head: int) -> list[ModuleStatus]:
+        """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
+        if self.compiling is None:
+            return []
+        return [
+            ModuleStatus(
+                m.name,
+                m.module.version,
+                m.module.kind,
+                state.value,
+                0,
+                0,
+                0,
+                head - self.store.cursor(m.name),
+                "",
+                sha256=m.module.sha256 or "",
+                path=str(m.root),
+            )
+            for m, state in self.compiling.states()
+        ]
+
+    def _runner_status(
+        self, head: int, outbox: dict[str, OutboxHealth], memories: dict[int, int]
+    ) -> list[ModuleStatus]:
         return [
             ModuleStatus(
                 r.name,
