@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from ._lifecycle import ModuleState
 from ._loader import build_host
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
+from ._recent import RecentJournal
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
 from ._tools import ToolRegistry
@@ -87,7 +87,7 @@ class Engine:
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
-        self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
+        self._recent = RecentJournal(RECENT_EVENTS)
         self._journaled = asyncio.Event()
         self._started = False
         self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
@@ -446,30 +446,29 @@ class Engine:
 
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
-        """Journal events, make them durable, then wake the modules."""
+        """Journal events, wake the modules, and return once the events are durable.
+
+        The modules wake before the flush: their commits (state, outbox,
+        cursor) join the journal's open transaction, so none can be durable
+        without the events, and effects leave only after a flush. Waking
+        after it put an fsync and a thread hand-off between every event and
+        its handler.
+        """
         entries = self.store.append(events)
-        await self.committer.flush()
         self._remember(entries)
+        await self.committer.flush()
 
     def _remember(self, entries: list[JournalEntry]) -> None:
-        for entry in entries:
-            self._recent[entry.seq] = entry
-        while len(self._recent) > RECENT_EVENTS:
-            self._recent.popitem(last=False)
+        self._recent.add(entries)
         if entries:
             for runner in self.runners.values():
                 runner.notify()
 
     def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
-        recent = self._recent
-        if recent and after_seq + 1 in recent:
-            out: list[JournalEntry] = []
-            seq = after_seq + 1
-            while seq in recent and len(out) < limit:
-                out.append(recent[seq])
-                seq += 1
-            if seq in recent or len(out) == limit or seq > self.store.head():
-                return out
+        out = self._recent.read(after_seq, limit)
+        if out is not None and (len(out) == limit or self._recent.next_seq > self.store.head()):
+            return out
+        # Not held, or entries journaled elsewhere (emitted events) may follow the held ones.
         return self.store.read(after_seq, limit)
 
     async def _dispatch_emitted(self) -> None:

@@ -37,7 +37,6 @@ from ._instance import ModuleInstance
 from ._lane import Lane
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule
-from ._matching import matches_any
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
@@ -189,8 +188,8 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             last_seq = entries[-1].seq
-            subscription = self.instance.manifest.subscription
-            mine = [e for e in entries if matches_any(subscription, e.event)]
+            matches = self.instance.matches
+            mine = [e for e in entries if matches(e.event)]
             if not mine:
                 self.position = last_seq
                 continue
