@@ -8,12 +8,10 @@ reads its state in the state browser.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.helpers.control import (
     TOKEN,
@@ -26,17 +24,8 @@ from tests.helpers.control import (
 from tests.helpers.engine import state_json, wait_until
 from tests.helpers.modules import write_engine_config
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        await launched.close()
 
 
 async def _hostile_event_then_revive(plane: Plane, page: Page, mode: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from .._engine._lifecycle import ModuleState
 from .._listen import ListenerLimits
+from .._local_engines import remove_record, write_record
 from .._observe._chain_metrics import ChainCollector
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from .._observe._outbox_metrics import OutboxCollector
@@ -53,6 +55,7 @@ class ControlPlane:
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
+        self._record: Path | None = None
         limits = ListenerLimits.from_settings(config.listeners)
         self.tokens = Tokens()
         # Trajectory queries scan and decode on threads of their own: never the
@@ -156,8 +159,14 @@ class ControlPlane:
         for listener in self._listeners():
             await listener.start()
             self.engine.log.info(f"{listener.what} listening", url=listener.url)
+        control = self.engine.config.control
+        if self.api is not None and control is not None and control.token_file is not None:
+            token_file = self.engine.config.resolve(control.token_file)
+            self._record = write_record(self.api.host, self.api.port, self.api.url, token_file)
 
     async def aclose(self) -> None:
+        if self._record is not None:
+            remove_record(self._record)
         for listener in self._listeners():
             await listener.aclose()
         if self.mcp is not None:

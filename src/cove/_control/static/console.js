@@ -174,7 +174,17 @@ async function refresh() {
   timer = setTimeout(refresh, REFRESH_MS);
 }
 
+function takeTokenFromFragment() {
+  // `cove run` prints the console URL with the token in the fragment (#token=...):
+  // keep it for this tab only and drop it from the address bar and history.
+  const match = location.hash.match(/^#token=([^&/]+)$/);
+  if (!match) return;
+  sessionStorage.setItem("cove-token", decodeURIComponent(match[1]));
+  window.history.replaceState(null, "", location.pathname + location.search + "#/");
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  takeTokenFromFragment();
   const input = document.getElementById("token");
   input.value = token();
   input.addEventListener("change", () => sessionStorage.setItem("cove-token", input.value.trim()));
