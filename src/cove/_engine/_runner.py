@@ -34,6 +34,7 @@ from ..errors import HookBlockedError, ModuleFailedError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
+from ._backlog import Backlog
 from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
@@ -52,6 +53,12 @@ class ModuleStats:
     consecutive_failures: int = 0
     fuel_total: int = 0
     last_error: str = ""
+    last_error_ms: int = 0
+    """When the last failure happened (Unix ms; 0: never)."""
+    last_error_event_id: str = ""
+    """The event of the last failure ("" when init or a commit failed)."""
+    last_ok_ms: int = 0
+    """When an event or tool call last succeeded (Unix ms; 0: never)."""
     last_event_id: str = ""
     skipped: int = 0
     backoff_history_ms: list[int] = field(default_factory=list)
@@ -96,6 +103,7 @@ class ModuleRunner:
         self.store = store
         self.committer = committer
         self._read = read_events
+        self._backlog = Backlog(self.manifest.subscription, read_events)
         self._http = http
         self._chain = chain
         self._hooks = hooks
@@ -176,7 +184,8 @@ class ModuleRunner:
         return f"module {self.name!r} is dead" if self.state == ModuleState.DEAD else ""
 
     def queue_depth(self, head: int) -> int:
-        return max(0, head - self.position)
+        """The events after its position that it subscribes to (not every journal entry)."""
+        return self._backlog.depth(self.position, head)
 
     def exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` (in a worker thread) while nothing else calls into the module's
@@ -264,6 +273,8 @@ class ModuleRunner:
         stats.failed += 1
         stats.consecutive_failures += 1
         stats.last_error = exc.reason
+        stats.last_error_ms = now_ms()
+        stats.last_error_event_id = "" if self._failed is None else self._failed.event.id
         self._attempt += 1
         if stats.consecutive_failures >= self.grants.limits.max_failures:
             self._set_state(
@@ -350,6 +361,7 @@ class ModuleRunner:
             self._record(entry, outcome, error, calls)
         self._failed = None
         self.stats.handled += 1
+        self.stats.last_ok_ms = now_ms()
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = event.id
         self._attempt = 1

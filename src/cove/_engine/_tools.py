@@ -37,7 +37,7 @@ from ..errors import (
     ToolError,
 )
 from ._lifecycle import ModuleState
-from ._runner import ModuleRunner, Trajectory
+from ._runner import ModuleRunner, Trajectory, now_ms
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -214,6 +214,11 @@ class ToolRegistry:
         wall_ns = time.perf_counter_ns() - start
         fuel = runner.host.stats.fuel
         runner.stats.fuel_total += fuel  # an agent's calls count in the module's fuel too
+        if outcome == "ok":  # and in its counters, or a tool-only module looks idle
+            runner.stats.handled += 1
+            runner.stats.last_ok_ms = now_ms()
+        else:
+            runner.stats.failed += 1
         self._on_trajectory(
             Trajectory(runner.name, call_id, 0, outcome, error, tuple(calls.records), fuel, wall_ns)
         )
