@@ -31,10 +31,10 @@ from .._hosts._base import HookOutcome
 from .._manifest import Manifest
 from .._store._base import JournalEntry, NewEffect, Store
 from ..errors import HookBlockedError, ModuleFailedError
+from ._backlog import Backlog
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
-from ._backlog import Backlog
 from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
