@@ -25,6 +25,7 @@ from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
+from ._live import LiveStream
 from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
@@ -56,6 +57,7 @@ class ControlPlane:
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
         self._record: Path | None = None
+        self.live: LiveStream | None = None
         limits = ListenerLimits.from_settings(config.listeners)
         self.tokens = Tokens()
         # Trajectory queries scan and decode on threads of their own: never the
@@ -70,9 +72,12 @@ class ControlPlane:
             mcp_app = BearerGuard(self.mcp.http_app(control.host), self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
+            routes = Api(*api)
+            self.live = LiveStream(engine, routes)
             app = self._app(
                 [
-                    *Api(*api).routes(),
+                    *routes.routes(),
+                    *self.live.routes(),
                     *OutboxApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
@@ -156,6 +161,8 @@ class ControlPlane:
     async def start(self) -> None:
         if self.mcp is not None:
             await self.mcp.start()
+        if self.live is not None:
+            await self.live.start()
         for listener in self._listeners():
             await listener.start()
             self.engine.log.info(f"{listener.what} listening", url=listener.url)
@@ -167,6 +174,8 @@ class ControlPlane:
     async def aclose(self) -> None:
         if self._record is not None:
             remove_record(self._record)
+        if self.live is not None:
+            await self.live.aclose()
         for listener in self._listeners():
             await listener.aclose()
         if self.mcp is not None:
