@@ -30,6 +30,7 @@ from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
+from ._ui import UiApi
 
 if TYPE_CHECKING:
     from .._engine._engine import Engine
@@ -79,6 +80,7 @@ class ControlPlane:
                     *routes.routes(),
                     *self.live.routes(),
                     *OutboxApi(*api).routes(),
+                    *UiApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],
