@@ -51,8 +51,8 @@ async def test_the_stream_sends_the_counters_history_then_snapshots(tmp_path: Pa
     async with running_plane(config) as plane:
         await plane.client.post("/v1/events", json={"name": "probe.one"}, headers=AUTH)
         await wait_until(lambda: plane.engine.runners["flaky"].stats.handled == 1)
-        assert plane.engine.control is not None and plane.engine.control.live is not None
-        plane.engine.control.live.sample()
+        assert plane.control.live is not None
+        plane.control.live.sample()
         events = await _events(plane, 2)
     (first, history), (second, snapshot) = events
     assert ("history", "snapshot") == (first, second)

@@ -12,10 +12,10 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from .._app import App
 from .._config import load_config
-from .._engine._engine import Engine
 from .._engine._lifecycle import wait_event
-from .._engine._runner import Trajectory
+from .._engine._trajectory import Trajectory
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport
@@ -79,7 +79,7 @@ def run_command(
     configure_logging(config.log_format)
     sources: list[Source] = [DemoSource()] if demo else []
     try:  # the config's [[transports]] and [webhook] read their secrets here
-        engine = Engine(
+        app = App(
             config,
             transports=[ConsoleTransport("console", console)],
             sources=sources,
@@ -88,16 +88,16 @@ def run_command(
         )
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(engine, duration))
+    asyncio.run(_serve(app, duration))
 
 
-def console_url(engine: Engine) -> str | None:
+def console_url(app: App) -> str | None:
     """The console's address; with a token the engine created, the token in the fragment.
 
     A fragment never leaves the browser (no request line, no Referer), and the
     page moves it to session storage and drops it from the address bar.
     """
-    control, settings = engine.control, engine.config.control
+    control, settings = app.control, app.engine.config.control
     if control is None or control.api is None or settings is None:
         return None
     url = control.api.url + "/"
@@ -106,7 +106,7 @@ def console_url(engine: Engine) -> str | None:
     return url
 
 
-async def _serve(engine: Engine, duration: float | None) -> None:
+async def _serve(app: App, duration: float | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,17 +114,18 @@ async def _serve(engine: Engine, duration: float | None) -> None:
         # there Ctrl-C still ends the run through KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await engine.start()
+    await app.start()
+    engine = app.engine
     for path, error in engine.load_errors.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
-    url = console_url(engine)
+    url = console_url(app)
     if url is not None:
         console.print(
             Text.assemble(("console", "bold"), f" {url}"), highlight=False, soft_wrap=True
         )
     await wait_event(stop, duration)
     console.print("[yellow]…[/] shutting down")
-    await engine.stop()
+    await app.stop()
     for status in engine.final_status:
         console.print(
             f"  {status.name}: {status.state}, handled {status.handled}, failed {status.failed}"

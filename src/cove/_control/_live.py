@@ -32,8 +32,8 @@ from ._api import status_json
 from ._health import health_report
 
 if TYPE_CHECKING:
-    from .._engine._engine import Engine
     from ._api import Api
+    from ._view import EngineView
 
 HISTORY_SECONDS: Final = 300
 INTERVAL_S: Final = 1.0
@@ -60,7 +60,7 @@ class Sample:
 class LiveStream:
     """The sampler task and the stream route of one control plane."""
 
-    def __init__(self, engine: Engine, api: Api) -> None:
+    def __init__(self, engine: EngineView, api: Api) -> None:
         self._engine = engine
         self._api = api
         self.samples: deque[Sample] = deque(maxlen=HISTORY_SECONDS)
@@ -72,10 +72,7 @@ class LiveStream:
 
     def sample(self) -> Sample:
         """Take one sample now and keep it."""
-        modules = {
-            name: (runner.stats.handled, runner.stats.failed)
-            for name, runner in list(self._engine.runners.items())
-        }
+        modules = {s.name: (s.handled, s.failed) for s in self._engine.status()}
         taken = Sample(time.time_ns() // 1_000_000, modules)
         self.samples.append(taken)
         return taken

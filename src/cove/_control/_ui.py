@@ -18,10 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .._engine._matching import matches_any
 from .._events import Custom, Event
+from ..errors import ApiError
 from ._api import Api
-from ._responses import ApiError
 
 Scalar = str | int | float | bool | None
 _ID = r"^[\w.:-]+$"
@@ -55,7 +54,7 @@ class UiApi(Api):
         body = await self._body(request, UiSubmitRequest)
         payload = json.dumps({"form": body.form, "button": body.button, "values": body.values})
         event = Event(Custom(submit_event_name(name), "console", payload))
-        if not matches_any(self.engine.runners[name].manifest.subscription, event):
+        if not self.engine.subscribes(name, event):
             raise ApiError(
                 409,
                 f"module {name!r} does not subscribe to its form submissions; add "
