@@ -29,6 +29,14 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _local_engine_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Engines under test record their token files in a temporary state dir, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COVE_STATE_DIR", str(tmp_path_factory.mktemp("cove-state")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def probe_wasm() -> Path:
     """The probe guest (tests/assets/probe) compiled with componentize-py."""

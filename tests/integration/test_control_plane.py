@@ -312,4 +312,6 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/outbox/dead",
         "/v1/outbox/dead/retry",
         "/v1/outbox/dead/drop",
+        "/v1/stream",
+        "/v1/modules/{name}/ui-submit",
     } == set(schema["paths"])

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._api import MAX_LIMIT, EmitRequest, LoadRequest, ToolCallRequest
 from ._outbox import DeadLetterIds
+from ._ui import UiSubmitRequest
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JSON = "application/json"
@@ -161,6 +162,19 @@ SCHEMA: dict[str, Any] = {
                 requestBody=_body("DeadLetterIds"),
             ),
         },
+        "/v1/stream": {
+            "get": _op(
+                "The console's live view (Server-Sent Events): `history` (five minutes of counters), then a `snapshot` (health, modules) every second",
+                {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+            ),
+        },
+        "/v1/modules/{name}/ui-submit": {
+            "post": _op(
+                "Send a press of a button on the module's A2UI form to it, as the custom event `ui-submit.<name>`",
+                {"202": _ok("Journaled (`id`, `name`)")}, 404, 409, 413, 422, auth=True,
+                parameters=[_NAME], requestBody=_body("UiSubmitRequest"),
+            ),
+        },
         "/v1/tools/{name}/call": {
             "post": _op(
                 "Call a tool: arguments checked against its schema, run in the module's sandbox in its own transaction",
@@ -182,6 +196,7 @@ SCHEMA: dict[str, Any] = {
             "EmitRequest": EmitRequest.model_json_schema(),
             "ToolCallRequest": ToolCallRequest.model_json_schema(),
             "DeadLetterIds": DeadLetterIds.model_json_schema(),
+            "UiSubmitRequest": UiSubmitRequest.model_json_schema(),
         },
     },
 }  # fmt: skip

@@ -36,6 +36,7 @@ from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
 from ._loader import build_host
+from ._matching import matches_any
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._recent import RecentJournal
@@ -308,6 +309,11 @@ class Engine:
         failed, or a hook blocked a commit)."""
         return self.runners[name].skip_failed_event()
 
+    def subscribes(self, name: str, event: Event) -> bool:
+        """Would the loaded module ``name`` receive ``event`` (its subscriptions match it)?"""
+        runner = self.runners.get(name)
+        return runner is not None and matches_any(runner.manifest.subscription, event)
+
     def _trajectory(self, trajectory: Trajectory) -> None:
         self._trajectories(trajectory.module, [trajectory])
 
@@ -415,6 +421,9 @@ class Engine:
                 r.failed_event_id,
                 r.stats.skipped,
                 *_outbox_fields(outbox.get(r.name, OutboxHealth())),
+                r.stats.last_error_ms,
+                r.stats.last_error_event_id,
+                r.stats.last_ok_ms,
             )
             for r in list(self.runners.values())
         ]

@@ -30,6 +30,7 @@ from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
 from ..errors import ModuleFailedError
+from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
 from ._hooks import Hooks
@@ -72,6 +73,7 @@ class ModuleRunner:
         self.commits = ModuleCommits(self.name, store, committer, hooks, self.recorder)
         self._batches = BatchHandler(self.name, store, self.supervisor, self.commits, self.recorder)
         self._read = read_events
+        self._backlog = Backlog(loaded.manifest.subscription, read_events)
         self._log_sink = log_sink
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
@@ -105,7 +107,8 @@ class ModuleRunner:
         return self.supervisor.failed_event_id
 
     def queue_depth(self, head: int) -> int:
-        return max(0, head - self.position)
+        """The events after its position that it subscribes to (not every journal entry)."""
+        return self._backlog.depth(self.position, head)
 
     def unavailable(self) -> str:
         """Why this module's hooks cannot run now ("" when they can)."""

@@ -38,7 +38,7 @@ from ..errors import (
 )
 from ._lifecycle import ModuleState
 from ._runner import ModuleRunner
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, now_ms
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -215,6 +215,11 @@ class ToolRegistry:
         wall_ns = time.perf_counter_ns() - start
         fuel = runner.host.stats.fuel
         runner.stats.fuel_total += fuel  # an agent's calls count in the module's fuel too
+        if outcome == "ok":  # and in its counters, or a tool-only module looks idle
+            runner.stats.handled += 1
+            runner.stats.last_ok_ms = now_ms()
+        else:
+            runner.stats.failed += 1
         self._on_trajectory(
             Trajectory(runner.name, call_id, 0, outcome, error, tuple(calls.records), fuel, wall_ns)
         )

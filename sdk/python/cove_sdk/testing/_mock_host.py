@@ -392,6 +392,13 @@ class MockHost:
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
         self.deliver("custom", name=name, payload=payload, source=source)
 
+    def ui_submit(
+        self, form: str, values: dict[str, Any] | None = None, *, button: str = "submit"
+    ) -> None:
+        """A press of ``button`` on the module's A2UI form ``form``, as the console sends it."""
+        body = {"form": form, "button": button, "values": values or {}}
+        self.custom(f"ui-submit.{self.name}", json.dumps(body), source="console")
+
     def message(self, body: str, *, sender: str = "alice", transport: str = "console") -> None:
         self.deliver("message", body=body, sender=sender, transport=transport)
 
