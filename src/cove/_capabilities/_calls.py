@@ -209,7 +209,12 @@ class HostCalls:
             return self.http.fetch(request, self.grants.http_allow, left)
 
         summary = f"{clip(request.method, 16)} {redact_url(request.url)}"
-        return self._gate("http", "fetch", summary, run)
+        response = self._gate("http", "fetch", summary, run)
+        # The status belongs in the record: a trajectory of a failing module is
+        # read to see which call answered what.
+        record, status = self.records[-1], f" → {response.status}"
+        record.summary = record.summary[: _SUMMARY_LIMIT - len(status)] + status
+        return response
 
     # chain
     def chain_request(self, chain_id: int, method: str, params_json: str) -> str:
