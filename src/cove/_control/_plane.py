@@ -27,6 +27,7 @@ from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
+from ._state_dump import StateDumpApi
 
 if TYPE_CHECKING:
     from .._engine._engine import Engine
@@ -71,6 +72,7 @@ class ControlPlane:
                 [
                     *Api(*api).routes(),
                     *OutboxApi(*api).routes(),
+                    *StateDumpApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],
