@@ -56,6 +56,8 @@ class Emitted:
 
 @dataclass(frozen=True)
 class LogRecord:
+    """A line the module logged (``level``: trace, debug, info, warn, error)."""
+
     level: str
     message: str
     fields: dict[str, str] = field(default_factory=dict)
@@ -81,6 +83,16 @@ class MockHost:
         deny: optional capabilities the operator denies.
         state: initial state, ``{key: JSON value}``.
         identity_key: the private key ``identity`` signs with (default: ``MOCK_KEY``).
+
+    Attributes:
+        sent: ``Sent`` messages of the events that succeeded, in order.
+        emitted: ``Emitted`` events of the events that succeeded.
+        logs: every ``LogRecord`` (a failed event's too, as in the engine's log).
+        requests: every http ``Request`` the module made.
+        now_ms: the clock (Unix ms) events are stamped with; 1 ms per event,
+            ``advance`` and ``tick(at_ms=...)`` move it.
+        chain: the module's ``MockChain`` if it declares ``chain``.
+        identity: the module's test identity if it declares ``identity``.
     """
 
     def __init__(
@@ -391,9 +403,11 @@ class MockHost:
         return answer
 
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
+        """A custom event ``name``; ``payload`` is any JSON value."""
         self.deliver("custom", name=name, payload=payload, source=source)
 
     def message(self, body: str, *, sender: str = "alice", transport: str = "console") -> None:
+        """An inbound message on ``transport``, addressed to the module."""
         self.deliver("message", body=body, sender=sender, transport=transport)
 
     def tick(self, schedule: str | None = None, *, at_ms: int | None = None) -> None:
@@ -419,12 +433,15 @@ class MockHost:
         self.now_ms += ms
 
     def block(self, number: int, **fields: Any) -> None:
+        """A block event (``chain_id`` 1, zero hashes, the clock's time unless given)."""
         self.deliver("block", number=number, **fields)
 
     def chain_log(self, address: str, topics: list[str] | None = None, **fields: Any) -> None:
+        """A log event of contract ``address`` (``data`` as bytes or text)."""
         self.deliver("log", address=address, topics=topics or [], **fields)
 
     def webhook(self, path: str, body: bytes | str = b"", **fields: Any) -> None:
+        """An inbound webhook request to ``path`` (``method`` POST unless given)."""
         self.deliver("webhook", path=path, body=body, **fields)
 
     # internals ----------------------------------------------------------------
