@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -15,6 +16,7 @@ from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
+from .._config_tracing import TracingSettings
 from .._control._plane import ControlPlane
 from .._events import Event
 from .._hosts._linear_memory import linear_memories
@@ -27,7 +29,7 @@ from .._sources._base import Source, Transport
 from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
-from .._sources._webhook import webhook_parts
+from .._sources._webhook import WebhookTransport, webhook_parts
 from .._store._base import JournalEntry, OutboxHealth, Store
 from .._store._sqlite import SqliteStore
 from .._units import parse_duration_ms
@@ -42,6 +44,9 @@ from ._outbox import OutboxWorker
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner, Trajectory, now_ms
 from ._tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 RECENT_EVENTS = 20_000
 
@@ -121,6 +126,7 @@ class Engine:
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
         self.control: ControlPlane | None = None
+        self.tracing: Tracing | None = None
         self.final_status: list[ModuleStatus] = []
         self.hooks = Hooks(config.hooks, self.log.warning)
         self.observer = ObserverBridge(self.hooks, config.hooks.observer_queue)
@@ -173,6 +179,8 @@ class Engine:
             self.hooks,
         )
         self.committer.on_flush(self.outbox.kick)
+        if config.tracing is not None:
+            self._start_tracing(config.tracing)
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
@@ -211,6 +219,15 @@ class Engine:
         self._started = True
         self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
+
+    def _start_tracing(self, settings: TracingSettings) -> None:
+        from .._observe._tracing import Tracing  # the OpenTelemetry SDK: imported only when on
+
+        self.tracing = Tracing(settings)
+        self.outbox.tracing = self.tools.tracing = self.tracing
+        for transport in self.transports.values():
+            if isinstance(transport, WebhookTransport):
+                transport.request_headers = self.tracing.headers
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -259,6 +276,7 @@ class Engine:
             chain=self.chain,
             hooks=self.hooks,
         )
+        runner.tracing = self.tracing
         self.hooks.add(
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
@@ -391,8 +409,11 @@ class Engine:
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
         """Journal events, make them durable, then wake the modules."""
+        started = time.time_ns()
         entries = self.store.append(events)
         await self.committer.flush()
+        if self.tracing is not None:
+            self.tracing.journaled(events, started)
         self._remember(entries)
 
     def _remember(self, entries: list[JournalEntry]) -> None:
@@ -460,6 +481,8 @@ class Engine:
         if self.trajectories is not None:
             await asyncio.to_thread(self.trajectories.close)
         self.hooks.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)
         self.log.info("engine stopped")
 
     async def _drain_outbox(self, seconds: float) -> None:

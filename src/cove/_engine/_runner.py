@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCallRecord, HostCalls, LogSink
@@ -38,6 +38,9 @@ from ._lane import Lane
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._loader import LoadedModule
 from ._matching import matches_any
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 BATCH = 256
 T = TypeVar("T")
@@ -118,6 +121,8 @@ class ModuleRunner:
         self._emit_rate = TokenBucket(limits.emit_rate, limits.emits)
         self._backoff_initial = limits.backoff_initial_ms
         self._backoff_max = limits.backoff_max_ms
+        self.tracing: Tracing | None = None
+        """Set by the engine when ``[tracing]`` is on."""
 
     # control --------------------------------------------------------------
     def notify(self) -> None:
@@ -326,6 +331,7 @@ class ModuleRunner:
         if hooks is not None and hooks.has("before-commit"):
             ids = [event_id for event_id, _ in handled]
             hooks.run("before-commit", commit_payload(self.name, last_seq, ids, batch))
+        start = time.perf_counter_ns()
         self.store.commit(
             self.name,
             last_seq,
@@ -333,12 +339,16 @@ class ModuleRunner:
             handled,
             batch.state_bytes() if batch.writes else None,
         )
+        if self.tracing is not None:
+            self.tracing.commit(self.name, [event_id for event_id, _ in handled], start)
         self.position = last_seq
         self.committer.committed(len(handled))
 
     def _handle_one(self, entry: JournalEntry, effects: EventEffects) -> ModuleFailedError | None:
         event = entry.event
         calls = self.host_calls(event.id, effects)
+        trace = None if self.tracing is None else self.tracing.event(self.name, entry)
+        calls.trace = trace
         outcome, error = "ok", ""
         try:
             self.host.handle(event, self._attempt, calls)
@@ -348,6 +358,8 @@ class ModuleRunner:
             return exc
         finally:
             self._record(entry, outcome, error, calls)
+            if trace is not None:
+                trace.finish(outcome, error, self.host.stats.fuel)
         self._failed = None
         self.stats.handled += 1
         self.stats.consecutive_failures = 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,8 @@ class WebhookTransport(Transport):
         self._secret = secret
         self._standard_key = standard_key
         self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self.request_headers: Callable[[], dict[str, str]] | None = None
+        """More headers per send (the engine's ``traceparent`` when tracing is on)."""
 
     async def send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
@@ -61,6 +63,8 @@ class WebhookTransport(Transport):
             "idempotency-key": idempotency_key,
             DELIVERY_HEADER: delivery,
         }
+        if self.request_headers is not None:
+            headers.update(self.request_headers())
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, content)
         if self._standard_key is not None:
