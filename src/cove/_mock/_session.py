@@ -33,7 +33,7 @@ from .._events import Event
 from .._manifest import Manifest, MessageSubscription, TickSubscription
 from .._observe._logging import configure_logging
 from ..testing import FakeClock, MemoryTransport
-from ._chain import CannedChain
+from ._chain import CannedChain, shadowed_chain
 from ._fixture import Fixture, MessageFixture, fixture_events
 from ._http import CannedHttp, shadowed
 from ._identity import mock_identity
@@ -80,7 +80,8 @@ class MockSession:
         self._engine: Engine | None = None
 
     async def run(self) -> MockResult:
-        for warning in shadowed(self.fixture.http, self.source):
+        warnings = shadowed(self.fixture.http, self.source)
+        for warning in warnings + shadowed_chain(self.fixture.chain, self.source):
             self.write(f"[yellow]warning[/] {escape(warning)}")
         # A module's log text is not in its trajectories (only level and length),
         # so the transcript takes its log lines from the log pipeline.
