@@ -409,7 +409,7 @@ class Engine:
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
         """Journal events, make them durable, then wake the modules."""
-        started = time.time_ns()
+        started = 0 if self.tracing is None else time.time_ns()
         entries = self.store.append(events)
         await self.committer.flush()
         if self.tracing is not None:
