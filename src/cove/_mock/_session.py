@@ -50,7 +50,7 @@ class MockResult:
     skipped: int = 0
     refused: list[str] = field(default_factory=list)
     unknown_transports: list[str] = field(default_factory=list)
-    """Transports the module sent through that it does not name (see ``_record_sends``)."""
+    """Transports the module sent through that it does not name (see ``_on_trajectory``)."""
 
     @property
     def ok(self) -> bool:
