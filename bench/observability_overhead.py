@@ -34,7 +34,8 @@ import httpx
 from _common import BENCH, engine_bench_args, median, print_table, trivial_module
 from dispatch_throughput import _drain, _events, _wasm_module
 
-from cove import Engine, Trajectory
+from cove import Trajectory
+from cove._app import App
 from cove._capabilities._calls import HostCallRecord
 from cove._config import EngineConfig
 from cove._observe._trajectories import Retention, TrajectoryStore
@@ -91,14 +92,15 @@ async def throughput(
 ) -> tuple[float, float]:
     """Events/s and process CPU µs per event, from the first publish to the drain."""
     with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(_config(Path(tmp), module, observe, traces))
-        await engine.start()
+        app = App(_config(Path(tmp), module, observe, traces))
+        await app.start()
+        engine = app.engine
         client = httpx.AsyncClient()
         scraper = None
-        if engine.control is not None and engine.control.metrics is not None:
+        if app.control is not None and app.control.metrics is not None:
             # A running engine has been scraped before: the first request's
             # one-off costs (imports, connection) stay out of the timing.
-            url = engine.control.metrics.url + "/metrics"
+            url = app.control.metrics.url + "/metrics"
             (await client.get(url)).raise_for_status()
             scraper = asyncio.ensure_future(_scrape(client, url))
         events = _events(n)
@@ -112,7 +114,7 @@ async def throughput(
             with contextlib.suppress(asyncio.CancelledError):
                 await scraper
         await client.aclose()
-        await engine.stop()
+        await app.stop()
     return n / elapsed, cpu / n * 1e6
 
 

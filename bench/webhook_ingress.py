@@ -42,7 +42,8 @@ BODY = json.dumps({"event": "push", "ref": "refs/heads/main", "n": 0}).encode()
 
 # the two servers ----------------------------------------------------------------
 def _cove_server(data: str, ready: Any) -> None:
-    from cove import Engine, load_config
+    from cove import load_config
+    from cove._app import App
     from cove._observe._logging import configure_logging
     from cove._sources._webhook_server import WebhookServer
 
@@ -55,9 +56,9 @@ def _cove_server(data: str, ready: Any) -> None:
     )
 
     async def main() -> None:
-        engine = Engine(load_config(config))
-        await engine.start()
-        server = next(s for s in engine.sources if isinstance(s, WebhookServer))
+        app = App(load_config(config))
+        await app.start()
+        server = next(s for s in app.engine.sources if isinstance(s, WebhookServer))
         await server.wait_started()
         ready.send(server.port)
         await asyncio.Event().wait()
@@ -242,7 +243,8 @@ def _open(sock: socket.socket) -> bool:
 
 async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
     from bench._common import trivial_module
-    from cove import Custom, Engine, Event, load_config
+    from cove import Custom, Event, load_config
+    from cove._app import App
     from cove._observe._logging import configure_logging
 
     configure_logging("json", 40)
@@ -257,15 +259,16 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
         os.environ["BENCH_CONTROL_TOKEN"] = "bench-token"
         sent: dict[str, float] = {}
         handled: dict[str, float] = {}
-        engine = Engine(
+        app = App(
             load_config(config),
             on_trajectory=lambda t: handled.setdefault(t.event_id, time.perf_counter()),
         )
-        await engine.start()
+        await app.start()
+        engine = app.engine
         for _ in range(200):  # fill the trajectory store: what the queries would scan
             await engine.publish([Event(Custom("bench.fill", "", "{}")) for _ in range(250)])
         await asyncio.sleep(1)
-        assert engine.control is not None and engine.control.api is not None
+        assert app.control is not None and app.control.api is not None
 
         async def steady() -> list[float]:
             ids = []
@@ -282,7 +285,7 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
         quiet = await steady()
         stop = multiprocessing.Event()
         loader = multiprocessing.Process(
-            target=_hostile, args=(engine.control.api.port, stop), daemon=True
+            target=_hostile, args=(app.control.api.port, stop), daemon=True
         )
         loader.start()
         await asyncio.sleep(2)  # let the idle connections and the query loops build up
@@ -290,7 +293,7 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
         stop.set()
         loader.join(timeout=10)
         loader.kill()
-        await engine.stop(drain_seconds=2)
+        await app.stop(drain_seconds=2)
     return quiet, loaded
 
 

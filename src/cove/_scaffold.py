@@ -6,17 +6,13 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from .errors import CoveError
+from .errors import ScaffoldError
 
 Lang = Literal["python", "javascript", "native"]
 LANGS: tuple[Lang, ...] = ("python", "javascript", "native")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 # `cove build` replaces this with the component's real sha256.
 UNPINNED = "sha256:" + "0" * 64
-
-
-class ScaffoldError(CoveError):
-    """``cove new`` cannot create the module; the message says what to change."""
 
 
 _COMMON_MANIFEST = """\

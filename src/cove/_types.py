@@ -1,7 +1,10 @@
-"""Seams shared across layers: Protocols, and the null object of one."""
+"""Seams shared across layers: Protocols, the null object of one, and the module status
+the engine reports (the control plane reads it without importing the engine)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -26,3 +29,49 @@ class EmptyState:
 
     def state_bytes(self, module: str) -> int:
         return 0
+
+
+class ModuleState(StrEnum):
+    """Where a module is in its lifecycle (docs/concepts.md draws the machine)."""
+
+    LOADING = "loading"
+    INITIALIZING = "initializing"
+    RUNNING = "running"
+    BACKOFF = "backoff"
+    DEAD = "dead"
+    STOPPED = "stopped"
+    UNLOADED = "unloaded"
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleStatus:
+    """One module as the engine reports it (``Engine.status``): the control plane's view."""
+
+    name: str
+    version: str
+    kind: str
+    state: str
+    handled: int
+    failed: int
+    restarts: int
+    queue_depth: int
+    last_error: str
+    fuel: int = 0
+    state_bytes: int = 0
+    outbox_backlog: int = 0
+    sha256: str = ""
+    path: str = ""
+    memory_high_water: int = 0
+    """Bytes of wasm linear memory the module's instances reached (0 for native)."""
+    failed_event_id: str = ""
+    """The event of the module's last failure, when it was an event's ("" otherwise)."""
+    skipped: int = 0
+    """Events the operator had it skip."""
+    outbox_attempts: int = 0
+    """The most attempts any of its undelivered effects has had."""
+    outbox_last_error: str = ""
+    """Why its most recently failed undelivered effect failed."""
+    outbox_next_retry_ms: int | None = None
+    """When its earliest failed effect is tried again (Unix ms)."""
+    dead_letters: int = 0
+    """Its effects the outbox gave up on (``cove outbox list``)."""

@@ -4,7 +4,8 @@ Every error a person can meet names what is wrong and where::
 
     CoveError
     ├── ConfigError (ValueError)        a manifest or engine config is invalid
-    │   └── ManifestError               ... in a module's cove.toml
+    │   ├── ManifestError               ... in a module's cove.toml
+    │   └── FixtureError                ... in a `cove run --mock` fixture file
     ├── ModuleError                     something about one module (has .module)
     │   ├── ModuleLoadError             the module cannot be loaded
     │   │   ├── HashMismatchError       the component is not the pinned one
@@ -18,9 +19,22 @@ Every error a person can meet names what is wrong and where::
     ├── SourceError                     an event source failed
     │   ├── DeliveryError               a transport could not deliver a message
     │   └── ChainRpcError               a chain node answered with an error or an unusable answer
+    │       └── UnreadableAnswer        ... an answer that was not JSON at all
     ├── ControlError                    the control plane or metrics listener cannot serve
     ├── HookBlockedError                a hook vetoed an action, or failed under fail-closed
-    └── KeystoreError                   a signing key cannot be created, read or unlocked
+    ├── KeystoreError                   a signing key cannot be created, read or unlocked
+    ├── BuildError                      `cove build` cannot build a module
+    └── ScaffoldError                   `cove new` cannot create a module
+
+Signals between two parts of cove, caught where they are raised for (never
+shown to a person as they are; the same rule holds: every exception class
+lives here)::
+
+    ApiError                            a control-plane route answers with a status and message
+    SubscribeRefused                    a node refused ``eth_subscribe`` (the source polls)
+    EndpointsBehind                     every chain endpoint is behind the walk (it waits)
+    EndpointFailure                     one chain endpoint failed (the backend tries the next)
+    ArenaFull                           the fast path's value arena is full (it grows)
 """
 
 from __future__ import annotations
@@ -159,3 +173,58 @@ class HookBlockedError(CoveError):
 
 class KeystoreError(CoveError):
     """A signing key cannot be created, imported, read or unlocked."""
+
+
+class BuildError(CoveError):
+    """Building a module failed; the message says what to fix or install."""
+
+
+class ScaffoldError(CoveError):
+    """``cove new`` cannot create the module; the message says what to change."""
+
+
+class FixtureError(ConfigError):
+    """A fixture file is invalid; the message names the file and the key."""
+
+
+class UnreadableAnswer(ChainRpcError):
+    """The answer was not JSON at all (already counted against the endpoint)."""
+
+
+# signals between parts of cove ------------------------------------------------
+
+
+class ApiError(Exception):
+    """Raised by a route to answer with ``status`` and a message that says what to change."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+class SubscribeRefused(Exception):
+    """The node answered ``eth_subscribe`` with an error (or not at all as JSON-RPC)."""
+
+
+class EndpointsBehind(Exception):
+    """Every endpoint that answered is behind the walked position: the walk waits.
+
+    Not an error of the node, and never evidence of a reorg by itself: a
+    replica that is a few blocks behind has not got there yet, and a
+    primary's head dips when a load balancer asks a backend that lags.
+    ``heads`` holds the head each of them answered, by endpoint index.
+    """
+
+    def __init__(self, message: str, heads: dict[int, int]) -> None:
+        super().__init__(message)
+        self.heads = heads
+
+
+class EndpointFailure(Exception):
+    """This endpoint did not answer usefully; the next one (or a retry) may."""
+
+
+class ArenaFull(Exception):
+    """The arena is full; the encoder starts over in a bigger one."""

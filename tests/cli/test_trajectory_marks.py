@@ -6,7 +6,7 @@ import pytest
 
 from cove._cli._run import _print_trajectory
 from cove._cli._trace import print_trajectory
-from cove._engine._runner import Trajectory
+from cove._engine._trajectory import Trajectory
 
 SKIPPED = Trajectory("flaky", "evt-1", 3, "skipped", "skipped by the operator", (), 0, 0)
 

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from cove import Engine
-from tests.helpers.engine import running_engine
+from cove._control._plane import ControlPlane
+from tests.helpers.engine import running_app
 from tests.helpers.modules import ASSETS, write_manifest
 
 TOKEN = "control-token-5e3c1f0a9d"
@@ -52,6 +53,7 @@ class Plane:
     engine: Engine
     client: httpx.AsyncClient
     metrics_url: str | None
+    control: ControlPlane
 
     def auth(self, token: str = TOKEN) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -59,8 +61,9 @@ class Plane:
 
 @asynccontextmanager
 async def running_plane(config: Path) -> AsyncIterator[Plane]:
-    async with running_engine(config) as engine:
-        assert engine.control is not None and engine.control.api is not None
-        metrics = engine.control.metrics
-        async with httpx.AsyncClient(base_url=engine.control.api.url, timeout=30) as client:
-            yield Plane(engine, client, metrics.url if metrics else None)
+    async with running_app(config) as app:
+        control = app.control
+        assert control is not None and control.api is not None
+        metrics = control.metrics
+        async with httpx.AsyncClient(base_url=control.api.url, timeout=30) as client:
+            yield Plane(app.engine, client, metrics.url if metrics else None, control)

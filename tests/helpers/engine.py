@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cove import Custom, Engine, Event, Trajectory, Transport, load_config
+from cove._app import App
 
 PROBE_CAPABILITIES = ["events", "http", "messaging", "store"]
 
@@ -19,22 +20,34 @@ def probe_event(op: str, **fields: Any) -> Event:
 
 
 @asynccontextmanager
+async def running_app(
+    config_path: Path,
+    *,
+    transports: Sequence[Transport] = (),
+    trajectories: list[Trajectory] | None = None,
+) -> AsyncIterator[App]:
+    """The engine with what ``cove run`` composes around it (control plane, webhooks)."""
+    app = App(
+        load_config(config_path),
+        transports=transports,
+        on_trajectory=trajectories.append if trajectories is not None else None,
+    )
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop(drain_seconds=2)
+
+
+@asynccontextmanager
 async def running_engine(
     config_path: Path,
     *,
     transports: Sequence[Transport] = (),
     trajectories: list[Trajectory] | None = None,
 ) -> AsyncIterator[Engine]:
-    engine = Engine(
-        load_config(config_path),
-        transports=transports,
-        on_trajectory=trajectories.append if trajectories is not None else None,
-    )
-    await engine.start()
-    try:
-        yield engine
-    finally:
-        await engine.stop(drain_seconds=2)
+    async with running_app(config_path, transports=transports, trajectories=trajectories) as app:
+        yield app.engine
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:

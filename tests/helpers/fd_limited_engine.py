@@ -14,7 +14,8 @@ import resource
 import sys
 from pathlib import Path
 
-from cove import Engine, load_config
+from cove import load_config
+from cove._app import App
 from cove._observe._logging import configure_logging
 from cove._sources._webhook_server import WebhookServer
 
@@ -23,11 +24,11 @@ async def main(config_path: Path, nofile: int) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
     configure_logging("json", logging.INFO, sys.stderr)
-    engine = Engine(load_config(config_path))
-    await engine.start()
-    webhook = next(s for s in engine.sources if isinstance(s, WebhookServer))
-    assert engine.control is not None and engine.control.api is not None
-    urls = {"webhook": await webhook.wait_started(), "control": engine.control.api.url}
+    app = App(load_config(config_path))
+    await app.start()
+    webhook = next(s for s in app.engine.sources if isinstance(s, WebhookServer))
+    assert app.control is not None and app.control.api is not None
+    urls = {"webhook": await webhook.wait_started(), "control": app.control.api.url}
     print(json.dumps(urls), flush=True)
     await asyncio.Event().wait()
 

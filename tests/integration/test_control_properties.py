@@ -22,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cove import Engine, load_config
+from cove import load_config
+from cove._app import App
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, flaky_module
 from tests.helpers.modules import write_engine_config
 
@@ -30,14 +31,15 @@ _MUTATING = {"POST", "DELETE", "PUT", "PATCH"}
 
 
 class EngineThread:
-    """An engine with its own event loop in a daemon thread."""
+    """An engine and its control plane with their own event loop in a daemon thread."""
 
     def __init__(self, config: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.engine = Engine(load_config(config))
+        self.app = App(load_config(config))
+        self.engine = self.app.engine
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
-        self.call(self.engine.start())
+        self.call(self.app.start())
 
     def __repr__(self) -> str:
         return "EngineThread(...)"
@@ -46,7 +48,7 @@ class EngineThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
     def close(self) -> None:
-        self.call(self.engine.stop(drain_seconds=2))
+        self.call(self.app.stop(drain_seconds=2))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         self.loop.close()
@@ -60,8 +62,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EngineThread
         module = flaky_module(tmp_path, "flaky", tmp_path / "mode")
         config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
         running = EngineThread(config)
-    assert running.engine.control is not None and running.engine.control.api is not None
-    with httpx.Client(base_url=running.engine.control.api.url, timeout=30) as client:
+    assert running.app.control is not None and running.app.control.api is not None
+    with httpx.Client(base_url=running.app.control.api.url, timeout=30) as client:
         yield running, client
     running.close()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cove import Custom, Engine, Event, load_config
+from cove import Custom, Engine, Event, Trajectory, load_config
 from cove.errors import HookBlockedError, ToolError
 from cove.testing import MemoryTransport
 from tests.helpers.control import control_section, flaky_module, running_plane
@@ -90,7 +90,7 @@ def seen(module: Path, point: str | None = None) -> list[dict[str, Any]]:
     return [r for r in records if point is None or r["point"] == point]
 
 
-def sender(tmp: Path) -> Path:
+def sender(tmp: Path, **manifest: Any) -> Path:
     directory = write_manifest(
         tmp / "sender",
         "sender",
@@ -98,6 +98,7 @@ def sender(tmp: Path) -> Path:
         entry="sender:Sender",
         required=["messaging", "store"],
         subscriptions=[{"kind": "custom", "name": "send"}],
+        **manifest,
     )
     (directory / "sender.py").write_text(SENDER_PLUGIN)
     return directory
@@ -272,6 +273,62 @@ async def test_before_commit_sees_the_writes_and_fail_closed_keeps_them_out(
         await wait_until(lambda: runner.stats.failed >= 1, what="the blocked commit")
         assert state_json(engine, "sender", "last") == "first"
         assert "before-commit: blocked by hook of module 'blocker'" in runner.stats.last_error
+
+
+async def test_a_refused_commit_leaves_no_ok_trajectories(tmp_path: Path) -> None:
+    """Trajectories are handed over after the before-commit hook: the events of a batch
+    it refused were not committed, so none of them may read "ok"."""
+    blocker = hook_module(
+        tmp_path, "blocker", [{"point": "before-commit"}], {"before-commit": "fail"}
+    )
+    closed = '\n[hooks.policy]\nbefore_commit = "fail-closed"\n'
+    trajectories: list[Trajectory] = []
+    path = config(tmp_path, [blocker, sender(tmp_path)], closed)
+    async with running_engine(path, trajectories=trajectories) as engine:
+        await engine.publish([send("refused")])
+        runner = engine.runners["sender"]
+        await wait_until(lambda: runner.stats.failed >= 1, what="the blocked commit")
+        await wait_until(lambda: any(t.module == "sender" for t in trajectories))
+        assert state_json(engine, "sender", "last") is None
+    mine = [t for t in trajectories if t.module == "sender"]
+    assert [] == [t for t in mine if t.outcome == "ok"]
+    assert all(t.outcome == "failed" and "not committed" in t.error for t in mine)
+
+
+async def test_a_module_whose_commits_are_always_refused_dies(tmp_path: Path) -> None:
+    """A refused commit is a failure in a row: handling the events before it must not
+    reset the count, or max_failures would never end the retries."""
+    blocker = hook_module(
+        tmp_path, "blocker", [{"point": "before-commit"}], {"before-commit": "fail"}
+    )
+    closed = '\n[hooks.policy]\nbefore_commit = "fail-closed"\n'
+    refused = sender(tmp_path, restart={"max_failures": 2, "backoff_initial": "1ms"})
+    async with running_engine(config(tmp_path, [blocker, refused], closed)) as engine:
+        await engine.publish([send("refused")])
+        runner = engine.runners["sender"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+        assert (0, 2) == (runner.stats.handled, runner.stats.failed)
+
+
+async def test_a_refused_batch_that_ends_in_a_failure_leaves_no_ok_trajectories(
+    tmp_path: Path,
+) -> None:
+    """The failing event's record must wait for the commit of the events before it:
+    handing the batch over at the failure would pass their "ok" on before the hook."""
+    (tmp_path / "mode").write_text("poison")
+    flaky = flaky_module(tmp_path, "flaky", tmp_path / "mode", restart={"max_failures": 1})
+    blocker = hook_module(
+        tmp_path, "blocker", [{"point": "before-commit"}], {"before-commit": "fail"}
+    )
+    closed = '\n[hooks.policy]\nbefore_commit = "fail-closed"\n'
+    trajectories: list[Trajectory] = []
+    path = config(tmp_path, [blocker, flaky], closed)
+    async with running_engine(path, trajectories=trajectories) as engine:
+        await engine.publish([Event(Custom("probe.x", "", p)) for p in ("1", "poison")])
+        runner = engine.runners["flaky"]
+        await wait_until(lambda: runner.state.value == "dead", what="dead")
+    outcomes = [(t.seq, t.outcome) for t in trajectories if t.module == "flaky"]
+    assert [(1, "failed"), (2, "failed")] == outcomes
 
 
 async def test_a_module_killed_by_a_blocked_commit_has_no_event_to_skip(tmp_path: Path) -> None:

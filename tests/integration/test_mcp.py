@@ -165,8 +165,7 @@ def changes(notifications: list[IncomingMessage]) -> int:
 async def test_a_closed_http_session_is_no_longer_notified(plane_config: Path) -> None:
     """Sessions are forgotten when they end, not kept up to the SDK's cap of live sessions."""
     async with running_plane(plane_config) as plane:
-        assert plane.engine.control is not None
-        mcp = plane.engine.control.mcp
+        mcp = plane.control.mcp
         assert mcp is not None
         notified = mcp._connections
         for n in range(3):

@@ -11,7 +11,7 @@ from cove import Custom, Event, ModuleState
 from cove._hosts import _linear_memory
 from cove._hosts._linear_memory import RESERVATION, linear_memories
 from tests.helpers.control import flaky_module
-from tests.helpers.engine import running_engine, wait_until
+from tests.helpers.engine import running_app, wait_until
 from tests.helpers.modules import write_engine_config, write_manifest
 from tests.helpers.security import STOP_AT_FIRST_FAILURE
 from tests.helpers.wat import wat_component
@@ -45,7 +45,8 @@ async def test_high_water_of_a_wasm_module_and_zero_for_a_native_one(
     native = flaky_module(tmp_path, "native", tmp_path / "mode")
     extra = '[metrics]\nhost = "127.0.0.1"\nport = 0\n'
     config = write_engine_config(tmp_path / "engine.toml", [grower, native], extra)
-    async with running_engine(config) as engine:
+    async with running_app(config) as app:
+        engine = app.engine
         runner = engine.runners["grower"]
         await engine.publish([wat_event("ok")])
         await wait_until(lambda: runner.stats.handled == 1, what="first event")
@@ -57,9 +58,9 @@ async def test_high_water_of_a_wasm_module_and_zero_for_a_native_one(
         await wait_until(lambda: runner.state == ModuleState.DEAD, what="grow trapped")
         [status] = [s for s in engine.status() if s.name == "grower"]
         assert 3 * MiB <= status.memory_high_water <= 4 * MiB  # the trapped instance's peak
-        assert engine.control is not None and engine.control.metrics is not None
+        assert app.control is not None and app.control.metrics is not None
         async with httpx.AsyncClient() as client:
-            text = (await client.get(engine.control.metrics.url + "/metrics")).text
+            text = (await client.get(app.control.metrics.url + "/metrics")).text
     high_water = "cove_module_memory_high_water_bytes"
     assert status.memory_high_water == metric(text, high_water, "grower")
     assert 0 == metric(text, high_water, "native")

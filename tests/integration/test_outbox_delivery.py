@@ -15,7 +15,7 @@ from cove._observe._metrics import exposition
 from cove._ratelimit import RateLimitedLog
 from cove._store._base import DeadLetter
 from cove.testing import MemoryTransport
-from tests.helpers.engine import running_engine, state_json, wait_until
+from tests.helpers.engine import running_app, running_engine, state_json, wait_until
 from tests.helpers.modules import native_counter, write_engine_config
 
 FAST_RETRY = '[outbox]\nretry_initial = "10ms"\nretry_max = "20ms"\n'
@@ -48,12 +48,12 @@ async def test_a_failing_send_is_logged_and_shown_in_status_and_metrics(tmp_path
         FAST_RETRY + "max_attempts = 1000\n" + METRICS,
     )
     with capture_logs() as logs:
-        async with running_engine(config, transports=[transport]) as engine:
-            await engine.publish([_tick(1)])
+        async with running_app(config, transports=[transport]) as app:
+            await app.engine.publish([_tick(1)])
             await wait_until(lambda: transport.attempts >= 3, what="three attempts")
-            (status,) = engine.status()
-            assert engine.control is not None
-            text = exposition(engine.control.registry).decode()
+            (status,) = app.engine.status()
+            assert app.control is not None
+            text = exposition(app.control.registry).decode()
     assert 1 == status.outbox_backlog
     assert status.outbox_attempts >= 2
     assert "ConnectionError: chat: simulated send failure" == status.outbox_last_error

@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cove import Engine, Trajectory, load_config
+from cove import Trajectory, load_config
+from cove._app import App
 from cove._observe._trajectories import TrajectoryQuery
 from cove.errors import ControlError
 from tests.helpers.control import (
@@ -75,9 +76,9 @@ async def test_a_control_port_in_use_is_reported_with_what_to_change(
         port = httpx.URL(str(plane.client.base_url)).port
         extra = f'\n[control]\nport = {port}\ntoken_env = "{TOKEN_ENV}"\n'
         second = write_engine_config(tmp_path / "b" / "engine.toml", [], extra)
-        engine = Engine(load_config(second))
+        app = App(load_config(second))
         with pytest.raises(ControlError, match=r"cannot listen on 127.0.0.1:\d+.*another port"):
-            await engine.start()
+            await app.start()
     assert not (tmp_path / "b" / "data").exists()  # it failed before opening anything
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from cove import Engine, load_config
+from cove._app import App
 from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
 from cove.errors import ConfigError, SourceError
@@ -292,7 +293,7 @@ def test_a_secret_named_by_an_unset_variable_is_refused_at_construction(
     extra = '[webhook]\nhost = "0.0.0.0"\nsecret_env = "COVE_TEST_UNSET"\n'
     config = load_config(write_engine_config(tmp_path / "engine.toml", [], extra))
     with pytest.raises(ConfigError, match="COVE_TEST_UNSET is not set"):
-        Engine(config)
+        App(config)
 
 
 async def test_a_taken_port_is_reported_with_what_to_change(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cove._mock._chain import UNKNOWN_CALL, CannedChain, shadowed_chain
-from cove._mock._fixture import ChainFixture, FixtureError, load_fixture
+from cove._mock._fixture import ChainFixture, load_fixture
+from cove.errors import FixtureError
 from tests.helpers.fakes import dump_toml
 
 methods = st.sampled_from(["eth_call", "eth_getBalance", "eth_blockNumber"])

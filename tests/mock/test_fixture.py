@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cove._events import Block, Custom, Log, Message, Tick, Webhook
-from cove._mock._fixture import DEFAULT_START_MS, FixtureError, fixture_events, load_fixture
+from cove._mock._fixture import DEFAULT_START_MS, fixture_events, load_fixture
+from cove.errors import FixtureError
 from tests.helpers.fakes import dump_toml
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)

@@ -7,6 +7,7 @@ an import hidden in a function is still a dependency.
 from __future__ import annotations
 
 import ast
+import builtins
 from functools import cache
 from pathlib import Path
 
@@ -101,3 +102,83 @@ def test_cli_is_imported_only_by_main() -> None:
         and any(within(target, "cove._cli") for target in imports_of(name))
     )
     assert ["cove.__main__"] == importers
+
+
+def importers_of(package: str, outside: str) -> list[str]:
+    """``name imports target`` for each module under ``outside`` importing ``package``."""
+    return sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if within(name, outside)
+        for target in imports_of(name)
+        if within(target, package)
+    )
+
+
+def test_the_engine_builds_no_control_plane_and_no_app() -> None:
+    """The composition root (``_app``) wires engine and control plane; the engine knows neither."""
+    assert [] == importers_of("cove._control", "cove._engine")
+    assert [] == importers_of("cove._app", "cove._engine")
+
+
+def test_the_control_plane_reads_the_engine_only_through_its_view() -> None:
+    """``_control`` sees the engine as ``EngineView`` (a Protocol of its own), never its parts."""
+    assert [] == importers_of("cove._engine", "cove._control")
+    assert [] == importers_of("cove._app", "cove._control")
+
+
+def test_only_the_command_line_starts_an_app() -> None:
+    importers = sorted(
+        name
+        for name in modules()
+        if not within(name, "cove._app") and not within(name, "cove._cli")
+        and any(within(target, "cove._app") for target in imports_of(name))
+    )  # fmt: skip
+    assert [] == importers
+
+
+def test_sources_know_no_manifest() -> None:
+    """A source is given what it needs (a Protocol such as ``TickSpec`` or ``LogSpec``)."""
+    assert [] == importers_of("cove._manifest", "cove._sources")
+
+
+BUILTIN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
+
+
+def exception_classes() -> list[str]:
+    """``module.Class`` for every class in cove that derives from an exception, as far as
+    its bases can be read from the source (builtin exceptions, or cove's own, by name)."""
+    classes = [
+        (name, node)
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ClassDef)
+    ]
+    known = set(BUILTIN_EXCEPTIONS)
+    found: dict[str, str] = {}
+    grew = True
+    while grew:
+        grew = False
+        for module, node in classes:
+            bases = {b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in node.bases}
+            bases = {b.rpartition(".")[2] for b in bases}
+            if bases & known and f"{module}.{node.name}" not in found:
+                found[f"{module}.{node.name}"] = module
+                known.add(node.name)
+                grew = True
+    return sorted(found)
+
+
+def test_the_walker_finds_exception_classes() -> None:
+    """Sanity: direct and indirect subclasses are both seen."""
+    found = exception_classes()
+    assert {"cove.errors.CoveError", "cove.errors.LimitExceededError"} <= set(found)
+
+
+def test_every_exception_class_lives_in_errors() -> None:
+    """One exception tree, drawn in ``errors.py``'s docstring: no error type hides elsewhere."""
+    assert [] == [name for name in exception_classes() if not name.startswith("cove.errors.")]

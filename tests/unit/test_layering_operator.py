@@ -17,8 +17,9 @@ def test_observe_imports_neither_the_engine_nor_the_control_plane() -> None:
     assert [] == violations
 
 
-def test_only_the_engine_starts_the_control_plane() -> None:
-    """The control plane is an outer adapter: the engine wires it in, nothing else imports it.
+def test_only_the_composition_root_starts_the_control_plane() -> None:
+    """The control plane is an outer adapter: the app (``_app``) wires it in, nothing else
+    imports it.
 
     The CLI, the outermost adapter, may: `cove mcp` serves the MCP server on stdio.
     """
@@ -29,4 +30,4 @@ def test_only_the_engine_starts_the_control_plane() -> None:
         and not within(name, "cove._cli")
         and any(within(target, "cove._control") for target in imports_of(name))
     )
-    assert ["cove._engine._engine"] == importers
+    assert ["cove._app._app"] == importers

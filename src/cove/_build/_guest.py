@@ -6,7 +6,8 @@ from pathlib import Path
 
 from .._manifest import Manifest
 from ._js_guest import build_js
-from ._python_guest import BuildError, BuildResult, Progress, build_python
+from ..errors import BuildError
+from ._python_guest import BuildResult, Progress, build_python
 
 
 def build_module(

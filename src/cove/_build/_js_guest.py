@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from .._manifest import Manifest, sha256_pin
-from ._python_guest import BuildError, BuildResult, Progress
+from ..errors import BuildError
+from ._python_guest import BuildResult, Progress
 from ._world import BUILD_WORLD, module_world
 
 INSTALL = "npm install @bytecodealliance/componentize-js @bytecodealliance/jco"

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._manifest import Manifest, sha256_pin
-from ..errors import CoveError
+from ..errors import BuildError
 from ._world import BUILD_WORLD, module_world
 
 Progress = Callable[[str], None]
-
-
-class BuildError(CoveError):
-    """Building a module failed; the message says what to fix or install."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import httpx
 from .._config_chain import ChainSettings
 from .._redact import hosts_in, url_host
 from .._units import parse_duration_ms
-from ..errors import HostCallError
+from ..errors import EndpointFailure, HostCallError
 
 # HTTP answers worth another try (on this endpoint later, or on a fallback now).
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -94,10 +94,6 @@ class ChainHealth:
                 for e in self.endpoints
             ],
         }
-
-
-class _EndpointFailure(Exception):
-    """This endpoint did not answer usefully; the next one (or a retry) may."""
 
 
 @dataclass
@@ -289,7 +285,7 @@ class ChainBackend:
             for index, health in enumerate(chain.health.endpoints):
                 try:
                     answer = self._post(chain, health, content, deadline)
-                except _EndpointFailure as exc:
+                except EndpointFailure as exc:
                     problems.append(str(exc))
                     continue
                 if index:
@@ -324,23 +320,21 @@ class ChainBackend:
                 timeout=timeout,
             )
             if response.status_code in _RETRY_STATUS:
-                raise _EndpointFailure(f"{health.label}: HTTP {response.status_code}")
+                raise EndpointFailure(f"{health.label}: HTTP {response.status_code}")
             if response.status_code != 200:
-                raise _EndpointFailure(
+                raise EndpointFailure(
                     f"{health.label}: HTTP {response.status_code}: {hosts_in(response.text[:200])}"
                 )
             answer = response.json()
         except httpx.HTTPError as exc:
-            failure = _EndpointFailure(
-                f"{health.label}: {type(exc).__name__}: {hosts_in(str(exc))}"
-            )
+            failure = EndpointFailure(f"{health.label}: {type(exc).__name__}: {hosts_in(str(exc))}")
             self._record(chain, health, start, str(failure))
             raise failure from None
         except ValueError as exc:
-            failure = _EndpointFailure(f"{health.label}: answer is not JSON: {exc}")
+            failure = EndpointFailure(f"{health.label}: answer is not JSON: {exc}")
             self._record(chain, health, start, str(failure))
             raise failure from None
-        except _EndpointFailure as exc:
+        except EndpointFailure as exc:
             self._record(chain, health, start, str(exc))
             raise
         self._record(chain, health, start, None)

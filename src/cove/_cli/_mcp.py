@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from .._app import App
 from .._config import load_config
-from .._engine._engine import Engine
 from .._observe._logging import configure_logging
 from ..errors import CoveError
 
@@ -37,14 +37,15 @@ def mcp_command(config_path: Path) -> None:
         raise click.ClickException(str(exc)) from None
     configure_logging(config.log_format, stream=sys.stderr)
     try:
-        engine = Engine(config, progress=lambda msg: errors.print(f"[yellow]…[/] {msg}"))
+        app = App(config, progress=lambda msg: errors.print(f"[yellow]…[/] {msg}"))
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(engine))
+    asyncio.run(_serve(app))
 
 
-async def _serve(engine: Engine) -> None:
-    await engine.start()
+async def _serve(app: App) -> None:
+    await app.start()
+    engine = app.engine
     for path, error in engine.load_errors.items():
         errors.print(f"[red]refused[/] {path}: {error}", highlight=False)
     from .._control._mcp import McpTools  # the mcp SDK is slow to import: only here
@@ -54,4 +55,4 @@ async def _serve(engine: Engine) -> None:
         await server.serve_stdio()
     finally:
         await server.aclose()
-        await engine.stop()
+        await app.stop()

@@ -11,10 +11,10 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from .._app import App
 from .._config import load_config
-from .._engine._engine import Engine
 from .._engine._lifecycle import wait_event
-from .._engine._runner import Trajectory
+from .._engine._trajectory import Trajectory
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport
@@ -78,7 +78,7 @@ def run_command(
     configure_logging(config.log_format)
     sources: list[Source] = [DemoSource()] if demo else []
     try:  # the config's [[transports]] and [webhook] read their secrets here
-        engine = Engine(
+        app = App(
             config,
             transports=[ConsoleTransport("console", console)],
             sources=sources,
@@ -87,10 +87,10 @@ def run_command(
         )
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(engine, duration))
+    asyncio.run(_serve(app, duration))
 
 
-async def _serve(engine: Engine, duration: float | None) -> None:
+async def _serve(app: App, duration: float | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -98,12 +98,13 @@ async def _serve(engine: Engine, duration: float | None) -> None:
         # there Ctrl-C still ends the run through KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await engine.start()
+    await app.start()
+    engine = app.engine
     for path, error in engine.load_errors.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
     await wait_event(stop, duration)
     console.print("[yellow]…[/] shutting down")
-    await engine.stop()
+    await app.stop()
     for status in engine.final_status:
         console.print(
             f"  {status.name}: {status.state}, handled {status.handled}, failed {status.failed}"

@@ -29,12 +29,12 @@ from .._config_operator import ControlSettings
 from .._events import Custom, Event
 from .._manifest import load_manifest
 from .._observe._trajectories import Outcome, TrajectoryQuery
-from ..errors import CoveError, ToolError
+from ..errors import ApiError, CoveError, ToolError
 from ._auth import Tokens
-from ._responses import ApiError
 
 if TYPE_CHECKING:
-    from .._engine._engine import Engine, ModuleStatus
+    from .._types import ModuleStatus
+    from ._view import EngineView
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY = 64 * 1024
@@ -104,7 +104,7 @@ class Api:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineView,
         tokens: Tokens,
         settings: ControlSettings,
         queries: Executor,
@@ -164,7 +164,7 @@ class Api:
         for status in self.engine.status():
             if status.name == name:
                 return status
-        loaded = sorted(self.engine.runners)
+        loaded = sorted(s.name for s in self.engine.status())
         raise ApiError(404, f"no module named {name!r} is loaded; loaded: {loaded}")
 
     async def _body(self, request: Request, model: type[ModelT]) -> ModelT:
@@ -190,8 +190,8 @@ class Api:
         body = await self._body(request, LoadRequest)
         path = self.engine.config.resolve(Path(body.path)).resolve()
         self._check_load(path)
-        for loaded in self.engine.runners.values():
-            if loaded.manifest.root == path:
+        for loaded in self.engine.status():
+            if Path(loaded.path) == path:
                 raise ApiError(409, f"{path} is already loaded as module {loaded.name!r}")
         runner = await self.engine.load(path)
         if runner is None:
@@ -347,9 +347,7 @@ class Api:
     # hooks --------------------------------------------------------------------
     async def list_hooks(self, request: Request) -> Response:
         self._authorize(request, write=False)
-        observer = self.engine.observer
-        stream = {"queued": observer.queued, "dropped": observer.dropped}
-        return JSONResponse({**self.engine.hooks.describe(), "observer_bridge": stream})
+        return JSONResponse(self.engine.hooks_report())
 
     # tools --------------------------------------------------------------------
     async def list_tools(self, request: Request) -> Response:

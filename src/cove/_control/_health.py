@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._engine._engine import Engine
+    from ._view import EngineView
 
 _TROUBLE = frozenset({"dead", "backoff"})
 
 
-def readiness(engine: Engine) -> tuple[bool, str]:
+def readiness(engine: EngineView) -> tuple[bool, str]:
     """Ready to take events: started, not stopping, every source running."""
     if engine.stopping:
         return False, "engine is stopping"
@@ -22,7 +22,7 @@ def readiness(engine: Engine) -> tuple[bool, str]:
     return True, "ready"
 
 
-def health_report(engine: Engine) -> dict[str, Any]:
+def health_report(engine: EngineView) -> dict[str, Any]:
     """Per-module state and per-source health; ``status`` is ok, degraded or not-ready.
 
     A dead or backing-off module makes the engine degraded, not unready: the
@@ -57,7 +57,7 @@ def health_report(engine: Engine) -> dict[str, Any]:
     }
 
 
-def health_summary(engine: Engine) -> dict[str, Any]:
+def health_summary(engine: EngineView) -> dict[str, Any]:
     """The report without what identifies a failure (error texts, refused paths): for listeners without a token."""
     report = health_report(engine)
     return {

@@ -40,7 +40,7 @@ from starlette.types import ASGIApp
 from ..errors import ToolError
 
 if TYPE_CHECKING:
-    from .._engine._tools import ToolRegistry
+    from ._view import ToolCatalog
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -65,7 +65,7 @@ class _ToolServer(Server[Any]):
 class McpTools:
     """One MCP server over an engine's tools; serve it on stdio or mount it over HTTP."""
 
-    def __init__(self, tools: ToolRegistry) -> None:
+    def __init__(self, tools: ToolCatalog) -> None:
         self._tools = tools
         self._connections: set[Connection] = set()  # handshake clients, while connected
         self._bus = InMemorySubscriptionBus()

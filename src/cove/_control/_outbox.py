@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._store._base import DeadLetter
+from ..errors import ApiError
 from ._api import MAX_LIMIT, Api, _int_param
-from ._responses import ApiError
 
 MAX_BODIES = 20
 """Most dead letters one ``?bodies=true`` list returns (each body up to 1 MiB)."""
@@ -73,13 +73,13 @@ class OutboxApi(Api):
     async def retry_dead(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, DeadLetterIds)
-        done = await self.engine.outbox.retry_dead(body.ids)
+        done = await self.engine.retry_dead(body.ids)
         return _answer("retried", body.ids, done)
 
     async def drop_dead(self, request: Request) -> Response:
         self._authorize(request)
         body = await self._body(request, DeadLetterIds)
-        done = await self.engine.outbox.drop_dead(body.ids)
+        done = await self.engine.drop_dead(body.ids)
         return _answer("dropped", body.ids, done)
 
 

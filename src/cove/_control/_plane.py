@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .._engine._lifecycle import ModuleState
 from .._listen import ListenerLimits
 from .._observe._chain_metrics import ChainCollector
+from .._observe._logging import engine_logger
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from .._observe._outbox_metrics import OutboxCollector
 from .._sources._chain import ChainSource
+from .._types import ModuleState
 from ..errors import ControlError
 from ._api import Api
 from ._auth import BearerGuard, Tokens, read_read_token, read_token
@@ -30,8 +31,8 @@ from ._server import HttpListener
 from ._state_dump import StateDumpApi
 
 if TYPE_CHECKING:
-    from .._engine._engine import Engine
     from ._mcp import McpTools
+    from ._view import EngineView
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,17 +41,17 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class ControlPlane:
     """HTTP API on ``[control]`` and Prometheus on ``[metrics]``; either may be absent."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: EngineView) -> None:
         self.engine = engine
         config = engine.config
         collector = EngineCollector(
-            engine.status, [s.value for s in ModuleState], engine.latency, self._extra
+            engine.status, [s.value for s in ModuleState], engine.latency, engine.gauges
         )
         self.registry = new_registry(collector)
         self.registry.register(
             ChainCollector(lambda: [s for s in engine.sources if isinstance(s, ChainSource)])
         )
-        self.registry.register(OutboxCollector(lambda: engine.retention.numbers(engine.outbox)))
+        self.registry.register(OutboxCollector(engine.outbox_numbers))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self.mcp: McpTools | None = None
@@ -96,17 +97,6 @@ class ControlPlane:
             Route("/openapi.json", self._openapi, methods=["GET"]),
         ]
         return Starlette(routes=[*common, *routes], exception_handlers=EXCEPTION_HANDLERS)
-
-    def _extra(self) -> dict[str, float]:
-        engine = self.engine
-        extra: dict[str, float] = {"cove_journal_head": float(engine.store.head())}
-        if engine.trajectories is not None:
-            extra["cove_trajectories_stored_bytes"] = float(engine.trajectories.stored_bytes)
-            extra["cove_trajectories_dropped"] = float(engine.trajectories.dropped)
-        extra["cove_hooks_observer_dropped"] = float(engine.observer.dropped)
-        extra["cove_hooks_failed"] = float(engine.hooks.failed.total())
-        extra["cove_hooks_vetoed"] = float(engine.hooks.vetoed.total())
-        return extra
 
     async def _metrics(self, request: Request) -> Response:
         return Response(exposition(self.registry), media_type=CONTENT_TYPE)
@@ -157,7 +147,7 @@ class ControlPlane:
             await self.mcp.start()
         for listener in self._listeners():
             await listener.start()
-            self.engine.log.info(f"{listener.what} listening", url=listener.url)
+            engine_logger().info(f"{listener.what} listening", url=listener.url)
 
     async def aclose(self) -> None:
         for listener in self._listeners():

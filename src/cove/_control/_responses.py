@@ -10,15 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-
-class ApiError(Exception):
-    """Raised by a route to answer with ``status`` and a message that says what to change."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers
+from ..errors import ApiError
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

@@ -7,6 +7,9 @@ and a flusher makes them durable every ``max_delay`` or ``max_batch``
 events, whichever comes first; many times the throughput, and a crash loses
 at most the unflushed batch, which is then handled again from the journal
 because cursors were not flushed either. Effects leave only after a flush.
+
+The mode is decided here and nowhere else: runners ask ``events_per_commit``
+and report each commit through ``committed``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ._lifecycle import wait_event
 class Committer:
     def __init__(self, store: Store, mode: str, max_delay_ms: int, max_batch: int) -> None:
         self.store = store
-        self.per_event = mode == "per-event"
+        self._per_event = mode == "per-event"
         self._max_delay = max_delay_ms / 1000
         self._max_batch = max_batch
         self._dirty = 0
@@ -38,10 +41,16 @@ class Committer:
     def on_flush(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
-    def committed(self, count: int = 1) -> None:
-        """Called (from any thread) after events are committed but maybe not durable."""
+    def events_per_commit(self, batch: int) -> int:
+        """How many of a batch's events go into one commit: all of them, or one each."""
+        return 1 if self._per_event else batch
+
+    def committed(self, count: int = 1, *, durable: bool = False) -> None:
+        """Called (from any thread) after events are committed but maybe not durable;
+        flushed at once in per-event mode or when ``durable`` (a commit that no
+        journal entry would replay: a tool call's, a skip)."""
         assert self._loop is not None, "Committer.run() has not started"
-        if self.per_event:
+        if self._per_event or durable:
             self.store.flush()
             self._loop.call_soon_threadsafe(self._notify)
             return

@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,21 +16,21 @@ from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
-from .._control._plane import ControlPlane
 from .._events import Event
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import TickSubscription, load_manifest
+from .._manifest import BlockSubscription, LogSubscription, TickSubscription, load_manifest
 from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
+from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import Retention, TrajectoryStore
 from .._sources._base import Source, Transport
 from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
-from .._sources._webhook import WebhookTransport, webhook_parts
 from .._store._base import JournalEntry, OutboxHealth, Store
 from .._store._sqlite import SqliteStore
+from .._types import ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
@@ -42,45 +41,14 @@ from ._loader import build_host
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._retention import RetentionWorker
-from ._runner import ModuleRunner, Trajectory, now_ms
+from ._runner import ModuleRunner
 from ._tools import ToolRegistry
+from ._trajectory import Trajectory, now_ms
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
 
 RECENT_EVENTS = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleStatus:
-    name: str
-    version: str
-    kind: str
-    state: str
-    handled: int
-    failed: int
-    restarts: int
-    queue_depth: int
-    last_error: str
-    fuel: int = 0
-    state_bytes: int = 0
-    outbox_backlog: int = 0
-    sha256: str = ""
-    path: str = ""
-    memory_high_water: int = 0
-    """Bytes of wasm linear memory the module's instances reached (0 for native)."""
-    failed_event_id: str = ""
-    """The event of the module's last failure, when it was an event's ("" otherwise)."""
-    skipped: int = 0
-    """Events the operator had it skip."""
-    outbox_attempts: int = 0
-    """The most attempts any of its undelivered effects has had."""
-    outbox_last_error: str = ""
-    """Why its most recently failed undelivered effect failed."""
-    outbox_next_retry_ms: int | None = None
-    """When its earliest failed effect is tried again (Unix ms)."""
-    dead_letters: int = 0
-    """Its effects the outbox gave up on (``cove outbox list``)."""
 
 
 class Engine:
@@ -100,14 +68,15 @@ class Engine:
         chain_transport: httpx.BaseTransport | None = None,
         poll_chains: bool = True,
     ) -> None:
-        """``chain_transport`` answers the [[chains]] endpoints instead of the network;
-        with ``poll_chains`` off no block/log source starts (``cove run --mock``
-        feeds blocks and logs from its fixture)."""
+        """``transports`` and ``sources`` are every one the engine runs (the composition
+        root, ``cove._app``, adds the ones the config's [webhook] and [[transports]]
+        declare); ``chain_transport`` answers the [[chains]] endpoints instead of the
+        network; with ``poll_chains`` off no block/log source starts (``cove run
+        --mock`` feeds blocks and logs from its fixture)."""
         self.config = config
         self.log = engine_logger()
-        declared = webhook_parts(config)  # [webhook] and [[transports]] from the config
-        self.transports = {t.name: t for t in [*declared.transports, *transports]}
-        self.sources = [*declared.sources, *sources]
+        self.transports = {t.name: t for t in transports}
+        self.sources = list(sources)
         self._clock = clock
         self._http_transport = http_transport
         self._chain_transport = chain_transport
@@ -125,7 +94,6 @@ class Engine:
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
-        self.control: ControlPlane | None = None
         self.tracing: Tracing | None = None
         self.final_status: list[ModuleStatus] = []
         self.hooks = Hooks(config.hooks, self.log.warning)
@@ -146,9 +114,6 @@ class Engine:
     # startup ----------------------------------------------------------------
     async def start(self) -> None:
         config = self.config
-        if config.control is not None or config.metrics is not None:
-            self.control = ControlPlane(self)  # reads the token: fails before anything opens
-            self.control.bind()
         if self._store is None:
             self._store = SqliteStore(config.data_path / "cove.db")
         if config.trajectories.enabled:
@@ -202,15 +167,18 @@ class Engine:
         if ticks:
             self.sources.append(CronSource(ticks, self.store, self._clock))
         if self._poll_chains:
-            subscriptions = [s for r in self.runners.values() for s in r.manifest.subscription]
+            subscriptions = [
+                s
+                for r in self.runners.values()
+                for s in r.manifest.subscription
+                if isinstance(s, BlockSubscription | LogSubscription)
+            ]
             recorder = None if self.chain is None else self.chain.recorder
             self.sources.extend(chain_sources(config.chains, subscriptions, self.store, recorder))
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:
             self._spawn(source.run(self.publish), f"source:{source.name}")
-        if self.control is not None:
-            await self.control.start()
         try:
             await self._run_hooks("engine-start", {"modules": sorted(self.runners)})
         except HookBlockedError:
@@ -226,8 +194,7 @@ class Engine:
         self.tracing = Tracing(settings)
         self.outbox.tracing = self.tools.tracing = self.tracing
         for transport in self.transports.values():
-            if isinstance(transport, WebhookTransport):
-                transport.request_headers = self.tracing.headers
+            transport.request_headers = self.tracing.headers
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -276,7 +243,7 @@ class Engine:
             chain=self.chain,
             hooks=self.hooks,
         )
-        runner.tracing = self.tracing
+        runner.trace(self.tracing)
         self.hooks.add(
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
@@ -301,7 +268,7 @@ class Engine:
         await asyncio.wait([task], timeout=5)
         self.hooks.remove(name)
         await asyncio.to_thread(runner.close)
-        runner._set_state(ModuleState.UNLOADED)
+        runner.supervisor.set_state(ModuleState.UNLOADED)
         await self._run_hooks("module-unloaded", {"module": name})
 
     async def restart(self, name: str) -> ModuleRunner | None:
@@ -406,6 +373,31 @@ class Engine:
             for r in list(self.runners.values())
         ]
 
+    def hooks_report(self) -> dict[str, Any]:
+        """Each hook point's chain and counters, and the observer bridge's queue."""
+        stream = {"queued": self.observer.queued, "dropped": self.observer.dropped}
+        return {**self.hooks.describe(), "observer_bridge": stream}
+
+    def gauges(self) -> dict[str, float]:
+        """The engine-wide figures a metrics scrape shows besides the modules'."""
+        gauges: dict[str, float] = {"cove_journal_head": float(self.store.head())}
+        if self.trajectories is not None:
+            gauges["cove_trajectories_stored_bytes"] = float(self.trajectories.stored_bytes)
+            gauges["cove_trajectories_dropped"] = float(self.trajectories.dropped)
+        gauges["cove_hooks_observer_dropped"] = float(self.observer.dropped)
+        gauges["cove_hooks_failed"] = float(self.hooks.failed.total())
+        gauges["cove_hooks_vetoed"] = float(self.hooks.vetoed.total())
+        return gauges
+
+    def outbox_numbers(self) -> OutboxNumbers:
+        return self.retention.numbers(self.outbox)
+
+    async def retry_dead(self, ids: Sequence[int]) -> list[int]:
+        return await self.outbox.retry_dead(ids)
+
+    async def drop_dead(self, ids: Sequence[int]) -> list[int]:
+        return await self.outbox.drop_dead(ids)
+
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
         """Journal events, make them durable, then wake the modules."""
@@ -450,8 +442,6 @@ class Engine:
         self.stopping = True
         await self._run_hooks("engine-stop", {"modules": sorted(self.runners)})
         self.observer.engine("stopping")
-        if self.control is not None:
-            await self.control.aclose()
         for source in self.sources:
             await source.aclose()
         for task in [t for t in self._tasks if t.get_name().startswith("source:")]:

@@ -1,20 +1,11 @@
-"""Module lifecycle states and the restart backoff schedule."""
+"""The restart backoff schedule (the states themselves are ``ModuleState`` in ``_types``)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from enum import StrEnum
 
-
-class ModuleState(StrEnum):
-    LOADING = "loading"
-    INITIALIZING = "initializing"
-    RUNNING = "running"
-    BACKOFF = "backoff"
-    DEAD = "dead"
-    STOPPED = "stopped"
-    UNLOADED = "unloaded"
+from .._types import ModuleState
 
 
 def backoff_ms(
@@ -39,3 +30,6 @@ async def wait_event(event: asyncio.Event, seconds: float | None) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+__all__ = ["ModuleState", "backoff_ms", "wait_event"]

@@ -16,7 +16,7 @@ from collections import deque
 from typing import Any
 
 from ._hooks import Hooks
-from ._runner import Trajectory
+from ._trajectory import Trajectory
 
 Record = Trajectory | dict[str, Any]
 INTERVAL = 0.05

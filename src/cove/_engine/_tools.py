@@ -37,7 +37,8 @@ from ..errors import (
     ToolError,
 )
 from ._lifecycle import ModuleState
-from ._runner import ModuleRunner, Trajectory
+from ._runner import ModuleRunner
+from ._trajectory import Trajectory
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

@@ -23,6 +23,8 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import ArenaFull
+
 # Layout of the pinned wasmtime C API (checked against wasmtime-py's ctypes
 # declarations at import by ``_fast_call``).
 VAL_SIZE = 32  # u8 kind, 7 bytes padding, 24-byte union
@@ -57,10 +59,6 @@ Type = tuple[Any, ...]
 ("option", T), ("result", T | None, T | None), or a scalar ("u64",) etc."""
 
 
-class _Grow(Exception):
-    """The arena is full; the encoder starts over in a bigger one."""
-
-
 class Arena:
     """A reusable Python-owned buffer for one value tree at a time."""
 
@@ -79,7 +77,7 @@ class Arena:
         offset = self.top
         self.top = offset + ((size + 7) & ~7)
         if self.top > self.capacity:
-            raise _Grow
+            raise ArenaFull
         return offset
 
     def encode(self, write: Writer, value: Any) -> int:
@@ -88,7 +86,7 @@ class Arena:
             self.top = VAL_SIZE
             try:
                 write(self, value, 0)
-            except _Grow:
+            except ArenaFull:
                 self._allocate(max(self.capacity * 2, self.top * 2))
                 continue
             return self.base

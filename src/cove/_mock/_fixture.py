@@ -38,14 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .._events import Block, Custom, Event, Log, Message, Payload, Tick, Webhook
 from .._toml import read_toml, validate_toml
 from .._units import parse_duration_ms
-from ..errors import ConfigError
+from ..errors import FixtureError
 
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 _ZERO_HASH = "0x" + "0" * 64
-
-
-class FixtureError(ConfigError):
-    """A fixture file is invalid; the message names the file and the key."""
 
 
 class _Strict(BaseModel):

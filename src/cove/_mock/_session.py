@@ -28,7 +28,8 @@ from .._config import EngineConfig
 from .._engine._engine import Engine
 from .._engine._lifecycle import ModuleState
 from .._engine._matching import matches_any
-from .._engine._runner import ModuleRunner, Trajectory
+from .._engine._runner import ModuleRunner
+from .._engine._trajectory import Trajectory
 from .._events import Event
 from .._manifest import Manifest, MessageSubscription, TickSubscription
 from .._observe._logging import configure_logging

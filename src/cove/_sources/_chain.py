@@ -57,19 +57,18 @@ import structlog
 from .._config_chain import ChainSettings
 from .._events import Event
 from .._log_filter import log_filter
-from .._manifest import BlockSubscription, LogSubscription
 from .._redact import hosts_in
 from .._units import parse_duration_ms
-from ..errors import ChainRpcError
+from ..errors import ChainRpcError, EndpointsBehind
 from ._base import Publish, Source
 from ._chain_heads import NewHeads
 from ._chain_json import Header, RawLog
 from ._chain_rpc import (
     ChainReader,
     Endpoint,
-    EndpointsBehind,
     RequestRecorder,
 )
+from ._chain_specs import ChainSpec, streams
 from ._chain_walk import Stream, Walk
 from ._cron import ProgressStore
 
@@ -425,17 +424,16 @@ async def _background(coro: Coroutine[Any, Any, None] | None) -> AsyncIterator[N
 
 def chain_sources(
     chains: Sequence[ChainSettings],
-    subscriptions: Iterable[object],
+    subscriptions: Iterable[ChainSpec],
     store: ProgressStore,
     recorder: Callable[[int], RequestRecorder] | None = None,
 ) -> list[ChainSource]:
     """One source per configured chain that some ``block``/``log`` subscription names,
     with one stream per distinct ``confirmations`` among them; ``recorder(chain_id)``
     is told of each of its requests (provider health)."""
-    wanted: dict[int, list[BlockSubscription | LogSubscription]] = {}
+    wanted: dict[int, list[ChainSpec]] = {}
     for sub in subscriptions:
-        if isinstance(sub, BlockSubscription | LogSubscription):
-            wanted.setdefault(sub.chain_id, []).append(sub)
+        wanted.setdefault(sub.chain_id, []).append(sub)
     configured = {c.chain_id for c in chains}
     for chain_id in sorted(set(wanted) - configured):
         structlog.get_logger("cove.source.chain").warning(
@@ -451,25 +449,4 @@ def chain_sources(
         )
         for settings in chains
         if settings.chain_id in wanted
-    ]
-
-
-def streams(subscriptions: Sequence[BlockSubscription | LogSubscription]) -> list[Stream]:
-    """The subscriptions of one chain grouped by depth."""
-    depths = sorted({s.confirmations for s in subscriptions})
-    return [
-        Stream(
-            depth,
-            blocks=any(
-                isinstance(s, BlockSubscription) and s.confirmations == depth for s in subscriptions
-            ),
-            filters=tuple(
-                dict.fromkeys(
-                    log_filter(s.address, s.topics)
-                    for s in subscriptions
-                    if isinstance(s, LogSubscription) and s.confirmations == depth
-                )
-            ),
-        )
-        for depth in depths
     ]

@@ -29,7 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from .._redact import hosts_in, url_host
-from ..errors import ChainRpcError
+from ..errors import ChainRpcError, SubscribeRefused
 from ._chain_json import Header, header
 
 PING_SECONDS: Final = 5.0
@@ -41,10 +41,6 @@ MAX_BACKOFF_SECONDS: Final = 5.0
 _SUBSCRIBE = json.dumps(
     {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}
 )
-
-
-class SubscribeRefused(Exception):
-    """The node answered ``eth_subscribe`` with an error (or not at all as JSON-RPC)."""
 
 
 class NewHeads:

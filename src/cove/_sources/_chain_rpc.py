@@ -21,7 +21,7 @@ import orjson
 
 from .._log_filter import LogFilter
 from .._redact import hosts_in, url_host
-from ..errors import ChainRpcError
+from ..errors import ChainRpcError, EndpointsBehind, UnreadableAnswer
 from ._chain_json import Header, RawLog, header_or_none, quantity
 from ._chain_json import logs as parse_logs
 
@@ -37,24 +37,6 @@ MAX_LOG_WINDOW: Final = 10_000
 large, too many results), doubled again after a quiet window."""
 QUIET_LOGS: Final = 1_000
 """A window that returned fewer logs than this is quiet: the next one may be twice as wide."""
-
-
-class EndpointsBehind(Exception):
-    """Every endpoint that answered is behind the walked position: the walk waits.
-
-    Not an error of the node, and never evidence of a reorg by itself: a
-    replica that is a few blocks behind has not got there yet, and a
-    primary's head dips when a load balancer asks a backend that lags.
-    ``heads`` holds the head each of them answered, by endpoint index.
-    """
-
-    def __init__(self, message: str, heads: dict[int, int]) -> None:
-        super().__init__(message)
-        self.heads = heads
-
-
-class _Unreadable(ChainRpcError):
-    """The answer was not JSON at all (already counted against the endpoint)."""
 
 
 @dataclass
@@ -143,7 +125,7 @@ class ChainReader:
                 continue
             except ChainRpcError as exc:
                 failure = exc  # it answered, but not with a head: as good as down
-                if not isinstance(exc, _Unreadable):
+                if not isinstance(exc, UnreadableAnswer):
                     endpoint.errors += 1
                     endpoint.last_error = f"{endpoint.label}: {hosts_in(str(exc))}"
                     endpoint.head = None
@@ -277,7 +259,7 @@ class ChainReader:
             except ValueError as exc:
                 problem = f"{endpoint.label}: the answer is not JSON: {exc}"
                 self._note(index, start, problem)
-                last = _Unreadable("answer", problem)
+                last = UnreadableAnswer("answer", problem)
                 continue
             self._note(index, start, None)
             return answer

@@ -45,3 +45,18 @@ async def test_concurrent_flushes_share_commits_and_each_returns_durable() -> No
     assert [] == late
     committer.close()
     assert store.commits <= 16  # 64 callers, a handful of rounds
+
+
+async def test_the_commit_mode_is_decided_by_the_committer_alone() -> None:
+    """Batched: a batch is one commit, made durable later; per-event: one event per commit,
+    flushed at once; a durable commit (a tool call's, a skip) is flushed in either mode."""
+    for mode, per_commit, flushes_now in (("batched", 256, False), ("per-event", 1, True)):
+        store = _Store()
+        committer = Committer(cast(Any, store), mode, 10_000, 2000)
+        committer.bind()
+        assert per_commit == committer.events_per_commit(256)
+        committer.committed(256)
+        assert flushes_now == (store.commits == 1)
+        committer.committed(1, durable=True)
+        assert store.commits == (2 if flushes_now else 1)
+        committer.close()

@@ -1,0 +1,78 @@
+"""One loaded version of a module as its runner uses it: its hosts, its grants, and the
+``HostCalls`` each of its calls gets.
+
+Design note: everything that belongs to one version of a module sits here,
+apart from the runner's loop, its lifecycle and its commits. The runner reads
+``runner.instance`` once per batch, tool call and hook call, under its lock,
+so a new version can replace the instance between two events without the loop
+noticing (a reload or upgrade builds the new one beside the old, then swaps).
+"""
+
+from __future__ import annotations
+
+from .._capabilities._budgets import TokenBucket
+from .._capabilities._calls import HostCalls, LogSink
+from .._capabilities._chain import ChainBackend
+from .._capabilities._effects import EventEffects, ReadOnlyEffects
+from .._capabilities._http import HttpBackend
+from .._hosts._base import HookOutcome
+from .._store._base import Store
+from ._loader import LoadedModule
+
+
+class ModuleInstance:
+    def __init__(
+        self,
+        loaded: LoadedModule,
+        store: Store,
+        http: HttpBackend | None,
+        chain: ChainBackend | None,
+        log_sink: LogSink,
+        emit_rate: TokenBucket,
+    ) -> None:
+        self.manifest = loaded.manifest
+        self.grants = loaded.grants
+        self.host = loaded.host
+        self.hook_host = loaded.hook_host
+        self.identity = loaded.identity
+        self.quota = loaded.grants.limits.state_bytes
+        self._store = store
+        self._http = http
+        self._chain = chain
+        self._log_sink = log_sink
+        self._emit_rate = emit_rate
+
+    def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
+        """The gate for one call (an event, a tool call) writing into ``effects``."""
+        return HostCalls(
+            grants=self.grants,
+            effects=effects,
+            config=dict(self.manifest.config),
+            http=self._http,
+            log_sink=self._log_sink,
+            event_id=call_id,
+            chain=self._chain,
+            identity=self.identity,
+            emit_rate=self._emit_rate,
+        )
+
+    def read_only_calls(self, call_id: str) -> HostCalls:
+        """A gate whose ``set`` and ``delete`` are denied (init and hooks change nothing)."""
+        effects = ReadOnlyEffects(self.manifest.name, self._store, self.quota)
+        return self.host_calls(call_id, effects)
+
+    def init(self) -> None:
+        self.host.init(self.read_only_calls("init"))
+
+    def hook_call(self, point: str, payload_json: str) -> HookOutcome:
+        """One call of this module's hook: read-only, like init."""
+        assert self.hook_host is not None, "the module declares no [[hook]]"
+        return self.hook_host.on_hook(point, payload_json, self.read_only_calls(f"hook:{point}"))
+
+    def close_hooks(self) -> None:
+        """Close the hook instance when it is one of its own (the runner closes the host)."""
+        if self.hook_host is not None and self.hook_host is not self.host:
+            self.hook_host.close()
+
+
+__all__ = ["ModuleInstance"]

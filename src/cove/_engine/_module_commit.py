@@ -1,0 +1,117 @@
+"""Every commit of one module goes through here: a batch of events, a tool call's effects,
+an operator's skip.
+
+Design note: a commit is one ``Store.commit`` (net writes, each event's
+effects, the cursor; all or nothing), so a second store backend implements
+that one method and the engine does not change. Order matters: the
+before-commit hook first (it may refuse), then the store, then the committer
+(which alone knows the commit mode and decides when it is flushed), and only
+then are the batch's trajectories handed over, so a refused batch never
+leaves "ok" records.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._store._base import JournalEntry, NewEffect, Store
+from ..errors import HookBlockedError
+from ._commit import Committer
+from ._hook_payloads import commit_payload
+from ._hooks import Hooks
+from ._trajectory import Recorder
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
+
+Handled = list[tuple[str, list[NewEffect]]]
+"""Each committed event's (or call's) id and its outbox entries, in order."""
+
+
+class ModuleCommits:
+    def __init__(
+        self,
+        module: str,
+        store: Store,
+        committer: Committer,
+        hooks: Hooks | None,
+        recorder: Recorder,
+    ) -> None:
+        self.module = module
+        self._store = store
+        self._committer = committer
+        self._hooks = hooks
+        self._recorder = recorder
+        self.tracing: Tracing | None = None
+        """Set through ``ModuleRunner.trace`` when ``[tracing]`` is on."""
+
+    def events_per_commit(self, batch: int) -> int:
+        return self._committer.events_per_commit(batch)
+
+    def events(self, batch: EventEffects, handled: Handled, last_seq: int) -> None:
+        """Commit a batch of handled events; raises ``HookBlockedError`` when a
+        fail-closed before-commit hook refuses it (its trajectories then read failed)."""
+        try:
+            self._before_commit(batch, handled, last_seq)
+        except HookBlockedError as exc:
+            self._recorder.hand_over(f"not committed: {exc}")
+            raise
+        self._write(batch, handled, last_seq)
+        self._committer.committed(len(handled))
+        self._recorder.hand_over()
+
+    def call(self, effects: EventEffects, call_id: str, position: int) -> None:
+        """Commit one tool call's effects, durable before the caller hears of success:
+        no journal entry would replay it. The cursor stays at ``position``."""
+        handled = [(call_id, effects_to_outbox(effects))]
+        self._before_commit(effects, handled, position)
+        self._write(effects, handled, position)
+        self._committer.committed(1, durable=True)
+
+    def skip(self, entry: JournalEntry) -> None:
+        """Mark ``entry`` handled with no effects, durably (an operator's skip)."""
+        self._store.commit(self.module, entry.seq, {}, [(entry.event.id, [])])
+        self._committer.committed(0, durable=True)
+
+    def _before_commit(self, batch: EventEffects, handled: Handled, last_seq: int) -> None:
+        hooks = self._hooks
+        if hooks is not None and hooks.has("before-commit"):
+            ids = [event_id for event_id, _ in handled]
+            hooks.run("before-commit", commit_payload(self.module, last_seq, ids, batch))
+
+    def _write(self, batch: EventEffects, handled: Handled, last_seq: int) -> None:
+        start = time.perf_counter_ns()
+        self._store.commit(
+            self.module,
+            last_seq,
+            batch.writes,
+            handled,
+            batch.state_bytes() if batch.writes else None,
+        )
+        if self.tracing is not None:
+            self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
+
+
+def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
+    out: list[NewEffect] = []
+    for effect in effects.outbox:
+        body: dict[str, Any]
+        if isinstance(effect, OutboundMessage):
+            body = {
+                "transport": effect.transport,
+                "recipient": effect.recipient,
+                "body": effect.body,
+                "metadata": [list(m) for m in effect.metadata],
+            }
+            out.append(NewEffect("message", json.dumps(body)))
+        elif isinstance(effect, EmittedEvent):
+            out.append(
+                NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))
+            )
+    return out
+
+
+__all__ = ["Handled", "ModuleCommits", "effects_to_outbox"]
