@@ -3,7 +3,7 @@
 Design note: each event's trace is
 
     cove.journal (publish: append + fsync; a child of an inbound webhook's
-    │             ``traceparent`` when it has one)
+    │             ``traceparent``, or a message's from another engine)
     └─ cove.event (one per module that handles it)
        ├─ <interface>.<function> (one per host call, timed by the capability gate)
        ├─ cove.commit (the batch commit; linked to the other events it covered)
@@ -41,7 +41,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from .._capabilities._calls import HostCallRecord
 from .._config_tracing import TracingSettings
-from .._events import Event, Webhook
+from .._events import Event, Message, Webhook
 from .._store._base import JournalEntry, OutboxEntry
 from .._units import parse_duration_ms
 
@@ -226,11 +226,16 @@ class Tracing:
 
 
 def _inbound(event: Event) -> Context | None:
-    """The caller's trace context, when an inbound webhook carried ``traceparent``."""
+    """The caller's trace context, when an inbound webhook carried ``traceparent`` (a
+    message from another engine carries it in its metadata)."""
     payload = event.payload
-    if not isinstance(payload, Webhook):
+    if isinstance(payload, Webhook):
+        pairs = payload.headers
+    elif isinstance(payload, Message):
+        pairs = payload.metadata
+    else:
         return None
-    carrier = {name.lower(): value for name, value in payload.headers}
+    carrier = {name.lower(): value for name, value in pairs}
     if "traceparent" not in carrier:
         return None
     context = _PROPAGATOR.extract(carrier)

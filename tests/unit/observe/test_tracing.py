@@ -12,7 +12,7 @@ from opentelemetry.trace import StatusCode
 
 from cove._capabilities._calls import HostCallRecord
 from cove._config_tracing import TracingSettings
-from cove._events import Custom, Event, Webhook
+from cove._events import Custom, Event, Message, Webhook
 from cove._observe._tracing import Tracing
 from cove._store._base import JournalEntry, OutboxEntry
 
@@ -72,12 +72,14 @@ def test_an_inbound_traceparent_is_the_journal_spans_parent(
 ) -> None:
     hooked = Event(Webhook("/in", "POST", (("TraceParent", CALLER),), b""))
     broken = Event(Webhook("/in", "POST", (("traceparent", "00-nonsense"),), b""))
-    tracing.journaled([hooked, broken], time.time_ns())
+    relayed = Event(Message("hook", "other-engine", "bot", "hi", (("traceparent", CALLER),)))
+    tracing.journaled([hooked, broken, relayed], time.time_ns())
     tracing.provider.force_flush()
-    first, second = exporter.get_finished_spans()
+    first, second, third = exporter.get_finished_spans()
     assert f"{first.context.trace_id:032x}" == CALLER.split("-")[1]
     assert f"{parent_of(first):016x}" == CALLER.split("-")[2]
     assert second.parent is None  # an unreadable traceparent starts a new trace
+    assert first.context.trace_id == third.context.trace_id  # a message's metadata works too
 
 
 def test_a_delivery_is_under_its_event_carries_its_traceparent_and_records_failure(
