@@ -32,6 +32,7 @@ from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
+from ._state_dump import StateDumpApi
 from ._ui import UiApi
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class ControlPlane:
                     *self.live.routes(),
                     *OutboxApi(*api).routes(),
                     *UiApi(*api).routes(),
+                    *StateDumpApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],

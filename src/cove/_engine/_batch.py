@@ -11,6 +11,7 @@ events go into one commit is the committer's to say (per-event mode: one).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._effects import EventEffects
@@ -20,6 +21,9 @@ from ._instance import ModuleInstance
 from ._module_commit import Handled, ModuleCommits, effects_to_outbox
 from ._supervisor import Supervisor
 from ._trajectory import Recorder, Trajectory
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class BatchHandler:
         self._supervisor = supervisor
         self._commits = commits
         self._recorder = recorder
+        self.tracing: Tracing | None = None
+        """Set through ``ModuleRunner.trace`` when ``[tracing]`` is on."""
 
     def run(
         self, instance: ModuleInstance, entries: list[JournalEntry], position: int
@@ -98,6 +104,8 @@ class BatchHandler:
     ) -> ModuleFailedError | None:
         event = entry.event
         calls = instance.host_calls(event.id, effects)
+        trace = None if self.tracing is None else self.tracing.event(self.module, entry)
+        calls.trace = trace
         outcome, error = "ok", ""
         try:
             instance.host.handle(event, attempt, calls)
@@ -106,6 +114,8 @@ class BatchHandler:
             return exc
         finally:
             self._record(instance, entry, outcome, error, calls)
+            if trace is not None:
+                trace.finish(outcome, error, instance.host.stats.fuel)
         return None
 
     def _record(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -13,6 +14,7 @@ from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
+from .._config_tracing import TracingSettings
 from .._events import Event
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
@@ -44,6 +46,9 @@ from ._retention import RetentionWorker
 from ._runner import ModuleRunner
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 RECENT_EVENTS = 20_000
 _STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
@@ -96,6 +101,7 @@ class Engine:
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
+        self.tracing: Tracing | None = None
         self.final_status: list[ModuleStatus] = []
         self.hooks = Hooks(config.hooks, self.log.warning)
         self.observer = ObserverBridge(self.hooks, config.hooks.observer_queue)
@@ -148,6 +154,8 @@ class Engine:
             self.hooks,
         )
         self.committer.on_flush(self.outbox.kick)
+        if config.tracing is not None:
+            self._start_tracing(config.tracing)
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
@@ -217,6 +225,14 @@ class Engine:
     def _initializing(self) -> list[str]:
         return [name for name, r in self.runners.items() if r.state in _STARTING]
 
+    def _start_tracing(self, settings: TracingSettings) -> None:
+        from .._observe._tracing import Tracing  # the OpenTelemetry SDK: imported only when on
+
+        self.tracing = Tracing(settings)
+        self.outbox.tracing = self.tools.tracing = self.tracing
+        for transport in self.transports.values():
+            transport.request_headers = self.tracing.headers
+
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         task.set_name(name)
@@ -264,6 +280,7 @@ class Engine:
             chain=self.chain,
             hooks=self.hooks,
         )
+        runner.trace(self.tracing)
         self.hooks.add(
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
@@ -463,9 +480,12 @@ class Engine:
         after it put an fsync and a thread hand-off between every event and
         its handler.
         """
+        started = 0 if self.tracing is None else time.time_ns()
         entries = self.store.append(events)
         self._remember(entries)
         await self.committer.flush()
+        if self.tracing is not None:
+            self.tracing.journaled(events, started)
 
     def _remember(self, entries: list[JournalEntry]) -> None:
         self._recent.add(entries)
@@ -522,6 +542,8 @@ class Engine:
         if self.trajectories is not None:
             await asyncio.to_thread(self.trajectories.close)
         self.hooks.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)
         self.log.info("engine stopped")
 
     async def _drain_outbox(self, seconds: float) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
@@ -41,6 +41,9 @@ from ._loader import LoadedModule
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 BATCH = 256
 T = TypeVar("T")
@@ -109,6 +112,10 @@ class ModuleRunner:
     def queue_depth(self, head: int) -> int:
         """The events after its position that it subscribes to (not every journal entry)."""
         return self._backlog.depth(self.position, head)
+
+    def trace(self, tracing: Tracing | None) -> None:
+        """Spans for this module's events and commits (``[tracing]``; None: off)."""
+        self._batches.tracing = self.commits.tracing = tracing
 
     def unavailable(self) -> str:
         """Why this module's hooks cannot run now ("" when they can)."""
