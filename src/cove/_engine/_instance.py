@@ -22,6 +22,8 @@ from ._matching import SubscriptionMatcher
 
 
 class ModuleInstance:
+    """One version of a module, ready to be called: read under the runner's lock."""
+
     def __init__(
         self,
         loaded: LoadedModule,

@@ -200,6 +200,13 @@ class SqliteStore(Store):
         with self._lock:
             return self._sizes.get(module, 0)
 
+    def state_items(self, module: str) -> list[tuple[str, bytes]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM state WHERE module = ? ORDER BY key", (module,)
+            ).fetchall()
+        return [(row[0], bytes(row[1])) for row in rows]
+
     def commit(
         self,
         module: str,
