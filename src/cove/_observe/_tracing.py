@@ -130,6 +130,14 @@ class Tracing:
     def journaled(self, events: Sequence[Event], start_ns: int) -> None:
         """One ``cove.journal`` span per event published since ``start_ns`` (Unix ns)."""
         end_ns = time.time_ns()
+        for span in self.start_journal(events, start_ns):
+            span.end(end_time=end_ns)
+
+    def start_journal(self, events: Sequence[Event], start_ns: int | None = None) -> list[Span]:
+        """Open each event's ``cove.journal`` span and make it the parent its handlers find
+        (end them once the events are durable): the engine wakes the modules before the
+        journal's flush, so an event may be handled while its span is still open."""
+        spans = []
         for event in events:
             parent = _inbound(event)
             span = self.tracer.start_span(
@@ -139,8 +147,9 @@ class Tracing:
                 start_time=start_ns,
                 attributes={"cove.event.id": event.id, "cove.event.kind": event.kind},
             )
-            span.end(end_time=end_ns)
             self._journaled.put(event.id, trace.set_span_in_context(span))
+            spans.append(span)
+        return spans
 
     # events and tools -----------------------------------------------------------
     def event(self, module: str, entry: JournalEntry) -> SpanTrace:
