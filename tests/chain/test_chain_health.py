@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cove import Engine
+from cove._sources._chain import ChainSource
 from tests.helpers.anvil import Anvil
 from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import state_json, wait_until
@@ -62,6 +63,16 @@ async def test_modules_get_their_own_depth_and_blocks_behind_is_reported(
         tip = int(anvil.rpc("eth_blockNumber"), 16)
         await wait_until(lambda: seen(engine, "at_head")[-1] == [tip, 0], what="the head")
         await wait_until(lambda: seen(engine, "deep")[-1] == [tip - 2, 2], what="two deep")
+        # A module may handle a block before the source's publish returns (the modules
+        # wake before the journal's fsync), and the source counts it delivered after.
+        (source,) = [s for s in engine.sources if isinstance(s, ChainSource)]
+        delivered = [(tip, 0), (tip - 2, 0)]
+        await wait_until(
+            lambda: (
+                [(s["delivered"], s["behind"]) for s in source.health()["streams"]] == delivered
+            ),
+            what="the source's delivered position",
+        )
         health = (await plane.client.get("/health", headers=AUTH)).json()
         assert plane.metrics_url is not None
         metrics = (await plane.client.get(plane.metrics_url + "/metrics")).text
