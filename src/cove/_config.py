@@ -26,6 +26,7 @@ from ._config_operator import (
     TrajectorySettings,
 )
 from ._config_retention import DeliveryLimits, RetentionSettings
+from ._config_tracing import TracingSettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_size_bytes
@@ -159,10 +160,10 @@ class WasmSettings(StrictModel):
     epoch_tick: Duration = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
     )
-    call_path: Literal["fast", "wrapper"] = Field(
+    call_path: Literal["fast", "ctypes"] = Field(
         default="fast",
-        description="Per-event calls: `fast` through wasmtime's C API, `wrapper` through "
-        "wasmtime-py's component API (the fallback when the fast path's checks fail).",
+        description="Calls into wasm go through wasmtime's C API; `fast`: with cove's C "
+        "extension where it was built (else ctypes), `ctypes`: always through ctypes.",
     )
 
 
@@ -372,6 +373,10 @@ class EngineConfig(StrictModel):
     hooks: HooksSettings = Field(
         default_factory=HooksSettings,
         description="How module hooks run: timeout, per-point failure policy, observer queue.",
+    )
+    tracing: TracingSettings | None = Field(
+        default=None,
+        description="OpenTelemetry traces of events and tool calls over OTLP/HTTP; unset: off.",
     )
     root: Path = Field(
         default=Path("."), description="Directory of the config file; set by the loader, not a key."

@@ -8,7 +8,6 @@ import click
 
 from .._config import EngineConfig, load_config
 from .._hosts import _fast_call
-from .._hosts._wasm_host import effective_call_path
 from .._hosts._wasm_runtime import WasmRuntime
 from .._module_check import check_module
 from ..errors import CoveError
@@ -49,9 +48,9 @@ def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path 
     assert manifest is not None
     imports = f"; imports {', '.join(sorted(report.imports - {'types'}))}" if report.imports else ""
     if manifest.module.kind == "wasm":
-        path = effective_call_path(config.wasm.call_path)
-        if path != config.wasm.call_path:
-            how = f" ({_fast_call.UNAVAILABLE})"
+        path = config.wasm.call_path
+        if _fast_call.UNAVAILABLE is not None:
+            how = f" unusable ({_fast_call.UNAVAILABLE})"
         else:
             how = f", {_fast_call.implementation()}" if path == "fast" else ""
         click.echo(f"wasm call path: {path}{how}")
