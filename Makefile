@@ -52,9 +52,10 @@ lint: setup
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/mypy
 
-## docs: regenerate docs/reference/ (manifest, engine config, WIT) from the source
+## docs: regenerate docs/reference/ (manifest, engine config, WIT, the Python SDK) from the source
 docs: setup
 	$(BIN)/python scripts/gen_reference.py
+	$(BIN)/python scripts/gen_sdk_reference.py
 
 bench: examples
 	$(BIN)/python bench/wasm_call_overhead.py

@@ -1,29 +1,32 @@
-"""The wasm fast path against the wrapper path and a bare ctypes call, in one run.
+"""The wasm call path (C extension, ctypes) against a bare C-API call and the floor, in one run.
 
-Five figures for the same compiled Python guest making 2 store calls per event
+Figures for the same compiled Python guest making 2 store calls per event
 (bench/assets/two_calls):
-  bare wrapper   wasmtime-py's component API, dict-backed host functions
+  bare wrapper   wasmtime-py's component API, dict-backed host functions (the
+                 path cove had besides the C API until issue 17; cove's own
+                 wrapper path cost more than this bare call)
   bare ctypes    the C API straight from ctypes: event written once, two
                  hand-written callbacks, no engine, no capability gate
-  cove fast      WasmModuleHost(call_path="fast"): event conversion, the
+  cove fast      WasmModuleHost(call_path="fast"): event encoding, the
                  capability gate, the write overlay, fuel/deadline reset; with
                  the C extension (_fast_ext) when it is built
-  cove fast (ctypes)  the same on the ctypes implementation (the fallback)
+  cove fast (ctypes)  the same on the ctypes implementation (call_path="ctypes")
   fast call only the same host's handle function called straight (event
                  writing, host-call dispatch, the gate and the overlay), without
                  the per-call wrapper around it (limits reset, one-call-at-a-time
                  guard, stats, output flush) or a fresh gate per event
-  cove wrapper   WasmModuleHost(call_path="wrapper"), the same around it
   no SDK         bare ctypes and cove fast on bench/assets/two_calls_raw: the
                  same two calls on componentize-py's bindings without the SDK's
-                 dispatch (the floor of a Python guest)
+                 dispatch
+  floor          bench/event_shapes.py's floor guest: a string event, string imports
+                 (get -> option<string>, set), no SDK: the least a Python guest costs
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
   --against REV  adds cove fast as of a git revision (its src/cove imported as
                  a package of its own), timed in the same rounds: a before/after
                  that a shared machine's drift between runs cannot blur
 Times are this thread's CPU time per event (wasm runs on the calling thread).
-Targets (issue 10): cove fast <= 1.5x bare ctypes; cove fast >= 4x faster than
-cove wrapper.
+Targets (issue 10): cove fast <= 1.5x bare ctypes. Issue 17: cove fast <= 20 µs,
+printed next to the floor.
 
 Run: .venv/bin/python bench/fast_path.py [--events N] [--json] [--against REV]
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import importlib
+import importlib.util
 import io
 import json
 import struct
@@ -43,10 +47,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
+from event_shapes import floor_caller
 from setuptools import Distribution, Extension
 from wasm_call_overhead import DictState, raw_caller
 from wasmtime.component import Linker
@@ -59,8 +64,9 @@ from cove._events import Custom, Event
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
-from cove._hosts._wasm_contract import check_component
-from cove._hosts._wasm_host import CallPath, WasmModuleHost
+from cove._hosts._event_bytes import encode_event
+from cove._hosts._wasm_contract import HOST_VERSION_TEXT, check_component
+from cove._hosts._wasm_host import CallPathName, WasmModuleHost
 from cove._hosts._wasm_runtime import WasmRuntime
 
 _NAME = struct.Struct("<QQ")
@@ -68,9 +74,7 @@ _HOST_CALL_ROWS = {
     "bare": "bare ctypes",
     "fast": "cove fast",
     "ctypes": "cove fast (ctypes)",
-    "wrapper": "cove wrapper",
 }
-T = TypeVar("T")
 
 
 def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -> Any:
@@ -116,7 +120,7 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     linker.add_wasip2()
     with linker.root() as root:
         for iface in sorted(interfaces & names.keys()):
-            with root.add_instance(f"cove:host/{iface}@0.1.0") as inst:
+            with root.add_instance(f"cove:host/{iface}@{HOST_VERSION_TEXT}") as inst:
                 for name in names[iface]:
                     cb = callbacks.get(name, stub) if iface == "store" else stub
                     raw_name = name.encode()
@@ -138,19 +142,13 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     fc._val_delete(result_addr)
     event = Event(Custom("bench.tick", "", payload))
     args_arena = fv.Arena()
-    meta, value = fh.handle_args(event, 1)
-    writers = [fv.writer(t) for t in fh.HANDLE_PARAMS]
-
-    def both(arena: fv.Arena, _v: Any, at: int) -> None:
-        arena.take(fv.VAL_SIZE)
-        writers[0](arena, meta, at)
-        writers[1](arena, value, at + fv.VAL_SIZE)
-
-    args = args_arena.encode(both, None)  # once: a bare call has a fixed event
+    (write,) = [fv.writer(t) for t in fh.HANDLE_PARAMS]
+    # once: a bare call has a fixed event
+    args = args_arena.encode(write, encode_event(event, 1))
     handle_addr = ctypes.addressof(handle._func)
 
     def one() -> None:
-        err = fc._func_call(handle_addr, context, args, 2, result_addr, 1)
+        err = fc._func_call(handle_addr, context, args, 1, result_addr, 1)
         assert not err and result[8] == b"\x01"  # is_ok
         fc._val_delete(result_addr)
         result[0] = b"\x00"
@@ -166,7 +164,7 @@ def cove_caller(
     runtime: WasmRuntime,
     manifest: Any,
     wasm: bytes,
-    path: CallPath,
+    path: CallPathName,
     payload: str = "{}",
     package: str = "cove",
 ) -> Callable[[], None]:
@@ -182,7 +180,6 @@ def cove_caller(
     host = wasm_host.WasmModuleHost(
         runtime, manifest, grants, wasm, lambda *a: None, call_path=path
     )
-    assert host.call_path == path
     state = DictState()
     new_calls = module("_capabilities._calls").HostCalls
     new_effects = module("_capabilities._effects").EventEffects
@@ -244,20 +241,11 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
         store.set_fuel(grants.limits.fuel)
         store.set_epoch_deadline(10**6)
         host._calls = calls
-        assert handle(*fh.handle_args(event, 1)) is None
+        assert handle(encode_event(event, 1)) is None
         calls.records.clear()
         calls.calls = 0
 
     return one
-
-
-def ctypes_only(make: Callable[[], T]) -> T:
-    """Build a cove host on the fast path's ctypes implementation (no C extension)."""
-    saved, fc.COMPILED = fc.COMPILED, False
-    try:
-        return make()
-    finally:
-        fc.COMPILED = saved
 
 
 def interleaved(callers: dict[str, Callable[[], object]], events: int) -> dict[str, float]:
@@ -291,10 +279,10 @@ def main() -> None:
             "bare ctypes": bare_ctypes_caller(runtime, wasm),
             "fast call only": call_only_caller(runtime, manifest, wasm),
             "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
-            "cove fast (ctypes)": ctypes_only(lambda: cove_caller(runtime, manifest, wasm, "fast")),
-            "cove wrapper": cove_caller(runtime, manifest, wasm, "wrapper"),
+            "cove fast (ctypes)": cove_caller(runtime, manifest, wasm, "ctypes"),
             "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
+            "floor": floor_caller(runtime),
         }
         if args.against:
             package = package_at(args.against, Path(tmp))
@@ -303,17 +291,18 @@ def main() -> None:
                 runtimes.WasmRuntime(Path(tmp) / "cache-against"), manifest, wasm, "fast",
                 package=package,
             )  # fmt: skip
+            if importlib.util.find_spec(f"{package}._hosts._wrapper_host") is not None:
+                # a revision that still had the wrapper path: the figure it was removed on
+                callers[f"cove wrapper at {args.against}"] = cove_caller(
+                    runtimes.WasmRuntime(Path(tmp) / "cache-against"), manifest, wasm,
+                    "wrapper",  # type: ignore[arg-type]
+                    package=package,
+                )  # fmt: skip
         us = interleaved(callers, args.events)
         per_call = interleaved(
             {
                 f"{path} n={n}": cove_caller(runtime, n_manifest, n_wasm, path, str(n))
-                for path in ("fast", "wrapper")
-                for n in (2, 22)
-            }
-            | {
-                f"ctypes n={n}": ctypes_only(
-                    lambda n=n: cove_caller(runtime, n_manifest, n_wasm, "fast", str(n))
-                )
+                for path in ("fast", "ctypes")
                 for n in (2, 22)
             },
             max(args.events // 4, 100),
@@ -327,7 +316,7 @@ def main() -> None:
         runtime.close()
     host_call = {
         path: (per_call[f"{path} n=22"] - per_call[f"{path} n=2"]) / 20
-        for path in ("bare", "fast", "ctypes", "wrapper")
+        for path in ("bare", "fast", "ctypes")
     }
     bare = us["bare ctypes"]
     rows = [
@@ -336,10 +325,9 @@ def main() -> None:
         ("fast call only", us["fast call only"], "cove fast without its per-call wrapper"),
         ("cove fast", us["cove fast"], f"target <= 1.50 of bare ctypes ({fc.implementation()})"),
         ("cove fast (ctypes)", us["cove fast (ctypes)"], "the fallback without the C extension"),
-        ("cove wrapper", us["cove wrapper"], ""),
     ]
     if args.against:
-        rows.insert(4, (f"cove fast at {args.against}", us[f"cove fast at {args.against}"], ""))
+        rows += [(name, v, "") for name, v in us.items() if name.endswith(f" at {args.against}")]
     print_table(
         "Per-event CPU cost, Python guest making 2 store calls (median of 5 rounds)",
         [(name, f"{v:.1f}", f"{v / bare:.2f}", note) for name, v, note in rows],
@@ -354,8 +342,18 @@ def main() -> None:
         ],
         ("path", "µs/event", "x bare ctypes"),
     )
-    speedup = us["cove wrapper"] / us["cove fast"]
-    print(f"\ncove fast vs cove wrapper: {speedup:.1f}x faster (target >= 4x)")
+    floor = us["floor"]
+    print_table(
+        "Against the floor (bench/event_shapes.py: a string event, string imports, no SDK)",
+        [
+            (name, f"{us[name]:.1f}", f"{us[name] / floor:.2f}")
+            for name in ("floor", "bare ctypes, no SDK", "cove fast, no SDK", "cove fast")
+        ],
+        ("path", "µs/event", "x floor"),
+    )
+    print(f"cove fast: {us['cove fast']:.1f} µs/event (target <= 20 µs; the floor {floor:.1f})")
+    speedup = us["bare wrapper"] / us["cove fast (ctypes)"]
+    print(f"\ncove fast on ctypes vs a bare wasmtime-py call: {speedup:.1f}x faster")
     print_table(
         "Per host call (store.get), (n=22 - n=2) / 20",
         [(_HOST_CALL_ROWS[path], f"{v:.1f}") for path, v in host_call.items()],

@@ -21,14 +21,15 @@ from typing import Any
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
-from wasmtime.component import Linker
+from wasmtime.component import Linker, Record
 
 from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._capabilities._grants import resolve_grants
 from cove._config import EngineConfig
 from cove._events import Custom, Event
-from cove._hosts import _wit_values as wit
+from cove._hosts._event_bytes import encode_event
+from cove._hosts._wasm_contract import HOST_VERSION_TEXT
 from cove._hosts._wasm_host import WasmModuleHost
 from cove._hosts._wasm_runtime import WasmRuntime
 
@@ -51,7 +52,9 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
     """The baseline: wasmtime-py's component API with dict-backed host functions."""
     component = runtime.load("raw", wasm)
     data: dict[str, bytes] = {}
-    not_found = wit.record(kind="not-found", message="no key")
+    not_found = Record()
+    setattr(not_found, "kind", "not-found")  # noqa: B010
+    setattr(not_found, "message", "no key")  # noqa: B010
 
     def get(_s: Any, key: str) -> Any:
         return data.get(key, not_found)
@@ -61,7 +64,10 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
 
     linker = Linker(runtime.engine)
     linker.add_wasip2()
-    with linker.root() as root, root.add_instance("cove:host/store@0.1.0") as store_iface:
+    with (
+        linker.root() as root,
+        root.add_instance(f"cove:host/store@{HOST_VERSION_TEXT}") as store_iface,
+    ):
         store_iface.add_func("get", get)
         store_iface.add_func("set", set_)
         # Present but unused by the guest; the component imports the whole interface.
@@ -69,9 +75,15 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
         store_iface.add_func("set-many", lambda _s, entries: data.update(entries))
         store_iface.add_func("delete", lambda _s, key: data.pop(key, None) and None)
         store_iface.add_func("list-keys", lambda _s, prefix: sorted(data))
-    with linker.root() as root, root.add_instance("cove:host/logging@0.1.0") as log_iface:
+    with (
+        linker.root() as root,
+        root.add_instance(f"cove:host/logging@{HOST_VERSION_TEXT}") as log_iface,
+    ):
         log_iface.add_func("log", lambda _s, *a: None)
-    with linker.root() as root, root.add_instance("cove:host/config@0.1.0") as cfg_iface:
+    with (
+        linker.root() as root,
+        root.add_instance(f"cove:host/config@{HOST_VERSION_TEXT}") as cfg_iface,
+    ):
         cfg_iface.add_func("get", lambda _s, k: None)
         cfg_iface.add_func("keys", lambda _s: [])
     store = wasmtime.Store(runtime.engine)
@@ -82,8 +94,8 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
     instance.get_func(store, "init")(store)
     handle = instance.get_func(store, "handle")
     event = Event(Custom("bench.tick", "", "{}"))
-    meta, value = wit.event_meta(event, 1), wit.event_value(event)
-    return lambda: handle(store, meta, value)
+    raw = encode_event(event, 1)
+    return lambda: handle(store, raw)
 
 
 def cove_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Any:

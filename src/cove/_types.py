@@ -34,6 +34,8 @@ class EmptyState:
 class ModuleState(StrEnum):
     """Where a module is in its lifecycle (docs/concepts.md draws the machine)."""
 
+    COMPILING = "compiling"
+    """Its component is being compiled at engine start (not loaded yet: no runner)."""
     LOADING = "loading"
     INITIALIZING = "initializing"
     RUNNING = "running"

@@ -116,10 +116,13 @@ def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Pat
     return path
 
 
-def build_guest(asset: str, capabilities: list[str], *, tools: bool = False) -> Path:
+def build_guest(
+    asset: str, capabilities: list[str], *, tools: bool = False, host_wit: str | None = None
+) -> Path:
     """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached.
 
     ``tools``: the manifest has ``[tools] enabled = true`` (the tool-module world).
+    ``host_wit``: the contract to build against, when not the current host.wit.
     """
     # Keyed by process: parallel pytest runs in one tree must not rebuild
     # each other's work directory; the build cache (by input digest) is shared.
@@ -134,7 +137,7 @@ def build_guest(asset: str, capabilities: list[str], *, tools: bool = False) -> 
         .replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{asset}.wasm"')
     )
     (work / "cove.toml").write_text(text)
-    result = build_python(load_manifest(work), CACHE / "builds")
+    result = build_python(load_manifest(work), CACHE / "builds", host_wit=host_wit)
     return result.path
 
 

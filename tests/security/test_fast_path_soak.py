@@ -16,13 +16,14 @@ from cove import Custom, Event, load_config, load_manifest
 from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._engine._loader import LoadedModule, build_host
+from cove._hosts._call_path import CallPath
 from cove._hosts._wasm_runtime import WasmRuntime
 from tests.helpers.fakes import FakeStateReader
 from tests.helpers.modules import CACHE, write_engine_config, write_manifest
 from tests.helpers.security import op_event, probe_module
 from tests.helpers.wat import wat_component
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_impl")]
+pytestmark = pytest.mark.slow
 
 
 def _no_log(*_: object) -> None:
@@ -36,22 +37,23 @@ def rss_kib() -> int:
     raise AssertionError("no VmRSS")
 
 
-def fast_host(tmp_path: Path, module: Path) -> LoadedModule:
+def fast_host(tmp_path: Path, module: Path, path: CallPath) -> LoadedModule:
+    name = "fast" if path.compiled else "ctypes"
     config = load_config(
-        write_engine_config(tmp_path / "engine.toml", [module], 'call_path = "fast"\n')
+        write_engine_config(tmp_path / "engine.toml", [module], f'call_path = "{name}"\n')
     )
     runtime = WasmRuntime(CACHE / "compiled")
     loaded = build_host(load_manifest(module), config, runtime, lambda *_: None)
-    assert "fast" == getattr(loaded.host, "call_path", None)
+    assert path.compiled == getattr(loaded.host, "call_path").compiled  # noqa: B009
     return loaded
 
 
-def test_a_million_wat_events_leave_rss_flat(tmp_path: Path) -> None:
+def test_a_million_wat_events_leave_rss_flat(tmp_path: Path, fast_impl: CallPath) -> None:
     module = write_manifest(
         tmp_path / "wat", "wat", component=wat_component("hostile"),
         subscriptions=[{"kind": "custom", "name": "wat.*"}],
     )  # fmt: skip
-    loaded = fast_host(tmp_path, module)
+    loaded = fast_host(tmp_path, module, fast_impl)
     state = FakeStateReader({"wat": {}})
     limits = loaded.grants.limits
 
@@ -74,9 +76,11 @@ def test_a_million_wat_events_leave_rss_flat(tmp_path: Path) -> None:
     assert grown < 4096, f"RSS grew by {grown} KiB over 10^6 events"
 
 
-def test_python_guest_host_calls_leave_rss_flat(tmp_path: Path, probe_wasm: Path) -> None:
+def test_python_guest_host_calls_leave_rss_flat(
+    tmp_path: Path, probe_wasm: Path, fast_impl: CallPath
+) -> None:
     """Host functions on the fast path: args read, results cloned into Rust, all freed."""
-    loaded = fast_host(tmp_path, probe_module(tmp_path, probe_wasm, "probe"))
+    loaded = fast_host(tmp_path, probe_module(tmp_path, probe_wasm, "probe"), fast_impl)
     state = FakeStateReader({"probe": {}})
     limits = loaded.grants.limits
     config = {"threshold": 7, "tags": ["a", 1, True, 0.5]}

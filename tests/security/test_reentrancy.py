@@ -41,7 +41,7 @@ class HookedState(EmptyState):
 @pytest.fixture
 def loaded(tmp_path: Path, probe_wasm: Path, runtime: WasmRuntime, call_path: str) -> LoadedModule:
     result = load_probe(tmp_path, probe_wasm, runtime, {})
-    assert getattr(result.host, "call_path", None) == call_path
+    assert (call_path == "fast") == result.host.call_path.compiled  # type: ignore[attr-defined]
     return result
 
 

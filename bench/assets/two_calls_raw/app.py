@@ -13,7 +13,7 @@ class WitWorld(wit_world.WitWorld):
     def init(self) -> None:
         pass
 
-    def handle(self, meta, event) -> None:
+    def handle(self, event: bytes) -> None:
         try:
             value = store.get("counter")
         except Err:

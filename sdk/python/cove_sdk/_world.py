@@ -7,18 +7,9 @@ import wit_world
 
 from ._bindings import bindings
 from ._errors import HostError
+from ._event import PAYLOADS, EventMeta, kind_of
 from ._handlers import HANDLERS, INIT_HOOKS
 from ._state import state
-
-_KIND = {
-    "Event_Block": "block",
-    "Event_Log": "log",
-    "Event_Tick": "tick",
-    "Event_Message": "message",
-    "Event_Webhook": "webhook",
-    "Event_Custom": "custom",
-    "Event_Lifecycle": "lifecycle",
-}
 
 
 def _fail(exc: BaseException) -> Exception:
@@ -49,15 +40,24 @@ class WitWorld(wit_world.WitWorld):
         finally:
             _flush_output()
 
-    def handle(self, meta, event) -> None:
-        kind = _KIND[type(event).__name__]
+    def handle(self, event: bytes) -> None:
+        # Only the kind byte is read here; the handler's event and meta decode
+        # their fields when first read (see _event).
+        kind = kind_of(event)
+        handlers = HANDLERS.get(kind)
+        if handlers:
+            dispatch(handlers, PAYLOADS[kind](event), EventMeta(event))
+
+
+def dispatch(handlers, event, meta) -> None:
+    """Run ``handlers`` on one event with buffered state; MockHost calls it too."""
+    state.discard()
+    try:
+        for handler in handlers:
+            handler(event, meta)
+        state.flush()
+    except Exception as exc:
         state.discard()
-        try:
-            for handler in HANDLERS.get(kind, ()):
-                handler(event.value, meta)
-            state.flush()
-        except Exception as exc:
-            state.discard()
-            raise _fail(exc) from exc
-        finally:
-            _flush_output()
+        raise _fail(exc) from exc
+    finally:
+        _flush_output()

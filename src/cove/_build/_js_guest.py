@@ -18,7 +18,7 @@ from pathlib import Path
 from .._manifest import Manifest, sha256_pin
 from ..errors import BuildError
 from ._python_guest import BuildResult, Progress
-from ._world import BUILD_WORLD, module_world
+from ._world import BUILD_WORLD, HOST_WIT_0_1, module_world
 
 INSTALL = "npm install @bytecodealliance/componentize-js @bytecodealliance/jco"
 # WASI the engine grants nothing of anyway; disabling it keeps the imports small.
@@ -67,7 +67,7 @@ def build_js(
     """Build ``<module dir>/<app>.js`` into the manifest's ``component`` path."""
     start = time.monotonic()
     tool = componentize_js(manifest.root)
-    world = module_world(manifest)
+    world = module_world(manifest, HOST_WIT_0_1.read_text())
     cached = cache_dir / f"build-js-{_inputs_digest(manifest, tool, world)}.wasm"
     was_cached = cached.exists()
     if not was_cached:

@@ -8,7 +8,6 @@ import click
 
 from .._config import EngineConfig, load_config
 from .._hosts import _fast_call
-from .._hosts._wasm_host import effective_call_path
 from .._hosts._wasm_runtime import WasmRuntime
 from .._module_check import check_module
 from ..errors import CoveError
@@ -17,13 +16,14 @@ from ..errors import CoveError
 @click.command("check")
 @click.argument("module_dir", type=click.Path(exists=True, path_type=Path), default=Path("."))
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path), default=Path(".cove/cache"), show_default=True
-)
+    "--cache-dir", type=click.Path(path_type=Path), default=None,
+    help="Compiled-component cache (default: the per-user cache every engine and command shares, $COVE_CACHE_DIR/compiled or e.g. ~/.cache/cove/compiled).",
+)  # fmt: skip
 @click.option(
     "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, and that the module's identity key unlocks.",
 )  # fmt: skip
-def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None) -> None:
+def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path | None) -> None:
     """Check the manifest, grants, pin, the component's contract and imports, and init.
 
     Every problem is listed with its file and key; the exit status is 1 if any.
@@ -32,7 +32,7 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
         config = load_config(engine_config) if engine_config else EngineConfig()
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    runtime = WasmRuntime(cache_dir.resolve())
+    runtime = WasmRuntime(cache_dir.resolve() if cache_dir else config.cache_path)
     try:
         report = check_module(module_dir, config, runtime)
     finally:
@@ -48,9 +48,9 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
     assert manifest is not None
     imports = f"; imports {', '.join(sorted(report.imports - {'types'}))}" if report.imports else ""
     if manifest.module.kind == "wasm":
-        path = effective_call_path(config.wasm.call_path)
-        if path != config.wasm.call_path:
-            how = f" ({_fast_call.UNAVAILABLE})"
+        path = config.wasm.call_path
+        if _fast_call.UNAVAILABLE is not None:
+            how = f" unusable ({_fast_call.UNAVAILABLE})"
         else:
             how = f", {_fast_call.implementation()}" if path == "fast" else ""
         click.echo(f"wasm call path: {path}{how}")

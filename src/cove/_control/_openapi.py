@@ -116,6 +116,12 @@ SCHEMA: dict[str, Any] = {
                 parameters=[_NAME, {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
             ),
         },
+        "/v1/modules/{name}/state-dump": {
+            "get": _op(
+                "Every state key with its value (text, or base64 when not UTF-8), in one read", {"200": _ok("State")}, 404, auth=True,
+                parameters=[_NAME],
+            ),
+        },
         "/v1/trajectories": {
             "get": _op(
                 "Read trajectories (newest first; oldest first after `after`); `next` says where the next page starts", {"200": _ok("Trajectories")}, 400, 401, 404, 503,

@@ -27,10 +27,12 @@ from ._console import console_routes
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
 from ._live import LiveStream
+from ._mcp_endpoint import McpEndpoint
 from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
+from ._state_dump import StateDumpApi
 from ._ui import UiApi
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ class ControlPlane:
         self.registry.register(OutboxCollector(engine.outbox_numbers))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
-        self.mcp: McpTools | None = None
+        self._mcp: McpEndpoint | None = None
         self.live: LiveStream | None = None
         self._record: Path | None = None
         limits = ListenerLimits.from_settings(config.listeners)
@@ -68,10 +70,8 @@ class ControlPlane:
         if config.control is not None:
             control = config.control
             self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
-            from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
-
-            self.mcp = McpTools(engine.tools)
-            mcp_app = BearerGuard(self.mcp.http_app(control.host), self.tokens.admin, "MCP")
+            self._mcp = McpEndpoint(engine.tools, control.host)
+            mcp_app = BearerGuard(self._mcp, self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
             routes = Api(*api)
@@ -82,6 +82,7 @@ class ControlPlane:
                     *self.live.routes(),
                     *OutboxApi(*api).routes(),
                     *UiApi(*api).routes(),
+                    *StateDumpApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],
@@ -150,9 +151,12 @@ class ControlPlane:
     def _listeners(self) -> list[HttpListener]:
         return [x for x in (self.api, self.metrics) if x is not None]
 
+    @property
+    def mcp(self) -> McpTools | None:
+        """The MCP server, once a first /mcp request started it."""
+        return None if self._mcp is None else self._mcp.server
+
     async def start(self) -> None:
-        if self.mcp is not None:
-            await self.mcp.start()
         if self.live is not None:
             await self.live.start()
         for listener in self._listeners():
@@ -170,7 +174,7 @@ class ControlPlane:
             await self.live.aclose()
         for listener in self._listeners():
             await listener.aclose()
-        if self.mcp is not None:
-            await self.mcp.aclose()
+        if self._mcp is not None:
+            await self._mcp.aclose()
         if self.queries is not None:
             self.queries.shutdown(wait=False, cancel_futures=True)

@@ -49,7 +49,9 @@ def build_host(
             runtime, manifest, grants, wasm, output, progress, config.wasm.call_path
         )
         if manifest.hook:
-            hook_host = WasmModuleHost(runtime, manifest, grants, wasm, output, None, "wrapper")
+            hook_host = WasmModuleHost(
+                runtime, manifest, grants, wasm, output, None, config.wasm.call_path
+            )
     else:
         plugin_class = load_plugin_class(manifest)
         manifest = with_class_subscriptions(manifest, plugin_class)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
@@ -38,10 +38,12 @@ from ._instance import ModuleInstance
 from ._lane import Lane
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule
-from ._matching import matches_any
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 BATCH = 256
 T = TypeVar("T")
@@ -49,6 +51,8 @@ EventReader = Callable[[int, int], list[JournalEntry]]
 
 
 class ModuleRunner:
+    """One module's loop over the journal; its parts do the rest (see the module docstring)."""
+
     def __init__(
         self,
         loaded: LoadedModule,
@@ -108,6 +112,10 @@ class ModuleRunner:
     def queue_depth(self, head: int) -> int:
         """The events after its position that it subscribes to (not every journal entry)."""
         return self._backlog.depth(self.position, head)
+
+    def trace(self, tracing: Tracing | None) -> None:
+        """Spans for this module's events and commits (``[tracing]``; None: off)."""
+        self._batches.tracing = self.commits.tracing = tracing
 
     def unavailable(self) -> str:
         """Why this module's hooks cannot run now ("" when they can)."""
@@ -190,8 +198,8 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             last_seq = entries[-1].seq
-            subscription = self.instance.manifest.subscription
-            mine = [e for e in entries if matches_any(subscription, e.event)]
+            matches = self.instance.matches
+            mine = [e for e in entries if matches(e.event)]
             if not mine:
                 self.position = last_seq
                 continue

@@ -43,6 +43,8 @@ class ModuleStats:
 
 
 class Supervisor:
+    """One module's state machine and counters; the runner's loop drives it."""
+
     def __init__(self, name: str, limits: Limits, on_state: OnState) -> None:
         self.name = name
         self.state = ModuleState.LOADING

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+    from .._observe._tracing import Tracing
+
 SEPARATOR = "."
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 AfterResult = Callable[[str, str, str], str]
@@ -89,6 +91,8 @@ class ToolRegistry:
         self._watchers: list[Callable[[], None]] = []
         self._names: tuple[str, ...] = ()
         self._turns: dict[str, asyncio.Lock] = {}
+        self.tracing: Tracing | None = None
+        """Set by the engine when ``[tracing]`` is on."""
 
     def all(self) -> list[Tool]:
         tools = [
@@ -179,6 +183,8 @@ class ToolRegistry:
         call_id = f"tool:{tool.name}:{uuid.uuid4().hex}"
         effects = EventEffects(runner.name, runner.store, runner.grants.limits.state_bytes)
         calls = runner.host_calls(call_id, effects)
+        trace = None if self.tracing is None else self.tracing.tool(runner.name, tool.name, call_id)
+        calls.trace = trace
         outcome, error = "failed", ""
         start = time.perf_counter_ns()
         try:
@@ -202,6 +208,8 @@ class ToolRegistry:
             raise ToolError(tool.name, "unavailable", f"not committed: {exc}") from None
         finally:
             self._record(runner, call_id, outcome, error, calls, start)
+            if trace is not None:
+                trace.finish(outcome, error, runner.host.stats.fuel)
 
     def _record(
         self,

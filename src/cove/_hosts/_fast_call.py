@@ -260,11 +260,11 @@ def _ext_round_trip_problem(ext: Any) -> str | None:
 
 _EXT, EXT_PROBLEM = _load_ext()
 COMPILED = _EXT is not None
-"""New hosts use the C extension (tests switch it off to run the ctypes path)."""
+"""The C extension is built and passed its checks (``CallPath.named("fast")`` uses it)."""
 
 
 def implementation() -> str:
-    """Which fast path new hosts get, for ``cove check`` and the load log."""
+    """Which fast path new hosts get by default, for ``cove check`` and the load log."""
     if COMPILED:
         return "C extension"
     return f"ctypes ({EXT_PROBLEM})" if EXT_PROBLEM else "ctypes"
@@ -344,23 +344,6 @@ Store: TypeAlias = "FastStore | _fast_ext.Store"
 Func = Callable[..., "str | None"]
 
 
-def fast_store(store: wasmtime.Store) -> Store:
-    if COMPILED:
-        made: Store = _EXT.Store(store, _address(store._context()))
-        return made
-    return FastStore(store)
-
-
-def fast_func(store: wasmtime.Store, func: Any, params: list[fv.Type]) -> Func:
-    """An export as a function of our values: None on ok, the guest's error text on err."""
-    if COMPILED:
-        shapes = [_EXT.Shape(t) for t in params]
-        context = _address(store._context())
-        made: Func = _EXT.Func((store, func), ctypes.addressof(func._func), context, shapes)
-        return made
-    return FastFunc(store, func, params)
-
-
 def _args_writer(params: list[fv.Writer]) -> fv.Writer:
     """Lay out a call's arguments as an array of vals at offset 0 (``encode`` reserved one).
 
@@ -407,13 +390,16 @@ class HostFunc:
         body: HostBody,
         park: Callable[[BaseException], None],
         on_error: Callable[[Exception], Any],
+        *,
+        compiled: bool,
     ) -> None:
+        self.params, self.result = params, result  # the declared shapes (a test checks them)
         self._body = body
         self._park = park
         self._on_error = on_error
         self.address: int
         self.data: int | None = None
-        if COMPILED:
+        if compiled:
             self._ext = _EXT.Callback(
                 [_EXT.Shape(t) for t in params],
                 None if result is None else _EXT.Shape(result),

@@ -1,8 +1,12 @@
-"""The ``cove:host`` contract as fixed shapes for the fast path, and its host functions.
+"""The ``cove:host`` contract as fixed shapes, and every host function, declared once.
 
-The shapes mirror ``wit/host.wit``; a component whose imports differ gets a
-trap from wasmtime's own result type check or a kind check in our readers,
-never a misread.
+Each import is declared here once, with the ``HostCalls`` method it calls
+and its WIT shapes; ``CallPath.host_func`` binds it to the C extension or to
+ctypes. The shapes mirror ``wit/host.wit`` (a test compares them with the
+types of a component built from it); a component whose imports differ gets
+a trap from wasmtime's own result type check or a kind check in our
+readers, never a misread. The exports' shapes (tools, hooks) are checked
+against the component's own types when it is instantiated.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from .._capabilities._http import HttpRequest
 from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
 from ..errors import ErrorKind, HostCallError
 from . import _fast_values as fv
+from ._call_path import CallPath
 from ._fast_call import HostFunc
 
 if TYPE_CHECKING:
@@ -74,7 +79,10 @@ _PAYLOADS: dict[type, tuple[str, fv.Type]] = {
     ),
 }  # fmt: skip
 EVENT: fv.Type = ("variant", [case for case in _PAYLOADS.values()])
-HANDLE_PARAMS = [EVENT_META, EVENT]
+HANDLE_PARAMS: list[fv.Type] = [B]
+"""``handle``'s parameter since cove:host@0.2: the event as compact bytes (``_event_bytes``)."""
+HANDLE_PARAMS_0_1 = [EVENT_META, EVENT]
+"""``handle``'s parameters in cove:host@0.1, for components built against it."""
 
 # Field values in WIT order, straight off the frozen dataclass.
 _FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
@@ -85,8 +93,23 @@ for _cls, (_case, _ty) in _PAYLOADS.items():
     _FIELDS[_cls] = (_case, operator.attrgetter(*_names))
 
 
+Signature = tuple[list[fv.Type], "fv.Type | None"]
+"""A function's parameter shapes and result shape (None: no result)."""
+LIST_TOOLS: Signature = (
+    [],
+    ("list", ("record", [("name", S), ("description", S), ("input-schema", S)])),
+)
+CALL_TOOL: Signature = ([S, S], ("result", S, HOST_ERROR))
+HOOK_OUTCOME: fv.Type = (
+    "record",
+    [("action", ("enum", ["pass", "replace", "veto"])), ("payload-json", S), ("reason", S)],
+)
+ON_HOOK: Signature = ([S, S], ("result", HOOK_OUTCOME, S))
+"""The exports of ``tool-provider`` and ``hook-handler``."""  # fmt: skip
+
+
 def handle_args(event: Event, attempt: int) -> tuple[Any, Any]:
-    """(event-meta, event) as values of the ``HANDLE_PARAMS`` types."""
+    """(event-meta, event) as values of the ``HANDLE_PARAMS_0_1`` types."""
     payload = event.payload
     case, fields = _FIELDS[type(payload)]
     return (event.id, event.accepted_at_ms, attempt), (case, fields(payload))
@@ -111,8 +134,8 @@ def _scalar(value: Any) -> tuple[str, Any]:
     raise TypeError(f"config value of type {type(value).__name__} has no WIT form")
 
 
-def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
-    """Every ``cove:host`` import, calling the same ``HostCalls`` methods as the wrapper."""
+def host_functions(host: WasmModuleHost, path: CallPath) -> dict[str, dict[str, HostFunc]]:
+    """Every ``cove:host`` import, bound to ``path``, each calling its ``HostCalls`` method."""
     current = host._current
     park = host._park
 
@@ -135,7 +158,7 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
             except HostCallError as exc:
                 return (False, (exc.kind, exc.message))
 
-        return HostFunc(params, ("result", ok, HOST_ERROR), call, park, _internal)
+        return path.host_func(params, ("result", ok, HOST_ERROR), call, park, _internal)
 
     def log(level: str, message: str, fields: list[tuple[str, str]]) -> None:
         host._log(None, level, message, fields)
@@ -180,12 +203,12 @@ def host_functions(host: WasmModuleHost) -> dict[str, dict[str, HostFunc]]:
                 [U64, S], S, lambda c, chain, tx: c.identity_send_transaction(chain, tx)
             ),
         },
-        # No host-error in these signatures: as on the wrapper path, a failure
-        # other than a refusal traps the call (the event fails, the engine goes on).
-        "logging": {"log": HostFunc([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},
+        # No host-error in these signatures: a failure other than a refusal
+        # traps the call (the event fails, the engine goes on).
+        "logging": {"log": path.host_func([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},
         "config": {
-            "get": HostFunc([S], ("option", CONFIG_VALUE), config_get, park, _trap),
-            "keys": HostFunc([], ("list", S), host._config_keys, park, _trap),
+            "get": path.host_func([S], ("option", CONFIG_VALUE), config_get, park, _trap),
+            "keys": path.host_func([], ("list", S), host._config_keys, park, _trap),
         },
     }
 

@@ -415,8 +415,24 @@ def _enum_reader(names: list[str]) -> Reader:
     return read
 
 
+def _result_reader(ok: Reader | None, err: Reader | None) -> Reader:
+    """A ``result`` as ``(is_ok, payload)``, the payload behind its pointer (export results)."""
+
+    def read(raw: bytes, at: int) -> tuple[bool, Any]:
+        _check(raw, at, K_RESULT)
+        is_ok, pointer = _RESULT.unpack_from(raw, at)[1:]
+        side = ok if is_ok else err
+        if side is None:
+            return (is_ok, None)
+        if not pointer:
+            raise TypeError("result without its payload")
+        return (is_ok, side(_string_at(pointer, VAL_SIZE), 0))
+
+    return read
+
+
 def reader(ty: Type) -> Reader:
-    """Compile a WIT type into a reader; only the shapes host-call arguments use."""
+    """Compile a WIT type into a reader: host-call arguments, and export results."""
     tag = ty[0]
     if tag == "string":
         return _read_string
@@ -432,6 +448,8 @@ def reader(ty: Type) -> Reader:
         return _record_reader([reader(t) for _, t in ty[1]])
     if tag == "enum":
         return _enum_reader(list(ty[1]))
+    if tag == "result":
+        return _result_reader(*(None if t is None else reader(t) for t in ty[1:]))
     raise TypeError(f"no reader for {tag}")
 
 

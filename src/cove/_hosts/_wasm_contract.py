@@ -1,4 +1,11 @@
-"""Checking a component against the ``cove:host`` contract before it runs."""
+"""Checking a component against the ``cove:host`` contract before it runs.
+
+The engine provides ``cove:host@0.2.0`` and still runs components built
+against ``0.1.0``: the two differ only in ``handle``'s parameters (0.1: the
+``event-meta`` record and the ``event`` variant; 0.2: one compact
+``list<u8>``), so the host binds the same imports under the component's own
+version and calls ``handle`` in its shape (``ContractReport.version``).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,16 @@ import re
 from dataclasses import dataclass
 
 import wasmtime
-from wasmtime.component import Component, RecordType, ResultType, String, VariantType
+from wasmtime.component import U8, Component, ListType, RecordType, ResultType, String, VariantType
 
 from .._manifest import Capability
 from ..errors import ContractError
 
 HOST_PACKAGE = "cove:host"
-HOST_VERSION = (0, 1, 0)
+HOST_VERSION = (0, 2, 0)
 HOST_VERSION_TEXT = ".".join(map(str, HOST_VERSION))
+LEGACY_VERSIONS = ((0, 1, 0),)
+"""Older contracts still run (each through the host's adapter for ``handle``)."""
 
 # Interface name -> the capability a module must declare to import it.
 INTERFACE_CAPABILITY: dict[str, Capability | None] = {
@@ -34,8 +43,9 @@ HOOK_INTERFACE = "hook-handler"
 """The optional export of the ``hook-module`` world: the module's ``[[hook]]`` handler."""
 _SIGNATURES = {
     "init": "func() -> result<_, string>",
-    "handle": "func(meta: event-meta, event: event) -> result<_, string>",
+    "handle": "func(event: list<u8>) -> result<_, string>",
 }
+_LEGACY_HANDLE = "func(meta: event-meta, event: event) -> result<_, string> (cove:host@0.1)"
 
 _IMPORT = re.compile(
     r"^(?P<pkg>[a-z0-9-]+:[a-z0-9-]+)/(?P<iface>[a-z0-9-]+)(?:@(?P<ver>[\w.+-]+))?$"
@@ -47,6 +57,8 @@ class ContractReport:
     """What the component imports from cove, by interface name."""
 
     interfaces: frozenset[str]
+    version: tuple[int, int, int] = HOST_VERSION
+    """The contract version the component was built against (its ``handle`` shape)."""
     tool_export: str | None = None
     """The name of its ``cove:host/tool-provider`` export (with its version), if any."""
     hook_export: str | None = None
@@ -62,12 +74,25 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 def version_compatible(wanted: tuple[int, int, int]) -> bool:
-    """Semver: same major (same minor while major is 0) and not newer than ours."""
-    if wanted[0] != HOST_VERSION[0]:
+    """Semver against ours or a legacy version we adapt: same major (same minor
+    while major is 0) and not newer."""
+    return any(_semver_fits(wanted, have) for have in (HOST_VERSION, *LEGACY_VERSIONS))
+
+
+def served_version(wanted: tuple[int, int, int]) -> tuple[int, int, int] | None:
+    """The version the engine serves a component built against ``wanted``, if any."""
+    for have in (HOST_VERSION, *LEGACY_VERSIONS):
+        if _semver_fits(wanted, have):
+            return have
+    return None
+
+
+def _semver_fits(wanted: tuple[int, int, int], have: tuple[int, int, int]) -> bool:
+    if wanted[0] != have[0]:
         return False
-    if HOST_VERSION[0] == 0 and wanted[1] != HOST_VERSION[1]:
+    if have[0] == 0 and wanted[1] != have[1]:
         return False
-    return wanted <= HOST_VERSION
+    return wanted <= have
 
 
 def check_component(
@@ -101,6 +126,7 @@ def contract_problems(
     kind = component.type
     interfaces: set[str] = set()
     problems: list[str] = []
+    versions: set[tuple[int, int, int]] = set()
     for name in kind.imports(engine):
         match = _IMPORT.match(name)
         if match is None:
@@ -119,6 +145,7 @@ def contract_problems(
                 f"{HOST_PACKAGE}@{HOST_VERSION[0]}.{HOST_VERSION[1]}.x"
             )
             continue
+        versions.add(served_version(parse_version(ver)) or HOST_VERSION)
         if iface not in INTERFACE_CAPABILITY:
             problems.append(
                 f"imports {name!r}, an interface {HOST_PACKAGE}@{HOST_VERSION_TEXT} lacks"
@@ -135,9 +162,24 @@ def contract_problems(
     missing = [name for name in REQUIRED_EXPORTS if name not in exports]
     if missing:
         problems.append(f"does not export {', '.join(missing)} (the cove:host 'module' world)")
+    handle = exports["handle"].ty if "handle" in exports else None
+    legacy = handle is not None and _handle_fits(handle, legacy=True)
+    if len(versions) > 1:
+        problems.append(
+            "imports more than one cove:host version ("
+            + ", ".join(".".join(map(str, v)) for v in sorted(versions))
+            + "); rebuild it against one"
+        )
+    version = min(versions) if versions else (LEGACY_VERSIONS[0] if legacy else HOST_VERSION)
     for name in REQUIRED_EXPORTS:
-        if name in exports and not _signature_fits(name, exports[name].ty):
-            problems.append(f"exports {name} with the wrong type; expected {_SIGNATURES[name]}")
+        if name not in exports:
+            continue
+        ty = exports[name].ty
+        if name == "init" and not _init_fits(ty):
+            problems.append(f"exports init with the wrong type; expected {_SIGNATURES[name]}")
+        elif name == "handle" and not _handle_fits(ty, legacy=version < HOST_VERSION):
+            expected = _LEGACY_HANDLE if version < HOST_VERSION else _SIGNATURES[name]
+            problems.append(f"exports handle with the wrong type; expected {expected}")
     tool_export = _optional_export(
         list(exports),
         TOOL_INTERFACE,
@@ -150,7 +192,7 @@ def contract_problems(
         (hooks, "has [[hook]] entries", "hook-module", "declare its [[hook]] points in cove.toml"),
         problems,
     )
-    return ContractReport(frozenset(interfaces), tool_export, hook_export), problems
+    return ContractReport(frozenset(interfaces), version, tool_export, hook_export), problems
 
 
 def _optional_export(
@@ -189,16 +231,30 @@ def _find_export(names: list[str], interface: str, problems: list[str]) -> str |
     return None
 
 
-def _signature_fits(name: str, ty: object) -> bool:
-    """The shape of ``init``/``handle``; a field-level mismatch is caught per call."""
-    params = getattr(ty, "params", None)
+def _returns_string_error(ty: object) -> bool:
     result = getattr(ty, "result", None)
-    if not (isinstance(result, ResultType) and result.ok is None):
+    return (
+        isinstance(result, ResultType)
+        and result.ok is None
+        and isinstance(result.err, String)
+        and getattr(ty, "params", None) is not None
+    )
+
+
+def _init_fits(ty: object) -> bool:
+    return _returns_string_error(ty) and not getattr(ty, "params", None)
+
+
+def _handle_fits(ty: object, *, legacy: bool) -> bool:
+    """``handle``'s shape; in 0.1 a field-level mismatch is caught per call."""
+    if not _returns_string_error(ty):
         return False
-    if not isinstance(result.err, String) or params is None:
-        return False
-    kinds = [type(param) for _, param in params]
-    return kinds == ([] if name == "init" else [RecordType, VariantType])
+    params = [param for _, param in getattr(ty, "params", [])]
+    if legacy:
+        return [type(p) for p in params] == [RecordType, VariantType]
+    return (
+        len(params) == 1 and isinstance(params[0], ListType) and isinstance(params[0].element, U8)
+    )
 
 
 def _compatible_text(text: str) -> bool:

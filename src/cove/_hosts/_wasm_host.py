@@ -8,15 +8,11 @@ and only ``LimitExceededError`` (a blown budget) is left to abort the call.
 After any trap the instance is unusable ("cannot enter component instance"),
 so it is rebuilt lazily before the next call, and init runs again.
 
-Two call paths share everything but the per-event steps (``call_path``):
-"wrapper" calls through wasmtime-py's component API; "fast" goes straight to
-wasmtime's C API (``_fast_call``), and falls back to "wrapper" with one log
-line when that module's import-time checks failed.
-
-Tool calls (``call_tool``, the ``tool-provider`` export) always go through
-wasmtime-py's component API, on the same Store and instance as events (so
-the same limits, grants and guest state apply); they are not the per-event
-hot path, and the host functions they reach are the call path's own.
+Every call into the guest and every host function goes through wasmtime's C
+API (``_fast_call``), on the implementation the host is given (``CallPath``:
+the C extension, or ctypes where it is not built); wasmtime-py does the
+setup only. Tool calls and hooks run on the same Store and instance as
+events, so the same limits, grants and guest state apply.
 """
 
 from __future__ import annotations
@@ -30,7 +26,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import structlog
 import wasmtime
-from wasmtime.component import Func, Linker, Record
+from wasmtime.component import Linker
 
 from .._capabilities._bounds import MAX_PAYLOAD_BYTES, clip, require_size
 from .._capabilities._calls import HostCalls, guest_error
@@ -41,28 +37,29 @@ from ..errors import (
     HostCallError,
     LimitExceededError,
     ModuleFailedError,
+    ModuleLoadError,
     ModuleReentryError,
     ToolError,
 )
-from . import _fast_call, _fast_host, _wasi_clock, _wrapper_host
-from . import _wit_values as wit
+from . import _fast_call, _fast_host, _wasi_clock
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._call_path import CallPath
+from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._linear_memory import MemoryWatch
-from ._wasm_contract import HOST_PACKAGE, HOST_VERSION_TEXT, check_component
+from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
+from ._wit_shapes import signature
 
-CallPath = Literal["fast", "wrapper"]
+_TOOLS = {"list-tools": _fast_host.LIST_TOOLS, "call-tool": _fast_host.CALL_TOOL}
+_HOOKS = {"on-hook": _fast_host.ON_HOOK}
+CallPathName = Literal["fast", "ctypes"]
+"""``fast``: the C extension when it is usable, else ctypes; ``ctypes``: ctypes."""
 Invoke = Callable[..., Any]
 P = ParamSpec("P")
 R = TypeVar("R")
 
 log = structlog.get_logger("cove.wasm")
-
-
-def effective_call_path(requested: CallPath) -> CallPath:
-    """The path a host will use: "fast" only when its import-time checks passed."""
-    return "fast" if requested == "fast" and _fast_call.UNAVAILABLE is None else "wrapper"
 
 
 def _one_at_a_time(
@@ -106,17 +103,20 @@ class WasmModuleHost(ModuleHost):
         wasm: bytes,
         output: OutputSink,
         progress: Progress | None = None,
-        call_path: CallPath = "fast",
+        call_path: CallPathName | CallPath = "fast",
     ) -> None:
         self.name = manifest.name
-        self.call_path = effective_call_path(call_path)
-        if self.call_path != call_path:
-            log.warning(
-                "wasm call path 'wrapper' instead of 'fast'",
-                module=manifest.name,
-                reason=_fast_call.UNAVAILABLE,
+        if _fast_call.UNAVAILABLE is not None:
+            raise ModuleLoadError(
+                self.name,
+                f"cannot run wasm modules here: {_fast_call.UNAVAILABLE} (cove calls wasm "
+                f"through wasmtime {_fast_call.PINNED_WASMTIME}'s C API on 64-bit little-endian "
+                "platforms)",
             )
-        elif self.call_path == "fast" and not _fast_call.COMPILED and _fast_call.EXT_PROBLEM:
+        if isinstance(call_path, str):
+            call_path = CallPath.named(call_path)
+        self.call_path = call_path
+        if not call_path.compiled and _fast_call.EXT_PROBLEM:
             log.info(
                 "wasm fast path on ctypes", module=manifest.name, reason=_fast_call.EXT_PROBLEM
             )
@@ -133,6 +133,9 @@ class WasmModuleHost(ModuleHost):
             manifest.tools.enabled,
             bool(manifest.hook),
         )
+        self._legacy = report.version < HOST_VERSION
+        """Built against cove:host@0.1: ``handle`` takes (event-meta, event)."""
+        self._version_text = ".".join(map(str, report.version))
         self._hook_export = report.hook_export
         self._hook_fn: Invoke | None = None
         self._hook_lock = threading.Lock()
@@ -142,26 +145,20 @@ class WasmModuleHost(ModuleHost):
         self._inside: int | None = None
         self._tool_export = report.tool_export
         self._tool_fns: tuple[Invoke, Invoke] | None = None
-        if self._tool_export is not None and self.call_path == "fast":
-            log.info(
-                "tool calls use the wrapper call path on the event instance "
-                "(events keep the fast path)",
-                module=manifest.name,
-            )
         self._clock: _wasi_clock.BoundClock | None = None
         self._raw_store: wasmtime.Store | None = None
         self._cut = False
         """A WASI wait of the running call was cut at its deadline."""
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
-        self._store: wasmtime.Store | _fast_call.Store | None = None
+        self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
         self._handle_fn: Invoke | None = None
         self._output = GuestOutput(self.name, output, "logging" in grants.granted)
         self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
-    def _instantiate(self) -> tuple[wasmtime.Store | _fast_call.Store, Invoke, Invoke]:
+    def _instantiate(self) -> tuple[_fast_call.Store, Invoke, Invoke]:
         store = wasmtime.Store(self._runtime.engine)
         self._raw_store = store
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
@@ -180,17 +177,42 @@ class WasmModuleHost(ModuleHost):
         init_fn = instance.get_func(store, "init")
         handle_fn = instance.get_func(store, "handle")
         assert init_fn is not None and handle_fn is not None  # checked by the contract
+        path = self.call_path
         if self._tool_export is not None:
-            self._tool_fns = _tool_functions(instance, store, self._tool_export)
+            list_tools, call_tool = self._exports(instance, store, self._tool_export, _TOOLS)
+            self._tool_fns = (list_tools, call_tool)
         if self._hook_export is not None:
-            (self._hook_fn,) = _export_functions(instance, store, self._hook_export, "on-hook")
-        if self.call_path == "fast":
-            return (
-                _fast_call.fast_store(store),
-                _fast_call.fast_func(store, init_fn, []),
-                _fast_call.fast_func(store, handle_fn, _fast_host.HANDLE_PARAMS),
-            )
-        return store, _bind(init_fn, store), _bind(handle_fn, store)
+            (self._hook_fn,) = self._exports(instance, store, self._hook_export, _HOOKS)
+        return (
+            path.store(store),
+            path.func(store, init_fn, []),
+            path.func(
+                store,
+                handle_fn,
+                _fast_host.HANDLE_PARAMS_0_1 if self._legacy else _fast_host.HANDLE_PARAMS,
+            ),
+        )
+
+    def _exports(
+        self,
+        instance: Any,
+        store: wasmtime.Store,
+        export: str,
+        wanted: dict[str, _fast_host.Signature],
+    ) -> list[Invoke]:
+        """Functions of an exported interface, each checked against the WIT's signature."""
+        iface = instance.get_export_index(store, export)
+        found = []
+        for name, (params, result) in wanted.items():
+            func = instance.get_func(store, instance.get_export_index(store, name, iface))
+            assert func is not None  # checked by the contract
+            if signature(func.type(store)) != (params, result):
+                raise ModuleFailedError(
+                    self.name, f"exports {export}.{name} with another type than cove:host's"
+                )
+            assert result is not None
+            found.append(self.call_path.export(store, func, params, result))
+        return found
 
     @_one_at_a_time("init")
     def init(self, calls: HostCalls) -> None:
@@ -206,16 +228,10 @@ class WasmModuleHost(ModuleHost):
         if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
             self.init(calls.read_only())
         assert self._handle_fn is not None
-        if self.call_path == "fast":
+        if self._legacy:
             self._call(self._handle_fn, calls, "handle", *_fast_host.handle_args(event, attempt))
         else:
-            self._call(
-                self._handle_fn,
-                calls,
-                "handle",
-                wit.event_meta(event, attempt),
-                wit.event_value(event),
-            )
+            self._call(self._handle_fn, calls, "handle", encode_event(event, attempt))
 
     @_one_at_a_time("a tool call")
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
@@ -224,16 +240,17 @@ class WasmModuleHost(ModuleHost):
         if self._handle_fn is None:  # a trap discarded the instance: rebuild it first
             self.init(calls.read_only())
         assert self._tool_fns is not None
-        result = self._call(
+        is_ok, result = self._call(
             self._tool_fns[1], calls, f"tool {name}", name, arguments_json, returns=True
         )
-        if isinstance(result, str):
+        if is_ok:
             try:
                 require_size(f"tool {name!r}: the result", result, MAX_PAYLOAD_BYTES)
             except HostCallError as exc:
                 raise ToolError(name, "limit-exceeded", exc.message) from None
-            return result
-        raise ToolError(name, wit.field(result, "kind"), guest_error(wit.field(result, "message")))
+            return str(result)
+        kind, message = result
+        raise ToolError(name, kind, guest_error(message))
 
     @_one_at_a_time("a hook")
     def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
@@ -244,22 +261,21 @@ class WasmModuleHost(ModuleHost):
             if self._handle_fn is None:  # not started yet, or a trap discarded the instance
                 self.init(calls.read_only())
             assert self._hook_fn is not None
-            result = self._call(
+            is_ok, result = self._call(
                 self._hook_fn, calls, f"hook {point}", point, payload_json, returns=True
             )
-        if isinstance(result, str):
+        if not is_ok:
             raise ModuleFailedError(
                 self.name, f"hook {point} returned an error: {guest_error(result)}"
             )
-        action = wit.field(result, "action")
+        action, payload, reason = result
         if action not in ("pass", "replace", "veto"):
             raise ModuleFailedError(self.name, f"hook {point} returned action {clip(action, 16)!r}")
-        payload = wit.field(result, "payload-json")
-        if payload is not None and len(payload) > MAX_PAYLOAD_BYTES:
+        if len(payload) > MAX_PAYLOAD_BYTES:
             raise ModuleFailedError(
                 self.name, f"hook {point}: its payload is over {MAX_PAYLOAD_BYTES} bytes"
             )
-        return HookOutcome(action, payload, guest_error(wit.field(result, "reason") or ""))
+        return HookOutcome(action, payload, guest_error(reason))
 
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         return self._memory.high_water(sizes)
@@ -376,21 +392,14 @@ class WasmModuleHost(ModuleHost):
             self._runtime.tick_ms * 1_000_000,
             lambda: _mark_cut(me()),
         )
-        functions: dict[str, dict[str, Any]]
-        if self.call_path == "fast":
-            functions = _fast_host.host_functions(self)
-            self._fast_functions = functions  # the callbacks live as long as the linker
-        else:
-            functions = _wrapper_host.host_functions(self)
+        functions = _fast_host.host_functions(self, self.call_path)
+        self._fast_functions = functions  # the callbacks live as long as the linker
         with linker.root() as root:
             for iface in sorted(interfaces):
                 if iface in functions:
-                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{HOST_VERSION_TEXT}") as inst:
+                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{self._version_text}") as inst:
                         for name, func in functions[iface].items():
-                            if isinstance(func, _fast_call.HostFunc):
-                                _fast_call.add_func(inst, name, func)
-                            else:
-                                inst.add_func(name, func)
+                            _fast_call.add_func(inst, name, func)
         return linker
 
     def _park(self, exc: BaseException) -> None:
@@ -445,36 +454,16 @@ def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
     return write
 
 
-def _tool_functions(instance: Any, store: wasmtime.Store, export: str) -> tuple[Invoke, Invoke]:
-    """``list-tools`` and ``call-tool`` of the ``tool-provider`` export, bound to ``store``."""
-    list_tools, call_tool = _export_functions(instance, store, export, "list-tools", "call-tool")
-    return list_tools, call_tool
-
-
-def _export_functions(
-    instance: Any, store: wasmtime.Store, export: str, *names: str
-) -> list[Invoke]:
-    """Functions of an exported interface, bound to ``store``."""
-    iface = instance.get_export_index(store, export)
-    found = [instance.get_func(store, instance.get_export_index(store, n, iface)) for n in names]
-    assert all(f is not None for f in found)  # checked by the contract
-    return [_bind(f, store) for f in found if f is not None]
-
-
-def _tool_spec(module: str, spec: Record) -> ToolSpec:
+def _tool_spec(module: str, spec: tuple[str, str, str]) -> ToolSpec:
     """A ``tool-spec`` record; a schema that is not a JSON object fails the init."""
-    name = wit.field(spec, "name")
+    name, description, input_schema = spec
     try:
-        schema = json.loads(wit.field(spec, "input-schema"))
+        schema = json.loads(input_schema)
     except json.JSONDecodeError as exc:
         raise ModuleFailedError(module, f"tool {name!r}: input-schema is not JSON: {exc}") from None
     if not isinstance(schema, dict):
         raise ModuleFailedError(module, f"tool {name!r}: input-schema is not a JSON object")
-    return ToolSpec(name, wit.field(spec, "description"), schema)
-
-
-def _bind(func: Func, store: wasmtime.Store) -> Invoke:
-    return lambda *args: func(store, *args)
+    return ToolSpec(name, description, schema)
 
 
 def _trap_summary(text: str) -> str:

@@ -377,14 +377,13 @@ def test_a_func_re_entered_while_writing_its_arguments_refuses() -> None:
 
 
 # Lifetimes ---------------------------------------------------------------------
-def test_a_host_function_is_freed_once_nothing_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_host_function_is_freed_once_nothing_holds_it() -> None:
     """Its Callback points back at it (``invoke``, ``fail``): a cycle the collector must see.
 
     The host's functions close over the host, so an uncollectable cycle here
     kept every dropped module (store, instance, linear memory) alive.
     """
-    monkeypatch.setattr(fc, "COMPILED", True)
-    func = fc.HostFunc([("string",)], ("list", ("string",)), print, print, print)
+    func = fc.HostFunc([("string",)], ("list", ("string",)), print, print, print, compiled=True)
     gone = weakref.ref(func)
     del func
     gc.collect()
@@ -415,11 +414,8 @@ def test_the_shapes_read_with_are_the_ones_kept_alive(make: Callable[[Any], Any]
     del made
 
 
-def test_a_host_function_dropped_by_its_own_body_lives_until_the_call_returns(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_host_function_dropped_by_its_own_body_lives_until_the_call_returns() -> None:
     """Now that it is collectable, only the trampoline's own reference keeps it for the call."""
-    monkeypatch.setattr(fc, "COMPILED", True)
     holder: list[fc.HostFunc] = []
 
     class Collects:  # a list<string> whose iteration runs the collector mid-write
@@ -431,7 +427,7 @@ def test_a_host_function_dropped_by_its_own_body_lives_until_the_call_returns(
         holder.clear()  # the host goes: nothing but wasmtime's pointer is left
         return Collects()
 
-    holder.append(fc.HostFunc([], ("list", ("string",)), body, print, print))
+    holder.append(fc.HostFunc([], ("list", ("string",)), body, print, print, compiled=True))
     address, data, gone = holder[0].address, holder[0].data, weakref.ref(holder[0])
     with rust_owned() as result:
         assert 0 == fc.CALLBACK(address)(data, None, None, None, 0, result, 1)

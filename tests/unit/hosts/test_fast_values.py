@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
-from cove._hosts._wasm_host import effective_call_path
+from cove._hosts._call_path import CallPath
 
 pytestmark = pytest.mark.skipif(fc.UNAVAILABLE is not None, reason=str(fc.UNAVAILABLE))
 
@@ -79,12 +79,10 @@ def test_strings_that_are_not_utf8_are_refused_before_reaching_rust() -> None:
         fv.Arena().encode(fv.writer(fh.S), "\udcff")
 
 
-def test_fast_path_unavailable_falls_back_to_the_wrapper(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(fc, "UNAVAILABLE", "layout differs (test)")
-    assert "wrapper" == effective_call_path("fast")
-    assert "wrapper" == effective_call_path("wrapper")
+def test_a_call_path_is_picked_by_name() -> None:
+    """``fast`` is the C extension where it is usable; ``ctypes`` is always ctypes."""
+    assert fc.COMPILED == CallPath.named("fast").compiled
+    assert not CallPath.named("ctypes").compiled
 
 
 class FakeHost:
@@ -159,11 +157,12 @@ def call_host(func: fc.HostFunc, params: list[fv.Type], args: list[Any]) -> byte
         fc._val_delete(ctypes.addressof(result))
 
 
-@pytest.mark.usefixtures("fast_impl")
-def test_store_functions_read_rust_owned_args_and_answer_results() -> None:
+def test_store_functions_read_rust_owned_args_and_answer_results(
+    fast_impl: CallPath,
+) -> None:
     calls = FakeCalls()
     host = FakeHost(calls)
-    funcs = fh.host_functions(host)  # type: ignore[arg-type]
+    funcs = fh.host_functions(host, fast_impl)  # type: ignore[arg-type]
     ok = fv._RESULT.unpack_from
     assert ok(call_host(funcs["store"]["get-many"], [("list", fh.S)], [["a", "zz"]]), 0)[1]
     entries = ("list", ("tuple", [fh.S, fh.B]))
@@ -179,10 +178,9 @@ def test_store_functions_read_rust_owned_args_and_answer_results() -> None:
     assert fv.K_LIST == call_host(funcs["config"]["keys"], [], [])[0]
 
 
-@pytest.mark.usefixtures("fast_impl")
-def test_an_import_of_another_type_traps_instead_of_misreading() -> None:
+def test_an_import_of_another_type_traps_instead_of_misreading(fast_impl: CallPath) -> None:
     host = FakeHost(FakeCalls())
-    get = fh.host_functions(host)["store"]["get"]  # type: ignore[arg-type]
+    get = fh.host_functions(host, fast_impl)["store"]["get"]  # type: ignore[arg-type]
     slots = (ctypes.c_char * fv.VAL_SIZE)()
     arena = fv.Arena()
     fc._val_clone(arena.encode(fv.writer(("u32",)), 7), ctypes.addressof(slots))

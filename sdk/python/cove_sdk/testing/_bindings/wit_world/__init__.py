@@ -8,7 +8,7 @@ from abc import abstractmethod
 import weakref
 
 from componentize_py_types import Result, Ok, Err, Some
-from .imports import types
+
 
 
 class WitWorld(Protocol):
@@ -26,9 +26,18 @@ class WitWorld(Protocol):
         raise NotImplementedError
 
     @abstractmethod
-    def handle(self, meta: types.EventMeta, event: types.Event) -> None:
+    def handle(self, event: bytes) -> None:
         """
         Called once per event; an error rolls the event's effects back.
+        
+        `event` is the event and its `event-meta` as one compact byte string,
+        so a guest decodes only the fields it reads (the Python SDK does so
+        lazily). Little-endian: u8 kind (block 0, log 1, tick 2, message 3,
+        webhook 4, custom 5, lifecycle 6), u32 attempt, u64 accepted-at-ms,
+        the id, then the kind's fields in the order of its record above. A
+        string or list<u8> is a u32 length and its bytes (UTF-8 for strings);
+        u64/u32 are fixed width; a bool or enum is one u8 (the case's index);
+        a list is a u32 count and its items; a header is two strings.
         
         Raises: `componentize_py_types.Err(wit_world.imports.str)`
         """
