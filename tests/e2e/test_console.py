@@ -303,3 +303,31 @@ async def test_a_dead_letter_is_shown_and_dropped_from_the_system_page(
         assert [] == store.dead_letters(None, 10)
         seen.assert_clean()
         await page.close()
+
+
+async def test_a_dead_module_is_revived_from_its_page_once_its_cause_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    mode = tmp_path / "mode"
+    mode.write_text("always")
+    module = flaky_module(tmp_path, "flaky", mode, restart={"max_failures": 1})
+    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
+    async with running_plane(config) as plane:
+        await _emit(plane, "probe.bad")
+        await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
+        seen = await watched(browser, DESKTOP, "revive")
+        page = seen.page
+        await page.goto(_open(plane))
+        await page.goto(_open(plane, "#/module/flaky"))
+        await expect(page.locator("#module-state")).to_have_text("dead")
+        mode.write_text("ok")
+        actions = page.locator('[data-actions="flaky"]')
+        await actions.locator('[data-action="revive"]').click()
+        await actions.get_by_role("button", name="Confirm").click()
+        await expect(page.locator("#module-state")).to_have_text("running")
+        await expect(actions.locator(".action-done")).to_have_text("Revive done")
+        await expect(page.locator('#recent tr[data-outcome="ok"]')).to_have_count(1)
+        await expect(page.locator("#last-error .badge")).to_have_text("recovered")
+        seen.assert_clean()
+        await page.close()
