@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import cove_sdk
-from cove_sdk import chain, identity, testing
+from cove_sdk import chain, identity, testing, ui
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference" / "sdk.md"
@@ -53,6 +53,24 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
         "`cove_sdk.identity`",
         identity,
         ["address", "sign_message", "sign_typed_data", "send_transaction"],
+    ),
+    (
+        "`cove_sdk.ui` (A2UI documents, see [a2ui.md](../a2ui.md))",
+        ui,
+        [
+            "document",
+            "text",
+            "markdown",
+            "kv",
+            "items",
+            "table",
+            "chart",
+            "form",
+            "field",
+            "button",
+            "submission",
+            "Submission",
+        ],
     ),
     (
         "`cove_sdk.testing`",
