@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser examples run demo-chain test lint bench docs clean
+.PHONY: setup browser examples run demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,10 @@ examples: setup
 ## run: the engine with the example modules, fed by the demo source (Ctrl-C stops it)
 run: examples
 	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
+
+## console: rebuild the web console's bundle (src/cove/_control/static) from console/src with esbuild
+console: $(NODE_STAMP)
+	console/build.sh
 
 ## demo-chain: anvil, the example token and both chain examples on one engine for a few seconds
 demo-chain: setup
@@ -48,9 +52,10 @@ lint: setup
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/mypy
 
-## docs: regenerate docs/reference/ (manifest, engine config, WIT) from the source
+## docs: regenerate docs/reference/ (manifest, engine config, WIT, the Python SDK) from the source
 docs: setup
 	$(BIN)/python scripts/gen_reference.py
+	$(BIN)/python scripts/gen_sdk_reference.py
 
 bench: examples
 	$(BIN)/python bench/wasm_call_overhead.py

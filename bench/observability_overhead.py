@@ -1,4 +1,4 @@
-"""Observability overhead: dispatch throughput with metrics + trajectories on vs off.
+"""Observability overhead: dispatch throughput with metrics + trajectories on vs off, and tracing.
 
 Both configurations run in this one process, alternating rounds so drift
 hits both alike: "off" has trajectories disabled and no listeners; "on"
@@ -10,6 +10,11 @@ throughput swings with the neighbours' load, so the table also gives the
 process CPU time per event (all threads: module workers, trajectory writer,
 metrics listener); its off/on ratio is the steadier figure.
 
+A second table compares OpenTelemetry tracing off (the default: no
+``[tracing]``, the SDK not imported) with on (every span exported over
+OTLP/HTTP to a collector on loopback that accepts and drops them), both with
+trajectories on, in alternating rounds of the same run.
+
 Run: .venv/bin/python bench/observability_overhead.py [--events N] [--rounds R] [--all-cores]
 """
 
@@ -19,7 +24,10 @@ import argparse
 import asyncio
 import contextlib
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -33,7 +41,7 @@ from cove._config import EngineConfig
 from cove._observe._trajectories import Retention, TrajectoryStore
 
 
-def _config(tmp: Path, module: Path, observe: bool) -> EngineConfig:
+def _config(tmp: Path, module: Path, observe: bool, traces: str | None = None) -> EngineConfig:
     data: dict[str, object] = {
         "data_dir": str(tmp / "data"),
         "modules": [str(module)],
@@ -44,7 +52,33 @@ def _config(tmp: Path, module: Path, observe: bool) -> EngineConfig:
     }
     if observe:
         data["metrics"] = {"host": "127.0.0.1", "port": 0}
+    if traces is not None:
+        data["tracing"] = {"endpoint": traces}
     return EngineConfig.model_validate(data)
+
+
+@contextlib.contextmanager
+def collector() -> Iterator[str]:
+    """An OTLP/HTTP endpoint on loopback that accepts every export and drops it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 async def _scrape(client: httpx.AsyncClient, url: str) -> None:
@@ -53,10 +87,12 @@ async def _scrape(client: httpx.AsyncClient, url: str) -> None:
         (await client.get(url)).raise_for_status()
 
 
-async def throughput(module: Path, observe: bool, n: int, batch: int) -> tuple[float, float]:
+async def throughput(
+    module: Path, observe: bool, n: int, batch: int, traces: str | None = None
+) -> tuple[float, float]:
     """Events/s and process CPU µs per event, from the first publish to the drain."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = App(_config(Path(tmp), module, observe))
+        app = App(_config(Path(tmp), module, observe, traces))
         await app.start()
         engine = app.engine
         client = httpx.AsyncClient()
@@ -99,48 +135,63 @@ def writer_cpu_us(n: int = 20_480, batch: int = 256) -> tuple[float, float]:
     return (queued - start) / n * 1e6, (stored - queued) / n * 1e6
 
 
+COLUMNS = (
+    "module",
+    "off events/s",
+    "on events/s",
+    "on / off",
+    "off CPU µs/event",
+    "on CPU µs/event",
+    "off / on CPU",
+)
+
+
+def _compared(
+    off: list[tuple[float, float]], on: list[tuple[float, float]]
+) -> tuple[str, str, str, str, str, str]:
+    """Medians of two configurations' (events/s, CPU µs/event) rounds, with their ratios."""
+    rate_off, rate_on = median([r for r, _ in off]), median([r for r, _ in on])
+    cpu_off, cpu_on = median([c for _, c in off]), median([c for _, c in on])
+    return (
+        f"{rate_off:,.0f}",
+        f"{rate_on:,.0f}",
+        f"{rate_on / rate_off:.0%}",
+        f"{cpu_off:.1f}",
+        f"{cpu_on:.1f}",
+        f"{cpu_off / cpu_on:.0%}",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = engine_bench_args(parser)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp_dir:
+    rows, traced = [], []
+    with tempfile.TemporaryDirectory() as tmp_dir, collector() as traces:
         tmp = Path(tmp_dir)
         for label, module, n, batch in (
             ("native trivial", trivial_module(tmp, "trivial"), args.events, 1000),
             ("wasm 2 store calls", _wasm_module(tmp), max(200, args.events // 10), 200),
         ):
-            off, on = [], []
+            off, on, tracing = [], [], []
             for _ in range(args.rounds):
                 off.append(asyncio.run(throughput(module, False, n, batch)))
                 on.append(asyncio.run(throughput(module, True, n, batch)))
-            rate_off, rate_on = median([r for r, _ in off]), median([r for r, _ in on])
-            cpu_off, cpu_on = median([c for _, c in off]), median([c for _, c in on])
-            rows.append(
-                (
-                    label,
-                    f"{rate_off:,.0f}",
-                    f"{rate_on:,.0f}",
-                    f"{rate_on / rate_off:.0%}",
-                    f"{cpu_off:.1f}",
-                    f"{cpu_on:.1f}",
-                    f"{cpu_off / cpu_on:.0%}",
-                )
-            )
+                tracing.append(asyncio.run(throughput(module, True, n, batch, traces)))
+            rows.append((label, *_compared(off, on)))
+            traced.append((label, *_compared(on, tracing)))
     print_table(
         "Dispatch with metrics + trajectories off vs on, medians of "
         f"{args.rounds} alternating rounds (target: on >= 85% of off)",
         rows,
-        (
-            "module",
-            "off events/s",
-            "on events/s",
-            "on / off",
-            "off CPU µs/event",
-            "on CPU µs/event",
-            "off / on CPU",
-        ),
+        COLUMNS,
+    )
+    print_table(
+        "Dispatch with OpenTelemetry tracing off (default) vs on (OTLP/HTTP to loopback), "
+        f"trajectories on in both, medians of {args.rounds} alternating rounds",
+        traced,
+        COLUMNS,
     )
     queue_us, store_us = writer_cpu_us()
     print_table(

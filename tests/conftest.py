@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from cove._hosts import _fast_call
 from cove._hosts._call_path import CallPath
 from tests.helpers import modules
 from tests.helpers.engine import PROBE_CAPABILITIES
-from tests.helpers.modules import build_guest
+from tests.helpers.modules import CACHE, build_guest
+
+# One compiled-component cache for the whole session and its subprocesses (the
+# per-user default, moved): each component compiles once per suite, not once per
+# test or data dir. ``<CACHE>/compiled`` is also what write_engine_config names.
+os.environ["COVE_CACHE_DIR"] = str(CACHE)
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +27,14 @@ def _fresh_logging() -> Iterator[None]:
     to warnings); never let that leak into the next test's captured logs."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _local_engine_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Engines under test record their token files in a temporary state dir, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COVE_STATE_DIR", str(tmp_path_factory.mktemp("cove-state")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._cache_dir import compiled_cache_dir
 from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
@@ -25,6 +26,7 @@ from ._config_operator import (
     TrajectorySettings,
 )
 from ._config_retention import DeliveryLimits, RetentionSettings
+from ._config_tracing import TracingSettings
 from ._manifest import Capability, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_size_bytes
@@ -151,7 +153,9 @@ class HttpSettings(StrictModel):
 
 class WasmSettings(StrictModel):
     cache_dir: Path | None = Field(
-        default=None, description="Compiled-component cache; unset: `<data_dir>/cache`."
+        default=None,
+        description="Compiled-component cache; unset: the per-user cache shared by every "
+        "engine and command (`$COVE_CACHE_DIR/compiled`, else e.g. `~/.cache/cove/compiled`).",
     )
     epoch_tick: Duration = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
@@ -370,6 +374,10 @@ class EngineConfig(StrictModel):
         default_factory=HooksSettings,
         description="How module hooks run: timeout, per-point failure policy, observer queue.",
     )
+    tracing: TracingSettings | None = Field(
+        default=None,
+        description="OpenTelemetry traces of events and tool calls over OTLP/HTTP; unset: off.",
+    )
     root: Path = Field(
         default=Path("."), description="Directory of the config file; set by the loader, not a key."
     )
@@ -399,7 +407,7 @@ class EngineConfig(StrictModel):
     def cache_path(self) -> Path:
         if self.wasm.cache_dir is not None:
             return self.resolve(self.wasm.cache_dir)
-        return self.data_path / "cache"
+        return compiled_cache_dir()
 
     def module_paths(self) -> list[Path]:
         """Every module directory named directly or found one level under a module dir."""

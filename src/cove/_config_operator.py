@@ -66,6 +66,13 @@ class ControlSettings(StrictModel):
         default=None, description="Environment variable holding the bearer token."
     )
     token_file: Path | None = Field(default=None, description="File holding the bearer token.")
+    create_token: bool = Field(
+        default=False,
+        description=(
+            "When `token_file` does not exist, write a new random token there (mode 0600) at "
+            "start; `cove run` then prints the console URL with it (for a local engine)."
+        ),
+    )
     read_token_env: str | None = Field(
         default=None,
         description="Environment variable holding a read-only token (module data, no changes).",
@@ -107,6 +114,8 @@ class ControlSettings(StrictModel):
             raise ValueError("set one of token_env or token_file, not both")
         if self.read_token_env is not None and self.read_token_file is not None:
             raise ValueError("set one of read_token_env or read_token_file, not both")
+        if self.create_token and self.token_file is None:
+            raise ValueError("create_token needs token_file (the file the new token is written to)")
         if self.token_env is None and self.token_file is None and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host!r} is reachable from other machines; configure "

@@ -34,6 +34,8 @@ class EmptyState:
 class ModuleState(StrEnum):
     """Where a module is in its lifecycle (docs/concepts.md draws the machine)."""
 
+    COMPILING = "compiling"
+    """Its component is being compiled at engine start (not loaded yet: no runner)."""
     LOADING = "loading"
     INITIALIZING = "initializing"
     RUNNING = "running"
@@ -75,3 +77,9 @@ class ModuleStatus:
     """When its earliest failed effect is tried again (Unix ms)."""
     dead_letters: int = 0
     """Its effects the outbox gave up on (``cove outbox list``)."""
+    last_error_ms: int = 0
+    """When its last failure happened (Unix ms; 0: never)."""
+    last_error_event_id: str = ""
+    """The event of its last failure ("" when init or a commit failed)."""
+    last_ok_ms: int = 0
+    """When an event or tool call of it last succeeded (Unix ms; 0: never)."""

@@ -7,6 +7,7 @@ event's transaction. The context a plugin sees is read-only.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -176,8 +177,17 @@ class PluginContext:
         self.module = module
         self.config = config
         self._calls = calls
-        self.state = StateView(self)
-        self.identity = IdentityView(calls)
+
+    # Made on first use: a context is built per event, and most handlers use neither.
+    @functools.cached_property
+    def state(self) -> StateView:
+        """The module's state as of this event."""
+        return StateView(self)
+
+    @functools.cached_property
+    def identity(self) -> IdentityView:
+        """The module's Ethereum account (the ``identity`` capability)."""
+        return IdentityView(self._calls)
 
     def fetch(
         self,

@@ -1,21 +1,25 @@
-"""The web console in a real headless Chromium (Debian's, driven by Playwright).
+"""The web console in a real headless Chromium (Debian's, driven by Playwright), at 1280 px and 390 px.
 
-A module goes from running to dead after an event it cannot handle, the
-page shows it, the operator revives it from the page with the token, and
-reads its state in the state browser.
+An operator's session on a real engine: the overview with its chart and health,
+a module killed by a poison event, skipped and revived from its row, the
+trajectory explorer with its filters, paging and host calls, a tool called
+from a form made from its schema, hooks and the outbox. Every page load is
+checked for console errors and failed requests; screenshots go to
+``.cove/artifacts/console/`` (the path is printed).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.helpers.control import (
+    AUTH,
     TOKEN,
     TOKEN_ENV,
     Plane,
@@ -23,93 +27,239 @@ from tests.helpers.control import (
     flaky_module,
     running_plane,
 )
-from tests.helpers.engine import state_json, wait_until
-from tests.helpers.modules import write_engine_config
+from tests.helpers.engine import wait_until
+from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PHONE = {"width": 375, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
+ARTIFACTS = REPO / ".cove" / "artifacts" / "console"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+
+
+@dataclass
+class Watched:
+    """A page, and every console error and failed request it had."""
+
+    page: Page
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    async def shot(self, step: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.name}-{step}.png"
+        await self.page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+
+    def assert_clean(self) -> None:
+        assert [] == self.problems
+
+
+async def watched(browser: Browser, viewport: dict[str, int], name: str) -> Watched:
+    page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    seen = Watched(page, f"{name}-{viewport['width']}")
+    page.on("console", lambda m: seen.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: seen.problems.append(f"failed: {r.url} {r.failure}"))
+    return seen
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        await launched.close()
-
-
-async def _hostile_event_then_revive(plane: Plane, page: Page, mode: Path) -> None:
-    await page.goto(str(plane.client.base_url) + "/")
-    # The engine has a token, so module data is behind it: the operator pastes it first.
-    await page.locator("#token").fill(TOKEN)
-    await page.locator("#token").dispatch_event("change")
-    row = page.locator('tr[data-module="flaky"]')
-    await expect(row.locator("[data-state]")).to_have_text("running")
-
-    await asyncio.to_thread(mode.write_text, "always")  # the next event fails: the module dies
-    await plane.client.post("/v1/events", json={"name": "probe.bad"}, headers=plane.auth())
-    await expect(row.locator("[data-state]")).to_have_text("dead")
-    await expect(page.locator("#engine-status")).to_have_text("degraded")
-
-    await row.get_by_role("link", name="flaky").click()
-    await expect(page.locator("#module-state")).to_have_text("dead")
-    await expect(page.locator('#trajectories tr[data-outcome="failed"]').first).to_contain_text(
-        "this module fails every event"
-    )
-    await asyncio.to_thread(mode.write_text, "ok")
-    await page.locator("#revive").click()
-    await expect(page.locator("#module-state")).to_have_text("running")
-    await wait_until(lambda: state_json(plane.engine, "flaky", "count") == 1, what="handled")
-    await expect(page.locator('#trajectories tr[data-outcome="ok"]')).to_have_count(1)
-    await expect(page.locator("#revive")).to_be_disabled()
-    await expect(page.locator("#activity polyline.handled")).to_have_count(1)
-
-    await page.locator("#state-prefix").fill("co")
-    await page.get_by_role("button", name="List keys").click()
-    await page.get_by_role("button", name="count").click()
-    await expect(page.locator("#state-value")).to_have_text("1")
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-async def test_module_dies_after_a_hostile_event_and_is_revived_from_the_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser, viewport: dict[str, int]
-) -> None:
+async def plane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Plane]:
+    """flaky (dies on a poison event) and nt (serves tools), with the control plane."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     mode = tmp_path / "mode"
-    module = flaky_module(
-        tmp_path, "flaky", mode, restart={"max_failures": 1, "backoff_initial": "1ms"}
+    mode.write_text("poison")
+    flaky = flaky_module(tmp_path, "flaky", mode, restart={"max_failures": 1})
+    tools = write_manifest(
+        tmp_path / "nt",
+        "nt",
+        kind="python",
+        entry="tools:Tools",
+        required=["store"],
+        tools=True,
+        subscriptions=[{"kind": "custom", "name": "nt.never"}],
     )
-    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
-    async with running_plane(config) as plane:
-        page = await browser.new_page(viewport=viewport)  # type: ignore[arg-type]
-        await _hostile_event_then_revive(plane, page, mode)
-        await page.close()
+    (tools / "tools.py").write_text((ASSETS / "native_tools" / "tools.py").read_text())
+    config = write_engine_config(tmp_path / "engine.toml", [flaky, tools], control_section())
+    async with running_plane(config) as running:
+        yield running
 
 
-async def test_revive_with_the_read_only_token_shows_the_error_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+async def _emit(plane: Plane, name: str, payload: str = "") -> str:
+    answer = await plane.client.post(
+        "/v1/events", json={"name": name, "payload": payload}, headers=AUTH
+    )
+    return str(answer.json()["id"])
+
+
+def _open(plane: Plane, where: str = "") -> str:
+    return (
+        f"{plane.client.base_url}/#token={TOKEN}"
+        if not where
+        else f"{plane.client.base_url}/{where}"
+    )
+
+
+@VIEWPORTS
+async def test_a_poison_event_is_seen_skipped_and_the_module_recovers_from_its_row(
+    plane: Plane, browser: Browser, viewport: dict[str, int]
 ) -> None:
-    """The read-only token shows the module page; reviving needs the admin token."""
+    await _emit(plane, "probe.warmup")
+    await wait_until(lambda: plane.engine.runners["flaky"].stats.handled == 1)
+    seen = await watched(browser, viewport, "overview")
+    page = seen.page
+    await page.goto(_open(plane))
+    assert TOKEN not in page.url
+    row = page.locator('#modules tr[data-module="flaky"]')
+    await expect(row.locator("[data-state]")).to_have_text("running")
+    # The chart is drawn at once from the stream's history, with its legend.
+    await expect(page.locator("#chart-all canvas")).to_be_visible()
+    await expect(page.locator("#chart-all .u-legend")).to_contain_text("events/s")
+    await expect(page.locator("#chart-all .u-legend")).to_contain_text("failures/s")
+    await seen.shot("1-running")
+
+    poison = await _emit(plane, "probe.bad", "poison")
+    await expect(row.locator("[data-state]")).to_have_text("dead")
+    await expect(page.locator("#engine-status")).to_have_text("degraded")
+    await expect(page.locator("#problems")).to_contain_text("module flaky is dead")
+    await expect(row.locator(".last-error")).to_contain_text(poison)
+    await expect(row.locator(".last-error")).to_contain_text("this event poisons the module")
+    await seen.shot("2-dead")
+
+    await row.locator('[data-action="skip"]').click()
+    await expect(row.locator(".confirm")).to_contain_text(f"Skip event {poison}")
+    await row.get_by_role("button", name="Confirm").click()
+    await expect(row.locator("[data-state]")).to_have_text("running")
+    await _emit(plane, "probe.after")
+    await expect(row.locator(".last-error .badge")).to_have_text("recovered")
+    await expect(page.locator("#engine-status")).to_have_text("ok")
+    await seen.shot("3-recovered")
+    assert 1 == plane.engine.runners["flaky"].stats.skipped
+    if viewport is PHONE:  # cards, not a table wider than the phone
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    seen.assert_clean()
+    await page.close()
+
+
+@VIEWPORTS
+async def test_an_action_refused_shows_its_error_beside_the_button(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser, viewport: dict[str, int]
+) -> None:
+    """With the read-only token the page shows everything; a restart is refused, right there."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv("COVE_TEST_READ_TOKEN", "read-only")
     mode = tmp_path / "mode"
-    mode.write_text("always")
-    module = flaky_module(tmp_path, "flaky", mode, restart={"max_failures": 1})
+    module = flaky_module(tmp_path, "flaky", mode)
     section = control_section().replace(
         "\n[metrics]", 'read_token_env = "COVE_TEST_READ_TOKEN"\n\n[metrics]'
     )
     config = write_engine_config(tmp_path / "engine.toml", [module], section)
     async with running_plane(config) as plane:
-        await plane.client.post("/v1/events", json={"name": "probe.bad"}, headers=plane.auth())
-        await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
-        page = await browser.new_page()
-        await page.goto(str(plane.client.base_url) + "/#/module/flaky")
-        await page.locator("#token").fill("read-only")
-        await page.locator("#token").dispatch_event("change")
-        await expect(page.locator("#module-state")).to_have_text("dead")
-        await page.locator("#revive").click()
-        await expect(page.locator("#error")).to_contain_text("bearer token")
-        await expect(page.locator("#module-state")).to_have_text("dead")
+        seen = await watched(browser, viewport, "refused")
+        page = seen.page
+        await page.goto(f"{plane.client.base_url}/#token=read-only")
+        await page.goto(f"{plane.client.base_url}/#/module/flaky")
+        await expect(page.locator("#module-state")).to_have_text("running")
+        actions = page.locator('[data-actions="flaky"]')
+        await actions.locator('[data-action="restart"]').click()
+        button = actions.get_by_role("button", name="Confirm")
+        await button.click()
+        error = actions.locator(".action-error")
+        await expect(error).to_contain_text("Restart failed")
+        await expect(error).to_contain_text("bearer token")
+        near, far = await button.bounding_box(), await error.bounding_box()
+        assert near is not None and far is not None
+        assert abs(far["y"] - near["y"]) < 200  # beside the button, not at the page's end
+        await seen.shot("error")
         await page.close()
-        assert "dead" == plane.engine.runners["flaky"].state.value
+        assert "running" == plane.engine.runners["flaky"].state.value
+        assert 0 == plane.engine.runners["flaky"].stats.restarts
+
+
+@VIEWPORTS
+async def test_the_trajectory_explorer_filters_pages_and_shows_host_calls(
+    plane: Plane, browser: Browser, viewport: dict[str, int]
+) -> None:
+    for _ in range(55):
+        await _emit(plane, "probe.ok")
+    await _emit(plane, "probe.bad", "poison")
+    await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
+    await wait_until(lambda: plane.engine.runners["flaky"].stats.handled == 55)
+    assert plane.engine.trajectories is not None
+    plane.engine.trajectories.flush()
+    seen = await watched(browser, viewport, "trajectories")
+    page = seen.page
+    await page.goto(_open(plane))
+    await page.goto(_open(plane, "#/trajectories"))
+    rows = page.locator("#trajectories tbody tr")
+    await expect(rows).to_have_count(50)
+    await page.locator("#older").click()
+    await expect(rows).to_have_count(6)
+    await expect(page.locator(".pager span")).to_have_text("page 2")
+    await page.locator("#newer").click()
+    await expect(rows).to_have_count(50)
+
+    await page.locator('#trajectory-filters select[name="outcome"]').select_option("failed")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("this event poisons the module")
+    await rows.first.click()
+    detail = page.locator("#trajectory-detail")
+    await expect(detail).to_contain_text("this event poisons the module")
+    await expect(detail.locator("#host-calls tbody tr").first).to_contain_text("store.get")
+    await seen.shot("detail")
+    seen.assert_clean()
+    await page.close()
+
+
+@VIEWPORTS
+async def test_a_tool_is_called_from_a_form_made_from_its_schema(
+    plane: Plane, browser: Browser, viewport: dict[str, int]
+) -> None:
+    seen = await watched(browser, viewport, "tools")
+    page = seen.page
+    await page.goto(_open(plane))
+    await page.goto(_open(plane, "#/tools"))
+    card = page.locator('[data-tool="nt.greet"]')
+    await card.get_by_label("who").fill("ana")
+    await card.get_by_role("button", name="Call").click()
+    await expect(card.locator(".tool-result")).to_contain_text("hello ana")
+    await seen.shot("result")
+    await wait_until(lambda: plane.engine.runners["nt"].stats.handled == 1)
+    seen.assert_clean()
+    await card.get_by_label("who").fill("")
+    # The form refuses an empty required field itself; past that, the tool's own refusal
+    # shows beside the button.
+    assert not await card.get_by_label("who").evaluate("input => input.checkValidity()")
+    await card.get_by_label("who").evaluate("input => input.removeAttribute('required')")
+    await card.get_by_role("button", name="Call").click()
+    await expect(card.locator(".action-error")).to_contain_text("'who' is a required property")
+    await page.close()
+
+
+async def test_hooks_sources_and_outbox_are_shown(plane: Plane, browser: Browser) -> None:
+    seen = await watched(browser, DESKTOP, "system")
+    page = seen.page
+    await page.goto(_open(plane))
+    await page.goto(_open(plane, "#/system"))
+    await expect(page.locator("main")).to_contain_text("No module registers a hook.")
+    await expect(page.locator("main")).to_contain_text("Nothing waiting to be delivered.")
+    await expect(page.locator("main")).to_contain_text("No dead letters.")
+    await seen.shot("page")
+    seen.assert_clean()
+    await page.close()
+
+
+async def test_the_state_browser_reads_a_value(plane: Plane, browser: Browser) -> None:
+    await _emit(plane, "probe.ok")
+    await wait_until(lambda: plane.engine.runners["flaky"].stats.handled == 1)
+    seen = await watched(browser, DESKTOP, "state")
+    page = seen.page
+    await page.goto(_open(plane))
+    await page.goto(_open(plane, "#/module/flaky"))
+    await page.locator("#state-prefix").fill("co")
+    await page.get_by_role("button", name="List keys").click()
+    await page.get_by_role("button", name="count").click()
+    await expect(page.locator("#state-value")).to_have_text("1")
+    await asyncio.sleep(0)
+    seen.assert_clean()
+    await page.close()

@@ -304,6 +304,7 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/modules/{name}/revive",
         "/v1/modules/{name}/state",
         "/v1/modules/{name}/state/{key}",
+        "/v1/modules/{name}/state-dump",
         "/v1/trajectories",
         "/v1/events",
         "/v1/tools",
@@ -312,4 +313,6 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/outbox/dead",
         "/v1/outbox/dead/retry",
         "/v1/outbox/dead/drop",
+        "/v1/stream",
+        "/v1/modules/{name}/ui-submit",
     } == set(schema["paths"])

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import httpx2
 import mcp_types as types
 import pytest
 from mcp.client.session import ClientSession, IncomingMessage
-from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
-from tests.helpers.engine import probe_event, wait_until
-from tests.helpers.modules import write_engine_config, write_manifest
+from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section, running_plane
+from tests.helpers.engine import probe_event, running_engine, wait_until
+from tests.helpers.modules import CACHE, write_engine_config, write_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -120,6 +124,20 @@ async def test_an_mcp_client_lists_and_calls_tools_over_http(
             assert "ht.ping" in {t.name for t in (await session.list_tools()).tools}
 
 
+async def test_tools_are_listed_as_soon_as_the_engine_has_started(
+    tmp_path: Path, tool_wasm: Path, hostile_wasm: Path
+) -> None:
+    """An agent that lists tools once, as soon as the engine reports ready, sees them
+    all: start() returns (and /health/ready says ready) only after every module's
+    first init settled, which is when a wasm module's tools become known."""
+    config = engine_config(tmp_path, tool_wasm, hostile_wasm)
+    async with running_engine(config) as engine:
+        listed = {t.name for t in engine.tools.all()}
+        states = {r.state.value for r in engine.runners.values()}
+    assert {"ht.ping", "ht.spin", "tp.add", "tp.recall", "tp.remember"} <= listed
+    assert {"running"} == states
+
+
 DOOMED = """
 from cove import Plugin
 from cove.plugin import tool
@@ -165,9 +183,13 @@ def changes(notifications: list[IncomingMessage]) -> int:
 async def test_a_closed_http_session_is_no_longer_notified(plane_config: Path) -> None:
     """Sessions are forgotten when they end, not kept up to the SDK's cap of live sessions."""
     async with running_plane(plane_config) as plane:
-        mcp = plane.control.mcp
-        assert mcp is not None
-        notified = mcp._connections
+        control = plane.control
+        assert control is not None and control.mcp is None  # started by the first request
+        async with http_session(str(plane.client.base_url), []) as session:
+            await session.initialize()
+        assert control.mcp is not None
+        notified = control.mcp._connections
+        await wait_until(lambda: not notified, what="the first session forgotten")
         for n in range(3):
             async with http_session(str(plane.client.base_url), []) as session:
                 await session.initialize()
@@ -240,3 +262,64 @@ async def test_cove_mcp_serves_tools_over_stdio(
         assert json.loads(text_of(added)) == {"sum": 3}
         spun = await session.call_tool("ht.spin", {})
         assert spun.is_error and "timeout" in text_of(spun)
+
+
+async def test_cove_mcp_answers_initialize_while_its_modules_compile(
+    tmp_path: Path, tool_wasm: Path
+) -> None:
+    """An empty compiled cache: ``initialize`` is answered at once, the tool list is
+    empty while the module compiles (health and ``cove module list`` say
+    ``compiling``), and ``list_changed`` announces its tools."""
+    tp = write_manifest(
+        tmp_path / "tp", "tp", component=tool_wasm, optional=["store", "events"], tools=True
+    )
+    config = write_engine_config(tmp_path / "engine.toml", [tp], control_section(metrics=False))
+    cold = tmp_path / "cold-cache"
+    config.write_text(config.read_text().replace(str(CACHE / "compiled"), str(cold)))
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "cove", "mcp", "--config", str(config)],
+        env={**get_default_environment(), TOKEN_ENV: TOKEN},
+    )
+    notifications: list[IncomingMessage] = []
+
+    async def remember(message: IncomingMessage) -> None:
+        notifications.append(message)
+
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write, message_handler=remember) as session,
+        ):
+            await asyncio.wait_for(session.initialize(), 60)
+            assert [] == (await session.list_tools()).tools
+            url = await control_url(stderr)
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                health = (await client.get("/health", headers=AUTH)).json()
+            listed = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "cove", "module", "list", "--url", url],
+                env={**os.environ, "COVE_TOKEN": TOKEN, "COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+            )
+            assert [] == list(cold.glob("*.cwasm"))  # all of the above while compiling
+            await wait_until(lambda: changes(notifications) >= 1, what="list_changed", timeout=240)
+            names = {t.name for t in (await session.list_tools()).tools}
+    assert {"tp.add", "tp.recall", "tp.remember"} <= names
+    assert 1 == len(list(cold.glob("*.cwasm")))
+    assert ("not-ready", "compiling") == (health["status"], health["modules"]["tp"]["state"])
+    assert re.search(r"^\s*tp\s+0\.1\.0\s+compiling\s", listed.stdout, re.M), listed.stdout
+
+
+async def control_url(stderr: Path) -> str:
+    """The control plane's address, from the engine's "control listening" log line."""
+    found: list[str] = []
+
+    def logged() -> bool:
+        found[:] = re.findall(r"listening\s+url=(\S+)", stderr.read_text())
+        return bool(found)
+
+    await wait_until(logged, what="the control plane listening", timeout=60)
+    return found[0]

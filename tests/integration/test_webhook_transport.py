@@ -157,6 +157,20 @@ async def test_signed_message_is_journaled_and_handled(
         ] == _messages(engine)
 
 
+async def test_a_messages_trace_context_becomes_its_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another engine's webhook transport sends ``traceparent``: the message keeps it."""
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with _engine(tmp_path, monkeypatch) as (engine, client):
+        body = _message()
+        headers = _signed(body, traceparent=parent, **{"x-cove-meta-thread": "t-1"})
+        response = await client.post("/messages/hook", content=body, headers=headers)
+        assert 202 == response.status_code
+        await wait_until(lambda: len(_messages(engine)) == 1, what="message handled")
+        assert [["thread", "t-1"], ["traceparent", parent]] == _messages(engine)[0]["metadata"]
+
+
 async def test_bearer_token_is_accepted_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

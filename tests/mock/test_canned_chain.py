@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cove._mock._chain import UNKNOWN_CALL, CannedChain
+from cove._mock._chain import UNKNOWN_CALL, CannedChain, shadowed_chain
 from cove._mock._fixture import ChainFixture, load_fixture
 from cove.errors import FixtureError
 from tests.helpers.fakes import dump_toml
@@ -95,3 +95,15 @@ def test_broken_chain_entries_say_what_and_where(tmp_path: Path, body: str, expe
         load_fixture(path)
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_an_entry_hidden_by_an_earlier_one_is_warned_about() -> None:
+    """Same chain, method and params (in any key order): only the first ever answers."""
+    entries = [
+        ChainFixture(method="eth_call", params={"a": 1, "b": 2}, result="0x1"),
+        ChainFixture(method="eth_call", params={"b": 2, "a": 1}, result="0x2"),
+        ChainFixture(method="eth_call", params={"a": 1, "b": 2}, chain_id=5, result="0x3"),
+        ChainFixture(method="eth_call", result="0x4"),
+    ]
+    [warning] = shadowed_chain(entries, Path("f.toml"))
+    assert "f.toml: chain[1] (eth_call on chain 1) is never used: chain[0]" in warning

@@ -47,9 +47,13 @@ json = { price = 42 }
 """
 
 
-def run_mock(tmp_path: Path, fixture: str, suffix: str = ".toml") -> tuple[int, str]:
+def run_mock(
+    tmp_path: Path, fixture: str, suffix: str = ".toml", manifest: str | None = None
+) -> tuple[int, str]:
     module = tmp_path / "watcher"
     shutil.copytree(ASSETS / "mock_native", module, ignore=shutil.ignore_patterns("__pycache__"))
+    if manifest is not None:
+        (module / "cove.toml").write_text(manifest)
     path = tmp_path / f"fixture{suffix}"
     path.write_text(textwrap.dedent(fixture))
     result = CliRunner().invoke(cli, ["run", "--mock", str(path), "--module", str(module)])

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cove._cache_dir import compiled_cache_dir
 from cove._config import DEFAULT_LIMITS, MAX_LIMITS, EngineConfig, load_config
 from cove.errors import ConfigError, ManifestError
 from tests.helpers.fakes import dump_toml, model_sections, schema_keys
@@ -36,7 +37,7 @@ def test_empty_config_has_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ""))
     assert tmp_path.resolve() == config.root
     assert tmp_path.resolve() / ".cove" == config.data_path
-    assert tmp_path.resolve() / ".cove" / "cache" == config.cache_path
+    assert compiled_cache_dir() == config.cache_path  # the per-user cache, not the data dir
     assert DEFAULT_LIMITS == config.limits.default
     assert MAX_LIMITS == config.limits.max
     assert "batched" == config.commit.mode

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cove._event_codec import event_from_json, event_to_json, payload_from_dict
+from cove._event_codec import event_from_json, event_to_json, payload_from_dict, payload_to_dict
 from cove._events import (
     EVENT_KINDS,
     Block,
@@ -105,3 +105,32 @@ def test_decoding_unknown_kind_from_json_is_a_value_error() -> None:
     text = json.dumps({"id": "e", "kind": "meteor", "accepted_at_ms": 0, "payload": {}})
     with pytest.raises(ValueError, match="unknown event kind 'meteor'"):
         event_from_json(text)
+
+
+def _stdlib_text(event: Event) -> str:
+    """The journal's text as the stdlib encoder wrote it before orjson took over."""
+    return json.dumps(
+        {
+            "id": event.id,
+            "kind": event.kind,
+            "accepted_at_ms": event.accepted_at_ms,
+            "payload": payload_to_dict(event.payload),
+        },
+        separators=(",", ":"),
+    )
+
+
+@given(events)
+def test_the_journal_text_is_the_same_json_as_the_stdlib_encoders(event: Event) -> None:
+    """Journals written before and after the fast encoder hold the same JSON values."""
+    assert json.loads(_stdlib_text(event)) == json.loads(event_to_json(event))
+    assert event == event_from_json(_stdlib_text(event))
+
+
+def test_what_orjson_refuses_is_still_journaled() -> None:
+    """A lone surrogate and an integer past 64 bits fall back to the stdlib encoder."""
+    for event in (
+        Event(Custom("a\ud800", "", ""), id="s", accepted_at_ms=1),
+        Event(Block(1, 2**70, "h", "p", 1), id="b", accepted_at_ms=1),
+    ):
+        assert event == event_from_json(event_to_json(event))

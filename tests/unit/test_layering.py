@@ -25,6 +25,7 @@ LEAVES = frozenset(
         "cove._redact",
         "cove._ratelimit",
         "cove._body",
+        "cove._cache_dir",
     }
 )
 SEPARATE = ("cove._store", "cove._sources", "cove._hosts")

@@ -9,7 +9,16 @@ INIT_HOOKS: list[Callable[[], Any]] = []
 
 
 def on_event(kind: str) -> Callable[[Handler], Handler]:
-    """Register ``fn(event, meta)`` for an event kind (block, log, tick, ...)."""
+    """Register ``fn(event, meta)`` for an event kind.
+
+    Args:
+        kind: ``block``, ``log``, ``tick``, ``message``, ``webhook``, ``custom``
+            or ``lifecycle``; the module gets only the events its
+            ``[[subscription]]`` entries match. ``fn`` receives the event's
+            record (fields as in the WIT ``event`` variant, e.g.
+            ``event.number`` of a block) and ``meta`` (``id``,
+            ``accepted_at_ms``, ``attempt``).
+    """
 
     def register(fn: Handler) -> Handler:
         HANDLERS.setdefault(kind, []).append(fn)
@@ -26,5 +35,6 @@ on_webhook = on_event("webhook")
 
 
 def on_init(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Register ``fn()`` to run at init: after load and after every failure (read-only state)."""
     INIT_HOOKS.append(fn)
     return fn

@@ -16,6 +16,7 @@ class State:
         self._pending: dict[str, Any] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The JSON value of ``key`` (this event's own writes included), or ``default``."""
         if key in self._pending:
             value = self._pending[key]
             return default if value is _DELETE else value
@@ -28,17 +29,21 @@ class State:
         return json.loads(raw)
 
     def set(self, key: str, value: Any) -> None:
+        """Write a JSON-encodable value; sent with the event's other writes when it ends."""
         self._pending[key] = value
 
     def delete(self, key: str) -> None:
+        """Remove ``key`` (no error when it is absent)."""
         self._pending[key] = _DELETE
 
     def incr(self, key: str, by: int = 1) -> int:
+        """Add ``by`` to an integer value (absent counts as 0); the new value."""
         value = int(self.get(key, 0)) + by
         self.set(key, value)
         return value
 
     def keys(self, prefix: str = "") -> list[str]:
+        """The keys that start with ``prefix``, sorted (flushes buffered writes first)."""
         self.flush()
         return list(call("store", "list_keys", prefix))
 
@@ -55,6 +60,7 @@ class State:
                 call("store", "delete", key)
 
     def discard(self) -> None:
+        """Drop buffered writes (the SDK does this when an event fails)."""
         self._pending = {}
 
 

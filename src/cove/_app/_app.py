@@ -5,7 +5,8 @@ from their subscriptions, outbox); it does not build the HTTP control plane
 nor read ``[webhook]`` and ``[[transports]]``. ``App`` composes them, in the
 order a process needs: the control plane's ports are claimed (and its token
 read) before the engine opens anything, so a taken port or a missing token
-fails first; the plane serves once the engine has started, and closes before
+fails first; the plane serves as soon as the engine's store is open, so
+health, the API and /mcp answer while modules compile, and it closes before
 the engine stops. ``cove run``, ``cove mcp`` and the tests' helpers start an
 ``App``; an embedder that wants only the engine constructs ``Engine``.
 """
@@ -63,13 +64,12 @@ class App:
             control = ControlPlane(self.engine)  # reads the token: fails before anything opens
             control.bind()
             self.control = control
+        serve = None if self.control is None else self.control.start
         try:
-            await self.engine.start()
+            await self.engine.start(serve)
         except BaseException:
             await self._close_control()
             raise
-        if self.control is not None:
-            await self.control.start()
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         await self._close_control()

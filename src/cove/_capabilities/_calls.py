@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._manifest import Capability
 from .._redact import redact_url
@@ -60,9 +60,16 @@ class HostCallRecord:
     duration_ns: int
 
 
-@dataclass
+class CallTrace(Protocol):
+    """The span of an event or tool call (``_observe._tracing.SpanTrace``)."""
+
+    def host_call(self, record: HostCallRecord, start_ns: int) -> None: ...
+
+
+@dataclass(slots=True)
 class HostCalls:
-    """Per-event gate between a module and the host backends."""
+    """Per-event gate between a module and the host backends (``slots``: one is made for
+    every event, and a slotted instance is made and read faster)."""
 
     grants: Grants
     effects: EventEffects
@@ -83,6 +90,8 @@ class HostCalls:
     """The module's emits per second, shared by all its calls (the runner's)."""
     emitted: int = 0
     sent: int = 0
+    trace: CallTrace | None = None
+    """Where each call is reported as a span, when ``[tracing]`` is on."""
 
     @property
     def module(self) -> str:
@@ -145,15 +154,16 @@ class HostCalls:
             error = f"{exc.kind}: {exc.message}"
             raise
         finally:
-            self.records.append(
-                HostCallRecord(
-                    capability,
-                    function,
-                    summary[:_SUMMARY_LIMIT],
-                    error,
-                    time.perf_counter_ns() - start,
-                )
+            record = HostCallRecord(
+                capability,
+                function,
+                summary[:_SUMMARY_LIMIT],
+                error,
+                time.perf_counter_ns() - start,
             )
+            self.records.append(record)
+            if self.trace is not None:
+                self.trace.host_call(record, start)
 
     # store
     def store_get(self, key: str) -> bytes:
@@ -209,7 +219,12 @@ class HostCalls:
             return self.http.fetch(request, self.grants.http_allow, left)
 
         summary = f"{clip(request.method, 16)} {redact_url(request.url)}"
-        return self._gate("http", "fetch", summary, run)
+        response = self._gate("http", "fetch", summary, run)
+        # The status belongs in the record: a trajectory of a failing module is
+        # read to see which call answered what.
+        record, status = self.records[-1], f" → {response.status}"
+        record.summary = record.summary[: _SUMMARY_LIMIT - len(status)] + status
+        return response
 
     # chain
     def chain_request(self, chain_id: int, method: str, params_json: str) -> str:

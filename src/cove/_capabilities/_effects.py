@@ -45,6 +45,7 @@ class EventEffects:
     writes: dict[str, bytes | None] = field(default_factory=dict)
     outbox: list[Effect] = field(default_factory=list)
     _bytes: int | None = None
+    _view: _OverlayReader | None = None
 
     def add_effect(self, effect: Effect) -> None:
         self.outbox.append(effect)
@@ -97,8 +98,11 @@ class EventEffects:
         self._bytes = other.state_bytes()
 
     def as_reader(self) -> StateReader:
-        """This overlay as the base of another one: a batch under its events."""
-        return _OverlayReader(self)
+        """This overlay as the base of another one: a batch under its events (one view
+        per overlay, however many events of the batch ask)."""
+        if self._view is None:
+            self._view = _OverlayReader(self)
+        return self._view
 
 
 class ReadOnlyEffects(EventEffects):

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .._build._guest import build_module
+from .._cache_dir import build_cache_dir, compiled_cache_dir
 from .._manifest import load_manifest, manifest_path
 from ..errors import CoveError
 
@@ -37,14 +38,23 @@ def write_pin(path: Path, pin: str) -> bool:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
-    default=Path(".cove/build-cache"),
-    show_default=True,
+    default=None,
     envvar="COVE_BUILD_CACHE",
-    help="Where built components are cached by their inputs (env: COVE_BUILD_CACHE).",
+    help="Where built components are cached by their inputs (env: COVE_BUILD_CACHE; "
+    "default: the per-user cache, $COVE_CACHE_DIR/builds or e.g. ~/.cache/cove/builds).",
 )
-def build_command(module_dir: Path, pin: bool, cache_dir: Path) -> None:
+@click.option(
+    "--compile/--no-compile",
+    "precompile",
+    default=True,
+    show_default=True,
+    help="Also compile the component to machine code into the per-user compiled cache, "
+    "so the first `cove run`, `check` or `mcp` starts without compiling.",
+)
+def build_command(module_dir: Path, pin: bool, cache_dir: Path | None, precompile: bool) -> None:
     """Compile a module (app.py with componentize-py, app.js with componentize-js) to a component."""
     start = time.monotonic()
+    cache_dir = cache_dir or build_cache_dir()
     try:
         manifest = load_manifest(module_dir)
         if manifest.module.kind != "wasm":
@@ -55,9 +65,22 @@ def build_command(module_dir: Path, pin: bool, cache_dir: Path) -> None:
             manifest, cache_dir.resolve(), progress=lambda m: click.echo(f"… {m}")
         )
         changed = pin and write_pin(manifest_path(module_dir), result.sha256)
+        if precompile:
+            _precompile(manifest.name, result.path)
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
     how = "cache hit" if result.cached else "built"
     click.echo(f"{how}: {result.path} ({result.sha256}) in {time.monotonic() - start:.2f}s")
     if changed:
         click.echo(f"pinned {result.sha256} in {manifest_path(module_dir)}")
+
+
+def _precompile(module: str, component: Path) -> None:
+    """Warm the compiled cache every engine and command reads (a hit when unchanged)."""
+    from .._hosts._wasm_runtime import WasmRuntime  # wasmtime: only when compiling
+
+    runtime = WasmRuntime(compiled_cache_dir())
+    try:
+        runtime.precompile(module, component.read_bytes(), lambda m: click.echo(f"… {m}"))
+    finally:
+        runtime.close()

@@ -16,13 +16,14 @@ from ..errors import CoveError
 @click.command("check")
 @click.argument("module_dir", type=click.Path(exists=True, path_type=Path), default=Path("."))
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path), default=Path(".cove/cache"), show_default=True
-)
+    "--cache-dir", type=click.Path(path_type=Path), default=None,
+    help="Compiled-component cache (default: the per-user cache every engine and command shares, $COVE_CACHE_DIR/compiled or e.g. ~/.cache/cove/compiled).",
+)  # fmt: skip
 @click.option(
     "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, and that the module's identity key unlocks.",
 )  # fmt: skip
-def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None) -> None:
+def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path | None) -> None:
     """Check the manifest, grants, pin, the component's contract and imports, and init.
 
     Every problem is listed with its file and key; the exit status is 1 if any.
@@ -31,7 +32,7 @@ def check_command(module_dir: Path, cache_dir: Path, engine_config: Path | None)
         config = load_config(engine_config) if engine_config else EngineConfig()
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    runtime = WasmRuntime(cache_dir.resolve())
+    runtime = WasmRuntime(cache_dir.resolve() if cache_dir else config.cache_path)
     try:
         report = check_module(module_dir, config, runtime)
     finally:

@@ -25,6 +25,8 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from .._local_engines import token_file_for
+
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
 EXIT_AUTH = 4
@@ -98,12 +100,17 @@ def api_command(func: F) -> F:
         "--token-file",
         type=click.Path(dir_okay=False, path_type=Path),
         envvar="COVE_TOKEN_FILE",
-        help="File holding the bearer token (env COVE_TOKEN_FILE; or put the token in COVE_TOKEN).",
+        help=(
+            "File holding the bearer token (env COVE_TOKEN_FILE; or put the token in "
+            "COVE_TOKEN). Default: the token file a local engine at --url recorded."
+        ),
     )
     @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
     @functools.wraps(func)
     def wrapper(url: str, token_file: Path | None, as_json: bool, **kwargs: Any) -> Any:
         token = os.environ.get("COVE_TOKEN") or None
+        if token is None and token_file is None:
+            token_file = token_file_for(url)
         if token_file is not None:
             try:
                 token = token_file.read_text(encoding="utf-8").strip()

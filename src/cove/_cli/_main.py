@@ -2,44 +2,48 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from ._build import build_command
-from ._check import check_command
-from ._health import health_command
-from ._hooks import hooks_command
-from ._key import key_group
-from ._mcp import mcp_command
-from ._module import module_group
-from ._new import new_command
-from ._outbox import outbox_group
-from ._run import run_command
-from ._state import state_group
-from ._test import test_command
-from ._tool import tool_group
-from ._trace import trace_command
+_COMMANDS = {
+    "run": "_run:run_command",
+    "build": "_build:build_command",
+    "check": "_check:check_command",
+    "new": "_new:new_command",
+    "test": "_test:test_command",
+    "module": "_module:module_group",
+    "state": "_state:state_group",
+    "trace": "_trace:trace_command",
+    "health": "_health:health_command",
+    "key": "_key:key_group",
+    "tool": "_tool:tool_group",
+    "hooks": "_hooks:hooks_command",
+    "outbox": "_outbox:outbox_group",
+    "mcp": "_mcp:mcp_command",
+}
+"""Each subcommand by the module that defines it: imported only when it runs (or for
+``--help``), so ``cove module list`` does not load wasmtime or the engine."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = _COMMANDS.get(cmd_name)
+        if where is None:
+            return None
+        module, _, name = where.partition(":")
+        command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cove", prog_name="cove")
 def cli() -> None:
     """cove: run event-driven modules (wasm components and native plugins)."""
-
-
-cli.add_command(run_command)
-cli.add_command(build_command)
-cli.add_command(check_command)
-cli.add_command(new_command)
-cli.add_command(test_command)
-cli.add_command(module_group)
-cli.add_command(state_group)
-cli.add_command(trace_command)
-cli.add_command(health_command)
-cli.add_command(key_group)
-cli.add_command(tool_group)
-cli.add_command(hooks_command)
-cli.add_command(outbox_group)
-cli.add_command(mcp_command)
 
 
 def main() -> None:

@@ -26,10 +26,12 @@ def mcp_command(config_path: Path) -> None:
     """Run the engine and serve every loaded module's tools over MCP on stdin/stdout.
 
     Point an agent's MCP client at this command (`command: cove`, `args: ["mcp",
-    "--config", "..."]`). Tools are named <module>.<tool>; the list follows modules
-    being loaded, unloaded or dying. stdout carries only the protocol: logs go to
-    stderr. The engine stops when the client closes stdin. An engine that is
-    already running serves the same tools at /mcp on its control plane.
+    "--config", "..."]`). It answers `initialize` at once, while modules still
+    compile; tools are named <module>.<tool>, and the list follows modules coming
+    up (announced with notifications/tools/list_changed), being unloaded or dying.
+    stdout carries only the protocol: logs go to stderr. The engine stops when
+    the client closes stdin. An engine that is already running serves the same
+    tools at /mcp on its control plane.
     """
     try:
         config = load_config(config_path)
@@ -44,15 +46,30 @@ def mcp_command(config_path: Path) -> None:
 
 
 async def _serve(app: App) -> None:
-    await app.start()
-    engine = app.engine
-    for path, error in engine.load_errors.items():
-        errors.print(f"[red]refused[/] {path}: {error}", highlight=False)
+    """Answer the client at once and start the engine beside it: ``initialize`` does not
+    wait for modules to compile, and each module's tools are announced with
+    ``list_changed`` as it comes up."""
     from .._control._mcp import McpTools  # the mcp SDK is slow to import: only here
 
-    server = McpTools(engine.tools)
+    server = McpTools(app.engine.tools)
+    serving = asyncio.ensure_future(server.serve_stdio())
+    starting = asyncio.ensure_future(_start(app))
     try:
-        await server.serve_stdio()
+        await asyncio.wait([serving, starting], return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # an engine that could not start ends the command
+            await serving
     finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
         await server.aclose()
-        await app.stop()
+        if not starting.done():  # the client left while modules were still compiling
+            await starting
+        if app.engine.started:
+            await app.stop()
+
+
+async def _start(app: App) -> None:
+    await app.start()
+    for path, error in app.engine.load_errors.items():
+        errors.print(f"[red]refused[/] {path}: {error}", highlight=False)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._build._guest import build_module
+from .._cache_dir import build_cache_dir, compiled_cache_dir
 from .._manifest import Manifest, load_manifest, manifest_path
 from .._mock._fixture import load_fixture
 from .._mock._session import MockResult, MockSession
@@ -25,16 +26,12 @@ console = Console(highlight=False, soft_wrap=True)
 _IGNORED_PARTS = frozenset({".cove", "__pycache__", ".pytest_cache", ".git", "node_modules"})
 
 
-def _caches(module_dir: Path) -> tuple[Path, Path]:
-    """(build cache, compiled-component cache); both are keyed by content, so shareable.
-
-    ``COVE_BUILD_CACHE`` moves both (the compiled cache beside the builds),
-    which is how a test suite or CI shares them across module directories.
-    """
-    shared = os.environ.get("COVE_BUILD_CACHE")
-    if shared:
-        return Path(shared).resolve(), Path(shared).resolve() / "compiled"
-    return module_dir / ".cove" / "build-cache", module_dir / ".cove" / "cache"
+def _caches() -> tuple[Path, Path]:
+    """(build cache, compiled-component cache): the user's, shared with ``cove build``,
+    ``check`` and every engine (both are keyed by content); ``COVE_BUILD_CACHE``
+    still moves the builds."""
+    builds = os.environ.get("COVE_BUILD_CACHE")
+    return (Path(builds).resolve() if builds else build_cache_dir()), compiled_cache_dir()
 
 
 def _prepare(module_dir: Path) -> Manifest:
@@ -44,7 +41,7 @@ def _prepare(module_dir: Path) -> Manifest:
     if manifest.module.kind != "wasm" or not any((module_dir / s).is_file() for s in sources):
         return manifest  # a native plugin, or a component built elsewhere
     result = build_module(
-        manifest, _caches(module_dir)[0], progress=lambda m: console.print(f"[yellow]…[/] {m}")
+        manifest, _caches()[0], progress=lambda m: console.print(f"[yellow]…[/] {m}")
     )
     if write_pin(manifest_path(module_dir), result.sha256):
         console.print(f"[yellow]…[/] pinned {result.sha256} in cove.toml")
@@ -57,9 +54,7 @@ def run_once(module_dir: Path, fixture_path: Path) -> MockResult | None:
     try:
         manifest = _prepare(module_dir)
         fixture = load_fixture(fixture_path)
-        session = MockSession(
-            manifest, fixture, fixture_path, _caches(module_dir)[1], console.print
-        )
+        session = MockSession(manifest, fixture, fixture_path, _caches()[1], console.print)
     except CoveError as exc:
         console.print(f"[red]error[/]: {escape(str(exc))}")
         return None

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 from rich.console import Console
@@ -90,6 +91,21 @@ def run_command(
     asyncio.run(_serve(app, duration))
 
 
+def console_url(app: App) -> str | None:
+    """The console's address; with a token the engine created, the token in the fragment.
+
+    A fragment never leaves the browser (no request line, no Referer), and the
+    page moves it to session storage and drops it from the address bar.
+    """
+    control, settings = app.control, app.engine.config.control
+    if control is None or control.api is None or settings is None:
+        return None
+    url = control.api.url + "/"
+    if settings.create_token and control.tokens.admin is not None:
+        url += "#token=" + quote(control.tokens.admin, safe="")
+    return url
+
+
 async def _serve(app: App, duration: float | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,6 +118,11 @@ async def _serve(app: App, duration: float | None) -> None:
     engine = app.engine
     for path, error in engine.load_errors.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
+    url = console_url(app)
+    if url is not None:
+        console.print(
+            Text.assemble(("console", "bold"), f" {url}"), highlight=False, soft_wrap=True
+        )
     await wait_event(stop, duration)
     console.print("[yellow]…[/] shutting down")
     await app.stop()

@@ -1,8 +1,10 @@
-"""``cove state get|list``: read a module's state in a running engine."""
+"""``cove state get|list|dump``: read a module's state in a running engine."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+from typing import Any
 
 import click
 
@@ -51,3 +53,33 @@ def get_command(client: Client, module: str, key: str) -> None:
             click.echo(f"(binary, {body['size']} bytes, base64) {body['base64']}")
 
     client.show(body, human)
+
+
+@state_group.command("dump", epilog=EXIT_CODES)
+@click.argument("module")
+@api_command
+def dump_command(client: Client, module: str) -> None:
+    """Every key of MODULE's state with its value, in one call.
+
+    A value that is JSON prints as it is, other text as a quoted string,
+    anything not UTF-8 as base64; --json prints the API's answer.
+    """
+    name = urllib.parse.quote(module, safe="")
+    body = client.call("GET", f"/v1/modules/{name}/state-dump")
+
+    def human() -> None:
+        for key, value in body["state"].items():
+            click.echo(f"{key} = {_shown(value)}")
+
+    client.show(body, human)
+
+
+def _shown(value: dict[str, Any]) -> str:
+    text = value.get("text")
+    if text is None:
+        return f"(binary, {value['size']} bytes, base64) {value['base64']}"
+    try:
+        json.loads(text)
+    except ValueError:
+        return json.dumps(text, ensure_ascii=False)
+    return str(text)

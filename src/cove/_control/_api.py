@@ -96,6 +96,9 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "outbox_last_error": status.outbox_last_error,
         "outbox_next_retry_ms": status.outbox_next_retry_ms,
         "dead_letters": status.dead_letters,
+        "last_error_ms": status.last_error_ms or None,
+        "last_error_event_id": status.last_error_event_id or None,
+        "last_ok_ms": status.last_ok_ms or None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,32 @@ _BEARER = re.compile(r"Bearer[ \t]+(\S+)", re.IGNORECASE)
 
 def read_token(config: EngineConfig, settings: ControlSettings) -> str | None:
     """The configured admin token, or None when none is configured (loopback only)."""
+    if settings.create_token and settings.token_file is not None:
+        create_token_file(config.resolve(settings.token_file))
     token = _token_text(config, "control.token", settings.token_env, settings.token_file)
     if token is None and not is_loopback(settings.host):
         raise ConfigError(  # the config validator says so too; this guards other callers
             f"control.host {settings.host!r} is not loopback and no token is configured"
         )
     return token
+
+
+def create_token_file(path: Path) -> bool:
+    """Write a new random token to ``path`` (mode 0600) unless it exists; True when written.
+
+    ``O_EXCL`` so two engines starting at once cannot both write, and the mode
+    is set at creation so the token is never readable by others, not even briefly.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ConfigError(f"control.create_token: cannot create {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+    return True
 
 
 def read_read_token(config: EngineConfig, settings: ControlSettings) -> str | None:

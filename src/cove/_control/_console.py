@@ -27,8 +27,14 @@ async def _page(request: Request) -> Response:
     return FileResponse(STATIC / "console.html", headers=_HEADERS)
 
 
+async def _favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page says: answer it, no 404 in the console."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers=_HEADERS)
+
+
 def console_routes() -> list[BaseRoute]:
     return [
         Route("/", _page, methods=["GET"]),
+        Route("/favicon.ico", _favicon, methods=["GET"]),
         Mount("/console", StaticFiles(directory=STATIC), name="console"),
     ]

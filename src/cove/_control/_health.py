@@ -51,6 +51,7 @@ def health_report(engine: EngineView) -> dict[str, Any]:
         "live": True,
         "ready": ready,
         "reason": reason,
+        "problems": _problems(ready, reason, modules, refused),
         "modules": modules,
         "sources": sources,
         "refused": refused,
@@ -68,4 +69,17 @@ def health_summary(engine: EngineView) -> dict[str, Any]:
         },
         "sources": {name: {"ok": s["ok"]} for name, s in report["sources"].items()},
         "refused": len(report["refused"]),
+        "problems": len(report["problems"]),
     }
+
+
+def _problems(
+    ready: bool, reason: str, modules: dict[str, dict[str, Any]], refused: dict[str, str]
+) -> list[str]:
+    """Why the status is not ok, one line each: what an operator reads first."""
+    problems = [] if ready else [reason]
+    for name, module in sorted(modules.items()):
+        if module["state"] in _TROUBLE:
+            problems.append(f"module {name} is {module['state']}: {module['last_error']}")
+    problems.extend(f"refused {path}: {error}" for path, error in sorted(refused.items()))
+    return problems

@@ -11,6 +11,7 @@ from typing import Any
 
 from ._api import MAX_LIMIT, EmitRequest, LoadRequest, ToolCallRequest
 from ._outbox import DeadLetterIds
+from ._ui import UiSubmitRequest
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _JSON = "application/json"
@@ -115,6 +116,12 @@ SCHEMA: dict[str, Any] = {
                 parameters=[_NAME, {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
             ),
         },
+        "/v1/modules/{name}/state-dump": {
+            "get": _op(
+                "Every state key with its value (text, or base64 when not UTF-8), in one read", {"200": _ok("State")}, 404, auth=True,
+                parameters=[_NAME],
+            ),
+        },
         "/v1/trajectories": {
             "get": _op(
                 "Read trajectories (newest first; oldest first after `after`); `next` says where the next page starts", {"200": _ok("Trajectories")}, 400, 401, 404, 503,
@@ -161,6 +168,19 @@ SCHEMA: dict[str, Any] = {
                 requestBody=_body("DeadLetterIds"),
             ),
         },
+        "/v1/stream": {
+            "get": _op(
+                "The console's live view (Server-Sent Events): `history` (five minutes of counters), then a `snapshot` (health, modules) every second",
+                {"200": {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+            ),
+        },
+        "/v1/modules/{name}/ui-submit": {
+            "post": _op(
+                "Send a press of a button on the module's A2UI form to it, as the custom event `ui-submit.<name>`",
+                {"202": _ok("Journaled (`id`, `name`)")}, 404, 409, 413, 422, auth=True,
+                parameters=[_NAME], requestBody=_body("UiSubmitRequest"),
+            ),
+        },
         "/v1/tools/{name}/call": {
             "post": _op(
                 "Call a tool: arguments checked against its schema, run in the module's sandbox in its own transaction",
@@ -182,6 +202,7 @@ SCHEMA: dict[str, Any] = {
             "EmitRequest": EmitRequest.model_json_schema(),
             "ToolCallRequest": ToolCallRequest.model_json_schema(),
             "DeadLetterIds": DeadLetterIds.model_json_schema(),
+            "UiSubmitRequest": UiSubmitRequest.model_json_schema(),
         },
     },
 }  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -12,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .._listen import ListenerLimits
+from .._local_engines import remove_record, write_record
 from .._observe._chain_metrics import ChainCollector
 from .._observe._logging import engine_logger
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
@@ -24,10 +26,14 @@ from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
+from ._live import LiveStream
+from ._mcp_endpoint import McpEndpoint
 from ._openapi import SCHEMA
 from ._outbox import OutboxApi
 from ._responses import EXCEPTION_HANDLERS, error_response
 from ._server import HttpListener
+from ._state_dump import StateDumpApi
+from ._ui import UiApi
 
 if TYPE_CHECKING:
     from ._mcp import McpTools
@@ -53,7 +59,9 @@ class ControlPlane:
         self.registry.register(OutboxCollector(engine.outbox_numbers))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
-        self.mcp: McpTools | None = None
+        self._mcp: McpEndpoint | None = None
+        self.live: LiveStream | None = None
+        self._record: Path | None = None
         limits = ListenerLimits.from_settings(config.listeners)
         self.tokens = Tokens()
         # Trajectory queries scan and decode on threads of their own: never the
@@ -62,16 +70,19 @@ class ControlPlane:
         if config.control is not None:
             control = config.control
             self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
-            from ._mcp import McpTools  # the mcp SDK takes ~1 s to import: only when served
-
-            self.mcp = McpTools(engine.tools)
-            mcp_app = BearerGuard(self.mcp.http_app(control.host), self.tokens.admin, "MCP")
+            self._mcp = McpEndpoint(engine.tools, control.host)
+            mcp_app = BearerGuard(self._mcp, self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
+            routes = Api(*api)
+            self.live = LiveStream(engine, routes)
             app = self._app(
                 [
-                    *Api(*api).routes(),
+                    *routes.routes(),
+                    *self.live.routes(),
                     *OutboxApi(*api).routes(),
+                    *UiApi(*api).routes(),
+                    *StateDumpApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],
@@ -140,17 +151,30 @@ class ControlPlane:
     def _listeners(self) -> list[HttpListener]:
         return [x for x in (self.api, self.metrics) if x is not None]
 
+    @property
+    def mcp(self) -> McpTools | None:
+        """The MCP server, once a first /mcp request started it."""
+        return None if self._mcp is None else self._mcp.server
+
     async def start(self) -> None:
-        if self.mcp is not None:
-            await self.mcp.start()
+        if self.live is not None:
+            await self.live.start()
         for listener in self._listeners():
             await listener.start()
             engine_logger().info(f"{listener.what} listening", url=listener.url)
+        control = self.engine.config.control
+        if self.api is not None and control is not None and control.token_file is not None:
+            token_file = self.engine.config.resolve(control.token_file)
+            self._record = write_record(self.api.host, self.api.port, self.api.url, token_file)
 
     async def aclose(self) -> None:
+        if self._record is not None:
+            remove_record(self._record)
+        if self.live is not None:
+            await self.live.aclose()
         for listener in self._listeners():
             await listener.aclose()
-        if self.mcp is not None:
-            await self.mcp.aclose()
+        if self._mcp is not None:
+            await self._mcp.aclose()
         if self.queries is not None:
             self.queries.shutdown(wait=False, cancel_futures=True)

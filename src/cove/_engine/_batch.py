@@ -11,6 +11,7 @@ events go into one commit is the committer's to say (per-event mode: one).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._effects import EventEffects
@@ -21,6 +22,9 @@ from ._module_commit import Handled, ModuleCommits, effects_to_outbox
 from ._supervisor import Supervisor
 from ._trajectory import Recorder, Trajectory
 
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
+
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
@@ -30,6 +34,8 @@ class BatchResult:
 
 
 class BatchHandler:
+    """Runs a read's events on the module's instance and commits the ones that succeed."""
+
     def __init__(
         self,
         module: str,
@@ -43,6 +49,8 @@ class BatchHandler:
         self._supervisor = supervisor
         self._commits = commits
         self._recorder = recorder
+        self.tracing: Tracing | None = None
+        """Set through ``ModuleRunner.trace`` when ``[tracing]`` is on."""
 
     def run(
         self, instance: ModuleInstance, entries: list[JournalEntry], position: int
@@ -96,6 +104,8 @@ class BatchHandler:
     ) -> ModuleFailedError | None:
         event = entry.event
         calls = instance.host_calls(event.id, effects)
+        trace = None if self.tracing is None else self.tracing.event(self.module, entry)
+        calls.trace = trace
         outcome, error = "ok", ""
         try:
             instance.host.handle(event, attempt, calls)
@@ -104,6 +114,8 @@ class BatchHandler:
             return exc
         finally:
             self._record(instance, entry, outcome, error, calls)
+            if trace is not None:
+                trace.finish(outcome, error, instance.host.stats.fuel)
         return None
 
     def _record(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Sequence
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -14,6 +14,7 @@ from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
+from .._config_tracing import TracingSettings
 from .._events import Event
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
@@ -32,18 +33,27 @@ from .._types import ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
+from ._compiling import Compiling
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
 from ._loader import build_host
+from ._matching import matches_any
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
+from ._recent import RecentJournal
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
 
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
+
 RECENT_EVENTS = 20_000
+_STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
+FIRST_INIT_WAIT_S = 60.0
+"""Longest ``start()`` waits for the modules' first init (see ``_first_inits``)."""
 
 
 class Engine:
@@ -83,12 +93,15 @@ class Engine:
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
-        self._recent: OrderedDict[int, JournalEntry] = OrderedDict()
+        self._recent = RecentJournal(RECENT_EVENTS)
         self._journaled = asyncio.Event()
         self._started = False
+        self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
+        self.compiling: Compiling | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
+        self.tracing: Tracing | None = None
         self.final_status: list[ModuleStatus] = []
         self.hooks = Hooks(config.hooks, self.log.warning)
         self.observer = ObserverBridge(self.hooks, config.hooks.observer_queue)
@@ -106,7 +119,10 @@ class Engine:
         return self._store
 
     # startup ----------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, serve: Callable[[], Awaitable[None]] | None = None) -> None:
+        """``serve`` is awaited once the store and the workers are up, before modules
+        compile: the composition root starts the control plane there, so health, the
+        API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
         if self._store is None:
             self._store = SqliteStore(config.data_path / "cove.db")
@@ -138,14 +154,22 @@ class Engine:
             self.hooks,
         )
         self.committer.on_flush(self.outbox.kick)
+        if config.tracing is not None:
+            self._start_tracing(config.tracing)
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
         self._spawn(self.committer.run(), "committer")
         self._spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
-        for path in config.module_paths():
+        if serve is not None:
+            await serve()
+        paths = config.module_paths()
+        self.compiling = Compiling(self.runtime, self._progress)
+        await self.compiling.compile_all(paths)
+        for path in paths:
             await self.load(path)
+        await self._first_inits()
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
@@ -179,6 +203,35 @@ class Engine:
         self._started = True
         self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
+
+    async def _first_inits(self) -> None:
+        """Wait until every loaded module's first init settled (running, backing off or
+        dead): only then are a wasm module's tools known, so an agent that lists tools
+        once the engine is ready sees them. A wasm init is bounded by its module's
+        limits; a native plugin's is not, so the wait is (the rest must not hang on it)."""
+        try:
+            async with asyncio.timeout(FIRST_INIT_WAIT_S):
+                while True:
+                    self._settled.clear()
+                    if not self._initializing():
+                        return
+                    await self._settled.wait()
+        except TimeoutError:
+            self.log.warning(
+                "starting without waiting for init", modules=self._initializing(),
+                waited_s=FIRST_INIT_WAIT_S,
+            )  # fmt: skip
+
+    def _initializing(self) -> list[str]:
+        return [name for name, r in self.runners.items() if r.state in _STARTING]
+
+    def _start_tracing(self, settings: TracingSettings) -> None:
+        from .._observe._tracing import Tracing  # the OpenTelemetry SDK: imported only when on
+
+        self.tracing = Tracing(settings)
+        self.outbox.tracing = self.tools.tracing = self.tracing
+        for transport in self.transports.values():
+            transport.request_headers = self.tracing.headers
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
@@ -227,6 +280,7 @@ class Engine:
             chain=self.chain,
             hooks=self.hooks,
         )
+        runner.trace(self.tracing)
         self.hooks.add(
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
@@ -272,6 +326,11 @@ class Engine:
         failed, or a hook blocked a commit)."""
         return self.runners[name].skip_failed_event()
 
+    def subscribes(self, name: str, event: Event) -> bool:
+        """Would the loaded module ``name`` receive ``event`` (its subscriptions match it)?"""
+        runner = self.runners.get(name)
+        return runner is not None and matches_any(runner.manifest.subscription, event)
+
     def _trajectory(self, trajectory: Trajectory) -> None:
         self._trajectories(trajectory.module, [trajectory])
 
@@ -308,6 +367,7 @@ class Engine:
         else:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
+        self._settled.set()
         self.tools.refresh()
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
@@ -332,6 +392,32 @@ class Engine:
         head = self.store.head()
         outbox = self.store.outbox_health()
         memories = linear_memories()
+        return [*self._compiling_status(head), *self._runner_status(head, outbox, memories)]
+
+    def _compiling_status(self, head: int) -> list[ModuleStatus]:
+        """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
+        if self.compiling is None:
+            return []
+        return [
+            ModuleStatus(
+                m.name,
+                m.module.version,
+                m.module.kind,
+                state.value,
+                0,
+                0,
+                0,
+                head - self.store.cursor(m.name),
+                "",
+                sha256=m.module.sha256 or "",
+                path=str(m.root),
+            )
+            for m, state in self.compiling.states()
+        ]
+
+    def _runner_status(
+        self, head: int, outbox: dict[str, OutboxHealth], memories: dict[int, int]
+    ) -> list[ModuleStatus]:
         return [
             ModuleStatus(
                 r.name,
@@ -352,6 +438,9 @@ class Engine:
                 r.failed_event_id,
                 r.stats.skipped,
                 *_outbox_fields(outbox.get(r.name, OutboxHealth())),
+                r.stats.last_error_ms,
+                r.stats.last_error_event_id,
+                r.stats.last_ok_ms,
             )
             for r in list(self.runners.values())
         ]
@@ -383,30 +472,32 @@ class Engine:
 
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:
-        """Journal events, make them durable, then wake the modules."""
+        """Journal events, wake the modules, and return once the events are durable.
+
+        The modules wake before the flush: their commits (state, outbox,
+        cursor) join the journal's open transaction, so none can be durable
+        without the events, and effects leave only after a flush. Waking
+        after it put an fsync and a thread hand-off between every event and
+        its handler.
+        """
+        started = 0 if self.tracing is None else time.time_ns()
         entries = self.store.append(events)
-        await self.committer.flush()
         self._remember(entries)
+        await self.committer.flush()
+        if self.tracing is not None:
+            self.tracing.journaled(events, started)
 
     def _remember(self, entries: list[JournalEntry]) -> None:
-        for entry in entries:
-            self._recent[entry.seq] = entry
-        while len(self._recent) > RECENT_EVENTS:
-            self._recent.popitem(last=False)
+        self._recent.add(entries)
         if entries:
             for runner in self.runners.values():
                 runner.notify()
 
     def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
-        recent = self._recent
-        if recent and after_seq + 1 in recent:
-            out: list[JournalEntry] = []
-            seq = after_seq + 1
-            while seq in recent and len(out) < limit:
-                out.append(recent[seq])
-                seq += 1
-            if seq in recent or len(out) == limit or seq > self.store.head():
-                return out
+        out = self._recent.read(after_seq, limit)
+        if out is not None and (len(out) == limit or self._recent.next_seq > self.store.head()):
+            return out
+        # Not held, or entries journaled elsewhere (emitted events) may follow the held ones.
         return self.store.read(after_seq, limit)
 
     async def _dispatch_emitted(self) -> None:
@@ -451,6 +542,8 @@ class Engine:
         if self.trajectories is not None:
             await asyncio.to_thread(self.trajectories.close)
         self.hooks.close()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)
         self.log.info("engine stopped")
 
     async def _drain_outbox(self, seconds: float) -> None:

@@ -18,9 +18,12 @@ from .._capabilities._http import HttpBackend
 from .._hosts._base import HookOutcome
 from .._store._base import Store
 from ._loader import LoadedModule
+from ._matching import SubscriptionMatcher
 
 
 class ModuleInstance:
+    """One version of a module, ready to be called: read under the runner's lock."""
+
     def __init__(
         self,
         loaded: LoadedModule,
@@ -36,6 +39,9 @@ class ModuleInstance:
         self.hook_host = loaded.hook_host
         self.identity = loaded.identity
         self.quota = loaded.grants.limits.state_bytes
+        self.matches = SubscriptionMatcher(self.manifest.subscription)
+        """Is a journaled event this version's? (Its subscriptions, compiled once.)"""
+        self._config = dict(self.manifest.config)
         self._store = store
         self._http = http
         self._chain = chain
@@ -47,7 +53,7 @@ class ModuleInstance:
         return HostCalls(
             grants=self.grants,
             effects=effects,
-            config=dict(self.manifest.config),
+            config=self._config,  # the gate only reads it: one copy per instance, not per event
             http=self._http,
             log_sink=self._log_sink,
             event_id=call_id,

@@ -2,14 +2,21 @@
 
 A chain source delivers each block once per subscription depth
 (``confirmations``), so a block or log matches only the subscriptions of its depth.
+
+A runner asks this for every journaled event, so a module's subscriptions
+are compiled once (``SubscriptionMatcher``): tests grouped by payload type,
+each log filter built once rather than per log, and a custom event's name
+checked against the globs once per distinct name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
-from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook
+from .._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
 from .._log_filter import log_filter
 from .._manifest import (
     BlockSubscription,
@@ -22,38 +29,74 @@ from .._manifest import (
     WebhookSubscription,
 )
 
+_NAME_CACHE = 4096
+"""Distinct custom event names remembered per module (names are few; a bound all the same)."""
+
+Test = Callable[[Any], bool]
+
+
+class SubscriptionMatcher:
+    """A module's subscriptions compiled into tests by payload type; call it with an event."""
+
+    def __init__(self, subscriptions: Sequence[Subscription]) -> None:
+        tests: dict[type, list[Test]] = {}
+        globs: list[str] = []
+        for sub in subscriptions:
+            if isinstance(sub, CustomSubscription):
+                globs.append(sub.name)
+            else:
+                payload_type, test = _compile(sub)
+                tests.setdefault(payload_type, []).append(test)
+        if globs:
+            names = tuple(globs)
+            tests[Custom] = [
+                functools.lru_cache(maxsize=_NAME_CACHE)(
+                    lambda name: any(fnmatchcase(name, glob) for glob in names)
+                )
+            ]
+        self._tests = {kind: tuple(found) for kind, found in tests.items()}
+
+    def __call__(self, event: Event) -> bool:
+        payload = event.payload
+        tests = self._tests.get(type(payload))
+        if tests is None:
+            return False
+        if type(payload) is Custom:
+            return bool(tests[0](payload.name))
+        return any(test(payload) for test in tests)
+
+
+def _compile(sub: Subscription) -> tuple[type[Payload], Test]:
+    """The payload type a (non-custom) subscription takes, and its test of one payload."""
+    match sub:
+        case BlockSubscription(chain_id=chain_id, confirmations=depth):
+            return Block, lambda p: p.chain_id == chain_id and p.confirmations == depth
+        case LogSubscription(chain_id=chain_id, confirmations=depth):
+            accepts = log_filter(sub.address, sub.topics).accepts
+            return (
+                Log,
+                lambda p: (
+                    p.chain_id == chain_id
+                    and p.confirmations == depth
+                    and accepts(p.address, p.topics)
+                ),
+            )
+        case TickSubscription():
+            label = sub.label
+            return Tick, lambda p: p.schedule == label
+        case MessageSubscription(transport=transport):
+            return Message, lambda p: transport in (None, p.transport)
+        case WebhookSubscription(path=path):
+            return Webhook, lambda p: p.path == path
+        case LifecycleSubscription():
+            return Lifecycle, lambda p: True
+    raise AssertionError(f"no test for subscription kind {sub.kind!r}")
+
 
 def matches_any(subscriptions: Sequence[Subscription], event: Event) -> bool:
-    return any(matches(sub, event) for sub in subscriptions)
+    """One-off matching (``cove run --mock``, tests); a runner keeps a ``SubscriptionMatcher``."""
+    return SubscriptionMatcher(subscriptions)(event)
 
 
 def matches(sub: Subscription, event: Event) -> bool:
-    p = event.payload
-    match sub:
-        case BlockSubscription():
-            return (
-                isinstance(p, Block)
-                and p.chain_id == sub.chain_id
-                and p.confirmations == sub.confirmations
-            )
-        case LogSubscription():
-            return (
-                isinstance(p, Log) and p.confirmations == sub.confirmations and _log_matches(sub, p)
-            )
-        case TickSubscription():
-            return isinstance(p, Tick) and p.schedule == sub.label
-        case MessageSubscription():
-            return isinstance(p, Message) and sub.transport in (None, p.transport)
-        case WebhookSubscription():
-            return isinstance(p, Webhook) and p.path == sub.path
-        case CustomSubscription():
-            return isinstance(p, Custom) and fnmatchcase(p.name, sub.name)
-        case LifecycleSubscription():
-            return isinstance(p, Lifecycle)
-
-
-def _log_matches(sub: LogSubscription, log: Log) -> bool:
-    """The chain source's own filter, so a module gets exactly what the node was asked for."""
-    return sub.chain_id == log.chain_id and log_filter(sub.address, sub.topics).accepts(
-        log.address, log.topics
-    )
+    return SubscriptionMatcher([sub])(event)

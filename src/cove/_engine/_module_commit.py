@@ -13,7 +13,8 @@ leaves "ok" records.
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
 from .._store._base import JournalEntry, NewEffect, Store
@@ -23,11 +24,16 @@ from ._hook_payloads import commit_payload
 from ._hooks import Hooks
 from ._trajectory import Recorder
 
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
+
 Handled = list[tuple[str, list[NewEffect]]]
 """Each committed event's (or call's) id and its outbox entries, in order."""
 
 
 class ModuleCommits:
+    """The one way a module's work becomes durable state, outbox entries and cursor."""
+
     def __init__(
         self,
         module: str,
@@ -41,6 +47,8 @@ class ModuleCommits:
         self._committer = committer
         self._hooks = hooks
         self._recorder = recorder
+        self.tracing: Tracing | None = None
+        """Set through ``ModuleRunner.trace`` when ``[tracing]`` is on."""
 
     def events_per_commit(self, batch: int) -> int:
         return self._committer.events_per_commit(batch)
@@ -77,6 +85,7 @@ class ModuleCommits:
             hooks.run("before-commit", commit_payload(self.module, last_seq, ids, batch))
 
     def _write(self, batch: EventEffects, handled: Handled, last_seq: int) -> None:
+        start = time.perf_counter_ns()
         self._store.commit(
             self.module,
             last_seq,
@@ -84,6 +93,8 @@ class ModuleCommits:
             handled,
             batch.state_bytes() if batch.writes else None,
         )
+        if self.tracing is not None:
+            self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
 
 
 def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:

@@ -14,7 +14,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._config import OutboxSettings
 from .._events import Custom, Event
@@ -27,6 +27,9 @@ from ._commit import Committer
 from ._hook_payloads import message_payload
 from ._hooks import Hooks
 from ._lifecycle import backoff_ms, wait_event
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 # A message as the before-message hooks left it, or why they blocked it.
 Hooked = dict[str, Any] | HookBlockedError
@@ -58,6 +61,8 @@ class OutboxWorker:
         self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
+        self.tracing: Tracing | None = None
+        """Set by the engine when ``[tracing]`` is on: a span per delivery."""
         self.delivered = 0
         self.vetoed = 0
         self.failures: Counter[str] = Counter()
@@ -102,7 +107,11 @@ class OutboxWorker:
                 # one thread hop for the whole batch, not one per message
                 hooked = await asyncio.to_thread(_before_messages, self._hooks, batch)
             for entry in batch:
-                await self._deliver(entry, hooked.get(entry.id))
+                if self.tracing is None:
+                    await self._deliver(entry, hooked.get(entry.id))
+                    continue
+                with self.tracing.delivery(entry):
+                    await self._deliver(entry, hooked.get(entry.id))
             if batch:
                 self._committer.committed(len(batch))
                 continue
@@ -119,6 +128,8 @@ class OutboxWorker:
                 Custom(name=body["name"], source=entry.module, payload=body["payload"]),
                 id=f"emit:{entry.key}",
             )
+            if self.tracing is not None:
+                self.tracing.emitted(event.id)
             self._store.effect_done(entry.id, [event])
             self._on_journaled.set()
             self.delivered += 1
@@ -149,6 +160,8 @@ class OutboxWorker:
         """Retry later, or give up: to the dead letters past the transport's limits."""
         self.failures[transport] += 1
         error = f"{type(exc).__name__}: {exc}"
+        if self.tracing is not None:
+            self.tracing.failed(error)
         now = self._clock()
         attempts = entry.attempts + 1
         max_attempts, max_age_ms = self.limits(transport)

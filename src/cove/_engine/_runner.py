@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
@@ -30,6 +30,7 @@ from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
 from ..errors import ModuleFailedError
+from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
 from ._hooks import Hooks
@@ -37,10 +38,12 @@ from ._instance import ModuleInstance
 from ._lane import Lane
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule
-from ._matching import matches_any
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
+
+if TYPE_CHECKING:
+    from .._observe._tracing import Tracing
 
 BATCH = 256
 T = TypeVar("T")
@@ -48,6 +51,8 @@ EventReader = Callable[[int, int], list[JournalEntry]]
 
 
 class ModuleRunner:
+    """One module's loop over the journal; its parts do the rest (see the module docstring)."""
+
     def __init__(
         self,
         loaded: LoadedModule,
@@ -71,6 +76,7 @@ class ModuleRunner:
         self.commits = ModuleCommits(self.name, store, committer, hooks, self.recorder)
         self._batches = BatchHandler(self.name, store, self.supervisor, self.commits, self.recorder)
         self._read = read_events
+        self._backlog = Backlog(loaded.manifest.subscription, read_events)
         self._log_sink = log_sink
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
@@ -104,7 +110,12 @@ class ModuleRunner:
         return self.supervisor.failed_event_id
 
     def queue_depth(self, head: int) -> int:
-        return max(0, head - self.position)
+        """The events after its position that it subscribes to (not every journal entry)."""
+        return self._backlog.depth(self.position, head)
+
+    def trace(self, tracing: Tracing | None) -> None:
+        """Spans for this module's events and commits (``[tracing]``; None: off)."""
+        self._batches.tracing = self.commits.tracing = tracing
 
     def unavailable(self) -> str:
         """Why this module's hooks cannot run now ("" when they can)."""
@@ -187,8 +198,8 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             last_seq = entries[-1].seq
-            subscription = self.instance.manifest.subscription
-            mine = [e for e in entries if matches_any(subscription, e.event)]
+            matches = self.instance.matches
+            mine = [e for e in entries if matches(e.event)]
             if not mine:
                 self.position = last_seq
                 continue

@@ -17,6 +17,7 @@ from .._capabilities._grants import Limits
 from .._store._base import JournalEntry
 from ..errors import ModuleFailedError
 from ._lifecycle import ModuleState, backoff_ms, wait_event
+from ._trajectory import now_ms
 
 OnState = Callable[[str, ModuleState, str], None]
 """(module, new state, detail) -> None: the engine's side (logs, observers, tools, hooks)."""
@@ -30,12 +31,20 @@ class ModuleStats:
     consecutive_failures: int = 0
     fuel_total: int = 0
     last_error: str = ""
+    last_error_ms: int = 0
+    """When the last failure happened (Unix ms; 0: never)."""
+    last_error_event_id: str = ""
+    """The event of the last failure ("" when init or a commit failed)."""
+    last_ok_ms: int = 0
+    """When an event or tool call last succeeded (Unix ms; 0: never)."""
     last_event_id: str = ""
     skipped: int = 0
     backoff_history_ms: list[int] = field(default_factory=list)
 
 
 class Supervisor:
+    """One module's state machine and counters; the runner's loop drives it."""
+
     def __init__(self, name: str, limits: Limits, on_state: OnState) -> None:
         self.name = name
         self.state = ModuleState.LOADING
@@ -69,6 +78,7 @@ class Supervisor:
         """After a commit, not before: events whose commit a hook refused did not succeed."""
         self.failed = None
         self.stats.handled += count
+        self.stats.last_ok_ms = now_ms()
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = last_event_id
         self.attempt = 1
@@ -80,6 +90,8 @@ class Supervisor:
         stats.failed += 1
         stats.consecutive_failures += 1
         stats.last_error = exc.reason
+        stats.last_error_ms = now_ms()
+        stats.last_error_event_id = self.failed_event_id
         self.attempt += 1
         if stats.consecutive_failures >= self._max_failures:
             self.set_state(

@@ -38,11 +38,13 @@ from ..errors import (
 )
 from ._lifecycle import ModuleState
 from ._runner import ModuleRunner
-from ._trajectory import Trajectory
+from ._trajectory import Trajectory, now_ms
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+
+    from .._observe._tracing import Tracing
 
 SEPARATOR = "."
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -89,6 +91,8 @@ class ToolRegistry:
         self._watchers: list[Callable[[], None]] = []
         self._names: tuple[str, ...] = ()
         self._turns: dict[str, asyncio.Lock] = {}
+        self.tracing: Tracing | None = None
+        """Set by the engine when ``[tracing]`` is on."""
 
     def all(self) -> list[Tool]:
         tools = [
@@ -179,6 +183,8 @@ class ToolRegistry:
         call_id = f"tool:{tool.name}:{uuid.uuid4().hex}"
         effects = EventEffects(runner.name, runner.store, runner.grants.limits.state_bytes)
         calls = runner.host_calls(call_id, effects)
+        trace = None if self.tracing is None else self.tracing.tool(runner.name, tool.name, call_id)
+        calls.trace = trace
         outcome, error = "failed", ""
         start = time.perf_counter_ns()
         try:
@@ -202,6 +208,8 @@ class ToolRegistry:
             raise ToolError(tool.name, "unavailable", f"not committed: {exc}") from None
         finally:
             self._record(runner, call_id, outcome, error, calls, start)
+            if trace is not None:
+                trace.finish(outcome, error, runner.host.stats.fuel)
 
     def _record(
         self,
@@ -215,6 +223,11 @@ class ToolRegistry:
         wall_ns = time.perf_counter_ns() - start
         fuel = runner.host.stats.fuel
         runner.stats.fuel_total += fuel  # an agent's calls count in the module's fuel too
+        if outcome == "ok":  # and in its counters, or a tool-only module looks idle
+            runner.stats.handled += 1
+            runner.stats.last_ok_ms = now_ms()
+        else:
+            runner.stats.failed += 1
         self._on_trajectory(
             Trajectory(runner.name, call_id, 0, outcome, error, tuple(calls.records), fuel, wall_ns)
         )

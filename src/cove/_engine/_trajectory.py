@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 from .._capabilities._calls import HostCallRecord, LogSink
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trajectory:
-    """The record of one event's handling; ``at_ms`` is when it ended (Unix ms)."""
+    """The record of one event's handling; ``at_ms`` is when it ended (Unix ms).
+
+    Not ``frozen``, as ``HostCallRecord``: one is made for every event, and a
+    frozen dataclass sets each field through ``object.__setattr__``, which cost
+    ~2 µs an event on the native path; nothing changes a record once made
+    (a refused batch's are replaced, not edited).
+    """
 
     module: str
     event_id: str

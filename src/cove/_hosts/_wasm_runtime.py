@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import platform
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import wasmtime
@@ -30,10 +33,7 @@ class WasmRuntime:
     """
 
     def __init__(self, cache_dir: Path, tick_ms: int = 10) -> None:
-        config = wasmtime.Config()
-        config.consume_fuel = True
-        config.epoch_interruption = True
-        self.engine = wasmtime.Engine(config)
+        self.engine = wasmtime.Engine(engine_config())
         self.tick_ms = tick_ms
         self.cache = ComponentCache(cache_dir)
         self.clock = ClockHelper(self.engine)
@@ -52,24 +52,55 @@ class WasmRuntime:
     def load(self, module: str, wasm: bytes, progress: Progress | None = None) -> Component:
         return self.cache.load(self.engine, module, wasm, progress)
 
+    def precompile(self, module: str, wasm: bytes, progress: Progress | None = None) -> None:
+        """Compile into the cache unless an entry is there already (not read here: the
+        module's ``load`` reads it, and compiles again if wasmtime refuses it)."""
+        if not self.cache.path_for(wasm).exists():
+            self.load(module, wasm, progress)
+
+    def has_compiled(self, pin: str) -> bool:
+        """Whether the cache holds an entry for the component pinned ``sha256:<hex>``."""
+        return self.cache.entry(pin.removeprefix("sha256:")).exists()
+
     def close(self) -> None:
         self._stop.set()
         self._ticker.join(timeout=1)
 
 
+def engine_config() -> wasmtime.Config:
+    """Fuel and epochs on (every call bounded). Compilation keeps wasmtime's defaults:
+    parallel compilation across the cores and cranelift at ``speed`` (see
+    docs/performance.md, *Cold start*, for the figures behind that choice)."""
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    config.epoch_interruption = True
+    return config
+
+
 class ComponentCache:
-    """Compiled components on disk, keyed by content hash and wasmtime version."""
+    """Compiled components on disk, keyed by content hash, wasmtime version and CPU.
+
+    One directory may be shared by every process of a user (see ``_cache_dir``):
+    an entry is written to a temporary file and renamed into place, so a
+    reader sees a whole artifact or none, and an entry wasmtime refuses
+    (truncated, foreign, another engine config) is compiled again.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
     def path_for(self, wasm: bytes) -> Path:
-        digest = hashlib.sha256(wasm).hexdigest()
-        return self.directory / f"{digest}-wasmtime{WASMTIME_VERSION}.cwasm"
+        return self.entry(hashlib.sha256(wasm).hexdigest())
+
+    def entry(self, digest: str) -> Path:
+        """Where the component whose sha256 is ``digest`` (hex) is kept compiled."""
+        return self.directory / f"{digest}-wasmtime{WASMTIME_VERSION}-{target_tag()}.cwasm"
 
     def load(
         self, engine: wasmtime.Engine, module: str, wasm: bytes, progress: Progress | None
     ) -> Component:
+        # Keyed by the bytes' own hash, never by a manifest's pin: `cove check` runs a
+        # component whose pin is stale, and must run those bytes.
         path = self.path_for(wasm)
         if path.exists():
             try:
@@ -87,13 +118,41 @@ class ComponentCache:
             raise ContractError(
                 module, f"not a valid WebAssembly component: {_first_line(exc)}"
             ) from None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(component.serialize())
-        os.replace(tmp, path)
+        self._store(path, component.serialize())
         if progress is not None:
             progress(f"compiled {module} in {time.monotonic() - start:.1f}s")
         return component
+
+    def _store(self, path: Path, artifact: bytes | bytearray) -> None:
+        """Write-then-rename: a unique temporary name per writer, so concurrent
+        compiles of one component (two processes, or two modules in one) never
+        interleave; the last rename wins with an identical artifact."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(artifact)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+@cache
+def target_tag() -> str:
+    """The machine a compiled artifact is for: architecture plus a digest of the CPU's
+    feature flags, so a cache shared between machines (a network home) keeps one
+    entry per CPU instead of each machine recompiling over the other's."""
+    return f"{platform.machine() or 'unknown'}-{_cpu_features_digest()}"
+
+
+def _cpu_features_digest() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            flags = next((line for line in info if line.startswith(("flags", "Features"))), "")
+    except OSError:  # not Linux
+        flags = platform.processor()
+    return hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest()[:12]
 
 
 def _first_line(exc: Exception) -> str:

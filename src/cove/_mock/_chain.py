@@ -26,6 +26,22 @@ _HOST_SUFFIX = ".chain.cove-mock.invalid"
 UNKNOWN_CALL = -32601  # JSON-RPC "method not found"
 
 
+def shadowed_chain(entries: list[ChainFixture], source: Path) -> list[str]:
+    """A warning for each entry an earlier one hides: same chain, method and params."""
+    first: dict[tuple[int, str, str], int] = {}
+    warnings = []
+    for index, entry in enumerate(entries):
+        key = (entry.chain_id, entry.method, json.dumps(entry.params, sort_keys=True))
+        if key in first:
+            warnings.append(
+                f"{source}: chain[{index}] ({entry.method} on chain {entry.chain_id}) is never "
+                f"used: chain[{first[key]}] answers the same call first"
+            )
+        else:
+            first[key] = index
+    return warnings
+
+
 class CannedChain:
     """Answers JSON-RPC for every chain a fixture or a module names."""
 

@@ -11,7 +11,12 @@ TOML or JSON, one shape::
 
     [[http]]                            # canned responses, matched by method + url
     url = "https://api.example.com/price"
-    json = { price = 42 }
+    times = 1                           # answers once, then the next entry for this url
+    error = "timeout"                   # or "connect"; instead of a response
+
+    [[http]]
+    url = "https://api.example.com/price"
+    json = { price = 42 }               # no `times`: every request from then on
 
     [[chain]]                           # canned JSON-RPC answers, by chain + method
     method = "eth_blockNumber"          # (+ params, when given)
@@ -125,7 +130,11 @@ EventFixture = Annotated[
 
 
 class HttpFixture(_Strict):
-    """A canned response; ``json`` (any JSON value) or ``body`` (text), not both."""
+    """A canned answer: a response (``json``, any JSON value, or ``body``, text) or an ``error``.
+
+    Entries for the same method and URL answer in turn: one with ``times``
+    answers that many requests, one without answers all the rest.
+    """
 
     url: Annotated[str, Field(pattern=r"^https?://")]
     method: str = "GET"
@@ -133,8 +142,20 @@ class HttpFixture(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = None
     json_body: Annotated[Any, Field(alias="json")] = None
+    times: Annotated[int, Field(ge=1)] | None = None
+    error: Literal["timeout", "connect"] | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> HttpFixture:
+        response = {"status", "headers", "body", "json_body"} & self.model_fields_set
+        if self.error is not None and response:
+            names = sorted("json" if n == "json_body" else n for n in response)
+            raise ValueError(f"an `error` answer has no response; drop {', '.join(names)}")
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give `json` or `body`, not both")
+        return self
 
     def content(self) -> tuple[dict[str, str], bytes]:
         if self.json_body is not None:

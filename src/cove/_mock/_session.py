@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.markup import escape
 
 from .._config import EngineConfig
@@ -32,11 +31,12 @@ from .._engine._matching import matches_any
 from .._engine._runner import ModuleRunner
 from .._engine._trajectory import Trajectory
 from .._events import Event
-from .._manifest import Manifest, TickSubscription
+from .._manifest import Manifest, MessageSubscription, TickSubscription
 from .._observe._logging import configure_logging
 from ..testing import FakeClock, MemoryTransport
-from ._chain import CannedChain
-from ._fixture import Fixture, HttpFixture, MessageFixture, fixture_events
+from ._chain import CannedChain, shadowed_chain
+from ._fixture import Fixture, MessageFixture, fixture_events
+from ._http import CannedHttp, shadowed
 from ._identity import mock_identity
 from ._transcript import describe_event, describe_value
 
@@ -50,26 +50,12 @@ class MockResult:
     failed: int = 0
     skipped: int = 0
     refused: list[str] = field(default_factory=list)
+    unknown_transports: list[str] = field(default_factory=list)
+    """Transports the module sent through that it does not name (see ``_on_trajectory``)."""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.refused
-
-
-def _canned(responses: list[HttpFixture], source: Path) -> httpx.MockTransport:
-    table = {(r.method.upper(), r.url): r for r in responses}
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        found = table.get((request.method, str(request.url)))
-        if found is None:
-            raise httpx.ConnectError(
-                f"no canned response for {request.method} {request.url} in {source} "
-                "(add an [[http]] entry)"
-            )
-        headers, body = found.content()
-        return httpx.Response(found.status, headers=headers, content=body)
-
-    return httpx.MockTransport(handle)
+        return not self.failed and not self.refused and not self.unknown_transports
 
 
 class MockSession:
@@ -86,16 +72,18 @@ class MockSession:
         self.result = MockResult()
         ticks = [s.label for s in manifest.subscription if isinstance(s, TickSubscription)]
         self.events = fixture_events(fixture, source, manifest.name, ticks)
-        names = {"console"} | {e.transport for e in fixture.events if isinstance(e, MessageFixture)}
-        messaging = manifest.capabilities.messaging
-        if messaging is not None and messaging.transports:
-            names |= set(messaging.transports)
-        self.transports = {n: MemoryTransport(n, manifest.name) for n in sorted(names)}
+        self.named = _named_transports(manifest, fixture)
+        self.transports = {n: MemoryTransport(n, manifest.name) for n in sorted(self.named)}
         self.trajectories: list[Trajectory] = []
         self._module_logs: list[dict[str, Any]] = []
         self.chain = CannedChain(fixture.chain, source)
+        self.http = CannedHttp(fixture.http, source)
+        self._engine: Engine | None = None
 
     async def run(self) -> MockResult:
+        warnings = shadowed(self.fixture.http, self.source)
+        for warning in warnings + shadowed_chain(self.fixture.chain, self.source):
+            self.write(f"[yellow]warning[/] {escape(warning)}")
         # A module's log text is not in its trajectories (only level and length),
         # so the transcript takes its log lines from the log pipeline.
         configure_logging("console", logging.WARNING, tap=self._module_logs.append)
@@ -114,11 +102,12 @@ class MockSession:
                 config,
                 transports=list(self.transports.values()),
                 clock=FakeClock(self.fixture.start_ms / 1000),
-                http_transport=_canned(self.fixture.http, self.source),
+                http_transport=self.http.transport(),
                 chain_transport=self.chain.transport(),
                 poll_chains=False,  # the fixture's events are the blocks and logs
-                on_trajectory=self.trajectories.append,
+                on_trajectory=self._on_trajectory,
             )
+            self._engine = engine
             await engine.start()
             try:
                 runner = engine.runners.get(self.manifest.name)
@@ -135,8 +124,32 @@ class MockSession:
         self.write(
             f"[bold]done[/]: {self.result.handled} handled, {self.result.failed} failed, "
             f"{self.result.skipped} not subscribed"
+            + (
+                f", [red]{len(self.result.unknown_transports)} unknown transport(s)[/]"
+                if self.result.unknown_transports
+                else ""
+            )
         )
         return self.result
+
+    def _on_trajectory(self, trajectory: Trajectory) -> None:
+        """Keep the trajectory, and give every transport it sent through a recorder.
+
+        The runner reports an event before it commits, so the recorder is in
+        place before the outbox delivers the send: every send is recorded
+        whatever transport it names. One the module does not name (in its
+        manifest, its subscriptions or the fixture) fails the run: an engine
+        without such a transport would retry it and then dead-letter it.
+        """
+        self.trajectories.append(trajectory)
+        for call in trajectory.calls:
+            if call.interface != "messaging" or call.error:
+                continue
+            name = call.summary.split(":")[0]
+            if name not in self.transports and self._engine is not None:
+                self.transports[name] = MemoryTransport(name, self.manifest.name)
+                self._engine.transports[name] = self.transports[name]
+                self.result.unknown_transports.append(name)
 
     def _declared_chains(self) -> list[int]:
         grant = self.manifest.capabilities.chain
@@ -152,6 +165,7 @@ class MockSession:
         store, name = engine.store, self.manifest.name
         before = {k: store.get(name, k) for k in store.list_keys(name, "")}
         sent_before = {t: len(tr.sent) for t, tr in self.transports.items()}
+        unknown_before = len(self.result.unknown_transports)
         head_before, seen = store.head(), len(self.trajectories)
         await engine.publish([event])
         ok = await self._settle(engine, runner)
@@ -166,9 +180,16 @@ class MockSession:
                 old, new = _decode(before.get(key)), _decode(after.get(key))
                 self.write(f"    [magenta]state[/]  {escape(f'{key}: {old} → {new}')}")
         for transport, recorder in self.transports.items():
-            for sent in recorder.sent[sent_before[transport] :]:
+            for sent in recorder.sent[sent_before.get(transport, 0) :]:
                 line = f"{transport} → {sent.recipient}: {sent.body}"
                 self.write(f"    [green]send[/]   {escape(line)}")
+        for name in self.result.unknown_transports[unknown_before:]:
+            self.write(
+                f"    [red]unknown transport[/] {escape(repr(name))}: the module does not name "
+                f"it (named: {escape(', '.join(sorted(self.named)))}); list it in "
+                + escape("[capabilities.messaging] transports")
+                + ", and give the engine a transport of that name"
+            )
         for entry in store.read(head_before, 10_000):
             payload = entry.event.payload
             if entry.event.kind == "custom" and getattr(payload, "source", "") == name:
@@ -207,18 +228,16 @@ class MockSession:
         for call in t.calls:
             if call.interface == "logging":
                 continue
+            elif call.interface == "http":
+                answer = f"[green]{escape(call.summary)}[/]"
+                if call.error:
+                    answer = f"{escape(call.summary)} → [red]{escape(call.error)}[/]"
+                self.write(f"    [cyan]http[/]   {answer}")
             elif call.interface == "chain" and not call.error:
                 self.write(f"    [cyan]chain[/]  {escape(call.summary)}")
             elif call.error and not call.error.startswith("not-found"):
                 self.write(
                     f"    [red]error[/]  {call.interface}.{call.function}: {escape(call.error)}"
-                )
-            elif (
-                call.interface == "messaging" and call.summary.split(":")[0] not in self.transports
-            ):
-                self.write(
-                    f"    [red]send[/]   {escape(call.summary)}: no such transport in the mock engine "
-                    f"(known: {', '.join(self.transports)})"
                 )
 
     def _logs_of(self, t: Trajectory) -> list[str]:
@@ -233,6 +252,18 @@ class MockSession:
 
 
 _LEVEL_NAMES = {"warning": "warn"}
+
+
+def _named_transports(manifest: Manifest, fixture: Fixture) -> set[str]:
+    """The transports a module names: console, its grant, its subscriptions, the fixture's."""
+    names = {"console"} | {e.transport for e in fixture.events if isinstance(e, MessageFixture)}
+    messaging = manifest.capabilities.messaging
+    if messaging is not None and messaging.transports:
+        names |= set(messaging.transports)
+    for sub in manifest.subscription:
+        if isinstance(sub, MessageSubscription) and sub.transport:
+            names.add(sub.transport)
+    return names
 
 
 def _decode(raw: bytes | None) -> str:

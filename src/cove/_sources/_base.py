@@ -32,6 +32,9 @@ class Transport(ABC):
     """A named way to exchange messages: inbound messages become events."""
 
     name: str
+    request_headers: Callable[[], dict[str, str]] | None = None
+    """Set by the engine when tracing is on: headers (``traceparent``) that a transport
+    which makes an outbound request adds to it."""
 
     async def start(self, publish: Publish) -> None:
         """Begin accepting inbound messages (default: outbound only)."""

@@ -1,4 +1,4 @@
-"""A transport that prints outbound messages: what the demo shows."""
+"""The ``console`` transport every ``cove run`` engine has: it prints each outbound message."""
 
 from __future__ import annotations
 

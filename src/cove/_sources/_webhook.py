@@ -54,6 +54,8 @@ class WebhookTransport(Transport):
             "idempotency-key": idempotency_key,
             DELIVERY_HEADER: delivery,
         }
+        if self.request_headers is not None:
+            headers.update(self.request_headers())
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, content)
         if self._standard_key is not None:

@@ -47,6 +47,9 @@ from ._webhook_standard import SIGNATURE_HEADER as STANDARD_SIGNATURE
 _WEBHOOK_PATH = re.compile(r"/[\w./-]*")
 # The bearer token authenticated the request; modules have no use for it.
 _HIDDEN_HEADERS = frozenset({"authorization"})
+_TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+"""W3C trace context, kept as message metadata (as message systems carry it), so a
+message from another engine's webhook transport continues the sender's trace."""
 _CLOSE = {"connection": "close"}
 
 
@@ -157,7 +160,7 @@ def inbound_app(
             (key[len(META_PREFIX) :], value)
             for key, value in request.headers.items()
             if key.startswith(META_PREFIX) and len(key) > len(META_PREFIX)
-        )
+        ) + tuple((k, v) for k, v in request.headers.items() if k in _TRACE_HEADERS)
         message = Message(transport, inbound.sender, inbound.recipient, inbound.body, metadata)
         return await journal(message, event_id)
 

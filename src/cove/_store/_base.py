@@ -127,6 +127,11 @@ class Store(ABC):
     def state_bytes(self, module: str) -> int: ...
 
     @abstractmethod
+    def state_items(self, module: str) -> list[tuple[str, bytes]]:
+        """Every key of a module's state with its value, sorted by key, read in one go
+        (so the values belong together)."""
+
+    @abstractmethod
     def commit(
         self,
         module: str,

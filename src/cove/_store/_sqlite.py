@@ -30,6 +30,7 @@ from ._base import (
     OutboxHealth,
     Store,
 )
+from ._wal_sync import WalSync
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -76,8 +77,13 @@ class SqliteStore(Store):
         self._clock = clock
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            # FULL in WAL mode is NORMAL plus a WAL sync per commit: done by _sync_wal,
+            # outside the lock (see _wal_sync.py).
+            self._wal_sync = WalSync(path) if mode == "wal" and synchronous == "FULL" else None
+            self._db.execute(
+                f"PRAGMA synchronous={'NORMAL' if self._wal_sync is not None else synchronous}"
+            )
             self._db.executescript(_SCHEMA)
             outbox.migrate(self._db)
         except sqlite3.Error as exc:
@@ -113,17 +119,24 @@ class SqliteStore(Store):
         if not events:
             return []
         rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
-        by_id = {event.id: event for event in events}
-        sizes = {event_id: len(event_id) + len(body) for event_id, body, _ in rows}
         with self._lock:
             self._begin()
             before = self._head()
-            self._db.executemany(
+            inserted = self._db.executemany(
                 "INSERT OR IGNORE INTO journal (id, body, at_ms) VALUES (?, ?, ?)", rows
-            )
+            ).rowcount
+            if inserted == len(rows):
+                # No duplicate: the rows took consecutive seqs, the last one the head.
+                first = self._head() - len(rows) + 1
+                self._journal_entries += len(rows)
+                self._journal_bytes += sum(len(event_id) + len(body) for event_id, body, _ in rows)
+                return [JournalEntry(first + i, event) for i, event in enumerate(events)]
             added = self._db.execute(
                 "SELECT seq, id FROM journal WHERE seq > ? ORDER BY seq", (before,)
             ).fetchall()
+        by_id = {event.id: event for event in events}
+        sizes = {event_id: len(event_id) + len(body) for event_id, body, _ in rows}
+        with self._lock:
             self._journal_entries += len(added)
             self._journal_bytes += sum(sizes[event_id] for _, event_id in added)
         return [JournalEntry(seq, by_id[event_id]) for seq, event_id in added]
@@ -186,6 +199,13 @@ class SqliteStore(Store):
     def state_bytes(self, module: str) -> int:
         with self._lock:
             return self._sizes.get(module, 0)
+
+    def state_items(self, module: str) -> list[tuple[str, bytes]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM state WHERE module = ? ORDER BY key", (module,)
+            ).fetchall()
+        return [(row[0], bytes(row[1])) for row in rows]
 
     def commit(
         self,
@@ -358,6 +378,7 @@ class SqliteStore(Store):
 
     # durability -------------------------------------------------------------
     def flush(self) -> None:
+        wal = self._wal_sync
         with self._lock:
             if self._in_batch:
                 try:
@@ -365,7 +386,24 @@ class SqliteStore(Store):
                 except sqlite3.Error as exc:
                     raise StoreError(f"{self.path}: commit failed: {exc}") from None
                 self._in_batch = False
-            self._durable_outbox = self._max_outbox()
+                if wal is not None:
+                    wal.committed()
+            through = 0 if wal is None else wal.commits
+            outbox_ids = self._max_outbox()
+        if wal is not None:
+            # Outside the lock: appends, reads and commits go on during the fsync.
+            try:
+                wal.sync_through(through, self._sync_wal)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.path}: syncing the write-ahead log failed: {exc}"
+                ) from None
+        # Ids only grow (AUTOINCREMENT): a later flush may have got here first.
+        self._durable_outbox = max(self._durable_outbox, outbox_ids)
+
+    def _sync_wal(self) -> None:
+        assert self._wal_sync is not None
+        self._wal_sync.fsync()
 
     def close(self) -> None:
         with self._lock:

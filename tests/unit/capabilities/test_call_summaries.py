@@ -11,11 +11,11 @@ from tests.unit.capabilities.test_calls import FakeHttp, host_calls
 @pytest.mark.parametrize(
     ("url", "summary"),
     [
-        ("https://api.test/x", "GET https://api.test/x"),
-        ("https://api.test:8443/v1/a?api_key=s3cret", "GET https://api.test:8443/v1/a?…"),
-        ("https://user:s3cret@api.test/x#frag", "GET https://api.test/x"),
-        ("not a url", "GET (unparsable url)"),
-        ("https://api.test:99999/x", "GET (unparsable url)"),
+        ("https://api.test/x", "GET https://api.test/x → 200"),
+        ("https://api.test:8443/v1/a?api_key=s3cret", "GET https://api.test:8443/v1/a?… → 200"),
+        ("https://user:s3cret@api.test/x#frag", "GET https://api.test/x → 200"),
+        ("not a url", "GET (unparsable url) → 200"),
+        ("https://api.test:99999/x", "GET (unparsable url) → 200"),
     ],
 )
 def test_http_summary_keeps_scheme_host_and_path_only(url: str, summary: str) -> None:

@@ -215,7 +215,16 @@ def test_http_fetch_passes_the_granted_allowlist() -> None:
     request = HttpRequest("GET", "https://api.test/x")
     assert 200 == calls.http_fetch(request).status
     assert [(request, ("api.test",))] == http.seen
-    assert "GET https://api.test/x" == calls.records[0].summary
+    assert "GET https://api.test/x → 200" == calls.records[0].summary
+
+
+def test_an_http_record_ends_with_the_status_within_the_summary_limit() -> None:
+    """The status survives a URL long enough to be clipped: it is what a reader looks for."""
+    calls = host_calls(declared={"http"}, http=FakeHttp())
+    calls.http_fetch(HttpRequest("GET", "https://api.test/" + "a" * 300))
+    summary = calls.records[0].summary
+    assert summary.endswith(" → 200")
+    assert 120 == len(summary)
 
 
 def test_http_fetch_without_a_backend_is_unavailable() -> None:

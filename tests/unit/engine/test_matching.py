@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from cove._engine._matching import matches, matches_any
+from cove._engine import _matching
+from cove._engine._matching import SubscriptionMatcher, matches, matches_any
 from cove._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
 from cove._manifest import (
     BlockSubscription,
@@ -163,3 +164,30 @@ def test_a_chain_delivery_matches_only_subscriptions_of_its_depth(
     assert not matches(sub, event(payload))
     depth = payload.confirmations  # type: ignore[union-attr]
     assert matches(sub.model_copy(update={"confirmations": depth}), event(payload))
+
+
+def test_a_modules_log_filters_are_built_once_not_per_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Matching a thousand logs builds each subscription's filter once, at compile time."""
+    built: list[object] = []
+    real = _matching.log_filter
+
+    def counting(*args: Any) -> Any:
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(_matching, "log_filter", counting)
+    matcher = SubscriptionMatcher([log_sub(topics=[TOPIC_A]), log_sub(address="0xdeadbeef")])
+    assert all(matcher(event(LOG)) for _ in range(1000))
+    assert 2 == len(built)
+
+
+def test_custom_names_are_matched_against_every_glob() -> None:
+    """Several custom subscriptions: a name matching any glob is the module's, others not."""
+    matcher = SubscriptionMatcher(
+        [CustomSubscription(kind="custom", name=n) for n in ("alert.*", "sensor.reading")]
+    )
+    names = ["alert.high", "sensor.reading", "sensor.other", "alert"]
+    assert [True, True, False, False] == [matcher(event(Custom(n, "", ""))) for n in names]
+    assert not matcher(event(BLOCK))

@@ -45,6 +45,8 @@ class MockChain:
         self._answers[method] = _Answer(result, error)
 
     def bind(self, interface: Any, gate: Callable[[str, Callable[..., Any]], Any], ok: Any) -> None:
+        """Put the fakes into the bindings' chain interface (``MockHost`` does this)."""
+
         def request(chain_id: int, method: str, params_json: str) -> str:
             (outcome,) = self._call(chain_id, [(method, params_json)])
             if isinstance(outcome, Exception):

@@ -11,7 +11,6 @@ signs with a fixed test key (``host.identity``) under the manifest's methods;
 ``chain`` answers from ``host.chain.answer(...)`` on the granted chains.
 """
 
-import fnmatch
 import importlib
 import json
 import sys
@@ -29,14 +28,12 @@ from . import _fake_bindings
 from ._allow import host_allowed
 from ._arguments import check_arguments
 from ._mock_chain import MockChain
+from ._mock_events import MockHostError, build_event, check_subscribed
+from ._mock_http import CannedHttp, answer
 from ._mock_identity import DEFAULT_METHODS, MOCK_KEY, MockIdentity
 
 _LEVELS = ("trace", "debug", "info", "warn", "error")
 _START_MS = 1_700_000_000_000
-
-
-class MockHostError(Exception):
-    """The module cannot run under MockHost as set up (what the engine would refuse)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,8 @@ class Emitted:
 
 @dataclass(frozen=True)
 class LogRecord:
+    """A line the module logged (``level``: trace, debug, info, warn, error)."""
+
     level: str
     message: str
     fields: dict[str, str] = field(default_factory=dict)
@@ -74,13 +73,6 @@ class Request:
     body: bytes
 
 
-@dataclass(frozen=True)
-class _Canned:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
 class MockHost:
     """One module loaded from its directory, ready to be fed events.
 
@@ -91,6 +83,16 @@ class MockHost:
         deny: optional capabilities the operator denies.
         state: initial state, ``{key: JSON value}``.
         identity_key: the private key ``identity`` signs with (default: ``MOCK_KEY``).
+
+    Attributes:
+        sent: ``Sent`` messages of the events that succeeded, in order.
+        emitted: ``Emitted`` events of the events that succeeded.
+        logs: every ``LogRecord`` (a failed event's too, as in the engine's log).
+        requests: every http ``Request`` the module made.
+        now_ms: the clock (Unix ms) events are stamped with; 1 ms per event,
+            ``advance`` and ``tick(at_ms=...)`` move it.
+        chain: the module's ``MockChain`` if it declares ``chain``.
+        identity: the module's test identity if it declares ``identity``.
     """
 
     def __init__(
@@ -147,7 +149,6 @@ class MockHost:
         self._writes: dict[str, bytes | None] = {}
         self._outbox: list[Sent | Emitted] = []
         self._in_init = False
-        self._canned: dict[tuple[str, str], _Canned] = {}
         self.sent: list[Sent] = []
         self.emitted: list[Emitted] = []
         self.logs: list[LogRecord] = []
@@ -230,6 +231,7 @@ class MockHost:
             return call
 
         self._fail = fail
+        self._http = CannedHttp(fail)
         if "store" in f:
             s = f["store"]
             s.get, s.get_many = gate("store", self._get), gate("store", self._get_many)
@@ -289,12 +291,7 @@ class MockHost:
         if not host_allowed(url, self._http_allow):
             raise self._fail("denied", f"http: {url!r} is not in the module's http allowlist")
         self.requests.append(Request(method, url, dict(req.headers), bytes(req.body)))
-        canned = self._canned.get((method, url))
-        if canned is None:
-            raise self._fail(
-                "unavailable",
-                f"http: no canned response for {method} {url} (MockHost.respond(...) adds one)",
-            )
+        canned = self._http.next(method, url)
         return self._fakes["http"].Response(canned.status, list(canned.headers), canned.body)
 
     def _send(self, transport: str, recipient: str, body: str, metadata: list[Any]) -> None:
@@ -322,14 +319,35 @@ class MockHost:
         json_body: Any = None,
         body: bytes | str = b"",
         headers: dict[str, str] | None = None,
+        error: str | None = None,
+        times: int | None = None,
     ) -> None:
-        """Answer ``method url`` with this response from now on."""
-        all_headers = dict(headers or {})
-        if json_body is not None:
-            body = json.dumps(json_body)
-            all_headers.setdefault("content-type", "application/json")
-        raw = body.encode() if isinstance(body, str) else body
-        self._canned[(method.upper(), url)] = _Canned(status, list(all_headers.items()), raw)
+        """Answer the module's ``fetch`` of ``method url``.
+
+        Answers given with ``times`` are used first, in the order given, each
+        for that many requests; after them the latest answer given without
+        ``times`` answers every request (a later one replaces it). A request
+        nothing answers fails with ``HostError`` kind ``unavailable``.
+
+        Args:
+            url: the exact URL the module fetches, query string included.
+            method: the request method (any case).
+            status: the response status; a non-2xx status is a normal response.
+            json_body: any JSON value, sent encoded with
+                ``content-type: application/json`` (wins over ``body``).
+            body: the raw response body, bytes or text (UTF-8).
+            headers: response headers (the module sees the names lower-cased).
+            error: ``"timeout"`` or ``"connect"``: no response, but the host
+                error the engine gives for a real timeout (kind ``timeout``) or
+                refused connection (kind ``unavailable``).
+            times: answer only this many requests, then hand over to the next
+                answer; None answers every request from now on.
+        """
+        try:
+            given = answer(status, json_body, body, headers, error, times)
+        except ValueError as exc:
+            raise MockHostError(str(exc)) from None
+        self._http.add(method, url, given)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -343,8 +361,8 @@ class MockHost:
         is JSON-encoded. On failure, state writes, sends and emits of the
         event are dropped (logs are kept, as in the engine's log).
         """
-        event = self._event(kind, fields)
-        self._check_subscribed(kind, event.value)
+        event = build_event(self._types, kind, fields, self.now_ms, self.name)
+        check_subscribed(self._subscriptions, kind, event.value, self.name)
         self._events += 1
         self.now_ms += 1
         meta = self._types.EventMeta(f"mock-{self._events}", self.now_ms, 1)
@@ -390,27 +408,52 @@ class MockHost:
         return answer
 
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
+        """A custom event ``name``; ``payload`` is any JSON value."""
         self.deliver("custom", name=name, payload=payload, source=source)
 
+    def ui_submit(
+        self, form: str, values: dict[str, Any] | None = None, *, button: str = "submit"
+    ) -> None:
+        """A press of ``button`` on the module's A2UI form ``form``, as the console sends it."""
+        body = {"form": form, "button": button, "values": values or {}}
+        self.custom(f"ui-submit.{self.name}", json.dumps(body), source="console")
+
     def message(self, body: str, *, sender: str = "alice", transport: str = "console") -> None:
+        """An inbound message on ``transport``, addressed to the module."""
         self.deliver("message", body=body, sender=sender, transport=transport)
 
-    def tick(self, schedule: str | None = None) -> None:
-        """A cron tick; ``schedule`` defaults to the module's first tick subscription."""
+    def tick(self, schedule: str | None = None, *, at_ms: int | None = None) -> None:
+        """A cron tick; ``schedule`` defaults to the module's first tick subscription.
+
+        ``at_ms`` (Unix ms) is the tick's ``scheduled_at_ms``, and the clock
+        moves there first (as ``advance`` would; it may not go back). Without
+        it the tick is scheduled at the clock's current time.
+        """
         if schedule is None:
             ticks = [s for s in self._subscriptions if s.get("kind") == "tick"]
             if not ticks:
                 raise MockHostError(f"module {self.name!r} has no tick subscription")
             schedule = ticks[0].get("schedule") or f"every {ticks[0].get('every')}"
-        self.deliver("tick", schedule=schedule)
+        if at_ms is not None:
+            self.advance(at_ms - self.now_ms)
+        self.deliver("tick", schedule=schedule, scheduled_at_ms=self.now_ms)
+
+    def advance(self, ms: int) -> None:
+        """Move the clock (``now_ms``: what events are stamped with) ``ms`` forward."""
+        if ms < 0:
+            raise MockHostError(f"the clock only moves forward (asked to move {ms} ms)")
+        self.now_ms += ms
 
     def block(self, number: int, **fields: Any) -> None:
+        """A block event (``chain_id`` 1, zero hashes, the clock's time unless given)."""
         self.deliver("block", number=number, **fields)
 
     def chain_log(self, address: str, topics: list[str] | None = None, **fields: Any) -> None:
+        """A log event of contract ``address`` (``data`` as bytes or text)."""
         self.deliver("log", address=address, topics=topics or [], **fields)
 
     def webhook(self, path: str, body: bytes | str = b"", **fields: Any) -> None:
+        """An inbound webhook request to ``path`` (``method`` POST unless given)."""
         self.deliver("webhook", path=path, body=body, **fields)
 
     # internals ----------------------------------------------------------------
@@ -432,73 +475,6 @@ class MockHost:
         self.sent += [e for e in self._outbox if isinstance(e, Sent)]
         self.emitted += [e for e in self._outbox if isinstance(e, Emitted)]
         self._writes, self._outbox = {}, []
-
-    def _event(self, kind: str, fields: dict[str, Any]) -> Any:
-        t = self._types
-        chain = {"chain_id": 1, "hash": "0x" + "00" * 32, "parent_hash": "0x" + "00" * 32}
-        defaults: dict[str, tuple[Any, dict[str, Any]]] = {
-            "block": (t.BlockEvent, {**chain, "timestamp": self.now_ms // 1000}),
-            "log": (
-                t.LogEvent,
-                {
-                    "chain_id": 1,
-                    "block_number": 1,
-                    "block_hash": chain["hash"],
-                    "transaction_hash": chain["hash"],
-                    "log_index": 0,
-                    "topics": [],
-                    "data": b"",
-                    "removed": False,
-                },
-            ),
-            "tick": (t.TickEvent, {"scheduled_at_ms": self.now_ms}),
-            "message": (
-                t.MessageEvent,
-                {"transport": "console", "sender": "alice", "recipient": self.name, "metadata": []},
-            ),
-            "webhook": (t.WebhookEvent, {"method": "POST", "headers": [], "body": b""}),
-            "custom": (t.CustomEvent, {"source": "", "payload": "null"}),
-            "lifecycle": (t.LifecycleEvent, {"phase": "started", "detail": ""}),
-        }
-        if kind not in defaults:
-            raise MockHostError(f"unknown event kind {kind!r}; expected one of {sorted(defaults)}")
-        cls, values = defaults[kind]
-        values = {**values, **fields}
-        if kind == "custom" and not isinstance(values["payload"], str):
-            values["payload"] = json.dumps(values["payload"])
-        if kind in ("log", "webhook") and isinstance(values.get("data", values.get("body")), str):
-            key = "data" if kind == "log" else "body"
-            values[key] = values[key].encode()
-        if kind == "lifecycle":
-            values["phase"] = t.LifecyclePhase[str(values["phase"]).upper()]
-        try:
-            payload = cls(**values)
-        except TypeError as exc:
-            raise MockHostError(f"{kind} event: {exc}") from None
-        return getattr(t, f"Event_{kind.capitalize()}")(payload)
-
-    def _check_subscribed(self, kind: str, payload: Any) -> None:
-        if not any(_matches(sub, kind, payload) for sub in self._subscriptions):
-            raise MockHostError(
-                f"module {self.name!r} does not subscribe to this {kind} event, so the engine "
-                f"would not deliver it; add a [[subscription]] with kind = {kind!r} to cove.toml"
-            )
-
-
-def _matches(sub: dict[str, Any], kind: str, p: Any) -> bool:
-    if sub.get("kind") != kind:
-        return False
-    if kind == "custom":
-        return fnmatch.fnmatchcase(p.name, sub.get("name", ""))
-    if kind == "message":
-        return sub.get("transport") in (None, p.transport)
-    if kind == "webhook":
-        return bool(p.path == sub.get("path"))
-    if kind == "tick":
-        return p.schedule in (sub.get("schedule"), f"every {sub.get('every')}")
-    if kind in ("block", "log"):
-        return bool(p.chain_id == sub.get("chain_id"))
-    return True
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

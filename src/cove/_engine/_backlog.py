@@ -1,0 +1,49 @@
+"""A module's queue depth: the journal entries after its position that it subscribes to.
+
+Counting means reading the unread entries and matching them, so the count is
+kept between calls: while the position stays put (a dead or backing-off
+module, where the backlog grows) only the entries appended since the last
+count are read; when it moves, the entries between the position and the head
+are few (a module that keeps up) and are read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .._manifest import Subscription
+from .._store._base import JournalEntry
+from ._matching import matches_any
+
+_CHUNK = 1_024
+
+
+class Backlog:
+    """Counts one module's waiting events; ``depth`` is called from the event loop."""
+
+    def __init__(
+        self,
+        subscriptions: list[Subscription],
+        read: Callable[[int, int], list[JournalEntry]],
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._read = read
+        self._position = -1
+        self._counted_to = -1
+        self._count = 0
+
+    def depth(self, position: int, head: int) -> int:
+        """Entries in (position, head] that match the module's subscriptions."""
+        if position != self._position or self._counted_to > head:
+            self._position, self._counted_to, self._count = position, position, 0
+        while self._counted_to < head:
+            entries = self._read(self._counted_to, _CHUNK)
+            if not entries:
+                break
+            for entry in entries:
+                if entry.seq > head:
+                    break
+                if matches_any(self._subscriptions, entry.event):
+                    self._count += 1
+            self._counted_to = min(head, entries[-1].seq)
+        return self._count
