@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -480,12 +479,12 @@ class Engine:
         after it put an fsync and a thread hand-off between every event and
         its handler.
         """
-        started = 0 if self.tracing is None else time.time_ns()
+        journal = None if self.tracing is None else self.tracing.journal(events)
         entries = self.store.append(events)
         self._remember(entries)
         await self.committer.flush()
-        if self.tracing is not None:
-            self.tracing.journaled(events, started)
+        if journal is not None:
+            journal.end()
 
     def _remember(self, entries: list[JournalEntry]) -> None:
         self._recent.add(entries)
