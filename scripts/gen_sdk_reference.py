@@ -65,9 +65,9 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
             "items",
             "table",
             "chart",
-            "form",
             "field",
             "button",
+            "form",
             "submission",
             "Submission",
         ],
@@ -75,7 +75,17 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
     (
         "`cove_sdk.testing`",
         testing,
-        ["MockHost", "MockHostError", "Sent", "Emitted", "LogRecord", "Request", "MockChain"],
+        [
+            "MockHost",
+            "MockHostError",
+            "Sent",
+            "Emitted",
+            "LogRecord",
+            "Request",
+            "MockChain",
+            "RpcRequest",
+            "SentTransaction",
+        ],
     ),
 ]
 
@@ -94,7 +104,7 @@ def _doc(obj: Any, name: str) -> str:
 
 
 def _signature(obj: Callable[..., Any], drop_self: bool = False) -> str:
-    signature = inspect.signature(obj)
+    signature = inspect.signature(obj, eval_str=True)
     if drop_self:
         params = list(signature.parameters.values())[1:]
         signature = signature.replace(parameters=params)
