@@ -6,7 +6,8 @@ Every row is measured in this run, each next to a baseline from the same run
 - ``cove run`` with five wasm modules, spawn -> ``/health/ready`` 200: the second
   start (compiled cache warm) against the first (empty cache: every module
   compiles, as every new data dir did when the cache lived under it) and
-  against the same engine with no modules (the engine's own floor).
+  against the same engine with no modules (the engine's own floor); and the
+  same two starts in this process, imports already paid.
 - ``cove module list`` against that engine (a fresh process, spawn -> exit)
   against ``python -c pass`` and against importing the engine eagerly (what
   every command paid before the CLI imported lazily).
@@ -20,6 +21,7 @@ Run: .venv/bin/python bench/cold_start.py [ROUNDS]
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -35,7 +37,10 @@ import wasmtime
 from _common import BENCH, bench_guest, median, print_table
 from wasmtime.component import Component
 
+from cove._app import App
+from cove._config import load_config
 from cove._hosts._wasm_runtime import engine_config
+from cove._observe._logging import configure_logging
 
 BIN = Path(sys.executable).parent
 TOKEN = "cold-start-bench-token"
@@ -95,6 +100,21 @@ def start_to_ready(config: Path, url: str) -> tuple[float, subprocess.Popen[byte
             except httpx.TransportError:
                 pass
             time.sleep(0.005)
+
+
+def in_process_start(config: Path) -> float:
+    """Seconds ``App.start()`` takes in this process (imports already paid): what the
+    engine itself spends on a start, apart from the interpreter and its imports."""
+
+    async def once() -> float:
+        app = App(load_config(config))
+        start = time.perf_counter()
+        await app.start()
+        seconds = time.perf_counter() - start
+        await app.stop()
+        return seconds
+
+    return asyncio.run(once())
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -169,10 +189,17 @@ def main(rounds: int) -> None:
             ]
         finally:
             stop(proc)
+        os.environ["COLD_START_TOKEN"] = TOKEN
+        configure_logging("json", 40)
+        inner_floor = [in_process_start(floor_config) for _ in range(rounds)]
+        inner = [in_process_start(config) for _ in range(rounds)]
         base = median(pass_)
         rows.append(row("python -c pass", pass_, None, base))
         rows.append(row("import the engine eagerly (as before)", eager, None, base))
         rows.append(row("cove module list", listing, TARGETS["module list"], base))
+        base = median(inner_floor)
+        rows.append(row("in process: App.start(), no modules", inner_floor, None, base))
+        rows.append(row(f"in process: App.start(), {MODULES} wasm modules", inner, None, base))
 
     serial = [compile_seconds(wasm, parallel=False)]
     parallel = [compile_seconds(wasm, parallel=True)]

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import cove_sdk
-from cove_sdk import chain, identity, testing
+from cove_sdk import chain, identity, testing, ui
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference" / "sdk.md"
@@ -55,9 +55,37 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
         ["address", "sign_message", "sign_typed_data", "send_transaction"],
     ),
     (
+        "`cove_sdk.ui` (A2UI documents, see [a2ui.md](../a2ui.md))",
+        ui,
+        [
+            "document",
+            "text",
+            "markdown",
+            "kv",
+            "items",
+            "table",
+            "chart",
+            "field",
+            "button",
+            "form",
+            "submission",
+            "Submission",
+        ],
+    ),
+    (
         "`cove_sdk.testing`",
         testing,
-        ["MockHost", "MockHostError", "Sent", "Emitted", "LogRecord", "Request", "MockChain"],
+        [
+            "MockHost",
+            "MockHostError",
+            "Sent",
+            "Emitted",
+            "LogRecord",
+            "Request",
+            "MockChain",
+            "RpcRequest",
+            "SentTransaction",
+        ],
     ),
 ]
 
@@ -76,7 +104,7 @@ def _doc(obj: Any, name: str) -> str:
 
 
 def _signature(obj: Callable[..., Any], drop_self: bool = False) -> str:
-    signature = inspect.signature(obj)
+    signature = inspect.signature(obj, eval_str=True)
     if drop_self:
         params = list(signature.parameters.values())[1:]
         signature = signature.replace(parameters=params)

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { badge } from "./overview.js";
 import { count, dateTime } from "./format.js";
 
-export const system = { hooks: null, hooksError: "", dead: null, deadError: "", deadAction: "" };
+export const system = { hooks: null, hooksError: "", dead: null, deadError: "", deadAction: "", dropping: null };
 
 export async function loadSystem(refresh) {
   const [hooks, dead] = await Promise.allSettled([api("/v1/hooks"), api("/v1/outbox/dead?limit=100")]);
@@ -82,8 +82,12 @@ function outboxPanel(modules, refresh) {
         <td data-label="id">${d.id}</td><td data-label="module">${d.module}</td><td data-label="transport">${d.transport || d.kind}</td>
         <td data-label="attempts" class="num">${d.attempts}</td><td data-label="died">${dateTime(d.dead_ms)}</td>
         <td data-label="last error" class="error">${d.last_error}</td>
-        <td data-label="actions"><button @click=${() => deadAction("retry", [d.id], refresh)}>Retry</button>
-          <button @click=${() => deadAction("drop", [d.id], refresh)}>Drop</button></td></tr>`)}</tbody>
+        <td data-label="actions"><div class="actions">${system.dropping === d.id
+          ? html`<span class="confirm">Drop dead letter ${d.id} for good?</span>
+              <button class="danger" @click=${() => { system.dropping = null; deadAction("drop", [d.id], refresh); }}>Confirm</button>
+              <button @click=${() => { system.dropping = null; refresh(); }}>Cancel</button>`
+          : html`<button @click=${() => deadAction("retry", [d.id], refresh)}>Retry</button>
+              <button @click=${() => { system.dropping = d.id; refresh(); }}>Drop</button>`}</div></td></tr>`)}</tbody>
     </table>` : system.dead ? html`<p class="muted">No dead letters.</p>` : nothing}`;
 }
 

@@ -28,7 +28,14 @@ from tests.helpers.control import (
     running_plane,
 )
 from tests.helpers.engine import wait_until
-from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
+from tests.helpers.modules import (
+    ASSETS,
+    REPO,
+    native_counter,
+    write_engine_config,
+    write_manifest,
+)
+from tests.integration.test_outbox_cli import DEAD_TRANSPORT
 
 ARTIFACTS = REPO / ".cove" / "artifacts" / "console"
 PHONE = {"width": 390, "height": 844}
@@ -263,3 +270,64 @@ async def test_the_state_browser_reads_a_value(plane: Plane, browser: Browser) -
     await asyncio.sleep(0)
     seen.assert_clean()
     await page.close()
+
+
+async def test_a_dead_letter_is_shown_and_dropped_from_the_system_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    """A send to a closed port dies; the page lists it with its error, and Drop removes it."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = native_counter(tmp_path, "sender", "chat")
+    config = write_engine_config(
+        tmp_path / "engine.toml", [module], DEAD_TRANSPORT + control_section()
+    )
+    async with running_plane(config) as plane:
+        await _emit(plane, "probe.tick", "{}")
+        store = plane.engine.store
+        await wait_until(lambda: len(store.dead_letters(None, 10)) == 1, what="dead letter")
+        seen = await watched(browser, DESKTOP, "dead-letters")
+        page = seen.page
+        await page.goto(_open(plane))
+        await page.goto(_open(plane, "#/system"))
+        row = page.locator("#dead-letters tbody tr")
+        await expect(row).to_have_count(1)
+        await expect(row).to_contain_text("sender")
+        await expect(row).to_contain_text("chat")
+        await expect(page.locator('#outbox tr[data-module="sender"]')).to_contain_text("1")
+        await seen.shot("listed")
+        await row.get_by_role("button", name="Drop").click()
+        await expect(row.locator(".confirm")).to_contain_text("for good?")
+        await row.get_by_role("button", name="Confirm").click()
+        await expect(page.locator("main")).to_contain_text("dropped: 1")
+        await expect(page.locator("main")).to_contain_text("No dead letters.")
+        assert [] == store.dead_letters(None, 10)
+        seen.assert_clean()
+        await page.close()
+
+
+async def test_a_dead_module_is_revived_from_its_page_once_its_cause_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    mode = tmp_path / "mode"
+    mode.write_text("always")
+    module = flaky_module(tmp_path, "flaky", mode, restart={"max_failures": 1})
+    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
+    async with running_plane(config) as plane:
+        await _emit(plane, "probe.bad")
+        await wait_until(lambda: plane.engine.runners["flaky"].state.value == "dead")
+        seen = await watched(browser, DESKTOP, "revive")
+        page = seen.page
+        await page.goto(_open(plane))
+        await page.goto(_open(plane, "#/module/flaky"))
+        await expect(page.locator("#module-state")).to_have_text("dead")
+        mode.write_text("ok")
+        actions = page.locator('[data-actions="flaky"]')
+        await actions.locator('[data-action="revive"]').click()
+        await actions.get_by_role("button", name="Confirm").click()
+        await expect(page.locator("#module-state")).to_have_text("running")
+        await expect(actions.locator(".action-done")).to_have_text("Revive done")
+        await expect(page.locator('#recent tr[data-outcome="ok"]')).to_have_count(1)
+        await expect(page.locator("#last-error .badge")).to_have_text("recovered")
+        seen.assert_clean()
+        await page.close()

@@ -60,3 +60,17 @@ def test_a_public_member_without_a_docstring_stops_the_generator() -> None:
 
     with pytest.raises(SystemExit, match=r"Undocumented\.call has no docstring"):
         generator._members(Undocumented)
+
+
+def test_every_public_name_of_the_sdk_is_on_the_page() -> None:
+    """A name added to ``__all__`` without a place in SECTIONS would be missing silently."""
+    import cove_sdk
+    from cove_sdk import testing
+
+    generator = _generator()
+    listed = {name for _, _, names in generator.SECTIONS for name in names}
+    modules = {"chain", "identity", "ui"}  # each a section of its own
+    worlds = {"WitWorld", "ToolProvider", "HookHandler"}  # the bindings' entry points
+    missing = set(cove_sdk.__all__) - listed - modules - worlds
+    missing |= set(testing.__all__) - listed - {"MOCK_KEY"}  # a constant: MockHost's default
+    assert set() == missing

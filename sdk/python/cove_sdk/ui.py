@@ -26,8 +26,6 @@ from its parsed structure (no raw HTML), links only for http, https and
 mailto.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from typing import Any

@@ -26,7 +26,7 @@ from .._sources._base import Source, Transport
 from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
-from .._store._base import JournalEntry, OutboxHealth, Store
+from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
 from .._types import ModuleStatus
 from .._units import parse_duration_ms
@@ -43,6 +43,7 @@ from ._outbox import OutboxWorker
 from ._recent import RecentJournal
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
+from ._status import compiling_status, runner_status, source_health
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
 
@@ -348,17 +349,7 @@ class Engine:
 
     def source_health(self) -> dict[str, str | None]:
         """Each source's task: None while it runs, else why it ended."""
-        health: dict[str, str | None] = {}
-        for task in self._tasks:
-            name = task.get_name()
-            if not name.startswith("source:"):
-                continue
-            error: str | None = None
-            if task.done():
-                exc = None if task.cancelled() else task.exception()
-                error = "stopped" if exc is None else f"{type(exc).__name__}: {exc}"
-            health[name.removeprefix("source:")] = error
-        return health
+        return source_health(self._tasks)
 
     def _state_changed(self, module: str, state: ModuleState, detail: str) -> None:
         if state in (ModuleState.DEAD, ModuleState.BACKOFF):
@@ -391,58 +382,11 @@ class Engine:
         head = self.store.head()
         outbox = self.store.outbox_health()
         memories = linear_memories()
-        return [*self._compiling_status(head), *self._runner_status(head, outbox, memories)]
-
-    def _compiling_status(self, head: int) -> list[ModuleStatus]:
-        """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
-        if self.compiling is None:
-            return []
-        return [
-            ModuleStatus(
-                m.name,
-                m.module.version,
-                m.module.kind,
-                state.value,
-                0,
-                0,
-                0,
-                head - self.store.cursor(m.name),
-                "",
-                sha256=m.module.sha256 or "",
-                path=str(m.root),
-            )
-            for m, state in self.compiling.states()
-        ]
-
-    def _runner_status(
-        self, head: int, outbox: dict[str, OutboxHealth], memories: dict[int, int]
-    ) -> list[ModuleStatus]:
-        return [
-            ModuleStatus(
-                r.name,
-                r.manifest.module.version,
-                r.manifest.module.kind,
-                r.state.value,
-                r.stats.handled,
-                r.stats.failed,
-                r.stats.restarts,
-                r.queue_depth(head),
-                r.stats.last_error,
-                r.stats.fuel_total,
-                self.store.state_bytes(r.name),
-                outbox.get(r.name, OutboxHealth()).backlog,
-                r.manifest.module.sha256 or "",
-                str(r.manifest.root),
-                r.host.memory_high_water(memories),
-                r.failed_event_id,
-                r.stats.skipped,
-                *_outbox_fields(outbox.get(r.name, OutboxHealth())),
-                r.stats.last_error_ms,
-                r.stats.last_error_event_id,
-                r.stats.last_ok_ms,
-            )
-            for r in list(self.runners.values())
-        ]
+        compiling = (
+            [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
+        )
+        runners = runner_status(list(self.runners.values()), self.store, head, outbox, memories)
+        return [*compiling, *runners]
 
     def hooks_report(self) -> dict[str, Any]:
         """Each hook point's chain and counters, and the observer bridge's queue."""
@@ -479,12 +423,12 @@ class Engine:
         after it put an fsync and a thread hand-off between every event and
         its handler.
         """
-        journal = None if self.tracing is None else self.tracing.start_journal(events)
+        journal = None if self.tracing is None else self.tracing.journal(events)
         entries = self.store.append(events)
         self._remember(entries)
         await self.committer.flush()
-        for span in journal or ():
-            span.end()
+        if journal is not None:
+            journal.end()
 
     def _remember(self, entries: list[JournalEntry]) -> None:
         self._recent.add(entries)
@@ -552,8 +496,3 @@ class Engine:
             self.outbox.kick()
             await asyncio.sleep(0.02)
         await self.committer.flush()
-
-
-def _outbox_fields(health: OutboxHealth) -> tuple[int, str, int | None, int]:
-    """ModuleStatus's outbox fields after ``skipped``, in their order."""
-    return health.attempts, health.last_error, health.next_retry_ms, health.dead_letters

@@ -70,6 +70,16 @@ class _Contexts:
             return self._items.get(key)
 
 
+class JournalSpans(list[Span]):
+    """The journal spans of one publish."""
+
+    def end(self) -> None:
+        """The events are durable: their spans end, all at this moment."""
+        end_ns = time.time_ns()
+        for span in self:
+            span.end(end_time=end_ns)
+
+
 class SpanTrace:
     """The span of one event (or tool call) in one module; the capability gate reports to it."""
 
@@ -127,24 +137,16 @@ class Tracing:
         self._offset_ns = time.time_ns() - time.perf_counter_ns()
 
     # journal --------------------------------------------------------------------
-    def journaled(self, events: Sequence[Event], start_ns: int) -> None:
-        """One ``cove.journal`` span per event published since ``start_ns`` (Unix ns)."""
-        end_ns = time.time_ns()
-        for span in self.start_journal(events, start_ns):
-            span.end(end_time=end_ns)
-
-    def start_journal(self, events: Sequence[Event], start_ns: int | None = None) -> list[Span]:
-        """Open each event's ``cove.journal`` span and make it the parent its handlers find
-        (end them once the events are durable): the engine wakes the modules before the
-        journal's flush, so an event may be handled while its span is still open."""
-        spans = []
+    def journal(self, events: Sequence[Event]) -> JournalSpans:
+        """Start one ``cove.journal`` span per event, before it is appended: a module may
+        handle it before its publish returns. ``end()`` them once it is durable."""
+        spans = JournalSpans()
         for event in events:
             parent = _inbound(event)
             span = self.tracer.start_span(
                 "cove.journal",
                 context=parent,
                 kind=SpanKind.CONSUMER if parent is not None else SpanKind.INTERNAL,
-                start_time=start_ns,
                 attributes={"cove.event.id": event.id, "cove.event.kind": event.kind},
             )
             self._journaled.put(event.id, trace.set_span_in_context(span))

@@ -44,7 +44,7 @@ def test_a_failed_event_and_its_failed_host_call_are_errors_under_the_journal_sp
     tracing: Tracing, exporter: InMemorySpanExporter
 ) -> None:
     event = Event(Custom("probe.x", "", "null"))
-    tracing.journaled([event], time.time_ns())
+    tracing.journal([event]).end()
     trace = tracing.event("mod", JournalEntry(7, event))
     trace.host_call(
         HostCallRecord("http", "fetch", "GET https://a.test/", "timeout: slow", 1_000),
@@ -73,7 +73,7 @@ def test_an_inbound_traceparent_is_the_journal_spans_parent(
     hooked = Event(Webhook("/in", "POST", (("TraceParent", CALLER),), b""))
     broken = Event(Webhook("/in", "POST", (("traceparent", "00-nonsense"),), b""))
     relayed = Event(Message("hook", "other-engine", "bot", "hi", (("traceparent", CALLER),)))
-    tracing.journaled([hooked, broken, relayed], time.time_ns())
+    tracing.journal([hooked, broken, relayed]).end()
     tracing.provider.force_flush()
     first, second, third = exporter.get_finished_spans()
     assert f"{first.context.trace_id:032x}" == CALLER.split("-")[1]
@@ -121,7 +121,19 @@ def test_sampling_keeps_a_callers_sampled_trace_even_at_ratio_zero(
     tracing = Tracing(settings, exporter)
     own = Event(Custom("probe.x", "", "null"))
     called = Event(Webhook("/in", "POST", (("traceparent", CALLER),), b""))
-    tracing.journaled([own, called], time.time_ns())
+    tracing.journal([own, called]).end()
     tracing.close()
     [kept] = exporter.get_finished_spans()
     assert f"{kept.context.trace_id:032x}" == CALLER.split("-")[1]
+
+
+def test_an_event_handled_before_its_publish_returns_is_under_its_journal_span(
+    tracing: Tracing, exporter: InMemorySpanExporter
+) -> None:
+    """Modules wake before the journal's flush: the parent must exist from the append on."""
+    event = Event(Custom("probe.x", "", "null"))
+    journal = tracing.journal([event])
+    tracing.event("mod", JournalEntry(1, event)).finish("ok", "", 0)
+    journal.end()
+    spans = finished(tracing, exporter)
+    assert spans["cove.journal"].context.span_id == parent_of(spans["cove.event"])

@@ -1,0 +1,90 @@
+"""What the engine reports: each module's status (compiling ones, then running ones) and each
+source's health."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from .._store._base import OutboxHealth, Store
+from .._types import ModuleStatus
+from ._compiling import Compiling
+from ._runner import ModuleRunner
+
+
+def compiling_status(compiling: Compiling, store: Store, head: int) -> list[ModuleStatus]:
+    """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
+    return [
+        ModuleStatus(
+            m.name,
+            m.module.version,
+            m.module.kind,
+            state.value,
+            0,
+            0,
+            0,
+            head - store.cursor(m.name),
+            "",
+            sha256=m.module.sha256 or "",
+            path=str(m.root),
+        )
+        for m, state in compiling.states()
+    ]
+
+
+def runner_status(
+    runners: list[ModuleRunner],
+    store: Store,
+    head: int,
+    outbox: dict[str, OutboxHealth],
+    memories: dict[int, int],
+) -> list[ModuleStatus]:
+    return [
+        ModuleStatus(
+            r.name,
+            r.manifest.module.version,
+            r.manifest.module.kind,
+            r.state.value,
+            r.stats.handled,
+            r.stats.failed,
+            r.stats.restarts,
+            r.queue_depth(head),
+            r.stats.last_error,
+            r.stats.fuel_total,
+            store.state_bytes(r.name),
+            outbox.get(r.name, OutboxHealth()).backlog,
+            r.manifest.module.sha256 or "",
+            str(r.manifest.root),
+            r.host.memory_high_water(memories),
+            r.failed_event_id,
+            r.stats.skipped,
+            *_outbox_fields(outbox.get(r.name, OutboxHealth())),
+            r.stats.last_error_ms,
+            r.stats.last_error_event_id,
+            r.stats.last_ok_ms,
+        )
+        for r in runners
+    ]
+
+
+def _outbox_fields(health: OutboxHealth) -> tuple[int, str, int | None, int]:
+    """ModuleStatus's outbox fields after ``skipped``, in their order."""
+    return health.attempts, health.last_error, health.next_retry_ms, health.dead_letters
+
+
+def source_health(tasks: Iterable[asyncio.Task[None]]) -> dict[str, str | None]:
+    """Each source's task (named ``source:<name>``): None while it runs, else why it ended."""
+    health: dict[str, str | None] = {}
+    for task in tasks:
+        name = task.get_name()
+        if not name.startswith("source:"):
+            continue
+        error: str | None = None
+        if task.done():
+            exc = None if task.cancelled() else task.exception()
+            error = "stopped" if exc is None else f"{type(exc).__name__}: {exc}"
+        health[name.removeprefix("source:")] = error
+    return health
+
+
+__all__ = ["compiling_status", "runner_status", "source_health"]
