@@ -28,11 +28,12 @@ from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
-from .._types import ModuleStatus
+from .._types import Drained, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
 from ._compiling import Compiling
+from ._drain import drain
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
@@ -307,6 +308,11 @@ class Engine:
         await asyncio.to_thread(runner.close)
         runner.supervisor.set_state(ModuleState.UNLOADED)
         await self._run_hooks("module-unloaded", {"module": name})
+
+    async def drain(self, name: str, deadline_seconds: float) -> Drained:
+        """Handle what is queued, up to the deadline, then unload (``_drain.py``)."""
+        task = self._runner_tasks[name]
+        return await drain(self.runners, name, task, self.store, self.unload, deadline_seconds)
 
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""

@@ -156,6 +156,11 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
+    def drain(self, until: int) -> None:
+        """Handle the events up to journal seq ``until``, then end the loop (``run`` returns)."""
+        self.supervisor.drain(until)
+        self._wake.set()
+
     def exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` (in a worker thread) while nothing else calls into the module's
         instance: events, init and tool calls take turns, never two at once."""
@@ -194,6 +199,11 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             entries = self._read(self.position, BATCH)
+            until = supervisor.drain_until
+            if until is not None:
+                entries = [e for e in entries if e.seq <= until]
+                if not entries:  # everything queued at the drain is handled
+                    return
             if not entries:
                 await self._sleep_until_woken()
                 continue
@@ -205,11 +215,12 @@ class ModuleRunner:
                 continue
             result = await self._lane.run(self.exclusive, self._handle, mine)
             self.position = result.position
-            if result.failure is None:
-                # Skip past the events of this read that were not ours.
-                self.position = max(self.position, last_seq)
-            else:
+            if result.failure is not None:
                 await supervisor.fail(result.failure)
+            elif not supervisor.cut:
+                # Skip past the events of this read that were not ours (a drain cut at
+                # its deadline left some of ours unhandled: the position stays).
+                self.position = max(self.position, last_seq)
 
     def _handle(self, entries: list[JournalEntry]) -> BatchResult:
         """On the module's worker thread, under the lock: the instance is read here, so
