@@ -1,4 +1,4 @@
-"""``cove module list|load|unload|restart|revive|drain``: manage the modules of a running engine."""
+"""``cove module list|load|unload|restart|reload|revive|drain``: manage the modules of a running engine."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def _print_one(verb: str, module: dict[str, Any]) -> None:
 
 @click.group("module", epilog=EXIT_CODES)
 def module_group() -> None:
-    """List, load, unload, restart, revive and drain the modules of a running engine."""
+    """List, load, unload, restart, reload, revive and drain the modules of a running engine."""
 
 
 @module_group.command("list", epilog=EXIT_CODES)
@@ -107,6 +107,20 @@ def restart_command(client: Client, name: str) -> None:
     """Unload module NAME and load it again from its directory (picks up a new build)."""
     body = client.call("POST", f"/v1/modules/{name}/restart")
     client.show(body, lambda: _print_one("restarted", body))
+
+
+@module_group.command("reload", epilog=EXIT_CODES)
+@click.argument("name")
+@api_command
+def reload_command(client: Client, name: str) -> None:
+    """Reload module NAME from its directory without stopping it.
+
+    The new version is built, checked and initialized beside the running one and
+    takes over between two events; if any step fails, the old version keeps
+    running and the reason is printed (exit 1) and shown as its last error.
+    """
+    body = client.call("POST", f"/v1/modules/{name}/reload")
+    client.show(body, lambda: _print_one("reloaded", body))
 
 
 @module_group.command("revive", epilog=EXIT_CODES)

@@ -130,6 +130,7 @@ class Api:
             Route("/v1/modules/{name}/restart", self.restart_module, methods=["POST"]),
             Route("/v1/modules/{name}/revive", self.revive_module, methods=["POST"]),
             Route("/v1/modules/{name}/drain", self.drain_module, methods=["POST"]),
+            Route("/v1/modules/{name}/reload", self.reload_module, methods=["POST"]),
             Route("/v1/modules/{name}/state", self.list_state, methods=["GET"]),
             Route("/v1/modules/{name}/state/{key:path}", self.get_state, methods=["GET"]),
             Route("/v1/trajectories", self.list_trajectories, methods=["GET"]),
@@ -258,6 +259,20 @@ class Api:
             raise ApiError(400, f"query parameter 'deadline' must be at most 1h, got {raw!r}")
         drained = await self.engine.drain(name, deadline_ms / 1000)
         return JSONResponse({"drained": name, "complete": drained.complete, "left": drained.left})
+
+    async def reload_module(self, request: Request) -> Response:
+        """A refused candidate is a 422 naming why; the old version keeps running."""
+        self._authorize(request)
+        status = self._status(request.path_params["name"])
+        try:
+            await self.engine.reload(status.name)
+        except CoveError as exc:
+            raise ApiError(
+                422,
+                f"module {status.name!r} keeps running version {status.version}; "
+                f"the reload was refused: {exc}",
+            ) from None
+        return JSONResponse(status_json(self._status(status.name)))
 
     async def revive_module(self, request: Request) -> Response:
         self._authorize(request)

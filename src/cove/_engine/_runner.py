@@ -156,6 +156,14 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
+    def swap(self, candidate: ModuleInstance) -> ModuleInstance:
+        """Put ``candidate`` in place between two batches or tool calls (it takes the lock
+        they hold); the old instance is returned for the caller to close."""
+        with self.lock:
+            old, self.instance = self.instance, candidate
+            self._backlog = Backlog(candidate.manifest.subscription, self._read)
+        return old
+
     def drain(self, until: int) -> None:
         """Handle the events up to journal seq ``until``, then end the loop (``run`` returns)."""
         self.supervisor.drain(until)

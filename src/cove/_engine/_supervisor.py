@@ -113,6 +113,12 @@ class Supervisor:
         if not self.stopping:
             await wait_event(self._control, delay / 1000)
 
+    def refused(self, reason: str) -> None:
+        """A reload's candidate was refused: shown as the last error; the state is unchanged."""
+        self.stats.last_error = reason
+        self.stats.last_error_ms = now_ms()
+        self.stats.last_error_event_id = ""
+
     def revive(self) -> bool:
         if self.state != ModuleState.DEAD:
             return False
