@@ -179,3 +179,25 @@ async def test_reload_through_the_api_and_the_cli(
     assert "init of v3 fails" in listed["last_error"]
     assert 1 == cli.code and "init of v3 fails" in cli.err
     assert 404 == unknown.status_code
+
+
+async def test_reload_switches_the_modules_tools_to_the_new_version(tmp_path: Path) -> None:
+    """A tool changed and one removed in the new version: the registry serves the new set."""
+    module = write_manifest(
+        tmp_path / "nt", "nt", kind="python", entry="tools:Tools", required=["store"], tools=True
+    )
+    source = (ASSETS / "native_tools" / "tools.py").read_text()
+    (module / "tools.py").write_text(source)
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await wait_until(lambda: len(engine.tools.all()) == 2, what="both tools listed")
+        before = await engine.tools.call("nt.greet", {"who": "ann"})
+        bump_at = source.index('    @tool("bump"')
+        (module / "tools.py").write_text(
+            source[:bump_at].replace('f"hello {who}"', 'f"welcome {who}"')
+        )
+        await engine.reload("nt")
+        after = await engine.tools.call("nt.greet", {"who": "ann"})
+        names = [t.name for t in engine.tools.all()]
+    assert ("hello ann", "welcome ann") == (json.loads(before), json.loads(after))
+    assert ["nt.greet"] == names
