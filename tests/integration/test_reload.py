@@ -3,6 +3,7 @@ refused candidate leaves the old one running."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -201,3 +202,33 @@ async def test_reload_switches_the_modules_tools_to_the_new_version(tmp_path: Pa
         names = [t.name for t in engine.tools.all()]
     assert ("hello ann", "welcome ann") == (json.loads(before), json.loads(after))
     assert ["nt.greet"] == names
+
+
+async def test_reload_while_events_stream_in_splits_them_once_between_the_versions(
+    tmp_path: Path,
+) -> None:
+    """Events published during the reload: each handled once, all of v1's before all of v2's
+    in journal order (the swap falls between two events, never inside one)."""
+    module = _versioned(tmp_path)
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    events, tail = _events(0, 300), _events(300, 10)
+    async with running_engine(config) as engine:
+
+        async def stream() -> None:
+            for start in range(0, len(events), 10):
+                await engine.publish(events[start : start + 10])
+                await asyncio.sleep(0)
+
+        publishing = asyncio.create_task(stream())
+        await wait_until(lambda: _handled(engine, events[:20]), what="v1 under way")
+        _versioned(tmp_path, "0.2.0", "v2")
+        await engine.reload("versioned")
+        await publishing
+        await engine.publish(tail)  # after the swap, whatever the stream's pace was
+        events += tail
+        await wait_until(lambda: _handled(engine, events), what="every event handled")
+        by = _by(engine, events)
+        seen = _seen(engine, events)
+    assert [1] * len(events) == seen
+    switch = by.index("v2")
+    assert ["v1"] * switch + ["v2"] * (len(events) - switch) == by
