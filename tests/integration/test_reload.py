@@ -21,6 +21,7 @@ from tests.helpers.engine import (
 )
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 from tests.integration.test_cli_control import cove
+from tests.integration.test_hooks import hook_module, seen, sender
 
 _SOURCE = (ASSETS / "native_versioned" / "versioned.py").read_text()
 
@@ -232,3 +233,18 @@ async def test_reload_while_events_stream_in_splits_them_once_between_the_versio
     assert [1] * len(events) == seen
     switch = by.index("v2")
     assert ["v1"] * switch + ["v2"] * (len(events) - switch) == by
+
+
+async def test_reload_switches_the_modules_hooks_to_the_new_manifest(tmp_path: Path) -> None:
+    """v1 hooks module-unloaded, v2 module-loaded: after the reload only v2's point calls it."""
+    watcher = hook_module(tmp_path, "watcher", [{"point": "module-unloaded"}])
+    versioned = _versioned(tmp_path)
+    modules = [watcher, sender(tmp_path), versioned]
+    async with running_engine(write_engine_config(tmp_path / "engine.toml", modules)) as engine:
+        await engine.unload("sender")
+        hook_module(tmp_path, "watcher", [{"point": "module-loaded"}])
+        await engine.reload("watcher")
+        await engine.unload("versioned")
+        await engine.load(versioned)
+    assert [{"module": "sender"}] == [r["payload"] for r in seen(watcher, "module-unloaded")]
+    assert ["versioned"] == [r["payload"]["module"] for r in seen(watcher, "module-loaded")]
