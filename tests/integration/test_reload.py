@@ -248,3 +248,25 @@ async def test_reload_switches_the_modules_hooks_to_the_new_manifest(tmp_path: P
         await engine.load(versioned)
     assert [{"module": "sender"}] == [r["payload"] for r in seen(watcher, "module-unloaded")]
     assert ["versioned"] == [r["payload"]["module"] for r in seen(watcher, "module-loaded")]
+
+
+async def test_a_failing_fail_closed_module_loaded_hook_refuses_the_reload(tmp_path: Path) -> None:
+    """A reload passes the module-loaded hooks like a load: a fail-closed failure keeps the old one."""
+    gate = hook_module(tmp_path, "gate", [{"point": "module-loaded"}])
+    versioned = _versioned(tmp_path)
+    closed = '\n[hooks.policy]\nmodule_loaded = "fail-closed"\n'
+    config = write_engine_config(tmp_path / "engine.toml", [gate, versioned], closed)
+    async with running_engine(config) as engine:
+        (gate / "behaviour.json").write_text(json.dumps({"module-loaded": "fail"}))
+        _versioned(tmp_path, "0.2.0", "v2")
+        with pytest.raises(CoveError) as refused:
+            await engine.reload("versioned")
+        version = engine.runners["versioned"].manifest.module.version
+        events = _events(0, 2)
+        await engine.publish(events)
+        await wait_until(lambda: _handled(engine, events), what="v1 still handling events")
+        by = _by(engine, events)
+    assert "blocked by hook of module 'gate'" in str(refused.value)
+    assert "0.1.0" == version
+    assert ["v1", "v1"] == by
+    assert "0.2.0" == seen(gate, "module-loaded")[-1]["payload"]["version"]

@@ -326,7 +326,7 @@ class Engine:
         failure the old one keeps running and the ``CoveError`` is raised."""
         runner = self.runners[name]
         try:
-            new = await reload(runner, self._build)
+            new = await reload(runner, self._build, self._admit)
         except CoveError as exc:
             self.log.error("reload refused", module=name, error=str(exc))
             raise
@@ -340,6 +340,9 @@ class Engine:
 
     def _build(self, manifest: Manifest) -> LoadedModule:
         return build_host(manifest, self.config, self.runtime, module_log)
+
+    async def _admit(self, manifest: Manifest) -> None:
+        await self._run_hooks("module-loaded", loaded_payload(manifest))
 
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""

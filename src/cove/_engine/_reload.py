@@ -15,7 +15,7 @@ new build is broken.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from .._manifest import Manifest, load_manifest
 from ..errors import CoveError, ModuleLoadError
@@ -25,6 +25,8 @@ from ._runner import ModuleRunner
 
 Build = Callable[[Manifest], LoadedModule]
 """Manifest -> hosts, grants, identity: the engine's ``build_host`` with its config."""
+Admit = Callable[[Manifest], Awaitable[None]]
+"""The last say before the swap; raises ``CoveError`` (``HookBlockedError``) to refuse."""
 
 
 def build_candidate(runner: ModuleRunner, build: Build) -> ModuleInstance:
@@ -47,19 +49,28 @@ def build_candidate(runner: ModuleRunner, build: Build) -> ModuleInstance:
     return candidate
 
 
-async def reload(runner: ModuleRunner, build: Build) -> ModuleInstance:
-    """Build, check and init the new version off the hot path, then swap it in and close
-    the old one. On a ``CoveError`` the old keeps running with the reason as last error."""
+async def reload(runner: ModuleRunner, build: Build, admit: Admit) -> ModuleInstance:
+    """Build, check and init the new version off the hot path, let ``admit`` refuse it
+    (the ``module-loaded`` hooks, as for a load), then swap it in and close the old one.
+    On a ``CoveError`` the old keeps running with the reason as its last error."""
     try:
         candidate = await asyncio.to_thread(build_candidate, runner, build)
     except CoveError as exc:
-        runner.supervisor.refused(
-            f"reload refused, still running {runner.manifest.module.version}: {exc}"
-        )
+        runner.supervisor.refused(_refusal(runner, exc))
+        raise
+    try:
+        await admit(candidate.manifest)
+    except CoveError as exc:
+        await asyncio.to_thread(candidate.close)
+        runner.supervisor.refused(_refusal(runner, exc))
         raise
     old = await asyncio.to_thread(runner.swap, candidate)
     await asyncio.to_thread(old.close)
     return candidate
 
 
-__all__ = ["Build", "build_candidate", "reload"]
+def _refusal(runner: ModuleRunner, exc: CoveError) -> str:
+    return f"reload refused, still running {runner.manifest.module.version}: {exc}"
+
+
+__all__ = ["Admit", "Build", "build_candidate", "reload"]
