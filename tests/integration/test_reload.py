@@ -19,7 +19,7 @@ from tests.helpers.engine import (
     state_json,
     wait_until,
 )
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import ASSETS, build_guest, write_engine_config, write_manifest
 from tests.integration.test_cli_control import cove
 from tests.integration.test_hooks import hook_module, seen, sender
 
@@ -270,3 +270,30 @@ async def test_a_failing_fail_closed_module_loaded_hook_refuses_the_reload(tmp_p
     assert "0.1.0" == version
     assert ["v1", "v1"] == by
     assert "0.2.0" == seen(gate, "module-loaded")[-1]["payload"]["version"]
+
+
+async def test_a_wasm_candidate_whose_init_traps_leaves_the_old_version_running(
+    tmp_path: Path,
+) -> None:
+    """A real component: the new config makes its init trap; the running instance keeps counting."""
+    wasm = build_guest("init_switch", ["store"])
+    module = write_manifest(tmp_path / "sw", "sw", component=wasm, optional=["store"])
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await engine.publish([probe_event("count")])
+        await wait_until(lambda: state_json(engine, "sw", "count") == 1, what="counted")
+        with (module / "cove.toml").open("a") as manifest:
+            manifest.write("\n[config]\ntrap = true\n")
+        with pytest.raises(CoveError) as refused:
+            await engine.reload("sw")
+        await engine.publish([probe_event("count")])
+        await wait_until(lambda: state_json(engine, "sw", "count") == 2, what="still counting")
+        runner = engine.runners["sw"]
+        state, last_error, trap = (
+            runner.state.value,
+            runner.stats.last_error,
+            runner.manifest.config,
+        )
+    assert "init traps on purpose" in str(refused.value)
+    assert "running" == state and "init traps on purpose" in last_error
+    assert {} == trap
