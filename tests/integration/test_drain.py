@@ -133,6 +133,7 @@ async def test_drain_through_the_api_shows_draining_and_an_unknown_module_is_a_4
         unknown = await plane.client.post("/v1/modules/ghost/drain", headers=plane.auth())
         cli_unknown = await cove(plane, "module", "drain", "ghost")
         cli_bad = await cove(plane, "module", "drain", "gated", "--deadline", "soon")
+        cli_long = await cove(plane, "module", "drain", "gated", "--deadline", "2h")
     assert ["draining"] == [m["state"] for m in listed["modules"]]
     assert "draining" == health["modules"]["gated"]["state"]
     assert 200 == answer.status_code
@@ -142,6 +143,7 @@ async def test_drain_through_the_api_shows_draining_and_an_unknown_module_is_a_4
     assert 1 == cli_unknown.code and "ghost" in cli_unknown.err
     assert 1 == len(cli_unknown.err.strip().splitlines())
     assert 2 == cli_bad.code and "--deadline" in cli_bad.err
+    assert 2 == cli_long.code and "at most 1h" in cli_long.err
 
 
 async def test_cove_module_drain_prints_what_it_drained(plane_config: Path) -> None:

@@ -143,9 +143,11 @@ def revive_command(client: Client, name: str, skip_event: bool) -> None:
 
 def _deadline(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
-        parse_duration_ms(value)
+        milliseconds = parse_duration_ms(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if milliseconds > 3_600_000:
+        raise click.BadParameter(f"at most 1h, got {value!r}")
     return value
 
 
