@@ -297,3 +297,20 @@ async def test_a_wasm_candidate_whose_init_traps_leaves_the_old_version_running(
     assert "init traps on purpose" in str(refused.value)
     assert "running" == state and "init traps on purpose" in last_error
     assert {} == trap
+
+
+async def test_an_old_version_whose_shutdown_fails_does_not_undo_the_reload(
+    tmp_path: Path,
+) -> None:
+    """The swap is done when the old version's shutdown runs: its failure is logged only."""
+    module = _versioned(tmp_path, tag="v1-shutdown-fails")
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        _versioned(tmp_path, "0.2.0", "v2")
+        await engine.reload("versioned")
+        events = _events(0, 2)
+        await engine.publish(events)
+        await wait_until(lambda: _handled(engine, events), what="v2 handling events")
+        by = _by(engine, events)
+        version = engine.runners["versioned"].manifest.module.version
+    assert ("0.2.0", ["v2", "v2"]) == (version, by)

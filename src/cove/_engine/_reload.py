@@ -65,7 +65,7 @@ async def reload(runner: ModuleRunner, build: Build, admit: Admit) -> ModuleInst
         runner.supervisor.refused(_refusal(runner, exc))
         raise
     old = await asyncio.to_thread(runner.swap, candidate)
-    await asyncio.to_thread(old.close)
+    await asyncio.to_thread(runner.retire, old)
     return candidate
 
 

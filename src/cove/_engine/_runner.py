@@ -164,6 +164,18 @@ class ModuleRunner:
             self._backlog = Backlog(candidate.manifest.subscription, self._read)
         return old
 
+    def retire(self, old: ModuleInstance) -> None:
+        """Close a swapped-out version: its shutdown failing is logged, the swap stands."""
+        try:
+            old.close()
+        except Exception as exc:  # a plugin's shutdown hook must not undo a reload
+            self._log_sink(
+                self.name,
+                "error",
+                f"old version's shutdown failed: {type(exc).__name__}: {exc}",
+                {},
+            )
+
     def drain(self, until: int) -> None:
         """Handle the events up to journal seq ``until``, then end the loop (``run`` returns)."""
         self.supervisor.drain(until)

@@ -16,6 +16,10 @@ class Versioned(Plugin):
         if Path(ctx.config["init_file"]).read_text().strip() == "fail":
             raise RuntimeError(f"init of {TAG} fails")
 
+    def shutdown(self) -> None:
+        if TAG == "v1-shutdown-fails":
+            raise RuntimeError("shutdown of v1 fails")
+
     def handle_event(self, event: Event, ctx: PluginContext) -> Iterable[Action]:
         if isinstance(event.payload, Lifecycle):
             return [SetState(f"lifecycle:{event.payload.phase}:{TAG}", event.payload.detail)]
