@@ -39,10 +39,23 @@ class ModuleState(StrEnum):
     LOADING = "loading"
     INITIALIZING = "initializing"
     RUNNING = "running"
+    DRAINING = "draining"
+    """Running, but only the events journaled before ``cove module drain``; then unloaded."""
     BACKOFF = "backoff"
     DEAD = "dead"
     STOPPED = "stopped"
     UNLOADED = "unloaded"
+
+
+@dataclass(frozen=True, slots=True)
+class Drained:
+    """How a drain ended: every event queued at the drain handled, or cut at the deadline."""
+
+    module: str
+    complete: bool
+    """False when the deadline passed first."""
+    left: int
+    """Events of its subscriptions left in the journal, for the next load to handle."""
 
 
 @dataclass(frozen=True, slots=True)

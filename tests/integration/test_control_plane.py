@@ -302,6 +302,8 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/modules/{name}",
         "/v1/modules/{name}/restart",
         "/v1/modules/{name}/revive",
+        "/v1/modules/{name}/drain",
+        "/v1/modules/{name}/reload",
         "/v1/modules/{name}/state",
         "/v1/modules/{name}/state/{key}",
         "/v1/modules/{name}/state-dump",

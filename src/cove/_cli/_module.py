@@ -1,4 +1,4 @@
-"""``cove module list|load|unload|restart|revive``: manage the modules of a running engine."""
+"""``cove module list|load|unload|restart|reload|revive|drain``: manage the modules of a running engine."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from .._units import parse_duration_ms
 from ._client import EXIT_CODES, Client, api_command, console
 
-_STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow"}
+_STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow", "draining": "cyan"}
 
 
 def _state(state: str) -> Text:
@@ -69,7 +70,7 @@ def _print_one(verb: str, module: dict[str, Any]) -> None:
 
 @click.group("module", epilog=EXIT_CODES)
 def module_group() -> None:
-    """List, load, unload, restart and revive the modules of a running engine."""
+    """List, load, unload, restart, reload, revive and drain the modules of a running engine."""
 
 
 @module_group.command("list", epilog=EXIT_CODES)
@@ -108,6 +109,20 @@ def restart_command(client: Client, name: str) -> None:
     client.show(body, lambda: _print_one("restarted", body))
 
 
+@module_group.command("reload", epilog=EXIT_CODES)
+@click.argument("name")
+@api_command
+def reload_command(client: Client, name: str) -> None:
+    """Reload module NAME from its directory without stopping it.
+
+    The new version is built, checked and initialized beside the running one and
+    takes over between two events; if any step fails, the old version keeps
+    running and the reason is printed (exit 1) and shown as its last error.
+    """
+    body = client.call("POST", f"/v1/modules/{name}/reload")
+    client.show(body, lambda: _print_one("reloaded", body))
+
+
 @module_group.command("revive", epilog=EXIT_CODES)
 @click.argument("name")
 @click.option(
@@ -124,3 +139,41 @@ def revive_command(client: Client, name: str, skip_event: bool) -> None:
     )
     what = f"revived, skipped event {body['skipped_event_id']}," if skip_event else "revived"
     client.show(body, lambda: _print_one(what, body))
+
+
+def _deadline(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        milliseconds = parse_duration_ms(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if milliseconds > 3_600_000:
+        raise click.BadParameter(f"at most 1h, got {value!r}")
+    return value
+
+
+@module_group.command("drain", epilog=EXIT_CODES)
+@click.argument("name")
+@click.option(
+    "--deadline",
+    default="30s",
+    show_default=True,
+    callback=_deadline,
+    help="Longest wait (at most 1h); past it the event in hand finishes and the rest "
+    "stays in the journal for the next load.",
+)
+@api_command
+def drain_command(client: Client, name: str, deadline: str) -> None:
+    """Drain module NAME: it takes no new events, handles the ones queued now, then unloads.
+
+    Events that arrive meanwhile, or are left at the deadline, stay in the journal
+    and its cursor stays put: loading it again resumes from there.
+    """
+    # The engine answers once the module is unloaded: wait past the deadline.
+    timeout = parse_duration_ms(deadline) / 1000 + 30
+    body = client.call("POST", f"/v1/modules/{name}/drain?deadline={deadline}", timeout=timeout)
+
+    def human() -> None:
+        left = "" if body["complete"] else f" at the deadline, {body['left']} events left"
+        console.print(Text.assemble("drained ", (name, "bold"), left), highlight=False)
+
+    client.show(body, human)

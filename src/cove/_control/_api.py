@@ -29,6 +29,7 @@ from .._config_operator import ControlSettings
 from .._events import Custom, Event
 from .._manifest import load_manifest
 from .._observe._trajectories import Outcome, TrajectoryQuery
+from .._units import parse_duration_ms
 from ..errors import ApiError, CoveError, ToolError
 from ._auth import Tokens
 
@@ -40,6 +41,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 1_000
 MAX_WAITING_QUERIES: Final = 8
+DRAIN_DEADLINE: Final = "30s"
+MAX_DRAIN_MS: Final = 3_600_000
 _ASCII_INT = re.compile(r"[0-9]{1,18}")
 _MAX_TIME_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
@@ -126,6 +129,8 @@ class Api:
             Route("/v1/modules/{name}", self.unload_module, methods=["DELETE"]),
             Route("/v1/modules/{name}/restart", self.restart_module, methods=["POST"]),
             Route("/v1/modules/{name}/revive", self.revive_module, methods=["POST"]),
+            Route("/v1/modules/{name}/drain", self.drain_module, methods=["POST"]),
+            Route("/v1/modules/{name}/reload", self.reload_module, methods=["POST"]),
             Route("/v1/modules/{name}/state", self.list_state, methods=["GET"]),
             Route("/v1/modules/{name}/state/{key:path}", self.get_state, methods=["GET"]),
             Route("/v1/trajectories", self.list_trajectories, methods=["GET"]),
@@ -240,6 +245,34 @@ class Api:
             error = self.engine.load_errors.get(Path(status.path), "not loaded")
             raise ApiError(422, f"module {status.name!r} was unloaded but did not load: {error}")
         return JSONResponse(status_json(self._status(runner.name)))
+
+    async def drain_module(self, request: Request) -> Response:
+        """Answers once the module is unloaded: drained, or cut at the deadline."""
+        self._authorize(request)
+        name = self._status(request.path_params["name"]).name
+        raw = request.query_params.get("deadline", DRAIN_DEADLINE)
+        try:
+            deadline_ms = parse_duration_ms(raw)
+        except ValueError as exc:
+            raise ApiError(400, f"query parameter 'deadline': {exc}") from None
+        if deadline_ms > MAX_DRAIN_MS:
+            raise ApiError(400, f"query parameter 'deadline' must be at most 1h, got {raw!r}")
+        drained = await self.engine.drain(name, deadline_ms / 1000)
+        return JSONResponse({"drained": name, "complete": drained.complete, "left": drained.left})
+
+    async def reload_module(self, request: Request) -> Response:
+        """A refused candidate is a 422 naming why; the old version keeps running."""
+        self._authorize(request)
+        status = self._status(request.path_params["name"])
+        try:
+            await self.engine.reload(status.name)
+        except CoveError as exc:
+            raise ApiError(
+                422,
+                f"module {status.name!r} keeps running version {status.version}; "
+                f"the reload was refused: {exc}",
+            ) from None
+        return JSONResponse(status_json(self._status(status.name)))
 
     async def revive_module(self, request: Request) -> Response:
         self._authorize(request)

@@ -104,6 +104,19 @@ SCHEMA: dict[str, Any] = {
                 parameters=[_NAME, _query("skip_event", {"type": "boolean"}, "Skip the failed event (marked handled, no effects, a skipped trajectory)")],
             ),
         },
+        "/v1/modules/{name}/reload": {
+            "post": _op(
+                "Reload a module from its directory: the new version is built, checked and initialized beside the running one, then swapped in between two events; a refused candidate leaves the old one running",
+                {"200": _ok("Reloaded", _MODULE)}, 404, 422, auth=True, parameters=[_NAME],
+            ),
+        },
+        "/v1/modules/{name}/drain": {
+            "post": _op(
+                "Drain a module: handle the events queued now, up to the deadline, then unload (later events wait in the journal)",
+                {"200": _ok("Drained (complete: all queued events handled; left: events waiting for the next load)")}, 400, 404, auth=True,
+                parameters=[_NAME, _query("deadline", {"type": "string", "default": "30s"}, "Longest wait, a duration like 30s (at most 1h)")],
+            ),
+        },
         "/v1/modules/{name}/state": {
             "get": _op(
                 "List state keys by prefix", {"200": _ok("Keys")}, 400, 404, auth=True,

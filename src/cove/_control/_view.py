@@ -21,7 +21,7 @@ from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import TrajectoryStore
 from .._sources._base import Source
 from .._store._base import Store
-from .._types import ModuleStatus
+from .._types import Drained, ModuleStatus
 
 
 class ToolView(Protocol):
@@ -94,6 +94,10 @@ class EngineView(Protocol):
     def load(self, path: Path) -> Awaitable[Named | None]: ...
 
     def unload(self, name: str) -> Awaitable[None]: ...
+
+    def drain(self, name: str, deadline_seconds: float) -> Awaitable[Drained]: ...
+
+    def reload(self, name: str) -> Awaitable[Named]: ...
 
     def restart(self, name: str) -> Awaitable[Named | None]: ...
 

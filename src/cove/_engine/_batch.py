@@ -68,6 +68,8 @@ class BatchHandler:
         failure: ModuleFailedError | None = None
         try:
             for entry in entries:
+                if supervisor.cut:  # a drain's deadline: the rest stays in the journal
+                    break
                 effects = EventEffects(self.module, batch.as_reader(), quota)
                 failure = self._handle_one(instance, entry, effects, attempt)
                 if failure is not None:

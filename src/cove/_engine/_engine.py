@@ -14,10 +14,16 @@ from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
-from .._events import Event
+from .._events import Event, Lifecycle
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import BlockSubscription, LogSubscription, TickSubscription, load_manifest
+from .._manifest import (
+    BlockSubscription,
+    LogSubscription,
+    Manifest,
+    TickSubscription,
+    load_manifest,
+)
 from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
@@ -28,19 +34,21 @@ from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
-from .._types import ModuleStatus
+from .._types import Drained, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
 from ._compiling import Compiling
+from ._drain import drain
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
-from ._loader import build_host
+from ._loader import LoadedModule, build_host
 from ._matching import matches_any
 from ._observer import ObserverBridge
 from ._outbox import OutboxWorker
 from ._recent import RecentJournal
+from ._reload import reload
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
 from ._status import compiling_status, runner_status, source_health
@@ -307,6 +315,34 @@ class Engine:
         await asyncio.to_thread(runner.close)
         runner.supervisor.set_state(ModuleState.UNLOADED)
         await self._run_hooks("module-unloaded", {"module": name})
+
+    async def drain(self, name: str, deadline_seconds: float) -> Drained:
+        """Handle what is queued, up to the deadline, then unload (``_drain.py``)."""
+        task = self._runner_tasks[name]
+        return await drain(self.runners, name, task, self.store, self.unload, deadline_seconds)
+
+    async def reload(self, name: str) -> ModuleRunner:
+        """Swap in the module's new version between two events (``_reload.py``); on any
+        failure the old one keeps running and the ``CoveError`` is raised."""
+        runner = self.runners[name]
+        try:
+            new = await reload(runner, self._build, self._admit)
+        except CoveError as exc:
+            self.log.error("reload refused", module=name, error=str(exc))
+            raise
+        self.hooks.remove(name)
+        hooks = hooks_of(new.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
+        self.hooks.add(hooks)
+        self.tools.refresh()
+        detail = f"{name} {new.manifest.module.version}"
+        await self.publish([Event(Lifecycle("reloaded", detail))])
+        return runner
+
+    def _build(self, manifest: Manifest) -> LoadedModule:
+        return build_host(manifest, self.config, self.runtime, module_log)
+
+    async def _admit(self, manifest: Manifest) -> None:
+        await self._run_hooks("module-loaded", loaded_payload(manifest))
 
     async def restart(self, name: str) -> ModuleRunner | None:
         """Unload and load again from the same directory (picks up a new version)."""

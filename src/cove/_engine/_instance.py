@@ -48,6 +48,12 @@ class ModuleInstance:
         self._log_sink = log_sink
         self._emit_rate = emit_rate
 
+    def successor(self, loaded: LoadedModule) -> ModuleInstance:
+        """A new version beside this one, with the same backends and emit budget (a reload)."""
+        return ModuleInstance(
+            loaded, self._store, self._http, self._chain, self._log_sink, self._emit_rate
+        )
+
     def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
         """The gate for one call (an event, a tool call) writing into ``effects``."""
         return HostCalls(
@@ -74,6 +80,11 @@ class ModuleInstance:
         """One call of this module's hook: read-only, like init."""
         assert self.hook_host is not None, "the module declares no [[hook]]"
         return self.hook_host.on_hook(point, payload_json, self.read_only_calls(f"hook:{point}"))
+
+    def close(self) -> None:
+        """Close both hosts (a candidate that failed, or the old version after a swap)."""
+        self.close_hooks()
+        self.host.close()
 
     def close_hooks(self) -> None:
         """Close the hook instance when it is one of its own (the runner closes the host)."""

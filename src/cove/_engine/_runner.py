@@ -156,6 +156,31 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
+    def swap(self, candidate: ModuleInstance) -> ModuleInstance:
+        """Put ``candidate`` in place between two batches or tool calls (it takes the lock
+        they hold); the old instance is returned for the caller to close."""
+        with self.lock:
+            old, self.instance = self.instance, candidate
+            self._backlog = Backlog(candidate.manifest.subscription, self._read)
+        return old
+
+    def retire(self, old: ModuleInstance) -> None:
+        """Close a swapped-out version: its shutdown failing is logged, the swap stands."""
+        try:
+            old.close()
+        except Exception as exc:  # a plugin's shutdown hook must not undo a reload
+            self._log_sink(
+                self.name,
+                "error",
+                f"old version's shutdown failed: {type(exc).__name__}: {exc}",
+                {},
+            )
+
+    def drain(self, until: int) -> None:
+        """Handle the events up to journal seq ``until``, then end the loop (``run`` returns)."""
+        self.supervisor.drain(until)
+        self._wake.set()
+
     def exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` (in a worker thread) while nothing else calls into the module's
         instance: events, init and tool calls take turns, never two at once."""
@@ -194,6 +219,11 @@ class ModuleRunner:
                 await self._sleep_until_woken()
                 continue
             entries = self._read(self.position, BATCH)
+            until = supervisor.drain_until
+            if until is not None:
+                entries = [e for e in entries if e.seq <= until]
+                if not entries:  # everything queued at the drain is handled
+                    return
             if not entries:
                 await self._sleep_until_woken()
                 continue
@@ -205,11 +235,12 @@ class ModuleRunner:
                 continue
             result = await self._lane.run(self.exclusive, self._handle, mine)
             self.position = result.position
-            if result.failure is None:
-                # Skip past the events of this read that were not ours.
-                self.position = max(self.position, last_seq)
-            else:
+            if result.failure is not None:
                 await supervisor.fail(result.failure)
+            elif not supervisor.cut:
+                # Skip past the events of this read that were not ours (a drain cut at
+                # its deadline left some of ours unhandled: the position stays).
+                self.position = max(self.position, last_seq)
 
     def _handle(self, entries: list[JournalEntry]) -> BatchResult:
         """On the module's worker thread, under the lock: the instance is read here, so

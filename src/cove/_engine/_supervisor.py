@@ -50,6 +50,10 @@ class Supervisor:
         self.state = ModuleState.LOADING
         self.stats = ModuleStats()
         self.stopping = False
+        self.drain_until: int | None = None
+        """While draining: the journal head when the drain began (later events wait)."""
+        self.cut = False
+        """The drain's deadline passed: stop between two events, not after the batch."""
         self.attempt = 1
         """The attempt number of the next event handed to the module (1: a first try)."""
         self.failed: JournalEntry | None = None
@@ -62,6 +66,8 @@ class Supervisor:
         self._backoff_max = limits.backoff_max_ms
 
     def set_state(self, state: ModuleState, detail: str = "") -> None:
+        if state == ModuleState.RUNNING and self.drain_until is not None:
+            state = ModuleState.DRAINING  # a drained module that recovers still only drains
         self.state = state
         self._on_state(self.name, state, detail)
 
@@ -107,6 +113,12 @@ class Supervisor:
         if not self.stopping:
             await wait_event(self._control, delay / 1000)
 
+    def refused(self, reason: str) -> None:
+        """A reload's candidate was refused: shown as the last error; the state is unchanged."""
+        self.stats.last_error = reason
+        self.stats.last_error_ms = now_ms()
+        self.stats.last_error_event_id = ""
+
     def revive(self) -> bool:
         if self.state != ModuleState.DEAD:
             return False
@@ -120,6 +132,17 @@ class Supervisor:
         self.failed = None
         self.stats.skipped += 1
         self.attempt = 1
+
+    def drain(self, until: int) -> None:
+        """Take only the events up to journal seq ``until``; the rest wait for a later load."""
+        self.drain_until = until
+        if self.state == ModuleState.RUNNING:
+            self.set_state(ModuleState.DRAINING, f"draining up to journal seq {until}")
+
+    def cut_drain(self) -> None:
+        """The deadline passed: finish the event in hand, leave the rest in the journal."""
+        self.cut = True
+        self.stop()
 
     def stop(self) -> None:
         self.stopping = True

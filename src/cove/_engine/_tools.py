@@ -104,7 +104,7 @@ class ToolRegistry:
         return sorted(tools, key=lambda t: t.name)
 
     def _module_tools(self, runner: ModuleRunner) -> list[Tool]:
-        specs = runner.host.tools
+        specs = runner.instance.host.tools
         cached = self._cache.get(runner.name)
         if cached is not None and cached[0] is specs:
             return cached[1]
@@ -181,14 +181,15 @@ class ToolRegistry:
                 tool.name, "unavailable", f"module {runner.name!r} is {runner.state.value}"
             )
         call_id = f"tool:{tool.name}:{uuid.uuid4().hex}"
-        effects = EventEffects(runner.name, runner.store, runner.grants.limits.state_bytes)
-        calls = runner.host_calls(call_id, effects)
+        instance = runner.instance  # read once: a reload swaps it between two calls
+        effects = EventEffects(runner.name, runner.store, instance.quota)
+        calls = instance.host_calls(call_id, effects)
         trace = None if self.tracing is None else self.tracing.tool(runner.name, tool.name, call_id)
         calls.trace = trace
         outcome, error = "failed", ""
         start = time.perf_counter_ns()
         try:
-            result = runner.host.call_tool(tool.spec.name, arguments_json, calls)
+            result = instance.host.call_tool(tool.spec.name, arguments_json, calls)
             if effects.writes or effects.outbox:  # a pure call has nothing to commit
                 runner.commit_call(effects, call_id)
             outcome = "ok"
@@ -207,9 +208,10 @@ class ToolRegistry:
             error = str(exc)
             raise ToolError(tool.name, "unavailable", f"not committed: {exc}") from None
         finally:
-            self._record(runner, call_id, outcome, error, calls, start)
+            fuel = instance.host.stats.fuel
+            self._record(runner, call_id, outcome, error, calls, start, fuel)
             if trace is not None:
-                trace.finish(outcome, error, runner.host.stats.fuel)
+                trace.finish(outcome, error, fuel)
 
     def _record(
         self,
@@ -219,9 +221,9 @@ class ToolRegistry:
         error: str,
         calls: HostCalls,
         start: int,
+        fuel: int,
     ) -> None:
         wall_ns = time.perf_counter_ns() - start
-        fuel = runner.host.stats.fuel
         runner.stats.fuel_total += fuel  # an agent's calls count in the module's fuel too
         if outcome == "ok":  # and in its counters, or a tool-only module looks idle
             runner.stats.handled += 1

@@ -32,6 +32,11 @@ class FakeRunner:
     host: FakeHost = field(default_factory=FakeHost)
     state: ModuleState = ModuleState.RUNNING
 
+    @property
+    def instance(self) -> FakeRunner:
+        """The registry reads a runner's host through its instance: here, the fake itself."""
+        return self
+
 
 def registry(*runners: FakeRunner) -> tuple[ToolRegistry, dict[str, Any], list[str]]:
     by_name: dict[str, Any] = {r.name: r for r in runners}
