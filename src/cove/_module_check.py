@@ -26,7 +26,7 @@ from ._hosts._wasm_host import WasmModuleHost
 from ._hosts._wasm_runtime import WasmRuntime
 from ._manifest import Manifest, load_manifest, manifest_path, sha256_pin
 from ._types import EmptyState
-from .errors import CoveError, ManifestError, ModuleError
+from .errors import ConfigError, CoveError, ManifestError, ModuleError
 
 _DECORATORS = {
     "on_block": "block",
@@ -74,6 +74,11 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
             key, _, message = line.strip().partition(": ")
             report.problems.append(Problem(file, key, message))
         return report
+    try:
+        manifest = config.configured(manifest)
+    except ConfigError as exc:
+        message = str(exc).removeprefix(f"{config.source}: ")
+        report.problems.append(Problem(config.source, "", message))
     report.manifest = manifest
     try:
         grants = resolve_grants(manifest, config)
