@@ -28,6 +28,7 @@ from ._config_operator import (
 )
 from ._config_overrides import ModuleOverrides, overridden
 from ._config_retention import DeliveryLimits, RetentionSettings
+from ._config_secrets import SECRET_NAME, SecretSource
 from ._config_tracing import TracingSettings
 from ._manifest import Capability, Manifest, Resources
 from ._toml import read_toml, validate_toml
@@ -385,11 +386,25 @@ class EngineConfig(StrictModel):
         description="Operator settings of one module, keyed by module name: `config` values "
         "that replace keys of its manifest's `[config]`.",
     )
+    secrets: dict[Annotated[str, Field(pattern=SECRET_NAME)], SecretSource] = Field(
+        default_factory=dict,
+        description="Credentials by name, read from the environment or a file; granted to "
+        "modules in `[overrides.<name>] secrets` and used only by the host.",
+    )
     root: Path = Field(
         default=Path("."), description="Directory of the config file; set by the loader, not a key."
     )
     # The file this config was read from, named in errors about it; unset: built in code.
     _file: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _granted_secrets_exist(self) -> EngineConfig:
+        for module, overrides in self.overrides.items():
+            if unknown := sorted(set(overrides.secrets) - set(self.secrets)):
+                raise ValueError(
+                    f"overrides.{module}.secrets: no [secrets.<name>] section for {unknown}"
+                )
+        return self
 
     @field_validator("transports")
     @classmethod

@@ -24,6 +24,12 @@ class ModuleOverrides(StrictModel):
         description="Values replacing keys of the module's `[config]`; each key must be "
         "declared there, with the same TOML type.",
     )
+    secrets: list[str] = Field(
+        default_factory=list,
+        description="Names of `[secrets]` the module may reference as `{{secret:<name>}}` in "
+        "an http request's header values or url; the host fills them in, the module never "
+        "sees them.",
+    )
 
 
 def overridden(manifest: Manifest, overrides: ModuleOverrides | None, source: Path) -> Manifest:
