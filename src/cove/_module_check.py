@@ -18,6 +18,7 @@ from ._capabilities._calls import HostCalls
 from ._capabilities._effects import EventEffects
 from ._capabilities._grants import Grants, resolve_grants
 from ._capabilities._identity import unlock_identity
+from ._capabilities._secrets import module_secrets
 from ._config import EngineConfig
 from ._hosts._base import ModuleHost
 from ._hosts._native_host import NativeModuleHost, load_plugin_class
@@ -77,8 +78,11 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
     try:
         manifest = config.configured(manifest)
     except ConfigError as exc:
-        message = str(exc).removeprefix(f"{config.source}: ")
-        report.problems.append(Problem(config.source, "", message))
+        report.problems.append(_engine_config_problem(config, exc))
+    try:  # an unset variable or unreadable file, found before deploying (values unused)
+        module_secrets(manifest.name, config)
+    except ConfigError as exc:
+        report.problems.append(_engine_config_problem(config, exc))
     report.manifest = manifest
     try:
         grants = resolve_grants(manifest, config)
@@ -103,6 +107,11 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
             Problem(file, "", "init was not run (it checks typed config) until the module loads")
         )
     return report
+
+
+def _engine_config_problem(config: EngineConfig, exc: ConfigError) -> Problem:
+    """An error about the module's sections of the engine config, against that file."""
+    return Problem(config.source, "", str(exc).removeprefix(f"{config.source}: "))
 
 
 def _all_optional(manifest: Manifest) -> Manifest:

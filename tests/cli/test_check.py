@@ -178,3 +178,23 @@ def test_an_override_of_an_undeclared_key_is_a_problem_naming_the_engine_config(
         f"✗ {engine}: overrides.probe.config.threshhold: module 'probe' declares no config key "
         "'threshhold' (declared: threshold)" in out
     )
+
+
+def test_a_granted_secret_whose_variable_is_unset_is_a_problem(
+    tmp_path: Path, probe_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COVE_TEST_UNSET_SECRET", raising=False)
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm,
+        required=["store", "http", "messaging", "events"],
+    )  # fmt: skip
+    engine = tmp_path / "engine.toml"
+    engine.write_text(
+        '[secrets.api-key]\nenv = "COVE_TEST_UNSET_SECRET"\n[overrides.probe]\nsecrets = ["api-key"]\n'
+    )
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 1 == code
+    assert (
+        f"✗ {engine}: secrets.api-key.env: environment variable 'COVE_TEST_UNSET_SECRET' is not set"
+        in out
+    )

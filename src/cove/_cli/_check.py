@@ -23,7 +23,7 @@ from ..errors import CoveError
 )  # fmt: skip
 @click.option(
     "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, that the module's identity key unlocks, and its [overrides.<name>.config] (the merged config is shown).",
+    default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, that the module's identity key unlocks, and its [overrides.<name>] (the merged config is shown; granted secrets must be readable).",
 )  # fmt: skip
 def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path | None) -> None:
     """Check the manifest, grants, pin, the component's contract and imports, and init.
