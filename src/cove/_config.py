@@ -384,7 +384,7 @@ class EngineConfig(StrictModel):
     overrides: dict[str, ModuleOverrides] = Field(
         default_factory=dict,
         description="Operator settings of one module, keyed by module name: `config` values "
-        "that replace keys of its manifest's `[config]`.",
+        "that replace keys of its manifest's `[config]`, and the `secrets` it may use.",
     )
     secrets: dict[Annotated[str, Field(pattern=SECRET_NAME)], SecretSource] = Field(
         default_factory=dict,
