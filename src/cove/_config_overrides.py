@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from ._config_base import StrictModel
-from ._manifest import Manifest
+from ._manifest import Manifest, is_wit_config_value
 from .errors import ConfigError
 
 
@@ -46,6 +46,11 @@ def overridden(manifest: Manifest, overrides: ModuleOverrides | None, source: Pa
                 f"(declared: {declared})"
             )
         merged[key] = _same_type(where, manifest.config[key], value)
+        if manifest.module.kind == "wasm" and not is_wit_config_value(merged[key]):
+            raise ConfigError(
+                f"{where}: a wasm module's config values must be a string, integer, float, "
+                "boolean or a list of those"
+            )
     return manifest.model_copy(update={"config": merged})
 
 

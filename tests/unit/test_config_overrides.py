@@ -67,3 +67,15 @@ def test_an_array_override_must_keep_the_item_types() -> None:
 def test_a_module_without_overrides_is_returned_unchanged() -> None:
     manifest = _manifest({"k": 1})
     assert overridden(manifest, None, SOURCE) is manifest
+
+
+def test_a_wasm_modules_empty_array_takes_only_scalars() -> None:
+    manifest = Manifest.model_validate(
+        {"module": {"name": "w", "version": "0.1.0", "kind": "wasm", "component": "w.wasm"},
+         "config": {"tags": []}}
+    )  # fmt: skip
+    assert ["a", 1] == overridden(
+        manifest, ModuleOverrides(config={"tags": ["a", 1]}), SOURCE
+    ).config["tags"]
+    with pytest.raises(ConfigError, match=r"overrides\.w\.config\.tags: a wasm module's config"):
+        overridden(manifest, ModuleOverrides(config={"tags": [{"a": 1}]}), SOURCE)
