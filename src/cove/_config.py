@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
+    PrivateAttr,
     Strict,
     StrictInt,
     ValidationInfo,
@@ -25,9 +26,11 @@ from ._config_operator import (
     MetricsSettings,
     TrajectorySettings,
 )
+from ._config_overrides import ModuleOverrides, overridden
 from ._config_retention import DeliveryLimits, RetentionSettings
+from ._config_secrets import SECRET_NAME, SecretSource
 from ._config_tracing import TracingSettings
-from ._manifest import Capability, Resources
+from ._manifest import Capability, Manifest, Resources
 from ._toml import read_toml, validate_toml
 from ._units import parse_size_bytes
 from .errors import ConfigError
@@ -378,9 +381,30 @@ class EngineConfig(StrictModel):
         default=None,
         description="OpenTelemetry traces of events and tool calls over OTLP/HTTP; unset: off.",
     )
+    overrides: dict[str, ModuleOverrides] = Field(
+        default_factory=dict,
+        description="Operator settings of one module, keyed by module name: `config` values "
+        "that replace keys of its manifest's `[config]`, and the `secrets` it may use.",
+    )
+    secrets: dict[Annotated[str, Field(pattern=SECRET_NAME)], SecretSource] = Field(
+        default_factory=dict,
+        description="Credentials by name, read from the environment or a file; granted to "
+        "modules in `[overrides.<name>] secrets` and used only by the host.",
+    )
     root: Path = Field(
         default=Path("."), description="Directory of the config file; set by the loader, not a key."
     )
+    # The file this config was read from, named in errors about it; unset: built in code.
+    _file: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _granted_secrets_exist(self) -> EngineConfig:
+        for module, overrides in self.overrides.items():
+            if unknown := sorted(set(overrides.secrets) - set(self.secrets)):
+                raise ValueError(
+                    f"overrides.{module}.secrets: no [secrets.<name>] section for {unknown}"
+                )
+        return self
 
     @field_validator("transports")
     @classmethod
@@ -409,6 +433,15 @@ class EngineConfig(StrictModel):
             return self.resolve(self.wasm.cache_dir)
         return compiled_cache_dir()
 
+    def configured(self, manifest: Manifest) -> Manifest:
+        """``manifest`` as the operator runs it: ``[overrides.<name>.config]`` merged in."""
+        return overridden(manifest, self.overrides.get(manifest.name), self.source)
+
+    @property
+    def source(self) -> Path:
+        """The file this config was read from, as errors name it."""
+        return self._file or self.root / "engine config"
+
     def module_paths(self) -> list[Path]:
         """Every module directory named directly or found one level under a module dir."""
         found = [self.resolve(p) for p in self.modules]
@@ -425,4 +458,6 @@ def load_config(path: Path) -> EngineConfig:
     if "root" in data:
         raise ConfigError(f"{path}: root: unknown key (not part of the schema)")
     data["root"] = path.parent.resolve()
-    return validate_toml(path, data, EngineConfig)
+    config = validate_toml(path, data, EngineConfig)
+    config._file = path
+    return config

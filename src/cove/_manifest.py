@@ -421,7 +421,7 @@ class Manifest(_Strict):
     def _config_fits_kind(self) -> Manifest:
         if self.module.kind == "wasm":
             for key, value in self.config.items():
-                if not _is_wit_config_value(value):
+                if not is_wit_config_value(value):
                     raise ValueError(
                         f"config.{key}: a wasm module's config values must be a string, "
                         "integer, float, boolean or a list of those"
@@ -438,7 +438,7 @@ class Manifest(_Strict):
         return (self.root / self.module.component).resolve()
 
 
-def _is_wit_config_value(value: object) -> bool:
+def is_wit_config_value(value: object) -> bool:
     scalar = (bool, int, float, str)
     if isinstance(value, scalar):
         return True

@@ -18,6 +18,7 @@ from ._capabilities._calls import HostCalls
 from ._capabilities._effects import EventEffects
 from ._capabilities._grants import Grants, resolve_grants
 from ._capabilities._identity import unlock_identity
+from ._capabilities._secrets import module_secrets
 from ._config import EngineConfig
 from ._hosts._base import ModuleHost
 from ._hosts._native_host import NativeModuleHost, load_plugin_class
@@ -26,7 +27,7 @@ from ._hosts._wasm_host import WasmModuleHost
 from ._hosts._wasm_runtime import WasmRuntime
 from ._manifest import Manifest, load_manifest, manifest_path, sha256_pin
 from ._types import EmptyState
-from .errors import CoveError, ManifestError, ModuleError
+from .errors import ConfigError, CoveError, ManifestError, ModuleError
 
 _DECORATORS = {
     "on_block": "block",
@@ -74,6 +75,14 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
             key, _, message = line.strip().partition(": ")
             report.problems.append(Problem(file, key, message))
         return report
+    try:
+        manifest = config.configured(manifest)
+    except ConfigError as exc:
+        report.problems.append(_engine_config_problem(config, exc))
+    try:  # an unset variable or unreadable file, found before deploying (values unused)
+        module_secrets(manifest.name, config)
+    except ConfigError as exc:
+        report.problems.append(_engine_config_problem(config, exc))
     report.manifest = manifest
     try:
         grants = resolve_grants(manifest, config)
@@ -98,6 +107,11 @@ def check_module(path: Path, config: EngineConfig, runtime: WasmRuntime) -> Chec
             Problem(file, "", "init was not run (it checks typed config) until the module loads")
         )
     return report
+
+
+def _engine_config_problem(config: EngineConfig, exc: ConfigError) -> Problem:
+    """An error about the module's sections of the engine config, against that file."""
+    return Problem(config.source, "", str(exc).removeprefix(f"{config.source}: "))
 
 
 def _all_optional(manifest: Manifest) -> Manifest:

@@ -147,3 +147,54 @@ def test_an_identity_key_that_does_not_unlock_is_a_problem(
     monkeypatch.setenv("SIGNER_PASS", PASSPHRASE)
     code, out = check(str(module), "--engine-config", str(engine))
     assert 0 == code, out
+
+
+def test_check_shows_the_config_merged_with_the_engine_configs_overrides(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm,
+        required=["store", "http", "messaging", "events"], config={"threshold": 7, "name": "x"},
+    )  # fmt: skip
+    engine = tmp_path / "engine.toml"
+    engine.write_text("[overrides.probe.config]\nthreshold = 42\n")
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 0 == code, out
+    assert '  name = "x"\n  threshold = 42  (overridden)\n' in out
+
+
+def test_an_override_of_an_undeclared_key_is_a_problem_naming_the_engine_config(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm, required=["store"],
+        config={"threshold": 7},
+    )  # fmt: skip
+    engine = tmp_path / "engine.toml"
+    engine.write_text("[overrides.probe.config]\nthreshhold = 42\n")
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 1 == code
+    assert (
+        f"✗ {engine}: overrides.probe.config.threshhold: module 'probe' declares no config key "
+        "'threshhold' (declared: threshold)" in out
+    )
+
+
+def test_a_granted_secret_whose_variable_is_unset_is_a_problem(
+    tmp_path: Path, probe_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COVE_TEST_UNSET_SECRET", raising=False)
+    module = write_manifest(
+        tmp_path / "probe", "probe", component=probe_wasm,
+        required=["store", "http", "messaging", "events"],
+    )  # fmt: skip
+    engine = tmp_path / "engine.toml"
+    engine.write_text(
+        '[secrets.api-key]\nenv = "COVE_TEST_UNSET_SECRET"\n[overrides.probe]\nsecrets = ["api-key"]\n'
+    )
+    code, out = check(str(module), "--engine-config", str(engine))
+    assert 1 == code
+    assert (
+        f"✗ {engine}: secrets.api-key.env: environment variable 'COVE_TEST_UNSET_SECRET' is not set"
+        in out
+    )

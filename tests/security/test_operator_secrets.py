@@ -3,7 +3,8 @@
 An engine is configured with a control token, a webhook token and secret and
 a transport secret and a transport URL with credentials; requests use them,
 a module's messages fail to deliver there, a module fails, a module fetches a URL
-with credentials in its userinfo and query, a module logs a value, and then
+with credentials in its userinfo and query and an operator secret the host fills
+into its path, a module logs a value, and then
 every log line, metrics page, trajectory, API response and file in the data
 directory is searched for each secret's value (the logged value may appear
 in the module's own log lines only: a module's log text is never recorded
@@ -38,7 +39,8 @@ WEBHOOK_SECRET = "webhook-secret-4b19e2d6"
 URL_PASSWORD = "url-password-5c0ffee1"
 URL_KEY = "url-api-key-9d3b77a0"
 LOGGED = "logged-value-e1f2a3b4"
-SECRETS = (TOKEN, WEBHOOK_TOKEN, WEBHOOK_SECRET, URL_PASSWORD, URL_KEY)
+MODULE_SECRET = "module-secret-3e8d1f07"
+SECRETS = (TOKEN, WEBHOOK_TOKEN, WEBHOOK_SECRET, URL_PASSWORD, URL_KEY, MODULE_SECRET)
 
 
 @pytest.fixture
@@ -66,6 +68,7 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     monkeypatch.setenv("COVE_TEST_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("COVE_TEST_MODULE_SECRET", MODULE_SECRET)
     (tmp_path / "webhook-token").write_text(WEBHOOK_TOKEN)
     extra = control_section() + (
         "[webhook]\nport = 0\n"
@@ -74,12 +77,14 @@ async def test_secrets_appear_in_no_log_metric_trajectory_response_or_file(
         '[[transports]]\nname = "hook"\nkind = "webhook"\n'
         f'url = "http://hook:{URL_PASSWORD}@127.0.0.1:9/unused?token={URL_KEY}"\n'
         'secret_env = "COVE_TEST_WEBHOOK_SECRET"\n'
+        '[secrets.api-key]\nenv = "COVE_TEST_MODULE_SECRET"\n'
+        '[overrides.fetcher]\nsecrets = ["api-key"]\n'
     )
     mode = tmp_path / "mode"
     mode.write_text("always")
     # Port 9 (discard) refuses the connection: the fetch fails with the URL in hand.
     # The URL is the module's config, not the event's, so the journal holds none of it.
-    url = f"http://user:{URL_PASSWORD}@127.0.0.1:9/p?api_key={URL_KEY}"
+    url = f"http://user:{URL_PASSWORD}@127.0.0.1:9/p/{{{{secret:api-key}}}}?api_key={URL_KEY}"
     fetcher = probe_module(
         tmp_path, hostile_wasm, "fetcher", http_allow=["127.0.0.1:9"], config={"url": url}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,8 @@ def test_unknown_keys_are_errors_in_every_section(
 ) -> None:
     """Every table of the schema (found from the model, so new ones are covered) is strict."""
     header, location = (f"[[{section}]]", f"{section}[0]") if array else (f"[{section}]", section)
+    if typing.get_origin(EngineConfig.model_fields[section].annotation) is dict:
+        header, location = f"[{section}.m]", f"{section}.m"  # a table per name, e.g. per module
     assert f"\n  {location}.colour: unknown key" in load_error(tmp_path, f"{header}\ncolour = 1\n")
 
 

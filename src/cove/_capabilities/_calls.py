@@ -35,6 +35,7 @@ from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
 from ._identity import Identity
 from ._identity_tx import send_transaction
+from ._secrets import ModuleSecrets, uses_secrets
 
 T = TypeVar("T")
 
@@ -92,6 +93,8 @@ class HostCalls:
     sent: int = 0
     trace: CallTrace | None = None
     """Where each call is reported as a span, when ``[tracing]`` is on."""
+    secrets: ModuleSecrets | None = None
+    """The secrets the operator granted the module, filled into its http requests."""
 
     @property
     def module(self) -> str:
@@ -216,7 +219,14 @@ class HostCalls:
             left = None
             if self.deadline_ns is not None:
                 left = max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
-            return self.http.fetch(request, self.grants.http_allow, left)
+            if not uses_secrets(request):
+                return self.http.fetch(request, self.grants.http_allow, left)
+            secrets = self.secrets or ModuleSecrets(self.module)
+            filled, sensitive = secrets.fill(request, self.grants.http_allow)
+            try:
+                return self.http.fetch(filled, self.grants.http_allow, left, sensitive)
+            except HostCallError as exc:
+                raise HostCallError(exc.kind, secrets.scrub(exc.message)) from None
 
         summary = f"{clip(request.method, 16)} {redact_url(request.url)}"
         response = self._gate("http", "fetch", summary, run)

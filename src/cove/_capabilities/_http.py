@@ -64,9 +64,14 @@ class HttpBackend:
         self._client.close()
 
     def fetch(
-        self, request: HttpRequest, allow: tuple[str, ...], time_left: float | None = None
+        self,
+        request: HttpRequest,
+        allow: tuple[str, ...],
+        time_left: float | None = None,
+        sensitive: frozenset[str] = frozenset(),
     ) -> HttpResponse:
-        """``time_left``: seconds the caller can still wait, over all redirect hops."""
+        """``time_left``: seconds the caller can still wait, over all redirect hops;
+        ``sensitive``: headers (lower-case) holding a secret, dropped like credentials."""
         method, url, body = request.method.upper(), request.url, request.body
         headers = request.headers
         deadline = None if time_left is None else time.monotonic() + time_left
@@ -83,7 +88,8 @@ class HttpBackend:
                 return response
             target = httpx.URL(url).join(location)
             if _origin(target) != _origin(httpx.URL(url)):
-                headers = tuple(h for h in headers if h[0].lower() not in _CREDENTIALS)
+                dropped = _CREDENTIALS | sensitive
+                headers = tuple(h for h in headers if h[0].lower() not in dropped)
             url = str(target)
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, body = "GET", b""

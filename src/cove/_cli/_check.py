@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from .._config import EngineConfig, load_config
+from .._config_overrides import ModuleOverrides
 from .._hosts import _fast_call
 from .._hosts._wasm_runtime import WasmRuntime
 from .._module_check import check_module
@@ -21,7 +23,7 @@ from ..errors import CoveError
 )  # fmt: skip
 @click.option(
     "--engine-config", "engine_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, and that the module's identity key unlocks.",
+    default=None, help="Also check against this engine config: its policy (denied capabilities), its chains, that the module's identity key unlocks, and its [overrides.<name>] (the merged config is shown; granted secrets must be readable).",
 )  # fmt: skip
 def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path | None) -> None:
     """Check the manifest, grants, pin, the component's contract and imports, and init.
@@ -54,4 +56,15 @@ def check_command(module_dir: Path, cache_dir: Path | None, engine_config: Path 
         else:
             how = f", {_fast_call.implementation()}" if path == "fast" else ""
         click.echo(f"wasm call path: {path}{how}")
+    if engine_config is not None and manifest.config:
+        _show_config(manifest.config, config.overrides.get(manifest.name))
     click.echo(f"ok: {manifest.name} {manifest.module.version} ({manifest.module.kind}){imports}")
+
+
+def _show_config(merged: dict[str, object], overrides: ModuleOverrides | None) -> None:
+    """The config the module's init and handlers see, each operator value marked."""
+    changed = overrides.config if overrides is not None else {}
+    click.echo("config (manifest [config] with the engine config's overrides):")
+    for key, value in sorted(merged.items()):
+        mark = "  (overridden)" if key in changed else ""
+        click.echo(f"  {key} = {json.dumps(value)}{mark}")

@@ -259,7 +259,7 @@ class Engine:
     async def load(self, path: Path) -> ModuleRunner | None:
         """Load one module; a bad one is reported and skipped, the rest keep running."""
         try:
-            manifest = load_manifest(path)
+            manifest = self.config.configured(load_manifest(path))
             if manifest.name in self.runners:
                 raise ModuleError(
                     manifest.name, f"a module with this name is already loaded ({path})"

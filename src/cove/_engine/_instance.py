@@ -38,6 +38,7 @@ class ModuleInstance:
         self.host = loaded.host
         self.hook_host = loaded.hook_host
         self.identity = loaded.identity
+        self._secrets = loaded.secrets
         self.quota = loaded.grants.limits.state_bytes
         self.matches = SubscriptionMatcher(self.manifest.subscription)
         """Is a journaled event this version's? (Its subscriptions, compiled once.)"""
@@ -66,6 +67,7 @@ class ModuleInstance:
             chain=self._chain,
             identity=self.identity,
             emit_rate=self._emit_rate,
+            secrets=self._secrets,
         )
 
     def read_only_calls(self, call_id: str) -> HostCalls:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .._capabilities._grants import Grants, resolve_grants
 from .._capabilities._identity import Identity, module_identity
+from .._capabilities._secrets import ModuleSecrets, module_secrets
 from .._config import EngineConfig
 from .._hosts._base import ModuleHost
 from .._hosts._guest_output import OutputSink
@@ -29,6 +30,8 @@ class LoadedModule:
     hook_host: ModuleHost | None = None
     """Where its ``[[hook]]`` calls go: a wasm module's own second instance, so a hook
     never waits for (or runs inside) an event; a plugin's one object."""
+    secrets: ModuleSecrets | None = None
+    """The values of the secrets the operator granted it, for the host to fill in."""
 
 
 def build_host(
@@ -41,6 +44,7 @@ def build_host(
     """Everything short of ``init``; raises a ``ModuleLoadError`` subclass on refusal."""
     grants = resolve_grants(manifest, config)
     identity = module_identity(manifest, grants, config)
+    secrets = module_secrets(manifest.name, config)
     host: ModuleHost
     hook_host: ModuleHost | None = None
     if manifest.module.kind == "wasm":
@@ -57,4 +61,4 @@ def build_host(
         manifest = with_class_subscriptions(manifest, plugin_class)
         host = NativeModuleHost(manifest, plugin_class)
         hook_host = host if manifest.hook else None
-    return LoadedModule(manifest, grants, host, identity, hook_host)
+    return LoadedModule(manifest, grants, host, identity, hook_host, secrets)
