@@ -83,6 +83,17 @@ async def test_native_plugin_sees_the_operators_config(tmp_path: Path) -> None:
         assert state_json(engine, "greeter", "seen") == {"greeting": "ahoy", "times": 1}
 
 
+async def test_a_reloaded_module_keeps_the_operators_config(tmp_path: Path) -> None:
+    chat = MemoryTransport("chat")
+    extra = '[overrides.greeter.config]\ngreeting = "ahoy"\n'
+    config = write_engine_config(tmp_path / "engine.toml", [_greeter(tmp_path)], extra)
+    async with running_engine(config, transports=[chat]) as engine:
+        await engine.reload("greeter")
+        await chat.receive("alice", "hi")
+        await wait_until(lambda: state_json(engine, "greeter", "seen") is not None)
+        assert state_json(engine, "greeter", "seen") == {"greeting": "ahoy", "times": 1}
+
+
 @pytest.mark.parametrize(
     ("override", "expected"),
     [

@@ -339,7 +339,7 @@ class Engine:
         return runner
 
     def _build(self, manifest: Manifest) -> LoadedModule:
-        return build_host(manifest, self.config, self.runtime, module_log)
+        return build_host(self.config.configured(manifest), self.config, self.runtime, module_log)
 
     async def _admit(self, manifest: Manifest) -> None:
         await self._run_hooks("module-loaded", loaded_payload(manifest))
