@@ -26,10 +26,12 @@ async def test_modules_sharing_a_component_compile_it_once(tmp_path: Path) -> No
         runtime.close()
     assert 2 == sum(m.startswith("compiling ") for m in said)
     assert 2 == len(list((tmp_path / "compiled").glob("*.cwasm")))
-    assert [] == list(compiling.states())  # nothing left compiling
+    assert {"loading"} == {s.value for _, s in compiling.states()}  # nothing left compiling
 
 
-async def test_a_module_is_shown_compiling_until_its_compile_ends(tmp_path: Path) -> None:
+async def test_a_module_is_shown_compiling_then_loading_until_its_load_ends(
+    tmp_path: Path,
+) -> None:
     path = write_manifest(tmp_path / "a", "a", component=wat_component("chain_only"))
     seen: list[list[tuple[str, str]]] = []
     runtime = WasmRuntime(tmp_path / "compiled")
@@ -39,6 +41,8 @@ async def test_a_module_is_shown_compiling_until_its_compile_ends(tmp_path: Path
     finally:
         runtime.close()
     assert [("a", "compiling")] == seen[0]
+    assert [("a", "loading")] == states(compiling)
+    compiling.loaded(path)
     assert [] == states(compiling)
 
 

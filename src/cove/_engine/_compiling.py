@@ -1,13 +1,15 @@
-"""Modules compiling at start: all at once, each shown as ``compiling`` until loaded.
+"""Modules of the config at start: compiled all at once, each listed until its load ends.
 
 Design note. Compiling a Python guest (~18 MB) takes seconds even with the
 cache warm on another machine, so the engine compiles every wasm module of
 its config at once (wasmtime also spreads each compile over the cores),
 before loading them one by one in config order from the then-warm cache.
 The engine's control plane, health and MCP answer meanwhile, and status
-lists a module being compiled with the state ``compiling``. A compile that
-fails is not reported here: the module's ``load`` that follows meets the
-same problem and refuses it with the usual error.
+lists every module of the config from the start: ``compiling`` while its
+component compiles, then ``loading`` until its load has made a runner (or
+refused it), so a scrape or ``cove module list`` never misses one between
+the two. A compile that fails is not reported here: the module's ``load``
+that follows meets the same problem and refuses it with the usual error.
 """
 
 from __future__ import annotations
@@ -24,22 +26,36 @@ from ._lifecycle import ModuleState
 
 
 class Compiling:
-    """The modules not loaded yet that the engine is compiling, by name."""
+    """The modules of the config not loaded yet, and which of them are compiling."""
 
     def __init__(self, runtime: WasmRuntime, progress: Progress | None) -> None:
         self._runtime = runtime
         self._progress = progress
         self.pending: dict[str, Manifest] = {}
+        """Compiling now, by name."""
+        self.waiting: dict[Path, Manifest] = {}
+        """Not loaded yet (compiling or not), by path: ``loaded`` takes one off."""
         # A compile already spreads over the cores: more at once than cores only
         # adds memory (hundreds of MB per 18 MB component while it compiles).
         self._slots = asyncio.Semaphore(max(2, os.cpu_count() or 1))
 
     def states(self) -> Iterable[tuple[Manifest, ModuleState]]:
-        return [(m, ModuleState.COMPILING) for m in list(self.pending.values())]
+        return [
+            (m, ModuleState.COMPILING if m.name in self.pending else ModuleState.LOADING)
+            for m in list(self.waiting.values())
+        ]
+
+    def loaded(self, path: Path) -> None:
+        """The load of ``path`` ended: its runner (or its refusal) speaks for it now."""
+        self.waiting.pop(path, None)
 
     async def compile_all(self, paths: Iterable[Path]) -> None:
         """Compile (or find in the cache) every wasm module under ``paths`` at once."""
-        manifests = [m for m in map(_manifest_or_none, paths) if m is not None]
+        for path in paths:
+            manifest = _manifest_or_none(path)
+            if manifest is not None:
+                self.waiting[path] = manifest
+        manifests = list(self.waiting.values())
         by_pin: dict[str, list[Manifest]] = {}
         for manifest in manifests:  # unpinned: its load refuses it
             if manifest.module.kind == "wasm" and manifest.module.sha256:

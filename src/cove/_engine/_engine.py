@@ -176,7 +176,10 @@ class Engine:
         self.compiling = Compiling(self.runtime, self._progress)
         await self.compiling.compile_all(paths)
         for path in paths:
-            await self.load(path)
+            try:
+                await self.load(path)
+            finally:
+                self.compiling.loaded(path)
         await self._first_inits()
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
@@ -422,7 +425,7 @@ class Engine:
             [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
         )
         runners = runner_status(list(self.runners.values()), self.store, head, outbox, memories)
-        return [*compiling, *runners]
+        return [*(s for s in compiling if s.name not in self.runners), *runners]
 
     def hooks_report(self) -> dict[str, Any]:
         """Each hook point's chain and counters, and the observer bridge's queue."""

@@ -13,7 +13,8 @@ from ._runner import ModuleRunner
 
 
 def compiling_status(compiling: Compiling, store: Store, head: int) -> list[ModuleStatus]:
-    """Modules compiling at start: no runner yet, their backlog from the stored cursor."""
+    """Modules not loaded yet at start (compiling or waiting for their load): no runner
+    yet, their backlog from the stored cursor."""
     return [
         ModuleStatus(
             m.name,
