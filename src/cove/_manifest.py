@@ -247,6 +247,16 @@ class ToolsSection(_Strict):
     )
 
 
+class MigrateSection(_Strict):
+    enabled: bool = Field(
+        default=False,
+        description="The module migrates its state when its version changes (see "
+        "docs/lifecycle.md): a wasm module exports `cove:host/migrator` (the "
+        "`migrate-module` world; `@on_migrate` in the Python SDK), a python plugin "
+        "overrides `Plugin.migrate`.",
+    )
+
+
 class RestartPolicy(_Strict):
     max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
         default=5, description="Consecutive failures after which the module is dead."
@@ -396,6 +406,10 @@ class Manifest(_Strict):
     )
     tools: ToolsSection = Field(
         default_factory=ToolsSection, description="Tools the module serves to agents."
+    )
+    migrate: MigrateSection = Field(
+        default_factory=MigrateSection,
+        description="State migration between versions of the module.",
     )
     hook: list[HookDeclaration] = Field(
         default_factory=list,

@@ -155,7 +155,12 @@ def _check_component(
         report.problems.append(Problem(file, "module.component", exc.reason))
         return None
     contract, problems = contract_problems(
-        runtime.engine, component, grants.declared, manifest.tools.enabled, bool(manifest.hook)
+        runtime.engine,
+        component,
+        grants.declared,
+        manifest.tools.enabled,
+        bool(manifest.hook),
+        manifest.migrate.enabled,
     )
     report.imports = contract.interfaces
     report.problems += [Problem(file, "module.component", f"{path.name} {p}") for p in problems]

@@ -12,7 +12,8 @@ Every error a person can meet names what is wrong and where::
     │   │   ├── ContractError           imports an incompatible or undeclared interface
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
-    │       └── LimitExceededError      fuel, memory, deadline, state or call budget
+    │       ├── LimitExceededError      fuel, memory, deadline, state or call budget
+    │       └── MigrationError          a state migration failed; its writes rolled back
     ├── HostCallError                   a host call failed (carries a WIT error kind)
     ├── ToolError                       a tool call was refused or failed (names the tool)
     ├── StoreError                      the durable store failed
@@ -102,6 +103,18 @@ class LimitExceededError(ModuleFailedError):
     def __init__(self, module: str, limit: LimitKind, message: str) -> None:
         super().__init__(module, f"{limit} limit exceeded: {message}")
         self.limit = limit
+
+
+class MigrationError(ModuleFailedError):
+    """A state migration between two versions failed (error, trap or limit): none of its
+    writes were kept, and the state stays recorded with ``from_version``."""
+
+    def __init__(self, module: str, from_version: str, to_version: str, reason: str) -> None:
+        super().__init__(
+            module, f"migrating its state from {from_version} to {to_version} failed: {reason}"
+        )
+        self.from_version = from_version
+        self.to_version = to_version
 
 
 class ModuleReentryError(ModuleFailedError):

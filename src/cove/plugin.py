@@ -235,6 +235,15 @@ class Plugin:
     def shutdown(self) -> None:
         """Called once when the module is stopped or unloaded."""
 
+    def migrate(self, from_version: str, ctx: PluginContext) -> Iterable[Action] | None:
+        """Rewrite the state a version ``from_version`` left (needs ``[migrate] enabled``).
+
+        Called before this version handles any event when the manifest's version
+        differs from the one recorded with the state; the returned state actions
+        commit as one transaction, and raising rolls them all back (see
+        docs/lifecycle.md)."""
+        return None
+
     @classmethod
     def declared_tools(cls) -> list[PluginTool]:
         """The class's ``@tool`` methods, in name order."""

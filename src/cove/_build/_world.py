@@ -39,4 +39,6 @@ def module_world(manifest: Manifest, host_wit: str | None = None) -> str:
         body += "    export tool-provider;\n"
     if manifest.hook:
         body += "    export hook-handler;\n"
+    if manifest.migrate.enabled:
+        body += "    export migrator;\n"
     return text + f"\nworld {BUILD_WORLD} {{\n{body}}}\n"

@@ -75,8 +75,12 @@ class ModuleInstance:
         effects = ReadOnlyEffects(self.manifest.name, self._store, self.quota)
         return self.host_calls(call_id, effects)
 
-    def init(self) -> None:
-        self.host.init(self.read_only_calls("init"))
+    def init(self, view: ReadOnlyEffects | None = None) -> None:
+        """``view``: the state init reads (a migration's overlay); the store's by default."""
+        if view is None:
+            self.host.init(self.read_only_calls("init"))
+        else:
+            self.host.init(self.host_calls("init", view))
 
     def hook_call(self, point: str, payload_json: str) -> HookOutcome:
         """One call of this module's hook: read-only, like init."""

@@ -7,7 +7,10 @@ while the old version keeps handling events. Only then does the runner take
 it, under the lock its batches and tool calls hold, so the event in flight
 finishes on the old version and the next one runs on the new one: no event
 is handled twice, none by both. Any failure closes the candidate and leaves
-the old version running; the reason is the module's last error. Rejected:
+the old version running; the reason is the module's last error. When the
+version changes and the new one migrates its state (``_migrate.py``), its
+``init`` waits for the swap: under the lock, the migration runs, then ``init``
+on its result, and only then is the candidate swapped in. Rejected:
 unload and load again (``restart``), which leaves nothing running when the
 new build is broken.
 """
@@ -21,6 +24,7 @@ from .._manifest import Manifest, load_manifest
 from ..errors import CoveError, ModuleLoadError
 from ._instance import ModuleInstance
 from ._loader import LoadedModule
+from ._migrate import migrate_and_init, migration_due, record_version
 from ._runner import ModuleRunner
 
 Build = Callable[[Manifest], LoadedModule]
@@ -42,7 +46,8 @@ def build_candidate(runner: ModuleRunner, build: Build) -> ModuleInstance:
         )
     candidate = runner.instance.successor(build(manifest))
     try:
-        candidate.init()
+        if not migration_due(candidate, runner.store):
+            candidate.init()  # else under the lock, on the migrated state (see ``reload``)
     except BaseException:
         candidate.close()
         raise
@@ -64,9 +69,23 @@ async def reload(runner: ModuleRunner, build: Build, admit: Admit) -> ModuleInst
         await asyncio.to_thread(candidate.close)
         runner.supervisor.refused(_refusal(runner, exc))
         raise
-    old = await asyncio.to_thread(runner.swap, candidate)
+    try:
+        old = await asyncio.to_thread(runner.swap, candidate, lambda: _migrate(runner, candidate))
+    except CoveError as exc:
+        await asyncio.to_thread(candidate.close)
+        runner.supervisor.refused(_refusal(runner, exc))
+        raise
     await asyncio.to_thread(runner.retire, old)
     return candidate
+
+
+def _migrate(runner: ModuleRunner, candidate: ModuleInstance) -> None:
+    """Under the runner's lock, between two events: record the new version with the state,
+    migrating it (and running ``init`` on the result) when one is due."""
+    if migration_due(candidate, runner.store):
+        migrate_and_init(candidate, runner.store)
+    else:
+        record_version(candidate, runner.store)
 
 
 def _refusal(runner: ModuleRunner, exc: CoveError) -> str:

@@ -38,6 +38,7 @@ from ._instance import ModuleInstance
 from ._lane import Lane
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule
+from ._migrate import migrate_and_init
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
@@ -156,10 +157,15 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
-    def swap(self, candidate: ModuleInstance) -> ModuleInstance:
+    def swap(
+        self, candidate: ModuleInstance, prepare: Callable[[], object] | None = None
+    ) -> ModuleInstance:
         """Put ``candidate`` in place between two batches or tool calls (it takes the lock
-        they hold); the old instance is returned for the caller to close."""
+        they hold); the old instance is returned for the caller to close. ``prepare`` runs
+        under the lock first (a state migration); when it raises, nothing is swapped."""
         with self.lock:
+            if prepare is not None:
+                prepare()
             old, self.instance = self.instance, candidate
             self._backlog = Backlog(candidate.manifest.subscription, self._read)
         return old
@@ -255,13 +261,19 @@ class ModuleRunner:
         supervisor = self.supervisor
         supervisor.set_state(ModuleState.INITIALIZING)
         try:
-            await self._lane.run(self.exclusive, self.instance.init)
+            await self._lane.run(self.exclusive, self._migrate_and_init)
         except ModuleFailedError as exc:
             supervisor.failed = None  # init failed: no event is to blame
             await supervisor.fail(exc)
             return False
         supervisor.set_state(ModuleState.RUNNING)
         return True
+
+    def _migrate_and_init(self) -> None:
+        if migrate_and_init(self.instance, self.store):
+            self._log_sink(
+                self.name, "info", "state migrated", {"to": self.manifest.module.version}
+            )
 
     def close(self) -> None:
         try:

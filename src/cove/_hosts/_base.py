@@ -61,6 +61,12 @@ class ModuleHost(ABC):
         """
         raise ModuleFailedError(self.name, f"{point}: this module provides no hook handler")
 
+    def migrate(self, from_version: str, calls: HostCalls) -> bool:
+        """Migrate the state from ``from_version`` through ``calls`` (a writable overlay the
+        caller commits as one transaction); raises ``ModuleFailedError`` on failure. False
+        when the module has no migration, so its state is kept as it is."""
+        return False
+
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         """Bytes of wasm linear memory at most (``sizes`` from ``linear_memories()``)."""
         return 0

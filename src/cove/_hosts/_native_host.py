@@ -114,6 +114,7 @@ class NativeModuleHost(ModuleHost):
                 "(move fallible set-up into init(), where a failure is retried)",
             ) from exc
         self.tools = _plugin_tools(manifest, plugin_class)
+        self._migrates = _plugin_migrates(manifest, plugin_class)
         self._tool_methods = {t.name: t.method for t in plugin_class.declared_tools()}
 
     def _context(self, calls: HostCalls) -> PluginContext:
@@ -127,6 +128,17 @@ class NativeModuleHost(ModuleHost):
             self._apply_all(self._plugin.handle_event(event, self._context(calls)), calls)
 
         self._run("handle", run)
+
+    def migrate(self, from_version: str, calls: HostCalls) -> bool:
+        if not self._migrates:
+            return False
+
+        def run() -> None:
+            actions = self._plugin.migrate(from_version, self._context(calls))
+            self._apply_all(actions, calls)
+
+        self._run(f"migrate from {from_version}", run)
+        return True
 
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         method = self._tool_methods.get(name)
@@ -214,6 +226,21 @@ def _plugin_tools(manifest: Manifest, cls: type[Plugin]) -> tuple[ToolSpec, ...]
             manifest.name, f"{where} enables tools but {cls.__name__} has no @tool methods"
         )
     return tuple(ToolSpec(t.name, t.description, t.schema) for t in declared)
+
+
+def _plugin_migrates(manifest: Manifest, cls: type[Plugin]) -> bool:
+    """Whether the class overrides ``Plugin.migrate``; it and ``[migrate] enabled`` agree."""
+    overrides = cls.migrate is not Plugin.migrate
+    if overrides != manifest.migrate.enabled:
+        where = manifest.root / "cove.toml"
+        fix = (
+            f"{cls.__name__} overrides Plugin.migrate but {where} does not enable it; "
+            "add [migrate] enabled = true"
+            if overrides
+            else f"{where} enables [migrate] but {cls.__name__} does not override Plugin.migrate"
+        )
+        raise ModuleLoadError(manifest.name, fix)
+    return overrides
 
 
 def _apply(action: Action, calls: HostCalls) -> None:

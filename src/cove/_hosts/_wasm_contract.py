@@ -41,6 +41,8 @@ TOOL_INTERFACE = "tool-provider"
 """The optional export of the ``tool-module`` world: a module's tools for agents."""
 HOOK_INTERFACE = "hook-handler"
 """The optional export of the ``hook-module`` world: the module's ``[[hook]]`` handler."""
+MIGRATE_INTERFACE = "migrator"
+"""The optional export of the ``migrate-module`` world: the module's state migration."""
 _SIGNATURES = {
     "init": "func() -> result<_, string>",
     "handle": "func(event: list<u8>) -> result<_, string>",
@@ -63,6 +65,8 @@ class ContractReport:
     """The name of its ``cove:host/tool-provider`` export (with its version), if any."""
     hook_export: str | None = None
     """The name of its ``cove:host/hook-handler`` export (with its version), if any."""
+    migrate_export: str | None = None
+    """The name of its ``cove:host/migrator`` export (with its version), if any."""
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -102,9 +106,10 @@ def check_component(
     declared: frozenset[Capability],
     tools: bool = False,
     hooks: bool = False,
+    migrate: bool = False,
 ) -> ContractReport:
     """Refuse incompatible versions, unknown interfaces and undeclared capabilities."""
-    report, problems = contract_problems(engine, component, declared, tools, hooks)
+    report, problems = contract_problems(engine, component, declared, tools, hooks, migrate)
     if problems:
         raise ContractError(module, "; ".join(problems))
     return report
@@ -116,12 +121,14 @@ def contract_problems(
     declared: frozenset[Capability],
     tools: bool = False,
     hooks: bool = False,
+    migrate: bool = False,
 ) -> tuple[ContractReport, list[str]]:
     """Every way the component breaks the contract (``cove check`` lists them all).
 
     ``tools``: the manifest has ``[tools] enabled``; the component must then
     export ``tool-provider``, and must not otherwise. ``hooks``: likewise for
-    ``[[hook]]`` entries and ``hook-handler``.
+    ``[[hook]]`` entries and ``hook-handler``, and ``migrate`` for ``[migrate]
+    enabled`` and ``migrator``.
     """
     kind = component.type
     interfaces: set[str] = set()
@@ -192,7 +199,21 @@ def contract_problems(
         (hooks, "has [[hook]] entries", "hook-module", "declare its [[hook]] points in cove.toml"),
         problems,
     )
-    return ContractReport(frozenset(interfaces), version, tool_export, hook_export), problems
+    migrate_export = _optional_export(
+        list(exports),
+        MIGRATE_INTERFACE,
+        (
+            migrate,
+            "has [migrate] enabled",
+            "migrate-module",
+            "add [migrate] enabled = true to cove.toml",
+        ),
+        problems,
+    )
+    report = ContractReport(
+        frozenset(interfaces), version, tool_export, hook_export, migrate_export
+    )
+    return report, problems
 
 
 def _optional_export(

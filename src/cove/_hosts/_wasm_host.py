@@ -132,6 +132,7 @@ class WasmModuleHost(ModuleHost):
             grants.declared,
             manifest.tools.enabled,
             bool(manifest.hook),
+            manifest.migrate.enabled,
         )
         self._legacy = report.version < HOST_VERSION
         """Built against cove:host@0.1: ``handle`` takes (event-meta, event)."""
@@ -145,6 +146,8 @@ class WasmModuleHost(ModuleHost):
         self._inside: int | None = None
         self._tool_export = report.tool_export
         self._tool_fns: tuple[Invoke, Invoke] | None = None
+        self._migrate_export = report.migrate_export
+        self._migrate_fn: Invoke | None = None
         self._clock: _wasi_clock.BoundClock | None = None
         self._raw_store: wasmtime.Store | None = None
         self._cut = False
@@ -183,6 +186,13 @@ class WasmModuleHost(ModuleHost):
             self._tool_fns = (list_tools, call_tool)
         if self._hook_export is not None:
             (self._hook_fn,) = self._exports(instance, store, self._hook_export, _HOOKS)
+        if self._migrate_export is not None:
+            iface = instance.get_export_index(store, self._migrate_export)
+            index = instance.get_export_index(store, "migrate", iface)
+            assert index is not None  # checked by the contract
+            migrate = instance.get_func(store, index)
+            assert migrate is not None
+            self._migrate_fn = path.func(store, migrate, [_fast_host.S])
         return (
             path.store(store),
             path.func(store, init_fn, []),
@@ -222,6 +232,17 @@ class WasmModuleHost(ModuleHost):
         if self._tool_fns is not None:
             specs = self._call(self._tool_fns[0], calls, "list-tools", returns=True)
             self.tools = tuple(_tool_spec(self.name, spec) for spec in specs)
+
+    @_one_at_a_time("migrate")
+    def migrate(self, from_version: str, calls: HostCalls) -> bool:
+        """On an instance of its own (``init`` instantiates again after it)."""
+        if self._migrate_export is None:
+            return False
+        self._free_instance()
+        self._store, self._init_fn, self._handle_fn = self._instantiate()
+        assert self._migrate_fn is not None
+        self._call(self._migrate_fn, calls, f"migrate from {from_version}", from_version)
+        return True
 
     @_one_at_a_time("handle")
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
@@ -295,6 +316,7 @@ class WasmModuleHost(ModuleHost):
         raw = self._raw_store
         self._hook_fn = None
         self._store = self._init_fn = self._handle_fn = self._tool_fns = None
+        self._migrate_fn = None
         self._clock = None
         self._raw_store = None
         if raw is not None:

@@ -149,6 +149,19 @@ class Store(ABC):
         the quota); without it the store works it out.
         """
 
+    # the version that last ran with a module's state (state migration)
+    @abstractmethod
+    def state_version(self, module: str) -> str | None:
+        """The manifest version recorded with the module's state; None before the first."""
+
+    @abstractmethod
+    def migrate_state(
+        self, module: str, version: str, writes: Mapping[str, bytes | None], state_bytes: int
+    ) -> None:
+        """Write a migration's net state change and record ``version`` with the state, in one
+        transaction (all or nothing), then flush it durable: the new version's first event
+        must not commit on top of a migration that a crash could undo."""
+
     # outbox
     @abstractmethod
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done, next_at_ms);
 CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state_versions (module TEXT PRIMARY KEY, version TEXT NOT NULL);
 """
 
 
@@ -267,6 +268,44 @@ class SqliteStore(Store):
                     f"{self.path}: committing events of {module!r} failed: {exc}"
                 ) from None
             self._sizes[module] = size
+
+    # state versions ---------------------------------------------------------
+    def state_version(self, module: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT version FROM state_versions WHERE module = ?", (module,)
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def migrate_state(
+        self, module: str, version: str, writes: Mapping[str, bytes | None], state_bytes: int
+    ) -> None:
+        with self._lock:
+            self._begin()
+            db = self._db
+            db.execute("SAVEPOINT migration")
+            try:
+                deleted = [(module, k) for k, v in writes.items() if v is None]
+                written = [(module, k, v) for k, v in writes.items() if v is not None]
+                db.executemany("DELETE FROM state WHERE module = ? AND key = ?", deleted)
+                db.executemany(
+                    "INSERT OR REPLACE INTO state (module, key, value) VALUES (?, ?, ?)", written
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO state_versions (module, version) VALUES (?, ?)",
+                    (module, version),
+                )
+                db.execute("RELEASE migration")
+            except BaseException as exc:
+                db.execute("ROLLBACK TO migration")
+                db.execute("RELEASE migration")
+                if not isinstance(exc, sqlite3.Error):
+                    raise
+                raise StoreError(
+                    f"{self.path}: migrating the state of {module!r} failed: {exc}"
+                ) from None
+            self._sizes[module] = state_bytes
+        self.flush()
 
     # outbox -----------------------------------------------------------------
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
