@@ -46,7 +46,7 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
     ("State, messages, events, logs, config", cove_sdk, ["state", "send", "emit", "log", "config"]),
     ("Typed config", cove_sdk, ["load_config", "ConfigError"]),
     ("Errors", cove_sdk, ["HostError"]),
-    ("Tools and hooks", cove_sdk, ["tool", "hook", "Veto"]),
+    ("Tools, hooks and migration", cove_sdk, ["tool", "hook", "Veto", "on_migrate"]),
     # chain re-exports HostError (documented above) and the Block alias
     ("`cove_sdk.chain`", chain, [n for n in chain.__all__ if n not in ("Block", "HostError")]),
     (

@@ -111,7 +111,9 @@ class MigrationError(ModuleFailedError):
 
     def __init__(self, module: str, from_version: str, to_version: str, reason: str) -> None:
         super().__init__(
-            module, f"migrating its state from {from_version} to {to_version} failed: {reason}"
+            module,
+            f"migrating the state of {module!r} from {from_version} to {to_version} failed "
+            f"(nothing of it kept): {reason}",
         )
         self.from_version = from_version
         self.to_version = to_version

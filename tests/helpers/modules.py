@@ -47,6 +47,7 @@ def write_manifest(
     config: dict[str, Any] | None = None,
     subscriptions: list[dict[str, Any]] | None = None,
     tools: bool = False,
+    migrate: bool = False,
 ) -> Path:
     """A module directory with a cove.toml; a component is pinned by its real hash."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -75,6 +76,8 @@ def write_manifest(
             lines += ["", f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
     if tools:
         lines += ["", "[tools]", "enabled = true"]
+    if migrate:
+        lines += ["", "[migrate]", "enabled = true"]
     for sub in (
         subscriptions if subscriptions is not None else [{"kind": "custom", "name": "probe.*"}]
     ):
@@ -117,12 +120,18 @@ def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Pat
 
 
 def build_guest(
-    asset: str, capabilities: list[str], *, tools: bool = False, host_wit: str | None = None
+    asset: str,
+    capabilities: list[str],
+    *,
+    tools: bool = False,
+    host_wit: str | None = None,
+    migrate: bool = False,
 ) -> Path:
     """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached.
 
     ``tools``: the manifest has ``[tools] enabled = true`` (the tool-module world).
     ``host_wit``: the contract to build against, when not the current host.wit.
+    ``migrate``: the manifest has ``[migrate] enabled = true`` (the migrate-module world).
     """
     # Keyed by process: parallel pytest runs in one tree must not rebuild
     # each other's work directory; the build cache (by input digest) is shared.
@@ -130,7 +139,15 @@ def build_guest(
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))
-    write_manifest(work, asset, component=None, kind="wasm", optional=capabilities, tools=tools)
+    write_manifest(
+        work,
+        asset,
+        component=None,
+        kind="wasm",
+        optional=capabilities,
+        tools=tools,
+        migrate=migrate,
+    )
     text = (
         (work / "cove.toml")
         .read_text()

@@ -15,6 +15,7 @@ from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
 from ._hooks import Veto, hook
 from ._host import Response, config, emit, fetch, log, send
+from ._migrate import on_migrate
 from ._state import state
 from ._tools import tool
 from ._typed_config import load_config
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "HookHandler",
     "HostError",
+    "Migrator",
     "Response",
     "ToolProvider",
     "Veto",
@@ -40,6 +42,7 @@ __all__ = [
     "on_init",
     "on_log",
     "on_message",
+    "on_migrate",
     "on_tick",
     "on_webhook",
     "send",
@@ -64,4 +67,8 @@ def __getattr__(name: str) -> Any:
         from ._hook_world import HookHandler
 
         return HookHandler
+    if name == "Migrator":  # likewise: only a migrate-module build has its bindings
+        from ._migrate_world import Migrator
+
+        return Migrator
     raise AttributeError(f"module 'cove_sdk' has no attribute {name!r}")

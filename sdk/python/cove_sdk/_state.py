@@ -28,6 +28,12 @@ class State:
             raise
         return json.loads(raw)
 
+    def get_many(self, keys: list[str], default: Any = None) -> list[Any]:
+        """The JSON values of ``keys`` in one host call (``default`` where absent)."""
+        self.flush()
+        raws = call("store", "get_many", keys)
+        return [default if raw is None else json.loads(raw) for raw in raws]
+
     def set(self, key: str, value: Any) -> None:
         """Write a JSON-encodable value; sent with the event's other writes when it ends."""
         self._pending[key] = value

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import _handlers, _hooks, _tools
+from .. import _handlers, _hooks, _migrate, _tools
 from .._bindings import bindings
 from .._state import state as sdk_state
 from . import _fake_bindings
@@ -176,6 +176,7 @@ class MockHost:
         _handlers.INIT_HOOKS.clear()
         _tools.TOOLS.clear()
         _hooks.HOOKS.clear()
+        _migrate.MIGRATIONS.clear()
         sdk_state.discard()
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
@@ -406,6 +407,19 @@ class MockHost:
             sdk_state.discard()
             self._in_init = False
         return answer
+
+    def migrate(self, from_version: str) -> None:
+        """Run the app's ``@on_migrate`` as the engine does when the state was last run by
+        ``from_version``: all of its writes apply, or (it raised) none; then ``init`` runs
+        again on the result, as after the engine's migration."""
+        from .._migrate_world import Migrator
+
+        self._run(lambda: Migrator().migrate(from_version))
+        self._in_init = True
+        try:
+            self._run(self._world.init)
+        finally:
+            self._in_init = False
 
     def custom(self, name: str, payload: Any = None, source: str = "") -> None:
         """A custom event ``name``; ``payload`` is any JSON value."""
