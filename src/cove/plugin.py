@@ -138,6 +138,11 @@ class StateView:
         raw = self._ctx._calls.store_get_many([key])[0]
         return default if raw is None else decode_value(raw)
 
+    def get_many(self, keys: list[str], default: JSON = None) -> list[JSON]:
+        """The values of ``keys`` in one host call (``default`` where absent)."""
+        raws = self._ctx._calls.store_get_many(keys)
+        return [default if raw is None else decode_value(raw) for raw in raws]
+
     def keys(self, prefix: str = "") -> list[str]:
         return self._ctx._calls.store_list_keys(prefix)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cove import Custom, Engine, Event
+from cove._store._sqlite import SqliteStore
 from cove.errors import CoveError
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
@@ -157,6 +158,32 @@ async def test_a_failing_migration_at_start_backs_off_naming_the_module_and_both
     assert "the state of 'shop' from 0.1.0 to 0.2.0 failed" in error
     assert before == after
     assert "0.1.0" == recorded
+
+
+async def test_a_native_migration_writes_more_keys_than_an_events_host_call_budget(
+    tmp_path: Path,
+) -> None:
+    """Each run of ``SetState`` is one set-many: 1,500 keys fit the default 1,000 host calls."""
+    keys = 1_500
+    store = SqliteStore(tmp_path / "data" / "cove.db")
+    items: dict[str, bytes | None] = {f"item:{n:04d}": str(n).encode() for n in range(keys)}
+    store.migrate_state("shop", "0.1.0", items, sum(len(k) + 4 for k in items))
+    store.close()
+    module = plugin(tmp_path, "0.2.0", migration="reformat")
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await wait_until(
+            lambda: (
+                engine.store.state_version("shop") == "0.2.0"
+                or engine.runners["shop"].stats.last_error != ""
+            ),
+            what="the migration",
+        )
+        error = engine.runners["shop"].stats.last_error
+        state = state_of(engine)
+    assert "" == error
+    assert keys == len(state)
+    assert {"n": 7} == state["item:0007"]
 
 
 async def test_a_new_version_without_a_migration_keeps_the_state_and_records_its_version(

@@ -135,7 +135,7 @@ class NativeModuleHost(ModuleHost):
 
         def run() -> None:
             actions = self._plugin.migrate(from_version, self._context(calls))
-            self._apply_all(actions, calls)
+            _apply_batched(actions or (), calls)
 
         self._run(f"migrate from {from_version}", run)
         return True
@@ -241,6 +241,22 @@ def _plugin_migrates(manifest: Manifest, cls: type[Plugin]) -> bool:
         )
         raise ModuleLoadError(manifest.name, fix)
     return overrides
+
+
+def _apply_batched(actions: Iterable[Action], calls: HostCalls) -> None:
+    """A migration's actions: each run of ``SetState`` as one ``set-many`` (one host call,
+    not one per key: a migration rewrites many keys within one call's budget)."""
+    pending: list[tuple[str, bytes]] = []
+    for action in actions:
+        if isinstance(action, SetState):
+            pending.append((action.key, encode_value(action.value)))
+            continue
+        if pending:
+            calls.store_set_many(pending)
+            pending = []
+        _apply(action, calls)
+    if pending:
+        calls.store_set_many(pending)
 
 
 def _apply(action: Action, calls: HostCalls) -> None:

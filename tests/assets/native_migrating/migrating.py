@@ -1,6 +1,6 @@
 """Test plugins for state migration. ``Migrating`` (``[migrate] enabled``) migrates as its
 config ``migration`` says: ``rename`` moves ``item:K`` to ``entry:K`` as ``{"n": value}``,
-``fail`` raises after writing. ``Plain`` has no migration. Both record their config ``tag``
+``reformat`` rewrites ``item:K`` in place, ``fail`` raises after writing. ``Plain`` has no migration. Both record their config ``tag``
 for each event they handle, and write ``item:K`` for a ``probe.put`` event's key."""
 
 import json
@@ -21,6 +21,11 @@ class Migrating(Plain):
     def migrate(self, from_version, ctx):
         # A generator: each action is applied as it is yielded, so a failure after some of
         # them leaves writes in the engine's overlay, for the engine to roll back.
+        if ctx.config.get("migration") == "reformat":  # in place: SetState only
+            keys = ctx.state.keys("item:")
+            for key, value in zip(keys, ctx.state.get_many(keys), strict=True):
+                yield SetState(key, {"n": value})
+            return
         for key in ctx.state.keys("item:"):
             value = ctx.state.get(key)
             yield SetState("entry:" + key[5:], {"n": value, "from": from_version})
