@@ -185,6 +185,22 @@ class CommitSettings(StrictModel):
     )
 
 
+class WatchSettings(StrictModel):
+    """``[watch]``: reload a loaded module when its files change (``modules`` is the list of
+    module paths, so the switch has a table of its own)."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Reload a loaded module when its cove.toml or component changes (a "
+        "python plugin: any .py file in its directory), as `cove module reload` does.",
+    )
+    debounce: Duration = Field(
+        default="300ms",
+        description="Changes this close together make one reload (a build writes the "
+        "component, then the pin).",
+    )
+
+
 class WebhookSettings(StrictModel):
     """The inbound HTTP server (``[webhook]``) for webhook transports and ``/webhooks/``.
 
@@ -380,6 +396,10 @@ class EngineConfig(StrictModel):
     tracing: TracingSettings | None = Field(
         default=None,
         description="OpenTelemetry traces of events and tool calls over OTLP/HTTP; unset: off.",
+    )
+    watch: WatchSettings = Field(
+        default_factory=WatchSettings,
+        description="Reloading modules when their files change (see docs/lifecycle.md).",
     )
     overrides: dict[str, ModuleOverrides] = Field(
         default_factory=dict,

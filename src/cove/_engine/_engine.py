@@ -54,6 +54,7 @@ from ._runner import ModuleRunner
 from ._status import compiling_status, runner_status, source_health
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
+from ._watch import ModuleWatcher
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
@@ -106,6 +107,7 @@ class Engine:
         self._started = False
         self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
         self.compiling: Compiling | None = None
+        self.watcher: ModuleWatcher | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
         self.latency = LatencyHistograms()
@@ -185,6 +187,10 @@ class Engine:
         self._spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
         self._spawn(self.retention.run(), "retention")
+        if config.watch.enabled:
+            debounce = parse_duration_ms(config.watch.debounce)
+            self.watcher = ModuleWatcher(self._manifests, self.reload, debounce)
+            self._spawn(self.watcher.run(), "watch")
         ticks = [
             s
             for r in self.runners.values()
@@ -299,6 +305,8 @@ class Engine:
         self.store.set_released(runner.name, False)
         self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
+        if self.watcher is not None:
+            self.watcher.refresh()
         return runner
 
     def _refused(self, path: Path, exc: CoveError) -> None:
@@ -317,6 +325,8 @@ class Engine:
         self.hooks.remove(name)
         await asyncio.to_thread(runner.close)
         runner.supervisor.set_state(ModuleState.UNLOADED)
+        if self.watcher is not None:
+            self.watcher.refresh()
         await self._run_hooks("module-unloaded", {"module": name})
 
     async def drain(self, name: str, deadline_seconds: float) -> Drained:
@@ -340,6 +350,9 @@ class Engine:
         detail = f"{name} {new.manifest.module.version}"
         await self.publish([Event(Lifecycle("reloaded", detail))])
         return runner
+
+    def _manifests(self) -> dict[str, Manifest]:
+        return {name: runner.manifest for name, runner in self.runners.items()}
 
     def _build(self, manifest: Manifest) -> LoadedModule:
         return build_host(self.config.configured(manifest), self.config, self.runtime, module_log)
