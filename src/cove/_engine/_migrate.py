@@ -15,6 +15,8 @@ land between the migration and the swap.
 
 from __future__ import annotations
 
+import bisect
+
 from .._capabilities._effects import EventEffects, ReadOnlyEffects
 from .._store._base import Store
 from ..errors import HostCallError, MigrationError, ModuleFailedError
@@ -28,6 +30,31 @@ class MigrationEffects(EventEffects):
         raise HostCallError(
             "denied", "messages and emitted events are not allowed in migrate (state only)"
         )
+
+
+class StateSnapshot:
+    """A module's state read in one query: a migration reads most keys, the overlay once more
+    per write (for the quota), and one SQLite lookup each was most of its time. Safe because
+    the caller holds the runner's lock: nothing else writes this module's state meanwhile."""
+
+    def __init__(self, store: Store, module: str) -> None:
+        items = store.state_items(module)  # sorted by key
+        self._keys = [key for key, _ in items]
+        self._values = dict(items)
+        self._bytes = store.state_bytes(module)
+
+    def get(self, module: str, key: str) -> bytes | None:
+        return self._values.get(key)
+
+    def list_keys(self, module: str, prefix: str) -> list[str]:
+        start = bisect.bisect_left(self._keys, prefix)
+        end = start
+        while end < len(self._keys) and self._keys[end].startswith(prefix):
+            end += 1
+        return self._keys[start:end]
+
+    def state_bytes(self, module: str) -> int:
+        return self._bytes
 
 
 def migration_due(instance: ModuleInstance, store: Store) -> bool:
@@ -51,9 +78,10 @@ def migrate_and_init(instance: ModuleInstance, store: Store) -> bool:
     if recorded == version:
         instance.init()
         return False
-    effects = MigrationEffects(name, store, instance.quota)
     migrated = False
-    if recorded is not None:
+    effects = MigrationEffects(name, store, instance.quota)
+    if recorded is not None and instance.manifest.migrate.enabled:
+        effects = MigrationEffects(name, StateSnapshot(store, name), instance.quota)
         try:
             migrated = instance.host.migrate(recorded, instance.host_calls("migrate", effects))
         except ModuleFailedError as exc:
