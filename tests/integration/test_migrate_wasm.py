@@ -139,3 +139,17 @@ async def test_a_start_after_an_upgrade_migrates_100k_keys_before_the_first_even
     assert "v1" == first
     assert keys == len(items)
     assert all(v == {"n": int(k[5:])} for k, v in items.items())
+
+
+async def test_a_component_exporting_migrator_without_migrate_enabled_is_refused(
+    tmp_path: Path, migrating_wasm: Path
+) -> None:
+    module = guest(tmp_path, migrating_wasm)
+    manifest = module / "cove.toml"
+    manifest.write_text(manifest.read_text().replace("[migrate]\nenabled = true\n", ""))
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        errors = list(engine.load_errors.values())
+    assert 1 == len(errors)
+    assert "exports cove:host/migrator but its manifest does not ask for it" in errors[0]
+    assert "add [migrate] enabled = true" in errors[0]
