@@ -153,3 +153,24 @@ async def test_a_component_exporting_migrator_without_migrate_enabled_is_refused
     assert 1 == len(errors)
     assert "exports cove:host/migrator but its manifest does not ask for it" in errors[0]
     assert "add [migrate] enabled = true" in errors[0]
+
+
+async def test_a_watched_wasm_module_whose_manifest_changes_is_reloaded_and_migrates(
+    tmp_path: Path, migrating_wasm: Path
+) -> None:
+    seed(tmp_path, {"item:a": 1})
+    module = guest(tmp_path, migrating_wasm)
+    watch = '[watch]\nenabled = true\ndebounce = "50ms"\n'
+    config = write_engine_config(tmp_path / "engine.toml", [module], watch)
+    async with running_engine(config) as engine:
+        watcher = engine.watcher
+        assert watcher is not None
+        await wait_until(lambda: bool(watcher.watching), what="the watch in place")
+        guest(tmp_path, migrating_wasm, "0.2.0", tag="v2")
+        await wait_until(
+            lambda: engine.store.state_version("migrating") == "0.2.0", what="the watched reload"
+        )
+        after = await tagged(engine, "after")
+        state = state_of(engine)
+    assert "v2" == after
+    assert {"n": 1, "from": "0.1.0"} == state["entry:a"]
