@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from cove import Custom, Engine, Event
+from cove import Custom, Engine, Event, load_config
 from cove._store._sqlite import SqliteStore
-from cove.errors import CoveError
+from cove.errors import CoveError, StoreError
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 
@@ -216,3 +217,38 @@ async def test_a_plugin_and_its_manifest_must_agree_on_migrate(
         errors = list(engine.load_errors.values())
     assert 1 == len(errors)
     assert says in errors[0] and "shop" in errors[0]
+
+
+class _DiskFullAtUpgrade(SqliteStore):
+    """A store whose commit of the 0.2.0 migration fails as a full disk would."""
+
+    def migrate_state(
+        self, module: str, version: str, writes: Mapping[str, bytes | None], state_bytes: int
+    ) -> None:
+        if version == "0.2.0":
+            raise StoreError(f"{self.path}: migrating the state of {module!r} failed: disk full")
+        super().migrate_state(module, version, writes, state_bytes)
+
+
+async def test_a_migration_whose_commit_fails_backs_off_like_a_failing_migration(
+    tmp_path: Path,
+) -> None:
+    module = plugin(tmp_path)
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await engine.publish(puts(["a"]))
+        await handled(engine, puts(["a"]))
+    plugin(tmp_path, "0.2.0", tag="v2")
+    settings = load_config(config)
+    engine = Engine(settings, store=_DiskFullAtUpgrade(settings.data_path / "cove.db"))
+    await engine.start()
+    try:
+        runner = engine.runners["shop"]
+        await wait_until(lambda: runner.stats.last_error != "", timeout=5, what="the failure")
+        state, error = runner.state.value, runner.stats.last_error
+        recorded = engine.store.state_version("shop")
+    finally:
+        await engine.stop()
+    assert state in ("backoff", "dead")
+    assert "the state of 'shop' from 0.1.0 to 0.2.0 failed" in error and "disk full" in error
+    assert "0.1.0" == recorded

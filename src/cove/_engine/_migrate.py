@@ -19,7 +19,7 @@ import bisect
 
 from .._capabilities._effects import EventEffects, ReadOnlyEffects
 from .._store._base import Store
-from ..errors import HostCallError, MigrationError, ModuleFailedError
+from ..errors import HostCallError, MigrationError, ModuleFailedError, StoreError
 from ._instance import ModuleInstance
 
 
@@ -87,7 +87,10 @@ def migrate_and_init(instance: ModuleInstance, store: Store) -> bool:
         except ModuleFailedError as exc:
             raise MigrationError(name, recorded, version, exc.reason) from exc
     instance.init(ReadOnlyEffects(name, effects.as_reader(), instance.quota))
-    store.migrate_state(name, version, effects.writes, effects.state_bytes())
+    try:
+        store.migrate_state(name, version, effects.writes, effects.state_bytes())
+    except StoreError as exc:  # rolled back: as a failed migration, retried with backoff
+        raise MigrationError(name, recorded or "(none)", version, str(exc)) from exc
     return migrated
 
 
