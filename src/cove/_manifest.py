@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +18,7 @@ from pydantic import (
 
 from ._config_base import repeated
 from ._config_hooks import HookPoint
+from ._supply._store import sha256_pin as sha256_pin
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
 from .errors import HashMismatchError, ManifestError
@@ -458,10 +458,6 @@ def load_manifest(path: Path) -> Manifest:
         raise ManifestError(f"{file}: root: unknown key (not part of the schema)")
     data["root"] = file.parent.resolve()
     return validate_toml(file, data, Manifest, ManifestError)
-
-
-def sha256_pin(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def read_pinned_component(manifest: Manifest) -> bytes:
