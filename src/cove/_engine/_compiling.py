@@ -20,7 +20,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import Manifest, load_manifest, read_pinned_component
+from .._manifest import Manifest, load_manifest
+from .._supply._component import read_component
+from .._supply._resolve import Resolver
 from ..errors import CoveError
 from ._lifecycle import ModuleState
 
@@ -28,8 +30,9 @@ from ._lifecycle import ModuleState
 class Compiling:
     """The modules of the config not loaded yet, and which of them are compiling."""
 
-    def __init__(self, runtime: WasmRuntime, progress: Progress | None) -> None:
+    def __init__(self, runtime: WasmRuntime, resolver: Resolver, progress: Progress | None) -> None:
         self._runtime = runtime
+        self._resolver = resolver
         self._progress = progress
         self.pending: dict[str, Manifest] = {}
         """Compiling now, by name."""
@@ -78,7 +81,8 @@ class Compiling:
         if self._runtime.has_compiled(manifest.module.sha256):
             return  # not even read: the module's load reads it (and checks the pin)
         try:
-            self._runtime.precompile(manifest.name, read_pinned_component(manifest), self._progress)
+            wasm = read_component(manifest, self._resolver)  # fetched into the store if need be
+            self._runtime.precompile(manifest.name, wasm, self._progress)
         except CoveError:
             return  # its load refuses it with this error
 
