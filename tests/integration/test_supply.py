@@ -6,6 +6,7 @@ with both hashes named while the other modules run; a load through ``POST /v1/mo
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,24 @@ async def test_a_load_through_the_api_and_a_reload_through_the_cli_resolve_alike
     assert 1 == refused.code
     assert f"gave {sha256_pin(v2)}, not the pinned {pin3}" in " ".join(refused.err.split())
     assert ("running", "0.2.0") == (after["state"], after["version"])
+
+
+async def test_a_source_that_fails_at_start_is_tried_once_not_again_by_the_load(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    """The compile phase fetches every module at once; its failure is the load's refusal,
+    so a stalled source costs one timeout at start, not two."""
+    # a pin nothing has compiled yet, so the compile phase does fetch it
+    wasm = variant(await asyncio.to_thread(probe_wasm.read_bytes), uuid.uuid4().hex)
+    stalled = frozenset({"/slow.wasm"})
+    with local_http_server({"/slow.wasm": (200, {}, wasm)}, stalled=stalled) as server:
+        module = fetched_probe(
+            tmp_path / "probe", probe_wasm, sha256_pin(wasm), server.url("/slow.wasm")
+        )
+        extra = store_section(tmp_path).replace('timeout = "10s"', 'timeout = "1s"')
+        config = write_engine_config(tmp_path / "engine.toml", [module], extra)
+        async with running_engine(config) as engine:
+            (error,) = engine.load_errors.values()
+        server.release.set()
+    assert ["/slow.wasm"] == server.hits
+    assert f"{server.url('/slow.wasm')}: timed out ([fetch] timeout 1s)" in error

@@ -178,7 +178,11 @@ class Engine:
         await self.compiling.compile_all(paths)
         for path in paths:
             try:
-                await self.load(path)
+                refused = self.compiling.refusal(path)
+                if refused is None:
+                    await self.load(path)
+                else:
+                    self._refused(path, refused)
             finally:
                 self.compiling.loaded(path)
         await self._first_inits()

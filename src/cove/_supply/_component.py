@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._config import EngineConfig
 from .._manifest import Manifest, read_pinned_component
-from ..errors import ComponentFetchError, FetchError, HashMismatchError
+from ..errors import ComponentFetchError, FetchError, HashMismatchError, ModuleLoadError
 from ._fetch import FetchLimits
 from ._resolve import Resolver
 from ._store import ContentStore
@@ -25,5 +25,10 @@ def read_component(manifest: Manifest, resolver: Resolver) -> bytes:
     try:
         return resolver.read(pin, manifest.component_sources)
     except FetchError as exc:
-        error = HashMismatchError if exc.mismatch else ComponentFetchError
-        raise error(manifest.name, str(exc)) from None
+        raise load_error(manifest, exc) from None
+
+
+def load_error(manifest: Manifest, exc: FetchError) -> ModuleLoadError:
+    """A failed resolution as the module's refusal."""
+    error = HashMismatchError if exc.mismatch else ComponentFetchError
+    return error(manifest.name, str(exc))
