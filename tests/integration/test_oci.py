@@ -165,3 +165,15 @@ async def test_an_engine_runs_a_module_fetched_from_the_registry(
         (error,) = engine.load_errors.values()
     assert f"{reference}: has no layer {sha256_pin(wasm)} (its layers: " in error
     assert sha256_pin(variant(wasm, "tampered")) in error
+
+
+def test_a_layer_over_the_size_cap_is_not_downloaded(tmp_path: Path, registry: str) -> None:
+    wasm = wat_component("chain_only")
+    size = len(wasm.read_bytes())
+    reference = _pushed(tmp_path, registry, "chain", wasm, "1")
+    small = Resolver(ContentStore(tmp_path / "store"), FetchLimits(size - 1, 10.0))
+    with pytest.raises(FetchError) as caught:
+        small.read(sha256_pin(wasm.read_bytes()), [reference])
+    assert f"{reference}: {size} bytes, over [fetch] max_size ({size - 1} bytes)" in str(
+        caught.value
+    )
