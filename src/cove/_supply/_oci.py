@@ -52,6 +52,7 @@ class Registry(oras.provider.Registry):  # type: ignore[misc]
         adapter = _BoundedAdapter(timeout_s)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self.auth.load_configs(self.container)  # credentials of ~/.docker/config.json, if any
 
     def do_request(self, *args: Any, **kwargs: Any) -> requests.Response:
         # oras wraps this in a retry that sleeps 3 s, 5 s, 11 s, ... per attempt;
