@@ -23,9 +23,15 @@ def _free_port() -> int:
         return port
 
 
+USER, PASSWORD = "cove", "s3cret-pw"
+HTPASSWD = f"{USER}:$2b$12$M3SKCgudY7r58DDvoKuPIuTPxjMgP2YYQMtyQMCyG0Gc4xlaTMNmW\n"
+"""``USER``'s bcrypt entry (for ``PASSWORD``), as the registry's htpasswd auth reads it."""
+
+
 @contextmanager
-def local_registry(directory: Path) -> Iterator[str]:
-    """Serve a registry storing under ``directory``; yields ``127.0.0.1:<port>``."""
+def local_registry(directory: Path, auth: bool = False) -> Iterator[str]:
+    """Serve a registry storing under ``directory``; yields ``127.0.0.1:<port>``.
+    ``auth``: every request needs ``USER``/``PASSWORD`` (HTTP basic)."""
     binary = shutil.which(BINARY)
     if binary is None:
         pytest.skip(f"{BINARY} is not installed (`make test` installs Debian's docker-registry)")
@@ -39,13 +45,17 @@ def local_registry(directory: Path) -> Iterator[str]:
         "  delete:\n    enabled: true\n"
         f"http:\n  addr: {address}\n"
     )
+    if auth:
+        (directory / "htpasswd").write_text(HTPASSWD)
+        with config.open("a") as out:
+            out.write(f"auth:\n  htpasswd:\n    realm: cove\n    path: {directory / 'htpasswd'}\n")
     log = (directory / "registry.log").open("wb")
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(f"http://{address}/v2/", timeout=1).status_code == 200:
+                if httpx.get(f"http://{address}/v2/", timeout=1).status_code in (200, 401):
                     break
             except httpx.HTTPError:
                 pass

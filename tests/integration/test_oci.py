@@ -4,6 +4,8 @@ docker-registry, started on loopback by the test)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +26,7 @@ from tests.helpers.engine import (
     wait_until,
 )
 from tests.helpers.modules import write_engine_config, write_manifest
-from tests.helpers.oci_registry import local_registry
+from tests.helpers.oci_registry import PASSWORD, USER, local_registry
 from tests.helpers.wat import wat_component
 from tests.integration.test_supply import fetched_probe, store_section, variant
 
@@ -35,10 +37,12 @@ def registry(tmp_path: Path) -> Iterator[str]:
         yield address
 
 
-def cove_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def cove_cli(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``cove`` in a subprocess whose per-user cache (and so content store) is the test's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVE_")}
-    env |= {"COVE_CACHE_DIR": str(tmp_path / "user-cache"), "COLUMNS": "300"}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("COVE_")}
+    env = base | {"COVE_CACHE_DIR": str(tmp_path / "user-cache"), "COLUMNS": "300"} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "cove", *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -177,3 +181,27 @@ def test_a_layer_over_the_size_cap_is_not_downloaded(tmp_path: Path, registry: s
     assert f"{reference}: {size} bytes, over [fetch] max_size ({size - 1} bytes)" in str(
         caught.value
     )
+
+
+def test_a_registry_that_needs_credentials_gets_those_of_the_docker_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wasm = wat_component("chain_only")
+    pin = sha256_pin(wasm.read_bytes())
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with local_registry(tmp_path / "registry", auth=True) as address:
+        reference = f"oci://{address}/cove/chain:1"
+        with pytest.raises(FetchError) as caught:
+            _resolver(tmp_path / "a").read(pin, [reference])
+        docker = tmp_path / "home" / ".docker" / "config.json"
+        docker.parent.mkdir(parents=True)
+        token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        docker.write_text(json.dumps({"auths": {address: {"auth": token}}}))
+        module = write_manifest(tmp_path / "chain", "chain", component=wasm)
+        env_home = {"HOME": str(tmp_path / "home")}
+        pushed = cove_cli(tmp_path, "module", "push", str(module), reference, env=env_home)
+        fetched = _resolver(tmp_path / "b").read(pin, [reference])
+    assert f"{reference}: {address} asks for credentials (HTTP basic)" in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+    assert 0 == pushed.returncode, pushed.stderr
+    assert fetched == wasm.read_bytes()

@@ -48,16 +48,37 @@ class Registry(oras.provider.Registry):  # type: ignore[misc]
     def __init__(self, reference: str, timeout_s: float) -> None:
         self.container = parse_reference(reference)
         host = self.container.registry.rpartition(":")[0] or self.container.registry
-        super().__init__(insecure=is_loopback(host.strip("[]")))
+        insecure = is_loopback(host.strip("[]"))
+        backend = _auth_backend(self.container.registry, insecure, timeout_s)
+        super().__init__(insecure=insecure, auth_backend=backend)
         adapter = _BoundedAdapter(timeout_s)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.auth.load_configs(self.container)  # credentials of ~/.docker/config.json, if any
+        if backend == "basic" and getattr(self.auth, "_basic_auth", None) is None:
+            # oras' basic backend without credentials fails with an AttributeError
+            raise SourceFailure(
+                f"{self.container.registry} asks for credentials (HTTP basic) and "
+                "~/.docker/config.json has none for it"
+            )
 
     def do_request(self, *args: Any, **kwargs: Any) -> requests.Response:
         # oras wraps this in a retry that sleeps 3 s, 5 s, 11 s, ... per attempt;
         # the resolver's fall-through to the next source is the retry here.
         return oras.provider.Registry.do_request.__wrapped__(self, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def _auth_backend(registry: str, insecure: bool, timeout_s: float) -> str:
+    """oras' ``basic`` for a registry that challenges with Basic (htpasswd), else ``token``:
+    oras' token backend would take a Basic realm for a token server's URL."""
+    scheme = "http" if insecure else "https"
+    response = requests.get(f"{scheme}://{registry}/v2/", timeout=timeout_s)
+    challenge = response.headers.get("WWW-Authenticate", "")
+    return (
+        "basic"
+        if response.status_code == 401 and challenge.lower().startswith("basic")
+        else "token"
+    )
 
 
 def parse_reference(reference: str) -> oras.container.Container:
@@ -86,7 +107,7 @@ def fetch_layer(reference: str, pin: str, limits: FetchLimits) -> bytes:
         if int(layer.get("size", 0)) > limits.max_bytes:
             raise too_big(int(layer["size"]), limits)
         return read_blob(registry, pin, limits, deadline)
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError) as exc:  # oras raises ValueError on refusals
         raise SourceFailure(error_reason(exc)) from None
 
 
