@@ -6,6 +6,8 @@ Sources are real: files, and a real HTTP server on loopback (also as the IPFS ga
 from __future__ import annotations
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,31 @@ def test_a_url_source_is_named_without_its_credentials(tmp_path: Path) -> None:
             _resolver(tmp_path).read(PIN, [url])
     assert "hunter2" not in str(caught.value)
     assert server.url("/c.wasm") in str(caught.value)
+
+
+def test_an_oversize_body_without_a_length_is_cut_off_as_it_streams(tmp_path: Path) -> None:
+    """A chunked answer announces no size: the cap is checked on the bytes as they come."""
+
+    class Chunked(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for _ in range(64):
+                chunk = COMPONENT[:512]
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/c.wasm"
+        with pytest.raises(FetchError, match=r"c.wasm: \d+ bytes, over \[fetch\] max_size \(4096"):
+            _resolver(tmp_path, max_bytes=4096).read(PIN, [url])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
