@@ -41,7 +41,8 @@ def push_command(module_dir: Path, reference: str, timeout: float) -> None:
 
     The component is checked against the manifest's pin first. Its layer's digest is
     the pin, so REFERENCE then works as a `sources` entry of that module. A registry on
-    a loopback address is spoken to over http, any other over https.
+    a loopback address is spoken to over http, any other over https; credentials come
+    from ~/.docker/config.json.
     """
     from .._supply._oci_module import push
 
