@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser examples run demo-chain test lint bench docs clean console
+.PHONY: setup browser registry examples run demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,8 +41,12 @@ demo-chain: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+## registry: Debian's docker-registry, the real OCI registry the supply tests push to and pull from
+registry:
+	@command -v docker-registry >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry)
+
 ## test: the whole test suite, then lint and types
-test: setup browser
+test: setup browser registry
 	$(BIN)/pytest
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/ruff format --check src sdk examples tests bench scripts

@@ -28,6 +28,11 @@ def compiled_cache_dir() -> Path:
     return user_cache_dir() / "compiled"
 
 
+def content_store_dir() -> Path:
+    """Components by sha256 (``_supply``): fetched once per user, verified on every read."""
+    return user_cache_dir() / "store"
+
+
 def build_cache_dir() -> Path:
     """Components built by ``cove build``, keyed by their inputs."""
     return user_cache_dir() / "builds"

@@ -15,9 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from ._cache_dir import compiled_cache_dir
+from ._cache_dir import compiled_cache_dir, content_store_dir
 from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
+from ._config_fetch import FetchSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
 from ._config_operator import (
@@ -353,6 +354,10 @@ class EngineConfig(StrictModel):
         default_factory=HttpSettings, description="Outbound http for modules."
     )
     wasm: WasmSettings = Field(default_factory=WasmSettings, description="The wasm runtime.")
+    fetch: FetchSettings = Field(
+        default_factory=FetchSettings,
+        description="Components given by sha256 and sources: the content store, limits, gateway.",
+    )
     commit: CommitSettings = Field(
         default_factory=CommitSettings, description="When commits become durable."
     )
@@ -452,6 +457,12 @@ class EngineConfig(StrictModel):
         if self.wasm.cache_dir is not None:
             return self.resolve(self.wasm.cache_dir)
         return compiled_cache_dir()
+
+    @property
+    def store_path(self) -> Path:
+        if self.fetch.store is not None:
+            return self.resolve(self.fetch.store)
+        return content_store_dir()
 
     def configured(self, manifest: Manifest) -> Manifest:
         """``manifest`` as the operator runs it: ``[overrides.<name>.config]`` merged in."""

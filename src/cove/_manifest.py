@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +18,7 @@ from pydantic import (
 
 from ._config_base import repeated
 from ._config_hooks import HookPoint
+from ._supply._store import sha256_pin as sha256_pin
 from ._toml import read_toml, validate_toml
 from ._units import parse_duration_ms, parse_size_bytes
 from .errors import HashMismatchError, ManifestError
@@ -47,6 +47,7 @@ ConfigScalar = bool | int | float | str
 ConfigValue = ConfigScalar | list[ConfigScalar] | list[dict[str, Any]] | dict[str, Any]
 
 _NAME = r"^[a-z][a-z0-9_-]{0,62}$"
+SOURCE_SCHEMES = ("https", "http", "oci", "ipfs")
 
 
 class _Strict(BaseModel):
@@ -69,6 +70,13 @@ class ModuleSection(_Strict):
         default=None,
         description="wasm: the component's pin, `sha256:<64 hex>`; a mismatch refuses the load.",
     )
+    sources: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="wasm: where else the pinned component may be fetched, tried in order "
+        "after the content store (and `component`, if set): a path relative to the manifest, "
+        "`https://…`, `oci://registry/repo:tag` or `oci://registry/repo@sha256:…`, or "
+        "`ipfs://<cid>` through the engine's `[fetch] ipfs_gateway` (see docs/supply.md).",
+    )
     entry: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = Field(
         default=None,
         description="python: the plugin class as `module:ClassName`, next to the manifest.",
@@ -77,15 +85,26 @@ class ModuleSection(_Strict):
     @model_validator(mode="after")
     def _kind_fields(self) -> ModuleSection:
         if self.kind == "wasm":
-            if self.component is None:
-                raise ValueError("a wasm module needs `component` (path to the .wasm file)")
+            if self.component is None and not self.sources:
+                raise ValueError(
+                    "a wasm module needs `component` (path to the .wasm file) or `sources`"
+                )
+            if self.sources and self.sha256 is None:
+                raise ValueError("`sources` need `sha256`: the pin is what is fetched")
+            for source in self.sources:
+                scheme, sep, _ = source.partition("://")
+                if sep and scheme not in SOURCE_SCHEMES:
+                    raise ValueError(
+                        f"sources: {source!r}: scheme {scheme!r} is none of "
+                        f"{', '.join(SOURCE_SCHEMES)} (or a path)"
+                    )
             if self.entry is not None:
                 raise ValueError("`entry` is for kind = 'python'; a wasm module uses `component`")
         else:
             if self.entry is None:
                 raise ValueError("a python module needs `entry` ('module:ClassName')")
-            if self.component is not None or self.sha256 is not None:
-                raise ValueError("`component`/`sha256` are for kind = 'wasm'")
+            if self.component is not None or self.sha256 is not None or self.sources:
+                raise ValueError("`component`/`sha256`/`sources` are for kind = 'wasm'")
         return self
 
 
@@ -451,6 +470,15 @@ class Manifest(_Strict):
         assert self.module.component is not None
         return (self.root / self.module.component).resolve()
 
+    @property
+    def component_sources(self) -> list[str]:
+        """Where the component may be had, in order: ``component``, then ``sources``,
+        each path made absolute against the manifest's directory."""
+        local = [] if self.module.component is None else [str(self.component_path)]
+        return local + [
+            s if "://" in s else str((self.root / s).resolve()) for s in self.module.sources
+        ]
+
 
 def is_wit_config_value(value: object) -> bool:
     scalar = (bool, int, float, str)
@@ -472,10 +500,6 @@ def load_manifest(path: Path) -> Manifest:
         raise ManifestError(f"{file}: root: unknown key (not part of the schema)")
     data["root"] = file.parent.resolve()
     return validate_toml(file, data, Manifest, ManifestError)
-
-
-def sha256_pin(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def read_pinned_component(manifest: Manifest) -> bytes:

@@ -26,8 +26,9 @@ from ._hosts._wasm_contract import contract_problems
 from ._hosts._wasm_host import WasmModuleHost
 from ._hosts._wasm_runtime import WasmRuntime
 from ._manifest import Manifest, load_manifest, manifest_path, sha256_pin
+from ._supply._component import read_component, resolver_for
 from ._types import EmptyState
-from .errors import ConfigError, CoveError, ManifestError, ModuleError
+from .errors import ConfigError, CoveError, ManifestError, ModuleError, ModuleLoadError
 
 _DECORATORS = {
     "on_block": "block",
@@ -129,16 +130,26 @@ def _check_component(
     config: EngineConfig,
     report: CheckReport,
 ) -> ModuleHost | None:
-    path = manifest.component_path
-    try:
-        wasm = path.read_bytes()
-    except OSError as exc:
-        report.problems.append(
-            Problem(
-                file, "module.component", f"cannot read {path} ({exc.strerror}); run `cove build`"
+    if manifest.module.sources:
+        try:  # the engine's resolution: the content store, then each source
+            wasm = read_component(manifest, resolver_for(config))
+        except ModuleLoadError as exc:
+            report.problems.append(Problem(file, "module.sources", exc.reason))
+            return None
+        path = Path(manifest.module.component or f"component {manifest.module.sha256}")
+    else:
+        path = manifest.component_path
+        try:
+            wasm = path.read_bytes()
+        except OSError as exc:
+            report.problems.append(
+                Problem(
+                    file,
+                    "module.component",
+                    f"cannot read {path} ({exc.strerror}); run `cove build`",
+                )
             )
-        )
-        return None
+            return None
     actual = sha256_pin(wasm)
     if manifest.module.sha256 != actual:
         pinned = manifest.module.sha256 or "nothing"

@@ -9,6 +9,7 @@ Every error a person can meet names what is wrong and where::
     ├── ModuleError                     something about one module (has .module)
     │   ├── ModuleLoadError             the module cannot be loaded
     │   │   ├── HashMismatchError       the component is not the pinned one
+    │   │   ├── ComponentFetchError     no source gave the pinned component (each failure named)
     │   │   ├── ContractError           imports an incompatible or undeclared interface
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
@@ -25,6 +26,8 @@ Every error a person can meet names what is wrong and where::
     ├── HookBlockedError                a hook vetoed an action, or failed under fail-closed
     ├── KeystoreError                   a signing key cannot be created, read or unlocked
     ├── BuildError                      `cove build` cannot build a module
+    ├── FetchError                      a pinned component is in no store and no source gave it
+    ├── RegistryError                   `cove module push/pull` failed against an OCI registry
     └── ScaffoldError                   `cove new` cannot create a module
 
 Signals between two parts of cove, caught where they are raised for (never
@@ -36,6 +39,7 @@ lives here)::
     EndpointsBehind                     every chain endpoint is behind the walk (it waits)
     EndpointFailure                     one chain endpoint failed (the backend tries the next)
     ArenaFull                           the fast path's value arena is full (it grows)
+    SourceFailure                       one source of a component failed (the resolver tries the next)
 """
 
 from __future__ import annotations
@@ -83,6 +87,10 @@ class ModuleLoadError(ModuleError):
 
 class HashMismatchError(ModuleLoadError):
     """The component's sha256 differs from the manifest's pin."""
+
+
+class ComponentFetchError(ModuleLoadError):
+    """The pinned component is not in the content store and none of its sources gave it."""
 
 
 class ContractError(ModuleLoadError):
@@ -194,6 +202,22 @@ class BuildError(CoveError):
     """Building a module failed; the message says what to fix or install."""
 
 
+class FetchError(CoveError):
+    """A pinned component is not in the content store and no source gave it.
+
+    The message names the pin and every source with its failure; ``mismatch``
+    is set when a source gave bytes other than the pinned ones.
+    """
+
+    def __init__(self, message: str, mismatch: bool = False) -> None:
+        super().__init__(message)
+        self.mismatch = mismatch
+
+
+class RegistryError(CoveError):
+    """``cove module push`` or ``pull`` failed against an OCI registry."""
+
+
 class ScaffoldError(CoveError):
     """``cove new`` cannot create the module; the message says what to change."""
 
@@ -243,3 +267,14 @@ class EndpointFailure(Exception):
 
 class ArenaFull(Exception):
     """The arena is full; the encoder starts over in a bigger one."""
+
+
+class SourceFailure(Exception):
+    """One source did not give the pinned component; the resolver tries the next.
+
+    ``mismatch`` is set when it gave bytes, but not the pinned ones.
+    """
+
+    def __init__(self, message: str, mismatch: bool = False) -> None:
+        super().__init__(message)
+        self.mismatch = mismatch

@@ -11,8 +11,11 @@ from click.testing import CliRunner
 
 from cove._cli._main import cli
 from cove._hosts import _fast_call
+from cove._supply._store import sha256_pin
+from tests.helpers.http_server import local_http_server
 from tests.helpers.keys import PASSPHRASE, write_keystore
 from tests.helpers.modules import ASSETS, write_manifest
+from tests.integration.test_supply import fetched_probe, store_section
 
 
 def check(*args: str) -> tuple[int, str]:
@@ -198,3 +201,21 @@ def test_a_granted_secret_whose_variable_is_unset_is_a_problem(
         f"✗ {engine}: secrets.api-key.env: environment variable 'COVE_TEST_UNSET_SECRET' is not set"
         in out
     )
+
+
+def test_a_module_given_by_sources_is_checked_through_the_resolution(
+    tmp_path: Path, probe_wasm: Path
+) -> None:
+    """`cove check` takes the component as the engine would: the store, else each source."""
+    wasm = probe_wasm.read_bytes()
+    engine = tmp_path / "engine.toml"
+    engine.write_text(store_section(tmp_path))
+    with local_http_server({"/probe.wasm": (200, {}, wasm)}) as server:
+        good = fetched_probe(tmp_path / "good", probe_wasm, sha256_pin(wasm), server.url("/p"))
+        missing = check(str(good), "--engine-config", str(engine))
+        fetched_probe(good, probe_wasm, sha256_pin(wasm), server.url("/probe.wasm"))
+        passed = check(str(good), "--engine-config", str(engine))
+    assert 1 == missing[0]
+    assert f"module.sources: {sha256_pin(wasm)} is not in the content store" in missing[1]
+    assert f"{server.url('/p')}: HTTP 404" in missing[1]
+    assert 0 == passed[0], passed[1]

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from cove._engine._compiling import Compiling
 from cove._hosts._wasm_runtime import WasmRuntime
+from cove._supply._fetch import FetchLimits
+from cove._supply._resolve import Resolver
+from cove._supply._store import ContentStore
 from tests.helpers.modules import write_manifest
 from tests.helpers.wat import wat_component
 
@@ -20,7 +23,7 @@ async def test_modules_sharing_a_component_compile_it_once(tmp_path: Path) -> No
     said: list[str] = []
     runtime = WasmRuntime(tmp_path / "compiled")
     try:
-        compiling = Compiling(runtime, said.append)
+        compiling = Compiling(runtime, _resolver(tmp_path), said.append)
         await compiling.compile_all([*paths, tmp_path / "missing"])
     finally:
         runtime.close()
@@ -35,7 +38,7 @@ async def test_a_module_is_shown_compiling_then_loading_until_its_load_ends(
     path = write_manifest(tmp_path / "a", "a", component=wat_component("chain_only"))
     seen: list[list[tuple[str, str]]] = []
     runtime = WasmRuntime(tmp_path / "compiled")
-    compiling = Compiling(runtime, lambda _: seen.append(states(compiling)))
+    compiling = Compiling(runtime, _resolver(tmp_path), lambda _: seen.append(states(compiling)))
     try:
         await compiling.compile_all([path])
     finally:
@@ -48,3 +51,7 @@ async def test_a_module_is_shown_compiling_then_loading_until_its_load_ends(
 
 def states(compiling: Compiling) -> list[tuple[str, str]]:
     return [(m.name, s.value) for m, s in compiling.states()]
+
+
+def _resolver(tmp_path: Path) -> Resolver:
+    return Resolver(ContentStore(tmp_path / "store"), FetchLimits(1 << 30, 10.0))

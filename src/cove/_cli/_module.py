@@ -1,4 +1,5 @@
-"""``cove module list|load|unload|restart|reload|revive|drain``: manage the modules of a running engine."""
+"""``cove module list|load|unload|restart|reload|revive|drain``: manage the modules of a running
+engine; ``push|pull`` (``_push_pull.py``) move a module to and from an OCI registry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.text import Text
 
 from .._units import parse_duration_ms
 from ._client import EXIT_CODES, Client, api_command, console
+from ._push_pull import pull_command, push_command
 
 _STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow", "draining": "cyan"}
 
@@ -70,7 +72,12 @@ def _print_one(verb: str, module: dict[str, Any]) -> None:
 
 @click.group("module", epilog=EXIT_CODES)
 def module_group() -> None:
-    """List, load, unload, restart, reload, revive and drain the modules of a running engine."""
+    """List, load, unload, restart, reload, revive and drain the modules of a running engine;
+    push and pull a module to and from an OCI registry."""
+
+
+module_group.add_command(push_command)
+module_group.add_command(pull_command)
 
 
 @module_group.command("list", epilog=EXIT_CODES)

@@ -34,6 +34,7 @@ from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
+from .._supply._component import resolver_for
 from .._types import Drained, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
@@ -175,11 +176,15 @@ class Engine:
         if serve is not None:
             await serve()
         paths = config.module_paths()
-        self.compiling = Compiling(self.runtime, self._progress)
+        self.compiling = Compiling(self.runtime, resolver_for(config), self._progress)
         await self.compiling.compile_all(paths)
         for path in paths:
             try:
-                await self.load(path)
+                refused = self.compiling.refusal(path)
+                if refused is None:
+                    await self.load(path)
+                else:
+                    self._refused(path, refused)
             finally:
                 self.compiling.loaded(path)
         await self._first_inits()

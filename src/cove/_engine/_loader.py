@@ -17,7 +17,8 @@ from .._hosts._native_host import (
 )
 from .._hosts._wasm_host import WasmModuleHost
 from .._hosts._wasm_runtime import Progress, WasmRuntime
-from .._manifest import Manifest, read_pinned_component
+from .._manifest import Manifest
+from .._supply._component import read_component, resolver_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def build_host(
     host: ModuleHost
     hook_host: ModuleHost | None = None
     if manifest.module.kind == "wasm":
-        wasm = read_pinned_component(manifest)
+        wasm = read_component(manifest, resolver_for(config))
         host = WasmModuleHost(
             runtime, manifest, grants, wasm, output, progress, config.wasm.call_path
         )
