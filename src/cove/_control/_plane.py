@@ -24,6 +24,7 @@ from ..errors import ControlError
 from ._api import Api
 from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
+from ._fs_api import FsApi
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
 from ._live import LiveStream
@@ -83,6 +84,7 @@ class ControlPlane:
                     *OutboxApi(*api).routes(),
                     *UiApi(*api).routes(),
                     *StateDumpApi(*api).routes(),
+                    *FsApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],
