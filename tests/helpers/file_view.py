@@ -22,7 +22,7 @@ import base64
 import json
 
 from cove import Plugin
-from cove.plugin import SetState, tool
+from cove.plugin import SetState, ToolResult, tool
 
 
 class Files(Plugin):
@@ -31,6 +31,13 @@ class Files(Plugin):
     })
     def echo(self, ctx, text):
         return text
+
+    @tool("put", "Sets one state key to a JSON value.", {
+        "type": "object", "properties": {"key": {"type": "string"}, "value": {}},
+        "required": ["key", "value"],
+    })
+    def put(self, ctx, key, value):
+        return ToolResult(key, (SetState(key, value),))
 
     def handle_event(self, event, ctx):
         writes = json.loads(event.payload.payload)

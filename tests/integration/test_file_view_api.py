@@ -86,7 +86,7 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
     assert ["address", "public_key"] == [e["name"] for e in identity[1]["entries"]]  # type: ignore[index]
     assert (200, ADDRESS + "\n") == address
     assert (200, PUBLIC_KEY + "\n") == public_key
-    assert 200 == tools[0] and ["files.echo"] == [t["name"] for t in tools[1]]  # type: ignore[union-attr]
+    assert 200 == tools[0] and ["files.echo", "files.put"] == [t["name"] for t in tools[1]]  # type: ignore[union-attr]
     assert 200 == inbox[0] and isinstance(inbox[1], list)
     assert ["files.write"] == [e["payload"]["name"] for e in inbox[1]]
     assert 200 == trajectories[0] and isinstance(trajectories[1], dict)

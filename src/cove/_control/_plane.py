@@ -71,7 +71,7 @@ class ControlPlane:
         if config.control is not None:
             control = config.control
             self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
-            self._mcp = McpEndpoint(engine.tools, control.host)
+            self._mcp = McpEndpoint(engine, control.host)
             mcp_app = BearerGuard(self._mcp, self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
