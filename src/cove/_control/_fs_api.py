@@ -1,6 +1,7 @@
 """``GET /v1/fs/<module>/<path>``: the module file view over HTTP (``cove fs`` reads it).
 
-A directory answers JSON (its entries, names percent-encoded); a file
+A directory answers JSON (its entries, names percent-encoded) and the
+header ``Cove-Fs-Type: dir``; a file (``Cove-Fs-Type: file``)
 answers its bytes with their media type (JSON, UTF-8 text, or octet-stream
 for a state value that is not text). The view holds module state, so the
 token rule is the state routes' one: a token must be configured, and the
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from ..errors import ApiError, FilePathError
 from ._api import Api
+from ._fs_path import KIND_HEADER
 from ._fs_tree import Directory, ModuleFiles
 
 PREFIX = "/v1/fs"
@@ -59,5 +61,5 @@ class FsApi(Api):
         except FilePathError as exc:
             raise ApiError(404 if exc.missing else 400, str(exc)) from None
         if isinstance(node, Directory):
-            return JSONResponse(node.to_json())
-        return Response(node.data, media_type=node.media_type)
+            return JSONResponse(node.to_json(), headers={KIND_HEADER: "dir"})
+        return Response(node.data, media_type=node.media_type, headers={KIND_HEADER: "file"})

@@ -17,6 +17,8 @@ from typing import Final
 
 from ..errors import FilePathError
 
+KIND_HEADER: Final = "Cove-Fs-Type"
+"""The HTTP answer's ``dir`` or ``file``: a JSON file is never mistaken for a listing."""
 EMPTY: Final = "%"
 """The segment of the empty name."""
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")

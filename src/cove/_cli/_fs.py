@@ -1,0 +1,99 @@
+"""``cove fs ls|cat|watch PATH``: the module file view of a running engine.
+
+PATH is ``<module>/<part>/...`` as ``GET /v1/fs`` takes it (``cove://`` in
+front is accepted): names with a ``/`` or ``%`` are written percent-encoded
+(the key ``a/b`` is ``state/a%2Fb``); any other character may be typed as
+it is and is encoded on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+import urllib.parse
+
+import click
+
+from .._control._fs_path import KIND_HEADER
+from .._units import parse_duration_ms
+from ._client import EXIT_CODES, EXIT_REFUSED, Client, api_command, console, fail
+
+_KEEP = "/%:@!$&'()*+,;=~"
+"""Left as typed: separators, escapes, and what a URL path carries unescaped."""
+
+
+def _url(path: str) -> str:
+    inner = path.removeprefix("cove://").strip("/")
+    return "/v1/fs/" + urllib.parse.quote(inner, safe=_KEEP)
+
+
+@click.group("fs", epilog=EXIT_CODES)
+def fs_group() -> None:
+    """Read every module as files: status, config, state/, inbox, outbox, trajectories/,
+    identity/, tools (needs the control token or the read-only one)."""
+
+
+@fs_group.command("ls", epilog=EXIT_CODES)
+@click.argument("path", default="")
+@api_command
+def ls_command(client: Client, path: str) -> None:
+    """The names in directory PATH (directories end in /); no PATH: the modules."""
+    response = client.request("GET", _url(path))
+    if response.headers.get(KIND_HEADER) != "dir":
+        fail(EXIT_REFUSED, f"{path} is a file, not a directory (cove fs cat reads it)")
+    body = response.json()
+
+    def human() -> None:
+        for entry in body["entries"]:
+            suffix = "/" if entry["type"] == "dir" else ""
+            console.print(entry["name"] + suffix, highlight=False, markup=False)
+
+    client.show(body, human)
+
+
+@fs_group.command("cat", epilog=EXIT_CODES)
+@click.argument("path")
+@api_command
+def cat_command(client: Client, path: str) -> None:
+    """The contents of file PATH, byte for byte (a state value that is not text too)."""
+    sys.stdout.buffer.write(_file(client, path))
+    sys.stdout.flush()
+
+
+@fs_group.command("watch", epilog=EXIT_CODES)
+@click.argument("path")
+@click.option("--interval", default="1s", show_default=True, help="How often to read PATH again.")
+@click.option(
+    "--count", type=click.IntRange(1), default=None, help="Stop after this many versions."
+)
+@api_command
+def watch_command(client: Client, path: str, interval: str, count: int | None) -> None:
+    """Print file PATH now and again each time it changes, until Ctrl-C (or --count)."""
+    try:
+        seconds = parse_duration_ms(interval) / 1000
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from None
+    last = ""
+    shown = 0
+    try:
+        while count is None or shown < count:
+            data = _file(client, path)
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != last:
+                last, shown = digest, shown + 1
+                stamp = time.strftime("%H:%M:%S")
+                click.echo(f"--- {path} at {stamp}", err=True)
+                sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
+                sys.stdout.flush()
+            if count is None or shown < count:
+                time.sleep(seconds)
+    except KeyboardInterrupt:
+        return
+
+
+def _file(client: Client, path: str) -> bytes:
+    response = client.request("GET", _url(path))
+    if response.headers.get(KIND_HEADER) == "dir":
+        fail(EXIT_REFUSED, f"{path or '/'} is a directory (cove fs ls lists it)")
+    return response.content
