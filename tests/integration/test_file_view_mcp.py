@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx2
 import mcp_types as types
 import pytest
+from mcp.client.client import Client
 from mcp.client.session import ClientSession, IncomingMessage
 from mcp.client.stdio import StdioServerParameters, get_default_environment, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.shared.subscriptions import ResourceUpdated
 
 from cove._control._fs_path import encode_name
 from tests.helpers.control import TOKEN, TOKEN_ENV, running_plane
@@ -174,3 +176,25 @@ async def test_odd_keys_and_binary_values_read_back_as_resources(config: Path) -
     assert values == read
     assert isinstance(raw, types.BlobResourceContents)
     assert b"\xff\x00" == base64.b64decode(raw.blob)
+
+
+async def test_a_listen_stream_of_the_newest_revision_gets_resource_updates(config: Path) -> None:
+    """Clients of 2026-07-28 name the URIs in ``subscriptions/listen``; the same watcher serves them."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "cove", "mcp", "--config", str(config)],
+        env={**get_default_environment(), TOKEN_ENV: TOKEN, PASS_ENV: PASSPHRASE},
+    )
+    watched = "cove://files/state/count"
+    async with Client(params, mode="2026-07-28", cache=None) as client:
+        for _ in range(600):
+            if (await client.list_tools()).tools:
+                break
+            await asyncio.sleep(0.1)
+        await client.call_tool("files.put", {"key": "count", "value": 1})
+        async with client.listen(resource_subscriptions=[watched]) as stream:
+            await client.call_tool("files.put", {"key": "count", "value": 2})
+            event = await asyncio.wait_for(anext(aiter(stream)), 30)
+            value = text(await client.read_resource(watched))
+    assert isinstance(event, ResourceUpdated) and watched == event.uri
+    assert "2" == value
