@@ -132,16 +132,20 @@ class ModuleFiles:
         raise FilePathError(shown, f"module {module!r} has no file or directory here")
 
     def files(self, module: str) -> list[str]:
-        """Every file path under ``module`` (the MCP resource list)."""
+        """Every file path under ``module`` (the MCP resource list): directories are
+        listed, files are not read."""
         found: list[str] = []
         pending = [encode_name(module)]
         while pending:
             node = self.read(pending.pop())
-            if isinstance(node, File):
-                found.append(node.path)
-                continue
-            pending.extend(f"{node.path}/{e.name}" for e in reversed(node.entries))
-        return found
+            assert isinstance(node, Directory)
+            for entry in node.entries:
+                path = f"{node.path}/{entry.name}"
+                if entry.kind == "dir":
+                    pending.append(path)
+                else:
+                    found.append(path)
+        return sorted(found)
 
     # files -----------------------------------------------------------------------
     def _status(self, module: str) -> bytes:
@@ -225,7 +229,9 @@ class ModuleFiles:
     def _trajectories(self, shown: str, module: str, below: list[str]) -> Node:
         store = self._engine.trajectories
         if not below:
-            found = [] if store is None else store.query(self._recent(module))
+            found = (
+                [] if store is None else store.query(TrajectoryQuery(module, limit=TRAJECTORIES))
+            )
             return Directory(shown, [Entry(f"{t.id}.json", "file") for t in found])
         stem = below[0].removesuffix(".json")
         if store is not None and len(below) == 1 and below[0].endswith(".json") and stem.isdigit():
@@ -233,10 +239,6 @@ class ModuleFiles:
             if found and found[0].id == int(stem):
                 return File(shown, _json(found[0].to_json()), JSON)
         raise FilePathError(shown, f"module {module!r} has no trajectory {below[0]!r}")
-
-    @staticmethod
-    def _recent(module: str) -> TrajectoryQuery:
-        return TrajectoryQuery(module=module, limit=TRAJECTORIES)
 
     def _identity(self, shown: str, module: str, below: list[str]) -> Node:
         info = self._engine.module_info(module)

@@ -151,15 +151,22 @@ class McpResources:
             self._poller = asyncio.ensure_future(self._poll())
 
     async def _poll(self) -> None:
+        """Until nothing is watched: read each watched URI, announce the changed ones. A URI
+        seen for the first time (its baseline dropped) is only recorded, never announced."""
         while True:
             await asyncio.sleep(POLL_S)
             watched = sorted(self._watched())
+            for uri in set(self._digests).difference(watched):
+                del self._digests[uri]  # unwatched: the next watch takes a new baseline
+            if not watched:
+                self._poller = None
+                return
             digests = await asyncio.to_thread(self._digest_all, watched)
             for uri, digest in digests.items():
-                if self._digests.get(uri) == digest:
-                    continue
+                before = self._digests.get(uri)
                 self._digests[uri] = digest
-                await self._announce(uri)
+                if before is not None and before != digest:
+                    await self._announce(uri)
 
     async def _announce(self, uri: str) -> None:
         await self._publish(ResourceUpdated(uri))
