@@ -74,6 +74,7 @@ async def test_cat_prints_files_byte_for_byte(config: Path) -> None:
         }
         typed = await cove(plane, "fs", "cat", "files/state/sp ace?#x")  # encoded on the way
         address = await cove(plane, "fs", "cat", "files/identity/address")
+        as_json = await cove(plane, "fs", "cat", "files/state/raw", "--json")
         status = await cove(plane, "fs", "cat", "files/status")
         directory = await cove(plane, "fs", "cat", "files/state")
         missing = await cove(plane, "fs", "cat", "nope/status")
@@ -82,6 +83,7 @@ async def test_cat_prints_files_byte_for_byte(config: Path) -> None:
     assert {key: json.dumps(key) for key in ODD_KEYS} == {k: r.out for k, r in odd.items()}
     assert json.dumps("sp ace?#x") == typed.out
     assert ADDRESS + "\n" == address.out
+    assert {"path": "files/state/raw", "size": 4, "base64": "/wAKAQ=="} == json.loads(as_json.out)
     assert "running" == json.loads(status.out)["state"]
     assert 1 == directory.code and "is a directory" in directory.err
     assert 1 == missing.code and "no module named 'nope'" in missing.err

@@ -8,7 +8,9 @@ it is and is encoded on the way.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import sys
 import time
 import urllib.parse
@@ -56,9 +58,9 @@ def ls_command(client: Client, path: str) -> None:
 @click.argument("path")
 @api_command
 def cat_command(client: Client, path: str) -> None:
-    """The contents of file PATH, byte for byte (a state value that is not text too)."""
-    sys.stdout.buffer.write(_file(client, path))
-    sys.stdout.flush()
+    """The contents of file PATH, byte for byte (a state value that is not text too);
+    --json prints {"path", "size", "text"} (or "base64" when not UTF-8)."""
+    _print(client, path, _file(client, path))
 
 
 @fs_group.command("watch", epilog=EXIT_CODES)
@@ -69,7 +71,8 @@ def cat_command(client: Client, path: str) -> None:
 )
 @api_command
 def watch_command(client: Client, path: str, interval: str, count: int | None) -> None:
-    """Print file PATH now and again each time it changes, until Ctrl-C (or --count)."""
+    """Print file PATH now and again each time it changes, until Ctrl-C (or --count);
+    with --json, one JSON object per version ({"path", "size", "text"|"base64"})."""
     try:
         seconds = parse_duration_ms(interval) / 1000
     except ValueError as exc:
@@ -82,14 +85,26 @@ def watch_command(client: Client, path: str, interval: str, count: int | None) -
             digest = hashlib.sha256(data).hexdigest()
             if digest != last:
                 last, shown = digest, shown + 1
-                stamp = time.strftime("%H:%M:%S")
-                click.echo(f"--- {path} at {stamp}", err=True)
-                sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
-                sys.stdout.flush()
+                click.echo(f"--- {path} at {time.strftime('%H:%M:%S')}", err=True)
+                _print(client, path, data, newline=True)
             if count is None or shown < count:
                 time.sleep(seconds)
     except KeyboardInterrupt:
         return
+
+
+def _print(client: Client, path: str, data: bytes, *, newline: bool = False) -> None:
+    """The bytes as they are (``newline``: ending in one, so versions stay apart), or JSON."""
+    if not client.as_json:
+        sys.stdout.buffer.write(data + b"\n" if newline and not data.endswith(b"\n") else data)
+        sys.stdout.flush()
+        return
+    shown: dict[str, object] = {"path": path, "size": len(data)}
+    try:
+        shown["text"] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        shown["base64"] = base64.b64encode(data).decode("ascii")
+    click.echo(json.dumps(shown, ensure_ascii=False))
 
 
 def _file(client: Client, path: str) -> bytes:
