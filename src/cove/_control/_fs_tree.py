@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .._event_codec import event_to_json
 from .._observe._trajectories import TrajectoryQuery
+from .._store._base import JournalEntry
 from ..errors import FilePathError
 from ._api import status_json
 from ._fs_path import encode_name, join_path, split_path
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
 INBOX_EVENTS: Final = 50
 """Newest handled events the inbox shows."""
 INBOX_SCAN: Final = 2_000
-"""Journal entries before the module's cursor the inbox looks through."""
+"""Journal entries before the module's cursor the inbox looks through, at most."""
+INBOX_WINDOW: Final = 100
+"""Entries read at a time, newest first, until the inbox is full."""
 OUTBOX_EFFECTS: Final = 50
 DEAD_LETTERS: Final = 20
 TRAJECTORIES: Final = 50
@@ -116,7 +119,9 @@ class ModuleFiles:
         if not names:
             return Directory("", [Entry(encode_name(m), "dir") for m in self.modules()])
         module, rest = names[0], names[1:]
-        if module not in self.modules():
+        # A loaded module answers module_info cheaply; status() (which also lists the
+        # modules still compiling) costs a query of the outbox and /proc reads.
+        if self._engine.module_info(module) is None and module not in self.modules():
             raise FilePathError(shown, f"no module named {module!r} is loaded")
         if not rest:
             return Directory(shown, list(_TOP))
@@ -162,15 +167,20 @@ class ModuleFiles:
         """Its newest handled events: journal entries up to its cursor that it subscribes to."""
         store = self._engine.store
         cursor = store.cursor(module)
-        start = max(0, cursor - INBOX_SCAN)
-        entries = [
-            e
-            for e in store.read(start, cursor - start)
-            if e.seq <= cursor and self._engine.subscribes(module, e.event)
-        ]
+        floor = max(0, cursor - INBOX_SCAN)
+        found: list[JournalEntry] = []
+        end = cursor
+        while end > floor and len(found) < INBOX_EVENTS:  # back from the cursor, a window at a time
+            start = max(floor, end - INBOX_WINDOW)
+            window = [
+                e
+                for e in store.read(start, end - start)
+                if e.seq <= end and self._engine.subscribes(module, e.event)
+            ]
+            found.extend(reversed(window))
+            end = start
         events = [
-            {"seq": e.seq, **json.loads(event_to_json(e.event))}
-            for e in reversed(entries[-INBOX_EVENTS:])
+            {"seq": e.seq, **json.loads(event_to_json(e.event))} for e in found[:INBOX_EVENTS]
         ]
         return _json(events)
 
