@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from cove import Engine
+from cove import Custom, Engine, Event
 from cove._control._fs_path import encode_name
 from cove._observe._trajectories import TrajectoryQuery
 from cove._store._base import NewEffect
@@ -169,3 +169,21 @@ async def test_an_engine_without_a_token_keeps_the_view_closed(
     async with running_plane(files_config(tmp_path, token=False)) as plane:
         closed = await get(plane, "/files/status", token=None)
     assert 403 == closed[0] and "token" in closed[1]["error"]  # type: ignore[index]
+
+
+async def test_the_inbox_holds_the_newest_fifty_handled_events_newest_first(config: Path) -> None:
+    """Across read windows: events of no subscription of the module are left out."""
+    async with running_plane(config) as plane:
+        engine = plane.engine
+        for n in range(130):
+            others = [Event(Custom("other.thing", "", "")) for _ in range(3)]
+            await engine.publish([write_event({"n": n}), *others])  # 25 of each window of 100
+        await wait_until(lambda: engine.store.get("files", "n") == b"129", what="all handled")
+        status, inbox = await get(plane, "/files/inbox")
+    assert 200 == status and isinstance(inbox, list)
+    assert list(range(129, 79, -1)) == [
+        json.loads(e["payload"]["payload"])["json"]["n"] for e in inbox
+    ]
+    seqs = [e["seq"] for e in inbox]
+    assert sorted(seqs, reverse=True) == seqs
+    assert {"files.write"} == {e["payload"]["name"] for e in inbox}
