@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -108,3 +109,65 @@ async def test_watch_prints_a_file_again_when_it_changes(config: Path) -> None:
     assert b"2\n" == rest
     assert 0 == watch.returncode
     assert 2 == err.decode().count("--- files/state/count at ")
+
+
+@pytest.mark.skipif(
+    not Path("/dev/fuse").exists() or shutil.which("fusermount3") is None,
+    reason="FUSE is not available here (no /dev/fuse, or no fusermount3: make fuse installs it)",
+)
+async def test_mount_shows_the_view_as_read_only_files(config: Path, tmp_path: Path) -> None:
+    mountpoint = tmp_path / "mnt"
+    mountpoint.mkdir()
+    async with running_plane(config) as plane:
+        await _written(plane, {"a/b": "slash"}, {"raw": BINARY})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COVE_")}
+        env |= {"COVE_URL": str(plane.client.base_url), "COVE_TOKEN": TOKEN}
+        mount = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cove", "fs", "mount", str(mountpoint), "--ttl", "100ms",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            files = mountpoint / "files"
+            await wait_until(lambda: mounted(mountpoint), what="the mount", timeout=30)
+            # The engine answers the mount on this event loop: file calls go to a thread.
+            modules = await asyncio.to_thread(os.listdir, mountpoint)
+            parts = await asyncio.to_thread(os.listdir, files)
+            keys = sorted(await asyncio.to_thread(os.listdir, files / "state"))
+            raw = await asyncio.to_thread((files / "state" / "raw").read_bytes)
+            slash = await asyncio.to_thread((files / "state" / "a%2Fb").read_text)
+            status = json.loads(await asyncio.to_thread((files / "status").read_text))
+            address = await asyncio.to_thread((files / "identity" / "address").read_text)
+            with pytest.raises(OSError):
+                await asyncio.to_thread((files / "state" / "new").write_text, "x")
+            missing = await asyncio.to_thread((files / "nope").exists)
+            await _written(plane, {"a/b": "changed"}, {})
+            await asyncio.sleep(0.3)  # past the ttl
+            changed = await asyncio.to_thread((files / "state" / "a%2Fb").read_text)
+        finally:
+            unmount = await asyncio.create_subprocess_exec("fusermount3", "-u", str(mountpoint))
+            await unmount.wait()
+            _, err = await asyncio.wait_for(mount.communicate(), 30)
+    assert ["files"] == modules
+    assert {
+        "status",
+        "config",
+        "state",
+        "inbox",
+        "outbox",
+        "trajectories",
+        "identity",
+        "tools",
+    } == set(parts)
+    assert ["a%2Fb", "raw"] == keys
+    assert BINARY == raw
+    assert '"slash"' == slash and '"changed"' == changed
+    assert "running" == status["state"]
+    assert ADDRESS + "\n" == address
+    assert not missing
+    assert 0 == mount.returncode, err.decode()
+
+
+def mounted(mountpoint: Path) -> bool:
+    return any(
+        line.split()[1] == str(mountpoint) for line in Path("/proc/mounts").read_text().splitlines()
+    )

@@ -51,6 +51,11 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client itself (its base URL and token), for callers that handle errors."""
+        return self._http
+
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON answer; on failure print why and exit with the matching code."""
         response = self.request(method, path, **kwargs)

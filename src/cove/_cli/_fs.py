@@ -14,6 +14,7 @@ import json
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import click
 
@@ -91,6 +92,30 @@ def watch_command(client: Client, path: str, interval: str, count: int | None) -
                 time.sleep(seconds)
     except KeyboardInterrupt:
         return
+
+
+@fs_group.command("mount", epilog=EXIT_CODES)
+@click.argument("mountpoint", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--ttl", default="1s", show_default=True, help="How long a file read is reused (its staleness)."
+)
+@api_command
+def mount_command(client: Client, mountpoint: Path, ttl: str) -> None:
+    """Mount the view at MOUNTPOINT as a read-only FUSE file system, until Ctrl-C or
+    `fusermount3 -u MOUNTPOINT` (needs libfuse: Debian's fuse3)."""
+    try:
+        seconds = parse_duration_ms(ttl) / 1000
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ttl") from None
+    client.request("GET", "/v1/fs")  # the address and the token, checked before mounting
+    try:
+        from ._fs_mount import mount
+    except OSError as exc:  # mfusepy finds libfuse when imported
+        fail(EXIT_REFUSED, f"cannot load libfuse ({exc}); install it (Debian: apt install fuse3)")
+    try:
+        mount(client.http, str(mountpoint), seconds)
+    except RuntimeError as exc:
+        fail(EXIT_REFUSED, f"cannot mount at {mountpoint}: {exc}")
 
 
 def _print(client: Client, path: str, data: bytes, *, newline: bool = False) -> None:
