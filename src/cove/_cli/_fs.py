@@ -1,4 +1,5 @@
-"""``cove fs ls|cat|watch PATH``: the module file view of a running engine.
+"""``cove fs ls|cat|watch PATH`` and ``cove fs mount DIR``: the module file view of a
+running engine.
 
 PATH is ``<module>/<part>/...`` as ``GET /v1/fs`` takes it (``cove://`` in
 front is accepted): names with a ``/`` or ``%`` are written percent-encoded
@@ -34,7 +35,8 @@ def _url(path: str) -> str:
 @click.group("fs", epilog=EXIT_CODES)
 def fs_group() -> None:
     """Read every module as files: status, config, state/, inbox, outbox, trajectories/,
-    identity/, tools (needs the control token or the read-only one)."""
+    identity/, tools (needs the control token or the read-only one); mount them
+    as a read-only FUSE file system."""
 
 
 @fs_group.command("ls", epilog=EXIT_CODES)
