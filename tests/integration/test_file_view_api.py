@@ -187,3 +187,10 @@ async def test_the_inbox_holds_the_newest_fifty_handled_events_newest_first(conf
     seqs = [e["seq"] for e in inbox]
     assert sorted(seqs, reverse=True) == seqs
     assert {"files.write"} == {e["payload"]["name"] for e in inbox}
+
+
+async def test_config_is_the_effective_one_with_the_operators_overrides(config: Path) -> None:
+    config.write_text(config.read_text() + '\n[overrides.files.config]\ngreeting = "hello"\n')
+    async with running_plane(config) as plane:
+        effective = await get(plane, "/files/config")
+    assert (200, {"greeting": "hello"}) == effective
