@@ -189,8 +189,13 @@ async def test_the_inbox_holds_the_newest_fifty_handled_events_newest_first(conf
     assert {"files.write"} == {e["payload"]["name"] for e in inbox}
 
 
-async def test_config_is_the_effective_one_with_the_operators_overrides(config: Path) -> None:
+@pytest.fixture
+def overridden(config: Path) -> Path:
     config.write_text(config.read_text() + '\n[overrides.files.config]\ngreeting = "hello"\n')
-    async with running_plane(config) as plane:
+    return config
+
+
+async def test_config_is_the_effective_one_with_the_operators_overrides(overridden: Path) -> None:
+    async with running_plane(overridden) as plane:
         effective = await get(plane, "/files/config")
     assert (200, {"greeting": "hello"}) == effective
