@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser registry examples run demo-chain test lint bench docs clean console
+.PHONY: setup browser registry fuse examples run demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -45,8 +45,12 @@ browser:
 registry:
 	@command -v docker-registry >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry)
 
+## fuse: Debian's fuse3 (fusermount3, libfuse3), which `cove fs mount` and its test use
+fuse:
+	@command -v fusermount3 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3)
+
 ## test: the whole test suite, then lint and types
-test: setup browser registry
+test: setup browser registry fuse
 	$(BIN)/pytest
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/ruff format --check src sdk examples tests bench scripts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class StateReader(Protocol):
@@ -96,3 +96,15 @@ class ModuleStatus:
     """The event of its last failure ("" when init or a commit failed)."""
     last_ok_ms: int = 0
     """When an event or tool call of it last succeeded (Unix ms; 0: never)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """What a loaded module is, beyond its status: its effective config and public identity."""
+
+    config: dict[str, Any]
+    """The manifest's [config] with the operator's overrides merged in."""
+    address: str = ""
+    """Its identity's address ("" without an identity)."""
+    public_key: str = ""
+    """Its identity's public key ("" without an identity); never the private key."""

@@ -17,6 +17,7 @@ Every error a person can meet names what is wrong and where::
     │       └── MigrationError          a state migration failed; its writes rolled back
     ├── HostCallError                   a host call failed (carries a WIT error kind)
     ├── ToolError                       a tool call was refused or failed (names the tool)
+    ├── FilePathError                   a path of the module file view names nothing, or is malformed
     ├── StoreError                      the durable store failed
     ├── SourceError                     an event source failed
     │   ├── DeliveryError               a transport could not deliver a message
@@ -152,6 +153,16 @@ class ToolError(CoveError):
         self.tool = tool
         self.kind: ErrorKind = kind
         self.message = message
+
+
+class FilePathError(CoveError):
+    """A path of the module file view (``/v1/fs``, ``cove://``, ``cove fs``) is malformed
+    (``missing`` False) or names no module, directory or file (``missing`` True)."""
+
+    def __init__(self, path: str, message: str, *, missing: bool = True) -> None:
+        super().__init__(f"{path!r}: {message}")
+        self.path = path
+        self.missing = missing
 
 
 class StoreError(CoveError):

@@ -317,4 +317,7 @@ async def test_openapi_schema_lists_every_route(tmp_path: Path) -> None:
         "/v1/outbox/dead/drop",
         "/v1/stream",
         "/v1/modules/{name}/ui-submit",
+        "/v1/fs",
+        "/v1/fs/{module}",
+        "/v1/fs/{module}/{path}",
     } == set(schema["paths"])

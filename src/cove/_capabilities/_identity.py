@@ -31,6 +31,8 @@ class Identity:
     def __init__(self, module: str, account: LocalAccount) -> None:
         self.module = module
         self.address: str = account.address
+        self.public_key: str = account._key_obj.public_key.to_hex()
+        """Uncompressed secp256k1 public key (0x, 64 bytes): public, like the address."""
         self._account = account
 
     def __repr__(self) -> str:

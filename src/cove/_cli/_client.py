@@ -51,8 +51,21 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client itself (its base URL and token), for callers that handle errors."""
+        return self._http
+
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON answer; on failure print why and exit with the matching code."""
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            return {"error": response.text[:200]}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The successful answer, whatever its type; on failure print why and exit."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -61,6 +74,8 @@ class Client:
                 f"cannot reach the engine at {self.url} ({exc}); is `cove run` up with a "
                 "[control] section? (--url or COVE_URL chooses the address)",
             )
+        if response.is_success:
+            return response
         try:
             body = response.json()
         except ValueError:
@@ -69,9 +84,7 @@ class Client:
             fail(EXIT_AUTH, f"{body.get('error')} (--token-file or COVE_TOKEN gives the token)")
         if response.status_code >= 500:
             fail(EXIT_SERVER, f"the engine failed: {body.get('error')}")
-        if response.status_code >= 400:
-            fail(EXIT_REFUSED, str(body.get("error", body)))
-        return body
+        fail(EXIT_REFUSED, str(body.get("error", body)))
 
     def show(self, body: Any, human: Callable[[], None]) -> None:
         """Print ``body`` as JSON for scripts, or call ``human`` to print for people."""

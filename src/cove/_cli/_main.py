@@ -14,6 +14,7 @@ _COMMANDS = {
     "test": "_test:test_command",
     "module": "_module:module_group",
     "state": "_state:state_group",
+    "fs": "_fs:fs_group",
     "trace": "_trace:trace_command",
     "health": "_health:health_command",
     "key": "_key:key_group",

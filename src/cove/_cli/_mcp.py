@@ -29,7 +29,9 @@ def mcp_command(config_path: Path) -> None:
     "--config", "..."]`). It answers `initialize` at once, while modules still
     compile; tools are named <module>.<tool>, and the list follows modules coming
     up (announced with notifications/tools/list_changed), being unloaded or dying.
-    stdout carries only the protocol: logs go to stderr. The engine stops when
+    Every module's file view (status, config, state, inbox, outbox,
+    trajectories, identity, tools) is served as resources cove://<module>/<path>,
+    with resources/subscribe. stdout carries only the protocol: logs go to stderr. The engine stops when
     the client closes stdin. An engine that is already running serves the same
     tools at /mcp on its control plane.
     """
@@ -49,9 +51,10 @@ async def _serve(app: App) -> None:
     """Answer the client at once and start the engine beside it: ``initialize`` does not
     wait for modules to compile, and each module's tools are announced with
     ``list_changed`` as it comes up."""
+    from .._control._fs_tree import ModuleFiles
     from .._control._mcp import McpTools  # the mcp SDK is slow to import: only here
 
-    server = McpTools(app.engine.tools)
+    server = McpTools(app.engine.tools, ModuleFiles(app.engine))
     serving = asyncio.ensure_future(server.serve_stdio())
     starting = asyncio.ensure_future(_start(app))
     try:

@@ -15,6 +15,9 @@ subscriptions bus for clients that opened ``subscriptions/listen``. A
 connection is forgotten when it ends (the client deletes its HTTP session,
 the SDK ends it after its idle timeout, stdin closes).
 
+With a ``ModuleFiles`` it also serves the module file view as resources
+(``cove://<module>/<path>``, see ``_mcp_resources``), with subscriptions.
+
 Served over stdio by ``cove mcp`` and over streamable HTTP at ``/mcp`` on
 the control plane (bearer token required there).
 """
@@ -38,8 +41,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from ..errors import ToolError
+from ._mcp_resources import McpResources
 
 if TYPE_CHECKING:
+    from ._fs_tree import ModuleFiles
     from ._view import ToolCatalog
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -65,18 +70,30 @@ class _ToolServer(Server[Any]):
 class McpTools:
     """One MCP server over an engine's tools; serve it on stdio or mount it over HTTP."""
 
-    def __init__(self, tools: ToolCatalog) -> None:
+    def __init__(self, tools: ToolCatalog, files: ModuleFiles | None = None) -> None:
         self._tools = tools
         self._connections: set[Connection] = set()  # handshake clients, while connected
         self._bus = InMemorySubscriptionBus()
+        self._listen = ListenHandler(self._bus)
         self._pending: set[asyncio.Task[None]] = set()
+        self.resources = None if files is None else McpResources(files, self._bus.publish)
+        resources = self.resources
         self.server: Server[Any] = _ToolServer(
             "cove",
             version=importlib.metadata.version("cove"),
-            instructions="Tools of the modules loaded in this cove engine, named <module>.<tool>.",
+            instructions=(
+                "Tools of the modules loaded in this cove engine, named <module>.<tool>; "
+                "each module's status, config, state, inbox, outbox, trajectories, identity "
+                "and tools as read-only resources cove://<module>/<path>."
+            ),
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
-            on_subscriptions_listen=ListenHandler(self._bus),
+            on_subscriptions_listen=self._listen_stream,
+            on_list_resources=None if resources is None else resources.list_resources,
+            on_list_resource_templates=None if resources is None else resources.list_templates,
+            on_read_resource=None if resources is None else resources.read,
+            on_subscribe_resource=None if resources is None else resources.subscribe,
+            on_unsubscribe_resource=None if resources is None else resources.unsubscribe,
         )
         self.server.add_notification_handler(
             "notifications/initialized", types.NotificationParams, self._initialized
@@ -110,6 +127,19 @@ class McpTools:
             content=[types.TextContent(text=result)],
             structured_content=value if isinstance(value, dict) else None,
         )
+
+    async def _listen_stream(
+        self, ctx: ServerRequestContext[Any], params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """A ``subscriptions/listen`` stream; the resource URIs it asks for are watched."""
+        uris = list(params.notifications.resource_subscriptions or ())
+        if self.resources is None or not uris:
+            return await self._listen(ctx, params)
+        release = await self.resources.listen(uris)
+        try:
+            return await self._listen(ctx, params)
+        finally:
+            release()
 
     async def _initialized(
         self, ctx: ServerRequestContext[Any], params: types.NotificationParams
@@ -170,8 +200,10 @@ class McpTools:
             self._holder.result()  # raises what stopped it
 
     async def aclose(self) -> None:
-        """Stop following the tool list and end the HTTP sessions."""
+        """Stop following the tool list and the watched resources; end the HTTP sessions."""
         self._unwatch()
+        if self.resources is not None:
+            await self.resources.aclose()
         self._stop.set()
         if self._holder is not None:
             await self._holder

@@ -14,16 +14,18 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._fs_tree import ModuleFiles
+
 if TYPE_CHECKING:
     from ._mcp import McpTools
-    from ._view import ToolCatalog
+    from ._view import EngineView
 
 
 class McpEndpoint:
     """An ASGI app that builds the ``McpTools`` HTTP app on its first request."""
 
-    def __init__(self, tools: ToolCatalog, host: str) -> None:
-        self._tools = tools
+    def __init__(self, engine: EngineView, host: str) -> None:
+        self._engine = engine
         self._host = host
         self._lock = asyncio.Lock()
         self._app: ASGIApp | None = None
@@ -38,7 +40,7 @@ class McpEndpoint:
         async with self._lock:
             if self._app is None:
                 module = await asyncio.to_thread(importlib.import_module, "cove._control._mcp")
-                server: McpTools = module.McpTools(self._tools)
+                server: McpTools = module.McpTools(self._engine.tools, ModuleFiles(self._engine))
                 app = server.http_app(self._host)
                 await server.start()
                 self.server, self._app = server, app

@@ -51,6 +51,14 @@ def _op(
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 _MODULE = {"$ref": "#/components/schemas/Module"}
+_DIR = {"$ref": "#/components/schemas/Directory"}
+_FS_MODULE = {
+    "name": "module",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Module name, percent-encoded",
+}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -135,6 +143,23 @@ SCHEMA: dict[str, Any] = {
                 parameters=[_NAME],
             ),
         },
+        "/v1/fs": {
+            "get": _op("The module file view's root: one directory per module", {"200": _ok("Directory", _DIR)}, auth=True),
+        },
+        "/v1/fs/{module}": {
+            "get": _op(
+                "A module as a directory: status, config, state/, inbox, outbox, trajectories/, identity/, tools",
+                {"200": _ok("Directory", _DIR)}, 400, 404, auth=True, parameters=[_FS_MODULE],
+            ),
+        },
+        "/v1/fs/{module}/{path}": {
+            "get": _op(
+                "A directory (JSON listing) or a file (JSON, UTF-8 text, or octet-stream for a state value that is not text) of the module file view; every name percent-encoded, `%` alone for the empty key",
+                {"200": {"description": "Directory listing or file contents", "content": {_JSON: {"schema": {"type": "object"}}, "text/plain": {"schema": {"type": "string"}}, "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+                400, 404, auth=True,
+                parameters=[_FS_MODULE, {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Names below the module joined by `/`, each percent-encoded (state/a%2Fb is the key a/b)"}],
+            ),
+        },
         "/v1/trajectories": {
             "get": _op(
                 "Read trajectories (newest first; oldest first after `after`); `next` says where the next page starts", {"200": _ok("Trajectories")}, 400, 401, 404, 503,
@@ -211,6 +236,22 @@ SCHEMA: dict[str, Any] = {
                 "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
             },
             "Module": {"type": "object", "required": ["name", "state"]},
+            "Directory": {
+                "type": "object",
+                "required": ["path", "type", "entries"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "type": {"const": "dir"},
+                    "entries": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "type"],
+                            "properties": {"name": {"type": "string"}, "type": {"enum": ["dir", "file"]}},
+                        },
+                    },
+                },
+            },
             "LoadRequest": LoadRequest.model_json_schema(),
             "EmitRequest": EmitRequest.model_json_schema(),
             "ToolCallRequest": ToolCallRequest.model_json_schema(),

@@ -24,6 +24,7 @@ from ..errors import ControlError
 from ._api import Api
 from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
+from ._fs_api import FsApi
 from ._health import health_report, health_summary, readiness
 from ._hosts import HostGuard, allowed_names
 from ._live import LiveStream
@@ -70,7 +71,7 @@ class ControlPlane:
         if config.control is not None:
             control = config.control
             self.tokens = Tokens(read_token(config, control), read_read_token(config, control))
-            self._mcp = McpEndpoint(engine.tools, control.host)
+            self._mcp = McpEndpoint(engine, control.host)
             mcp_app = BearerGuard(self._mcp, self.tokens.admin, "MCP")
             self.queries = ThreadPoolExecutor(control.query_workers, "cove-query")
             api = (engine, self.tokens, control, self.queries)
@@ -83,6 +84,7 @@ class ControlPlane:
                     *OutboxApi(*api).routes(),
                     *UiApi(*api).routes(),
                     *StateDumpApi(*api).routes(),
+                    *FsApi(*api).routes(),
                     *console_routes(),
                     Route("/mcp", mcp_app),
                 ],

@@ -21,7 +21,7 @@ from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import TrajectoryStore
 from .._sources._base import Source
 from .._store._base import Store
-from .._types import Drained, ModuleStatus
+from .._types import Drained, ModuleInfo, ModuleStatus
 
 
 class ToolView(Protocol):
@@ -90,6 +90,8 @@ class EngineView(Protocol):
     def status(self) -> list[ModuleStatus]: ...
 
     def source_health(self) -> dict[str, str | None]: ...
+
+    def module_info(self, name: str) -> ModuleInfo | None: ...
 
     def load(self, path: Path) -> Awaitable[Named | None]: ...
 

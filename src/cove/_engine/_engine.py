@@ -35,7 +35,7 @@ from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
 from .._store._sqlite import SqliteStore
 from .._supply._component import resolver_for
-from .._types import Drained, ModuleStatus
+from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
 from ._commit import Committer
@@ -387,6 +387,17 @@ class Engine:
         """Would the loaded module ``name`` receive ``event`` (its subscriptions match it)?"""
         runner = self.runners.get(name)
         return runner is not None and matches_any(runner.manifest.subscription, event)
+
+    def module_info(self, name: str) -> ModuleInfo | None:
+        """The loaded module's effective config and public identity; None when not loaded."""
+        runner = self.runners.get(name)
+        if runner is None:
+            return None
+        instance = runner.instance
+        identity = instance.identity
+        if identity is None:
+            return ModuleInfo(dict(instance.manifest.config))
+        return ModuleInfo(dict(instance.manifest.config), identity.address, identity.public_key)
 
     def _trajectory(self, trajectory: Trajectory) -> None:
         self._trajectories(trajectory.module, [trajectory])

@@ -29,6 +29,20 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentEffect:
+    """One effect of a module as its file view shows it: waiting to leave, or delivered."""
+
+    id: int
+    kind: str
+    body: str
+    delivered: bool
+    attempts: int
+    created_ms: int
+    done_ms: int
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """An effect the outbox gave up on: kept aside until an operator retries or drops it."""
 
@@ -166,6 +180,11 @@ class Store(ABC):
     @abstractmethod
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         """Durable effects that are due; never ones still in an unflushed batch."""
+
+    @abstractmethod
+    def recent_effects(self, module: str, limit: int) -> list[RecentEffect]:
+        """A module's newest effects still in the outbox (pending or delivered and not yet
+        pruned), newest first; unflushed ones included, like state reads."""
 
     @abstractmethod
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:

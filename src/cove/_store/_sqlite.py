@@ -28,6 +28,7 @@ from ._base import (
     NewEffect,
     OutboxEntry,
     OutboxHealth,
+    RecentEffect,
     Store,
 )
 from ._wal_sync import WalSync
@@ -316,6 +317,10 @@ class SqliteStore(Store):
                 (now_ms, self._durable_outbox, limit),
             ).fetchall()
         return [OutboxEntry(*row) for row in rows]
+
+    def recent_effects(self, module: str, limit: int) -> list[RecentEffect]:
+        with self._lock:
+            return outbox.recent_effects(self._db, module, limit)
 
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
         with self._lock:

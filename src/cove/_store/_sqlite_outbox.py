@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
-from ._base import DeadLetter, JournalRetention, OutboxHealth
+from ._base import DeadLetter, JournalRetention, OutboxHealth, RecentEffect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -122,6 +122,18 @@ def drop_dead(db: sqlite3.Connection, ids: Sequence[int]) -> list[int]:
         dead_id
         for dead_id in ids
         if db.execute("DELETE FROM dead_letters WHERE id = ?", (dead_id,)).rowcount
+    ]
+
+
+def recent_effects(db: sqlite3.Connection, module: str, limit: int) -> list[RecentEffect]:
+    rows = db.execute(
+        "SELECT id, kind, body, done, attempts, created_ms, done_ms, last_error FROM outbox "
+        "WHERE module = ? ORDER BY id DESC LIMIT ?",
+        (module, limit),
+    ).fetchall()
+    return [
+        RecentEffect(i, kind, body, bool(done), attempts, created, done_ms, error or "")
+        for i, kind, body, done, attempts, created, done_ms, error in rows
     ]
 
 

@@ -186,6 +186,25 @@ def test_effect_done_removes_it_and_journals_emitted_events(store: SqliteStore) 
     assert [(1, "emitted-1")] == [(e.seq, e.event.id) for e in store.read(0, 10)]
 
 
+def test_recent_effects_are_a_modules_newest_waiting_and_delivered(store: SqliteStore) -> None:
+    """The file view's outbox: newest first, delivered ones kept until pruned, one module's."""
+    commit(store, "m", 1, {}, NewEffect("message", "one"), NewEffect("event", "two"))
+    commit(store, "other", 1, {}, NewEffect("message", "theirs"))
+    commit(store, "m", 2, {}, NewEffect("message", "three"))
+    assert ["three", "two", "one"] == [e.body for e in store.recent_effects("m", 10)]  # unflushed
+    store.flush()
+    first = store.pending_effects(now_ms=0, limit=1)[0]
+    store.effect_done(first.id)
+    store.effect_retry(store.pending_effects(now_ms=0, limit=1)[0].id, 5, "refused")
+    recent = store.recent_effects("m", 2)
+    assert [("three", False, 0), ("two", False, 1)] == [
+        (e.body, e.delivered, e.attempts) for e in recent
+    ]
+    assert "refused" == recent[1].last_error
+    (oldest,) = [e for e in store.recent_effects("m", 10) if e.body == "one"]
+    assert oldest.delivered and oldest.done_ms > 0
+
+
 def test_effect_done_twice_journals_the_emitted_event_once(store: SqliteStore) -> None:
     """A redelivered effect (after a crash) does not duplicate the emitted event."""
     commit(store, "m", 1, {}, NewEffect("event", "e"))
