@@ -101,6 +101,17 @@ def fail(code: int, message: str) -> NoReturn:
 
 def api_command(func: F) -> F:
     """Add --url, --token-file and --json, and pass a ``Client`` as ``client``."""
+    with_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+    return with_json(_connected(func))
+
+
+def api_command_without_json(func: F) -> F:
+    """Add --url and --token-file only: for a command with nothing to print (a mount)."""
+    return _connected(func)
+
+
+def _connected(func: F) -> F:
+    """The options that find the engine and its token; ``as_json`` defaults to off."""
 
     @click.option(
         "--url",
@@ -118,9 +129,8 @@ def api_command(func: F) -> F:
             "COVE_TOKEN). Default: the token file a local engine at --url recorded."
         ),
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
     @functools.wraps(func)
-    def wrapper(url: str, token_file: Path | None, as_json: bool, **kwargs: Any) -> Any:
+    def wrapper(url: str, token_file: Path | None, as_json: bool = False, **kwargs: Any) -> Any:
         token = os.environ.get("COVE_TOKEN") or None
         if token is None and token_file is None:
             token_file = token_file_for(url)

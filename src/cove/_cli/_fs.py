@@ -21,7 +21,15 @@ import click
 
 from .._control._fs_path import KIND_HEADER
 from .._units import parse_duration_ms
-from ._client import EXIT_CODES, EXIT_REFUSED, Client, api_command, console, fail
+from ._client import (
+    EXIT_CODES,
+    EXIT_REFUSED,
+    Client,
+    api_command,
+    api_command_without_json,
+    console,
+    fail,
+)
 
 _KEEP = "/%:@!$&'()*+,;=~"
 """Left as typed: separators, escapes, and what a URL path carries unescaped."""
@@ -101,7 +109,7 @@ def watch_command(client: Client, path: str, interval: str, count: int | None) -
 @click.option(
     "--ttl", default="1s", show_default=True, help="How long a file read is reused (its staleness)."
 )
-@api_command
+@api_command_without_json
 def mount_command(client: Client, mountpoint: Path, ttl: str) -> None:
     """Mount the view at MOUNTPOINT as a read-only FUSE file system, until Ctrl-C or
     `fusermount3 -u MOUNTPOINT` (needs libfuse: Debian's fuse3)."""
