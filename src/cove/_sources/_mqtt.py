@@ -1,0 +1,208 @@
+"""MQTT transports: one broker connection per transport, MQTT 5, QoS 1 both ways.
+
+The connection is kept by one task: connect (a persistent session under the
+transport's client id, so publishes for it wait at the broker while the
+engine is away), subscribe to the topic filters, read publishes, and on any
+loss reconnect with doubling backoff, logging one line when an outage starts
+and one when it ends. Inbound publishes are acknowledged by hand, after the
+event is durable in the journal: a crash before that leaves the broker to
+redeliver, and the delivery id makes the redelivery one event. A send waits
+for the broker's PUBACK; with no connection, or no PUBACK in time, it raises
+``DeliveryError`` and the outbox retries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiomqtt
+import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from ..errors import DeliveryError
+from ._base import Publish, Transport
+from ._mqtt_codec import inbound_event, publish_properties, topic_error
+
+
+@dataclass(frozen=True, slots=True)
+class MqttOptions:
+    """Everything one MQTT transport needs; the composition root fills it from the config."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: ssl.SSLContext | None = None
+    subscribe: tuple[str, ...] = ()
+    session_expiry_s: int = 3600
+    keepalive_s: int = 30
+    timeout_s: float = 10.0
+    reconnect_initial_s: float = 0.5
+    reconnect_max_s: float = 30.0
+
+
+class MqttTransport(Transport):
+    """Publishes sends to the topic named by the recipient; subscribed publishes become events."""
+
+    def __init__(self, name: str, options: MqttOptions, log: Any = None) -> None:
+        self.name = name
+        self._options = options
+        self._log = log or structlog.get_logger("cove.mqtt")
+        self._publish: Publish | None = None
+        self._client: aiomqtt.Client | None = None
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.outages = 0
+        """Connection losses so far (a failed first connect counts as one)."""
+
+    @property
+    def broker(self) -> str:
+        return f"{self._options.host}:{self._options.port}"
+
+    async def start(self, publish: Publish) -> None:
+        self._publish = publish
+        self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"mqtt:{self.name}"
+            )
+
+    async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        if (why := topic_error(recipient)) is not None:
+            raise DeliveryError(f"transport {self.name!r}: {why}")
+        self._ensure_running()
+        client = self._client
+        if client is None:
+            raise DeliveryError(f"transport {self.name!r}: not connected to {self.broker}")
+        pairs = list(metadata)
+        if self.request_headers is not None:
+            pairs.extend(self.request_headers().items())
+        properties = publish_properties(pairs, idempotency_key)
+        sent = asyncio.ensure_future(
+            client.publish(
+                recipient,
+                body.encode(),
+                qos=1,
+                properties=properties,
+                timeout=self._options.timeout_s,
+            )
+        )
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait((sent, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if not sent.done():
+            sent.cancel()
+            raise DeliveryError(
+                f"transport {self.name!r}: connection to {self.broker} lost before PUBACK"
+            )
+        try:
+            sent.result()
+        except aiomqtt.MqttError as exc:
+            raise DeliveryError(
+                f"transport {self.name!r}: publish to {self.broker} failed: {exc}"
+            ) from exc
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        """Connect, read, reconnect; until cancelled."""
+        failures = 0
+        down_since: float | None = None
+        while True:
+            try:
+                async with self._new_client() as client:
+                    await self._connected(client, down_since)
+                    failures, down_since = 0, None
+                    async for message in client.messages:
+                        await self._inbound(client, message)
+            except aiomqtt.MqttError as exc:
+                error = str(exc)
+            except Exception as exc:  # DNS, TLS, a journal that refused: all end in a reconnect
+                error = f"{type(exc).__name__}: {exc}"
+            finally:
+                self._client = None
+                self._lost.set()
+            failures += 1
+            if down_since is None:
+                down_since = time.monotonic()
+                self.outages += 1
+                self._log.warning(
+                    "mqtt connection lost; reconnecting with backoff",
+                    transport=self.name,
+                    broker=self.broker,
+                    error=error,
+                )
+            await asyncio.sleep(self._backoff_s(failures))
+
+    async def _connected(self, client: aiomqtt.Client, down_since: float | None) -> None:
+        if self._options.subscribe:
+            options = SubscribeOptions(qos=1, noLocal=True)
+            await client.subscribe([(f, options) for f in self._options.subscribe])
+        self._lost = asyncio.Event()
+        self._client = client
+        if down_since is not None:
+            self._log.info(
+                "mqtt connection back",
+                transport=self.name,
+                broker=self.broker,
+                down_s=round(time.monotonic() - down_since, 1),
+            )
+
+    async def _inbound(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        """Journal one publish, then acknowledge it (its PUBACK); unacknowledged, it comes again."""
+        if self._publish is None:
+            return
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        event = inbound_event(self.name, str(message.topic), payload, message.properties)
+        await self._publish([event])
+        if message.qos > 0:
+            _paho(client).ack(message.mid, message.qos)
+
+    def _new_client(self) -> aiomqtt.Client:
+        o = self._options
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        connect.SessionExpiryInterval = o.session_expiry_s
+        client = aiomqtt.Client(
+            o.host,
+            o.port,
+            username=o.username,
+            password=o.password,
+            identifier=o.client_id,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            keepalive=o.keepalive_s,
+            timeout=o.timeout_s,
+            tls_context=o.tls,
+            properties=connect,
+        )
+        _paho(client).manual_ack_set(True)
+        return client
+
+    def _backoff_s(self, failures: int) -> float:
+        o = self._options
+        base = min(o.reconnect_max_s, o.reconnect_initial_s * 2 ** max(0, failures - 1))
+        return float(base * random.uniform(0.8, 1.2))
+
+
+def _paho(client: aiomqtt.Client) -> Any:
+    """aiomqtt's paho client: the one place that reaches it, for manual acks (PUBACK after journal)."""
+    return client._client
