@@ -97,6 +97,25 @@ async def test_a_redelivered_publish_is_journaled_once(tmp_path: Path, broker: B
         assert ["message:iot:d-1", "message:iot:d-2"] == ids
 
 
+async def test_a_module_gets_the_confirmation_of_its_send_and_no_other_module_does(
+    tmp_path: Path, broker: Broker, collector: Collector
+) -> None:
+    bystander = native_counter(tmp_path, "bystander", "iot", subscribe="cove.*")
+    async with _engine(
+        tmp_path, broker, subscribe=["in/#"], echo=True, modules=[bystander]
+    ) as engine:
+        publish(broker.port, "in/x", "ping", response_topic="replies/x", delivery_id="p-1")
+        await wait_until(
+            lambda: state_json(engine, "recorder", "sent") is not None, what="confirmation"
+        )
+        [sent] = state_json(engine, "recorder", "sent")
+        assert "iot" == sent["transport"]
+        assert "replies/x" == sent["recipient"]
+        assert sent["key"] == collector.got[0].properties["delivery-id"]
+        assert ("message:iot:p-1", 0) == (sent["event_id"], sent["index"])
+        assert state_json(engine, "bystander", "count") is None
+
+
 async def test_sends_while_the_broker_is_down_are_delivered_after_it_returns(
     tmp_path: Path, broker: Broker, collector: Collector
 ) -> None:
@@ -116,3 +135,5 @@ async def test_sends_while_the_broker_is_down_are_delivered_after_it_returns(
             set(collector.bodies()), key=lambda b: int(b.split(":")[1])
         )
         assert 1 == transport.outages
+        ids = [e.event.id for e in engine.store.read(0, 1000)]
+        assert not [i for i in ids if i.startswith("sent:")]  # counter takes no confirmations

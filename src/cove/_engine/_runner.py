@@ -76,7 +76,7 @@ class ModuleRunner:
         self.commits = ModuleCommits(self.name, store, committer, hooks, self.recorder)
         self._batches = BatchHandler(self.name, store, self.supervisor, self.commits, self.recorder)
         self._read = read_events
-        self._backlog = Backlog(loaded.manifest.subscription, read_events)
+        self._backlog = Backlog(loaded.manifest.subscription, read_events, loaded.manifest.name)
         self._log_sink = log_sink
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
@@ -161,7 +161,9 @@ class ModuleRunner:
         they hold); the old instance is returned for the caller to close."""
         with self.lock:
             old, self.instance = self.instance, candidate
-            self._backlog = Backlog(candidate.manifest.subscription, self._read)
+            self._backlog = Backlog(
+                candidate.manifest.subscription, self._read, candidate.manifest.name
+            )
         return old
 
     def retire(self, old: ModuleInstance) -> None:
