@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
 
 def free_port() -> int:
@@ -32,15 +33,26 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, directory: Path) -> None:
+    """``users``: name -> password, in a password file; then anonymous clients are refused."""
+
+    def __init__(self, directory: Path, users: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.directory = directory
         self.conf = directory / "mosquitto.conf"
+        auth = "allow_anonymous true\n"
+        if users:
+            passwords = directory / "passwords"
+            passwords.touch(mode=0o600)
+            for name, password in users.items():
+                subprocess.run(
+                    [PASSWD, "-b", str(passwords), name, password], check=True, capture_output=True
+                )
+            auth = f"allow_anonymous false\npassword_file {passwords}\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"user {getpass.getuser()}\n"  # as root, mosquitto would switch to user mosquitto
-            "allow_anonymous true\n"
-            "persistence true\n"
+            + auth
+            + "persistence true\n"
             f"persistence_location {directory}/\n"
             f"log_dest file {directory}/mosquitto.log\n"
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from cove import Engine
 from cove._sources._mqtt import MqttTransport
@@ -121,6 +122,17 @@ async def test_sends_while_the_broker_is_down_are_delivered_after_it_returns(
 ) -> None:
     """The broker stops mid-stream: every send arrives once it is back (the outbox retries)."""
     counter = native_counter(tmp_path, "counter", "iot")
+    with capture_logs() as logs:
+        await _restart_mid_stream(tmp_path, broker, collector, counter)
+    lost = [e for e in logs if e["event"] == "mqtt connection lost; reconnecting with backoff"]
+    back = [e for e in logs if e["event"] == "mqtt connection back"]
+    assert 1 == len(lost) == len(back)  # one line when the outage starts, one when it ends
+    assert (f"127.0.0.1:{broker.port}", "iot") == (lost[0]["broker"], lost[0]["transport"])
+
+
+async def _restart_mid_stream(
+    tmp_path: Path, broker: Broker, collector: Collector, counter: Path
+) -> None:
     async with _engine(tmp_path, broker, subscribe=[], modules=[counter]) as engine:
         transport = engine.transports["iot"]
         assert isinstance(transport, MqttTransport)
@@ -137,3 +149,15 @@ async def test_sends_while_the_broker_is_down_are_delivered_after_it_returns(
         assert 1 == transport.outages
         ids = [e.event.id for e in engine.store.read(0, 1000)]
         assert not [i for i in ids if i.startswith("sent:")]  # counter takes no confirmations
+
+
+async def test_publishes_while_the_engine_is_away_arrive_when_it_is_back(
+    tmp_path: Path, broker: Broker
+) -> None:
+    """The broker keeps the engine's session (clean_start off): nothing published meanwhile is lost."""
+    async with _engine(tmp_path, broker, subscribe=["in/#"]):
+        pass
+    publish(broker.port, "in/a", "while away", delivery_id="w-1")
+    async with _engine(tmp_path, broker, subscribe=["in/#"]) as engine:
+        await wait_until(lambda: len(_messages(engine)) == 1, what="the queued publish")
+        assert "while away" == _messages(engine)[0]["body"]
