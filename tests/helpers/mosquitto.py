@@ -33,9 +33,12 @@ def free_port() -> int:
 
 
 class Broker:
-    """``users``: name -> password, in a password file; then anonymous clients are refused."""
+    """``users``: name -> password, in a password file; then anonymous clients are refused.
+    ``acl``: an acl_file's text (topics not granted there are refused)."""
 
-    def __init__(self, directory: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, directory: Path, users: dict[str, str] | None = None, acl: str | None = None
+    ) -> None:
         self.port = free_port()
         self.directory = directory
         self.conf = directory / "mosquitto.conf"
@@ -48,6 +51,9 @@ class Broker:
                     [PASSWD, "-b", str(passwords), name, password], check=True, capture_output=True
                 )
             auth = f"allow_anonymous false\npassword_file {passwords}\n"
+        if acl is not None:  # lines of a mosquitto acl_file; without a user they are anonymous's
+            (directory / "acl").write_text(acl)
+            auth += f"acl_file {directory / 'acl'}\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"user {getpass.getuser()}\n"  # as root, mosquitto would switch to user mosquitto

@@ -76,3 +76,31 @@ def test_a_password_secret_that_is_not_set_stops_the_engine_naming_it(
     config = load_config(_config(tmp_path, 1883))
     with pytest.raises(ConfigError, match=r"secrets\.mqtt\.env: .*COVE_TEST_MQTT_PASSWORD"):
         App(config)
+
+
+async def test_a_publish_the_broker_refuses_in_its_puback_is_not_delivered(
+    tmp_path: Path,
+) -> None:
+    """A PUBACK with a failure reason (0x87 not authorized) is a failed send, retried."""
+    directory = tmp_path / "mosquitto"
+    directory.mkdir()
+    broker = Broker(directory, acl="topic read #\n")  # anonymous may read, not write
+    broker.start()
+    try:
+        counter = native_counter(tmp_path, "counter", "iot")
+        extra = (
+            "[[transports]]\n"
+            'name = "iot"\nkind = "mqtt"\nhost = "127.0.0.1"\n'
+            f'port = {broker.port}\nclient_id = "cove-acl"\n'
+            '[outbox]\nretry_initial = "50ms"\nretry_max = "200ms"\n'
+        )
+        config = write_engine_config(tmp_path / "engine.toml", [counter], extra)
+        with capture_logs() as logs:
+            async with running_engine(config) as engine:
+                await engine.publish([probe_event("send")])
+                await wait_until(lambda: engine.outbox.failures["iot"] >= 1, what="refused")
+                assert 0 == engine.outbox.delivered
+        [failed, *_] = [e for e in logs if e["event"] == "outbox delivery failed"]
+        assert "Not authorized" in failed["error"]
+    finally:
+        broker.stop()

@@ -7,7 +7,8 @@ loss reconnect with doubling backoff, logging one line when an outage starts
 and one when it ends. Inbound publishes are acknowledged by hand, after the
 event is durable in the journal: a crash before that leaves the broker to
 redeliver, and the delivery id makes the redelivery one event. A send waits
-for the broker's PUBACK; with no connection, or no PUBACK in time, it raises
+for the broker's PUBACK and reads its reason code; with no connection, no
+PUBACK in time, or a PUBACK that refuses the publish, it raises
 ``DeliveryError`` and the outbox retries it.
 """
 
@@ -17,14 +18,17 @@ import asyncio
 import random
 import ssl
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ..errors import DeliveryError
@@ -61,6 +65,8 @@ class MqttTransport(Transport):
         self._client: aiomqtt.Client | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._pubacks: dict[int, asyncio.Future[ReasonCode]] = {}
+        """Sends waiting for their PUBACK, by packet id (of the current connection)."""
         self.outages = 0
         """Connection losses so far (a failed first connect counts as one)."""
 
@@ -91,31 +97,32 @@ class MqttTransport(Transport):
         if self.request_headers is not None:
             pairs.extend(self.request_headers().items())
         properties = publish_properties(pairs, idempotency_key)
-        sent = asyncio.ensure_future(
-            client.publish(
-                recipient,
-                body.encode(),
-                qos=1,
-                properties=properties,
-                timeout=self._options.timeout_s,
+        paho = _paho(client)
+        info = paho.publish(recipient, body.encode(), 1, False, properties)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise DeliveryError(
+                f"transport {self.name!r}: publish to {self.broker} failed: "
+                f"{mqtt.error_string(info.rc)}"
             )
-        )
+        puback = asyncio.get_running_loop().create_future()
+        self._pubacks[info.mid] = puback
         lost = asyncio.ensure_future(self._lost.wait())
         try:
-            await asyncio.wait((sent, lost), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (puback, lost), timeout=self._options.timeout_s, return_when=FIRST_COMPLETED
+            )
         finally:
             lost.cancel()
-        if not sent.done():
-            sent.cancel()
+            self._pubacks.pop(info.mid, None)
+        if not puback.done():
+            why = "lost before its PUBACK" if lost.done() else "sent no PUBACK in time"
+            raise DeliveryError(f"transport {self.name!r}: {self.broker} {why}")
+        reason = puback.result()
+        if reason.is_failure:
             raise DeliveryError(
-                f"transport {self.name!r}: connection to {self.broker} lost before PUBACK"
+                f"transport {self.name!r}: {self.broker} refused the publish to "
+                f"{recipient!r}: {reason}"
             )
-        try:
-            sent.result()
-        except aiomqtt.MqttError as exc:
-            raise DeliveryError(
-                f"transport {self.name!r}: publish to {self.broker} failed: {exc}"
-            ) from exc
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
@@ -194,7 +201,19 @@ class MqttTransport(Transport):
             tls_context=o.tls,
             properties=connect,
         )
-        _paho(client).manual_ack_set(True)
+        paho = _paho(client)
+        paho.manual_ack_set(True)
+        self._pubacks = {}
+        forward: Any = paho.on_publish  # aiomqtt's: it wakes its own publish calls
+
+        def on_publish(c: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+            """aiomqtt's callback, then the PUBACK's reason code to the send that waits on it."""
+            forward(c, userdata, mid, reason, properties)
+            waiting = self._pubacks.pop(mid, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(reason)
+
+        paho.on_publish = on_publish
         return client
 
     def _backoff_s(self, failures: int) -> float:
@@ -203,6 +222,7 @@ class MqttTransport(Transport):
         return float(base * random.uniform(0.8, 1.2))
 
 
-def _paho(client: aiomqtt.Client) -> Any:
-    """aiomqtt's paho client: the one place that reaches it, for manual acks (PUBACK after journal)."""
+def _paho(client: aiomqtt.Client) -> mqtt.Client:
+    """aiomqtt's paho client: the one place that reaches it, for manual acks (PUBACK after
+    journal) and for publishes that see their PUBACK's reason code (aiomqtt drops it)."""
     return client._client
