@@ -35,6 +35,9 @@ from ..errors import DeliveryError
 from ._base import Publish, Transport
 from ._mqtt_codec import inbound_event, publish_properties, topic_error
 
+INBOUND_BATCH = 256
+"""Most inbound publishes journaled in one commit (those already waiting; none is held back)."""
+
 
 @dataclass(frozen=True, slots=True)
 class MqttOptions:
@@ -140,7 +143,10 @@ class MqttTransport(Transport):
                     await self._connected(client, down_since)
                     failures, down_since = 0, None
                     async for message in client.messages:
-                        await self._inbound(client, message)
+                        batch = [message]
+                        while len(client.messages) and len(batch) < INBOUND_BATCH:
+                            batch.append(await anext(client.messages))
+                        await self._inbound(client, batch)
             except aiomqtt.MqttError as exc:
                 error = str(exc)
             except Exception as exc:  # DNS, TLS, a journal that refused: all end in a reconnect
@@ -174,15 +180,25 @@ class MqttTransport(Transport):
                 down_s=round(time.monotonic() - down_since, 1),
             )
 
-    async def _inbound(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-        """Journal one publish, then acknowledge it (its PUBACK); unacknowledged, it comes again."""
+    async def _inbound(self, client: aiomqtt.Client, batch: list[aiomqtt.Message]) -> None:
+        """Journal publishes (all that were waiting: one commit), then acknowledge each (its
+        PUBACK); one not acknowledged comes again."""
         if self._publish is None:
             return
-        payload = message.payload if isinstance(message.payload, bytes) else b""
-        event = inbound_event(self.name, str(message.topic), payload, message.properties)
-        await self._publish([event])
-        if message.qos > 0:
-            _paho(client).ack(message.mid, message.qos)
+        events = [
+            inbound_event(
+                self.name,
+                str(m.topic),
+                m.payload if isinstance(m.payload, bytes) else b"",
+                m.properties,
+            )
+            for m in batch
+        ]
+        await self._publish(events)
+        paho = _paho(client)
+        for message in batch:
+            if message.qos > 0:
+                paho.ack(message.mid, message.qos)
 
     def _new_client(self) -> aiomqtt.Client:
         o = self._options
