@@ -109,7 +109,8 @@ class MqttTransport(Transport):
             )
         puback = asyncio.get_running_loop().create_future()
         self._pubacks[info.mid] = puback
-        lost = asyncio.ensure_future(self._lost.wait())
+        connection = self._lost  # set when this connection ends
+        lost = asyncio.ensure_future(connection.wait())
         try:
             await asyncio.wait(
                 (puback, lost), timeout=self._options.timeout_s, return_when=FIRST_COMPLETED
@@ -118,7 +119,7 @@ class MqttTransport(Transport):
             lost.cancel()
             self._pubacks.pop(info.mid, None)
         if not puback.done():
-            why = "lost before its PUBACK" if lost.done() else "sent no PUBACK in time"
+            why = "lost before its PUBACK" if connection.is_set() else "sent no PUBACK in time"
             raise DeliveryError(f"transport {self.name!r}: {self.broker} {why}")
         reason = puback.result()
         if reason.is_failure:
