@@ -34,10 +34,15 @@ def free_port() -> int:
 
 class Broker:
     """``users``: name -> password, in a password file; then anonymous clients are refused.
-    ``acl``: an acl_file's text (topics not granted there are refused)."""
+    ``acl``: an acl_file's text (topics not granted there are refused).
+    ``tls``: (certificate, key): the listener speaks TLS only."""
 
     def __init__(
-        self, directory: Path, users: dict[str, str] | None = None, acl: str | None = None
+        self,
+        directory: Path,
+        users: dict[str, str] | None = None,
+        acl: str | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.port = free_port()
         self.directory = directory
@@ -54,6 +59,8 @@ class Broker:
         if acl is not None:  # lines of a mosquitto acl_file; without a user they are anonymous's
             (directory / "acl").write_text(acl)
             auth += f"acl_file {directory / 'acl'}\n"
+        if tls is not None:
+            auth += f"certfile {tls[0]}\nkeyfile {tls[1]}\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             f"user {getpass.getuser()}\n"  # as root, mosquitto would switch to user mosquitto
