@@ -33,7 +33,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ..errors import DeliveryError
 from ._base import Publish, Transport
-from ._mqtt_codec import inbound_event, publish_properties, topic_error
+from ._mqtt_codec import REPLY_TO, inbound_event, publish_properties, topic_error
 
 INBOUND_BATCH = 256
 """Most inbound publishes journaled in one commit (those already waiting; none is held back)."""
@@ -90,8 +90,11 @@ class MqttTransport(Transport):
     async def send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
     ) -> None:
-        if (why := topic_error(recipient)) is not None:
-            raise DeliveryError(f"transport {self.name!r}: {why}")
+        topics = [(recipient, "the recipient")]
+        topics += [(v, "reply_to") for k, v in metadata if k == REPLY_TO]
+        for topic, what in topics:
+            if (why := topic_error(topic, what)) is not None:
+                raise DeliveryError(f"transport {self.name!r}: {why}")
         self._ensure_running()
         client = self._client
         if client is None:

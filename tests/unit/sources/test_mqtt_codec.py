@@ -17,6 +17,12 @@ def test_a_send_carries_its_delivery_id_then_its_metadata() -> None:
     )
 
 
+def test_reply_to_is_the_response_topic_not_a_user_property() -> None:
+    properties = publish_properties([("reply_to", "a/inbox"), ("k", "v")], "bot:e1:0")
+    assert "a/inbox" == properties.ResponseTopic
+    assert [("delivery-id", "bot:e1:0"), ("k", "v")] == properties.UserProperty
+
+
 def test_a_long_key_travels_as_its_digest() -> None:
     [(_, delivery)] = publish_properties([], "k" * 300).UserProperty
     assert delivery.startswith("msg_") and len(delivery) == 36
