@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho_client
 import pytest
 from structlog.testing import capture_logs
 
 from cove import Engine
+from cove._sources import _mqtt as mqtt_transport
 from cove._sources._mqtt import MqttTransport
+from cove._sources._mqtt_codec import inbound_event
 from tests.helpers.engine import probe_event, running_engine, state_json, wait_until
 from tests.helpers.modules import native_counter, recorder_module, write_engine_config
 from tests.helpers.mosquitto import Broker, Collector, broker, publish
@@ -161,3 +164,27 @@ async def test_publishes_while_the_engine_is_away_arrive_when_it_is_back(
     async with _engine(tmp_path, broker, subscribe=["in/#"]) as engine:
         await wait_until(lambda: len(_messages(engine)) == 1, what="the queued publish")
         assert "while away" == _messages(engine)[0]["body"]
+
+
+async def test_a_publish_the_broker_redelivers_after_a_crash_before_its_puback_is_one_event(
+    tmp_path: Path, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run journals the publish but never acknowledges it (as if it crashed right
+    after the commit); the broker sends it again to the next run, which journals it once."""
+    with monkeypatch.context() as crash:
+        crash.setattr(paho_client.Client, "ack", lambda self, mid, qos: None)
+        async with _engine(tmp_path, broker, subscribe=["in/#"]) as engine:
+            publish(broker.port, "in/a", "first", delivery_id="r-1")
+            await wait_until(lambda: len(_messages(engine)) == 1, what="journaled, no PUBACK")
+    seen: list[str] = []
+
+    def spy(transport: str, topic: str, payload: bytes, properties: Any) -> Any:
+        seen.append(payload.decode())
+        return inbound_event(transport, topic, payload, properties)
+
+    monkeypatch.setattr(mqtt_transport, "inbound_event", spy)
+    async with _engine(tmp_path, broker, subscribe=["in/#"]) as engine:
+        publish(broker.port, "in/a", "second", delivery_id="r-2")
+        await wait_until(lambda: len(_messages(engine)) == 2, what="the next publish")
+        assert ["first", "second"] == seen  # the broker did deliver "first" again
+        assert ["first", "second"] == [m["body"] for m in _messages(engine)]
