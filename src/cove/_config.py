@@ -22,7 +22,7 @@ from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_chain import ChainSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
-from ._config_mqtt import MqttTransportSettings
+from ._config_mqtt import MqttTransportSettings, shared_session
 from ._config_operator import (
     ControlSettings,
     ListenerSettings,
@@ -440,6 +440,8 @@ class EngineConfig(StrictModel):
     def _unique_transports(cls, value: list[AnyTransport]) -> list[AnyTransport]:
         if twice := repeated(t.name for t in value):
             raise ValueError(f"transport names must be unique; repeated: {twice}")
+        if clash := shared_session(value):
+            raise ValueError(clash)
         return value
 
     @field_validator("chains")

@@ -7,6 +7,7 @@ by the engine config to exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -29,6 +30,22 @@ def _topic_filter(value: str) -> str:
     return value
 
 
+def shared_session(transports: Sequence[object]) -> str | None:
+    """Why two mqtt transports would fight over one broker session, or None."""
+    seen: dict[tuple[str, int, str], str] = {}
+    for t in transports:
+        if not isinstance(t, MqttTransportSettings):
+            continue
+        session = (t.host, t.port, t.client_id)
+        if session in seen:
+            return (
+                f"{seen[session]!r} and {t.name!r} use client_id {t.client_id!r} on "
+                f"{t.host}:{t.port}; the broker keeps one connection per client id"
+            )
+        seen[session] = t.name
+    return None
+
+
 class MqttTransportSettings(StrictModel):
     """One ``[[transports]]`` entry with ``kind = "mqtt"``: a broker connection (MQTT 5, QoS 1)."""
 
@@ -44,7 +61,8 @@ class MqttTransportSettings(StrictModel):
     )
     client_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_.:-]{1,128}$")] = Field(
         description="The MQTT client id; the broker keeps this client's session (subscriptions, "
-        "unacknowledged messages) under it, so give every engine its own."
+        "unacknowledged messages) under it, so give every engine its own (two transports "
+        "with one client_id on one broker are refused)."
     )
     username: str | None = Field(default=None, description="Username sent to the broker.")
     password_secret: Annotated[str, Field(pattern=SECRET_NAME)] | None = Field(

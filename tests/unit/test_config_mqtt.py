@@ -78,3 +78,10 @@ def test_an_unknown_transport_kind_is_refused_naming_the_kinds(tmp_path: Path) -
     text = '[[transports]]\nname = "iot"\nkind = "smtp"\n'
     with pytest.raises(ConfigError, match=r'transports\[0\]: kind must be "webhook" or "mqtt"'):
         _load(tmp_path, text)
+
+
+def test_two_transports_with_one_client_id_on_one_broker_are_refused(tmp_path: Path) -> None:
+    """The broker would drop one for the other on every connect: an endless outage."""
+    second = BASE.replace('name = "iot"', 'name = "iot2"')
+    with pytest.raises(ConfigError, match=r"transports: .*'iot' and 'iot2'.*client_id 'c1'"):
+        _load(tmp_path, BASE + second)
