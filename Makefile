@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser registry fuse examples run demo-chain test lint bench docs clean console
+.PHONY: setup browser registry fuse mosquitto examples run demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -49,8 +49,12 @@ registry:
 fuse:
 	@command -v fusermount3 >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fuse3)
 
+## mosquitto: Debian's MQTT broker, which the mqtt transport tests start on a loopback port
+mosquitto:
+	@test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto)
+
 ## test: the whole test suite, then lint and types
-test: setup browser registry fuse
+test: setup browser registry fuse mosquitto
 	$(BIN)/pytest
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/ruff format --check src sdk examples tests bench scripts

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    Discriminator,
     Field,
     PrivateAttr,
     Strict,
     StrictInt,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -21,6 +23,7 @@ from ._config_chain import ChainSettings
 from ._config_fetch import FetchSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
+from ._config_mqtt import MqttTransportSettings, shared_session
 from ._config_operator import (
     ControlSettings,
     ListenerSettings,
@@ -311,6 +314,25 @@ class TransportSettings(StrictModel):
         return self
 
 
+def _transport_kind(value: object) -> object:
+    """The ``kind`` of a ``[[transports]]`` entry; without one it is checked as a webhook
+    entry, so the error names the missing ``kind`` (and any unknown key) as before mqtt."""
+    if isinstance(value, dict):
+        return value.get("kind", "webhook")
+    return getattr(value, "kind", None)
+
+
+AnyTransport = Annotated[
+    Annotated[TransportSettings, Tag("webhook")] | Annotated[MqttTransportSettings, Tag("mqtt")],
+    Discriminator(
+        _transport_kind,
+        custom_error_type="transport_kind",
+        custom_error_message='kind must be "webhook" or "mqtt"',
+    ),
+]
+"""A ``[[transports]]`` entry, told apart by its ``kind``."""
+
+
 class OutboxSettings(StrictModel):
     """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
 
@@ -371,8 +393,9 @@ class EngineConfig(StrictModel):
     webhook: WebhookSettings | None = Field(
         default=None, description="The inbound HTTP server; unset: none."
     )
-    transports: list[TransportSettings] = Field(
-        default_factory=list, description="Named transports modules can send through."
+    transports: list[AnyTransport] = Field(
+        default_factory=list,
+        description="Named transports modules can send through: `webhook` or `mqtt`.",
     )
     chains: list[ChainSettings] = Field(
         default_factory=list, description="Chains modules can read and subscribe to, by chain id."
@@ -429,13 +452,21 @@ class EngineConfig(StrictModel):
                 raise ValueError(
                     f"overrides.{module}.secrets: no [secrets.<name>] section for {unknown}"
                 )
+        for transport in self.transports:
+            secret = getattr(transport, "password_secret", None)
+            if secret is not None and secret not in self.secrets:
+                raise ValueError(
+                    f"transports.{transport.name}.password_secret: no [secrets.{secret}] section"
+                )
         return self
 
     @field_validator("transports")
     @classmethod
-    def _unique_transports(cls, value: list[TransportSettings]) -> list[TransportSettings]:
+    def _unique_transports(cls, value: list[AnyTransport]) -> list[AnyTransport]:
         if twice := repeated(t.name for t in value):
             raise ValueError(f"transport names must be unique; repeated: {twice}")
+        if clash := shared_session(value):
+            raise ValueError(clash)
         return value
 
     @field_validator("chains")

@@ -81,6 +81,11 @@ class Custom:
     payload: str
 
 
+MESSAGE_SENT = "cove.message-sent"
+"""The custom event the outbox journals when a module's message was delivered (its
+``source`` is that module, which alone receives it)."""
+
+
 LifecyclePhase = Literal["started", "stopping", "reloaded"]
 
 

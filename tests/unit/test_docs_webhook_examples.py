@@ -35,7 +35,9 @@ def test_every_webhook_example_with_a_secret_signs_the_standard_way(doc: str) ->
     assert examples, f"{doc} shows the engine config a webhook needs"
     for example in examples:
         settings: list[WebhookSettings | TransportSettings] = [
-            TransportSettings.model_validate(t) for t in example.get("transports", [])
+            TransportSettings.model_validate(t)
+            for t in example.get("transports", [])
+            if t.get("kind") == "webhook"  # an mqtt transport has no signing
         ]
         if "webhook" in example:
             settings.append(WebhookSettings.model_validate(example["webhook"]))

@@ -10,7 +10,7 @@ looked up lazily, so the SDK also imports in plain Python (see
 
 from typing import Any
 
-from . import chain, identity, ui
+from . import chain, identity, messages, ui
 from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
 from ._hooks import Veto, hook
@@ -37,6 +37,7 @@ __all__ = [
     "identity",
     "load_config",
     "log",
+    "messages",
     "on_block",
     "on_event",
     "on_init",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._config import EngineConfig, TransportSettings
+from .._config_mqtt import MqttTransportSettings
 from .._listen import ListenerLimits
 from .._sources import _webhook_standard as standard
 from .._sources._base import Source, Transport
@@ -22,6 +23,7 @@ from .._sources._webhook_auth import Credentials
 from .._sources._webhook_server import WebhookServer
 from .._units import parse_duration_ms
 from ..errors import ConfigError
+from ._declared_mqtt import mqtt_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +55,17 @@ def webhook_parts(config: EngineConfig) -> WebhookParts:
         max_in_flight=int(settings.max_body_in_flight),
         body_timeout=parse_duration_ms(settings.body_timeout) / 1000,
         credentials=credentials,
-        transports=[t.name for t in config.transports],
+        transports=[t.name for t in config.transports if t.kind == "webhook"],
         limits=ListenerLimits.from_settings(config.listeners),
     )
     return WebhookParts(transports, [server])
 
 
-def _transport(config: EngineConfig, settings: TransportSettings) -> Transport:
+def _transport(
+    config: EngineConfig, settings: TransportSettings | MqttTransportSettings
+) -> Transport:
+    if isinstance(settings, MqttTransportSettings):
+        return mqtt_transport(config, settings)
     where = f"transports.{settings.name}.secret"
     secret = _read_secret(config, where, settings.secret_env, settings.secret_file)
     standard_mode = settings.signing == "standard" and secret is not None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .._manifest import Subscription
 from .._store._base import JournalEntry
-from ._matching import matches_any
+from ._matching import SubscriptionMatcher
 
 _CHUNK = 1_024
 
@@ -25,8 +25,9 @@ class Backlog:
         self,
         subscriptions: list[Subscription],
         read: Callable[[int, int], list[JournalEntry]],
+        module: str = "",
     ) -> None:
-        self._subscriptions = subscriptions
+        self._matches = SubscriptionMatcher(subscriptions, module)
         self._read = read
         self._position = -1
         self._counted_to = -1
@@ -43,7 +44,7 @@ class Backlog:
             for entry in entries:
                 if entry.seq > head:
                     break
-                if matches_any(self._subscriptions, entry.event):
+                if self._matches(entry.event):
                     self._count += 1
             self._counted_to = min(head, entries[-1].seq)
         return self._count

@@ -14,7 +14,7 @@ from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
-from .._events import Event, Lifecycle
+from .._events import MESSAGE_SENT, Custom, Event, Lifecycle
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import (
@@ -164,6 +164,7 @@ class Engine:
             self.log,
             self.hooks,
         )
+        self.outbox.confirms = self._confirms
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:
             self._start_tracing(config.tracing)
@@ -386,7 +387,11 @@ class Engine:
     def subscribes(self, name: str, event: Event) -> bool:
         """Would the loaded module ``name`` receive ``event`` (its subscriptions match it)?"""
         runner = self.runners.get(name)
-        return runner is not None and matches_any(runner.manifest.subscription, event)
+        return runner is not None and matches_any(runner.manifest.subscription, event, name)
+
+    def _confirms(self, name: str) -> bool:
+        """Does module ``name`` subscribe to the confirmations of its sends?"""
+        return self.subscribes(name, Event(Custom(MESSAGE_SENT, name, "")))
 
     def module_info(self, name: str) -> ModuleInfo | None:
         """The loaded module's effective config and public identity; None when not loaded."""

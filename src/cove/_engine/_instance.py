@@ -40,7 +40,7 @@ class ModuleInstance:
         self.identity = loaded.identity
         self._secrets = loaded.secrets
         self.quota = loaded.grants.limits.state_bytes
-        self.matches = SubscriptionMatcher(self.manifest.subscription)
+        self.matches = SubscriptionMatcher(self.manifest.subscription, self.manifest.name)
         """Is a journaled event this version's? (Its subscriptions, compiled once.)"""
         self._config = dict(self.manifest.config)
         self._store = store

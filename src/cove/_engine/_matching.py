@@ -7,6 +7,10 @@ A runner asks this for every journaled event, so a module's subscriptions
 are compiled once (``SubscriptionMatcher``): tests grouped by payload type,
 each log filter built once rather than per log, and a custom event's name
 checked against the globs once per distinct name.
+
+A ``cove.message-sent`` confirmation belongs to the module that sent the
+message (its ``source``): it matches that module's subscriptions only, never
+another module's glob, so a module's recipients stay its own.
 """
 
 from __future__ import annotations
@@ -16,7 +20,18 @@ from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
+from .._events import (
+    MESSAGE_SENT,
+    Block,
+    Custom,
+    Event,
+    Lifecycle,
+    Log,
+    Message,
+    Payload,
+    Tick,
+    Webhook,
+)
 from .._log_filter import log_filter
 from .._manifest import (
     BlockSubscription,
@@ -38,7 +53,8 @@ Test = Callable[[Any], bool]
 class SubscriptionMatcher:
     """A module's subscriptions compiled into tests by payload type; call it with an event."""
 
-    def __init__(self, subscriptions: Sequence[Subscription]) -> None:
+    def __init__(self, subscriptions: Sequence[Subscription], module: str = "") -> None:
+        self._module = module
         tests: dict[type, list[Test]] = {}
         globs: list[str] = []
         for sub in subscriptions:
@@ -62,6 +78,10 @@ class SubscriptionMatcher:
         if tests is None:
             return False
         if type(payload) is Custom:
+            if payload.name == MESSAGE_SENT and (
+                not self._module or payload.source != self._module
+            ):
+                return False
             return bool(tests[0](payload.name))
         return any(test(payload) for test in tests)
 
@@ -93,9 +113,9 @@ def _compile(sub: Subscription) -> tuple[type[Payload], Test]:
     raise AssertionError(f"no test for subscription kind {sub.kind!r}")
 
 
-def matches_any(subscriptions: Sequence[Subscription], event: Event) -> bool:
+def matches_any(subscriptions: Sequence[Subscription], event: Event, module: str = "") -> bool:
     """One-off matching (``cove run --mock``, tests); a runner keeps a ``SubscriptionMatcher``."""
-    return SubscriptionMatcher(subscriptions)(event)
+    return SubscriptionMatcher(subscriptions, module)(event)
 
 
 def matches(sub: Subscription, event: Event) -> bool:

@@ -5,7 +5,9 @@ failing send is retried with exponential backoff and never blocks a module.
 A send that has failed ``max_attempts`` times, or is older than ``max_age``
 (both per transport), moves to the dead letters, where it waits for an
 operator (``cove outbox retry|drop``). Failures are counted per transport and
-logged, at most one line per transport every ``LOG_INTERVAL_S``.
+logged, at most one line per transport every ``LOG_INTERVAL_S``. A delivered
+message of a module that subscribes to ``cove.message-sent`` is confirmed to it
+by that event, journaled in the same transaction that marks the entry done.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import OutboxSettings
-from .._events import Custom, Event
+from .._events import MESSAGE_SENT, Custom, Event
 from .._ratelimit import RateLimitedLog
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
@@ -61,6 +63,8 @@ class OutboxWorker:
         self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
+        self.confirms: Callable[[str], bool] = lambda module: False
+        """Does this module take ``cove.message-sent`` confirmations? Set by the engine."""
         self.tracing: Tracing | None = None
         """Set by the engine when ``[tracing]`` is on: a span per delivery."""
         self.delivered = 0
@@ -153,7 +157,11 @@ class OutboxWorker:
         except Exception as exc:  # any failure of a send is retried later, never fatal
             self._failed(entry, body["transport"], exc)
             return
-        self._store.effect_done(entry.id)
+        if self.confirms(entry.module):
+            self._store.effect_done(entry.id, [_confirmation(entry, body)])
+            self._on_journaled.set()
+        else:
+            self._store.effect_done(entry.id)
         self.delivered += 1
 
     def _failed(self, entry: OutboxEntry, transport: str, exc: Exception) -> None:
@@ -195,6 +203,19 @@ class OutboxWorker:
             retry_in_ms=delay,
             error=error,
         )
+
+
+def _confirmation(entry: OutboxEntry, message: dict[str, Any]) -> Event:
+    """The ``cove.message-sent`` event of a delivered message; its id is stable per message."""
+    event_id, _, index = entry.key.removeprefix(f"{entry.module}:").rpartition(":")
+    payload = {
+        "transport": message["transport"],
+        "recipient": message["recipient"],
+        "key": entry.key,
+        "event_id": event_id,
+        "index": int(index) if index.isdigit() else 0,
+    }
+    return Event(Custom(MESSAGE_SENT, entry.module, json.dumps(payload)), id=f"sent:{entry.key}")
 
 
 def _before_messages(hooks: Hooks, batch: list[OutboxEntry]) -> dict[int, Hooked]:

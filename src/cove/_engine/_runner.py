@@ -77,7 +77,7 @@ class ModuleRunner:
         self.commits = ModuleCommits(self.name, store, committer, hooks, self.recorder)
         self._batches = BatchHandler(self.name, store, self.supervisor, self.commits, self.recorder)
         self._read = read_events
-        self._backlog = Backlog(loaded.manifest.subscription, read_events)
+        self._backlog = Backlog(loaded.manifest.subscription, read_events, loaded.manifest.name)
         self._log_sink = log_sink
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
@@ -167,7 +167,9 @@ class ModuleRunner:
             if prepare is not None:
                 prepare()
             old, self.instance = self.instance, candidate
-            self._backlog = Backlog(candidate.manifest.subscription, self._read)
+            self._backlog = Backlog(
+                candidate.manifest.subscription, self._read, candidate.manifest.name
+            )
         return old
 
     def retire(self, old: ModuleInstance) -> None:

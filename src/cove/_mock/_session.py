@@ -158,7 +158,7 @@ class MockSession:
     async def _feed(self, engine: Engine, runner: ModuleRunner, event: Event) -> bool:
         offset = (event.accepted_at_ms - self.fixture.start_ms) / 1000
         self.write(f"[cyan][+{offset:g}s][/] {describe_event(event)}")
-        if not matches_any(self.manifest.subscription, event):
+        if not matches_any(self.manifest.subscription, event, self.manifest.name):
             self.result.skipped += 1
             self.write("  [dim]not delivered: no subscription in cove.toml matches it[/]")
             return True

@@ -1,14 +1,16 @@
 """Test plugin: records every tick, message and webhook it handles in its state.
 
 With ``echo = true`` in its config it also answers each message on the
-transport it came from, so tests can watch outbound delivery.
+transport it came from, so tests can watch outbound delivery; the
+``cove.message-sent`` confirmations of its sends go under ``sent``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
-from cove import Event, Message, Plugin, PluginContext, Tick, Webhook
+from cove import Custom, Event, Message, Plugin, PluginContext, Tick, Webhook
 from cove.plugin import Action, SendMessage, SetState
 
 
@@ -27,6 +29,8 @@ class Recorder(Plugin):
         elif isinstance(p, Webhook):
             key = "webhooks"
             item = {"path": p.path, "body": p.body.decode(), "headers": dict(p.headers)}
+        elif isinstance(p, Custom) and p.name == "cove.message-sent":
+            key, item = "sent", json.loads(p.payload)
         else:
             return []
         return [SetState(key, [*ctx.state.get(key, []), item]), *actions]

@@ -8,7 +8,18 @@ import pytest
 
 from cove._engine import _matching
 from cove._engine._matching import SubscriptionMatcher, matches, matches_any
-from cove._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
+from cove._events import (
+    MESSAGE_SENT,
+    Block,
+    Custom,
+    Event,
+    Lifecycle,
+    Log,
+    Message,
+    Payload,
+    Tick,
+    Webhook,
+)
 from cove._manifest import (
     BlockSubscription,
     CustomSubscription,
@@ -191,3 +202,16 @@ def test_custom_names_are_matched_against_every_glob() -> None:
     names = ["alert.high", "sensor.reading", "sensor.other", "alert"]
     assert [True, True, False, False] == [matcher(event(Custom(n, "", ""))) for n in names]
     assert not matcher(event(BLOCK))
+
+
+def test_a_send_confirmation_reaches_only_the_module_that_sent() -> None:
+    """``cove.message-sent`` is the sender's: another module's ``*`` does not take it."""
+    sent = event(Custom(MESSAGE_SENT, "alice", "{}"))
+    exact = [CustomSubscription(kind="custom", name=MESSAGE_SENT)]
+    every = [CustomSubscription(kind="custom", name="*")]
+    assert SubscriptionMatcher(exact, module="alice")(sent)
+    assert SubscriptionMatcher(every, module="alice")(sent)
+    assert not SubscriptionMatcher(every, module="bob")(sent)
+    assert not SubscriptionMatcher(exact, module="bob")(sent)
+    assert not matches_any(exact, sent)  # no module: nobody's confirmation
+    assert SubscriptionMatcher(every, module="bob")(event(Custom("other", "alice", "{}")))
