@@ -1,0 +1,71 @@
+"""What only the PostgreSQL backend has: a server to reach, a password, a connection that
+can drop, a schema shared by engines (the shared contract is test_store.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from cove._events import Custom, Event
+from cove._store._postgres import PostgresStore
+from cove.errors import StoreError
+from tests.helpers.postgres import PostgresServer
+
+
+def ev(event_id: str) -> Event:
+    return Event(Custom("x", "test", "{}"), id=event_id, accepted_at_ms=1)
+
+
+def test_a_wrong_password_names_the_server_and_never_the_password(
+    postgres: PostgresServer,
+) -> None:
+    dsn = postgres.database()
+    with pytest.raises(StoreError, match="cannot open the store") as info:
+        PostgresStore(dsn, password="not-" + postgres.password)
+    assert f"postgresql://127.0.0.1:{postgres.port}/" in str(info.value)
+    assert postgres.password not in str(info.value)
+
+
+def test_a_dropped_connection_stops_the_store_and_keeps_what_was_flushed(
+    postgres: PostgresServer,
+) -> None:
+    """The server lost the open batch: the store refuses every later call rather than
+    commit a batch with a hole; a reopened store has exactly what was flushed."""
+    dsn = postgres.database()
+    store = PostgresStore(dsn, password=postgres.password)
+    store.append([ev("a")])
+    store.flush()
+    store.append([ev("b")])
+    pid = store._db.info.backend_pid
+    with psycopg.connect(dsn, password=postgres.password, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreError, match="failed"):
+        store.append([ev("c")])
+    with pytest.raises(StoreError, match="stopped after an error"):
+        store.flush()
+    store.close()
+    again = PostgresStore(dsn, password=postgres.password)
+    assert ["a"] == [e.event.id for e in again.read(0, 10)]
+    again.close()
+
+
+def test_engines_opening_one_database_at_once_migrate_it_once(postgres: PostgresServer) -> None:
+    dsn = postgres.database()
+    opened: list[PostgresStore] = []
+    threads = [
+        threading.Thread(
+            target=lambda: opened.append(PostgresStore(dsn, password=postgres.password))
+        )
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 4 == len(opened)
+    with psycopg.connect(dsn, password=postgres.password) as db:
+        assert [(1,)] == db.execute("SELECT version FROM schema_version").fetchall()
+    for store in opened:
+        store.close()
