@@ -33,7 +33,6 @@ from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
-from .._store._sqlite import SqliteStore
 from .._types import Drained, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
@@ -46,6 +45,7 @@ from ._lifecycle import ModuleState
 from ._loader import LoadedModule, build_host
 from ._matching import matches_any
 from ._observer import ObserverBridge
+from ._open_store import open_store
 from ._outbox import OutboxWorker
 from ._recent import RecentJournal
 from ._reload import reload
@@ -133,7 +133,7 @@ class Engine:
         API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
         if self._store is None:
-            self._store = SqliteStore(config.data_path / "cove.db")
+            self._store = open_store(config)
         if config.trajectories.enabled:
             settings = config.trajectories
             self.trajectories = TrajectoryStore(
