@@ -8,7 +8,9 @@ Figures (issue 19, step 1; no target): for each backend, in this one run,
   * p50/p99 ms from publish to the delivered effect at a steady 500 events/s;
 and PostgreSQL's figure as a ratio of SQLite's. PostgreSQL is a server the script
 starts on a loopback port in a temp dir (tests/helpers/postgres.py), with its
-default durability (fsync, synchronous_commit on), as SQLite runs with FULL.
+default durability (fsync, synchronous_commit on), as SQLite runs with FULL. The
+server inherits the script's one-core pin (see _common.engine_bench_args), so both
+backends share one core as on a small host; --all-cores lifts it for both.
 
 Run: .venv/bin/python bench/store_backends.py [--events N] [--all-cores]
 """

@@ -41,6 +41,7 @@ from ._base import (
     OutboxHealth,
     Store,
 )
+from ._postgres_checks import checked_effects
 from ._postgres_schema import migrate
 from ._rules import PRUNE_CHUNK
 
@@ -91,6 +92,7 @@ class PostgresStore(Store):
         self._lock = threading.RLock()
         self._in_batch = False
         self._broken: str | None = None
+        self._cursors: dict[str, int] = {}  # committed in the open batch, not written yet
 
     def _one(self, query: Any, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         row = self._db.execute(query, params).fetchone()
@@ -162,6 +164,8 @@ class PostgresStore(Store):
     # state ------------------------------------------------------------------
     def cursor(self, module: str) -> int:
         with self._lock, self._guard("reading a cursor"):
+            if module in self._cursors:
+                return self._cursors[module]
             row = self._db.execute(
                 "SELECT seq FROM cursors WHERE module = %s", (module,)
             ).fetchone()
@@ -169,6 +173,7 @@ class PostgresStore(Store):
 
     def held_cursors(self) -> dict[str, int]:
         with self._lock, self._guard("reading cursors"):
+            self._write_cursors()
             rows = self._db.execute(
                 "SELECT module, seq FROM cursors WHERE module NOT IN (SELECT module FROM released)"
             ).fetchall()
@@ -223,44 +228,44 @@ class PostgresStore(Store):
         effects: Sequence[tuple[str, Sequence[NewEffect]]],
         state_bytes: int | None = None,
     ) -> None:
+        where = f"{self.where}: committing events of {module!r} failed"
+        queued = checked_effects(where, module, writes, effects)
         with self._lock, self._guard(f"committing events of {module!r}"):
             self._begin()
-            self._db.execute("SAVEPOINT event")
+            size = self._size_after(module, writes, state_bytes)
             try:
-                size = self._write(module, cursor, writes, effects, state_bytes)
-                self._db.execute("RELEASE SAVEPOINT event")
+                # One round trip for the whole event batch, not one per statement.
+                with self._db.pipeline():
+                    self._write(module, writes, queued)
             except BaseException as exc:
-                # Any failure (not only the server's: a key that is not UTF-8, a
-                # cancellation) must not leave half an event in the open batch.
-                self._db.execute("ROLLBACK TO SAVEPOINT event")
-                self._db.execute("RELEASE SAVEPOINT event")
-                if not isinstance(exc, psycopg.Error):
-                    raise
-                raise StoreError(
-                    f"{self.where}: committing events of {module!r} failed: {exc}"
-                ) from None
+                # Checked above, so only the server or the connection fails here: the
+                # open batch then holds half an event, and the store stops.
+                self._broken = f"committing events of {module!r}: {exc!r}"
+                raise
+            # Written at the flush, once per module: the batch's events all moved it.
+            self._cursors[module] = cursor
             self._sizes[module] = size
+
+    def _size_after(
+        self, module: str, writes: Mapping[str, bytes | None], state_bytes: int | None
+    ) -> int:
+        if state_bytes is not None:
+            return state_bytes
+        old = self._db.execute(
+            "SELECT key, octet_length(value) FROM state WHERE module = %s AND key = ANY(%s)",
+            (module, list(writes)),
+        ).fetchall()
+        size = self._sizes.get(module, 0)
+        size -= sum(len(str(key).encode()) + int(length) for key, length in old)
+        return size + sum(len(k.encode()) + len(v) for k, v in writes.items() if v is not None)
 
     def _write(
         self,
         module: str,
-        cursor: int,
         writes: Mapping[str, bytes | None],
-        effects: Sequence[tuple[str, Sequence[NewEffect]]],
-        state_bytes: int | None,
-    ) -> int:
-        """One event batch's statements, inside the caller's savepoint; the state size after."""
+        queued: Sequence[tuple[str, str, str]],
+    ) -> None:
         db = self._db
-        size = self._sizes.get(module, 0)
-        if state_bytes is None:
-            old = db.execute(
-                "SELECT key, octet_length(value) FROM state WHERE module = %s AND key = ANY(%s)",
-                (module, list(writes)),
-            ).fetchall()
-            size -= sum(len(str(key).encode()) + int(length) for key, length in old)
-            size += sum(len(key.encode()) + len(v) for key, v in writes.items() if v is not None)
-        else:
-            size = state_bytes
         deleted = [key for key, value in writes.items() if value is None]
         written = [(key, value) for key, value in writes.items() if value is not None]
         if deleted:
@@ -272,11 +277,6 @@ class PostgresStore(Store):
                 "ON CONFLICT (module, key) DO UPDATE SET value = EXCLUDED.value",
                 (module, [key for key, _ in written], [value for _, value in written]),
             )
-        queued = [
-            (f"{module}:{event_id}:{index}", effect.kind, effect.body)
-            for event_id, event_effects in effects
-            for index, effect in enumerate(event_effects)
-        ]
         if queued:
             db.execute(
                 "INSERT INTO outbox (key, module, kind, body, created_ms) "
@@ -292,12 +292,15 @@ class PostgresStore(Store):
                     [row[2] for row in queued],
                 ),
             )
-        db.execute(
-            "INSERT INTO cursors (module, seq) VALUES (%s, %s) "
-            "ON CONFLICT (module) DO UPDATE SET seq = EXCLUDED.seq",
-            (module, cursor),
-        )
-        return size
+
+    def _write_cursors(self) -> None:
+        if self._cursors:
+            self._db.execute(
+                "INSERT INTO cursors (module, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                "ON CONFLICT (module) DO UPDATE SET seq = EXCLUDED.seq",
+                (list(self._cursors), list(self._cursors.values())),
+            )
+            self._cursors.clear()
 
     # outbox -----------------------------------------------------------------
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
@@ -416,6 +419,7 @@ class PostgresStore(Store):
     def flush(self) -> None:
         with self._lock, self._guard("committing the batch"):
             if self._in_batch:
+                self._write_cursors()
                 self._db.execute("COMMIT")
                 self._in_batch = False
             # Ids only grow (one connection writes them): all up to here are durable.

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from cove._events import Custom, Event
+from cove._store._base import NewEffect
 from cove._store._postgres import PostgresStore
 from cove.errors import StoreError
 from tests.helpers.postgres import PostgresServer
@@ -69,3 +70,19 @@ def test_engines_opening_one_database_at_once_migrate_it_once(postgres: Postgres
         assert [(1,)] == db.execute("SELECT version FROM schema_version").fetchall()
     for store in opened:
         store.close()
+
+
+def test_text_postgres_cannot_hold_is_refused_before_it_reaches_the_batch(
+    postgres: PostgresServer,
+) -> None:
+    """A NUL in a key or an effect body fails that commit alone, naming the module; the
+    batch, and the events committed before it, go on to the flush."""
+    store = PostgresStore(postgres.database(), password=postgres.password)
+    store.commit("m", 1, {"a": b"1"}, [])
+    with pytest.raises(StoreError, match="committing events of 'm' failed: the state key"):
+        store.commit("m", 2, {"b\x00": b"2"}, [])
+    with pytest.raises(StoreError, match="the effect body holds a NUL"):
+        store.commit("m", 2, {}, [("ev2", [NewEffect("message", "x\x00")])])
+    store.flush()
+    assert (b"1", 1, ["a"]) == (store.get("m", "a"), store.cursor("m"), store.list_keys("m", ""))
+    store.close()
