@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, field_validator, model_validator
 
 from ._config_base import StrictModel
@@ -40,6 +38,10 @@ class StoreSettings(StrictModel):
     def _no_password(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        # Here, not at the top: psycopg takes ~100 ms to import, paid only with a dsn.
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
         try:
             info = conninfo_to_dict(value)
         except psycopg.ProgrammingError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,17 @@ def test_a_missing_password_secret_is_a_config_error_naming_it(tmp_path: Path) -
     )
     with pytest.raises(ConfigError, match=r"secrets\.pg\.env: environment variable"):
         open_store(load_config(tmp_path / "engine.toml"))
+
+
+def test_an_engine_on_sqlite_never_imports_psycopg(tmp_path: Path) -> None:
+    """psycopg takes ~100 ms to import: a config and an engine on SQLite (the CLI's
+    commands, `make run`) do not pay it."""
+    (tmp_path / "engine.toml").write_text('[store]\nkind = "sqlite"\n')
+    code = (
+        "import sys; from pathlib import Path; from cove._config import load_config; "
+        "from cove._engine._engine import Engine; from cove._engine._open_store import open_store; "
+        f"open_store(load_config(Path({str(tmp_path / 'engine.toml')!r}))).close(); "
+        "print('psycopg' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "False" == out.stdout.strip()
