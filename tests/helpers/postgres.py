@@ -7,11 +7,13 @@ system user (which the Debian package creates) through ``runuser``.
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +24,7 @@ from typing import IO
 import psycopg
 
 USER = "cove"
+_PR_SET_PDEATHSIG = 1
 
 
 def _bindir() -> Path:
@@ -34,6 +37,12 @@ def _bindir() -> Path:
             "PostgreSQL is not installed (no initdb): `make postgres` installs Debian's package"
         )
     return Path(initdb).resolve().parent
+
+
+def _die_with_parent() -> None:
+    """SIGTERM (postgres's smart shutdown; runuser passes it on) when the test process dies,
+    even by kill -9, so no server outlives its session."""
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -100,6 +109,7 @@ class PostgresServer:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
 
     def _run(self, argv: list[str]) -> None:
