@@ -2,9 +2,11 @@
 
 Design note: the same shape as ``SqliteStore``, on purpose. One connection
 serialised by a lock holds one open transaction; every event's writes go into
-it (each inside its own SAVEPOINT, so a failing write cannot leave half an event
-behind) and ``flush`` commits them at once: PostgreSQL's COMMIT waits for its
-WAL to be on disk, so a flush is one fsync for the whole batch. Readers use the
+it (checked first and sent in one pipeline, so a failing write cannot leave half
+an event behind: see _postgres_checks.py for why not a SAVEPOINT) and ``flush``
+commits them at once: PostgreSQL's COMMIT waits for its WAL to be on disk, so a
+flush is one fsync for the whole batch. Cursors wait in memory for the flush,
+written once per module however many commits moved them. Readers use the
 same connection, so they see unflushed writes. A pool was rejected: a second
 connection would not see the open batch, and the engine's calls are short and
 serialised by the committer anyway.
