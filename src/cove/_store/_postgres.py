@@ -95,6 +95,8 @@ class PostgresStore(Store):
         self._in_batch = False
         self._broken: str | None = None
         self._cursors: dict[str, int] = {}  # committed in the open batch, not written yet
+        self._done: dict[int, int] = {}  # effects delivered (id: when), not written yet
+        self._done_lock = threading.Lock()
 
     def _one(self, query: Any, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         row = self._db.execute(query, params).fetchone()
@@ -307,6 +309,7 @@ class PostgresStore(Store):
     # outbox -----------------------------------------------------------------
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         with self._lock, self._guard("reading the outbox"):
+            self._write_done()
             rows = self._db.execute(
                 "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
                 "WHERE NOT done AND next_at_ms <= %s AND id <= %s ORDER BY id LIMIT %s",
@@ -315,6 +318,12 @@ class PostgresStore(Store):
         return [OutboxEntry(*row) for row in rows]
 
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
+        if not emitted:
+            # Its own lock, not the connection's: the outbox worker marks on the event
+            # loop, which must not wait for a module's commit. The flush writes it.
+            with self._done_lock:
+                self._done[entry_id] = self._clock()
+            return
         with self._lock, self._guard("marking an effect delivered"):
             self._begin()
             self.append(emitted)
@@ -323,8 +332,21 @@ class PostgresStore(Store):
                 (self._clock(), entry_id),
             )
 
+    def _write_done(self) -> None:
+        """Write the delivered marks made since the last write (under ``_lock``, in a batch)."""
+        with self._done_lock:
+            done, self._done = self._done, {}
+        if done:
+            self._begin()
+            self._db.execute(
+                "UPDATE outbox SET done = TRUE, done_ms = t.ms "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, ms) WHERE outbox.id = t.id",
+                (list(done), list(done.values())),
+            )
+
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None:
         with self._lock, self._guard("scheduling a retry"):
+            self._write_done()
             self._begin()
             self._db.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_at_ms = %s, last_error = %s "
@@ -334,11 +356,13 @@ class PostgresStore(Store):
 
     def outbox_health(self) -> dict[str, OutboxHealth]:
         with self._lock, self._guard("reading outbox health"):
+            self._write_done()
             return outbox.outbox_health(self._db)
 
     # dead letters -----------------------------------------------------------
     def effect_dead(self, entry_id: int, error: str) -> None:
         with self._lock, self._guard("moving an effect to the dead letters"):
+            self._write_done()
             self._begin()
             outbox.move_to_dead(self._db, entry_id, error, self._clock())
 
@@ -348,6 +372,7 @@ class PostgresStore(Store):
 
     def retry_dead(self, ids: Sequence[int]) -> list[int]:
         with self._lock, self._guard("retrying dead letters"):
+            self._write_done()
             self._begin()
             return outbox.retry_dead(self._db, ids, self._clock())
 
@@ -390,6 +415,7 @@ class PostgresStore(Store):
         total = 0
         while True:
             with self._lock, self._guard("pruning the outbox"):
+                self._write_done()
                 self._begin()
                 count = step(self._db, before_ms)
             total += count
@@ -398,6 +424,7 @@ class PostgresStore(Store):
 
     def outbox_rows(self) -> int:
         with self._lock, self._guard("counting the outbox"):
+            self._write_done()
             return int(self._one("SELECT COUNT(*) FROM outbox")[0])
 
     # sources ----------------------------------------------------------------
@@ -420,6 +447,7 @@ class PostgresStore(Store):
     # durability -------------------------------------------------------------
     def flush(self) -> None:
         with self._lock, self._guard("committing the batch"):
+            self._write_done()
             if self._in_batch:
                 self._write_cursors()
                 self._db.execute("COMMIT")

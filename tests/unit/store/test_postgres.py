@@ -86,3 +86,36 @@ def test_text_postgres_cannot_hold_is_refused_before_it_reaches_the_batch(
     store.flush()
     assert (b"1", 1, ["a"]) == (store.get("m", "a"), store.cursor("m"), store.list_keys("m", ""))
     store.close()
+
+
+def test_marking_an_effect_delivered_never_waits_for_a_commit_in_progress(
+    postgres: PostgresServer,
+) -> None:
+    """The outbox worker marks deliveries on the event loop: the mark waits in memory for
+    the flush instead of for the connection, which a module's commit may be holding."""
+    store = PostgresStore(postgres.database(), password=postgres.password)
+    store.commit("m", 1, {}, [("ev1", [NewEffect("message", "x")])])
+    store.flush()
+    (entry,) = store.pending_effects(now_ms=0, limit=10)
+    held, release = threading.Event(), threading.Event()
+
+    def long_commit() -> None:
+        with store._lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=long_commit)
+    thread.start()
+    held.wait(10)
+    marking = threading.Thread(target=store.effect_done, args=(entry.id,))
+    marking.start()
+    marking.join(10)
+    finished_while_held = not marking.is_alive()
+    release.set()
+    thread.join()
+    marking.join()
+    assert finished_while_held, "effect_done waited for the commit in progress"
+    assert [] == store.pending_effects(now_ms=0, limit=10)
+    store.flush()
+    assert 0 == sum(h.backlog for h in store.outbox_health().values())
+    store.close()
