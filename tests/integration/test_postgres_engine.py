@@ -17,7 +17,9 @@ import psycopg
 import pytest
 
 from cove import Custom, Event
+from cove._control._health import readiness
 from cove._store._postgres import PostgresStore
+from cove.errors import StoreError
 from cove.testing import MemoryTransport
 from tests.helpers.engine import PROBE_CAPABILITIES, running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
@@ -149,3 +151,29 @@ def test_sigkill_on_postgres_loses_no_event_and_double_counts_nothing(
     assert all(len(bodies) == 1 for bodies in bodies_by_key.values()), (
         "a redelivery changed its body"
     )
+
+
+async def test_a_lost_connection_makes_the_engine_unready_naming_the_server(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server dropped the store's connection with a batch open: publishing fails with
+    StoreError and /health/ready says why (the server, never the password), so a load
+    balancer or supervisor stops sending events to an engine that cannot keep them."""
+    monkeypatch.setenv(PASSWORD_ENV, postgres.password)
+    dsn = postgres.database()
+    config = write_engine_config(
+        tmp_path / "engine.toml", _counters(tmp_path, 1, "memory"), _store_section(dsn)
+    )
+    async with running_engine(config, transports=[MemoryTransport()]) as engine:
+        assert (True, "ready") == readiness(engine)
+        with psycopg.connect(dsn, password=postgres.password, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'cove'"
+            )
+        with pytest.raises(StoreError):
+            await engine.publish([Event(Custom("probe.tick", "", "{}"))])
+        ready, reason = readiness(engine)
+        assert not ready
+        assert reason.startswith(f"store stopped: postgresql://127.0.0.1:{postgres.port}/")
+        assert postgres.password not in reason

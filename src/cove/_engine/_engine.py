@@ -507,14 +507,17 @@ class Engine:
         await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
         for runner in self.runners.values():
             await asyncio.to_thread(runner.close)
-        await self.committer.flush()
-        await self._drain_outbox(drain_seconds)
+        # A stopped store refuses every call: what it lost is handled again after a restart.
+        store_works = self.store.stopped() is None
+        if store_works:
+            await self.committer.flush()
+            await self._drain_outbox(drain_seconds)
         for transport in self.transports.values():  # after the drain: it sends through them
             await transport.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.final_status = self.status()
+        self.final_status = self.status() if store_works else []
         self.http.close()
         if self.chain is not None:
             self.chain.close()

@@ -455,6 +455,9 @@ class PostgresStore(Store):
             # Ids only grow (one connection writes them): all up to here are durable.
             self._durable_outbox = self._max_outbox()
 
+    def stopped(self) -> str | None:
+        return None if self._broken is None else f"{self.where}: {self._broken}"
+
     def close(self) -> None:
         with self._lock:
             try:
