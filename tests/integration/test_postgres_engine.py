@@ -166,6 +166,7 @@ async def test_a_lost_connection_makes_the_engine_unready_naming_the_server(
     )
     async with running_engine(config, transports=[MemoryTransport()]) as engine:
         assert (True, "ready") == readiness(engine)
+        engine.store.set_source_state("test", "unflushed")  # a batch is open
         with psycopg.connect(dsn, password=postgres.password, autocommit=True) as admin:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -14,8 +14,9 @@ serialised by the committer anyway.
 A failure inside an open batch (the server restarted, the connection dropped)
 loses that batch on the server's side, while modules already went on past its
 events. So the store stops there: every later call raises ``StoreError`` until
-the engine is restarted and resumes from what was committed. Reconnecting in
-place is the next step's (with leases and fencing, issue 19).
+the engine is restarted and resumes from what was committed. A connection that
+dropped with no batch open lost nothing: the call that met it fails, the next
+one connects again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -70,10 +72,11 @@ class PostgresStore(Store):
     ) -> None:
         self.where = describe(dsn)
         self._clock = clock
+        self._connect: Callable[[], psycopg.Connection[tuple[Any, ...]]] = partial(
+            psycopg.connect, dsn, password=password, autocommit=True, application_name="cove"
+        )
         try:
-            self._db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-                dsn, password=password, autocommit=True, application_name="cove"
-            )
+            self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
             migrate(self._db)
             self._sizes: dict[str, int] = {
                 str(module): int(size)
@@ -110,9 +113,12 @@ class PostgresStore(Store):
         if self._broken is not None:
             raise StoreError(f"{self.where}: the store stopped after an error: {self._broken}")
         try:
+            if self._db.closed:
+                # Dropped with no batch open: nothing was lost, so connect again.
+                self._db = self._connect()
             yield
         except psycopg.Error as exc:
-            if self._in_batch or self._db.closed:
+            if self._in_batch:
                 self._broken = f"{what}: {exc}"
             raise StoreError(f"{self.where}: {what} failed: {exc}") from None
 

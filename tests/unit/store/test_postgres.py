@@ -119,3 +119,25 @@ def test_marking_an_effect_delivered_never_waits_for_a_commit_in_progress(
     store.flush()
     assert 0 == sum(h.backlog for h in store.outbox_health().values())
     store.close()
+
+
+def test_an_idle_store_whose_connection_dropped_connects_again(postgres: PostgresServer) -> None:
+    """With no batch open nothing was lost: the call that met the dropped connection fails,
+    the next one connects again and finds everything flushed."""
+    dsn = postgres.database()
+    store = PostgresStore(dsn, password=postgres.password)
+    store.append([ev("a")])
+    store.commit("m", 1, {"k": b"v"}, [])
+    store.flush()
+    with psycopg.connect(dsn, password=postgres.password, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cove'"
+        )
+    with pytest.raises(StoreError, match="reading the head failed"):
+        store.head()
+    assert (1, b"v", 1) == (store.head(), store.get("m", "k"), store.cursor("m"))
+    assert store.stopped() is None
+    store.append([ev("b")])
+    store.flush()
+    assert ["a", "b"] == [e.event.id for e in store.read(0, 10)]
+    store.close()
