@@ -12,6 +12,7 @@ from cove._events import Custom, Event
 from cove._store._base import NewEffect
 from cove._store._postgres import PostgresStore
 from cove.errors import StoreError
+from tests.helpers import postgres as postgres_helper
 from tests.helpers.postgres import PostgresServer
 
 
@@ -141,3 +142,15 @@ def test_an_idle_store_whose_connection_dropped_connects_again(postgres: Postgre
     store.flush()
     assert ["a", "b"] == [e.event.id for e in store.read(0, 10)]
     store.close()
+
+
+def test_a_machine_without_postgresql_gets_told_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session fixture fails the PostgreSQL tests with this message (not a skip)."""
+    monkeypatch.setattr(postgres_helper.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr(postgres_helper.shutil, "which", lambda name: None)
+    server = PostgresServer()
+    with pytest.raises(RuntimeError, match="`make postgres` installs Debian's package"):
+        server.start()
+    server.stop()
