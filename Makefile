@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser registry fuse mosquitto examples run demo-chain test lint bench docs clean console
+.PHONY: setup browser registry fuse mosquitto postgres examples run demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -53,8 +53,13 @@ fuse:
 mosquitto:
 	@test -x /usr/sbin/mosquitto || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto)
 
+## postgres: Debian's PostgreSQL server binaries; the tests start their own server from them
+## (initdb in a temp dir, a loopback port; as root, as the package's postgres user)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
+
 ## test: the whole test suite, then lint and types
-test: setup browser registry fuse mosquitto
+test: setup browser registry fuse mosquitto postgres
 	$(BIN)/pytest
 	$(BIN)/ruff check src sdk examples tests bench scripts
 	$(BIN)/ruff format --check src sdk examples tests bench scripts

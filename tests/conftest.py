@@ -14,6 +14,7 @@ from cove._hosts._call_path import CallPath
 from tests.helpers import modules
 from tests.helpers.engine import PROBE_CAPABILITIES
 from tests.helpers.modules import CACHE, build_guest
+from tests.helpers.postgres import PostgresServer
 
 # One compiled-component cache for the whole session and its subprocesses (the
 # per-user default, moved): each component compiles once per suite, not once per
@@ -59,3 +60,17 @@ def fast_impl(request: pytest.FixtureRequest) -> CallPath:
     if request.param == "C" and _fast_call.EXT_PROBLEM is not None:
         pytest.skip(_fast_call.EXT_PROBLEM)
     return CallPath(request.param == "C")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a loopback port for the session. One that cannot start fails the
+    tests that need it, naming why (`make postgres` installs Debian's package)."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as exc:
+        server.stop()
+        pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    yield server
+    server.stop()

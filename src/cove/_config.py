@@ -33,6 +33,7 @@ from ._config_operator import (
 from ._config_overrides import ModuleOverrides, overridden
 from ._config_retention import DeliveryLimits, RetentionSettings
 from ._config_secrets import SECRET_NAME, SecretSource
+from ._config_store import StoreSettings
 from ._config_tracing import TracingSettings
 from ._manifest import Capability, Manifest, Resources
 from ._toml import read_toml, validate_toml
@@ -359,7 +360,8 @@ class EngineConfig(StrictModel):
     """A validated engine config; relative paths resolve against ``root``."""
 
     data_dir: Path = Field(
-        default=Path(".cove"), description="Where the store (`cove.db`) and the cache live."
+        default=Path(".cove"),
+        description="Where the SQLite store (`cove.db`) and the cache live.",
     )
     modules: list[Path] = Field(
         default_factory=list, description="Module directories (or their cove.toml) to load."
@@ -379,6 +381,10 @@ class EngineConfig(StrictModel):
     fetch: FetchSettings = Field(
         default_factory=FetchSettings,
         description="Components given by sha256 and sources: the content store, limits, gateway.",
+    )
+    store: StoreSettings = Field(
+        default_factory=StoreSettings,
+        description="Which backend holds the journal, state, cursors and outbox.",
     )
     commit: CommitSettings = Field(
         default_factory=CommitSettings, description="When commits become durable."
@@ -458,6 +464,9 @@ class EngineConfig(StrictModel):
                 raise ValueError(
                     f"transports.{transport.name}.password_secret: no [secrets.{secret}] section"
                 )
+        secret = self.store.password_secret
+        if secret is not None and secret not in self.secrets:
+            raise ValueError(f"store.password_secret: no [secrets.{secret}] section")
         return self
 
     @field_validator("transports")

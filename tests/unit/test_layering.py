@@ -68,7 +68,7 @@ def within(name: str, package: str) -> bool:
 
 def test_the_walker_sees_imports() -> None:
     """Sanity: relative, parent-relative and from-package imports are all resolved."""
-    assert "cove._store._sqlite" in imports_of("cove._engine._engine")
+    assert "cove._store._sqlite" in imports_of("cove._engine._open_store")
     assert "cove._hosts._fast_host" in imports_of("cove._hosts._wasm_host")
     assert "cove._cli._main" in imports_of("cove.__main__")
     assert LEAVES <= set(modules())

@@ -11,11 +11,13 @@ _TROUBLE = frozenset({"dead", "backoff"})
 
 
 def readiness(engine: EngineView) -> tuple[bool, str]:
-    """Ready to take events: started, not stopping, every source running."""
+    """Ready to take events: started, not stopping, the store working, every source running."""
     if engine.stopping:
         return False, "engine is stopping"
     if not engine.started:
         return False, "engine is starting"
+    if (why := engine.store.stopped()) is not None:
+        return False, f"store stopped: {why}"
     failed = sorted(name for name, error in engine.source_health().items() if error is not None)
     if failed:
         return False, f"sources not running: {', '.join(failed)}"

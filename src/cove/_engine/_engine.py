@@ -33,7 +33,6 @@ from .._sources._chain import chain_sources
 from .._sources._clock import Clock
 from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
-from .._store._sqlite import SqliteStore
 from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
@@ -47,6 +46,7 @@ from ._lifecycle import ModuleState
 from ._loader import LoadedModule, build_host
 from ._matching import matches_any
 from ._observer import ObserverBridge
+from ._open_store import open_store
 from ._outbox import OutboxWorker
 from ._recent import RecentJournal
 from ._reload import reload
@@ -136,7 +136,7 @@ class Engine:
         API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
         if self._store is None:
-            self._store = SqliteStore(config.data_path / "cove.db")
+            self._store = open_store(config)
         if config.trajectories.enabled:
             settings = config.trajectories
             self.trajectories = TrajectoryStore(
@@ -541,14 +541,17 @@ class Engine:
         await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
         for runner in self.runners.values():
             await asyncio.to_thread(runner.close)
-        await self.committer.flush()
-        await self._drain_outbox(drain_seconds)
+        # A stopped store refuses every call: what it lost is handled again after a restart.
+        store_works = self.store.stopped() is None
+        if store_works:
+            await self.committer.flush()
+            await self._drain_outbox(drain_seconds)
         for transport in self.transports.values():  # after the drain: it sends through them
             await transport.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.final_status = self.status()
+        self.final_status = self.status() if store_works else []
         self.http.close()
         if self.chain is not None:
             self.chain.close()

@@ -250,5 +250,10 @@ class Store(ABC):
     def flush(self) -> None:
         """Make every write so far durable (one fsync for the whole batch)."""
 
+    def stopped(self) -> str | None:
+        """Why the store refuses every call until the engine restarts (a backend that lost
+        its open batch), or None. SQLite never stops this way."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...

@@ -31,6 +31,7 @@ from ._base import (
     RecentEffect,
     Store,
 )
+from ._rules import PRUNE_CHUNK
 from ._wal_sync import WalSync
 
 _SCHEMA = """
@@ -383,7 +384,7 @@ class SqliteStore(Store):
                 self._journal_entries -= count
                 self._journal_bytes -= freed
             total += count
-            if count < outbox.PRUNE_CHUNK:
+            if count < PRUNE_CHUNK:
                 return total
 
     def prune_delivered(self, before_ms: int) -> int:
@@ -400,7 +401,7 @@ class SqliteStore(Store):
                 self._begin()
                 count = step(self._db, before_ms)
             total += count
-            if count < outbox.PRUNE_CHUNK:
+            if count < PRUNE_CHUNK:
                 return total
 
     def outbox_rows(self) -> int:

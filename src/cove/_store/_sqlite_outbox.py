@@ -3,11 +3,11 @@ the store's connection, called by ``SqliteStore`` under its lock inside its open
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 
 from ._base import DeadLetter, JournalRetention, OutboxHealth, RecentEffect
+from ._rules import PRUNE_CHUNK, transport_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -33,9 +33,6 @@ ADDED_COLUMNS = {
     "journal": ("at_ms",),
     "outbox": ("created_ms", "done_ms"),
 }
-
-# Rows one prune step looks at: small enough that the lock is never held for long.
-PRUNE_CHUNK = 2_000
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -63,7 +60,7 @@ def move_to_dead(db: sqlite3.Connection, entry_id: int, error: str, now_ms: int)
             module,
             kind,
             body,
-            _transport(kind, body),
+            transport_of(kind, body),
             attempts + 1,
             created_ms,
             now_ms,
@@ -71,15 +68,6 @@ def move_to_dead(db: sqlite3.Connection, entry_id: int, error: str, now_ms: int)
         ),
     )
     db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
-
-
-def _transport(kind: str, body: str) -> str:
-    if kind != "message":
-        return ""
-    try:
-        return str(json.loads(body).get("transport", ""))
-    except (ValueError, AttributeError):
-        return ""
 
 
 def dead_letters(

@@ -1,5 +1,5 @@
-"""SqliteStore retention and dead letters: pruning the journal and delivered effects,
-moving failed effects aside, and opening a store written before these columns existed."""
+"""Retention and dead letters on every backend: pruning the journal and delivered effects,
+moving failed effects aside; and a SQLite store written before these columns existed."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from cove._events import Custom, Event
-from cove._store._base import JournalRetention, NewEffect
+from cove._store._base import JournalRetention, NewEffect, Store
 from cove._store._sqlite import SqliteStore
+from tests.unit.store.conftest import Backend
 
 
 def ev(event_id: str, at_ms: int = 1, payload: str = "{}") -> Event:
@@ -19,13 +20,13 @@ def ev(event_id: str, at_ms: int = 1, payload: str = "{}") -> Event:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "store.db", synchronous="OFF", clock=lambda: 1_000)
+def store(backend: Backend) -> Iterator[Store]:
+    s = backend.open(clock=lambda: 1_000)
     yield s
     s.close()
 
 
-def _message(store: SqliteStore, seq: int, transport: str = "chat") -> int:
+def _message(store: Store, seq: int, transport: str = "chat") -> int:
     body = f'{{"transport": "{transport}", "recipient": "r", "body": "b", "metadata": []}}'
     store.commit("m", seq, {}, [(f"ev{seq}", [NewEffect("message", body)])])
     store.flush()
@@ -35,7 +36,7 @@ def _message(store: SqliteStore, seq: int, transport: str = "chat") -> int:
 # journal -------------------------------------------------------------------------------
 
 
-def test_journal_entries_older_than_the_age_are_pruned_up_to_the_floor(store: SqliteStore) -> None:
+def test_journal_entries_older_than_the_age_are_pruned_up_to_the_floor(store: Store) -> None:
     """Only entries both older than ``before_ms`` and at or below ``floor_seq`` go."""
     store.append([ev("a", 10), ev("b", 20), ev("c", 30), ev("d", 40)])
     assert 2 == store.prune_journal(JournalRetention(before_ms=35, max_bytes=2**40), floor_seq=2)
@@ -44,7 +45,7 @@ def test_journal_entries_older_than_the_age_are_pruned_up_to_the_floor(store: Sq
     assert ["d"] == [e.event.id for e in store.read(0, 10)]
 
 
-def test_journal_over_its_size_drops_the_oldest(store: SqliteStore) -> None:
+def test_journal_over_its_size_drops_the_oldest(store: Store) -> None:
     """Past ``max_bytes`` the oldest handled entries go, whatever their age."""
     store.append([ev(str(i), 10**12, payload="x" * 100) for i in range(10)])
     full = store.journal_size().bytes
@@ -54,35 +55,34 @@ def test_journal_over_its_size_drops_the_oldest(store: SqliteStore) -> None:
     assert 10 - pruned == store.journal_size().entries
 
 
-def test_journal_size_counts_appends_and_survives_a_reopen(tmp_path: Path) -> None:
+def test_journal_size_counts_appends_and_survives_a_reopen(backend: Backend) -> None:
     """The byte count is kept in memory and rebuilt from the rows on open."""
-    path = tmp_path / "s.db"
-    first = SqliteStore(path, synchronous="OFF")
+    first = backend.open()
     first.append([ev("a"), ev("b")])
     first.append([ev("a")])  # a duplicate adds nothing
     size = first.journal_size()
     first.close()
-    second = SqliteStore(path, synchronous="OFF")
+    second = backend.open()
     assert size == second.journal_size()
     assert 2 == size.entries
     assert 1 == second.journal_size().oldest_ms
     second.close()
 
 
-def test_a_pruned_id_can_be_journaled_again(store: SqliteStore) -> None:
+def test_a_pruned_id_can_be_journaled_again(store: Store) -> None:
     """Publish dedup lasts as long as the entry: the window is the journal's retention."""
     store.append([ev("a", 10), ev("b", 10)])
     assert 1 == store.prune_journal(JournalRetention(before_ms=11, max_bytes=2**40), floor_seq=2)
     assert ["a"] == [e.event.id for e in store.append([ev("a", 20)])]
 
 
-def test_the_newest_entry_is_kept_so_the_head_never_goes_back(store: SqliteStore) -> None:
+def test_the_newest_entry_is_kept_so_the_head_never_goes_back(store: Store) -> None:
     store.append([ev("a", 10), ev("b", 10)])
     assert 1 == store.prune_journal(JournalRetention(before_ms=11, max_bytes=0), floor_seq=2)
     assert (2, ["b"]) == (store.head(), [e.event.id for e in store.read(0, 10)])
 
 
-def test_seqs_are_never_reused_after_pruning(store: SqliteStore) -> None:
+def test_seqs_are_never_reused_after_pruning(store: Store) -> None:
     store.append([ev("a", 10), ev("b", 10)])
     store.prune_journal(JournalRetention(before_ms=11, max_bytes=2**40), floor_seq=2)
     assert [3] == [e.seq for e in store.append([ev("c")])]
@@ -91,9 +91,9 @@ def test_seqs_are_never_reused_after_pruning(store: SqliteStore) -> None:
 # delivered effects ---------------------------------------------------------------------
 
 
-def test_delivered_effects_older_than_the_age_are_pruned(tmp_path: Path) -> None:
+def test_delivered_effects_older_than_the_age_are_pruned(backend: Backend) -> None:
     now = [1_000]
-    store = SqliteStore(tmp_path / "s.db", synchronous="OFF", clock=lambda: now[0])
+    store = backend.open(clock=lambda: now[0])
     first = _message(store, 1)
     store.effect_done(first)
     now[0] = 5_000
@@ -110,7 +110,7 @@ def test_delivered_effects_older_than_the_age_are_pruned(tmp_path: Path) -> None
 # dead letters --------------------------------------------------------------------------
 
 
-def test_a_dead_effect_leaves_the_outbox_with_its_history(store: SqliteStore) -> None:
+def test_a_dead_effect_leaves_the_outbox_with_its_history(store: Store) -> None:
     entry = _message(store, 1)
     store.effect_retry(entry, next_at_ms=0, error="first")
     store.effect_dead(entry, "ConnectionError: refused")
@@ -127,7 +127,7 @@ def test_a_dead_effect_leaves_the_outbox_with_its_history(store: SqliteStore) ->
     assert 1 == store.outbox_health()["m"].dead_letters
 
 
-def test_retrying_a_dead_letter_queues_it_again_with_no_attempts(store: SqliteStore) -> None:
+def test_retrying_a_dead_letter_queues_it_again_with_no_attempts(store: Store) -> None:
     dead = [_message(store, seq) for seq in (1, 2)]
     for entry in dead:
         store.effect_dead(entry, "boom")
@@ -140,7 +140,7 @@ def test_retrying_a_dead_letter_queues_it_again_with_no_attempts(store: SqliteSt
     assert [letters[1].id] == [d.id for d in store.dead_letters(None, 10)]
 
 
-def test_dropping_dead_letters_deletes_them(store: SqliteStore) -> None:
+def test_dropping_dead_letters_deletes_them(store: Store) -> None:
     for entry in [_message(store, seq) for seq in (1, 2)]:
         store.effect_dead(entry, "boom")
     ids = [d.id for d in store.dead_letters(None, 10)]
@@ -149,9 +149,9 @@ def test_dropping_dead_letters_deletes_them(store: SqliteStore) -> None:
     assert [] == store.dead_letters("other", 10)
 
 
-def test_dead_letters_older_than_the_age_are_pruned(tmp_path: Path) -> None:
+def test_dead_letters_older_than_the_age_are_pruned(backend: Backend) -> None:
     now = [1_000]
-    store = SqliteStore(tmp_path / "s.db", synchronous="OFF", clock=lambda: now[0])
+    store = backend.open(clock=lambda: now[0])
     store.effect_dead(_message(store, 1), "boom")
     now[0] = 5_000
     store.effect_dead(_message(store, 2), "boom")
@@ -160,7 +160,7 @@ def test_dead_letters_older_than_the_age_are_pruned(tmp_path: Path) -> None:
     store.close()
 
 
-def test_outbox_health_reports_attempts_error_and_next_retry(store: SqliteStore) -> None:
+def test_outbox_health_reports_attempts_error_and_next_retry(store: Store) -> None:
     first = _message(store, 1)
     _message(store, 2)
     store.effect_retry(first, next_at_ms=7_000, error="ConnectionError: refused")
@@ -202,16 +202,13 @@ def test_a_store_from_before_retention_opens_and_gains_the_columns(tmp_path: Pat
     store.close()
 
 
-def test_marking_an_effect_done_joins_the_open_batch(tmp_path: Path) -> None:
+def test_marking_an_effect_done_joins_the_open_batch(backend: Backend) -> None:
     """``effect_done`` is made durable by the next flush, with everything else (one fsync for
     a batch of deliveries), not in a transaction and fsync of its own."""
-    path = tmp_path / "s.db"
-    store = SqliteStore(path, synchronous="OFF")
+    store = backend.open()
     entry = _message(store, 1)
     store.effect_done(entry)
-    other = sqlite3.connect(path)
-    assert [(0,)] == other.execute("SELECT done FROM outbox").fetchall()
+    assert [(0,)] == backend.durable("SELECT CAST(done AS INTEGER) FROM outbox")
     store.flush()
-    assert [(1,)] == other.execute("SELECT done FROM outbox").fetchall()
-    other.close()
+    assert [(1,)] == backend.durable("SELECT CAST(done AS INTEGER) FROM outbox")
     store.close()

@@ -1,0 +1,23 @@
+"""The store the engine config asks for: SQLite in ``data_dir`` or PostgreSQL by DSN."""
+
+from __future__ import annotations
+
+from .._config import EngineConfig
+from .._config_secrets import read_secret
+from .._store._base import Store
+from .._store._sqlite import SqliteStore
+
+
+def open_store(config: EngineConfig) -> Store:
+    settings = config.store
+    if settings.kind == "sqlite":
+        return SqliteStore(config.data_path / "cove.db")
+    assert settings.dsn is not None  # the config's validator checked it
+    # Here, not at the top: psycopg takes ~100 ms to import, paid only by its users.
+    from .._store._postgres import PostgresStore
+
+    secret = settings.password_secret
+    password = (
+        None if secret is None else read_secret(secret, config.secrets[secret], config.source)
+    )
+    return PostgresStore(settings.dsn, password=password)
