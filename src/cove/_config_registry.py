@@ -44,7 +44,7 @@ class RegistrySettings(StrictModel):
     )
     load: Literal["all"] | list[Annotated[str, Field(pattern=MODULE_NAME)]] = Field(
         default="all",
-        description='Module names whose publications are applied (loaded when new, '
+        description="Module names whose publications are applied (loaded when new, "
         'upgraded when loaded): `"all"`, or a list; others are ignored with one log line.',
     )
 

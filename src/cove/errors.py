@@ -10,6 +10,7 @@ Every error a person can meet names what is wrong and where::
     │   ├── ModuleLoadError             the module cannot be loaded
     │   │   ├── HashMismatchError       the component is not the pinned one
     │   │   ├── ComponentFetchError     no source gave the pinned component (each failure named)
+    │   │   ├── PublicationError        an on-chain registry publication cannot be applied
     │   │   ├── ContractError           imports an incompatible or undeclared interface
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
@@ -91,6 +92,11 @@ class HashMismatchError(ModuleLoadError):
 
 class ComponentFetchError(ModuleLoadError):
     """The pinned component is not in the content store and none of its sources gave it."""
+
+
+class PublicationError(ModuleLoadError):
+    """A registry publication was refused (not fetched, not the pinned module); the
+    module keeps running the version it had."""
 
 
 class ContractError(ModuleLoadError):
