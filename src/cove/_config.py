@@ -442,9 +442,7 @@ class EngineConfig(StrictModel):
         if self.registry is not None and self.registry.chain not in {
             c.chain_id for c in self.chains
         }:
-            raise ValueError(
-                f"registry.chain: {self.registry.chain} is not a [[chains]] chain_id"
-            )
+            raise ValueError(f"registry.chain: {self.registry.chain} is not a [[chains]] chain_id")
         return self
 
     @field_validator("transports")

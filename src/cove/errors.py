@@ -41,6 +41,7 @@ lives here)::
     EndpointFailure                     one chain endpoint failed (the backend tries the next)
     ArenaFull                           the fast path's value arena is full (it grows)
     SourceFailure                       one source of a component failed (the resolver tries the next)
+    MalformedPublication                a registry log is not a ModulePublished (the follower skips it)
 """
 
 from __future__ import annotations
@@ -284,3 +285,7 @@ class SourceFailure(Exception):
     def __init__(self, message: str, mismatch: bool = False) -> None:
         super().__init__(message)
         self.mismatch = mismatch
+
+
+class MalformedPublication(ValueError):
+    """A log at the registry address that is not a well-formed ``ModulePublished``."""

@@ -35,10 +35,10 @@ from .._sources._chain_rpc import RequestRecorder
 from .._sources._chain_walk import Stream
 from .._supply._component import resolver_for
 from .._supply._resolve import Resolver
-from ..errors import CoveError, PublicationError
+from ..errors import CoveError, MalformedPublication, PublicationError
 from ._fetch import fetch_module
 from ._ledger import LOCAL, Applied, Ledger, StateStore
-from ._publication import TOPIC, MalformedPublication, Publication, decode
+from ._publication import TOPIC, Publication, decode
 
 
 class Modules(Protocol):

@@ -14,13 +14,10 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
 
 from .._events import Log
+from ..errors import MalformedPublication
 
 TOPIC: Final = "0xc32319b8f7241f7eaff953293728404bd7c8b564d4a9dfc0b0aecf6374228114"
 """keccak256("ModulePublished(address,string,string,string,bytes32)")."""
-
-
-class MalformedPublication(ValueError):
-    """A log at the registry address that is not a well-formed ``ModulePublished``."""
 
 
 @dataclass(frozen=True, slots=True)
