@@ -15,8 +15,10 @@ from structlog.testing import capture_logs
 
 from cove import Custom, Engine, Event
 from cove._store._sqlite import SqliteStore
+from cove._supply._store import sha256_pin
 from tests.helpers.anvil import Anvil
 from tests.helpers.engine import running_engine, state_json, wait_until
+from tests.helpers.http_server import local_http_server
 from tests.helpers.module_registry import deploy_registry, publish, push_module, registry_config
 from tests.helpers.modules import build_guest, toml_value, write_engine_config, write_manifest
 from tests.helpers.oci_registry import local_registry
@@ -199,3 +201,45 @@ async def test_a_restart_runs_the_published_version_without_applying_anything_ag
         recorded = engine.store.state_version(NAME)
     assert ("v2", "0.2.0") == (after, recorded)
     assert 0 == follower["applied"]
+
+
+async def test_a_module_published_by_an_https_manifest_loads_its_component_from_beside_it(
+    tmp_path: Path, anvil: Anvil, migrating_wasm: Path
+) -> None:
+    contract = deploy_registry(anvil)
+    directory = write_manifest(
+        tmp_path / "served", NAME, component=migrating_wasm, required=CAPABILITIES,
+        config={"migration": "rename", "tag": "v1"}, migrate=True,
+    )  # fmt: skip
+    wasm = (directory / f"{NAME}.wasm").read_bytes()
+    routes = {
+        "/m/cove.toml": (200, {}, (directory / "cove.toml").read_bytes()),
+        f"/m/{NAME}.wasm": (200, {}, wasm),
+    }
+    with local_http_server(routes) as server:
+        async with running_engine(engine_config(tmp_path, anvil, contract)) as engine:
+            publish(anvil, contract, NAME, "0.1.0", server.url("/m/cove.toml"), sha256_pin(wasm))
+            await runs(engine, "0.1.0")
+            handled = await tagged(engine, "first")
+    assert "v1" == handled
+
+
+async def test_a_published_native_plugin_is_refused_the_registry_runs_only_wasm(
+    tmp_path: Path, anvil: Anvil
+) -> None:
+    contract = deploy_registry(anvil)
+    manifest = (
+        f'[module]\nname = "{NAME}"\nversion = "0.1.0"\nkind = "python"\n'
+        'entry = "plugin:Plugin"\nsha256 = "sha256:' + "cd" * 32 + '"\n'
+    ).encode()
+    with (
+        local_http_server({"/cove.toml": (200, {}, manifest)}) as server,
+        capture_logs() as logs,
+    ):
+        async with running_engine(engine_config(tmp_path, anvil, contract)) as engine:
+            publish(anvil, contract, NAME, "0.1.0", server.url("/cove.toml"), "sha256:" + "cd" * 32)
+            await wait_until(lambda: bool(said(logs, "registry publication refused")))
+            loaded = NAME in engine.runners
+    refused = said(logs, "registry publication refused")[0]["error"]
+    assert not loaded
+    assert "are for kind = 'wasm'" in refused  # no pin, no publication: never native code

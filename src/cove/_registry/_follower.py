@@ -148,16 +148,28 @@ class RegistryFollower(Source):
         base = self._local_base(pub.name)
         try:
             directory = await asyncio.to_thread(fetch_module, pub, self._directory, self._resolver)
-            await self._run(pub.name, directory)
         except CoveError as exc:
-            self.last_error = str(exc)
-            self._log.error("registry publication refused", module=pub.name, error=str(exc))
+            self._refused(pub, exc)
             return
+        # Recorded before the swap: an engine stopped (or killed) during it runs this
+        # version at its next start, never the one before on a state already migrated.
         if base is not None:
             self.ledger.push(pub.name, base)
         self.ledger.push(pub.name, Applied(pub.id, pub.version, str(directory), pub.sha256))
+        try:
+            await self._run(pub.name, directory)
+        except CoveError as exc:
+            self.ledger.remove(pub.name, pub.id)
+            self._refused(pub, exc)
+            return
         self.applied += 1
         self._log.info("registry publication applied", module=pub.name, version=pub.version)
+
+    def _refused(self, pub: Publication, exc: CoveError) -> None:
+        self.last_error = str(exc)
+        self._log.error(
+            "registry publication refused", module=pub.name, version=pub.version, error=str(exc)
+        )
 
     async def _run(self, name: str, directory: Path) -> None:
         """Load ``directory`` as ``name``, or reload the running module to it."""
