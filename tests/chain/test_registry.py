@@ -243,3 +243,28 @@ async def test_a_published_native_plugin_is_refused_the_registry_runs_only_wasm(
     refused = said(logs, "registry publication refused")[0]["error"]
     assert not loaded
     assert "are for kind = 'wasm'" in refused  # no pin, no publication: never native code
+
+
+async def test_a_module_of_the_engine_config_is_upgraded_and_a_reorg_returns_it_to_its_own_dir(
+    tmp_path: Path, anvil: Anvil, oci: str, migrating_wasm: Path
+) -> None:
+    contract = deploy_registry(anvil)
+    local = write_manifest(
+        tmp_path / "local", NAME, component=migrating_wasm, required=CAPABILITIES,
+        config={"migration": "rename", "tag": "local"}, migrate=True,
+    )  # fmt: skip
+    ref2, pin2 = released(tmp_path, migrating_wasm, oci, "0.2.0", "v2")
+    extra = registry_config(anvil, contract) + f"\n[fetch]\nstore = {toml_value(str(tmp_path))}\n"
+    config = write_engine_config(tmp_path / "engine.toml", [local], extra)
+    async with running_engine(config) as engine:
+        await runs(engine, "0.1.0")
+        anvil.mine(2)
+        publish(anvil, contract, NAME, "0.2.0", ref2, pin2)
+        await runs(engine, "0.2.0")
+        upgraded = await tagged(engine, "upgraded")
+        anvil.rpc("anvil_reorg", [1, []])
+        await runs(engine, "0.1.0")
+        back = await tagged(engine, "back")
+        root = engine.runners[NAME].manifest.root
+    assert ("v2", "local") == (upgraded, back)
+    assert local.resolve() == root.resolve()
