@@ -242,6 +242,8 @@ async def test_a_published_native_plugin_is_refused_the_registry_runs_only_wasm(
             loaded = NAME in engine.runners
     refused = said(logs, "registry publication refused")[0]["error"]
     assert not loaded
+    assert ".fetch-" not in refused  # the uri is named, not a staging file
+    assert refused.count(server.url("/cove.toml")) >= 1
     assert "are for kind = 'wasm'" in refused  # no pin, no publication: never native code
 
 

@@ -65,7 +65,10 @@ def fetch_module(publication: Publication, root: Path, resolver: Resolver) -> Pa
     except PublicationError:
         raise
     except CoveError as exc:
-        raise _refused(pub, str(exc)) from None
+        # The staging directory is gone once this returns: name the uri instead.
+        where = _shown(pub)
+        reason = str(exc).replace(str(staging.resolve() / MANIFEST_NAME), where)
+        raise _refused(pub, reason.replace(str(staging / MANIFEST_NAME), where)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -116,8 +119,12 @@ def _component_sources(pub: Publication, component: str | None, sources: list[st
     return [urljoin(pub.uri, s) for s in named]
 
 
+def _shown(pub: Publication) -> str:
+    return pub.uri if pub.uri.startswith("oci://") else redact_url(pub.uri)
+
+
 def _refused(pub: Publication, reason: str) -> PublicationError:
-    where = pub.uri if pub.uri.startswith("oci://") else redact_url(pub.uri)
     return PublicationError(
-        pub.name, f"publication of {pub.version} from {pub.publisher} ({where}) refused: {reason}"
+        pub.name,
+        f"publication of {pub.version} from {pub.publisher} ({_shown(pub)}) refused: {reason}",
     )
