@@ -39,15 +39,17 @@ def oci(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield address
 
 
-def released(tmp_path: Path, wasm: Path, oci: str, version: str, tag: str) -> tuple[str, str]:
-    """The guest at ``version`` (handled events record ``tag``) pushed to the OCI
-    registry; its reference and pin."""
+def released(
+    tmp_path: Path, wasm: Path, oci: str, version: str, tag: str, migration: str = "rename"
+) -> tuple[str, str]:
+    """The guest at ``version`` (handled events record ``tag``, its migration does
+    ``migration``) pushed to the OCI registry; its reference and pin."""
     directory = write_manifest(
         tmp_path / f"{NAME}-{version}",
         NAME,
         component=wasm,
         required=CAPABILITIES,
-        config={"migration": "rename", "tag": tag},
+        config={"migration": migration, "tag": tag},
         migrate=True,
     )
     manifest = directory / "cove.toml"
@@ -270,3 +272,29 @@ async def test_a_module_of_the_engine_config_is_upgraded_and_a_reorg_returns_it_
         root = engine.runners[NAME].manifest.root
     assert ("v2", "local") == (upgraded, back)
     assert local.resolve() == root.resolve()
+
+
+async def test_an_upgrade_whose_migration_fails_keeps_the_old_version_across_a_restart(
+    tmp_path: Path, anvil: Anvil, oci: str, migrating_wasm: Path
+) -> None:
+    contract = deploy_registry(anvil)
+    ref1, pin1 = released(tmp_path, migrating_wasm, oci, "0.1.0", "v1")
+    ref2, pin2 = released(tmp_path, migrating_wasm, oci, "0.2.0", "v2", migration="fail")
+    seed(tmp_path, {"item:a": 1})
+    config = engine_config(tmp_path, anvil, contract)
+    with capture_logs() as logs:
+        async with running_engine(config) as engine:
+            publish(anvil, contract, NAME, "0.1.0", ref1, pin1)
+            await runs(engine, "0.1.0")
+            publish(anvil, contract, NAME, "0.2.0", ref2, pin2)
+            await wait_until(lambda: bool(said(logs, "registry publication refused")))
+            during = (running_version(engine), await tagged(engine, "during"))
+    anvil.mine(1)
+    async with running_engine(config) as engine:
+        await runs(engine, "0.1.0")
+        after = await tagged(engine, "after")
+        recorded = engine.store.state_version(NAME)
+    refused = said(logs, "registry publication refused")[0]["error"]
+    assert "from 0.1.0 to 0.2.0 failed" in refused
+    assert ("0.1.0", "v1") == during
+    assert ("v1", "0.1.0") == (after, recorded)
