@@ -31,6 +31,7 @@ from ._config_operator import (
     TrajectorySettings,
 )
 from ._config_overrides import ModuleOverrides, overridden
+from ._config_registry import RegistrySettings
 from ._config_retention import DeliveryLimits, RetentionSettings
 from ._config_secrets import SECRET_NAME, SecretSource
 from ._config_store import StoreSettings
@@ -435,6 +436,11 @@ class EngineConfig(StrictModel):
         default_factory=WatchSettings,
         description="Reloading modules when their files change (see docs/lifecycle.md).",
     )
+    registry: RegistrySettings | None = Field(
+        default=None,
+        description="The on-chain module registry to load and upgrade modules from "
+        "(see docs/lifecycle.md); unset: none.",
+    )
     overrides: dict[str, ModuleOverrides] = Field(
         default_factory=dict,
         description="Operator settings of one module, keyed by module name: `config` values "
@@ -467,6 +473,14 @@ class EngineConfig(StrictModel):
         secret = self.store.password_secret
         if secret is not None and secret not in self.secrets:
             raise ValueError(f"store.password_secret: no [secrets.{secret}] section")
+        return self
+
+    @model_validator(mode="after")
+    def _registry_chain_configured(self) -> EngineConfig:
+        if self.registry is not None and self.registry.chain not in {
+            c.chain_id for c in self.chains
+        }:
+            raise ValueError(f"registry.chain: {self.registry.chain} is not a [[chains]] chain_id")
         return self
 
     @field_validator("transports")
@@ -503,6 +517,12 @@ class EngineConfig(StrictModel):
         if self.fetch.store is not None:
             return self.resolve(self.fetch.store)
         return content_store_dir()
+
+    @property
+    def registry_path(self) -> Path:
+        """Where the registry's fetched modules live ([registry] dir, else under data_dir)."""
+        directory = None if self.registry is None else self.registry.dir
+        return self.data_path / "registry" if directory is None else self.resolve(directory)
 
     def configured(self, manifest: Manifest) -> Manifest:
         """``manifest`` as the operator runs it: ``[overrides.<name>.config]`` merged in."""

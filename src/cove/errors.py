@@ -10,6 +10,7 @@ Every error a person can meet names what is wrong and where::
     │   ├── ModuleLoadError             the module cannot be loaded
     │   │   ├── HashMismatchError       the component is not the pinned one
     │   │   ├── ComponentFetchError     no source gave the pinned component (each failure named)
+    │   │   ├── PublicationError        an on-chain registry publication cannot be applied
     │   │   ├── ContractError           imports an incompatible or undeclared interface
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
@@ -41,6 +42,7 @@ lives here)::
     EndpointFailure                     one chain endpoint failed (the backend tries the next)
     ArenaFull                           the fast path's value arena is full (it grows)
     SourceFailure                       one source of a component failed (the resolver tries the next)
+    MalformedPublication                a registry log is not a ModulePublished (the follower skips it)
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ class HashMismatchError(ModuleLoadError):
 
 class ComponentFetchError(ModuleLoadError):
     """The pinned component is not in the content store and none of its sources gave it."""
+
+
+class PublicationError(ModuleLoadError):
+    """A registry publication was refused (not fetched, not the pinned module); the
+    module keeps running the version it had."""
 
 
 class ContractError(ModuleLoadError):
@@ -289,3 +296,7 @@ class SourceFailure(Exception):
     def __init__(self, message: str, mismatch: bool = False) -> None:
         super().__init__(message)
         self.mismatch = mismatch
+
+
+class MalformedPublication(ValueError):
+    """A log at the registry address that is not a well-formed ``ModulePublished``."""

@@ -143,6 +143,19 @@ def test_sources_know_no_manifest() -> None:
     assert [] == importers_of("cove._manifest", "cove._sources")
 
 
+def test_the_registry_reaches_the_engine_only_through_its_protocol() -> None:
+    """``_registry`` drives modules through ``Modules`` (a Protocol the engine satisfies);
+    only the engine starts it."""
+    assert [] == importers_of("cove._engine", "cove._registry")
+    importers = sorted(
+        name
+        for name in modules()
+        if not within(name, "cove._registry")
+        and any(within(target, "cove._registry") for target in imports_of(name))
+    )
+    assert ["cove._engine._engine"] == importers
+
+
 BUILTIN_EXCEPTIONS = frozenset(
     name
     for name, value in vars(builtins).items()

@@ -28,6 +28,7 @@ from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import Retention, TrajectoryStore
+from .._registry._follower import follower_for
 from .._sources._base import Source, Transport
 from .._sources._chain import chain_sources
 from .._sources._clock import Clock
@@ -177,6 +178,12 @@ class Engine:
         if serve is not None:
             await serve()
         paths = config.module_paths()
+        registry = None
+        if self._poll_chains:
+            recorder = None if self.chain is None else self.chain.recorder
+            registry = follower_for(config, self.store, self, recorder)
+        if registry is not None:
+            paths = registry.substitute(paths)  # what the registry applied, not re-applied
         self.compiling = Compiling(self.runtime, resolver_for(config), self._progress)
         await self.compiling.compile_all(paths)
         for path in paths:
@@ -214,6 +221,8 @@ class Engine:
             ]
             recorder = None if self.chain is None else self.chain.recorder
             self.sources.extend(chain_sources(config.chains, subscriptions, self.store, recorder))
+        if registry is not None:
+            self.sources.append(registry)
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:
@@ -340,12 +349,13 @@ class Engine:
         task = self._runner_tasks[name]
         return await drain(self.runners, name, task, self.store, self.unload, deadline_seconds)
 
-    async def reload(self, name: str) -> ModuleRunner:
-        """Swap in the module's new version between two events (``_reload.py``); on any
-        failure the old one keeps running and the ``CoveError`` is raised."""
+    async def reload(self, name: str, root: Path | None = None) -> ModuleRunner:
+        """Swap in the module's new version (from ``root``, else its directory) between two
+        events (``_reload.py``); on any failure the old one keeps running and the
+        ``CoveError`` is raised."""
         runner = self.runners[name]
         try:
-            new = await reload(runner, self._build, self._admit)
+            new = await reload(runner, self._build, self._admit, root)
         except CoveError as exc:
             self.log.error("reload refused", module=name, error=str(exc))
             raise

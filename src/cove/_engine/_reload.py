@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from .._manifest import Manifest, load_manifest
 from ..errors import CoveError, ModuleLoadError
@@ -33,10 +34,11 @@ Admit = Callable[[Manifest], Awaitable[None]]
 """The last say before the swap; raises ``CoveError`` (``HookBlockedError``) to refuse."""
 
 
-def build_candidate(runner: ModuleRunner, build: Build) -> ModuleInstance:
-    """On a worker thread: the new version read from the module's directory, initialized.
-    Raises ``CoveError`` (a load refusal, or ``ModuleFailedError`` from ``init``)."""
-    root = runner.manifest.root
+def build_candidate(runner: ModuleRunner, build: Build, root: Path | None = None) -> ModuleInstance:
+    """On a worker thread: the new version read from ``root`` (default: the module's
+    directory), initialized. Raises ``CoveError`` (a load refusal, or ``ModuleFailedError``
+    from ``init``)."""
+    root = runner.manifest.root if root is None else root
     manifest = load_manifest(root)
     if manifest.name != runner.name:
         raise ModuleLoadError(
@@ -54,12 +56,16 @@ def build_candidate(runner: ModuleRunner, build: Build) -> ModuleInstance:
     return candidate
 
 
-async def reload(runner: ModuleRunner, build: Build, admit: Admit) -> ModuleInstance:
-    """Build, check and init the new version off the hot path, let ``admit`` refuse it
-    (the ``module-loaded`` hooks, as for a load), then swap it in and close the old one.
-    On a ``CoveError`` the old keeps running with the reason as its last error."""
+async def reload(
+    runner: ModuleRunner, build: Build, admit: Admit, root: Path | None = None
+) -> ModuleInstance:
+    """Build, check and init the new version (from ``root``, else the module's directory:
+    the registry upgrades a module to a directory of its own) off the hot path, let
+    ``admit`` refuse it (the ``module-loaded`` hooks, as for a load), then swap it in and
+    close the old one. On a ``CoveError`` the old keeps running with the reason as its
+    last error."""
     try:
-        candidate = await asyncio.to_thread(build_candidate, runner, build)
+        candidate = await asyncio.to_thread(build_candidate, runner, build, root)
     except CoveError as exc:
         runner.supervisor.refused(_refusal(runner, exc))
         raise

@@ -1,0 +1,1 @@
+"""The on-chain module registry: publications followed, fetched, loaded and rolled back."""
