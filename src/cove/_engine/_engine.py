@@ -18,42 +18,45 @@ from .._events import MESSAGE_SENT, Custom, Event, Lifecycle
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import (
-    BlockSubscription,
-    LogSubscription,
     Manifest,
-    TickSubscription,
     load_manifest,
 )
 from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
-from .._observe._trajectories import Retention, TrajectoryStore
+from .._observe._trajectories import TrajectoryStore
 from .._registry._follower import follower_for
 from .._sources._base import Source, Transport
-from .._sources._chain import chain_sources
 from .._sources._clock import Clock
-from .._sources._cron import CronSource
 from .._store._base import JournalEntry, Store
 from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
-from ._commit import Committer
 from ._compiling import Compiling
 from ._drain import drain
+from ._first_inits import first_inits
 from ._hook_payloads import loaded_payload
 from ._hooks import Hooks, hooks_of
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule, build_host
 from ._matching import matches_any
+from ._module_sources import module_sources
 from ._observer import ObserverBridge
 from ._open_store import open_store
 from ._outbox import OutboxWorker
+from ._parts import committer_for, trajectory_store
 from ._recent import RecentJournal
 from ._reload import reload
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
-from ._status import compiling_status, runner_status, source_health
+from ._status import (
+    compiling_status,
+    engine_gauges,
+    hooks_report,
+    runner_status,
+    source_health,
+)
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
 from ._watch import ModuleWatcher
@@ -62,7 +65,6 @@ if TYPE_CHECKING:
     from .._observe._tracing import Tracing
 
 RECENT_EVENTS = 20_000
-_STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
 FIRST_INIT_WAIT_S = 60.0
 """Longest ``start()`` waits for the modules' first init (see ``_first_inits``)."""
 
@@ -138,22 +140,11 @@ class Engine:
         config = self.config
         if self._store is None:
             self._store = open_store(config)
-        if config.trajectories.enabled:
-            settings = config.trajectories
-            self.trajectories = TrajectoryStore(
-                config.data_path / "trajectories.db",
-                Retention(parse_duration_ms(settings.max_age), settings.max_bytes),
-                parse_duration_ms(settings.flush_interval),
-            )
+        self.trajectories = trajectory_store(config)
         self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
         self.http = HttpBackend(config.http, self._http_transport)
         self.chain = ChainBackend(config.chains, self._chain_transport) if config.chains else None
-        self.committer = Committer(
-            self.store,
-            config.commit.mode,
-            parse_duration_ms(config.commit.max_delay),
-            config.commit.max_batch,
-        )
+        self.committer = committer_for(config, self.store)
         self.committer.bind()
         self.outbox = OutboxWorker(
             self.store,
@@ -195,7 +186,7 @@ class Engine:
                     self._refused(path, refused)
             finally:
                 self.compiling.loaded(path)
-        await self._first_inits()
+        await first_inits(self.runners, self._settled, self.log, FIRST_INIT_WAIT_S)
         # Only now: a message left pending by the last run must meet its hooks.
         self._spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
@@ -204,23 +195,12 @@ class Engine:
             debounce = parse_duration_ms(config.watch.debounce)
             self.watcher = ModuleWatcher(self._manifests, self.reload, debounce)
             self._spawn(self.watcher.run(), "watch")
-        ticks = [
-            s
-            for r in self.runners.values()
-            for s in r.manifest.subscription
-            if isinstance(s, TickSubscription)
-        ]
-        if ticks:
-            self.sources.append(CronSource(ticks, self.store, self._clock))
-        if self._poll_chains:
-            subscriptions = [
-                s
-                for r in self.runners.values()
-                for s in r.manifest.subscription
-                if isinstance(s, BlockSubscription | LogSubscription)
-            ]
-            recorder = None if self.chain is None else self.chain.recorder
-            self.sources.extend(chain_sources(config.chains, subscriptions, self.store, recorder))
+        manifests = [r.manifest for r in self.runners.values()]
+        self.sources.extend(
+            module_sources(
+                config, manifests, self.store, self._clock, self.chain, self._poll_chains
+            )
+        )
         if registry is not None:
             self.sources.append(registry)
         for transport in self.transports.values():
@@ -235,27 +215,6 @@ class Engine:
         self._started = True
         self.observer.engine("started")
         self.log.info("engine started", modules=len(self.runners), data_dir=str(config.data_path))
-
-    async def _first_inits(self) -> None:
-        """Wait until every loaded module's first init settled (running, backing off or
-        dead): only then are a wasm module's tools known, so an agent that lists tools
-        once the engine is ready sees them. A wasm init is bounded by its module's
-        limits; a native plugin's is not, so the wait is (the rest must not hang on it)."""
-        try:
-            async with asyncio.timeout(FIRST_INIT_WAIT_S):
-                while True:
-                    self._settled.clear()
-                    if not self._initializing():
-                        return
-                    await self._settled.wait()
-        except TimeoutError:
-            self.log.warning(
-                "starting without waiting for init", modules=self._initializing(),
-                waited_s=FIRST_INIT_WAIT_S,
-            )  # fmt: skip
-
-    def _initializing(self) -> list[str]:
-        return [name for name, r in self.runners.items() if r.state in _STARTING]
 
     def _start_tracing(self, settings: TracingSettings) -> None:
         from .._observe._tracing import Tracing  # the OpenTelemetry SDK: imported only when on
@@ -473,19 +432,11 @@ class Engine:
 
     def hooks_report(self) -> dict[str, Any]:
         """Each hook point's chain and counters, and the observer bridge's queue."""
-        stream = {"queued": self.observer.queued, "dropped": self.observer.dropped}
-        return {**self.hooks.describe(), "observer_bridge": stream}
+        return hooks_report(self.hooks, self.observer)
 
     def gauges(self) -> dict[str, float]:
         """The engine-wide figures a metrics scrape shows besides the modules'."""
-        gauges: dict[str, float] = {"cove_journal_head": float(self.store.head())}
-        if self.trajectories is not None:
-            gauges["cove_trajectories_stored_bytes"] = float(self.trajectories.stored_bytes)
-            gauges["cove_trajectories_dropped"] = float(self.trajectories.dropped)
-        gauges["cove_hooks_observer_dropped"] = float(self.observer.dropped)
-        gauges["cove_hooks_failed"] = float(self.hooks.failed.total())
-        gauges["cove_hooks_vetoed"] = float(self.hooks.vetoed.total())
-        return gauges
+        return engine_gauges(self.store, self.trajectories, self.hooks, self.observer)
 
     def outbox_numbers(self) -> OutboxNumbers:
         return self.retention.numbers(self.outbox)
@@ -555,7 +506,7 @@ class Engine:
         store_works = self.store.stopped() is None
         if store_works:
             await self.committer.flush()
-            await self._drain_outbox(drain_seconds)
+            await self.outbox.drain(drain_seconds)
         for transport in self.transports.values():  # after the drain: it sends through them
             await transport.aclose()
         for task in self._tasks:
@@ -574,11 +525,3 @@ class Engine:
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.close)
         self.log.info("engine stopped")
-
-    async def _drain_outbox(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while loop.time() < deadline and self.store.pending_effects(now_ms(), 1):
-            self.outbox.kick()
-            await asyncio.sleep(0.02)
-        await self.committer.flush()

@@ -91,6 +91,15 @@ class OutboxWorker:
             await self._committer.flush()
         return dropped
 
+    async def drain(self, seconds: float) -> None:
+        """At shutdown: deliver what is due for up to ``seconds``, then flush the marks."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline and self._store.pending_effects(self._clock(), 1):
+            self.kick()
+            await asyncio.sleep(0.02)
+        await self._committer.flush()
+
     def limits(self, transport: str) -> tuple[int, int]:
         """(max attempts, max age in ms) of a transport's sends."""
         settings = self._settings

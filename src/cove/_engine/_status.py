@@ -1,14 +1,18 @@
-"""What the engine reports: each module's status (compiling ones, then running ones) and each
-source's health."""
+"""What the engine reports: each module's status (compiling ones, then running ones), each
+source's health, its hooks and its engine-wide gauges."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
+from .._observe._trajectories import TrajectoryStore
 from .._store._base import OutboxHealth, Store
 from .._types import ModuleStatus
 from ._compiling import Compiling
+from ._hooks import Hooks
+from ._observer import ObserverBridge
 from ._runner import ModuleRunner
 
 
@@ -88,4 +92,24 @@ def source_health(tasks: Iterable[asyncio.Task[None]]) -> dict[str, str | None]:
     return health
 
 
-__all__ = ["compiling_status", "runner_status", "source_health"]
+def hooks_report(hooks: Hooks, observer: ObserverBridge) -> dict[str, Any]:
+    """Each hook point's chain and counters, and the observer bridge's queue."""
+    stream = {"queued": observer.queued, "dropped": observer.dropped}
+    return {**hooks.describe(), "observer_bridge": stream}
+
+
+def engine_gauges(
+    store: Store, trajectories: TrajectoryStore | None, hooks: Hooks, observer: ObserverBridge
+) -> dict[str, float]:
+    """The engine-wide figures a metrics scrape shows besides the modules'."""
+    gauges: dict[str, float] = {"cove_journal_head": float(store.head())}
+    if trajectories is not None:
+        gauges["cove_trajectories_stored_bytes"] = float(trajectories.stored_bytes)
+        gauges["cove_trajectories_dropped"] = float(trajectories.dropped)
+    gauges["cove_hooks_observer_dropped"] = float(observer.dropped)
+    gauges["cove_hooks_failed"] = float(hooks.failed.total())
+    gauges["cove_hooks_vetoed"] = float(hooks.vetoed.total())
+    return gauges
+
+
+__all__ = ["compiling_status", "engine_gauges", "hooks_report", "runner_status", "source_health"]

@@ -1,0 +1,37 @@
+"""Engine start waits for the modules' first init, but not without end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from ._lifecycle import ModuleState
+from ._runner import ModuleRunner
+
+_STARTING = (ModuleState.LOADING, ModuleState.INITIALIZING)
+
+
+async def first_inits(
+    runners: Mapping[str, ModuleRunner], settled: asyncio.Event, log: Any, wait_s: float
+) -> None:
+    """Return once every loaded module's first init settled (running, backing off or
+    dead): only then are a wasm module's tools known, so an agent that lists tools once
+    the engine is ready sees them. ``settled`` is set on every state change. A wasm init
+    is bounded by its module's limits; a native plugin's is not, so this wait is
+    (``wait_s``; the rest must not hang on it), and it logs whom it stopped waiting for."""
+    try:
+        async with asyncio.timeout(wait_s):
+            while True:
+                settled.clear()
+                if not _initializing(runners):
+                    return
+                await settled.wait()
+    except TimeoutError:
+        log.warning(
+            "starting without waiting for init", modules=_initializing(runners), waited_s=wait_s
+        )
+
+
+def _initializing(runners: Mapping[str, ModuleRunner]) -> list[str]:
+    return [name for name, r in runners.items() if r.state in _STARTING]
