@@ -1,0 +1,150 @@
+"""The A2A hub: a built-in plugin that hands chat messages to an A2A agent.
+
+Each inbound ``message`` event is sent to the agent (the A2A protocol's
+Python SDK, over the module's ``http`` capability), the task is followed to
+its answer, and the answer goes back through the transport the message came
+on, to its sender. Load it with ``entry = "cove.plugins.a2a_hub:A2AHub"``
+(docs/agents.md, "Hub plugin over A2A").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import httpx
+from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.types import AgentCard
+from a2a.utils.errors import A2AError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .._events import Event, Message
+from .._units import parse_duration_ms
+from ..errors import AgentUnavailableError
+from ..plugin import Action, Plugin, PluginContext, SendMessage, SetState
+from ._a2a_follow import Answer, Follow, ask
+from ._host_http import HostTransport
+
+
+class HubConfig(BaseModel):
+    """The manifest's ``[config]`` for the hub."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_url: str = Field(description="The agent's base URL; its card is read from there.")
+    timeout: str = Field("30s", description="How long one message may wait for its answer.")
+    poll_interval: str = Field("250ms", description="How often a running task is looked at.")
+    transports: list[str] = Field(
+        default_factory=list, description="Transports served; empty serves every one."
+    )
+    recipients: list[str] = Field(
+        default_factory=list, description="Recipients served; empty serves every one."
+    )
+
+    @field_validator("agent_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("timeout", "poll_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration_ms(value)
+        return value
+
+    def follow(self) -> Follow:
+        return Follow(
+            parse_duration_ms(self.timeout) / 1000, parse_duration_ms(self.poll_interval) / 1000
+        )
+
+    def serves(self, message: Message) -> bool:
+        return (not self.transports or message.transport in self.transports) and (
+            not self.recipients or message.recipient in self.recipients
+        )
+
+
+def read_config(config: dict[str, Any]) -> HubConfig:
+    """The hub's settings, or a ``ValueError`` naming each bad ``config.<key>``."""
+    try:
+        return HubConfig.model_validate(config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"config.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ValueError(problems) from None
+
+
+def reply_text(answer: Answer, timeout: str) -> str:
+    """What the sender reads for each way a task can end."""
+    said = answer.text.strip()
+    match answer.state:
+        case "completed":
+            return said or "(the agent answered with no text)"
+        case "input-required":
+            return said or "The agent needs more input."
+        case "auth-required":
+            return f"The agent needs authorization: {said}".rstrip(": ")
+        case "rejected":
+            return f"The agent declined: {said}".rstrip(": ")
+        case "canceled":
+            return "The agent canceled the task."
+        case "timeout":
+            return f"The agent did not answer within {timeout}."
+    return f"The agent could not answer: {said}".rstrip(": ")
+
+
+class A2AHub(Plugin):
+    """Forwards messages to an A2A agent and relays its answers."""
+
+    subscriptions: ClassVar[list[dict[str, Any]]] = [{"kind": "message"}]
+
+    def __init__(self) -> None:
+        self._config: HubConfig | None = None
+        self._card: AgentCard | None = None
+
+    def init(self, ctx: PluginContext) -> None:
+        self._config = read_config(dict(ctx.config))
+
+    def handle_event(self, event: Event, ctx: PluginContext) -> Iterable[Action]:
+        message = event.payload
+        config = self._config
+        assert config is not None
+        if not isinstance(message, Message) or not config.serves(message):
+            return []
+        key = f"conversations/{message.transport}/{message.sender}"
+        held = ctx.state.get(key) or {}
+        try:
+            answer = asyncio.run(self._ask(ctx, config, message.body, held))
+        except (A2AError, httpx.HTTPError) as exc:
+            raise AgentUnavailableError(
+                ctx.module, f"agent {config.agent_url} unavailable: {type(exc).__name__}: {exc}"
+            ) from None
+        waiting = answer.task_id if answer.state in ("input-required", "auth-required") else ""
+        metadata = [("a2a-state", answer.state)]
+        if answer.task_id:
+            metadata.append(("a2a-task", answer.task_id))
+        return [
+            SendMessage(
+                message.transport,
+                message.sender,
+                reply_text(answer, config.timeout),
+                tuple(metadata),
+            ),
+            SetState(key, {"context": answer.context_id, "task": waiting}),
+        ]
+
+    async def _ask(
+        self, ctx: PluginContext, config: HubConfig, text: str, held: dict[str, str]
+    ) -> Answer:
+        async with httpx.AsyncClient(transport=HostTransport(ctx)) as http:
+            if self._card is None:
+                self._card = await A2ACardResolver(http, config.agent_url).get_agent_card()
+            settings = ClientConfig(streaming=False, polling=True, httpx_client=http)
+            client = ClientFactory(settings).create(self._card)
+            return await ask(
+                client, text, config.follow(), held.get("context", ""), held.get("task", "")
+            )

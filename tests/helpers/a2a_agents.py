@@ -1,0 +1,115 @@
+"""Real A2A agents for the hub plugin's tests, built with the a2a-sdk server on loopback.
+
+Each agent reads the user's text and answers by what it starts with, so one
+server covers every path the hub follows: ``slow`` outlasts the hub's
+timeout, ``ask`` wants more input, ``fail`` fails; anything else is answered
+in upper case, as one message (``message`` mode) or as a task whose answer
+arrives in several artifact chunks (``task`` mode, the streaming agent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from a2a.helpers.proto_helpers import (
+    get_message_text,
+    new_task_from_user_message,
+    new_text_message,
+    new_text_part,
+)
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.types import AgentCapabilities, AgentCard, AgentInterface, Role
+from starlette.applications import Starlette
+
+
+@dataclass
+class Heard:
+    """What the agent was sent, for the tests to look at."""
+
+    texts: list[str] = field(default_factory=list)
+    canceled: list[str] = field(default_factory=list)
+
+
+class _Executor(AgentExecutor):
+    def __init__(self, mode: str, heard: Heard) -> None:
+        self._mode = mode
+        self._heard = heard
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        assert context.message is not None
+        text = get_message_text(context.message)
+        self._heard.texts.append(text)
+        if self._mode == "message" and not text.startswith(("slow", "ask", "fail")):
+            await event_queue.enqueue_event(new_text_message(text.upper(), role=Role.ROLE_AGENT))
+            return
+        task = context.current_task or new_task_from_user_message(context.message)
+        await event_queue.enqueue_event(task)
+        updater = TaskUpdater(event_queue, task.id, task.context_id)
+        await updater.start_work()
+        if text.startswith("slow"):
+            await asyncio.sleep(30)
+        if text.startswith("ask"):
+            await updater.requires_input(updater.new_agent_message([new_text_part("Which city?")]))
+            return
+        if text.startswith("fail"):
+            await updater.failed(updater.new_agent_message([new_text_part("no such order")]))
+            return
+        words = text.upper().split(" ")
+        for index, word in enumerate(words):
+            last = index == len(words) - 1
+            chunk = word if last else word + " "
+            await updater.add_artifact(
+                [new_text_part(chunk)], artifact_id="answer", append=index > 0, last_chunk=last
+            )
+            await asyncio.sleep(0.05)
+        await updater.complete()
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        assert context.task_id is not None and context.context_id is not None
+        self._heard.canceled.append(context.task_id)
+        await TaskUpdater(event_queue, context.task_id, context.context_id).cancel()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_agent(mode: str = "message") -> Iterator[tuple[str, Heard]]:
+    """An agent served by uvicorn on a loopback port: (its base URL, what it heard)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    card = AgentCard(
+        name=f"upper-{mode}",
+        description="answers in upper case",
+        version="1.0.0",
+        supported_interfaces=[AgentInterface(protocol_binding="JSONRPC", url=f"{url}/a2a")],
+        capabilities=AgentCapabilities(streaming=mode == "task"),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+    )
+    heard = Heard()
+    handler = DefaultRequestHandler(_Executor(mode, heard), InMemoryTaskStore(), card)
+    app = Starlette(routes=create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/a2a"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    try:
+        yield url, heard
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
