@@ -52,8 +52,10 @@ class _Executor(AgentExecutor):
         if self._mode == "message" and not text.startswith(("slow", "ask", "fail")):
             await event_queue.enqueue_event(new_text_message(text.upper(), role=Role.ROLE_AGENT))
             return
-        task = context.current_task or new_task_from_user_message(context.message)
-        await event_queue.enqueue_event(task)
+        task = context.current_task
+        if task is None:
+            task = new_task_from_user_message(context.message)
+            await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         await updater.start_work()
         if text.startswith("slow"):
@@ -80,16 +82,17 @@ class _Executor(AgentExecutor):
         await TaskUpdater(event_queue, context.task_id, context.context_id).cancel()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 @contextmanager
-def running_agent(mode: str = "message") -> Iterator[tuple[str, Heard]]:
-    """An agent served by uvicorn on a loopback port: (its base URL, what it heard)."""
-    port = _free_port()
+def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, Heard]]:
+    """An agent served by uvicorn on a loopback port (``port``, or a free one):
+    (its base URL, what it heard)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     card = AgentCard(
         name=f"upper-{mode}",

@@ -16,7 +16,7 @@ import pytest
 from cove import Engine
 from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
-from tests.helpers.a2a_agents import running_agent
+from tests.helpers.a2a_agents import free_port, running_agent
 from tests.helpers.engine import running_engine, wait_until
 from tests.helpers.modules import toml_value, write_engine_config
 from tests.integration import test_webhook_transport
@@ -28,7 +28,7 @@ receiver = test_webhook_transport.receiver
 SECRET = "s3cret-for-a2a"
 
 
-def _hub(tmp_path: Path, agent_url: str, **config: Any) -> Path:
+def _hub(tmp_path: Path, agent_url: str, restart: str = "", **config: Any) -> Path:
     root = tmp_path / "hub"
     root.mkdir()
     settings = {"agent_url": agent_url, "timeout": "5s", "poll_interval": "50ms", **config}
@@ -44,6 +44,7 @@ def _hub(tmp_path: Path, agent_url: str, **config: Any) -> Path:
         f"allow = {toml_value([agent_url.removeprefix('http://')])}",
         "[config]",
         *(f"{key} = {toml_value(value)}" for key, value in settings.items()),
+        restart,
     ]
     (root / "cove.toml").write_text("\n".join(lines) + "\n")
     return root
@@ -66,8 +67,10 @@ async def _engine(
             yield engine, client
 
 
-async def _say(client: httpx.AsyncClient, text: str, sender: str = "alice") -> None:
-    body = json.dumps({"sender": sender, "recipient": "hub", "body": text}).encode()
+async def _say(
+    client: httpx.AsyncClient, text: str, sender: str = "alice", recipient: str = "hub"
+) -> None:
+    body = json.dumps({"sender": sender, "recipient": recipient, "body": text}).encode()
     headers = {"x-cove-signature": sign(SECRET.encode(), body)}
     response = await client.post("/messages/chat", content=body, headers=headers)
     assert 202 == response.status_code
@@ -91,3 +94,97 @@ async def test_a_message_is_answered_by_the_agent_through_its_transport(
     assert "alice" == reply["recipient"]
     assert "HELLO AGENT" == reply["body"]
     assert [["a2a-state", "completed"]] == reply["metadata"]
+
+
+async def test_a_task_answered_in_chunks_is_relayed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """The streaming agent: a task whose answer arrives as appended artifact chunks."""
+    with running_agent("task") as (url, _):
+        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+            await _say(c, "hello big world")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
+    [reply] = _replies(receiver)
+    assert "HELLO BIG WORLD" == reply["body"]
+    assert "completed" == dict(reply["metadata"])["a2a-state"]
+    assert dict(reply["metadata"])["a2a-task"]
+
+
+async def test_an_agent_past_the_timeout_is_canceled_and_the_next_message_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    with running_agent("task") as (url, heard):
+        hub = _hub(tmp_path, url, timeout="1s")
+        async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (_, c):
+            await _say(c, "slow question")
+            await _say(c, "quick one", sender="bob")
+            await wait_until(lambda: len(receiver.delivered()) == 2, what="both answers")
+    slow, quick = _replies(receiver)
+    assert ("alice", "The agent did not answer within 1s.") == (slow["recipient"], slow["body"])
+    assert "timeout" == dict(slow["metadata"])["a2a-state"]
+    assert [dict(slow["metadata"])["a2a-task"]] == heard.canceled
+    assert ("bob", "QUICK ONE") == (quick["recipient"], quick["body"])
+
+
+async def test_input_required_is_asked_back_and_the_answer_continues_the_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    with running_agent("task") as (url, heard):
+        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+            await _say(c, "ask me the weather")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the question")
+            await _say(c, "paris")
+            await wait_until(lambda: len(receiver.delivered()) == 2, what="the answer")
+    asked, answered = _replies(receiver)
+    assert ("Which city?", "input-required") == (
+        asked["body"],
+        dict(asked["metadata"])["a2a-state"],
+    )
+    assert "PARIS" == answered["body"]
+    assert dict(asked["metadata"])["a2a-task"] == dict(answered["metadata"])["a2a-task"]
+    assert ["ask me the weather", "paris"] == heard.texts
+
+
+async def test_a_failed_task_is_answered_with_the_agents_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    with running_agent("task") as (url, _):
+        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+            await _say(c, "fail my order")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
+    [reply] = _replies(receiver)
+    assert "The agent could not answer: no such order" == reply["body"]
+    assert "failed" == dict(reply["metadata"])["a2a-state"]
+
+
+async def test_messages_outside_its_recipients_are_not_forwarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    with running_agent("message") as (url, heard):
+        hub = _hub(tmp_path, url, recipients=["hub"])
+        async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (_, c):
+            await _say(c, "not for you", recipient="someone-else")
+            await _say(c, "for you")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
+    assert ["for you"] == heard.texts
+
+
+async def test_a_dead_agent_fails_the_event_which_is_answered_once_it_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    restart = '[restart]\nmax_failures = 50\nbackoff_initial = "100ms"\nbackoff_max = "200ms"'
+    hub = _hub(tmp_path, url, restart=restart)
+    async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (engine, c):
+        await _say(c, "are you there")
+
+        def failing() -> str:
+            return next(s.last_error for s in engine.status() if s.name == "hub")
+
+        await wait_until(lambda: "unavailable" in failing(), what="the event failing")
+        assert f"agent {url} unavailable" in failing()
+        assert [] == receiver.delivered()
+        with running_agent("message", port=port):
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the late answer")
+    assert "ARE YOU THERE" == _replies(receiver)[0]["body"]

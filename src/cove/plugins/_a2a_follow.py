@@ -44,6 +44,7 @@ class Answer:
     text: str
     context_id: str = ""
     task_id: str = ""
+    question_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,22 @@ class Follow:
     poll_s: float
 
 
-async def ask(
-    client: Client, text: str, follow: Follow, context_id: str = "", task_id: str = ""
-) -> Answer:
-    """Send ``text`` (continuing ``task_id`` when it waits for input) and follow it."""
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where a sender's exchange with the agent stands: its A2A context, and the task
+    waiting for this sender's input with the question it asked (empty when none)."""
+
+    context_id: str = ""
+    task_id: str = ""
+    question_id: str = ""
+
+
+async def ask(client: Client, text: str, follow: Follow, held: Conversation) -> Answer:
+    """Send ``text`` (continuing the task that waits for input, if any) and follow it."""
     deadline = time.monotonic() + follow.timeout_s
-    message = new_text_message(text, context_id=context_id or None, role=Role.ROLE_USER)
-    if task_id:
-        message.task_id = task_id
+    message = new_text_message(text, context_id=held.context_id or None, role=Role.ROLE_USER)
+    if held.task_id:
+        message.task_id = held.task_id
     request = SendMessageRequest(message=message)
     request.configuration.return_immediately = True
     first = None
@@ -73,7 +82,8 @@ async def ask(
     if first.HasField("message"):
         return _from_message(first.message)
     task = first.task
-    while task.status.state in _RUNNING:
+    # An agent may answer the send with the task as it was, still asking the old question.
+    while task.status.state in _RUNNING or _asks(task, held.question_id):
         left = deadline - time.monotonic()
         if left <= 0:
             await _cancel(client, task.id)
@@ -91,6 +101,10 @@ async def _cancel(client: Client, task_id: str) -> None:
         return
 
 
+def _asks(task: Task, question_id: str) -> bool:
+    return bool(question_id) and task.status.message.message_id == question_id
+
+
 def _from_message(message: Message) -> Answer:
     return Answer("completed", get_message_text(message), message.context_id, message.task_id)
 
@@ -101,7 +115,8 @@ def _from_task(task: Task) -> Answer:
     if state == "completed":
         produced = "\n".join(get_artifact_text(a, delimiter="") for a in task.artifacts)
         said = produced or said or _last_agent_text(task)
-    return Answer(state, said, task.context_id, task.id)
+    asked = task.status.message.message_id if state.endswith("-required") else ""
+    return Answer(state, said, task.context_id, task.id, asked)
 
 
 def _last_agent_text(task: Task) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import httpx
@@ -23,7 +24,7 @@ from .._events import Event, Message
 from .._units import parse_duration_ms
 from ..errors import AgentUnavailableError
 from ..plugin import Action, Plugin, PluginContext, SendMessage, SetState
-from ._a2a_follow import Answer, Follow, ask
+from ._a2a_follow import Answer, Conversation, Follow, ask
 from ._host_http import HostTransport
 
 
@@ -116,17 +117,22 @@ class A2AHub(Plugin):
         if not isinstance(message, Message) or not config.serves(message):
             return []
         key = f"conversations/{message.transport}/{message.sender}"
-        held = ctx.state.get(key) or {}
+        held = Conversation(**(ctx.state.get(key) or {}))
         try:
             answer = asyncio.run(self._ask(ctx, config, message.body, held))
         except (A2AError, httpx.HTTPError) as exc:
             raise AgentUnavailableError(
                 ctx.module, f"agent {config.agent_url} unavailable: {type(exc).__name__}: {exc}"
             ) from None
-        waiting = answer.task_id if answer.state in ("input-required", "auth-required") else ""
+        waiting = bool(answer.question_id)
         metadata = [("a2a-state", answer.state)]
         if answer.task_id:
             metadata.append(("a2a-task", answer.task_id))
+        after = Conversation(
+            answer.context_id,
+            answer.task_id if waiting else "",
+            answer.question_id,
+        )
         return [
             SendMessage(
                 message.transport,
@@ -134,17 +140,15 @@ class A2AHub(Plugin):
                 reply_text(answer, config.timeout),
                 tuple(metadata),
             ),
-            SetState(key, {"context": answer.context_id, "task": waiting}),
+            SetState(key, asdict(after)),
         ]
 
     async def _ask(
-        self, ctx: PluginContext, config: HubConfig, text: str, held: dict[str, str]
+        self, ctx: PluginContext, config: HubConfig, text: str, held: Conversation
     ) -> Answer:
         async with httpx.AsyncClient(transport=HostTransport(ctx)) as http:
             if self._card is None:
                 self._card = await A2ACardResolver(http, config.agent_url).get_agent_card()
             settings = ClientConfig(streaming=False, polling=True, httpx_client=http)
             client = ClientFactory(settings).create(self._card)
-            return await ask(
-                client, text, config.follow(), held.get("context", ""), held.get("task", "")
-            )
+            return await ask(client, text, config.follow(), held)
