@@ -38,3 +38,11 @@ def test_a_local_file_still_wins_over_nothing(tmp_path: Path) -> None:
     )
     manifest = load_manifest(_manifest(tmp_path, "mine:Mine"))
     assert "Mine" == load_plugin_class(manifest).__name__
+
+
+def test_the_a2a_hub_example_loads_with_valid_settings() -> None:
+    from cove.plugins.a2a_hub import read_config
+
+    manifest = load_manifest(Path(__file__).parents[2] / "examples" / "a2a_hub")
+    assert "A2AHub" == load_plugin_class(manifest).__name__
+    assert "http://127.0.0.1:9999" == read_config(dict(manifest.config)).agent_url
