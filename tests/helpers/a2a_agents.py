@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from a2a.helpers.proto_helpers import (
@@ -30,6 +32,8 @@ from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, Role
 from starlette.applications import Starlette
+
+from tests.helpers.modules import toml_value
 
 
 @dataclass
@@ -116,3 +120,26 @@ def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, H
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def hub_module(tmp_path: Path, agent_url: str, restart: str = "", **config: Any) -> Path:
+    """A module directory that is the built-in hub, pointed at ``agent_url``."""
+    root = tmp_path / "hub"
+    root.mkdir()
+    settings = {"agent_url": agent_url, "timeout": "5s", "poll_interval": "50ms", **config}
+    lines = [
+        "[module]",
+        'name = "hub"',
+        'version = "0.1.0"',
+        'kind = "python"',
+        'entry = "cove.plugins.a2a_hub:A2AHub"',
+        "[capabilities]",
+        'required = ["messaging", "store", "http"]',
+        "[capabilities.http]",
+        f"allow = {toml_value([agent_url.removeprefix('http://')])}",
+        "[config]",
+        *(f"{key} = {toml_value(value)}" for key, value in settings.items()),
+        restart,
+    ]
+    (root / "cove.toml").write_text("\n".join(lines) + "\n")
+    return root

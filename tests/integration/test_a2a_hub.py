@@ -16,9 +16,9 @@ import pytest
 from cove import Engine
 from cove._sources._webhook_auth import sign
 from cove._sources._webhook_server import WebhookServer
-from tests.helpers.a2a_agents import free_port, running_agent
+from tests.helpers.a2a_agents import free_port, hub_module, running_agent
 from tests.helpers.engine import running_engine, wait_until
-from tests.helpers.modules import toml_value, write_engine_config
+from tests.helpers.modules import write_engine_config
 from tests.integration import test_webhook_transport
 from tests.integration.test_webhook_transport import Receiver
 
@@ -26,28 +26,6 @@ from tests.integration.test_webhook_transport import Receiver
 receiver = test_webhook_transport.receiver
 
 SECRET = "s3cret-for-a2a"
-
-
-def _hub(tmp_path: Path, agent_url: str, restart: str = "", **config: Any) -> Path:
-    root = tmp_path / "hub"
-    root.mkdir()
-    settings = {"agent_url": agent_url, "timeout": "5s", "poll_interval": "50ms", **config}
-    lines = [
-        "[module]",
-        'name = "hub"',
-        'version = "0.1.0"',
-        'kind = "python"',
-        'entry = "cove.plugins.a2a_hub:A2AHub"',
-        "[capabilities]",
-        'required = ["messaging", "store", "http"]',
-        "[capabilities.http]",
-        f"allow = {toml_value([agent_url.removeprefix('http://')])}",
-        "[config]",
-        *(f"{key} = {toml_value(value)}" for key, value in settings.items()),
-        restart,
-    ]
-    (root / "cove.toml").write_text("\n".join(lines) + "\n")
-    return root
 
 
 @asynccontextmanager
@@ -86,7 +64,10 @@ async def test_a_message_is_answered_by_the_agent_through_its_transport(
     receiver: Receiver,
 ) -> None:
     with running_agent("message") as (url, heard):
-        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+        async with _engine(tmp_path, monkeypatch, hub_module(tmp_path, url), receiver.url) as (
+            _,
+            c,
+        ):
             await _say(c, "hello agent")
             await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
     assert ["hello agent"] == heard.texts
@@ -101,7 +82,10 @@ async def test_a_task_answered_in_chunks_is_relayed_whole(
 ) -> None:
     """The streaming agent: a task whose answer arrives as appended artifact chunks."""
     with running_agent("task") as (url, _):
-        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+        async with _engine(tmp_path, monkeypatch, hub_module(tmp_path, url), receiver.url) as (
+            _,
+            c,
+        ):
             await _say(c, "hello big world")
             await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
     [reply] = _replies(receiver)
@@ -114,7 +98,7 @@ async def test_an_agent_past_the_timeout_is_canceled_and_the_next_message_goes_o
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
     with running_agent("task") as (url, heard):
-        hub = _hub(tmp_path, url, timeout="1s")
+        hub = hub_module(tmp_path, url, timeout="1s")
         async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (_, c):
             await _say(c, "slow question")
             await _say(c, "quick one", sender="bob")
@@ -130,7 +114,10 @@ async def test_input_required_is_asked_back_and_the_answer_continues_the_task(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
     with running_agent("task") as (url, heard):
-        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+        async with _engine(tmp_path, monkeypatch, hub_module(tmp_path, url), receiver.url) as (
+            _,
+            c,
+        ):
             await _say(c, "ask me the weather")
             await wait_until(lambda: len(receiver.delivered()) == 1, what="the question")
             await _say(c, "paris")
@@ -149,7 +136,10 @@ async def test_a_failed_task_is_answered_with_the_agents_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
     with running_agent("task") as (url, _):
-        async with _engine(tmp_path, monkeypatch, _hub(tmp_path, url), receiver.url) as (_, c):
+        async with _engine(tmp_path, monkeypatch, hub_module(tmp_path, url), receiver.url) as (
+            _,
+            c,
+        ):
             await _say(c, "fail my order")
             await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
     [reply] = _replies(receiver)
@@ -161,7 +151,7 @@ async def test_messages_outside_its_recipients_are_not_forwarded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
     with running_agent("message") as (url, heard):
-        hub = _hub(tmp_path, url, recipients=["hub"])
+        hub = hub_module(tmp_path, url, recipients=["hub"])
         async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (_, c):
             await _say(c, "not for you", recipient="someone-else")
             await _say(c, "for you")
@@ -175,7 +165,7 @@ async def test_a_dead_agent_fails_the_event_which_is_answered_once_it_is_back(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     restart = '[restart]\nmax_failures = 50\nbackoff_initial = "100ms"\nbackoff_max = "200ms"'
-    hub = _hub(tmp_path, url, restart=restart)
+    hub = hub_module(tmp_path, url, restart=restart)
     async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (engine, c):
         await _say(c, "are you there")
 
