@@ -30,7 +30,7 @@ from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
-from a2a.types import AgentCapabilities, AgentCard, AgentInterface, Role
+from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, Role
 from starlette.applications import Starlette
 
 from tests.helpers.modules import toml_value
@@ -102,7 +102,10 @@ def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, H
         name=f"upper-{mode}",
         description="answers in upper case",
         version="1.0.0",
-        supported_interfaces=[AgentInterface(protocol_binding="JSONRPC", url=f"{url}/a2a")],
+        supported_interfaces=[
+            AgentInterface(protocol_binding="JSONRPC", protocol_version="1.0", url=f"{url}/a2a")
+        ],
+        skills=[AgentSkill(id="upper", name="upper", description="upper case", tags=["text"])],
         capabilities=AgentCapabilities(streaming=mode == "task"),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
@@ -122,7 +125,13 @@ def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, H
         thread.join(timeout=10)
 
 
-def hub_module(tmp_path: Path, agent_url: str, restart: str = "", **config: Any) -> Path:
+def hub_module(
+    tmp_path: Path,
+    agent_url: str,
+    restart: str = "",
+    allow: list[str] | None = None,
+    **config: Any,
+) -> Path:
     """A module directory that is the built-in hub, pointed at ``agent_url``."""
     root = tmp_path / "hub"
     root.mkdir()
@@ -136,7 +145,7 @@ def hub_module(tmp_path: Path, agent_url: str, restart: str = "", **config: Any)
         "[capabilities]",
         'required = ["messaging", "store", "http"]',
         "[capabilities.http]",
-        f"allow = {toml_value([agent_url.removeprefix('http://')])}",
+        f"allow = {toml_value(allow if allow is not None else [agent_url.removeprefix('http://')])}",
         "[config]",
         *(f"{key} = {toml_value(value)}" for key, value in settings.items()),
         restart,

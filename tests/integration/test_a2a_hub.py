@@ -178,3 +178,35 @@ async def test_a_dead_agent_fails_the_event_which_is_answered_once_it_is_back(
         with running_agent("message", port=port):
             await wait_until(lambda: len(receiver.delivered()) == 1, what="the late answer")
     assert "ARE YOU THERE" == _replies(receiver)[0]["body"]
+
+
+async def test_an_agent_outside_the_http_allowlist_is_never_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """The SDK's requests go through the module's http capability and its allowlist."""
+    with running_agent("message") as (url, heard):
+        hub = hub_module(tmp_path, url, allow=["agents.example.com"])
+        async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (engine, c):
+            await _say(c, "hello")
+
+            def failing() -> str:
+                return next(s.last_error for s in engine.status() if s.name == "hub")
+
+            await wait_until(lambda: "unavailable" in failing(), what="the event failing")
+            assert "denied" in failing()
+    assert [] == heard.texts
+    assert [] == receiver.delivered()
+
+
+async def test_bad_settings_stop_the_hub_with_each_key_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    hub = hub_module(tmp_path, "http://127.0.0.1:9", timeout="soon", agent="x")
+    async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (engine, _):
+
+        def error() -> str:
+            return next(s.last_error for s in engine.status() if s.name == "hub")
+
+        await wait_until(lambda: "config." in error(), what="the hub refused")
+        assert "config.timeout" in error()
+        assert "config.agent: Extra inputs are not permitted" in error()
