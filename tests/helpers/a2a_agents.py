@@ -56,10 +56,9 @@ class _Executor(AgentExecutor):
         if self._mode == "message" and not text.startswith(("slow", "ask", "fail")):
             await event_queue.enqueue_event(new_text_message(text.upper(), role=Role.ROLE_AGENT))
             return
-        task = context.current_task
-        if task is None:
-            task = new_task_from_user_message(context.message)
-            await event_queue.enqueue_event(task)
+        # As the SDK's own samples do: the task again, as it stands, before any work.
+        task = context.current_task or new_task_from_user_message(context.message)
+        await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
         await updater.start_work()
         if text.startswith("slow"):
