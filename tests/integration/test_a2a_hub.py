@@ -210,3 +210,21 @@ async def test_bad_settings_stop_the_hub_with_each_key_named(
         await wait_until(lambda: "config." in error(), what="the hub refused")
         assert "config.timeout" in error()
         assert "config.agent: Extra inputs are not permitted" in error()
+
+
+async def test_an_agent_that_forgot_the_waiting_task_gets_the_answer_as_a_new_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """The agent restarted between its question and the answer (its tasks were in memory):
+    the hub does not fail the message forever, it asks afresh."""
+    port = free_port()
+    hub = hub_module(tmp_path, f"http://127.0.0.1:{port}")
+    async with _engine(tmp_path, monkeypatch, hub, receiver.url) as (_, c):
+        with running_agent("task", port=port):
+            await _say(c, "ask me the weather")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the question")
+        with running_agent("task", port=port) as (_, heard):
+            await _say(c, "paris")
+            await wait_until(lambda: len(receiver.delivered()) == 2, what="the answer")
+    assert ["paris"] == heard.texts
+    assert "PARIS" == _replies(receiver)[1]["body"]

@@ -19,10 +19,11 @@ from a2a.types import (
     Message,
     Role,
     SendMessageRequest,
+    StreamResponse,
     Task,
     TaskState,
 )
-from a2a.utils.errors import A2AError
+from a2a.utils.errors import A2AError, TaskNotFoundError
 
 _RUNNING = frozenset({TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING})
 _STATE_NAMES = {
@@ -68,17 +69,13 @@ class Conversation:
 async def ask(client: Client, text: str, follow: Follow, held: Conversation) -> Answer:
     """Send ``text`` (continuing the task that waits for input, if any) and follow it."""
     deadline = time.monotonic() + follow.timeout_s
-    message = new_text_message(text, context_id=held.context_id or None, role=Role.ROLE_USER)
-    if held.task_id:
-        message.task_id = held.task_id
-    request = SendMessageRequest(message=message)
-    request.configuration.return_immediately = True
-    first = None
-    async for response in client.send_message(request):
-        first = response
-        break
-    if first is None:
-        raise A2AError("the agent sent no response")
+    try:
+        first = await _send(client, text, held)
+    except TaskNotFoundError:
+        if not held.task_id:
+            raise
+        # The agent no longer knows the task (it restarted): the answer becomes a new question.
+        first = await _send(client, text, Conversation())
     if first.HasField("message"):
         return _from_message(first.message)
     task = first.task
@@ -91,6 +88,17 @@ async def ask(client: Client, text: str, follow: Follow, held: Conversation) -> 
         await asyncio.sleep(min(follow.poll_s, left))
         task = await client.get_task(GetTaskRequest(id=task.id))
     return _from_task(task)
+
+
+async def _send(client: Client, text: str, held: Conversation) -> StreamResponse:
+    message = new_text_message(text, context_id=held.context_id or None, role=Role.ROLE_USER)
+    if held.task_id:
+        message.task_id = held.task_id
+    request = SendMessageRequest(message=message)
+    request.configuration.return_immediately = True
+    async for response in client.send_message(request):
+        return response
+    raise A2AError("the agent sent no response")
 
 
 async def _cancel(client: Client, task_id: str) -> None:
