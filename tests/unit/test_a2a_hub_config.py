@@ -48,3 +48,14 @@ def test_transports_and_recipients_filter_what_it_serves() -> None:
 )
 def test_each_end_of_a_task_has_its_reply(state: str, text: str, reply: str) -> None:
     assert reply == reply_text(Answer(state, text), "2s")
+
+
+def test_a_conversation_key_stays_within_the_state_key_bound() -> None:
+    """A sender may be a long MQTT response topic: its key is then named by its hash."""
+    from cove._capabilities._bounds import MAX_KEY_BYTES
+    from cove.plugins.a2a_hub import conversation_key
+
+    assert "conversations/chat/alice" == conversation_key(Message("chat", "alice", "hub", ""))
+    long = conversation_key(Message("bus", "t/" * 2000, "hub", ""))
+    assert long.startswith("conversations/bus/sha256:")
+    assert len(long.encode()) <= MAX_KEY_BYTES

@@ -10,6 +10,7 @@ on, to its sender. Load it with ``entry = "cove.plugins.a2a_hub:A2AHub"``
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any, ClassVar
@@ -98,6 +99,18 @@ def reply_text(answer: Answer, timeout: str) -> str:
     return f"The agent could not answer: {said}".rstrip(": ")
 
 
+_KEY_LIMIT = 256  # bytes: far below the state key bound, whatever the transport's name
+
+
+def conversation_key(message: Message) -> str:
+    """The state key of a sender's conversation; a long sender is named by its hash."""
+    key = f"conversations/{message.transport}/{message.sender}"
+    if len(key.encode()) <= _KEY_LIMIT:
+        return key
+    digest = hashlib.sha256(message.sender.encode()).hexdigest()
+    return f"conversations/{message.transport}/sha256:{digest}"
+
+
 class A2AHub(Plugin):
     """Forwards messages to an A2A agent and relays its answers."""
 
@@ -116,7 +129,7 @@ class A2AHub(Plugin):
         assert config is not None
         if not isinstance(message, Message) or not config.serves(message):
             return []
-        key = f"conversations/{message.transport}/{message.sender}"
+        key = conversation_key(message)
         held = Conversation(**(ctx.state.get(key) or {}))
         try:
             answer = asyncio.run(self._ask(ctx, config, message.body, held))
