@@ -5,6 +5,7 @@ server covers every path the hub follows: ``slow`` outlasts the hub's
 timeout, ``ask`` wants more input, ``fail`` fails; anything else is answered
 in upper case, as one message (``message`` mode) or as a task whose answer
 arrives in several artifact chunks (``task`` mode, the streaming agent).
+A ``stalling`` agent serves its card but holds every call open.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
 from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill, Role
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from tests.helpers.modules import toml_value
 
@@ -91,6 +95,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def _stall(request: Request) -> Response:
+    """An endpoint that ignores "return at once" and holds every request open."""
+    await asyncio.sleep(3)
+    return Response(status_code=500)
+
+
 @contextmanager
 def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, Heard]]:
     """An agent served by uvicorn on a loopback port (``port``, or a free one):
@@ -111,7 +121,12 @@ def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, H
     )
     heard = Heard()
     handler = DefaultRequestHandler(_Executor(mode, heard), InMemoryTaskStore(), card)
-    app = Starlette(routes=create_agent_card_routes(card) + create_jsonrpc_routes(handler, "/a2a"))
+    rpc = (
+        [Route("/a2a", _stall, methods=["POST"])]
+        if mode == "stalling"
+        else create_jsonrpc_routes(handler, "/a2a")
+    )
+    app = Starlette(routes=create_agent_card_routes(card) + rpc)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

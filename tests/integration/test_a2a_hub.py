@@ -30,13 +30,14 @@ SECRET = "s3cret-for-a2a"
 
 @asynccontextmanager
 async def _engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub: Path, outbound: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hub: Path, outbound: str, more: str = ""
 ) -> AsyncIterator[tuple[Engine, httpx.AsyncClient]]:
     monkeypatch.setenv("COVE_TEST_WEBHOOK_SECRET", SECRET)
     extra = (
         '[webhook]\nport = 0\nsecret_env = "COVE_TEST_WEBHOOK_SECRET"\n'
         '[[transports]]\nname = "chat"\nkind = "webhook"\n'
         f'url = "{outbound}"\nsecret_env = "COVE_TEST_WEBHOOK_SECRET"\n'
+        f"{more}"
     )
     config = write_engine_config(tmp_path / "engine.toml", [hub], extra)
     async with running_engine(config) as engine:
@@ -228,3 +229,21 @@ async def test_an_agent_that_forgot_the_waiting_task_gets_the_answer_as_a_new_qu
             await wait_until(lambda: len(receiver.delivered()) == 2, what="the answer")
     assert ["paris"] == heard.texts
     assert "PARIS" == _replies(receiver)[1]["body"]
+
+
+async def test_an_agent_holding_the_request_open_is_cut_by_the_http_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """An agent that ignores "return at once": the engine's [http] timeout bounds the wait."""
+    with running_agent("stalling") as (url, _):
+        hub = hub_module(tmp_path, url, timeout="30s")
+        http = '[http]\ntimeout = "500ms"\n'
+        async with _engine(tmp_path, monkeypatch, hub, receiver.url, http) as (engine, c):
+            await _say(c, "hello")
+
+            def failing() -> str:
+                return next(s.last_error for s in engine.status() if s.name == "hub")
+
+            await wait_until(lambda: "unavailable" in failing(), what="the event failing")
+            assert "timed out" in failing()
+    assert [] == receiver.delivered()
