@@ -30,12 +30,13 @@ async def test_a_question_on_a_topic_is_answered_on_its_response_topic(
                 bus = engine.transports["bus"]
                 assert isinstance(bus, MqttTransport)
                 await wait_until(lambda: bus._client is not None, what="mqtt connected")
+                publish(broker.port, "agents/helpdesk", "nobody to answer")
                 publish(broker.port, "agents/helpdesk", "where is my parcel",
                         response_topic="users/alice")  # fmt: skip
                 await wait_until(lambda: len(collector.got) == 1, what="the answer published")
     finally:
         collector.stop()
-    assert ["where is my parcel"] == heard.texts
+    assert ["where is my parcel"] == heard.texts  # a publish with no response topic is not asked
     [answer] = collector.got
     assert ("users/alice", "WHERE IS MY PARCEL") == (answer.topic, answer.body)
     assert "completed" == answer.properties["a2a-state"]

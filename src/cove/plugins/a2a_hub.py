@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .._events import Event, Message
 from .._units import parse_duration_ms
 from ..errors import AgentUnavailableError
-from ..plugin import Action, Plugin, PluginContext, SendMessage, SetState
+from ..plugin import Action, Log, Plugin, PluginContext, SendMessage, SetState
 from ._a2a_follow import Answer, Conversation, Follow, ask
 from ._host_http import HostTransport
 
@@ -129,6 +129,8 @@ class A2AHub(Plugin):
         assert config is not None
         if not isinstance(message, Message) or not config.serves(message):
             return []
+        if not message.sender:  # e.g. an MQTT publish with no response topic
+            return [Log("message not forwarded: it has no sender to answer", "warning")]
         key = conversation_key(message)
         held = Conversation(**(ctx.state.get(key) or {}))
         try:
