@@ -12,6 +12,9 @@ import httpx
 from ..errors import HostCallError
 from ..plugin import PluginContext
 
+# The host's own client sets these per hop: a redirect to another origin must not
+# carry the first origin's Host.
+_HOST_SETS = frozenset({"host", "content-length", "connection"})
 # The host already decoded and de-chunked the body it hands back.
 _DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -24,7 +27,7 @@ class HostTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
-        headers = [(k, v) for k, v in request.headers.multi_items() if k != "content-length"]
+        headers = [(k, v) for k, v in request.headers.multi_items() if k not in _HOST_SETS]
         try:
             answer = self._ctx.fetch(request.method, str(request.url), headers, body)
         except HostCallError as exc:
