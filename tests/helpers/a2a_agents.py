@@ -36,6 +36,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.helpers.modules import toml_value
 
@@ -95,6 +96,21 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class _BearerOnly:
+    """Answers 401 to any request without ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self._app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", []))
+        if scope["type"] == "http" and headers.get(b"authorization") != self._expected:
+            await Response(status_code=401)(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
 async def _stall(request: Request) -> Response:
     """An endpoint that ignores "return at once" and holds every request open."""
     await asyncio.sleep(3)
@@ -102,9 +118,11 @@ async def _stall(request: Request) -> Response:
 
 
 @contextmanager
-def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, Heard]]:
+def running_agent(
+    mode: str = "message", port: int = 0, token: str = ""
+) -> Iterator[tuple[str, Heard]]:
     """An agent served by uvicorn on a loopback port (``port``, or a free one):
-    (its base URL, what it heard)."""
+    (its base URL, what it heard). With ``token``, every request must carry it as a bearer."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     card = AgentCard(
@@ -127,6 +145,8 @@ def running_agent(mode: str = "message", port: int = 0) -> Iterator[tuple[str, H
         else create_jsonrpc_routes(handler, "/a2a")
     )
     app = Starlette(routes=create_agent_card_routes(card) + rpc)
+    if token:
+        app.add_middleware(_BearerOnly, token=token)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

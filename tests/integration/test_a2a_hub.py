@@ -247,3 +247,22 @@ async def test_an_agent_holding_the_request_open_is_cut_by_the_http_timeout(
             await wait_until(lambda: "unavailable" in failing(), what="the event failing")
             assert "timed out" in failing()
     assert [] == receiver.delivered()
+
+
+async def test_a_bearer_token_from_an_operator_secret_reaches_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    """``headers`` may name secrets: the host fills them in, the plugin never holds them."""
+    monkeypatch.setenv("COVE_TEST_AGENT_TOKEN", "t0k3n")
+    secrets = (
+        '[secrets.agent-token]\nenv = "COVE_TEST_AGENT_TOKEN"\n'
+        '[overrides.hub]\nsecrets = ["agent-token"]\n'
+    )
+    headers = {"Authorization": "Bearer {{secret:agent-token}}"}
+    with running_agent("message", token="t0k3n") as (url, heard):
+        hub = hub_module(tmp_path, url, headers=headers)
+        async with _engine(tmp_path, monkeypatch, hub, receiver.url, secrets) as (_, c):
+            await _say(c, "let me in")
+            await wait_until(lambda: len(receiver.delivered()) == 1, what="the answer")
+    assert ["let me in"] == heard.texts
+    assert "LET ME IN" == _replies(receiver)[0]["body"]

@@ -7,6 +7,8 @@ as for any other call a plugin makes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 
 from ..errors import HostCallError
@@ -20,14 +22,22 @@ _DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"}
 
 
 class HostTransport(httpx.AsyncBaseTransport):
-    """One event's requests, each a blocking ``ctx.fetch`` on the event's own loop."""
+    """One event's requests, each a blocking ``ctx.fetch`` on the event's own loop;
+    ``headers`` are added to each (their ``{{secret:…}}`` filled in by the host)."""
 
-    def __init__(self, ctx: PluginContext) -> None:
+    def __init__(self, ctx: PluginContext, headers: Mapping[str, str] | None = None) -> None:
         self._ctx = ctx
+        self._extra = dict(headers or {})
+        self._replaced = {name.lower() for name in self._extra}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
-        headers = [(k, v) for k, v in request.headers.multi_items() if k not in _HOST_SETS]
+        headers = [
+            (k, v)
+            for k, v in request.headers.multi_items()
+            if k not in _HOST_SETS and k not in self._replaced
+        ]
+        headers += self._extra.items()
         try:
             answer = self._ctx.fetch(request.method, str(request.url), headers, body)
         except HostCallError as exc:

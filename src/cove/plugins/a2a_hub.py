@@ -43,6 +43,11 @@ class HubConfig(BaseModel):
     recipients: list[str] = Field(
         default_factory=list, description="Recipients served; empty serves every one."
     )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers on every request to the agent; values may name operator "
+        "secrets as {{secret:<name>}}.",
+    )
 
     @field_validator("agent_url")
     @classmethod
@@ -161,7 +166,7 @@ class A2AHub(Plugin):
     async def _ask(
         self, ctx: PluginContext, config: HubConfig, text: str, held: Conversation
     ) -> Answer:
-        async with httpx.AsyncClient(transport=HostTransport(ctx)) as http:
+        async with httpx.AsyncClient(transport=HostTransport(ctx, config.headers)) as http:
             if self._card is None:
                 self._card = await A2ACardResolver(http, config.agent_url).get_agent_card()
             settings = ClientConfig(streaming=False, polling=True, httpx_client=http)
