@@ -79,7 +79,8 @@ class ModuleSection(_Strict):
     )
     entry: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = Field(
         default=None,
-        description="python: the plugin class as `module:ClassName`, next to the manifest.",
+        description="python: the plugin class as `module:ClassName`, next to the manifest, "
+        "or a plugin shipped with cove as `cove.plugins.<name>:<Class>`.",
     )
 
     @model_validator(mode="after")

@@ -15,7 +15,8 @@ Every error a person can meet names what is wrong and where::
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
     │       ├── LimitExceededError      fuel, memory, deadline, state or call budget
-    │       └── MigrationError          a state migration failed; its writes rolled back
+    │       ├── MigrationError          a state migration failed; its writes rolled back
+    │       └── AgentUnavailableError   the A2A hub's agent could not be reached or refused the call
     ├── HostCallError                   a host call failed (carries a WIT error kind)
     ├── ToolError                       a tool call was refused or failed (names the tool)
     ├── FilePathError                   a path of the module file view names nothing, or is malformed
@@ -133,6 +134,14 @@ class MigrationError(ModuleFailedError):
         )
         self.from_version = from_version
         self.to_version = to_version
+
+
+class AgentUnavailableError(ModuleFailedError):
+    """The A2A hub plugin could not reach its agent, or the agent answered with an error.
+
+    The event fails (nothing sent) and is retried under the restart policy:
+    the message waits for the agent instead of being answered with an excuse.
+    """
 
 
 class ModuleReentryError(ModuleFailedError):

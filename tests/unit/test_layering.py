@@ -196,3 +196,20 @@ def test_the_walker_finds_exception_classes() -> None:
 def test_every_exception_class_lives_in_errors() -> None:
     """One exception tree, drawn in ``errors.py``'s docstring: no error type hides elsewhere."""
     assert [] == [name for name in exception_classes() if not name.startswith("cove.errors.")]
+
+
+def test_built_in_plugins_use_only_the_plugin_api_and_nothing_imports_them() -> None:
+    """``cove.plugins`` are written as any plugin is (the public plugin API and the leaves);
+    the engine reaches them only by a manifest's ``entry``, never by an import."""
+    allowed = LEAVES | {"cove.plugin"}
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if within(name, "cove.plugins")
+        for target in imports_of(name)
+        if not within(target, "cove.plugins") and target not in allowed
+    )
+    assert [] == reaching
+    assert [] == [
+        i for i in importers_of("cove.plugins", "cove") if not i.startswith("cove.plugins")
+    ]

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,11 +38,32 @@ from ..plugin import (
 )
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 
+BUILT_IN_PREFIX = "cove.plugins."
+
 
 def load_plugin_class(manifest: Manifest) -> type[Plugin]:
-    """Import ``entry = "module:Class"`` from the manifest's directory."""
+    """Import ``entry = "module:Class"``: a ``cove.plugins.*`` module from cove itself,
+    any other from the manifest's directory."""
     assert manifest.module.entry is not None
     module_name, _, class_name = manifest.module.entry.partition(":")
+    if module_name.startswith(BUILT_IN_PREFIX):
+        return _checked(manifest, _import_built_in(manifest, module_name), class_name)
+    return _checked(manifest, _import_local(manifest, module_name), class_name)
+
+
+def _import_built_in(manifest: Manifest, module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise ModuleLoadError(manifest.name, f"importing {module_name} failed: {exc}") from exc
+        raise ModuleLoadError(
+            manifest.name,
+            f"entry {manifest.module.entry!r}: no built-in plugin {module_name} in cove",
+        ) from None
+
+
+def _import_local(manifest: Manifest, module_name: str) -> ModuleType:
     relative = Path(*module_name.split("."))
     candidates = [manifest.root / f"{relative}.py", manifest.root / relative / "__init__.py"]
     path = next((p for p in candidates if p.is_file()), None)
@@ -61,6 +83,10 @@ def load_plugin_class(manifest: Manifest) -> type[Plugin]:
         raise ModuleLoadError(
             manifest.name, f"importing {path} failed: {type(exc).__name__}: {exc}"
         ) from exc
+    return module
+
+
+def _checked(manifest: Manifest, module: ModuleType, class_name: str) -> type[Plugin]:
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Plugin)):
         raise ModuleLoadError(

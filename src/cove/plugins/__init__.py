@@ -1,0 +1,1 @@
+"""Plugins shipped with cove: a manifest names one as ``entry = "cove.plugins.<name>:<Class>"``."""
