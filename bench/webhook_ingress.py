@@ -8,11 +8,12 @@ synchronous=FULL, as cove's store). Each server runs in a process of its
 own; the load comes from this one.
 
 Part 2: a native module's event latency (publish to handled) while events
-arrive at a steady rate, without and then with unauthenticated load (1,000
+arrive at a steady rate, without and with unauthenticated load (1,000
 idle connections held open and 12 loops of trajectory queries without a
-token) against the same engine, whose trajectory store was filled first.
+token) against the same engine, whose trajectory store was filled first;
+quiet and loaded spells alternate for a few rounds.
 
-Usage: python bench/webhook_ingress.py [--seconds 5]
+Usage: python bench/webhook_ingress.py [--seconds 5] [--rounds 3] [--part both|ingress|module]
 """
 
 from __future__ import annotations
@@ -241,7 +242,9 @@ def _open(sock: socket.socket) -> bool:
         return False
 
 
-async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
+async def _module_latency(
+    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int
+) -> tuple[list[float], list[float]]:
     from bench._common import trivial_module
     from cove import Custom, Event, load_config
     from cove._app import App
@@ -255,6 +258,7 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
             f'data_dir = "{data}/data"\nmodules = ["{module}"]\n'
             '[trajectories]\nflush_interval = "50ms"\n'
             '[control]\nport = 0\ntoken_env = "BENCH_CONTROL_TOKEN"\n'
+            f"[listeners]\nrefusal_rate = {refusal_rate}\nrefusal_burst = {refusal_burst}\n"
         )
         os.environ["BENCH_CONTROL_TOKEN"] = "bench-token"
         sent: dict[str, float] = {}
@@ -282,17 +286,21 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
             await asyncio.sleep(1)
             return [handled[i] - sent[i] for i in ids if i in handled]
 
-        quiet = await steady()
-        stop = multiprocessing.Event()
-        loader = multiprocessing.Process(
-            target=_hostile, args=(app.control.api.port, stop), daemon=True
-        )
-        loader.start()
-        await asyncio.sleep(2)  # let the idle connections and the query loops build up
-        loaded = await steady()
-        stop.set()
-        loader.join(timeout=10)
-        loader.kill()
+        quiet: list[float] = []
+        loaded: list[float] = []
+        for _ in range(rounds):  # alternated, so drift in the machine's other load hits both
+            quiet += await steady()
+            stop = multiprocessing.Event()
+            loader = multiprocessing.Process(
+                target=_hostile, args=(app.control.api.port, stop), daemon=True
+            )
+            loader.start()
+            await asyncio.sleep(2)  # let the idle connections and the query loops build up
+            loaded += await steady()
+            stop.set()
+            loader.join(timeout=10)
+            loader.kill()
+            await asyncio.sleep(1)  # the loader is gone; its connections closed with it
         await app.stop(drain_seconds=2)
     return quiet, loaded
 
@@ -300,11 +308,29 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="part 2: quiet and loaded spells, alternated"
+    )
+    parser.add_argument("--part", choices=("both", "ingress", "module"), default="both")
+    parser.add_argument(
+        "--refusal-rate",
+        type=float,
+        default=5.0,
+        help="part 2: [listeners] refusal_rate (a huge one with --refusal-burst: no throttle)",
+    )
+    parser.add_argument("--refusal-burst", type=int, default=20)
     args = parser.parse_args()
-    rows = ingress(args.seconds)
+    if args.part != "module":
+        _print_ingress(args.seconds)
+    if args.part != "ingress":
+        _print_module(args.seconds, args.rounds, args.refusal_rate, args.refusal_burst)
+
+
+def _print_ingress(seconds: float) -> None:
+    rows = ingress(seconds)
     base = rows[0][1]
     print(
-        f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {args.seconds:g} s"
+        f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {seconds:g} s"
     )
     print("(server CPU per request: what one free core would allow, whatever else runs here)")
     print(
@@ -317,9 +343,15 @@ def main() -> None:
             f"{rate / base:>9.2f}x{cpu * 1e6:>12.0f}"
         )
 
-    quiet, loaded = asyncio.run(_module_latency(args.seconds))
+
+def _print_module(seconds: float, rounds: int, refusal_rate: float, refusal_burst: int) -> None:
+    quiet, loaded = asyncio.run(_module_latency(seconds, rounds, refusal_rate, refusal_burst))
     q99, l99 = _p(quiet, 0.99), _p(loaded, 0.99)
-    print("\nA module's event latency (publish to handled), 100 events/s")
+    print(
+        f"\nA module's event latency (publish to handled), 100 events/s, "
+        f"{rounds} x {seconds:g} s quiet and loaded, alternated; "
+        f"refusal_rate {refusal_rate:g}, refusal_burst {refusal_burst}"
+    )
     print(f"{'load':<44}{'events':>8}{'p50 ms':>10}{'p99 ms':>10}{'p99 ratio':>11}")
     print(
         f"{'none':<44}{len(quiet):>8}{_p(quiet, 0.5) * 1000:>10.2f}{q99 * 1000:>10.2f}{1:>10.2f}x"

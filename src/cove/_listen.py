@@ -41,6 +41,7 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._ratelimit import RateLimitedLog
+from ._refusals import RefusalThrottle, ThrottleRefusals
 from ._units import parse_duration_ms
 
 SWEEP_SECONDS: Final = 1.0
@@ -63,6 +64,9 @@ class ListenerLimits:
     backlog: int = 64
     header_timeout: float = 5.0
     idle_timeout: float = 5.0
+    refusal_rate: float = 5.0
+    refusal_burst: int = 20
+    refusal_max_delay: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> ListenerLimits:
@@ -72,6 +76,9 @@ class ListenerLimits:
             backlog=settings.backlog,
             header_timeout=parse_duration_ms(settings.header_timeout) / 1000,
             idle_timeout=parse_duration_ms(settings.idle_timeout) / 1000,
+            refusal_rate=settings.refusal_rate,
+            refusal_burst=settings.refusal_burst,
+            refusal_max_delay=parse_duration_ms(settings.refusal_max_delay) / 1000,
         )
 
 
@@ -140,8 +147,13 @@ class _ListenerConfig(uvicorn.Config):
 
     def __init__(self, app: ASGIApp, server: EmbeddedServer) -> None:
         limits = server.limits
+        throttle = RefusalThrottle(
+            rate=limits.refusal_rate,
+            burst=limits.refusal_burst,
+            max_delay=limits.refusal_max_delay,
+        )
         super().__init__(
-            app,
+            ThrottleRefusals(app, throttle, server.what),
             lifespan="off",
             log_config=None,
             access_log=False,
