@@ -159,6 +159,7 @@ class _ListenerConfig(uvicorn.Config):
             access_log=False,
             http=_GuardedHttpTools,
             ws="none",
+            proxy_headers=False,  # X-Forwarded-For from loopback would let a client pick its address
             backlog=limits.backlog,
             timeout_keep_alive=max(1, int(limits.idle_timeout)),
         )

@@ -113,3 +113,25 @@ async def test_the_control_planes_refusals_are_throttled_too() -> None:
         assert await parked == 401
     finally:
         await listener.aclose()
+
+
+async def test_a_forwarded_for_header_cannot_give_a_peer_a_fresh_bucket() -> None:
+    async with _webhooks() as port:
+
+        async def refused(forwarded: str) -> int:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                "POST /webhooks/ping HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                f"x-forwarded-for: {forwarded}\r\ncontent-length: 2\r\n\r\n{{}}".encode()
+            )
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            finally:
+                writer.close()
+            return int(head[9:12])
+
+        assert [await refused("10.0.0.1"), await refused("10.0.0.2")] == [401, 401]
+        parked = asyncio.ensure_future(refused("10.0.0.3"))
+        await asyncio.sleep(0.5)
+        assert not parked.done()  # the address is the connection's, not the header's
+        assert await parked == 401
