@@ -45,6 +45,7 @@ BODY = json.dumps({"event": "push", "ref": "refs/heads/main", "n": 0}).encode()
 def _cove_server(data: str, ready: Any) -> None:
     from cove import load_config
     from cove._app import App
+    from cove._gc import freeze_startup_objects
     from cove._observe._logging import configure_logging
     from cove._sources._webhook_server import WebhookServer
 
@@ -61,6 +62,7 @@ def _cove_server(data: str, ready: Any) -> None:
         await app.start()
         server = next(s for s in app.engine.sources if isinstance(s, WebhookServer))
         await server.wait_started()
+        freeze_startup_objects()  # as `cove run` does
         ready.send(server.port)
         await asyncio.Event().wait()
 
@@ -248,6 +250,7 @@ async def _module_latency(
     from bench._common import trivial_module
     from cove import Custom, Event, load_config
     from cove._app import App
+    from cove._gc import freeze_startup_objects
     from cove._observe._logging import configure_logging
 
     configure_logging("json", 40)
@@ -268,6 +271,7 @@ async def _module_latency(
             on_trajectory=lambda t: handled.setdefault(t.event_id, time.perf_counter()),
         )
         await app.start()
+        freeze_startup_objects()  # as `cove run` does
         engine = app.engine
         for _ in range(200):  # fill the trajectory store: what the queries would scan
             await engine.publish([Event(Custom("bench.fill", "", "{}")) for _ in range(250)])

@@ -16,6 +16,7 @@ from .._app import App
 from .._config import load_config
 from .._engine._lifecycle import wait_event
 from .._engine._trajectory import Trajectory
+from .._gc import freeze_startup_objects
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport
@@ -115,6 +116,7 @@ async def _serve(app: App, duration: float | None) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await app.start()
+    freeze_startup_objects()
     engine = app.engine
     for path, error in engine.load_errors.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
