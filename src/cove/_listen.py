@@ -40,6 +40,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._coalesce import CoalescingTransport
 from ._ratelimit import RateLimitedLog
 from ._refusals import RefusalThrottle, ThrottleRefusals
 from ._units import parse_duration_ms
@@ -199,7 +200,7 @@ class _GuardedHttpTools(HttpToolsProtocol):
             return
         self._admitted = True
         self._progress = self.loop.time()
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._admitted:
