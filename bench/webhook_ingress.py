@@ -46,6 +46,7 @@ def _cove_server(data: str, ready: Any) -> None:
     from cove import load_config
     from cove._app import App
     from cove._gc import freeze_startup_objects
+    from cove._loop import run
     from cove._observe._logging import configure_logging
     from cove._sources._webhook_server import WebhookServer
 
@@ -66,7 +67,7 @@ def _cove_server(data: str, ready: Any) -> None:
         ready.send(server.port)
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    run(main())  # on uvloop, as `cove run`
 
 
 def _plain_server(data: str, ready: Any) -> None:
@@ -349,7 +350,9 @@ def _print_ingress(seconds: float) -> None:
 
 
 def _print_module(seconds: float, rounds: int, refusal_rate: float, refusal_burst: int) -> None:
-    quiet, loaded = asyncio.run(_module_latency(seconds, rounds, refusal_rate, refusal_burst))
+    from cove._loop import run
+
+    quiet, loaded = run(_module_latency(seconds, rounds, refusal_rate, refusal_burst))
     q99, l99 = _p(quiet, 0.99), _p(loaded, 0.99)
     print(
         f"\nA module's event latency (publish to handled), 100 events/s, "

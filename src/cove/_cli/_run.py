@@ -17,6 +17,7 @@ from .._config import load_config
 from .._engine._lifecycle import wait_event
 from .._engine._trajectory import Trajectory
 from .._gc import freeze_startup_objects
+from .._loop import run
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport
@@ -89,7 +90,12 @@ def run_command(
         )
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(app, duration))
+    run_engine(app, duration)
+
+
+def run_engine(app: App, duration: float | None) -> None:
+    """Serve ``app`` on uvloop where it is installed (``cove._loop``)."""
+    run(_serve(app, duration))
 
 
 def console_url(app: App) -> str | None:
