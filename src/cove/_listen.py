@@ -153,8 +153,9 @@ class _ListenerConfig(uvicorn.Config):
             burst=limits.refusal_burst,
             max_delay=limits.refusal_max_delay,
         )
+        self.refusals = ThrottleRefusals(app, throttle, server.what)
         super().__init__(
-            ThrottleRefusals(app, throttle, server.what),
+            self.refusals,
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -314,6 +315,10 @@ class EmbeddedServer(uvicorn.Server):
             _Budget.listeners.discard(self)
             if self._sweeper is not None:
                 self._sweeper.cancel()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        cast(_ListenerConfig, self.config).refusals.release()
+        await super().shutdown(sockets=sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         quiet_accept_errors(asyncio.get_running_loop())

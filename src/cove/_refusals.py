@@ -14,12 +14,14 @@ refusals never touch another's bucket.
 Rejected: closing a throttled peer's connections on accept, which would
 also shut out a legitimate client behind the same address (a reverse
 proxy); and a fixed delay per refusal, which many parallel connections
-would multiply.
+would multiply. A listener that shuts down answers the waiting refusals at
+once, so an attacker cannot hold up the engine's stop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Final
@@ -89,6 +91,11 @@ class ThrottleRefusals:
         self._throttle = throttle
         self._what = what
         self._log = RateLimitedLog(structlog.get_logger("cove.listen").warning)
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Answer every waiting refusal now and stop delaying: the listener is shutting down."""
+        self._released.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,7 +107,7 @@ class ThrottleRefusals:
         async def throttled(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in REFUSED:
                 delay = self._throttle.delay(peer)
-                if delay > 0:
+                if delay > 0 and not self._released.is_set():
                     self._log(
                         "throttled",
                         f"{self._what} slowing down refused requests "
@@ -108,7 +115,9 @@ class ThrottleRefusals:
                         peer=peer,
                         status=message["status"],
                     )
-                    await asyncio.sleep(delay)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(delay):
+                            await self._released.wait()
             await send(message)
 
         await self._app(scope, receive, throttled)

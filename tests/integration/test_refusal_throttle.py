@@ -135,3 +135,23 @@ async def test_a_forwarded_for_header_cannot_give_a_peer_a_fresh_bucket() -> Non
         await asyncio.sleep(0.5)
         assert not parked.done()  # the address is the connection's, not the header's
         assert await parked == 401
+
+
+async def test_a_listener_shutting_down_answers_its_parked_refusals_at_once() -> None:
+    limits = ListenerLimits(refusal_rate=0.05, refusal_burst=1, refusal_max_delay=60.0)
+    server = WebhookServer(
+        host="127.0.0.1", port=0, max_body=4096, credentials=Credentials(token=TOKEN), limits=limits
+    )
+
+    async def publish(events: Sequence[Event]) -> None:
+        return None
+
+    task = asyncio.ensure_future(server.run(publish))
+    await server.wait_started()
+    assert await _post(server.port, token=None) == 401
+    parked = asyncio.ensure_future(_post(server.port, token=None))  # would wait 20 s
+    await asyncio.sleep(0.5)
+    assert not parked.done()
+    await asyncio.wait_for(server.aclose(), 10)  # not the 20 s the refusal had left
+    await task
+    assert await parked == 401
