@@ -14,6 +14,7 @@ token) against the same engine, whose trajectory store was filled first;
 quiet and loaded spells alternate for a few rounds.
 
 Usage: python bench/webhook_ingress.py [--seconds 5] [--rounds 3] [--part both|ingress|module]
+       [--refusal-rate X --refusal-burst N] [--load both|idle|queries]
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def ingress(seconds: float) -> list[tuple[str, float, float, float, int, float]]
 
 
 # part 2: a module under unauthenticated load ------------------------------------------
-def _hostile(port: int, stop: Any) -> None:
+def _hostile(port: int, stop: Any, load: str) -> None:
     """1,000 idle connections (re-opened when closed) and 12 loops of tokenless queries."""
 
     async def idle() -> None:
@@ -230,7 +231,9 @@ def _hostile(port: int, stop: Any) -> None:
                 await asyncio.sleep(0.05)
 
     async def main() -> None:
-        await asyncio.gather(idle(), *(queries() for _ in range(12)))
+        loops = [idle()] if load != "queries" else []
+        loops += [queries() for _ in range(12)] if load != "idle" else []
+        await asyncio.gather(*loops)
 
     asyncio.run(main())
 
@@ -246,7 +249,7 @@ def _open(sock: socket.socket) -> bool:
 
 
 async def _module_latency(
-    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int
+    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int, load: str
 ) -> tuple[list[float], list[float]]:
     from bench._common import trivial_module
     from cove import Custom, Event, load_config
@@ -297,7 +300,7 @@ async def _module_latency(
             quiet += await steady()
             stop = multiprocessing.Event()
             loader = multiprocessing.Process(
-                target=_hostile, args=(app.control.api.port, stop), daemon=True
+                target=_hostile, args=(app.control.api.port, stop, load), daemon=True
             )
             loader.start()
             await asyncio.sleep(2)  # let the idle connections and the query loops build up
@@ -324,11 +327,17 @@ def main() -> None:
         help="part 2: [listeners] refusal_rate (a huge one with --refusal-burst: no throttle)",
     )
     parser.add_argument("--refusal-burst", type=int, default=20)
+    parser.add_argument(
+        "--load",
+        choices=("both", "idle", "queries"),
+        default="both",
+        help="part 2: the idle connections, the query loops, or both",
+    )
     args = parser.parse_args()
     if args.part != "module":
         _print_ingress(args.seconds)
     if args.part != "ingress":
-        _print_module(args.seconds, args.rounds, args.refusal_rate, args.refusal_burst)
+        _print_module(args.seconds, args.rounds, args.refusal_rate, args.refusal_burst, args.load)
 
 
 def _print_ingress(seconds: float) -> None:
@@ -349,10 +358,17 @@ def _print_ingress(seconds: float) -> None:
         )
 
 
-def _print_module(seconds: float, rounds: int, refusal_rate: float, refusal_burst: int) -> None:
+def _print_module(
+    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int, load: str
+) -> None:
     from cove._loop import run
 
-    quiet, loaded = run(_module_latency(seconds, rounds, refusal_rate, refusal_burst))
+    quiet, loaded = run(_module_latency(seconds, rounds, refusal_rate, refusal_burst, load))
+    what = {
+        "both": "1,000 idle conns + 12 tokenless query loops",
+        "idle": "1,000 idle conns",
+        "queries": "12 tokenless query loops",
+    }[load]
     q99, l99 = _p(quiet, 0.99), _p(loaded, 0.99)
     print(
         f"\nA module's event latency (publish to handled), 100 events/s, "
@@ -364,7 +380,7 @@ def _print_module(seconds: float, rounds: int, refusal_rate: float, refusal_burs
         f"{'none':<44}{len(quiet):>8}{_p(quiet, 0.5) * 1000:>10.2f}{q99 * 1000:>10.2f}{1:>10.2f}x"
     )
     print(
-        f"{'1,000 idle conns + 12 tokenless query loops':<44}{len(loaded):>8}"
+        f"{what:<44}{len(loaded):>8}"
         f"{_p(loaded, 0.5) * 1000:>10.2f}{l99 * 1000:>10.2f}{l99 / q99:>10.2f}x"
     )
 
