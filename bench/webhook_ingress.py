@@ -8,11 +8,13 @@ synchronous=FULL, as cove's store). Each server runs in a process of its
 own; the load comes from this one.
 
 Part 2: a native module's event latency (publish to handled) while events
-arrive at a steady rate, without and then with unauthenticated load (1,000
+arrive at a steady rate, without and with unauthenticated load (1,000
 idle connections held open and 12 loops of trajectory queries without a
-token) against the same engine, whose trajectory store was filled first.
+token) against the same engine, whose trajectory store was filled first;
+quiet and loaded spells alternate for a few rounds.
 
-Usage: python bench/webhook_ingress.py [--seconds 5]
+Usage: python bench/webhook_ingress.py [--seconds 5] [--rounds 3] [--part both|ingress|module]
+       [--refusal-rate X --refusal-burst N] [--load both|idle|queries]
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ BODY = json.dumps({"event": "push", "ref": "refs/heads/main", "n": 0}).encode()
 def _cove_server(data: str, ready: Any) -> None:
     from cove import load_config
     from cove._app import App
+    from cove._gc import freeze_startup_objects
+    from cove._loop import run
     from cove._observe._logging import configure_logging
     from cove._sources._webhook_server import WebhookServer
 
@@ -60,10 +64,11 @@ def _cove_server(data: str, ready: Any) -> None:
         await app.start()
         server = next(s for s in app.engine.sources if isinstance(s, WebhookServer))
         await server.wait_started()
+        freeze_startup_objects()  # as `cove run` does
         ready.send(server.port)
         await asyncio.Event().wait()
 
-    asyncio.run(main())
+    run(main())  # on uvloop, as `cove run`
 
 
 def _plain_server(data: str, ready: Any) -> None:
@@ -199,7 +204,7 @@ def ingress(seconds: float) -> list[tuple[str, float, float, float, int, float]]
 
 
 # part 2: a module under unauthenticated load ------------------------------------------
-def _hostile(port: int, stop: Any) -> None:
+def _hostile(port: int, stop: Any, load: str) -> None:
     """1,000 idle connections (re-opened when closed) and 12 loops of tokenless queries."""
 
     async def idle() -> None:
@@ -226,7 +231,9 @@ def _hostile(port: int, stop: Any) -> None:
                 await asyncio.sleep(0.05)
 
     async def main() -> None:
-        await asyncio.gather(idle(), *(queries() for _ in range(12)))
+        loops = [idle()] if load != "queries" else []
+        loops += [queries() for _ in range(12)] if load != "idle" else []
+        await asyncio.gather(*loops)
 
     asyncio.run(main())
 
@@ -241,10 +248,13 @@ def _open(sock: socket.socket) -> bool:
         return False
 
 
-async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
+async def _module_latency(
+    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int, load: str
+) -> tuple[list[float], list[float]]:
     from bench._common import trivial_module
     from cove import Custom, Event, load_config
     from cove._app import App
+    from cove._gc import freeze_startup_objects
     from cove._observe._logging import configure_logging
 
     configure_logging("json", 40)
@@ -255,6 +265,7 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
             f'data_dir = "{data}/data"\nmodules = ["{module}"]\n'
             '[trajectories]\nflush_interval = "50ms"\n'
             '[control]\nport = 0\ntoken_env = "BENCH_CONTROL_TOKEN"\n'
+            f"[listeners]\nrefusal_rate = {refusal_rate}\nrefusal_burst = {refusal_burst}\n"
         )
         os.environ["BENCH_CONTROL_TOKEN"] = "bench-token"
         sent: dict[str, float] = {}
@@ -264,6 +275,7 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
             on_trajectory=lambda t: handled.setdefault(t.event_id, time.perf_counter()),
         )
         await app.start()
+        freeze_startup_objects()  # as `cove run` does
         engine = app.engine
         for _ in range(200):  # fill the trajectory store: what the queries would scan
             await engine.publish([Event(Custom("bench.fill", "", "{}")) for _ in range(250)])
@@ -282,17 +294,21 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
             await asyncio.sleep(1)
             return [handled[i] - sent[i] for i in ids if i in handled]
 
-        quiet = await steady()
-        stop = multiprocessing.Event()
-        loader = multiprocessing.Process(
-            target=_hostile, args=(app.control.api.port, stop), daemon=True
-        )
-        loader.start()
-        await asyncio.sleep(2)  # let the idle connections and the query loops build up
-        loaded = await steady()
-        stop.set()
-        loader.join(timeout=10)
-        loader.kill()
+        quiet: list[float] = []
+        loaded: list[float] = []
+        for _ in range(rounds):  # alternated, so drift in the machine's other load hits both
+            quiet += await steady()
+            stop = multiprocessing.Event()
+            loader = multiprocessing.Process(
+                target=_hostile, args=(app.control.api.port, stop, load), daemon=True
+            )
+            loader.start()
+            await asyncio.sleep(2)  # let the idle connections and the query loops build up
+            loaded += await steady()
+            stop.set()
+            loader.join(timeout=10)
+            loader.kill()
+            await asyncio.sleep(1)  # the loader is gone; its connections closed with it
         await app.stop(drain_seconds=2)
     return quiet, loaded
 
@@ -300,11 +316,35 @@ async def _module_latency(seconds: float) -> tuple[list[float], list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="part 2: quiet and loaded spells, alternated"
+    )
+    parser.add_argument("--part", choices=("both", "ingress", "module"), default="both")
+    parser.add_argument(
+        "--refusal-rate",
+        type=float,
+        default=5.0,
+        help="part 2: [listeners] refusal_rate (a huge one with --refusal-burst: no throttle)",
+    )
+    parser.add_argument("--refusal-burst", type=int, default=20)
+    parser.add_argument(
+        "--load",
+        choices=("both", "idle", "queries"),
+        default="both",
+        help="part 2: the idle connections, the query loops, or both",
+    )
     args = parser.parse_args()
-    rows = ingress(args.seconds)
+    if args.part != "module":
+        _print_ingress(args.seconds)
+    if args.part != "ingress":
+        _print_module(args.seconds, args.rounds, args.refusal_rate, args.refusal_burst, args.load)
+
+
+def _print_ingress(seconds: float) -> None:
+    rows = ingress(seconds)
     base = rows[0][1]
     print(
-        f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {args.seconds:g} s"
+        f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {seconds:g} s"
     )
     print("(server CPU per request: what one free core would allow, whatever else runs here)")
     print(
@@ -317,15 +357,30 @@ def main() -> None:
             f"{rate / base:>9.2f}x{cpu * 1e6:>12.0f}"
         )
 
-    quiet, loaded = asyncio.run(_module_latency(args.seconds))
+
+def _print_module(
+    seconds: float, rounds: int, refusal_rate: float, refusal_burst: int, load: str
+) -> None:
+    from cove._loop import run
+
+    quiet, loaded = run(_module_latency(seconds, rounds, refusal_rate, refusal_burst, load))
+    what = {
+        "both": "1,000 idle conns + 12 tokenless query loops",
+        "idle": "1,000 idle conns",
+        "queries": "12 tokenless query loops",
+    }[load]
     q99, l99 = _p(quiet, 0.99), _p(loaded, 0.99)
-    print("\nA module's event latency (publish to handled), 100 events/s")
+    print(
+        f"\nA module's event latency (publish to handled), 100 events/s, "
+        f"{rounds} x {seconds:g} s quiet and loaded, alternated; "
+        f"refusal_rate {refusal_rate:g}, refusal_burst {refusal_burst}"
+    )
     print(f"{'load':<44}{'events':>8}{'p50 ms':>10}{'p99 ms':>10}{'p99 ratio':>11}")
     print(
         f"{'none':<44}{len(quiet):>8}{_p(quiet, 0.5) * 1000:>10.2f}{q99 * 1000:>10.2f}{1:>10.2f}x"
     )
     print(
-        f"{'1,000 idle conns + 12 tokenless query loops':<44}{len(loaded):>8}"
+        f"{what:<44}{len(loaded):>8}"
         f"{_p(loaded, 0.5) * 1000:>10.2f}{l99 * 1000:>10.2f}{l99 / q99:>10.2f}x"
     )
 

@@ -151,3 +151,16 @@ class ListenerSettings(StrictModel):
             "awaited (or between keep-alive requests) is closed."
         ),
     )
+    refusal_rate: Annotated[float, Field(gt=0, le=100_000)] = Field(
+        default=5.0,
+        description=(
+            "Refused answers (401, 403, 421) per second and client address, past the burst; "
+            "a client's further refusals wait for their turn. Requests let in never wait."
+        ),
+    )
+    refusal_burst: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=20, description="Refused answers a client address gets at once before they wait."
+    )
+    refusal_max_delay: Duration = Field(
+        default="10s", description="The longest a refused answer waits for its turn."
+    )

@@ -40,7 +40,9 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._coalesce import CoalescingTransport
 from ._ratelimit import RateLimitedLog
+from ._refusals import RefusalThrottle, ThrottleRefusals
 from ._units import parse_duration_ms
 
 SWEEP_SECONDS: Final = 1.0
@@ -63,6 +65,9 @@ class ListenerLimits:
     backlog: int = 64
     header_timeout: float = 5.0
     idle_timeout: float = 5.0
+    refusal_rate: float = 5.0
+    refusal_burst: int = 20
+    refusal_max_delay: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> ListenerLimits:
@@ -72,6 +77,9 @@ class ListenerLimits:
             backlog=settings.backlog,
             header_timeout=parse_duration_ms(settings.header_timeout) / 1000,
             idle_timeout=parse_duration_ms(settings.idle_timeout) / 1000,
+            refusal_rate=settings.refusal_rate,
+            refusal_burst=settings.refusal_burst,
+            refusal_max_delay=parse_duration_ms(settings.refusal_max_delay) / 1000,
         )
 
 
@@ -140,13 +148,20 @@ class _ListenerConfig(uvicorn.Config):
 
     def __init__(self, app: ASGIApp, server: EmbeddedServer) -> None:
         limits = server.limits
+        throttle = RefusalThrottle(
+            rate=limits.refusal_rate,
+            burst=limits.refusal_burst,
+            max_delay=limits.refusal_max_delay,
+        )
+        self.refusals = ThrottleRefusals(app, throttle, server.what)
         super().__init__(
-            app,
+            self.refusals,
             lifespan="off",
             log_config=None,
             access_log=False,
             http=_GuardedHttpTools,
             ws="none",
+            proxy_headers=False,  # X-Forwarded-For from loopback would let a client pick its address
             backlog=limits.backlog,
             timeout_keep_alive=max(1, int(limits.idle_timeout)),
         )
@@ -186,7 +201,7 @@ class _GuardedHttpTools(HttpToolsProtocol):
             return
         self._admitted = True
         self._progress = self.loop.time()
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._admitted:
@@ -300,6 +315,10 @@ class EmbeddedServer(uvicorn.Server):
             _Budget.listeners.discard(self)
             if self._sweeper is not None:
                 self._sweeper.cancel()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        cast(_ListenerConfig, self.config).refusals.release()
+        await super().shutdown(sockets=sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         quiet_accept_errors(asyncio.get_running_loop())

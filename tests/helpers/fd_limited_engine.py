@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cove import load_config
 from cove._app import App
+from cove._loop import run
 from cove._observe._logging import configure_logging
 from cove._sources._webhook_server import WebhookServer
 
@@ -34,4 +35,4 @@ async def main(config_path: Path, nofile: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
+    run(main(Path(sys.argv[1]), int(sys.argv[2])))  # the loop `cove run` uses

@@ -16,6 +16,8 @@ from .._app import App
 from .._config import load_config
 from .._engine._lifecycle import wait_event
 from .._engine._trajectory import Trajectory
+from .._gc import freeze_startup_objects
+from .._loop import run
 from .._observe._logging import configure_logging
 from .._sources._base import Source
 from .._sources._console import ConsoleTransport
@@ -88,7 +90,12 @@ def run_command(
         )
     except CoveError as exc:
         raise click.ClickException(str(exc)) from None
-    asyncio.run(_serve(app, duration))
+    run_engine(app, duration)
+
+
+def run_engine(app: App, duration: float | None) -> None:
+    """Serve ``app`` on uvloop where it is installed (``cove._loop``)."""
+    run(_serve(app, duration))
 
 
 def console_url(app: App) -> str | None:
@@ -115,6 +122,7 @@ async def _serve(app: App, duration: float | None) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await app.start()
+    freeze_startup_objects()
     engine = app.engine
     for path, error in engine.load_errors.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)

@@ -122,6 +122,8 @@ class SqliteStore(Store):
         if not events:
             return []
         rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
+        if len(rows) == 1:
+            return self._append_one(events[0], rows[0])
         with self._lock:
             self._begin()
             before = self._head()
@@ -143,6 +145,19 @@ class SqliteStore(Store):
             self._journal_entries += len(added)
             self._journal_bytes += sum(sizes[event_id] for _, event_id in added)
         return [JournalEntry(seq, by_id[event_id]) for seq, event_id in added]
+
+    def _append_one(self, event: Event, row: tuple[str, str, int]) -> list[JournalEntry]:
+        """One event (a webhook's): its seq is the insert's rowid, no ``MAX(seq)`` query needed."""
+        with self._lock:
+            self._begin()
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO journal (id, body, at_ms) VALUES (?, ?, ?)", row
+            )
+            if cursor.rowcount != 1 or cursor.lastrowid is None:
+                return []  # a duplicate id: journaled before
+            self._journal_entries += 1
+            self._journal_bytes += len(row[0]) + len(row[1])
+            return [JournalEntry(cursor.lastrowid, event)]
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
         with self._lock:

@@ -304,3 +304,15 @@ def test_commit_of_several_events_queues_each_events_effects_under_its_own_key(
     store.flush()
     assert ["m:ev6:0", "m:ev7:0"] == [e.key for e in store.pending_effects(now_ms=0, limit=10)]
     assert (7, b"2") == (store.cursor("m"), store.get("m", "k"))
+
+
+def test_single_appends_take_consecutive_seqs_and_a_repeated_id_is_journaled_once(
+    store: Store,
+) -> None:
+    (first,) = store.append([ev("a")])
+    assert store.append([ev("a")]) == []
+    (second,) = store.append([ev("b")])
+    # an ignored insert may use up a seq (AUTOINCREMENT); what counts is that each entry's is its own
+    assert [(e.seq, e.event.id) for e in store.read(0, 10)] == [(first.seq, "a"), (second.seq, "b")]
+    assert store.head() == second.seq
+    assert store.journal_size().entries == 2
