@@ -147,15 +147,17 @@ class Soak:
             )  # fmt: skip
         async with httpx.AsyncClient(timeout=2) as client:
             # The first start compiles the wasm module: ~25 s on a loaded 2-core machine.
+            # Live answers while modules still compile (and the compile's memory is still
+            # in use): a life, and its warm-up, starts when the engine is ready.
             for _ in range(1800):
                 with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(f"{self.control_url}/health/live")).status_code == 200:
+                    if (await client.get(f"{self.control_url}/health/ready")).status_code == 200:
                         self.lives.append(Life(self.process.pid, time.monotonic()))
                         return True
                 if self.process.returncode is not None:
                     return False
                 await asyncio.sleep(0.1)
-        raise RuntimeError("the engine did not answer /health/live within 180 s")
+        raise RuntimeError("the engine was not ready (/health/ready) within 180 s")
 
     async def stop_engine(self) -> None:
         assert self.process is not None
