@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-RELAY = shutil.which("nostr-relay") or str(Path(sys.executable).parent / "nostr-relay")
+_BESIDE = Path(sys.executable).parent / "nostr-relay"
+RELAY = str(_BESIDE) if _BESIDE.exists() else shutil.which("nostr-relay") or str(_BESIDE)
 
 
 def free_port() -> int:
@@ -101,6 +102,8 @@ class Relay:
 
 
 def _relay(tmp_path: Path, name: str, verify: bool) -> Iterator[Relay]:
+    if not Path(RELAY).exists():
+        pytest.fail("nostr-relay is not installed: `make setup` installs it (the dev extra)")
     directory = tmp_path / name
     directory.mkdir()
     server = Relay(directory, verify=verify)
