@@ -36,6 +36,10 @@ class Identity:
         self.public_key: str = account._key_obj.public_key.to_hex()
         """Uncompressed secp256k1 public key (0x, 64 bytes): public, like the address."""
         self._account = account
+        from .._nostr._keys import npub
+
+        self.npub: str = npub(self.nostr_key().pubkey)
+        """The same key as a Nostr identity (NIP-19): public, like the address."""
 
     def __repr__(self) -> str:
         return f"Identity(module={self.module!r}, address={self.address!r})"
