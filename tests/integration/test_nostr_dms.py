@@ -61,15 +61,24 @@ def _engine(directory: Path, relays: list[str], agents: dict[str, bool], keys: P
     return write_engine_config(directory / "engine.toml", modules, extra)
 
 
-@pytest.fixture
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, NostrKey]:
-    """alice, bob and carol keystores (and dave, who serves nowhere)."""
-    monkeypatch.setenv(PASSPHRASE, "correct horse")
+@pytest.fixture(scope="module")
+def keystores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, NostrKey]]:
+    """alice, bob and carol keystores (and dave, who serves nowhere); scrypt is slow, so once."""
+    directory = tmp_path_factory.mktemp("nostr-keys")
     out = {}
     for name in ("alice", "bob", "carol", "dave"):
-        new_key(tmp_path / "keys", name, "correct horse")
-        out[name] = NostrKey(bytes(unlock(tmp_path / "keys", name, "correct horse").key))
-    return out
+        new_key(directory, name, "correct horse")
+        out[name] = NostrKey(bytes(unlock(directory, name, "correct horse").key))
+    return directory, out
+
+
+@pytest.fixture
+def keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keystores: tuple[Path, dict[str, NostrKey]]
+) -> dict[str, NostrKey]:
+    monkeypatch.setenv(PASSPHRASE, "correct horse")
+    (tmp_path / "keys").symlink_to(keystores[0])
+    return keystores[1]
 
 
 def _dm(frm: str, to: str, body: str) -> Any:
