@@ -183,3 +183,24 @@ async def test_a_relay_outage_loses_nothing(
             f"while down {n}" for n in range(3)
         ]
         assert engine_a.transports["dm"].outages >= 1
+
+
+async def test_dms_sent_while_the_receiving_engine_was_stopped_arrive_when_it_starts(
+    tmp_path: Path, relay: Relay, keys: dict[str, NostrKey]
+) -> None:
+    a = _engine(tmp_path / "a", [relay.url], {"alice": False}, tmp_path / "keys")
+    b = _engine(tmp_path / "b", [relay.url], {"carol": False}, tmp_path / "keys")
+    carol = npub(keys["carol"].pubkey)
+    async with running_engine(a) as engine_a:
+        await _connected(engine_a)
+        for n in range(2):
+            await engine_a.publish([_dm("alice", carol, f"while you were away {n}")])
+        await wait_until(lambda: engine_a.outbox.delivered == 2, what="both sent")
+    async with running_engine(b) as engine_b:
+        await wait_until(lambda: len(_inbox(engine_b, "carol")) == 2, what="both DMs")
+    async with running_engine(b) as engine_b:  # a restart asks again: the journal keeps one each
+        await _connected(engine_b)
+        transport = engine_b.transports["dm"]
+        assert isinstance(transport, NostrTransport)
+        await wait_until(lambda: transport.received == 2, what="the relay's replay")
+        assert len(_inbox(engine_b, "carol")) == 2

@@ -74,6 +74,8 @@ class NostrTransport(Transport):
         """Relay connection losses so far (a failed first connect counts as one)."""
         self.rejected = 0
         """DMs refused: forged, tampered, or not for a served module."""
+        self.received = 0
+        """DMs handed to the journal (a replay counts again; the journal keeps one)."""
 
     async def start(self, publish: Publish) -> None:
         self._publish = publish
@@ -247,6 +249,7 @@ class NostrTransport(Transport):
             )
             return
         await self._publish([journaled])
+        self.received += 1
         created = event.get("created_at")
         if isinstance(created, int):  # after an outage, ask again from here (a minute's slack)
             self._since = max(self._since, created - 60)
