@@ -3,7 +3,8 @@
 Rows: signing a kind 1 note (BIP-340 only: the baseline), checking one
 (id + signature), sealing and signing a DM (ECDH + NIP-44 v2 + BIP-340) and
 opening one as the transport does for an inbound DM (id, signature, ECDH,
-MAC, decrypt). Figures are the median µs per operation of several rounds;
+MAC, decrypt); each DM row for a new peer (the ECDH done) and for a known
+one (the conversation key kept, as the transport keeps it). Figures are the median µs per operation of several rounds;
 the ratio column is against the baseline row.
 
 Usage: python bench/nostr_dm.py [--ops 2000] [--rounds 5] [--size 200]
@@ -20,7 +21,7 @@ from _common import median, print_table
 
 from cove._nostr._event import sign_event, verify_event
 from cove._nostr._keys import NostrKey, npub
-from cove._sources._nostr_dm import Served, inbound_event, outbound_event
+from cove._sources._nostr_dm import Conversations, Served, inbound_event, outbound_event
 
 
 def _per_op_us(op: Callable[[], object], ops: int, rounds: int) -> float:
@@ -43,13 +44,16 @@ def main() -> None:
     body = "x" * args.size
     to_bob = npub(bob.pubkey)
     served = Served({"bob": bob})
+    known = Conversations()
     note = sign_event(alice, kind=1, content=body, tags=[])
     dm = outbound_event(alice, to_bob, body, [])
     rows = {
         "sign a note (baseline)": lambda: sign_event(alice, kind=1, content=body, tags=[]),
         "check a note (id + signature)": lambda: verify_event(note),
-        "seal + sign a DM": lambda: outbound_event(alice, to_bob, body, []),
-        "open an inbound DM": lambda: inbound_event("dm", dm, served),
+        "seal + sign a DM, new peer": lambda: outbound_event(alice, to_bob, body, []),
+        "seal + sign a DM, known peer": lambda: outbound_event(alice, to_bob, body, [], known),
+        "open a DM, new peer": lambda: inbound_event("dm", dm, Served({"bob": bob})),
+        "open a DM, known peer": lambda: inbound_event("dm", dm, served),
     }
     figures = {name: _per_op_us(op, args.ops, args.rounds) for name, op in rows.items()}
     base = figures["sign a note (baseline)"]

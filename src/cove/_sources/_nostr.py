@@ -115,7 +115,7 @@ class NostrTransport(Transport):
                     f"{sorted(self._options.keys)}); add it to transports.{self.name}.modules"
                 )
             try:
-                event = outbound_event(key, recipient, body, metadata)
+                event = outbound_event(key, recipient, body, metadata, self._served.conversations)
             except NostrError as exc:
                 raise DeliveryError(f"transport {self.name!r}: {exc}") from None
             self._signed[idempotency_key] = event

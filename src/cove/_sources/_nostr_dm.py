@@ -20,8 +20,9 @@ module's key (the MAC checks); it becomes the ``message`` event
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._events import Event, Message
 from .._nostr import _nip44 as nip44
@@ -33,17 +34,43 @@ DM_KIND = 4
 NOTE_KIND = 1
 NOTE = "note"
 """The recipient that publishes a public note instead of a DM."""
+_KEPT_CONVERSATIONS = 4096
+
+
+class Conversations:
+    """NIP-44 conversation keys by (own pubkey, peer), newest kept: the ECDH is most of a
+    DM's cost, and agents talk to the same few peers."""
+
+    def __init__(self, size: int = _KEPT_CONVERSATIONS) -> None:
+        self._size = size
+        self._keys: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
+
+    def get(self, key: NostrKey, peer: bytes) -> bytes:
+        pair = (key.pubkey, peer)
+        found = self._keys.get(pair)
+        if found is None:
+            found = self._keys[pair] = nip44.conversation_key(key.secret, peer)
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(pair)
+        return found
 
 
 def outbound_event(
-    key: NostrKey, recipient: str, body: str, metadata: Sequence[tuple[str, str]]
+    key: NostrKey,
+    recipient: str,
+    body: str,
+    metadata: Sequence[tuple[str, str]],
+    conversations: Conversations | None = None,
 ) -> NostrEvent:
     """The signed event of one send; a recipient that is no pubkey is a ``NostrError``."""
     if recipient == NOTE:
         tags = [[str(k), str(v)] for k, v in metadata]
         return sign_event(key, kind=NOTE_KIND, content=body, tags=tags)
     to = decode_npub(recipient)
-    content = nip44.encrypt(body, nip44.conversation_key(key.secret, to))
+    conversation = (conversations or Conversations(1)).get(key, to)
+    content = nip44.encrypt(body, conversation)
     return sign_event(key, kind=DM_KIND, content=content, tags=[["p", to.hex()]])
 
 
@@ -52,6 +79,7 @@ class Served:
     """The keys of the modules a transport serves, by module and by hex pubkey."""
 
     keys: Mapping[str, NostrKey]
+    conversations: Conversations = field(default_factory=Conversations)
 
     def by_pubkey(self) -> dict[str, str]:
         return {key.pubkey.hex(): module for module, key in self.keys.items()}
@@ -70,7 +98,7 @@ def inbound_event(transport: str, event: NostrEvent, served: Served) -> Event:
     module = addressed[0]
     key = served.keys[module]
     sender = bytes.fromhex(str(event["pubkey"]))
-    body = nip44.decrypt(str(event["content"]), nip44.conversation_key(key.secret, sender))
+    body = nip44.decrypt(str(event["content"]), served.conversations.get(key, sender))
     message = Message(
         transport=transport,
         sender=npub(sender),
@@ -82,4 +110,4 @@ def inbound_event(transport: str, event: NostrEvent, served: Served) -> Event:
     return Event(message, id=f"message:{transport}:{event['id']}")
 
 
-__all__ = ["DM_KIND", "NOTE", "Served", "inbound_event", "outbound_event"]
+__all__ = ["DM_KIND", "NOTE", "Conversations", "Served", "inbound_event", "outbound_event"]
