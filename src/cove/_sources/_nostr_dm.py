@@ -95,10 +95,9 @@ def inbound_event(transport: str, event: NostrEvent, served: Served) -> Event:
     addressed = [modules[p] for p in tagged if p in modules]
     if not addressed:
         raise NostrError("addressed to none of the served modules (p tags)")
-    module = addressed[0]
-    key = served.keys[module]
     sender = bytes.fromhex(str(event["pubkey"]))
-    body = nip44.decrypt(str(event["content"]), served.conversations.get(key, sender))
+    module, body = _open(str(event["content"]), sender, addressed, served)
+    key = served.keys[module]
     message = Message(
         transport=transport,
         sender=npub(sender),
@@ -108,6 +107,19 @@ def inbound_event(transport: str, event: NostrEvent, served: Served) -> Event:
         addressee=module,
     )
     return Event(message, id=f"message:{transport}:{event['id']}")
+
+
+def _open(content: str, sender: bytes, addressed: list[str], served: Served) -> tuple[str, str]:
+    """The first addressed module whose key opens the payload, and the plaintext."""
+    error = NostrError("no payload")
+    for module in addressed:
+        try:
+            return module, nip44.decrypt(
+                content, served.conversations.get(served.keys[module], sender)
+            )
+        except NostrError as exc:
+            error = exc
+    raise error
 
 
 __all__ = ["DM_KIND", "NOTE", "Conversations", "Served", "inbound_event", "outbound_event"]

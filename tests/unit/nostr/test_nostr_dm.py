@@ -63,3 +63,13 @@ def test_a_recipient_that_is_no_pubkey_is_refused() -> None:
 def test_refused_dms_say_why(event: dict[str, object], reason: str) -> None:
     with pytest.raises(NostrError, match=reason):
         inbound_event("dm", event, SERVED)
+
+
+def test_a_dm_tagging_two_served_modules_goes_to_the_one_it_is_sealed_for() -> None:
+    sealed = nip44.encrypt("for carol", nip44.conversation_key(ALICE.secret, CAROL.pubkey))
+    dm = sign_event(
+        ALICE, kind=4, content=sealed, tags=[["p", BOB.pubkey.hex()], ["p", CAROL.pubkey.hex()]]
+    )
+    event = inbound_event("dm", dm, SERVED)
+    assert isinstance(event.payload, Message)
+    assert (event.payload.addressee, event.payload.body) == ("carol", "for carol")
