@@ -7,6 +7,8 @@ its BIP-340 x-only form. coincurve (libsecp256k1) does the curve work and
 
 from __future__ import annotations
 
+import os
+
 from bech32 import bech32_decode, bech32_encode, convertbits
 from coincurve import PrivateKey
 
@@ -36,8 +38,6 @@ class NostrKey:
 
     def sign(self, digest: bytes) -> bytes:
         """BIP-340 Schnorr signature of a 32-byte digest (fresh auxiliary randomness)."""
-        import os
-
         return self._secret.sign_schnorr(digest, os.urandom(32))
 
 

@@ -227,6 +227,9 @@ class NostrTransport(Transport):
                 future.set_result((bool(message[2]), why))
         elif message[0] == "EVENT" and len(message) >= 3 and isinstance(message[2], dict):
             await self._inbound(url, message[2])
+        elif message[0] == "CLOSED" and len(message) >= 2 and message[1] == _SUBSCRIPTION:
+            why = str(message[2]) if len(message) > 2 else ""
+            raise NostrError(f"the relay closed the DM subscription: {why}")
 
     async def _inbound(self, url: str, event: NostrEvent) -> None:
         nostr_id = str(event.get("id", ""))

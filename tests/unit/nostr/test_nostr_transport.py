@@ -6,7 +6,7 @@ import pytest
 
 from cove._nostr._keys import NostrKey, npub
 from cove._sources._nostr import NostrOptions, NostrTransport
-from cove.errors import DeliveryError
+from cove.errors import DeliveryError, NostrError
 
 ALICE, BOB = NostrKey(b"\x01" * 32), NostrKey(b"\x02" * 32)
 
@@ -38,3 +38,11 @@ async def test_with_no_relay_connected_a_send_fails_and_keeps_its_signed_event()
 async def test_a_bad_recipient_is_a_delivery_error() -> None:
     with pytest.raises(DeliveryError, match="not an npub"):
         await _transport(alice=ALICE).send("someone", "hi", [], "k1")
+
+
+async def test_a_relay_closing_the_dm_subscription_ends_the_connection_with_its_reason() -> None:
+    """Raised inside the relay's task: it logs the reason and reconnects (subscribing again)."""
+    with pytest.raises(NostrError, match="closed the DM subscription: auth-required"):
+        await _transport(alice=ALICE)._on_message(
+            "ws://relay", '["CLOSED", "cove-dms", "auth-required: sign in"]'
+        )
