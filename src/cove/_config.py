@@ -24,6 +24,7 @@ from ._config_fetch import FetchSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
 from ._config_mqtt import MqttTransportSettings, shared_session
+from ._config_nostr import NostrTransportSettings
 from ._config_operator import (
     ControlSettings,
     ListenerSettings,
@@ -325,11 +326,13 @@ def _transport_kind(value: object) -> object:
 
 
 AnyTransport = Annotated[
-    Annotated[TransportSettings, Tag("webhook")] | Annotated[MqttTransportSettings, Tag("mqtt")],
+    Annotated[TransportSettings, Tag("webhook")]
+    | Annotated[MqttTransportSettings, Tag("mqtt")]
+    | Annotated[NostrTransportSettings, Tag("nostr")],
     Discriminator(
         _transport_kind,
         custom_error_type="transport_kind",
-        custom_error_message='kind must be "webhook" or "mqtt"',
+        custom_error_message='kind must be "webhook", "mqtt" or "nostr"',
     ),
 ]
 """A ``[[transports]]`` entry, told apart by its ``kind``."""
@@ -402,7 +405,7 @@ class EngineConfig(StrictModel):
     )
     transports: list[AnyTransport] = Field(
         default_factory=list,
-        description="Named transports modules can send through: `webhook` or `mqtt`.",
+        description="Named transports modules can send through: `webhook`, `mqtt` or `nostr`.",
     )
     chains: list[ChainSettings] = Field(
         default_factory=list, description="Chains modules can read and subscribe to, by chain id."
@@ -470,6 +473,12 @@ class EngineConfig(StrictModel):
                 raise ValueError(
                     f"transports.{transport.name}.password_secret: no [secrets.{secret}] section"
                 )
+            if isinstance(transport, NostrTransportSettings):
+                if keyless := [m for m in transport.modules if m not in self.identity.modules]:
+                    raise ValueError(
+                        f"transports.{transport.name}.modules: no [identity.modules.<name>] "
+                        f"key for {keyless}; a nostr identity is the module's keystore"
+                    )
         secret = self.store.password_secret
         if secret is not None and secret not in self.secrets:
             raise ValueError(f"store.password_secret: no [secrets.{secret}] section")

@@ -64,6 +64,9 @@ class Message:
     recipient: str
     body: str
     metadata: tuple[tuple[str, str], ...] = ()
+    addressee: str = ""
+    """Host-side: the one module this message is for (a transport that decrypted it for
+    that module's key); empty: every module whose subscriptions match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ class Lifecycle:
 
 Payload = Block | Log | Tick | Message | Webhook | Custom | Lifecycle
 
-_HOST_ONLY = frozenset({"confirmations"})
+_HOST_ONLY = frozenset({"confirmations", "addressee"})
 
 
 def wit_fields(cls: type) -> tuple[str, ...]:

@@ -7,6 +7,11 @@ while EIP-2335 is the consensus layer's format for BLS validator keys.
 eth-account does the scrypt/AES work. The passphrase comes from an
 environment variable or a file chosen by the operator, never from a
 manifest or a command-line argument (both end up in logs and shell history).
+
+The same key is the module's Nostr identity (BIP-340 x-only pubkey). Files
+cove writes carry its ``npub`` beside the address (public, like the
+address), so ``cove key list`` shows it without a passphrase; keystores
+from elsewhere lack it until ``cove key show`` unlocks them.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class KeyInfo:
     name: str
     address: str
     path: Path
+    npub: str = "-"
+    """The Nostr public key (NIP-19), when the file records it."""
 
 
 def read_passphrase(env: str | None, file: Path | None) -> str:
@@ -104,7 +111,10 @@ def _store(directory: Path, name: str, key: bytes, passphrase: str) -> KeyInfo:
     path = _path(directory, name)
     if path.exists():
         raise KeystoreError(f"key {name!r} already exists ({path}); pick another name")
+    from ._nostr._keys import NostrKey, npub
+
     keyfile = Account.encrypt(key, passphrase)
+    keyfile["npub"] = npub(NostrKey(key).pubkey)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Created 0600 from the start: the file never exists readable by others.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -132,5 +142,12 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _info(path: Path) -> KeyInfo:
-    raw = str(_read(path)["address"]).lower().removeprefix("0x")
-    return KeyInfo(path.stem, to_checksum_address("0x" + raw), path)
+    data = _read(path)
+    raw = str(data["address"]).lower().removeprefix("0x")
+    npub = data.get("npub")
+    return KeyInfo(
+        path.stem,
+        to_checksum_address("0x" + raw),
+        path,
+        npub if isinstance(npub, str) and npub.startswith("npub1") else "-",
+    )

@@ -108,3 +108,5 @@ class ModuleInfo:
     """Its identity's address ("" without an identity)."""
     public_key: str = ""
     """Its identity's public key ("" without an identity); never the private key."""
+    npub: str = ""
+    """The same key as a Nostr identity (NIP-19 ``npub1…``; "" without an identity)."""

@@ -28,6 +28,7 @@ Every error a person can meet names what is wrong and where::
     ├── ControlError                    the control plane or metrics listener cannot serve
     ├── HookBlockedError                a hook vetoed an action, or failed under fail-closed
     ├── KeystoreError                   a signing key cannot be created, read or unlocked
+    ├── NostrError                      a Nostr key, event or NIP-44 payload is bad
     ├── BuildError                      `cove build` cannot build a module
     ├── FetchError                      a pinned component is in no store and no source gave it
     ├── RegistryError                   `cove module push/pull` failed against an OCI registry
@@ -223,6 +224,10 @@ class HookBlockedError(CoveError):
 
 class KeystoreError(CoveError):
     """A signing key cannot be created, imported, read or unlocked."""
+
+
+class NostrError(CoveError):
+    """A Nostr key, event or NIP-44 payload is malformed, forged or tampered with."""
 
 
 class BuildError(CoveError):

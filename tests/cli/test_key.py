@@ -12,6 +12,7 @@ from eth_account import Account
 
 from cove._cli._main import cli
 from cove._keystore import unlock
+from cove._nostr._keys import NostrKey, npub, nsec
 from cove.errors import KeystoreError
 
 # anvil's first dev account: a well-known test key, never a real one
@@ -48,7 +49,7 @@ def test_new_keys_are_listed_without_a_passphrase(tmp_path: Path) -> None:
     assert all(r.exit_code == 0 for r in made), [r.output for r in made]
     listed = key("list", "--dir", str(keys))
     assert [line.split() for line in listed.output.splitlines()] == [
-        r.output.split()[:2] for r in made
+        r.output.split()[:3] for r in made
     ]
     assert unlock(keys, "a", "from a file").address == made[0].output.split()[1]
 
@@ -75,3 +76,45 @@ def test_an_existing_key_is_never_overwritten(tmp_path: Path) -> None:
     assert first.exit_code == 0 and second.exit_code == 1
     assert "already exists" in second.output
     assert unlock(tmp_path, "ops", "correct horse").address == first.output.split()[1]
+
+
+# The NIP-19 encodings of DEV_KEY's BIP-340 x-only public key and of the key itself.
+DEV_NPUB = npub(NostrKey(bytes.fromhex(DEV_KEY[2:])).pubkey)
+DEV_NSEC = nsec(bytes.fromhex(DEV_KEY[2:]))
+
+
+def test_new_import_and_list_show_the_npub(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    imported = key("import", "ops", "--dir", str(keys), "--passphrase-env", "COVE_KEY_PASS",
+                   stdin=DEV_KEY + "\n")  # fmt: skip
+    assert imported.output.split()[:3] == ["ops", DEV_ADDRESS, DEV_NPUB]
+    made = key("new", "fresh", "--dir", str(keys), "--passphrase-env", "COVE_KEY_PASS")
+    fresh_npub = made.output.split()[2]
+    assert fresh_npub.startswith("npub1")
+    listed = [line.split() for line in key("list", "--dir", str(keys)).output.splitlines()]
+    assert [row[2] for row in listed] == [fresh_npub, DEV_NPUB]
+    assert DEV_NSEC not in imported.output + made.output
+
+
+def test_show_prints_the_npub_and_exports_the_nsec_only_when_asked(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    key("import", "ops", "--dir", str(keys), "--passphrase-env", "COVE_KEY_PASS",
+        stdin=DEV_KEY + "\n")  # fmt: skip
+    (keys / "ops.json").write_text(  # a keystore from geth: no npub stored in it
+        json.dumps({k: v for k, v in json.loads((keys / "ops.json").read_text()).items()
+                    if k != "npub"})
+    )  # fmt: skip
+    assert key("list", "--dir", str(keys)).output.split() == ["ops", DEV_ADDRESS, "-"]
+    shown = key("show", "ops", "--dir", str(keys), "--passphrase-env", "COVE_KEY_PASS")
+    assert shown.exit_code == 0, shown.output
+    assert DEV_NPUB in shown.output and DEV_NSEC not in shown.output
+    runner = CliRunner()
+    exported = runner.invoke(
+        cli,
+        ["key", "show", "ops", "--dir", str(keys), "--passphrase-env", "COVE_KEY_PASS",
+         "--export-nsec"],
+        env=ENV,
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.strip().splitlines()[-1] == DEV_NSEC
+    assert "secret key" in exported.stderr

@@ -10,6 +10,7 @@ from eth_account import Account
 
 from cove import Custom, Engine, Event
 from cove._control._fs_path import encode_name
+from cove._nostr._keys import NostrKey, npub
 from cove._observe._trajectories import TrajectoryQuery
 from cove._store._base import NewEffect
 from tests.helpers.control import TOKEN, TOKEN_ENV, Plane, running_plane
@@ -20,6 +21,7 @@ from tests.helpers.keys import ADDRESS, KEY
 READ_TOKEN = "read-only-token-77a1"
 BINARY = b"\xff\x00\xfe"
 PUBLIC_KEY = Account.from_key(KEY)._key_obj.public_key.to_hex()
+NPUB = npub(NostrKey(bytes.fromhex(KEY.removeprefix("0x"))).pubkey)
 
 
 def trajectory_ids(engine: Engine) -> list[int]:
@@ -60,6 +62,7 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
         identity = await get(plane, "/files/identity")
         address = await get(plane, "/files/identity/address")
         public_key = await get(plane, "/files/identity/public_key")
+        nostr = await get(plane, "/files/identity/npub")
         tools = await get(plane, "/files/tools")
         inbox = await get(plane, "/files/inbox")
         await wait_until(lambda: trajectory_ids(engine), what="a trajectory")
@@ -83,9 +86,10 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
     assert (200, ["count", "raw"]) == (keys[0], [e["name"] for e in keys[1]["entries"]])  # type: ignore[index]
     assert (200, "1") == count
     assert (200, BINARY) == raw
-    assert ["address", "public_key"] == [e["name"] for e in identity[1]["entries"]]  # type: ignore[index]
+    assert ["address", "public_key", "npub"] == [e["name"] for e in identity[1]["entries"]]  # type: ignore[index]
     assert (200, ADDRESS + "\n") == address
     assert (200, PUBLIC_KEY + "\n") == public_key
+    assert (200, NPUB + "\n") == nostr
     assert 200 == tools[0] and ["files.echo", "files.put"] == [t["name"] for t in tools[1]]  # type: ignore[union-attr]
     assert 200 == inbox[0] and isinstance(inbox[1], list)
     assert ["files.write"] == [e["payload"]["name"] for e in inbox[1]]

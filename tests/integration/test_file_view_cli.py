@@ -55,7 +55,9 @@ async def test_ls_lists_modules_parts_and_keys(config: Path) -> None:
         "tools",
     ] == (parts.out.splitlines())
     assert ["count"] == keys.out.splitlines()
-    assert ["address", "public_key"] == [e["name"] for e in json.loads(as_json.out)["entries"]]
+    assert ["address", "public_key", "npub"] == [
+        e["name"] for e in json.loads(as_json.out)["entries"]
+    ]
     assert 1 == on_a_file.code and "is a file" in on_a_file.err
 
 

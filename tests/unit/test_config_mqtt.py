@@ -76,7 +76,9 @@ def test_a_transport_without_client_id_is_refused(tmp_path: Path) -> None:
 
 def test_an_unknown_transport_kind_is_refused_naming_the_kinds(tmp_path: Path) -> None:
     text = '[[transports]]\nname = "iot"\nkind = "smtp"\n'
-    with pytest.raises(ConfigError, match=r'transports\[0\]: kind must be "webhook" or "mqtt"'):
+    with pytest.raises(
+        ConfigError, match=r'transports\[0\]: kind must be "webhook", "mqtt" or "nostr"'
+    ):
         _load(tmp_path, text)
 
 

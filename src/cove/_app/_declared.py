@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._config import EngineConfig, TransportSettings
 from .._config_mqtt import MqttTransportSettings
+from .._config_nostr import NostrTransportSettings
 from .._listen import ListenerLimits
 from .._sources import _webhook_standard as standard
 from .._sources._base import Source, Transport
@@ -24,6 +25,7 @@ from .._sources._webhook_server import WebhookServer
 from .._units import parse_duration_ms
 from ..errors import ConfigError
 from ._declared_mqtt import mqtt_transport
+from ._declared_nostr import nostr_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +64,13 @@ def webhook_parts(config: EngineConfig) -> WebhookParts:
 
 
 def _transport(
-    config: EngineConfig, settings: TransportSettings | MqttTransportSettings
+    config: EngineConfig,
+    settings: TransportSettings | MqttTransportSettings | NostrTransportSettings,
 ) -> Transport:
     if isinstance(settings, MqttTransportSettings):
         return mqtt_transport(config, settings)
+    if isinstance(settings, NostrTransportSettings):
+        return nostr_transport(config, settings)
     where = f"transports.{settings.name}.secret"
     secret = _read_secret(config, where, settings.secret_env, settings.secret_file)
     standard_mode = settings.signing == "standard" and secret is not None

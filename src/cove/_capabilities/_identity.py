@@ -24,6 +24,8 @@ from ._grants import Grants
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from .._nostr._keys import NostrKey
+
 
 class Identity:
     """One module's account. ``repr`` and ``str`` show the address only."""
@@ -34,9 +36,19 @@ class Identity:
         self.public_key: str = account._key_obj.public_key.to_hex()
         """Uncompressed secp256k1 public key (0x, 64 bytes): public, like the address."""
         self._account = account
+        from .._nostr._keys import npub
+
+        self.npub: str = npub(self.nostr_key().pubkey)
+        """The same key as a Nostr identity (NIP-19): public, like the address."""
 
     def __repr__(self) -> str:
         return f"Identity(module={self.module!r}, address={self.address!r})"
+
+    def nostr_key(self) -> NostrKey:
+        """The same secp256k1 key as a Nostr identity (BIP-340 x-only pubkey)."""
+        from .._nostr._keys import NostrKey
+
+        return NostrKey(bytes(self._account.key))
 
     def sign_message(self, message: bytes) -> str:
         """EIP-191 version 0x45 (``personal_sign``)."""

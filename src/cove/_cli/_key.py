@@ -1,4 +1,8 @@
-"""``cove key new|list|import``: the operator's encrypted signing keys (v3 keystore files)."""
+"""``cove key new|list|import|show``: the operator's encrypted signing keys (v3 keystore files).
+
+Each key is also a Nostr identity: its npub is shown beside the address. The
+nsec is printed only by ``show --export-nsec``, with a warning on stderr.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ def _errors(command: Callable[..., None]) -> Callable[..., None]:
 
 @click.group("key")
 def key_group() -> None:
-    """Manage signing keys (encrypted Ethereum v3 keystore files)."""
+    """Manage signing keys (encrypted Ethereum v3 keystore files; each is also a Nostr npub)."""
 
 
 @key_group.command("new")
@@ -57,11 +61,11 @@ def key_group() -> None:
 def new_command(
     name: str, directory: Path, passphrase_env: str | None, passphrase_file: Path | None
 ) -> None:
-    """Create a random key NAME, encrypted with the passphrase; prints its address."""
+    """Create a random key NAME, encrypted with the passphrase; prints its address and npub."""
     from .._keystore import new_key, read_passphrase  # eth-account costs ~1 s to import
 
     info = new_key(directory, name, read_passphrase(passphrase_env, passphrase_file))
-    click.echo(f"{info.name}  {info.address}  {info.path}")
+    click.echo(f"{info.name}  {info.address}  {info.npub}  {info.path}")
 
 
 @key_group.command("import")
@@ -91,15 +95,54 @@ def import_command(
     else:
         secret = sys.stdin.read()
     info = import_key(directory, name, secret, passphrase)
-    click.echo(f"{info.name}  {info.address}  {info.path}")
+    click.echo(f"{info.name}  {info.address}  {info.npub}  {info.path}")
 
 
 @key_group.command("list")
 @_DIR
 @_errors
 def list_command(directory: Path) -> None:
-    """The keys in the keystore directory: name and address (no passphrase needed)."""
+    """The keys in the keystore directory: name, address and npub (no passphrase needed).
+
+    A keystore not written by cove does not record its npub: `-` (see `cove key show`)."""
     from .._keystore import list_keys  # eth-account costs ~1 s to import
 
     for info in list_keys(directory):
-        click.echo(f"{info.name}  {info.address}")
+        click.echo(f"{info.name}  {info.address}  {info.npub}")
+
+
+@key_group.command("show")
+@click.argument("name")
+@_DIR
+@_ENV
+@_FILE
+@click.option(
+    "--export-nsec",
+    is_flag=True,
+    help="Also print the Nostr secret key (nsec): anyone who has it can sign and read as NAME.",
+)
+@_errors
+def show_command(
+    name: str,
+    directory: Path,
+    passphrase_env: str | None,
+    passphrase_file: Path | None,
+    export_nsec: bool,
+) -> None:
+    """Unlock NAME and print its address, Nostr npub and hex pubkey (and nsec if asked)."""
+    from .._keystore import read_passphrase, unlock
+    from .._nostr._keys import NostrKey, npub, nsec
+
+    account = unlock(directory, name, read_passphrase(passphrase_env, passphrase_file))
+    nostr = NostrKey(bytes(account.key))
+    click.echo(f"address  {account.address}")
+    click.echo(f"npub     {npub(nostr.pubkey)}")
+    click.echo(f"pubkey   {nostr.pubkey.hex()}")
+    if export_nsec:
+        click.echo(
+            f"warning: the next line is the secret key of {name!r}; whoever reads it can sign "
+            "as this module and read its DMs. Do not paste it anywhere you would not paste "
+            "the keystore's passphrase.",
+            err=True,
+        )
+        click.echo(nsec(nostr.secret))

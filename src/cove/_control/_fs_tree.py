@@ -8,7 +8,7 @@
     <module>/inbox             the newest events it handled (JSON)
     <module>/outbox            its newest effects and dead letters (JSON)
     <module>/trajectories/<id>.json   its newest trajectories, one file each
-    <module>/identity/address, public_key   when it has an identity
+    <module>/identity/address, public_key, npub   when it has an identity
     <module>/tools             its tools (JSON)
 
 Design note: one resolver behind three surfaces (``/v1/fs``, MCP resources,
@@ -252,7 +252,11 @@ class ModuleFiles:
 
     def _identity(self, shown: str, module: str, below: list[str]) -> Node:
         info = self._engine.module_info(module)
-        parts = {} if info is None else {"address": info.address, "public_key": info.public_key}
+        parts = (
+            {}
+            if info is None
+            else {"address": info.address, "public_key": info.public_key, "npub": info.npub}
+        )
         present = {name: value for name, value in parts.items() if value}
         if not below:
             return Directory(shown, [Entry(name, "file") for name in present])

@@ -371,7 +371,9 @@ class Engine:
         identity = instance.identity
         if identity is None:
             return ModuleInfo(dict(instance.manifest.config))
-        return ModuleInfo(dict(instance.manifest.config), identity.address, identity.public_key)
+        return ModuleInfo(
+            dict(instance.manifest.config), identity.address, identity.public_key, identity.npub
+        )
 
     def _trajectory(self, trajectory: Trajectory) -> None:
         self._trajectories(trajectory.module, [trajectory])

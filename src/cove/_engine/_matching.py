@@ -10,7 +10,9 @@ checked against the globs once per distinct name.
 
 A ``cove.message-sent`` confirmation belongs to the module that sent the
 message (its ``source``): it matches that module's subscriptions only, never
-another module's glob, so a module's recipients stay its own.
+another module's glob, so a module's recipients stay its own. Likewise a
+``message`` with an ``addressee`` (decrypted for one module's key) matches
+that module only.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ class SubscriptionMatcher:
             ):
                 return False
             return bool(tests[0](payload.name))
+        if type(payload) is Message and payload.addressee and payload.addressee != self._module:
+            return False
         return any(test(payload) for test in tests)
 
 

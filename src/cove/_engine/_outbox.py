@@ -160,8 +160,12 @@ class OutboxWorker:
         try:
             if transport is None:
                 raise LookupError(f"no transport named {body['transport']!r} in this engine")
-            await transport.send(
-                body["recipient"], body["body"], [tuple(m) for m in body["metadata"]], entry.key
+            await transport.send_from(
+                entry.module,
+                body["recipient"],
+                body["body"],
+                [tuple(m) for m in body["metadata"]],
+                entry.key,
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
             self._failed(entry, body["transport"], exc)

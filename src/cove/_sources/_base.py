@@ -45,5 +45,16 @@ class Transport(ABC):
     ) -> None:
         """Deliver one message; raise to have the outbox retry it later."""
 
+    async def send_from(
+        self,
+        module: str,
+        recipient: str,
+        body: str,
+        metadata: Sequence[tuple[str, str]],
+        idempotency_key: str,
+    ) -> None:
+        """Deliver one message of ``module``; a transport that signs as the sender uses it."""
+        await self.send(recipient, body, metadata, idempotency_key)
+
     async def aclose(self) -> None:
         """Stop accepting and release resources."""

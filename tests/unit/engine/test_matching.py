@@ -215,3 +215,13 @@ def test_a_send_confirmation_reaches_only_the_module_that_sent() -> None:
     assert not SubscriptionMatcher(exact, module="bob")(sent)
     assert not matches_any(exact, sent)  # no module: nobody's confirmation
     assert SubscriptionMatcher(every, module="bob")(event(Custom("other", "alice", "{}")))
+
+
+def test_an_addressed_message_reaches_only_its_module() -> None:
+    """A transport that decrypted a message for one module (nostr) names it: no other
+    module's message subscription sees the plaintext."""
+    dm = Event(Message("nostr", "npub1sender", "npub1bob", "secret", addressee="bob"))
+    everything = [MessageSubscription(kind="message")]
+    assert SubscriptionMatcher(everything, "bob")(dm)
+    assert not SubscriptionMatcher(everything, "alice")(dm)
+    assert not matches_any(everything, dm)
