@@ -58,7 +58,7 @@ ErrorKind = Literal[
     "internal",
 ]
 
-LimitKind = Literal["fuel", "memory", "deadline", "state", "host-calls"]
+LimitKind = Literal["fuel", "memory", "deadline", "state", "host-calls", "budget"]
 
 
 class CoveError(Exception):

@@ -44,6 +44,10 @@ class EventEffects:
     quota: int
     writes: dict[str, bytes | None] = field(default_factory=dict)
     outbox: list[Effect] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    """What the event spent of its module's budgets (``Spending``), counted at commit."""
+    spent_before: dict[str, int] = field(default_factory=dict)
+    """What the events before it in the same uncommitted batch spent (their ``usage``)."""
     _bytes: int | None = None
     _view: _OverlayReader | None = None
 
@@ -93,9 +97,12 @@ class EventEffects:
         return self._bytes
 
     def absorb(self, other: EventEffects) -> None:
-        """Take a later event's writes on top of ours (its outbox stays its own)."""
+        """Take a later event's writes on top of ours and add its spending (its outbox stays
+        its own)."""
         self.writes.update(other.writes)
         self._bytes = other.state_bytes()
+        for name, amount in other.usage.items():
+            self.usage[name] = self.usage.get(name, 0) + amount
 
     def as_reader(self) -> StateReader:
         """This overlay as the base of another one: a batch under its events (one view

@@ -11,6 +11,7 @@ import httpx
 
 from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
+from .._capabilities._spending import Spending
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
@@ -99,6 +100,7 @@ class Engine:
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.runners: dict[str, ModuleRunner] = {}
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -135,6 +137,7 @@ class Engine:
         compile: the composition root starts the control plane there, so health, the
         API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
+        self._loop = asyncio.get_running_loop()
         if self._store is None:
             self._store = open_store(config)
         if config.trajectories.enabled:
@@ -302,6 +305,7 @@ class Engine:
             self._trajectories,
             chain=self.chain,
             hooks=self.hooks,
+            spending=self._spending(loaded.manifest.name),
         )
         runner.trace(self.tracing)
         self.hooks.add(
@@ -435,6 +439,22 @@ class Engine:
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
             self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
+
+    def _spending(self, module: str) -> Spending | None:
+        budget = self.config.budgets.get(module)
+        if budget is None:
+            return None
+        return Spending(module, budget, self.store, self._budget_exhausted)
+
+    def _budget_exhausted(self, module: str, budget: str, limit: int) -> None:
+        """From the module's worker thread: log it, and run the ``budget`` hooks."""
+        loop = self._loop
+        self.log.warning("module budget exhausted", module=module, budget=budget, limit=limit)
+        if loop is not None and self.hooks.has("budget"):
+            payload = {"module": module, "budget": budget, "limit": limit}
+            loop.call_soon_threadsafe(
+                self._spawn, self._run_hooks("budget", payload), f"hooks:budget:{module}"
+            )
 
     async def _run_hooks(self, point: HookPoint, payload: dict[str, Any]) -> None:
         """Run an observing point's chain off the event loop; raises ``HookBlockedError``."""

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
 from ..errors import HookBlockedError
 from ._commit import Committer
@@ -41,8 +42,10 @@ class ModuleCommits:
         committer: Committer,
         hooks: Hooks | None,
         recorder: Recorder,
+        spending: Spending | None = None,
     ) -> None:
         self.module = module
+        self._spending = spending
         self._store = store
         self._committer = committer
         self._hooks = hooks
@@ -93,6 +96,8 @@ class ModuleCommits:
             handled,
             batch.state_bytes() if batch.writes else None,
         )
+        if self._spending is not None:  # in the commit's store batch: durable with it
+            self._spending.commit(batch.usage)
         if self.tracing is not None:
             self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
 
