@@ -1,4 +1,5 @@
-"""The operator's ``[budgets.<module>]``: what one module may spend over an hour or a day.
+"""The operator's ``[budgets.<module>]``: what one module may spend over an hour or a day,
+and which of its actions wait for the operator's approval.
 
 Per-event limits (``[resources]``) stop a runaway event; these stop a module
 that behaves per event but adds up: an agent sending a message a minute all
@@ -41,6 +42,11 @@ class ModuleBudget(StrictModel):
     )
     messages_per_hour: Count | None = Field(
         default=None, description="`messaging.send` calls per UTC hour."
+    )
+    hold_new_recipients: bool = Field(
+        default=False,
+        description="Hold a message to a recipient (per transport) the module never sent to "
+        "for an operator's approval (`cove approvals`) instead of sending it.",
     )
 
 

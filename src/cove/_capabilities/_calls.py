@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from .._manifest import Capability
 from .._redact import redact_url
 from ..errors import HostCallError, LimitExceededError
+from ._autonomy import Autonomy
 from ._bounds import (
     MAX_ERROR_CHARS,
     MAX_KEY_BYTES,
@@ -98,6 +99,8 @@ class HostCalls:
     """The secrets the operator granted the module, filled into its http requests."""
     spending: Spending | None = None
     """The module's operator budgets (``[budgets.<module>]``); None: none set."""
+    autonomy: Autonomy | None = None
+    """Which of its actions wait for approval (``hold_new_recipients``); None: none do."""
 
     @property
     def module(self) -> str:
@@ -371,7 +374,8 @@ class HostCalls:
                     "([resources] sends)",
                 )
             self._spend("messages", 1)
-            self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata))
+            held = "" if self.autonomy is None else self.autonomy.holds(transport, recipient)
+            self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata, held))
 
         summary = f"{clip(transport, MAX_NAME_BYTES)}:{clip(recipient, MAX_NAME_BYTES)}"
         self._gate("messaging", "send", summary, run)

@@ -20,6 +20,8 @@ class OutboundMessage:
     recipient: str
     body: str
     metadata: tuple[tuple[str, str], ...] = ()
+    held: str = ""
+    """Why the message waits for an operator's approval ("" when it goes out as usual)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .._capabilities._autonomy import Autonomy
 from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
 from .._capabilities._spending import Spending
@@ -38,6 +39,7 @@ from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
+from ._approvals import Approvals
 from ._commit import Committer
 from ._compiling import Compiling
 from ._drain import drain
@@ -168,6 +170,7 @@ class Engine:
             self.hooks,
         )
         self.outbox.confirms = self._confirms
+        self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._reached)
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:
             self._start_tracing(config.tracing)
@@ -306,6 +309,7 @@ class Engine:
             chain=self.chain,
             hooks=self.hooks,
             spending=self._spending(loaded.manifest.name),
+            autonomy=self._autonomy(loaded.manifest.name),
         )
         runner.trace(self.tracing)
         self.hooks.add(
@@ -446,6 +450,17 @@ class Engine:
             return None
         return Spending(module, budget, self.store, self._budget_exhausted)
 
+    def _autonomy(self, module: str) -> Autonomy | None:
+        budget = self.config.budgets.get(module)
+        if budget is None or not budget.hold_new_recipients:
+            return None
+        return Autonomy(module, self.store)
+
+    def _reached(self, module: str, transport: str, recipient: str) -> None:
+        runner = self.runners.get(module)
+        if runner is not None and runner.autonomy is not None:
+            runner.autonomy.learn([(transport, recipient)])
+
     def _budget_exhausted(self, module: str, budget: str, limit: int) -> None:
         """From the module's worker thread: log it, and run the ``budget`` hooks."""
         loop = self._loop
@@ -505,6 +520,13 @@ class Engine:
 
     async def drop_dead(self, ids: Sequence[int]) -> list[int]:
         return await self.outbox.drop_dead(ids)
+
+    def held_actions(self, module: str | None, limit: int) -> list[dict[str, Any]]:
+        """Actions waiting for the operator's approval, oldest first."""
+        return [held.as_json() for held in self.approvals.held(module, limit)]
+
+    async def decide(self, ids: Sequence[int], approve: bool) -> list[int]:
+        return await self.approvals.decide(ids, approve)
 
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:

@@ -10,6 +10,7 @@ noticing (a reload or upgrade builds the new one beside the old, then swaps).
 
 from __future__ import annotations
 
+from .._capabilities._autonomy import Autonomy
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
@@ -34,6 +35,7 @@ class ModuleInstance:
         log_sink: LogSink,
         emit_rate: TokenBucket,
         spending: Spending | None = None,
+        autonomy: Autonomy | None = None,
     ) -> None:
         self.manifest = loaded.manifest
         self.grants = loaded.grants
@@ -51,6 +53,7 @@ class ModuleInstance:
         self._log_sink = log_sink
         self._emit_rate = emit_rate
         self.spending = spending
+        self.autonomy = autonomy
         """The module's operator budgets, shared with its next versions (None: none set)."""
 
     def successor(self, loaded: LoadedModule) -> ModuleInstance:
@@ -64,6 +67,7 @@ class ModuleInstance:
             self._log_sink,
             self._emit_rate,
             self.spending,
+            self.autonomy,
         )
 
     def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
@@ -80,6 +84,7 @@ class ModuleInstance:
             emit_rate=self._emit_rate,
             secrets=self._secrets,
             spending=self.spending,
+            autonomy=self.autonomy,
         )
 
     def read_only_calls(self, call_id: str) -> HostCalls:

@@ -16,6 +16,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._capabilities._autonomy import Autonomy
 from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
 from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
@@ -43,9 +44,11 @@ class ModuleCommits:
         hooks: Hooks | None,
         recorder: Recorder,
         spending: Spending | None = None,
+        autonomy: Autonomy | None = None,
     ) -> None:
         self.module = module
         self._spending = spending
+        self._autonomy = autonomy
         self._store = store
         self._committer = committer
         self._hooks = hooks
@@ -98,6 +101,8 @@ class ModuleCommits:
         )
         if self._spending is not None:  # in the commit's store batch: durable with it
             self._spending.commit(batch.usage)
+        if self._autonomy is not None:
+            self._autonomy.learn(_reached(handled))
         if self.tracing is not None:
             self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
 
@@ -113,12 +118,26 @@ def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
                 "body": effect.body,
                 "metadata": [list(m) for m in effect.metadata],
             }
+            if effect.held:
+                body["held"] = effect.held
             out.append(NewEffect("message", json.dumps(body)))
         elif isinstance(effect, EmittedEvent):
             out.append(
                 NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))
             )
     return out
+
+
+def _reached(handled: Handled) -> list[tuple[str, str]]:
+    """The (transport, recipient) of every message committed to go out unheld."""
+    reached = []
+    for _, effects in handled:
+        for effect in effects:
+            if effect.kind == "message":
+                body = json.loads(effect.body)
+                if "held" not in body:
+                    reached.append((body["transport"], body["recipient"]))
+    return reached
 
 
 __all__ = ["Handled", "ModuleCommits", "effects_to_outbox"]
