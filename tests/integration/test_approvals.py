@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from cove import Custom, Event
+from cove._control._fs_tree import File, ModuleFiles
 from cove.testing import MemoryTransport
 from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, Plane, control_section
 from tests.helpers.engine import running_app, running_engine, state_json, wait_until
@@ -76,6 +77,8 @@ async def test_a_held_message_survives_a_restart_and_is_sent_once_approved(
             held["body"],
         )
         assert "first message to 'alice'" in held["reason"]
+        node = ModuleFiles(engine).read("agent/budget")
+        assert isinstance(node, File) and [held] == json.loads(node.data)["held"]
         assert [held["id"]] == await engine.decide([held["id"]], approve=True)
         await wait_until(lambda: len(transport.sent) == 1, what="the approved message")
         await wait_until(lambda: state_json(engine, "agent", "approval:alice") is not None)

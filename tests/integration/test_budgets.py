@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+import pytest
+
 from cove import Custom, Event
 from cove._observe._metrics import exposition
 from cove.testing import MemoryTransport
+from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section
 from tests.helpers.engine import running_app, running_engine, wait_until
 from tests.helpers.modules import write_engine_config, write_manifest
 
 FAST = {"max_failures": 100, "backoff_initial": "1ms", "backoff_max": "5ms"}
-METRICS = '\n[metrics]\nhost = "127.0.0.1"\nport = 0\n'
 
 # One message per event; an event whose payload says "flaky" yields its message, then
 # fails on its first attempt (its retry succeeds): the failed attempt's send is rolled back.
@@ -63,16 +66,22 @@ def _tick(n: int, **fields: object) -> Event:
     return Event(Custom("probe.tick", "", json.dumps({"n": n, **fields})))
 
 
-async def test_a_send_past_the_budget_is_refused_naming_it(tmp_path: Path) -> None:
+async def test_a_send_past_the_budget_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
     transport = MemoryTransport("chat")
-    async with running_app(_config(tmp_path, 2, METRICS), transports=[transport]) as app:
+    config = _config(tmp_path, 2, control_section())
+    async with running_app(config, transports=[transport]) as app:
         engine = app.engine
         await engine.publish([_tick(1), _tick(2), _tick(3)])
         await wait_until(lambda: len(transport.sent) == 2, what="two messages")
         await wait_until(lambda: "budget" in engine.status()[0].last_error, what="the refusal")
         (status,) = engine.status()
-        assert app.control is not None
+        assert app.control is not None and app.control.api is not None
         text = exposition(app.control.registry).decode()
+        async with httpx.AsyncClient(base_url=app.control.api.url, timeout=30) as client:
+            listed = (await client.get("/v1/modules/spender", headers=AUTH)).json()
     assert ["n=1", "n=2"] == [m.body for m in transport.sent]
     assert "budget messages" in status.last_error
     assert "[budgets.spender] messages_per_hour" in status.last_error
@@ -80,6 +89,9 @@ async def test_a_send_past_the_budget_is_refused_naming_it(tmp_path: Path) -> No
     assert 2 == status.budgets["messages"]["limit"]
     assert 'cove_module_budget_used{budget="messages",module="spender"} 2.0' in text
     assert 'cove_module_budget_limit{budget="messages",module="spender"} 2.0' in text
+    assert {"used": 2, "limit": 2} == {
+        k: listed["budgets"]["messages"][k] for k in ("used", "limit")
+    }
 
 
 async def test_spending_survives_a_restart(tmp_path: Path) -> None:
