@@ -16,6 +16,7 @@ from cove.testing import MemoryTransport
 from tests.helpers.control import AUTH, TOKEN, TOKEN_ENV, control_section
 from tests.helpers.engine import running_app, running_engine, wait_until
 from tests.helpers.modules import write_engine_config, write_manifest
+from tests.integration.test_hooks import hook_module, seen
 
 FAST = {"max_failures": 100, "backoff_initial": "1ms", "backoff_max": "5ms"}
 
@@ -122,3 +123,18 @@ async def test_a_rolled_back_event_spends_nothing(tmp_path: Path) -> None:
     assert ["n=1", "n=2"] == [m.body for m in transport.sent]
     assert 2 == status.budgets["messages"]["used"]
     assert "" == status.last_error or "flaky" in status.last_error
+
+
+async def test_the_budget_hook_point_runs_once_per_exhausted_window(tmp_path: Path) -> None:
+    watcher = hook_module(tmp_path, "watcher", [{"point": "budget"}])
+    budget = "\n[budgets.spender]\nmessages_per_hour = 1\n"
+    config = write_engine_config(tmp_path / "engine.toml", [watcher, _spender(tmp_path)], budget)
+    transport = MemoryTransport("chat")
+    async with running_engine(config, transports=[transport]) as engine:
+        await engine.publish([_tick(1), _tick(2)])
+        await wait_until(lambda: bool(seen(watcher, "budget")), what="the budget hook")
+        runner = engine.runners["spender"]
+        await wait_until(lambda: runner.stats.restarts >= 3, what="refused retries")
+    (record,) = seen(watcher, "budget")  # the retries of the refused event: no more calls
+    assert {"module": "spender", "budget": "messages", "limit": 1} == record["payload"]
+    assert ["n=1"] == [m.body for m in transport.sent]
