@@ -21,8 +21,9 @@ Count = Annotated[int, Strict(), Field(ge=0)]
 class ModuleBudget(StrictModel):
     fuel_per_hour: Count | None = Field(
         default=None,
-        description="Wasm fuel the module's events and tool calls may burn per UTC hour; an "
-        "event that starts past it fails with `limit-exceeded` (native plugins burn none).",
+        description="Wasm fuel the module's events may burn per UTC hour (tool calls are not "
+        "counted); an event that starts past it fails with `limit-exceeded` (native plugins "
+        "burn none).",
     )
     http_requests_per_day: Count | None = Field(
         default=None, description="`http.fetch` calls per UTC day."

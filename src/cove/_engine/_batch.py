@@ -114,6 +114,8 @@ class BatchHandler:
         spending = instance.spending
         try:
             if spending is not None and (why := spending.exhausted("fuel", effects.spent_before)):
+                stats = instance.host.stats  # refused before it ran: it cost nothing
+                stats.fuel = stats.wall_ns = 0
                 raise LimitExceededError(self.module, "budget", why)
             instance.host.handle(event, attempt, calls)
             if spending is not None and spending.limits("fuel"):
