@@ -86,7 +86,14 @@ class Spending:
     ) -> None:
         """Count ``amount`` in the event's ``usage``, or refuse it past the budget;
         ``before``: what earlier events of the same uncommitted batch spent."""
-        self.charge_all(usage, {name: amount}, before)
+        limit = self._limits.get(name)
+        if limit is None:
+            return
+        pending = usage.get(name, 0) + amount
+        earlier = before.get(name, 0) if before else 0
+        if self.used(name) + earlier + pending > limit:
+            self.charge_all(usage, {name: amount}, before)  # raises, naming the budget
+        usage[name] = pending
 
     def charge_all(
         self, usage: dict[str, int], amounts: dict[str, int], before: dict[str, int] | None = None
