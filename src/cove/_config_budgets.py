@@ -49,6 +49,12 @@ class ModuleBudget(StrictModel):
         description="Hold a message to a recipient (per transport) the module never sent to "
         "for an operator's approval (`cove approvals`) instead of sending it.",
     )
+    hold_value_above_wei: Count | None = Field(
+        default=None,
+        description="Hold a transaction whose `value` is above this many wei for an "
+        "operator's approval instead of sending it (the module's call fails with `denied` "
+        "saying so; approved, the outbox signs and sends it).",
+    )
 
 
 __all__ = ["ModuleBudget"]

@@ -22,10 +22,19 @@ def state_key(module: str) -> str:
 
 
 class Autonomy:
-    """One module's thresholds; today: a message to a recipient it never sent to."""
+    """One module's thresholds: a message to a recipient it never sent to, a transaction
+    above a value."""
 
-    def __init__(self, module: str, store: SourceState) -> None:
+    def __init__(
+        self,
+        module: str,
+        store: SourceState,
+        new_recipients: bool = True,
+        value_above_wei: int | None = None,
+    ) -> None:
         self.module = module
+        self._new_recipients = new_recipients
+        self._value_above = value_above_wei
         self._store = store
         self._lock = threading.Lock()
         raw = store.source_state(state_key(module))
@@ -33,9 +42,15 @@ class Autonomy:
 
     def holds(self, transport: str, recipient: str) -> str:
         """Why a message to ``recipient`` must wait for approval ("" when it need not)."""
-        if _address(transport, recipient) in self._known:
+        if not self._new_recipients or _address(transport, recipient) in self._known:
             return ""
         return f"first message to {recipient!r} on transport {transport!r}"
+
+    def holds_value(self, value: int) -> str:
+        """Why a transaction sending ``value`` wei must wait for approval ("" when not)."""
+        if self._value_above is None or value <= self._value_above:
+            return ""
+        return f"transaction of {value} wei, above {self._value_above} wei"
 
     def learn(self, reached: Iterable[tuple[str, str]]) -> None:
         """(transport, recipient) pairs now reachable; call inside a store batch."""

@@ -31,7 +31,13 @@ from ._bounds import (
 )
 from ._budgets import TokenBucket
 from ._chain import ChainBackend, RpcCall
-from ._effects import EmittedEvent, EventEffects, OutboundMessage, ReadOnlyEffects
+from ._effects import (
+    EmittedEvent,
+    EventEffects,
+    HeldTransaction,
+    OutboundMessage,
+    ReadOnlyEffects,
+)
 from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
 from ._identity import Identity
@@ -327,6 +333,14 @@ class HostCalls:
                 amounts = {"transactions": 1, "value_wei": value}
                 effects = self.effects
                 self.spending.charge_all(effects.usage, amounts, effects.spent_before)
+            if self.autonomy is not None and (held := self.autonomy.holds_value(value)):
+                self.effects.add_effect(HeldTransaction(chain_id, tx_json, held))
+                raise HostCallError(
+                    "denied",
+                    f"identity: held for the operator's approval ({held}); committed with "
+                    "this event, it is sent once approved, and a cove.approval event says "
+                    "which",
+                )
 
             def rpc(calls: list[RpcCall]) -> list[str | HostCallError]:
                 backend = self._chain_backend(chain_id, len(calls))

@@ -30,7 +30,16 @@ class EmittedEvent:
     payload: str
 
 
-Effect = OutboundMessage | EmittedEvent
+@dataclass(frozen=True, slots=True)
+class HeldTransaction:
+    """A transaction waiting for the operator's approval (``hold_value_above_wei``)."""
+
+    chain_id: int
+    tx_json: str
+    held: str
+
+
+Effect = OutboundMessage | EmittedEvent | HeldTransaction
 
 
 def entry_size(key: str, value: bytes) -> int:

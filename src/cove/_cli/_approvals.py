@@ -14,7 +14,8 @@ from ._outbox import _ago
 
 @click.group("approvals", epilog=EXIT_CODES)
 def approvals_group() -> None:
-    """Actions held for approval ([budgets.<module>] hold_new_recipients; needs the token)."""
+    """Actions held for approval ([budgets.<module>] hold_new_recipients and
+    hold_value_above_wei); needs the control token."""
 
 
 @approvals_group.command("list", epilog=EXIT_CODES)

@@ -209,7 +209,7 @@ SCHEMA: dict[str, Any] = {
         },
         "/v1/approvals": {
             "get": _op(
-                "Actions held for the operator's approval (`[budgets.<module>] hold_new_recipients`), oldest first",
+                "Actions held for the operator's approval (`[budgets.<module>] hold_new_recipients`, `hold_value_above_wei`), oldest first",
                 {"200": _ok("`approvals`: id, key, module, transport, recipient, body, reason, held_ms")}, 400, auth=True,
                 parameters=[
                     _query("module", {"type": "string"}, "Only this module's"),

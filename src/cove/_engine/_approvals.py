@@ -17,8 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .._capabilities._chain import ChainBackend, RpcCall
+from .._capabilities._identity import Identity
+from .._capabilities._identity_tx import send_transaction
 from .._events import APPROVAL, Custom, Event
 from .._store._base import DeadLetter, Store
+from ..errors import HostCallError
 
 HELD_PREFIX = "held for approval: "
 """How a held message's dead-letter error begins (``cove outbox list`` shows it too)."""
@@ -41,7 +45,10 @@ class HeldAction:
     id: int
     key: str
     module: str
+    kind: str
+    """``message`` or ``transaction``."""
     transport: str
+    """A message's transport; ``chain:<id>`` for a transaction."""
     recipient: str
     body: str
     reason: str
@@ -52,7 +59,7 @@ class HeldAction:
             "id": self.id,
             "key": self.key,
             "module": self.module,
-            "kind": "message",
+            "kind": self.kind,
             "transport": self.transport,
             "recipient": self.recipient,
             "body": self.body,
@@ -63,15 +70,20 @@ class HeldAction:
 
 def held_action(dead: DeadLetter) -> HeldAction | None:
     """The dead letter as a held action, or None when it is an ordinary dead letter."""
-    if dead.kind != "message" or dead.body is None or not dead.last_error.startswith(HELD_PREFIX):
+    if dead.body is None or not dead.last_error.startswith(HELD_PREFIX):
         return None
     body = json.loads(dead.body)
     if "held" not in body:
         return None
+    if dead.kind == "transaction":
+        to = str(json.loads(body["tx"]).get("to", ""))
+        where, text = f"chain:{body['chain_id']}", body["tx"]
+        return HeldAction(dead.id, dead.key, dead.module, dead.kind, where, to, text, body["held"], dead.dead_ms)  # fmt: skip
     return HeldAction(
         dead.id,
         dead.key,
         dead.module,
+        dead.kind,
         body["transport"],
         body["recipient"],
         body["body"],
@@ -126,8 +138,26 @@ class Approvals:
             return
         for h in found:
             store.set_source_state(f"approved:{h.key}", "1")
-            self._learn(h.module, h.transport, h.recipient)
+            if h.kind == "message":
+                self._learn(h.module, h.transport, h.recipient)
         store.retry_dead(ids)
+
+
+def send_held_transaction(
+    identity: Identity | None,
+    chain: ChainBackend | None,
+    methods: tuple[str, ...],
+    chain_id: int,
+    tx_json: str,
+) -> str:
+    """Sign and send an approved transaction as the module would have; its hash."""
+    if identity is None or chain is None:
+        raise LookupError("the module has no identity or the engine no chain backend now")
+
+    def rpc(calls: list[RpcCall]) -> list[str | HostCallError]:
+        return chain.request_batch(chain_id, calls, methods)
+
+    return send_transaction(identity, chain_id, tx_json, rpc)
 
 
 def _outcome(held: HeldAction, approve: bool) -> Event:
@@ -135,11 +165,11 @@ def _outcome(held: HeldAction, approve: bool) -> Event:
         "id": held.id,
         "key": held.key,
         "approved": approve,
-        "kind": "message",
+        "kind": held.kind,
         "transport": held.transport,
         "recipient": held.recipient,
     }
     return Event(Custom(APPROVAL, held.module, json.dumps(payload)), id=f"approval:{held.key}")
 
 
-__all__ = ["HELD_PREFIX", "Approvals", "HeldAction", "approved"]
+__all__ = ["HELD_PREFIX", "Approvals", "HeldAction", "approved", "send_held_transaction"]

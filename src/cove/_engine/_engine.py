@@ -39,7 +39,7 @@ from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
-from ._approvals import Approvals
+from ._approvals import Approvals, send_held_transaction
 from ._commit import Committer
 from ._compiling import Compiling
 from ._drain import drain
@@ -170,6 +170,7 @@ class Engine:
             self.hooks,
         )
         self.outbox.confirms = self._confirms
+        self.outbox.send_transaction = self._send_approved
         self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._reached)
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:
@@ -452,9 +453,17 @@ class Engine:
 
     def _autonomy(self, module: str) -> Autonomy | None:
         budget = self.config.budgets.get(module)
-        if budget is None or not budget.hold_new_recipients:
+        if budget is None or not (budget.hold_new_recipients or budget.hold_value_above_wei):
             return None
-        return Autonomy(module, self.store)
+        return Autonomy(module, self.store, budget.hold_new_recipients, budget.hold_value_above_wei)
+
+    def _send_approved(self, module: str, chain_id: int, tx_json: str) -> str:
+        runner = self.runners.get(module)
+        if runner is None:
+            raise LookupError(f"module {module!r} is not loaded; its approved transaction waits")
+        instance = runner.instance
+        methods = instance.grants.chain_methods
+        return send_held_transaction(instance.identity, self.chain, methods, chain_id, tx_json)
 
     def _reached(self, module: str, transport: str, recipient: str) -> None:
         runner = self.runners.get(module)

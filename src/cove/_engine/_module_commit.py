@@ -17,7 +17,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._capabilities._autonomy import Autonomy
-from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._effects import (
+    EmittedEvent,
+    EventEffects,
+    HeldTransaction,
+    OutboundMessage,
+)
 from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
 from ..errors import HookBlockedError
@@ -121,6 +126,9 @@ def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
             if effect.held:
                 body["held"] = effect.held
             out.append(NewEffect("message", json.dumps(body)))
+        elif isinstance(effect, HeldTransaction):
+            body = {"chain_id": effect.chain_id, "tx": effect.tx_json, "held": effect.held}
+            out.append(NewEffect("transaction", json.dumps(body)))
         elif isinstance(effect, EmittedEvent):
             out.append(
                 NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))

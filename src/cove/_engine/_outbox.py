@@ -64,6 +64,8 @@ class OutboxWorker:
         self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
+        self.send_transaction: Callable[[str, int, str], str] = _no_chain
+        """Sends an approved transaction as its module (set by the engine)."""
         self.confirms: Callable[[str], bool] = lambda module: False
         """Does this module take ``cove.message-sent`` confirmations? Set by the engine."""
         self.tracing: Tracing | None = None
@@ -144,6 +146,9 @@ class OutboxWorker:
         if "held" in body and not approved(self._store, entry.key):
             self._hold(entry, body)
             return
+        if entry.kind == "transaction":
+            await self._send_transaction(entry, body)
+            return
         if isinstance(hooked, HookBlockedError):
             if hooked.vetoed:  # never sent; the hook's log line says why
                 self._store.effect_done(entry.id)
@@ -175,12 +180,25 @@ class OutboxWorker:
         self._store.effect_dead(entry.id, f"{HELD_PREFIX}{body['held']}")
         self.held += 1
         self._log.info(
-            "outbox message held for approval",
+            f"outbox {entry.kind} held for approval",
             module=entry.module,
-            transport=body["transport"],
             key=entry.key,
             reason=body["held"],
         )
+
+    async def _send_transaction(self, entry: OutboxEntry, body: dict[str, Any]) -> None:
+        """An approved transaction: signed and sent now, retried like a message."""
+        where = f"chain:{body['chain_id']}"
+        try:
+            tx_hash = await asyncio.to_thread(
+                self.send_transaction, entry.module, body["chain_id"], body["tx"]
+            )
+        except Exception as exc:  # retried later or dead-lettered, never fatal
+            self._failed(entry, where, exc)
+            return
+        self._store.effect_done(entry.id)
+        self.delivered += 1
+        self._log.info("approved transaction sent", module=entry.module, key=entry.key, tx=tx_hash)
 
     def _failed(self, entry: OutboxEntry, transport: str, exc: Exception) -> None:
         """Retry later, or give up: to the dead letters past the transport's limits."""
@@ -221,6 +239,10 @@ class OutboxWorker:
             retry_in_ms=delay,
             error=error,
         )
+
+
+def _no_chain(module: str, chain_id: int, tx_json: str) -> str:
+    raise LookupError("this engine sends no transactions")
 
 
 def _confirmation(entry: OutboxEntry, message: dict[str, Any]) -> Event:
