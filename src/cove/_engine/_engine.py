@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._capabilities._autonomy import Autonomy
 from .._capabilities._chain import ChainBackend
 from .._capabilities._http import HttpBackend
-from .._capabilities._spending import Spending
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
@@ -39,7 +37,7 @@ from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
-from ._approvals import Approvals, send_held_transaction
+from ._approvals import Approvals
 from ._commit import Committer
 from ._compiling import Compiling
 from ._drain import drain
@@ -50,6 +48,7 @@ from ._loader import LoadedModule, build_host
 from ._matching import matches_any
 from ._observer import ObserverBridge
 from ._open_store import open_store
+from ._operator_limits import OperatorLimits
 from ._outbox import OutboxWorker
 from ._recent import RecentJournal
 from ._reload import reload
@@ -170,8 +169,11 @@ class Engine:
             self.hooks,
         )
         self.outbox.confirms = self._confirms
-        self.outbox.send_transaction = self._send_approved
-        self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._reached)
+        self._limits = OperatorLimits(
+            config.budgets, self.store, self.runners, self.chain, self._budget_exhausted
+        )
+        self.outbox.send_transaction = self._limits.send_approved
+        self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._limits.reached)
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:
             self._start_tracing(config.tracing)
@@ -309,8 +311,8 @@ class Engine:
             self._trajectories,
             chain=self.chain,
             hooks=self.hooks,
-            spending=self._spending(loaded.manifest.name),
-            autonomy=self._autonomy(loaded.manifest.name),
+            spending=self._limits.spending(loaded.manifest.name),
+            autonomy=self._limits.autonomy(loaded.manifest.name),
         )
         runner.trace(self.tracing)
         self.hooks.add(
@@ -444,31 +446,6 @@ class Engine:
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
             self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
-
-    def _spending(self, module: str) -> Spending | None:
-        budget = self.config.budgets.get(module)
-        if budget is None:
-            return None
-        return Spending(module, budget, self.store, self._budget_exhausted)
-
-    def _autonomy(self, module: str) -> Autonomy | None:
-        budget = self.config.budgets.get(module)
-        if budget is None or not (budget.hold_new_recipients or budget.hold_value_above_wei):
-            return None
-        return Autonomy(module, self.store, budget.hold_new_recipients, budget.hold_value_above_wei)
-
-    def _send_approved(self, module: str, chain_id: int, tx_json: str) -> str:
-        runner = self.runners.get(module)
-        if runner is None:
-            raise LookupError(f"module {module!r} is not loaded; its approved transaction waits")
-        instance = runner.instance
-        methods = instance.grants.chain_methods
-        return send_held_transaction(instance.identity, self.chain, methods, chain_id, tx_json)
-
-    def _reached(self, module: str, transport: str, recipient: str) -> None:
-        runner = self.runners.get(module)
-        if runner is not None and runner.autonomy is not None:
-            runner.autonomy.learn([(transport, recipient)])
 
     def _budget_exhausted(self, module: str, budget: str, limit: int) -> None:
         """From the module's worker thread: log it, and run the ``budget`` hooks."""
