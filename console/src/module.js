@@ -59,6 +59,8 @@ export function moduleView(live, name, refresh, openTrajectories) {
         ${fact("memory high-water", m.kind === "wasm" ? bytes(m.memory_high_water_bytes) : "native")}
         ${fact("state", bytes(m.state_bytes))} ${fact("outbox", count(m.outbox_backlog))}
         ${fact("dead letters", count(m.dead_letters))} ${fact("last success", dateTime(m.last_ok_ms) || "never")}
+        ${Object.entries(m.budgets || {}).map(([b, u]) => html`<div data-budget=${b}><dt>budget ${b}</dt>
+          <dd>${count(u.used)} / ${count(u.limit)}</dd></div>`)}
       </dl>
       <h3>Last error</h3>
       <div id="last-error">${lastError(m)}</div>

@@ -1,13 +1,20 @@
-// Hooks, chain sources and the outbox (backlog per module, dead letters with retry/drop).
+// Hooks, chain sources, actions held for approval (approve/deny) and the outbox (backlog per
+// module, dead letters with retry/drop).
 import { html, nothing } from "lit";
 import { api } from "./api.js";
 import { badge } from "./overview.js";
 import { count, dateTime } from "./format.js";
 
-export const system = { hooks: null, hooksError: "", dead: null, deadError: "", deadAction: "", dropping: null };
+export const system = {
+  hooks: null, hooksError: "", dead: null, deadError: "", deadAction: "", dropping: null,
+  held: null, heldError: "", heldAction: "",
+};
 
 export async function loadSystem(refresh) {
-  const [hooks, dead] = await Promise.allSettled([api("/v1/hooks"), api("/v1/outbox/dead?limit=100")]);
+  const [hooks, dead, held] = await Promise.allSettled(
+    [api("/v1/hooks"), api("/v1/outbox/dead?limit=100"), api("/v1/approvals?limit=100")]);
+  system.held = held.status === "fulfilled" ? held.value.approvals : null;
+  system.heldError = held.status === "rejected" ? held.reason.message : "";
   system.hooks = hooks.status === "fulfilled" ? hooks.value : null;
   system.hooksError = hooks.status === "rejected" ? hooks.reason.message : "";
   system.dead = dead.status === "fulfilled" ? dead.value.dead_letters : null;
@@ -23,6 +30,32 @@ async function deadAction(verb, ids, refresh) {
     system.deadAction = `${verb} failed: ${error.message}`;
   }
   await loadSystem(refresh);
+}
+
+async function decide(id, verb, refresh) {
+  try {
+    await api(`/v1/approvals/${id}/${verb}`, { method: "POST" });
+    system.heldAction = `${verb === "approve" ? "approved" : "denied"}: ${id}`;
+  } catch (error) {
+    system.heldAction = `${verb} failed: ${error.message}`;
+  }
+  await loadSystem(refresh);
+}
+
+function approvalsPanel(refresh) {
+  return html`
+    ${system.heldError ? html`<p class="action-error" role="alert">${system.heldError}</p>` : nothing}
+    ${system.heldAction ? html`<p class="action-done" role="status">${system.heldAction}</p>` : nothing}
+    ${system.held && system.held.length ? html`<table class="cards" id="approvals">
+      <thead><tr><th>id</th><th>module</th><th>to</th><th>why</th><th>held</th><th>body</th><th></th></tr></thead>
+      <tbody>${system.held.map((h) => html`<tr data-held=${h.id}>
+        <td data-label="id">${h.id}</td><td data-label="module">${h.module}</td>
+        <td data-label="to">${h.transport}:${h.recipient}</td><td data-label="why">${h.reason}</td>
+        <td data-label="held">${dateTime(h.held_ms)}</td><td data-label="body"><code>${h.body.slice(0, 120)}</code></td>
+        <td data-label="actions"><div class="actions">
+          <button @click=${() => decide(h.id, "approve", refresh)}>Approve</button>
+          <button class="danger" @click=${() => decide(h.id, "deny", refresh)}>Deny</button></div></td></tr>`)}</tbody>
+    </table>` : system.held ? html`<p class="muted">Nothing waits for approval.</p>` : nothing}`;
 }
 
 function hooksPanel() {
@@ -95,5 +128,6 @@ export function systemView(live, refresh) {
   return html`
     <section class="panel"><h2>Hooks</h2>${hooksPanel()}</section>
     <section class="panel"><h2>Sources</h2>${sourcesPanel(live.health)}</section>
+    <section class="panel"><h2>Approvals</h2>${approvalsPanel(refresh)}</section>
     <section class="panel"><h2>Outbox</h2>${outboxPanel(live.modules, refresh)}</section>`;
 }

@@ -19,6 +19,7 @@ from pydantic import (
 
 from ._cache_dir import compiled_cache_dir, content_store_dir
 from ._config_base import Duration, StrictModel, is_loopback, repeated
+from ._config_budgets import ModuleBudget
 from ._config_chain import ChainSettings
 from ._config_fetch import FetchSettings
 from ._config_hooks import HookPoint, HooksSettings
@@ -448,6 +449,12 @@ class EngineConfig(StrictModel):
         default_factory=dict,
         description="Operator settings of one module, keyed by module name: `config` values "
         "that replace keys of its manifest's `[config]`, and the `secrets` it may use.",
+    )
+    budgets: dict[str, ModuleBudget] = Field(
+        default_factory=dict,
+        description="Per module name: what it may spend per UTC hour or day (fuel, http and "
+        "chain requests, transactions, wei, messages), enforced by the host and kept in the "
+        "store across restarts; see docs/agents.md.",
     )
     secrets: dict[Annotated[str, Field(pattern=SECRET_NAME)], SecretSource] = Field(
         default_factory=dict,

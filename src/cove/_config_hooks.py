@@ -23,6 +23,7 @@ HookPoint = Literal[
     "before-message",
     "after-tool-result",
     "before-commit",
+    "budget",
     "observer",
 ]
 HOOK_POINTS: tuple[HookPoint, ...] = get_args(HookPoint)
@@ -30,7 +31,7 @@ HOOK_POINTS: tuple[HookPoint, ...] = get_args(HookPoint)
 MODIFYING_POINTS: frozenset[HookPoint] = frozenset({"before-message", "after-tool-result"})
 # Points whose action has already happened when the hooks run: nothing is left to block.
 UNBLOCKABLE_POINTS: frozenset[HookPoint] = frozenset(
-    {"engine-stop", "module-unloaded", "module-dead", "observer"}
+    {"engine-stop", "module-unloaded", "module-dead", "budget", "observer"}
 )
 
 FailurePolicy = Literal["fail-open", "fail-closed"]
@@ -78,6 +79,10 @@ class HookPolicies(StrictModel):
     module_dead: FailurePolicy = Field(
         default="fail-open",
         description="Always fail-open: the module is already dead.",
+    )
+    budget: FailurePolicy = Field(
+        default="fail-open",
+        description="Always fail-open: the call past the budget is already refused.",
     )
 
     @model_validator(mode="after")

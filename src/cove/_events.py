@@ -84,6 +84,10 @@ class Custom:
     payload: str
 
 
+APPROVAL = "cove.approval"
+"""The custom event an operator's approval or denial of a held action journals (its
+``source`` is the module that took the action, which alone receives it)."""
+
 MESSAGE_SENT = "cove.message-sent"
 """The custom event the outbox journals when a module's message was delivered (its
 ``source`` is that module, which alone receives it)."""

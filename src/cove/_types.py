@@ -3,7 +3,7 @@ the engine reports (the control plane reads it without importing the engine)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -96,6 +96,8 @@ class ModuleStatus:
     """The event of its last failure ("" when init or a commit failed)."""
     last_ok_ms: int = 0
     """When an event or tool call of it last succeeded (Unix ms; 0: never)."""
+    budgets: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per ``[budgets.<module>]`` budget: ``used``, ``limit``, ``window_ends_ms``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ ErrorKind = Literal[
     "internal",
 ]
 
-LimitKind = Literal["fuel", "memory", "deadline", "state", "host-calls"]
+LimitKind = Literal["fuel", "memory", "deadline", "state", "host-calls", "budget"]
 
 
 class CoveError(Exception):

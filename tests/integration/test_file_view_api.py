@@ -64,6 +64,7 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
         public_key = await get(plane, "/files/identity/public_key")
         nostr = await get(plane, "/files/identity/npub")
         tools = await get(plane, "/files/tools")
+        budget = await get(plane, "/files/budget")
         inbox = await get(plane, "/files/inbox")
         await wait_until(lambda: trajectory_ids(engine), what="a trajectory")
         trajectories = await get(plane, "/files/trajectories")
@@ -79,6 +80,7 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
         "trajectories",
         "identity",
         "tools",
+        "budget",
     ] == [e["name"] for e in top[1]["entries"]]
     assert 200 == status[0] and isinstance(status[1], dict)
     assert ("files", "running", 1) == (status[1]["name"], status[1]["state"], status[1]["handled"])
@@ -91,6 +93,7 @@ async def test_a_module_is_a_tree_of_its_parts(config: Path) -> None:
     assert (200, PUBLIC_KEY + "\n") == public_key
     assert (200, NPUB + "\n") == nostr
     assert 200 == tools[0] and ["files.echo", "files.put"] == [t["name"] for t in tools[1]]  # type: ignore[union-attr]
+    assert (200, {"budgets": {}, "held": []}) == budget  # no [budgets.files] section
     assert 200 == inbox[0] and isinstance(inbox[1], list)
     assert ["files.write"] == [e["payload"]["name"] for e in inbox[1]]
     assert 200 == trajectories[0] and isinstance(trajectories[1], dict)
@@ -142,7 +145,7 @@ async def test_odd_state_keys_round_trip_through_the_path(config: Path) -> None:
 async def test_unknown_modules_and_paths_are_404_and_bad_escapes_400(config: Path) -> None:
     async with running_plane(config) as plane:
         unknown = await get(plane, "/nope/status")
-        no_part = await get(plane, "/files/budget")
+        no_part = await get(plane, "/files/wallet")
         under_file = await get(plane, "/files/status/x")
         no_key = await get(plane, "/files/state/absent")
         no_identity_file = await get(plane, "/files/identity/private_key")

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from .._manifest import Capability
 from .._redact import redact_url
 from ..errors import HostCallError, LimitExceededError
+from ._autonomy import Autonomy
 from ._bounds import (
     MAX_ERROR_CHARS,
     MAX_KEY_BYTES,
@@ -30,12 +31,19 @@ from ._bounds import (
 )
 from ._budgets import TokenBucket
 from ._chain import ChainBackend, RpcCall
-from ._effects import EmittedEvent, EventEffects, OutboundMessage, ReadOnlyEffects
+from ._effects import (
+    EmittedEvent,
+    EventEffects,
+    HeldTransaction,
+    OutboundMessage,
+    ReadOnlyEffects,
+)
 from ._grants import Grants
 from ._http import HttpBackend, HttpRequest, HttpResponse
 from ._identity import Identity
-from ._identity_tx import send_transaction
+from ._identity_tx import parse_transaction, send_transaction
 from ._secrets import ModuleSecrets, uses_secrets
+from ._spending import Spending
 
 T = TypeVar("T")
 
@@ -95,6 +103,10 @@ class HostCalls:
     """Where each call is reported as a span, when ``[tracing]`` is on."""
     secrets: ModuleSecrets | None = None
     """The secrets the operator granted the module, filled into its http requests."""
+    spending: Spending | None = None
+    """The module's operator budgets (``[budgets.<module>]``); None: none set."""
+    autonomy: Autonomy | None = None
+    """Which of its actions wait for approval (``hold_new_recipients``); None: none do."""
 
     @property
     def module(self) -> str:
@@ -212,6 +224,7 @@ class HostCalls:
         def run() -> HttpResponse:
             if self.http is None:
                 raise HostCallError("unavailable", "http: no http backend in this engine")
+            self._spend("http_requests", 1)
             require_size("http: the url", request.url, MAX_URL_BYTES)
             require_size("http: the method", request.method, 16)
             # Epoch interruption cannot stop a host call, so the request gets
@@ -240,6 +253,7 @@ class HostCalls:
     def chain_request(self, chain_id: int, method: str, params_json: str) -> str:
         def run() -> str:
             backend = self._chain_backend(chain_id, 1)
+            self._spend("chain_requests", 1)
             call = RpcCall(method, params_json)
             return backend.request(chain_id, call, self.grants.chain_methods, self._time_left())
 
@@ -250,6 +264,7 @@ class HostCalls:
     ) -> list[str | HostCallError]:
         def run() -> list[str | HostCallError]:
             backend = self._chain_backend(chain_id, len(calls))
+            self._spend("chain_requests", len(calls))
             batch = [RpcCall(method, params) for method, params in calls]
             return backend.request_batch(
                 chain_id, batch, self.grants.chain_methods, self._time_left()
@@ -277,6 +292,11 @@ class HostCalls:
             )
         self.chain_calls += calls
         return self.chain
+
+    def _spend(self, name: str, amount: int) -> None:
+        if self.spending is not None:
+            effects = self.effects
+            self.spending.charge(effects.usage, name, amount, effects.spent_before)
 
     def _time_left(self) -> float | None:
         # Epoch interruption cannot stop a host call: the call gets what is left.
@@ -308,6 +328,19 @@ class HostCalls:
         def run() -> str:
             identity = self._identity("send-transaction")
             self._chain_backend(chain_id, 0)  # the chain grant, before any work
+            value = int(parse_transaction(identity.address, chain_id, tx_json).get("value", 0))
+            if self.spending is not None:
+                amounts = {"transactions": 1, "value_wei": value}
+                effects = self.effects
+                self.spending.charge_all(effects.usage, amounts, effects.spent_before)
+            if self.autonomy is not None and (held := self.autonomy.holds_value(value)):
+                self.effects.add_effect(HeldTransaction(chain_id, tx_json, held))
+                raise HostCallError(
+                    "denied",
+                    f"identity: held for the operator's approval ({held}); committed with "
+                    "this event, it is sent once approved, and a cove.approval event says "
+                    "which",
+                )
 
             def rpc(calls: list[RpcCall]) -> list[str | HostCallError]:
                 backend = self._chain_backend(chain_id, len(calls))
@@ -354,7 +387,9 @@ class HostCalls:
                     f"messaging: more than {self.grants.limits.sends} messages in one event "
                     "([resources] sends)",
                 )
-            self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata))
+            self._spend("messages", 1)
+            held = "" if self.autonomy is None else self.autonomy.holds(transport, recipient)
+            self.effects.add_effect(OutboundMessage(transport, recipient, body, metadata, held))
 
         summary = f"{clip(transport, MAX_NAME_BYTES)}:{clip(recipient, MAX_NAME_BYTES)}"
         self._gate("messaging", "send", summary, run)

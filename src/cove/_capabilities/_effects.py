@@ -20,6 +20,8 @@ class OutboundMessage:
     recipient: str
     body: str
     metadata: tuple[tuple[str, str], ...] = ()
+    held: str = ""
+    """Why the message waits for an operator's approval ("" when it goes out as usual)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,16 @@ class EmittedEvent:
     payload: str
 
 
-Effect = OutboundMessage | EmittedEvent
+@dataclass(frozen=True, slots=True)
+class HeldTransaction:
+    """A transaction waiting for the operator's approval (``hold_value_above_wei``)."""
+
+    chain_id: int
+    tx_json: str
+    held: str
+
+
+Effect = OutboundMessage | EmittedEvent | HeldTransaction
 
 
 def entry_size(key: str, value: bytes) -> int:
@@ -44,6 +55,10 @@ class EventEffects:
     quota: int
     writes: dict[str, bytes | None] = field(default_factory=dict)
     outbox: list[Effect] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    """What the event spent of its module's budgets (``Spending``), counted at commit."""
+    spent_before: dict[str, int] = field(default_factory=dict)
+    """What the events before it in the same uncommitted batch spent (their ``usage``)."""
     _bytes: int | None = None
     _view: _OverlayReader | None = None
 
@@ -93,9 +108,12 @@ class EventEffects:
         return self._bytes
 
     def absorb(self, other: EventEffects) -> None:
-        """Take a later event's writes on top of ours (its outbox stays its own)."""
+        """Take a later event's writes on top of ours and add its spending (its outbox stays
+        its own)."""
         self.writes.update(other.writes)
         self._bytes = other.state_bytes()
+        for name, amount in other.usage.items():
+            self.usage[name] = self.usage.get(name, 0) + amount
 
     def as_reader(self) -> StateReader:
         """This overlay as the base of another one: a batch under its events (one view

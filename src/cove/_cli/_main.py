@@ -21,6 +21,7 @@ _COMMANDS = {
     "tool": "_tool:tool_group",
     "hooks": "_hooks:hooks_command",
     "outbox": "_outbox:outbox_group",
+    "approvals": "_approvals:approvals_group",
     "mcp": "_mcp:mcp_command",
 }
 """Each subcommand by the module that defines it: imported only when it runs (or for

@@ -102,6 +102,7 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "last_error_ms": status.last_error_ms or None,
         "last_error_event_id": status.last_error_event_id or None,
         "last_ok_ms": status.last_ok_ms or None,
+        "budgets": status.budgets,
     }
 
 

@@ -10,14 +10,14 @@
     <module>/trajectories/<id>.json   its newest trajectories, one file each
     <module>/identity/address, public_key, npub   when it has an identity
     <module>/tools             its tools (JSON)
+    <module>/budget            its [budgets.<module>] use and its held actions (JSON)
 
 Design note: one resolver behind three surfaces (``/v1/fs``, MCP resources,
 ``cove fs``), so they cannot disagree. Nothing is copied or cached: each read
 asks the store, the trajectory store and the engine's status at that moment,
 so a file is as fresh as the engine. Reads are synchronous (store queries);
 callers run them off the event loop. A part with nothing in it yet is an
-empty directory or an empty JSON list, never an error; a budget file waits
-for budgets (issue 20, item 5).
+empty directory or an empty JSON list, never an error.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ _TOP: Final = [
     Entry("trajectories", "dir"),
     Entry("identity", "dir"),
     Entry("tools", "file"),
+    Entry("budget", "file"),
 ]
 
 
@@ -107,6 +108,7 @@ class ModuleFiles:
             "inbox": self._inbox,
             "outbox": self._outbox,
             "tools": self._tools,
+            "budget": self._budget,
         }
 
     def modules(self) -> list[str]:
@@ -158,6 +160,11 @@ class ModuleFiles:
             if status.name == module:
                 return _json(status_json(status))
         raise FilePathError(f"{module}/status", f"no module named {module!r} is loaded")
+
+    def _budget(self, module: str) -> bytes:
+        budgets = next((s.budgets for s in self._engine.status() if s.name == module), {})
+        held = self._engine.held_actions(module, 100)
+        return _json({"budgets": budgets, "held": held})
 
     def _config(self, module: str) -> bytes:
         info = self._engine.module_info(module)

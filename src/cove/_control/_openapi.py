@@ -50,6 +50,7 @@ def _op(
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_HELD_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _MODULE = {"$ref": "#/components/schemas/Module"}
 _DIR = {"$ref": "#/components/schemas/Directory"}
 _FS_MODULE = {
@@ -204,6 +205,28 @@ SCHEMA: dict[str, Any] = {
             "post": _op(
                 "Delete dead letters for good", {"200": _ok("`dropped` and `missing` ids")}, 404, 413, 422, auth=True,
                 requestBody=_body("DeadLetterIds"),
+            ),
+        },
+        "/v1/approvals": {
+            "get": _op(
+                "Actions held for the operator's approval (`[budgets.<module>] hold_new_recipients`, `hold_value_above_wei`), oldest first",
+                {"200": _ok("`approvals`: id, key, module, transport, recipient, body, reason, held_ms")}, 400, auth=True,
+                parameters=[
+                    _query("module", {"type": "string"}, "Only this module's"),
+                    _query("limit", _LIMIT, "Most held actions to return"),
+                ],
+            ),
+        },
+        "/v1/approvals/{id}/approve": {
+            "post": _op(
+                "Send a held action through the outbox with its original idempotency key; the module gets `cove.approval`",
+                {"200": _ok("`id` and `approved`: true")}, 404, auth=True, parameters=[_HELD_ID],
+            ),
+        },
+        "/v1/approvals/{id}/deny": {
+            "post": _op(
+                "Drop a held action unsent; the module gets `cove.approval` with `approved`: false",
+                {"200": _ok("`id` and `approved`: false")}, 404, auth=True, parameters=[_HELD_ID],
             ),
         },
         "/v1/stream": {

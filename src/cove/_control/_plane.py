@@ -22,6 +22,7 @@ from .._sources._chain import ChainSource
 from .._types import ModuleState
 from ..errors import ControlError
 from ._api import Api
+from ._approvals import ApprovalsApi
 from ._auth import BearerGuard, Tokens, read_read_token, read_token
 from ._console import console_routes
 from ._fs_api import FsApi
@@ -82,6 +83,7 @@ class ControlPlane:
                     *routes.routes(),
                     *self.live.routes(),
                     *OutboxApi(*api).routes(),
+                    *ApprovalsApi(*api).routes(),
                     *UiApi(*api).routes(),
                     *StateDumpApi(*api).routes(),
                     *FsApi(*api).routes(),

@@ -121,5 +121,9 @@ class EngineView(Protocol):
 
     def drop_dead(self, ids: Sequence[int]) -> Awaitable[list[int]]: ...
 
+    def held_actions(self, module: str | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def decide(self, ids: Sequence[int], approve: bool) -> Awaitable[list[int]]: ...
+
 
 __all__ = ["EngineView", "Named", "ToolCatalog", "ToolView"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .._capabilities._calls import HostCalls
 from .._capabilities._effects import EventEffects
 from .._store._base import JournalEntry, Store
-from ..errors import HookBlockedError, ModuleFailedError
+from ..errors import HookBlockedError, LimitExceededError, ModuleFailedError
 from ._instance import ModuleInstance
 from ._module_commit import Handled, ModuleCommits, effects_to_outbox
 from ._supervisor import Supervisor
@@ -70,7 +70,9 @@ class BatchHandler:
             for entry in entries:
                 if supervisor.cut:  # a drain's deadline: the rest stays in the journal
                     break
-                effects = EventEffects(self.module, batch.as_reader(), quota)
+                effects = EventEffects(
+                    self.module, batch.as_reader(), quota, spent_before=batch.usage
+                )
                 failure = self._handle_one(instance, entry, effects, attempt)
                 if failure is not None:
                     failed = entry
@@ -109,8 +111,16 @@ class BatchHandler:
         trace = None if self.tracing is None else self.tracing.event(self.module, entry)
         calls.trace = trace
         outcome, error = "ok", ""
+        spending = instance.spending
         try:
+            if spending is not None and (why := spending.exhausted("fuel", effects.spent_before)):
+                stats = instance.host.stats  # refused before it ran: it cost nothing
+                stats.fuel = stats.wall_ns = 0
+                raise LimitExceededError(self.module, "budget", why)
             instance.host.handle(event, attempt, calls)
+            if spending is not None and spending.limits("fuel"):
+                # Checked when an event starts: the one that crosses the budget finishes.
+                effects.usage["fuel"] = effects.usage.get("fuel", 0) + instance.host.stats.fuel
         except ModuleFailedError as exc:
             outcome, error = "failed", exc.reason
             return exc

@@ -33,6 +33,7 @@ from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, HookBlockedError, ModuleError
+from ._approvals import Approvals
 from ._compiling import Compiling
 from ._drain import drain
 from ._first_inits import first_inits
@@ -44,6 +45,7 @@ from ._matching import matches_any
 from ._module_sources import module_sources
 from ._observer import ObserverBridge
 from ._open_store import open_store
+from ._operator_limits import OperatorLimits
 from ._outbox import OutboxWorker
 from ._parts import committer_for, trajectory_store
 from ._recent import RecentJournal
@@ -102,6 +104,7 @@ class Engine:
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.runners: dict[str, ModuleRunner] = {}
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -138,6 +141,7 @@ class Engine:
         compile: the composition root starts the control plane there, so health, the
         API and /mcp answer while modules compile (status shows them ``compiling``)."""
         config = self.config
+        self._loop = asyncio.get_running_loop()
         if self._store is None:
             self._store = open_store(config)
         self.trajectories = trajectory_store(config)
@@ -157,6 +161,11 @@ class Engine:
             self.hooks,
         )
         self.outbox.confirms = self._confirms
+        self._limits = OperatorLimits(
+            config.budgets, self.store, self.runners, self.chain, self._budget_exhausted
+        )
+        self.outbox.send_transaction = self._limits.send_approved
+        self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._limits.reached)
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:
             self._start_tracing(config.tracing)
@@ -270,6 +279,8 @@ class Engine:
             self._trajectories,
             chain=self.chain,
             hooks=self.hooks,
+            spending=self._limits.spending(loaded.manifest.name),
+            autonomy=self._limits.autonomy(loaded.manifest.name),
         )
         runner.trace(self.tracing)
         self.hooks.add(
@@ -407,6 +418,16 @@ class Engine:
             payload = {"module": module, "detail": detail}
             self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
 
+    def _budget_exhausted(self, module: str, budget: str, limit: int) -> None:
+        """From the module's worker thread: log it, and run the ``budget`` hooks."""
+        loop = self._loop
+        self.log.warning("module budget exhausted", module=module, budget=budget, limit=limit)
+        if loop is not None and self.hooks.has("budget"):
+            payload = {"module": module, "budget": budget, "limit": limit}
+            loop.call_soon_threadsafe(
+                self._spawn, self._run_hooks("budget", payload), f"hooks:budget:{module}"
+            )
+
     async def _run_hooks(self, point: HookPoint, payload: dict[str, Any]) -> None:
         """Run an observing point's chain off the event loop; raises ``HookBlockedError``."""
         if self.hooks.has(point):
@@ -448,6 +469,13 @@ class Engine:
 
     async def drop_dead(self, ids: Sequence[int]) -> list[int]:
         return await self.outbox.drop_dead(ids)
+
+    def held_actions(self, module: str | None, limit: int) -> list[dict[str, Any]]:
+        """Actions waiting for the operator's approval, oldest first."""
+        return [held.as_json() for held in self.approvals.held(module, limit)]
+
+    async def decide(self, ids: Sequence[int], approve: bool) -> list[int]:
+        return await self.approvals.decide(ids, approve)
 
     # events -----------------------------------------------------------------
     async def publish(self, events: Sequence[Event]) -> None:

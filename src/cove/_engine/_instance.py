@@ -10,11 +10,13 @@ noticing (a reload or upgrade builds the new one beside the old, then swaps).
 
 from __future__ import annotations
 
+from .._capabilities._autonomy import Autonomy
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import EventEffects, ReadOnlyEffects
 from .._capabilities._http import HttpBackend
+from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome
 from .._store._base import Store
 from ._loader import LoadedModule
@@ -32,6 +34,8 @@ class ModuleInstance:
         chain: ChainBackend | None,
         log_sink: LogSink,
         emit_rate: TokenBucket,
+        spending: Spending | None = None,
+        autonomy: Autonomy | None = None,
     ) -> None:
         self.manifest = loaded.manifest
         self.grants = loaded.grants
@@ -48,11 +52,22 @@ class ModuleInstance:
         self._chain = chain
         self._log_sink = log_sink
         self._emit_rate = emit_rate
+        self.spending = spending
+        self.autonomy = autonomy
+        """The module's operator budgets, shared with its next versions (None: none set)."""
 
     def successor(self, loaded: LoadedModule) -> ModuleInstance:
-        """A new version beside this one, with the same backends and emit budget (a reload)."""
+        """A new version beside this one, with the same backends, emit rate and budgets (a
+        reload)."""
         return ModuleInstance(
-            loaded, self._store, self._http, self._chain, self._log_sink, self._emit_rate
+            loaded,
+            self._store,
+            self._http,
+            self._chain,
+            self._log_sink,
+            self._emit_rate,
+            self.spending,
+            self.autonomy,
         )
 
     def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
@@ -68,6 +83,8 @@ class ModuleInstance:
             identity=self.identity,
             emit_rate=self._emit_rate,
             secrets=self._secrets,
+            spending=self.spending,
+            autonomy=self.autonomy,
         )
 
     def read_only_calls(self, call_id: str) -> HostCalls:

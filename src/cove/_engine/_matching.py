@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from .._events import (
+    APPROVAL,
     MESSAGE_SENT,
     Block,
     Custom,
@@ -50,6 +51,10 @@ _NAME_CACHE = 4096
 """Distinct custom event names remembered per module (names are few; a bound all the same)."""
 
 Test = Callable[[Any], bool]
+
+
+_PRIVATE = frozenset({MESSAGE_SENT, APPROVAL})
+"""Engine events only the module named as their source receives."""
 
 
 class SubscriptionMatcher:
@@ -80,9 +85,7 @@ class SubscriptionMatcher:
         if tests is None:
             return False
         if type(payload) is Custom:
-            if payload.name == MESSAGE_SENT and (
-                not self._module or payload.source != self._module
-            ):
+            if payload.name in _PRIVATE and (not self._module or payload.source != self._module):
                 return False
             return bool(tests[0](payload.name))
         if type(payload) is Message and payload.addressee and payload.addressee != self._module:

@@ -16,7 +16,14 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
+from .._capabilities._autonomy import Autonomy
+from .._capabilities._effects import (
+    EmittedEvent,
+    EventEffects,
+    HeldTransaction,
+    OutboundMessage,
+)
+from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
 from ..errors import HookBlockedError
 from ._commit import Committer
@@ -41,8 +48,12 @@ class ModuleCommits:
         committer: Committer,
         hooks: Hooks | None,
         recorder: Recorder,
+        spending: Spending | None = None,
+        autonomy: Autonomy | None = None,
     ) -> None:
         self.module = module
+        self._spending = spending
+        self._autonomy = autonomy
         self._store = store
         self._committer = committer
         self._hooks = hooks
@@ -93,6 +104,10 @@ class ModuleCommits:
             handled,
             batch.state_bytes() if batch.writes else None,
         )
+        if self._spending is not None:  # in the commit's store batch: durable with it
+            self._spending.commit(batch.usage)
+        if self._autonomy is not None:
+            self._autonomy.learn(_reached(handled))
         if self.tracing is not None:
             self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
 
@@ -108,12 +123,29 @@ def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
                 "body": effect.body,
                 "metadata": [list(m) for m in effect.metadata],
             }
+            if effect.held:
+                body["held"] = effect.held
             out.append(NewEffect("message", json.dumps(body)))
+        elif isinstance(effect, HeldTransaction):
+            body = {"chain_id": effect.chain_id, "tx": effect.tx_json, "held": effect.held}
+            out.append(NewEffect("transaction", json.dumps(body)))
         elif isinstance(effect, EmittedEvent):
             out.append(
                 NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))
             )
     return out
+
+
+def _reached(handled: Handled) -> list[tuple[str, str]]:
+    """The (transport, recipient) of every message committed to go out unheld."""
+    reached = []
+    for _, effects in handled:
+        for effect in effects:
+            if effect.kind == "message":
+                body = json.loads(effect.body)
+                if "held" not in body:
+                    reached.append((body["transport"], body["recipient"]))
+    return reached
 
 
 __all__ = ["Handled", "ModuleCommits", "effects_to_outbox"]

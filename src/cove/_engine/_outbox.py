@@ -25,6 +25,7 @@ from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
 from .._units import parse_duration_ms
 from ..errors import HookBlockedError
+from ._approvals import HELD_PREFIX, approved
 from ._commit import Committer
 from ._hook_payloads import message_payload
 from ._hooks import Hooks
@@ -63,12 +64,16 @@ class OutboxWorker:
         self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
+        self.send_transaction: Callable[[str, int, str], str] = _no_chain
+        """Sends an approved transaction as its module (set by the engine)."""
         self.confirms: Callable[[str], bool] = lambda module: False
         """Does this module take ``cove.message-sent`` confirmations? Set by the engine."""
         self.tracing: Tracing | None = None
         """Set by the engine when ``[tracing]`` is on: a span per delivery."""
+        self._log = log
         self.delivered = 0
         self.vetoed = 0
+        self.held = 0
         self.failures: Counter[str] = Counter()
         """Failed sends per transport name."""
         self.dead_lettered: Counter[str] = Counter()
@@ -118,7 +123,7 @@ class OutboxWorker:
             hooked: dict[int, Hooked] = {}
             if self._hooks is not None and self._hooks.has("before-message"):
                 # one thread hop for the whole batch, not one per message
-                hooked = await asyncio.to_thread(_before_messages, self._hooks, batch)
+                hooked = await asyncio.to_thread(_before_messages, self._hooks, batch, self._store)
             for entry in batch:
                 if self.tracing is None:
                     await self._deliver(entry, hooked.get(entry.id))
@@ -146,6 +151,12 @@ class OutboxWorker:
             self._store.effect_done(entry.id, [event])
             self._on_journaled.set()
             self.delivered += 1
+            return
+        if "held" in body and not approved(self._store, entry.key):
+            self._hold(entry, body)
+            return
+        if entry.kind == "transaction":
+            await self._send_transaction(entry, body)
             return
         if isinstance(hooked, HookBlockedError):
             if hooked.vetoed:  # never sent; the hook's log line says why
@@ -176,6 +187,31 @@ class OutboxWorker:
         else:
             self._store.effect_done(entry.id)
         self.delivered += 1
+
+    def _hold(self, entry: OutboxEntry, body: dict[str, Any]) -> None:
+        """Park a message that waits for approval with the dead letters (``cove approvals``)."""
+        self._store.effect_dead(entry.id, f"{HELD_PREFIX}{body['held']}")
+        self.held += 1
+        self._log.info(
+            f"outbox {entry.kind} held for approval",
+            module=entry.module,
+            key=entry.key,
+            reason=body["held"],
+        )
+
+    async def _send_transaction(self, entry: OutboxEntry, body: dict[str, Any]) -> None:
+        """An approved transaction: signed and sent now, retried like a message."""
+        where = f"chain:{body['chain_id']}"
+        try:
+            tx_hash = await asyncio.to_thread(
+                self.send_transaction, entry.module, body["chain_id"], body["tx"]
+            )
+        except Exception as exc:  # retried later or dead-lettered, never fatal
+            self._failed(entry, where, exc)
+            return
+        self._store.effect_done(entry.id)
+        self.delivered += 1
+        self._log.info("approved transaction sent", module=entry.module, key=entry.key, tx=tx_hash)
 
     def _failed(self, entry: OutboxEntry, transport: str, exc: Exception) -> None:
         """Retry later, or give up: to the dead letters past the transport's limits."""
@@ -218,6 +254,10 @@ class OutboxWorker:
         )
 
 
+def _no_chain(module: str, chain_id: int, tx_json: str) -> str:
+    raise LookupError("this engine sends no transactions")
+
+
 def _confirmation(entry: OutboxEntry, message: dict[str, Any]) -> Event:
     """The ``cove.message-sent`` event of a delivered message; its id is stable per message."""
     event_id, _, index = entry.key.removeprefix(f"{entry.module}:").rpartition(":")
@@ -231,16 +271,17 @@ def _confirmation(entry: OutboxEntry, message: dict[str, Any]) -> Event:
     return Event(Custom(MESSAGE_SENT, entry.module, json.dumps(payload)), id=f"sent:{entry.key}")
 
 
-def _before_messages(hooks: Hooks, batch: list[OutboxEntry]) -> dict[int, Hooked]:
+def _before_messages(hooks: Hooks, batch: list[OutboxEntry], store: Store) -> dict[int, Hooked]:
     """Each message of the batch through the before-message chain (on a worker thread)."""
     out: dict[int, Hooked] = {}
     for entry in batch:
         if entry.kind != "message":
             continue
+        body = json.loads(entry.body)
+        if "held" in body and not approved(store, entry.key):
+            continue  # parked, not sent: the hooks see it once approved
         try:
-            out[entry.id] = hooks.run(
-                "before-message", message_payload(entry.module, json.loads(entry.body))
-            )
+            out[entry.id] = hooks.run("before-message", message_payload(entry.module, body))
         except HookBlockedError as exc:
             out[entry.id] = exc
     return out

@@ -20,12 +20,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._capabilities._autonomy import Autonomy
 from .._capabilities._budgets import TokenBucket
 from .._capabilities._calls import HostCalls, LogSink
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import EventEffects
 from .._capabilities._grants import Grants
 from .._capabilities._http import HttpBackend
+from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
@@ -66,15 +68,23 @@ class ModuleRunner:
         on_trajectories: TrajectorySink | None = None,
         chain: ChainBackend | None = None,
         hooks: Hooks | None = None,
+        spending: Spending | None = None,
+        autonomy: Autonomy | None = None,
     ) -> None:
         self.name = loaded.manifest.name
         limits = loaded.grants.limits
         emit_rate = TokenBucket(limits.emit_rate, limits.emits)
-        self.instance = ModuleInstance(loaded, store, http, chain, log_sink, emit_rate)
+        self.instance = ModuleInstance(
+            loaded, store, http, chain, log_sink, emit_rate, spending, autonomy
+        )
+        self.spending = spending
+        self.autonomy = autonomy
         self.store = store
         self.supervisor = Supervisor(self.name, limits, on_state)
         self.recorder = Recorder(self.name, on_trajectories, log_sink)
-        self.commits = ModuleCommits(self.name, store, committer, hooks, self.recorder)
+        self.commits = ModuleCommits(
+            self.name, store, committer, hooks, self.recorder, spending, autonomy
+        )
         self._batches = BatchHandler(self.name, store, self.supervisor, self.commits, self.recorder)
         self._read = read_events
         self._backlog = Backlog(loaded.manifest.subscription, read_events, loaded.manifest.name)

@@ -67,6 +67,7 @@ def runner_status(
             r.stats.last_error_ms,
             r.stats.last_error_event_id,
             r.stats.last_ok_ms,
+            {} if r.spending is None else r.spending.report(),
         )
         for r in runners
     ]

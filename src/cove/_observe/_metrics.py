@@ -71,6 +71,8 @@ class ModuleSample(Protocol):
     def memory_high_water(self) -> int: ...
     @property
     def dead_letters(self) -> int: ...
+    @property
+    def budgets(self) -> dict[str, dict[str, int]]: ...
 
 
 class _Histogram:
@@ -142,6 +144,22 @@ class EngineCollector(Collector):
             for sample in samples:
                 family.add_metric([sample.name], float(getattr(sample, attr)))
             yield family
+        budgets = GaugeMetricFamily(
+            "cove_module_budget_used",
+            "Spent of a [budgets.<module>] budget in its current window.",
+            labels=["module", "budget"],
+        )
+        limits = GaugeMetricFamily(
+            "cove_module_budget_limit",
+            "A [budgets.<module>] budget per window.",
+            labels=["module", "budget"],
+        )
+        for sample in samples:
+            for budget, use in sample.budgets.items():
+                budgets.add_metric([sample.name, budget], float(use["used"]))
+                limits.add_metric([sample.name, budget], float(use["limit"]))
+        yield budgets
+        yield limits
         yield self._latency.family()
         for name, number in sorted(self._extra().items()):
             yield GaugeMetricFamily(name, _EXTRA_HELP.get(name, name), value=number)

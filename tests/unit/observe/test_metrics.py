@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cove._observe._metrics import (
     LATENCY_BUCKETS,
@@ -27,6 +27,7 @@ class Sample:
     memory_high_water: int = 0
     skipped: int = 0
     dead_letters: int = 0
+    budgets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _text(samples: list[Sample], latency: LatencyHistograms | None = None) -> list[str]:

@@ -1,0 +1,62 @@
+"""``hold_value_above_wei`` on anvil: a componentize-py guest's transfer above the value is
+held (its call fails with ``denied`` saying so; nothing reaches the node), survives a
+restart, and once approved the outbox signs and sends it as the module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from tests.chain.test_identity_engine import ask, engine_toml, signer_module, signer_wasm
+from tests.helpers.anvil import Anvil
+from tests.helpers.engine import running_engine, wait_until
+from tests.helpers.keys import ADDRESS, PASSPHRASE
+
+__all__ = ["signer_wasm"]  # the session fixture, shared with test_identity_engine
+
+
+def _balance(anvil: Anvil, address: str) -> int:
+    return int(anvil.rpc("eth_getBalance", [address, "latest"]), 16)
+
+
+async def test_a_transfer_above_the_value_waits_for_approval(
+    anvil: Anvil, signer_wasm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIGNER_PASS", PASSPHRASE)
+    anvil.rpc("anvil_setBalance", [ADDRESS, hex(10**18)])
+    recipient = Account.create().address
+    module = signer_module(tmp_path, "signer", signer_wasm)
+    config = engine_toml(tmp_path, anvil, [module], {"signer": "SIGNER_PASS"})
+    with config.open("a") as f:
+        f.write("\n[budgets.signer]\nhold_value_above_wei = 1000\n")
+    async with running_engine(config) as engine:
+        small = await ask(
+            engine,
+            "signer",
+            "probe.small",
+            ask=["tx"],
+            chain=31337,
+            tx={"to": recipient, "value": 5},
+        )
+        big = await ask(
+            engine, "signer", "probe.big", ask=["tx"], chain=31337, tx={"to": recipient, "value": 10**15}
+        )  # fmt: skip
+        await wait_until(lambda: bool(engine.held_actions(None, 10)), what="a held transaction")
+    assert "ok" in small["tx"], small  # under the value: sent at once
+    assert (
+        "denied" == big["tx"]["err"] and "held for the operator's approval" in big["tx"]["message"]
+    )
+    assert 5 == _balance(anvil, recipient)
+    async with running_engine(config) as engine:
+        (held,) = engine.held_actions(None, 10)
+        assert ("transaction", "chain:31337", recipient) == (
+            held["kind"],
+            held["transport"],
+            held["recipient"],
+        )
+        assert "10" in held["reason"] and "above 1000 wei" in held["reason"]
+        assert [held["id"]] == await engine.decide([held["id"]], approve=True)
+        await wait_until(lambda: _balance(anvil, recipient) == 5 + 10**15, what="the transfer")
+        assert [] == engine.held_actions(None, 10)
