@@ -43,8 +43,8 @@ def _url(path: str) -> str:
 @click.group("fs", epilog=EXIT_CODES)
 def fs_group() -> None:
     """Read every module as files: status, config, state/, inbox, outbox, trajectories/,
-    identity/, tools (needs the control token or the read-only one); mount them
-    as a read-only FUSE file system."""
+    identity/, tools, budget (needs the control token or the read-only one); mount
+    them as a read-only FUSE file system."""
 
 
 @fs_group.command("ls", epilog=EXIT_CODES)

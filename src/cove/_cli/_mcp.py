@@ -30,7 +30,7 @@ def mcp_command(config_path: Path) -> None:
     compile; tools are named <module>.<tool>, and the list follows modules coming
     up (announced with notifications/tools/list_changed), being unloaded or dying.
     Every module's file view (status, config, state, inbox, outbox,
-    trajectories, identity, tools) is served as resources cove://<module>/<path>,
+    trajectories, identity, tools, budget) is served as resources cove://<module>/<path>,
     with resources/subscribe. stdout carries only the protocol: logs go to stderr. The engine stops when
     the client closes stdin. An engine that is already running serves the same
     tools at /mcp on its control plane.

@@ -149,7 +149,7 @@ SCHEMA: dict[str, Any] = {
         },
         "/v1/fs/{module}": {
             "get": _op(
-                "A module as a directory: status, config, state/, inbox, outbox, trajectories/, identity/, tools",
+                "A module as a directory: status, config, state/, inbox, outbox, trajectories/, identity/, tools, budget",
                 {"200": _ok("Directory", _DIR)}, 400, 404, auth=True, parameters=[_FS_MODULE],
             ),
         },

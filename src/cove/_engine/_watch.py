@@ -2,8 +2,8 @@
 reloaded through the same path as ``cove module reload``.
 
 Design note: one ``watchfiles`` watch over the directories of the loaded
-modules, restarted when a module is loaded or unloaded (``refresh``). Changes
-within the debounce make one reload, so a build that writes the component and
+modules and of their components, restarted when a module is loaded or
+unloaded (``refresh``). Changes within the debounce make one reload, so a build that writes the component and
 then its pin is one swap, not two. A refused candidate is reported exactly as a
 manual reload's refusal (the module's last error, the ``reload refused`` log
 line) and the old version keeps running; the next change tries again.
@@ -14,7 +14,7 @@ is already the dependency of ``cove run --mock --watch``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 import watchfiles
@@ -28,18 +28,37 @@ _ARMED_MS = 200
 
 
 def watched_files(manifest: Manifest) -> Callable[[Path], bool]:
-    """Which paths of the module's directory make it reload: its cove.toml, its component
-    (wasm) or its Python source (a native plugin)."""
+    """Which paths make the module reload: its cove.toml, its local component (wasm; one
+    given by ``sources`` alone changes through its pin, in cove.toml) or its Python
+    source (a native plugin)."""
     root = manifest.root.resolve()
     manifest_file = root / "cove.toml"
-    component = manifest.component_path.resolve() if manifest.module.kind == "wasm" else None
+    component = _component(manifest)
+    native = manifest.module.kind == "python"
 
     def watched(path: Path) -> bool:
         if path == manifest_file or path == component:
             return True
-        return component is None and path.suffix == ".py" and path.parent == root
+        return native and path.suffix == ".py" and path.parent == root
 
     return watched
+
+
+def watched_dirs(manifests: Iterable[Manifest]) -> set[Path]:
+    """The directories to watch: each module's own, and the one its component is in (a
+    component may live below it, e.g. ``build/``, or beside it)."""
+    dirs: set[Path] = set()
+    for manifest in manifests:
+        dirs.add(manifest.root.resolve())
+        if (component := _component(manifest)) is not None:
+            dirs.add(component.parent)
+    return dirs
+
+
+def _component(manifest: Manifest) -> Path | None:
+    if manifest.module.kind != "wasm" or manifest.module.component is None:
+        return None
+    return manifest.component_path.resolve()
 
 
 class ModuleWatcher:
@@ -63,7 +82,7 @@ class ModuleWatcher:
         while True:
             self._changed = asyncio.Event()
             manifests = dict(self._manifests())
-            roots = {m.root.resolve() for m in manifests.values()}
+            roots = watched_dirs(manifests.values())
             self.watching = frozenset()
             if not roots:
                 await self._changed.wait()
@@ -98,4 +117,4 @@ def _affected(manifests: dict[str, Manifest], paths: list[Path]) -> list[str]:
     )
 
 
-__all__ = ["ModuleWatcher", "watched_files"]
+__all__ = ["ModuleWatcher", "watched_dirs", "watched_files"]
