@@ -53,6 +53,7 @@ async def test_ls_lists_modules_parts_and_keys(config: Path) -> None:
         "trajectories/",
         "identity/",
         "tools",
+        "budget",
     ] == (parts.out.splitlines())
     assert ["count"] == keys.out.splitlines()
     assert ["address", "public_key", "npub"] == [
@@ -159,6 +160,7 @@ async def test_mount_shows_the_view_as_read_only_files(config: Path, tmp_path: P
         "trajectories",
         "identity",
         "tools",
+        "budget",
     } == set(parts)
     assert ["a%2Fb", "raw"] == keys
     assert BINARY == raw
