@@ -247,6 +247,17 @@ class ChainSource(Source):
             return None
         return header
 
+    def _out_of_reach(self, announced: Header | None, head: int) -> str | None:
+        """Why the walk waits when newHeads announced a block no endpoint that answers has
+        (the fast path found none at it, and the one serving is below it); else None."""
+        if announced is None or head >= announced.number:
+            return None
+        shown = ", ".join(f"{e.label} at {e.head}" for e in self.endpoints if e.head is not None)
+        return (
+            f"newHeads announced block {announced.number}; "
+            f"every endpoint that answers is behind it: {shown}"
+        )
+
     def _rpc(self) -> ChainReader:
         assert self._reader is not None, "run() opens the reader"
         return self._reader
@@ -277,7 +288,7 @@ class ChainSource(Source):
                 self._log.warning("chain source waits for an endpoint to catch up", why=str(exc))
             self.waiting = str(exc)
             return True
-        self.waiting = None
+        self.waiting = self._out_of_reach(announced, head)
         self._diverged = 0
         self.head = head
         if last is None:
