@@ -63,6 +63,9 @@ from ..errors import ChainRpcError, EndpointsBehind
 from ._base import Publish, Source
 from ._chain_heads import NewHeads
 from ._chain_json import Header, RawLog
+from ._chain_prefix import chained as _chained
+from ._chain_prefix import present as _present
+from ._chain_prefix import upto as _upto
 from ._chain_rpc import (
     ChainReader,
     Endpoint,
@@ -299,18 +302,23 @@ class ChainSource(Source):
         start = last.number + 1
         deep_end = head - self._walk_state.keep - self._deepest
         if not self._walk_state.wants_blocks and start <= deep_end:
-            # No block events wanted and far below the head: one checkpoint header and the
-            # range's logs. The blocks near the head are walked header by header, as a reorg
-            # is found and its ancestor searched there.
-            end = min(deep_end, start + MAX_SPARSE_BLOCKS - 1)
-            checkpoint = _present(await reader.blocks([end]))
-            logs = await reader.logs(self._filters, start, end)
-            walk, events = self._walk_state.extend(checkpoint, logs)
-            await self._adopt(walk, events, publish)
-            return False
+            return await self._sparse(publish, start, deep_end, head)
+        return await self._dense(publish, last, head)
+
+    async def _dense(self, publish: Publish, last: Header, head: int) -> bool:
+        """Walk the next blocks header by header (with their logs, in the same batch)."""
+        start = last.number + 1
         end = min(head, start + MAX_BLOCKS_PER_STEP - 1)
+        numbers = list(range(start, end + 1))
+        ranged: list[RawLog] | None = None
         # Missing blocks end the range: the head may be one a revert since dropped.
-        fetched = _present(await reader.blocks(list(range(start, end + 1)), allow_missing=True))
+        if self._filters and end > start:
+            found, ranged = await self._rpc().blocks_and_logs(
+                numbers, self._filters, start, end, allow_missing=True
+            )
+        else:
+            found = await self._rpc().blocks(numbers, allow_missing=True)
+        fetched = _present(found)
         if not fetched:
             # Nothing new. A reorg that kept the height shows here.
             if await self._on_chain(last):
@@ -320,12 +328,35 @@ class ChainSource(Source):
         if fetched[0].parent_hash != last.hash:
             await self._reorg(publish, head)
             return False
-        for i in range(1, len(fetched)):
-            if fetched[i].parent_hash != fetched[i - 1].hash:
-                fetched = fetched[:i]  # the chain moved under the batch: the consistent prefix
-                break
-        await self._walk(fetched, publish)
+        fetched = _chained(fetched)
+        if ranged is None:
+            await self._walk(fetched, publish)
+        else:
+            walk, events = self._walk_state.extend(fetched, _upto(ranged, fetched[-1].number))
+            await self._adopt(walk, events, publish)
         return fetched[-1].number == head
+
+    async def _sparse(self, publish: Publish, start: int, deep_end: int, head: int) -> bool:
+        """No block events wanted and far below the head: one checkpoint header and the
+        range's logs. The blocks near the head are walked header by header, as a reorg
+        is found and its ancestor searched there; when they are within one batch of the
+        checkpoint, their headers come in the same round trip as the logs."""
+        end = min(deep_end, start + MAX_SPARSE_BLOCKS - 1)
+        tip = (
+            list(range(end + 1, min(head, end + MAX_BLOCKS_PER_STEP) + 1))
+            if end == deep_end
+            else []
+        )
+        found, logs = await self._rpc().blocks_and_logs(
+            [end, *tip], self._filters, start, tip[-1] if tip else end, allow_missing=True
+        )
+        checkpoint = found[0]
+        if checkpoint is None:
+            raise ChainRpcError("eth_getBlockByNumber", f"no block {end} below the head {head}")
+        headers = _chained([checkpoint, *_present(found[1:])])
+        walk, events = self._walk_state.extend(headers, _upto(logs, headers[-1].number))
+        await self._adopt(walk, events, publish)
+        return headers[-1].number == head
 
     async def _primary_diverged(self, head: int | None) -> bool:
         """Does the primary, behind the walk at ``head``, hold another block at that height,
@@ -409,16 +440,6 @@ class ChainSource(Source):
         # reverted below it), on the new branch.
         (below,) = _present(await self._rpc().blocks([max(0, min(head, known[0].number - 1))]))
         return below
-
-
-def _present(found: list[Header | None]) -> list[Header]:
-    """The blocks up to the first one the endpoint lacks."""
-    out: list[Header] = []
-    for block in found:
-        if block is None:
-            break
-        out.append(block)
-    return out
 
 
 @contextlib.asynccontextmanager

@@ -155,15 +155,42 @@ class ChainReader:
         """Headers by number, in one batch; None for a block the endpoint lacks (if allowed)."""
         if not numbers:
             return []  # an empty batch is an invalid request
-        method = "eth_getBlockByNumber"
-        results = await self._batch([(method, [hex(n), False]) for n in numbers])
-        found = [header_or_none(method, r) for r in results]
-        for number, block in zip(numbers, found, strict=True):
-            if block is None and not allow_missing:
-                raise ChainRpcError(method, f"no block {number} (the node is behind its own head?)")
-            if block is not None and block.number != number:
-                raise ChainRpcError(method, f"asked for block {number}, got {block.number}")
-        return found
+        return _headers(numbers, await self._batch_items(_header_calls(numbers)), allow_missing)
+
+    async def blocks_and_logs(
+        self,
+        numbers: list[int],
+        filters: Sequence[LogFilter],
+        start: int,
+        end: int,
+        *,
+        allow_missing: bool = False,
+    ) -> tuple[list[Header | None], list[RawLog]]:
+        """``blocks(numbers)`` and ``logs(filters, start, end)``, the headers and the first
+        log window in one batch: a backfill step is one round trip, not two."""
+        if not numbers or not filters:
+            return await self.blocks(numbers, allow_missing=allow_missing), (
+                await self.logs(filters, start, end) if filters else []
+            )
+        upto = min(end, start + self._window - 1)
+        window = {"fromBlock": hex(start), "toBlock": hex(upto)}
+        calls = [("eth_getLogs", [{**f.criteria(), **window}]) for f in filters]
+        items = await self._batch_items([*_header_calls(numbers), *calls])
+        headers = _headers(numbers, items[: len(numbers)], allow_missing)
+        try:
+            found = [
+                log
+                for item in items[len(numbers) :]
+                for log in parse_logs("eth_getLogs", _result("eth_getLogs", item))
+            ]
+        except ChainRpcError:
+            if self._window == 1:
+                raise
+            self._window = max(1, self._window // 2)  # refused: the range again, narrower
+            return headers, await self.logs(filters, start, end)
+        self._widen(len(found) // len(filters))
+        rest = await self.logs(filters, upto + 1, end) if upto < end else []
+        return headers, _in_order([*found, *rest], filters)
 
     async def logs(
         self, filters: Sequence[LogFilter], start: int, end: int, *, block_hash: str | None = None
@@ -190,9 +217,13 @@ class ChainReader:
                 window = parse_logs("eth_getLogs", answer)
                 found.extend(window)
                 at = upto + 1
-                if len(window) < QUIET_LOGS:
-                    self._window = min(MAX_LOG_WINDOW, self._window * 2)
+                self._widen(len(window))
         return _in_order(found, filters)
+
+    def _widen(self, count: int) -> None:
+        """A quiet window (fewer than ``QUIET_LOGS`` logs): the next may be twice as wide."""
+        if count < QUIET_LOGS:
+            self._window = min(MAX_LOG_WINDOW, self._window * 2)
 
     async def logs_of(self, filters: Sequence[LogFilter], block: Header) -> list[RawLog] | None:
         """Logs of one announced block, by its hash, from the first endpoint that has reached it.
@@ -279,10 +310,6 @@ class ChainReader:
         if self._record is not None:
             self._record(index, (time.perf_counter() - start) * 1000, error)
 
-    async def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        items = await self._batch_items(calls)
-        return [_result(method, item) for (method, _), item in zip(calls, items, strict=True)]
-
     async def _batch_items(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """One POST of ``calls``; each call's answer item (result or error), in order."""
         ids = [self._next_id() for _ in calls]
@@ -303,6 +330,22 @@ class ChainReader:
                 raise ChainRpcError(method, f"the batch answer has no item for id {i}")
             items.append(item)
         return items
+
+
+def _header_calls(numbers: list[int]) -> list[tuple[str, list[Any]]]:
+    return [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
+
+
+def _headers(numbers: list[int], items: list[Any], allow_missing: bool) -> list[Header | None]:
+    """The headers of a batch's answer items; None for a block the endpoint lacks (if allowed)."""
+    method = "eth_getBlockByNumber"
+    found = [header_or_none(method, _result(method, item)) for item in items]
+    for number, block in zip(numbers, found, strict=True):
+        if block is None and not allow_missing:
+            raise ChainRpcError(method, f"no block {number} (the node is behind its own head?)")
+        if block is not None and block.number != number:
+            raise ChainRpcError(method, f"asked for block {number}, got {block.number}")
+    return found
 
 
 def _in_order(found: list[RawLog], filters: Sequence[LogFilter]) -> list[RawLog]:
