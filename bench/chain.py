@@ -16,13 +16,17 @@ against a bare windowed ``eth_getLogs`` of the same blocks (httpx, raw JSON)
 in the same run. Target: ≥ 15,000 logs/s, nothing lost.
 
 Backfill: ``--blocks`` blocks of which ``--logs`` carry one log each, read
-from scratch by cove's source (block batches + windowed eth_getLogs), against
-two plain web3.py readers in the same run: the loop most scripts write
-(``get_block`` and ``get_logs`` block by block), and ``get_logs`` over
-windows of ``--window`` blocks (the fastest plain web3.py way, without
-cove's block headers).
+from a saved position by cove's source (logs only, and with block events),
+against bare windowed ``eth_getLogs`` loops over httpx (``--window`` blocks,
+and the source's widest window, 10,000) and web3.py's ``get_logs`` over the
+same windows; each reader once per round for ``--rounds`` rounds in a
+rotated order, the median reported, and each ratio the median of the
+per-round ratios (a run is 30-80 ms, so one figure is mostly noise). With
+``--skip-loop`` unset, the per-block web3.py loop once (the loop most
+scripts write). Target (issue 16): logs only ≤ 1.5x the bare loop.
 
-Run: .venv/bin/python bench/chain.py [--samples 200] [--poll 10ms] [--blocks 10000] [--logs 1000]
+Run: .venv/bin/python bench/chain.py [--samples 600] [--poll 10ms] [--blocks 10000] [--logs 1000]
+     [--rounds 15] [--only latency|burst|backfill]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import argparse
 import asyncio
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -207,16 +212,20 @@ async def burst(anvil: Anvil, count: int, window: int) -> tuple[float, int, floa
 
 
 def prepare_logs(anvil: Anvil, blocks: int, logs: int) -> tuple[str, int, int]:
+    """``blocks`` new blocks, one log every ``blocks // logs``: automine off, each log's
+    transaction mined with ``anvil_mine`` (no receipt polling), so a large range is quick."""
     tx = anvil.rpc("eth_sendTransaction", [{"from": DEV, "data": EMITTER_INIT}])
     contract = str(anvil.receipt(tx)["contractAddress"]).lower()
     start = int(anvil.rpc("eth_blockNumber"), 16)
     every = max(1, blocks // logs)
-    for i in range(logs):
-        tx = anvil.rpc(
-            "eth_sendTransaction", [{"from": DEV, "to": contract, "data": f"0x{i:064x}"}]
-        )
-        anvil.receipt(tx)
-        anvil.mine(every - 1) if every > 1 else None
+    anvil.rpc("evm_setAutomine", [False])
+    try:
+        for i in range(logs):
+            call = {"from": DEV, "to": contract, "data": f"0x{i:064x}", "gas": "0x8000"}
+            anvil.rpc("eth_sendTransaction", [call])
+            anvil.rpc("anvil_mine", [hex(every)])
+    finally:
+        anvil.rpc("evm_setAutomine", [True])
     end = int(anvil.rpc("eth_blockNumber"), 16)
     if end - start < blocks:
         end = anvil.mine(blocks - (end - start))
@@ -327,7 +336,9 @@ async def main() -> None:
     parser.add_argument("--logs", type=int, default=1_000)
     parser.add_argument("--window", type=int, default=2_000)
     parser.add_argument("--skip-loop", action="store_true", help="skip the per-block web3.py loop")
-    parser.add_argument("--rounds", type=int, default=3, help="backfill: best of this many runs")
+    parser.add_argument(
+        "--rounds", type=int, default=15, help="backfill: alternating rounds (medians)"
+    )
     parser.add_argument(
         "--only", choices=["latency", "burst", "backfill"], help="run one part (default: all)"
     )
@@ -371,56 +382,70 @@ async def main() -> None:
             await backfill(anvil, args)
 
 
-async def best_of(
-    rounds: int, run: Callable[[], Awaitable[tuple[float, int]]]
-) -> tuple[float, int]:
-    """The fastest of ``rounds`` runs (a shared machine's load only ever adds time)."""
-    results = [await run() for _ in range(rounds)]
-    return min(results)
-
-
 async def backfill(anvil: Anvil, args: argparse.Namespace) -> None:
+    """Every reader once per round, in a rotated order (a burst of load falls on each in
+    turn); per reader the median, and its median ratio to the bare loops of the same round."""
     contract, start, end = await asyncio.to_thread(prepare_logs, anvil, args.blocks, args.logs)
-    rounds = args.rounds
-    raw_s, raw_logs = await best_of(
-        rounds, lambda: raw_windows(anvil, contract, start, end, args.window)
-    )
-    rows = [
+    wide = 10_000  # the source's widest window (MAX_LOG_WINDOW): the same request count
+    readers: dict[str, Callable[[], Awaitable[tuple[float, int]]]] = {
+        "cove source, logs only": lambda: cove_backfill(anvil, contract, start, end, blocks=False),
+        "cove source, blocks + logs": lambda: cove_backfill(
+            anvil, contract, start, end, blocks=True
+        ),
+        BARE: lambda: raw_windows(anvil, contract, start, end, args.window),
+        WIDE: lambda: raw_windows(anvil, contract, start, end, wide),
+        f"web3.py get_logs, {args.window}-block windows": lambda: asyncio.to_thread(
+            web3_windows, anvil, contract, start, end, args.window
+        ),
+    }
+    times: dict[str, list[float]] = {label: [] for label in readers}
+    found: dict[str, int] = {}
+    order = list(readers)
+    for round_ in range(args.rounds):
+        for label in order[round_ % len(order) :] + order[: round_ % len(order)]:
+            secs, logs = await readers[label]()
+            times[label].append(secs)
+            found[label] = logs
+    blocks = end - start
+    rows: list[tuple[str, ...]] = [
         (
-            "cove source, logs only",
-            *await best_of(
-                rounds, lambda: cove_backfill(anvil, contract, start, end, blocks=False)
+            label.replace(BARE, f"bare eth_getLogs, {args.window}-block windows (httpx)").replace(
+                WIDE, f"bare eth_getLogs, {wide}-block windows (httpx)"
             ),
-        ),
-        (
-            "cove source, blocks + logs",
-            *await best_of(rounds, lambda: cove_backfill(anvil, contract, start, end, blocks=True)),
-        ),
-        (f"bare eth_getLogs, {args.window}-block windows (httpx)", raw_s, raw_logs),
-        (
-            f"web3.py get_logs, {args.window}-block windows",
-            *await best_of(
-                rounds,
-                lambda: asyncio.to_thread(web3_windows, anvil, contract, start, end, args.window),
-            ),
-        ),
+            f"{statistics.median(secs):.3f}",
+            f"{min(secs):.3f}",
+            f"{blocks / statistics.median(secs):,.0f}",
+            str(found[label]),
+            _ratio(secs, times[BARE]),
+            _ratio(secs, times[WIDE]),
+        )
+        for label, secs in times.items()
     ]
     if not args.skip_loop:
-        rows.append(
-            (
-                "web3.py per-block loop",
-                *await asyncio.to_thread(web3_loop, anvil, contract, start, end),
-            )
-        )
-    blocks = end - start
+        secs, logs = await asyncio.to_thread(web3_loop, anvil, contract, start, end)
+        rows.append(("web3.py per-block loop (once)", f"{secs:.3f}", "", "", str(logs), "", ""))
     print_table(
-        f"backfill of {blocks} blocks with logs",
-        [
-            (label, f"{secs:.2f}", f"{blocks / secs:,.0f}", str(logs), f"{secs / raw_s:.2f}x")
-            for label, secs, logs in rows
-        ],
-        ("reader", "seconds", "blocks/s", "logs", "time ÷ bare windows"),
+        f"backfill of {blocks} blocks with {args.logs} logs, {args.rounds} alternating rounds",
+        rows,
+        (
+            "reader",
+            "median s",
+            "min s",
+            "blocks/s",
+            "logs",
+            f"÷ bare {args.window} (median of rounds)",
+            f"÷ bare {wide}",
+        ),
     )
+
+
+BARE, WIDE = "bare", "wide"
+
+
+def _ratio(secs: Sequence[float], baseline: Sequence[float]) -> str:
+    """The median of the per-round ratios: each round's figures were taken minutes apart at
+    most, so the machine's load changes less within a round than across them."""
+    return f"{statistics.median(a / b for a, b in zip(secs, baseline, strict=True)):.2f}x"
 
 
 if __name__ == "__main__":
