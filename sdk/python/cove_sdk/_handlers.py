@@ -1,11 +1,27 @@
-"""Handler registry: decorators map event kinds to the author's functions."""
+"""Handler registry: decorators map event kinds to the author's functions.
+
+``ROUTES`` is the dispatch table ``handle`` reads, one entry per kind byte
+(``_event.KINDS``): the kind's handlers and its payload class, or None.
+It is kept up to date as handlers register (at import, which componentize-py
+snapshots), so an event costs one list index, not a name lookup per kind.
+"""
 
 from collections.abc import Callable
 from typing import Any
 
+from ._event import KINDS, PAYLOADS
+
 Handler = Callable[..., Any]
 HANDLERS: dict[str, list[Handler]] = {}
 INIT_HOOKS: list[Callable[[], Any]] = []
+ROUTES: list[tuple[tuple[Handler, ...], type] | None] = [None] * len(KINDS)
+
+
+def reset() -> None:
+    """Forget every handler and init hook (``MockHost`` imports an app afresh)."""
+    HANDLERS.clear()
+    INIT_HOOKS.clear()
+    ROUTES[:] = [None] * len(KINDS)
 
 
 def on_event(kind: str) -> Callable[[Handler], Handler]:
@@ -21,7 +37,10 @@ def on_event(kind: str) -> Callable[[Handler], Handler]:
     """
 
     def register(fn: Handler) -> Handler:
-        HANDLERS.setdefault(kind, []).append(fn)
+        handlers = HANDLERS.setdefault(kind, [])
+        handlers.append(fn)
+        if kind in PAYLOADS:
+            ROUTES[KINDS.index(kind)] = (tuple(handlers), PAYLOADS[kind])
         return fn
 
     return register

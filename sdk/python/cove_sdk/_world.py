@@ -1,4 +1,11 @@
-"""The exported ``init``/``handle`` that componentize-py binds to the WIT world."""
+"""The exported ``init``/``handle`` that componentize-py binds to the WIT world.
+
+Per event ``handle`` does as little Python as it can, since CPython inside
+the component runs several times slower than outside (docs/performance.md):
+one index into the dispatch table (``_handlers.ROUTES``), the payload and
+meta objects made without running a Python ``__init__``, state touched
+only when a handler wrote some.
+"""
 
 import sys
 import traceback
@@ -7,9 +14,11 @@ import wit_world
 
 from ._bindings import bindings
 from ._errors import HostError
-from ._event import PAYLOADS, EventMeta, kind_of
-from ._handlers import HANDLERS, INIT_HOOKS
+from ._event import EventMeta
+from ._handlers import INIT_HOOKS, ROUTES
 from ._state import state
+
+_new = object.__new__
 
 
 def _fail(exc: BaseException) -> Exception:
@@ -43,21 +52,30 @@ class WitWorld(wit_world.WitWorld):
     def handle(self, event: bytes) -> None:
         # Only the kind byte is read here; the handler's event and meta decode
         # their fields when first read (see _event).
-        kind = kind_of(event)
-        handlers = HANDLERS.get(kind)
-        if handlers:
-            dispatch(handlers, PAYLOADS[kind](event), EventMeta(event))
+        route = ROUTES[event[0]]
+        if route is None:
+            return
+        handlers, kind = route
+        payload = _new(kind)
+        payload._raw = event
+        meta = _new(EventMeta)
+        meta._raw = event
+        dispatch(handlers, payload, meta)
 
 
 def dispatch(handlers, event, meta) -> None:
     """Run ``handlers`` on one event with buffered state; MockHost calls it too."""
-    state.discard()
+    # ``_pending`` read here, not through a method: a call per event is what this saves.
+    if state._pending:
+        state.discard()
     try:
         for handler in handlers:
             handler(event, meta)
-        state.flush()
+        if state._pending:
+            state.flush()
     except Exception as exc:
         state.discard()
         raise _fail(exc) from exc
     finally:
-        _flush_output()
+        sys.stdout.flush()
+        sys.stderr.flush()

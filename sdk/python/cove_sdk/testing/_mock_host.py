@@ -172,8 +172,7 @@ class MockHost:
     # setup ------------------------------------------------------------------
     def _import_app(self, app: str) -> ModuleType:
         bindings.reset()
-        _handlers.HANDLERS.clear()
-        _handlers.INIT_HOOKS.clear()
+        _handlers.reset()
         _tools.TOOLS.clear()
         _hooks.HOOKS.clear()
         _migrate.MIGRATIONS.clear()
