@@ -118,9 +118,10 @@ class Walk:
         by_number = _canonical(recent, history, low, high)
         for stream in self.streams:
             last, ready = lasts[stream.confirmations], delivered[stream.confirmations]
+            takes_all = self._takes_all(stream)
             for number in sorted(n for n in by_number if last < n <= ready):
                 header, block_logs = by_number[number]
-                events.extend(self._stream_events(stream, header, block_logs))
+                events.extend(self._stream_events(stream, header, block_logs, takes_all))
         walk = replace(self, history=history, logs=recent, delivered=delivered, starts=starts)
         return walk, events
 
@@ -219,13 +220,13 @@ class Walk:
 
     # events --------------------------------------------------------------------------
     def _stream_events(
-        self, stream: Stream, header: Header | None, entries: Sequence[RawLog]
+        self, stream: Stream, header: Header | None, entries: Sequence[RawLog], takes_all: bool
     ) -> list[Event]:
         depth = stream.confirmations
         out = [self._block_event(header, depth)] if stream.blocks and header is not None else []
         if not stream.filters:
             entries = ()
-        if entries and not self._takes_all(stream):
+        if entries and not takes_all:
             entries = [e for e in entries if any(f.matches(e) for f in stream.filters)]
         out.extend(self._log_event(entry, depth, removed=False) for entry in entries)
         return out
