@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import random
 import statistics
@@ -41,15 +42,17 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _common import print_table
+from fast_path import package_at
 from web3 import Web3
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cove import Engine, Event, load_config
+from cove import Engine, load_config
 from cove._config_chain import ChainSettings
 from cove._sources._chain import ChainSource, Stream, log_filter
 from tests.helpers.anvil import Anvil, running_anvil
@@ -248,19 +251,21 @@ class Progress:
 
 
 async def cove_backfill(
-    anvil: Anvil, contract: str, start: int, end: int, *, blocks: bool
+    anvil: Anvil, contract: str, start: int, end: int, *, blocks: bool, cove: Any = None
 ) -> tuple[float, int]:
     """cove's source from a saved position at ``start`` to ``end``: (seconds, logs published);
-    ``blocks``: a subscriber wants block events too (every header is read)."""
+    ``blocks``: a subscriber wants block events too (every header is read); ``cove``: the
+    package to take the source from (``--against``), else this checkout's."""
     saved = anvil.rpc("eth_getBlockByNumber", [hex(start), False])
-    seen: list[Event] = []
+    seen: list[Any] = []
 
-    async def publish(events: Sequence[Event]) -> None:
+    async def publish(events: Sequence[Any]) -> None:
         seen.extend(events)
 
-    settings = ChainSettings(chain_id=31337, http=anvil.http_url)
-    streams = [Stream(0, blocks=blocks, filters=(log_filter(contract, []),))]
-    source = ChainSource(settings, Progress(saved), streams)
+    chain = ChainModules(cove)
+    settings = chain.ChainSettings(chain_id=31337, http=anvil.http_url)
+    streams = [chain.Stream(0, blocks=blocks, filters=(chain.log_filter(contract, []),))]
+    source = chain.ChainSource(settings, Progress(saved), streams)
     began = time.perf_counter()
     task = asyncio.create_task(source.run(publish))
     while source.position != end:
@@ -269,6 +274,22 @@ async def cove_backfill(
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return elapsed, sum(1 for e in seen if e.kind == "log")
+
+
+class ChainModules:
+    """The chain source's classes from this checkout, or from a package ``package_at`` made."""
+
+    def __init__(self, package: str | None) -> None:
+        if package is None:
+            self.ChainSettings: Any = ChainSettings
+            self.ChainSource: Any = ChainSource
+            self.Stream: Any = Stream
+            self.log_filter: Any = log_filter
+            return
+        config = importlib.import_module(f"{package}._config_chain")
+        source = importlib.import_module(f"{package}._sources._chain")
+        self.ChainSettings, self.ChainSource = config.ChainSettings, source.ChainSource
+        self.Stream, self.log_filter = source.Stream, source.log_filter
 
 
 async def raw_windows(
@@ -342,7 +363,18 @@ async def main() -> None:
     parser.add_argument(
         "--only", choices=["latency", "burst", "backfill"], help="run one part (default: all)"
     )
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="backfill: also time the logs-only source as of this git revision, in the same rounds",
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        args.against_package = None if args.against is None else package_at(args.against, Path(tmp))
+        await run(args)
+
+
+async def run(args: argparse.Namespace) -> None:
     # --prune-history: anvil keeps no state per block, so mining the range stays quick
     # (with it, mining slows with every block: ~3x by block 900). Blocks and logs stay.
     with running_anvil("--prune-history") as anvil:
@@ -391,6 +423,15 @@ async def backfill(anvil: Anvil, args: argparse.Namespace) -> None:
     wide = 10_000  # the source's widest window (MAX_LOG_WINDOW): the same request count
     readers: dict[str, Callable[[], Awaitable[tuple[float, int]]]] = {
         "cove source, logs only": lambda: cove_backfill(anvil, contract, start, end, blocks=False),
+        **(
+            {}
+            if args.against is None
+            else {
+                f"cove source at {args.against}, logs only": lambda: cove_backfill(
+                    anvil, contract, start, end, blocks=False, cove=args.against_package
+                ),
+            }
+        ),
         "cove source, blocks + logs": lambda: cove_backfill(
             anvil, contract, start, end, blocks=True
         ),
