@@ -43,11 +43,14 @@ def trivial_module(tmp: Path, name: str, send: bool = False) -> Path:
     return target
 
 
-def bench_guest(name: str = "two_calls", host_wit: str | None = None) -> tuple[Manifest, bytes]:
+def bench_guest(
+    name: str = "two_calls", host_wit: str | None = None, sdk: Path | None = None
+) -> tuple[Manifest, bytes]:
     """Build bench/assets/<name> (cached) and return its manifest with the real pin;
-    ``host_wit``: against that contract text instead of the current host.wit."""
+    ``host_wit``: against that contract text instead of the current host.wit; ``sdk``:
+    with the ``cove_sdk`` under that directory instead of the installed one."""
     manifest = load_manifest(BENCH / "assets" / name)
-    result = build_python(manifest, CACHE / "builds", progress=print, host_wit=host_wit)
+    result = build_python(manifest, CACHE / "builds", progress=print, host_wit=host_wit, sdk=sdk)
     wasm = result.path.read_bytes()
     module = manifest.module.model_copy(update={"sha256": sha256_pin(wasm)})
     return manifest.model_copy(update={"module": module}), wasm

@@ -24,11 +24,13 @@ Figures for the same compiled Python guest making 2 store calls per event
   --against REV  adds cove fast as of a git revision (its src/cove imported as
                  a package of its own), timed in the same rounds: a before/after
                  that a shared machine's drift between runs cannot blur
+  --sdk-against REV  adds bare ctypes and cove fast on the same guest built with the SDK
+                 as of a git revision (the SDK's dispatch before/after, same rounds)
 Times are this thread's CPU time per event (wasm runs on the calling thread).
 Targets (issue 10): cove fast <= 1.5x bare ctypes. Issue 17: cove fast <= 20 µs,
 printed next to the floor.
 
-Run: .venv/bin/python bench/fast_path.py [--events N] [--json] [--against REV]
+Run: .venv/bin/python bench/fast_path.py [--events N] [--json] [--against REV] [--sdk-against REV]
 """
 
 from __future__ import annotations
@@ -225,6 +227,18 @@ def package_at(revision: str, into: Path) -> str:
     return name
 
 
+def sdk_at(revision: str, into: Path) -> Path:
+    """``sdk/python`` as of a git revision: the directory holding its ``cove_sdk``."""
+    archive = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parents[1]), "archive", revision, "sdk/python"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "sdk" / "python"
+
+
 def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callable[[], None]:
     """Where cove fast's time goes: its handle function without ``_call`` around it."""
     grants = resolve_grants(manifest, EngineConfig())
@@ -268,6 +282,11 @@ def main() -> None:
         metavar="REV",
         help="also time cove fast as of this git revision, in the same run (a before/after)",
     )
+    parser.add_argument(
+        "--sdk-against",
+        metavar="REV",
+        help="also time the guest built with the SDK as of this git revision, in the same run",
+    )
     args = parser.parse_args()
     manifest, wasm = bench_guest("two_calls")
     n_manifest, n_wasm = bench_guest("n_calls")
@@ -284,6 +303,13 @@ def main() -> None:
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
             "floor": floor_caller(runtime),
         }
+        if args.sdk_against:
+            old_manifest, old_wasm = bench_guest(
+                "two_calls", sdk=sdk_at(args.sdk_against, Path(tmp) / "sdk")
+            )
+            at = f"SDK at {args.sdk_against}"
+            callers[f"bare ctypes, {at}"] = bare_ctypes_caller(runtime, old_wasm)
+            callers[f"cove fast, {at}"] = cove_caller(runtime, old_manifest, old_wasm, "fast")
         if args.against:
             package = package_at(args.against, Path(tmp))
             runtimes = importlib.import_module(f"{package}._hosts._wasm_runtime")
@@ -328,6 +354,8 @@ def main() -> None:
     ]
     if args.against:
         rows += [(name, v, "") for name, v in us.items() if name.endswith(f" at {args.against}")]
+    if args.sdk_against:
+        rows += [(name, v, "") for name, v in us.items() if name.endswith(args.sdk_against)]
     print_table(
         "Per-event CPU cost, Python guest making 2 store calls (median of 5 rounds)",
         [(name, f"{v:.1f}", f"{v / bare:.2f}", note) for name, v, note in rows],

@@ -46,12 +46,12 @@ def componentize_py() -> str:
     return found
 
 
-def _inputs_digest(manifest: Manifest, app: str, world: str) -> str:
+def _inputs_digest(manifest: Manifest, app: str, world: str, sdk: Path) -> str:
     digest = hashlib.sha256()
     digest.update(importlib.metadata.version("componentize-py").encode())
     digest.update(app.encode())
     digest.update(world.encode())
-    for root in (manifest.root, sdk_dir() / "cove_sdk"):
+    for root in (manifest.root, sdk / "cove_sdk"):
         for path in sorted(root.rglob("*.py")):
             if "__pycache__" in path.parts:
                 continue
@@ -67,18 +67,22 @@ def build_python(
     app: str = "app",
     progress: Progress | None = None,
     host_wit: str | None = None,
+    sdk: Path | None = None,
 ) -> BuildResult:
     """Build ``<module dir>/<app>.py`` into the manifest's ``component`` path.
 
     ``host_wit``: the contract's text to build against, when not the current
     host.wit (tests build a cove:host@0.1 component from the pinned copy).
+    ``sdk``: the directory holding the ``cove_sdk`` package to build with, when
+    not the installed one (bench/fast_path.py times an older SDK beside this one).
     """
+    sdk = sdk or sdk_dir()
     start = time.monotonic()
     if manifest.module.component is None:
         raise BuildError(f"{manifest.root / 'cove.toml'}: module.component is not set")
     out = manifest.component_path
     world = module_world(manifest, host_wit)
-    digest = _inputs_digest(manifest, app, world)
+    digest = _inputs_digest(manifest, app, world, sdk)
     cached = cache_dir / f"build-{digest}.wasm"
     was_cached = cached.exists()
     if not was_cached:
@@ -87,7 +91,7 @@ def build_python(
                 f"building {manifest.name} with componentize-py "
                 "(about 20 s on a quiet machine; unchanged inputs are a cache hit after)"
             )
-        _componentize(manifest, app, world, cached)
+        _componentize(manifest, app, world, cached, sdk)
     data = cached.read_bytes()
     if not out.exists() or out.read_bytes() != data:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,7 @@ def build_python(
     return BuildResult(out, sha256_pin(data), was_cached, time.monotonic() - start)
 
 
-def _componentize(manifest: Manifest, app: str, world: str, target: Path) -> None:
+def _componentize(manifest: Manifest, app: str, world: str, target: Path, sdk: Path) -> None:
     # A work path named by the inputs' digest and this process: two builds of
     # the same inputs at once (parallel test runs) must not delete each
     # other's work; the finished component lands with an atomic replace.
@@ -110,7 +114,7 @@ def _componentize(manifest: Manifest, app: str, world: str, target: Path) -> Non
             "-w", BUILD_WORLD,
             "componentize", app,
             "-p", str(manifest.root),
-            "-p", str(sdk_dir()),
+            "-p", str(sdk),
             "-o", str(work / "out.wasm"),
         ]  # fmt: skip
         proc = subprocess.run(command, capture_output=True, text=True, check=False)
