@@ -291,7 +291,10 @@ class ChainSource(Source):
                 self._log.warning("chain source waits for an endpoint to catch up", why=str(exc))
             self.waiting = str(exc)
             return True
-        self.waiting = self._out_of_reach(announced, head)
+        waiting = self._out_of_reach(announced, head)
+        if waiting is not None and self.waiting is None:
+            self._log.warning("chain source waits for an endpoint to catch up", why=waiting)
+        self.waiting = waiting
         self._diverged = 0
         self.head = head
         if last is None:

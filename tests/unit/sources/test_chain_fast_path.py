@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import httpx
 import structlog
+from structlog.testing import capture_logs
 
 from cove._config_chain import ChainSettings
 from cove._sources._chain import ChainSource, Stream, log_filter
@@ -48,19 +49,24 @@ async def test_a_lagging_fallback_answering_no_logs_for_an_unknown_hash_loses_no
 async def test_health_says_the_walk_waits_while_only_the_announced_block_is_out_of_reach() -> None:
     net, journal = Network.start(4), Journal()
     chain = ChainSettings(chain_id=1, http=PRIMARY, fallbacks=[REPLICA], ws="ws://primary.test")
-    source = ChainSource(chain, Progress(), [Stream(0, True, (log_filter(EMITTER, []),))])
-    heads = source.heads = NewHeads(["ws://primary.test"], log=structlog.get_logger())
-    heads.connected = True
-    async with httpx.AsyncClient(transport=httpx.MockTransport(net.handle)) as client:
-        source._reader = ChainReader(client, source.endpoints)
-        await source.step(journal.publish)
-        net.mine(1)
-        heads.header = net.primary.blocks[4]
-        net.primary.up = False  # the replica, at the walked block 3, is all that answers
-        await source.step(journal.publish)
-        waiting = source.health()["waiting"]
-        assert waiting is not None and "block 4" in waiting and "#1 replica.test at 3" in waiting
-        net.sync_replica(-1)
-        await source.step(journal.publish)
+    with capture_logs() as logged:  # around the source's making: its logger binds the capture
+        source = ChainSource(chain, Progress(), [Stream(0, True, (log_filter(EMITTER, []),))])
+        heads = source.heads = NewHeads(["ws://primary.test"], log=structlog.get_logger())
+        heads.connected = True
+        async with httpx.AsyncClient(transport=httpx.MockTransport(net.handle)) as client:
+            source._reader = ChainReader(client, source.endpoints)
+            await source.step(journal.publish)
+            net.mine(1)
+            heads.header = net.primary.blocks[4]
+            net.primary.up = False  # the replica, at the walked block 3, is all that answers
+            await source.step(journal.publish)
+            await source.step(journal.publish)  # still waiting: said once
+            waiting = source.health()["waiting"]
+            assert waiting is not None and "block 4" in waiting
+            assert "#1 replica.test at 3" in waiting
+            net.sync_replica(-1)
+            await source.step(journal.publish)
     assert source.position == 4
     assert source.health()["waiting"] is None
+    said = [e for e in logged if e["event"] == "chain source waits for an endpoint to catch up"]
+    assert [e["why"] for e in said] == [waiting]
