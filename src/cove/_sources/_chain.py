@@ -3,7 +3,8 @@
 One source per configured chain serves every ``block`` and ``log``
 subscription on it. It walks the chain at its head, from its saved position,
 in order: blocks in one JSON-RPC batch per range, logs from one windowed
-``eth_getLogs`` per filter and range (``_chain_rpc``). A restart, an outage
+``eth_getLogs`` per filter and range, the first window in the blocks' batch
+(``_chain_rpc``): a step is the head, then one round trip. A restart, an outage
 or a slow node is a backfill, never a gap. What wakes the walk is a
 WebSocket ``newHeads`` subscription when the chain has a ``ws`` endpoint
 (``_chain_heads``), else (and while that is down) an HTTP poll of the head:
