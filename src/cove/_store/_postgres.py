@@ -47,6 +47,7 @@ from ._base import (
     Store,
 )
 from ._postgres_checks import checked_effects
+from ._postgres_fence import Fence
 from ._postgres_schema import migrate
 from ._rules import PRUNE_CHUNK
 
@@ -101,6 +102,25 @@ class PostgresStore(Store):
         self._cursors: dict[str, int] = {}  # committed in the open batch, not written yet
         self._done: dict[int, int] = {}  # effects delivered (id: when), not written yet
         self._done_lock = threading.Lock()
+        self._fence: Fence | None = None
+        self.owned: Callable[[], Sequence[str]] | None = None
+        """Cluster mode: the modules whose effects this engine delivers (the ones it runs)."""
+
+    def fence(self, engine: str, epoch_of: Callable[[str], int | None]) -> None:
+        """Cluster mode: every commit checks its module's lease epoch and is audited
+        (see _postgres_fence.py); appends are ordered across engines."""
+        self._fence = Fence(engine, epoch_of)
+
+    def refresh_size(self, module: str) -> None:
+        """Read a module's state size again: another engine ran it until now."""
+        with self._lock, self._guard("reading a state size"):
+            row = self._one(
+                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value)), 0) "
+                "FROM state WHERE module = %s",
+                (module,),
+            )
+            self._sizes[module] = int(row[0])
+            self._cursors.pop(module, None)
 
     def _one(self, query: Any, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         row = self._db.execute(query, params).fetchone()
@@ -141,6 +161,8 @@ class PostgresStore(Store):
         bodies = {event_id: event_to_json(event) for event_id, event in first.items()}
         with self._lock, self._guard("journaling events"):
             self._begin()
+            if self._fence is not None:
+                self._fence.lock_journal(self._db)
             rows = self._db.execute(
                 "INSERT INTO journal (id, body, at_ms) "
                 "SELECT id, body, at_ms FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
@@ -243,11 +265,16 @@ class PostgresStore(Store):
         queued = checked_effects(where, module, writes, effects)
         with self._lock, self._guard(f"committing events of {module!r}"):
             self._begin()
+            fence = self._fence
+            if fence is not None:
+                fence.check(self._db, module)  # FencedError: nothing of it is written
             size = self._size_after(module, writes, state_bytes)
             try:
                 # One round trip for the whole event batch, not one per statement.
                 with self._db.pipeline():
                     self._write(module, writes, queued)
+                    if fence is not None:
+                        fence.audit(self._db, module, cursor)
             except BaseException as exc:
                 # Checked above, so only the server or the connection fails here: the
                 # open batch then holds half an event, and the store stops.
@@ -346,12 +373,14 @@ class PostgresStore(Store):
 
     # outbox -----------------------------------------------------------------
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
+        owned = None if self.owned is None else list(self.owned())
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
             rows = self._db.execute(
                 "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
-                "WHERE NOT done AND next_at_ms <= %s AND id <= %s ORDER BY id LIMIT %s",
-                (now_ms, self._durable_outbox, limit),
+                "WHERE NOT done AND next_at_ms <= %s AND id <= %s "
+                "AND (%s::text[] IS NULL OR module = ANY(%s::text[])) ORDER BY id LIMIT %s",
+                (now_ms, self._durable_outbox, owned, owned, limit),
             ).fetchall()
         return [OutboxEntry(*row) for row in rows]
 
@@ -495,6 +524,8 @@ class PostgresStore(Store):
                 self._write_cursors()
                 self._db.execute("COMMIT")
                 self._in_batch = False
+                if self._fence is not None:
+                    self._fence.committed()
             # Ids only grow (one connection writes them): all up to here are durable.
             self._durable_outbox = self._max_outbox()
 
