@@ -103,6 +103,7 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "last_error_event_id": status.last_error_event_id or None,
         "last_ok_ms": status.last_ok_ms or None,
         "budgets": status.budgets,
+        "engine": status.engine or None,
     }
 
 

@@ -106,6 +106,10 @@ class PostgresStore(Store):
         self.owned: Callable[[], Sequence[str]] | None = None
         """Cluster mode: the modules whose effects this engine delivers (the ones it runs)."""
 
+    def connector(self) -> Callable[[], psycopg.Connection[tuple[Any, ...]]]:
+        """Opens a new connection to the same database (leases, LISTEN: not this batch's)."""
+        return self._connect
+
     def fence(self, engine: str, epoch_of: Callable[[str], int | None]) -> None:
         """Cluster mode: every commit checks its module's lease epoch and is audited
         (see _postgres_fence.py); appends are ordered across engines."""

@@ -1,0 +1,102 @@
+"""Engines sharing modules on one PostgreSQL ([cluster]): each module runs on one engine, an
+engine that joins takes its share, one that leaves hands its modules over, and events
+journaled by any engine reach every module wherever it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cove import Custom, Engine, Event
+from cove._control._api import status_json
+from cove.testing import MemoryTransport
+from tests.helpers.engine import running_engine, state_json, wait_until
+from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.postgres import PostgresServer
+
+PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
+
+
+def cluster_config(directory: Path, modules: list[Path], dsn: str, engine_id: str) -> Path:
+    extra = (
+        f'[store]\nkind = "postgres"\ndsn = "{dsn}"\npassword_secret = "pg"\n'
+        f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
+        f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "1500ms"\nrenew_every = "300ms"\n'
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_engine_config(directory / "engine.toml", modules, extra)
+
+
+def counters(directory: Path, count: int) -> list[Path]:
+    modules = []
+    for i in range(count):
+        module = write_manifest(
+            directory / f"c{i}",
+            f"c{i}",
+            kind="python",
+            entry="counter:Counter",
+            required=["store", "messaging"],
+            subscriptions=[{"kind": "custom", "name": "probe.*"}],
+            config={"transport": "memory"},
+        )
+        (module / "counter.py").write_text((ASSETS / "native_counter" / "counter.py").read_text())
+        modules.append(module)
+    return modules
+
+
+def placed(*engines: Engine) -> dict[str, str]:
+    """Each running module and the engine running it, from every engine's status."""
+    out: dict[str, str] = {}
+    for engine in engines:
+        for status in engine.status():
+            if status.state == "running":
+                assert status.name not in out, f"{status.name} runs on two engines"
+                out[status.name] = status.engine
+    return out
+
+
+def ticks(count: int) -> list[Event]:
+    return [Event(Custom("probe.tick", "", "{}")) for _ in range(count)]
+
+
+async def test_engines_share_the_modules_and_hand_them_over(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, postgres.password)
+    dsn = postgres.database()
+    modules = counters(tmp_path, 4)
+    names = {f"c{i}" for i in range(4)}
+    config_a = cluster_config(tmp_path / "a", modules, dsn, "a")
+    config_b = cluster_config(tmp_path / "b", modules, dsn, "b")
+    async with running_engine(config_a, transports=[MemoryTransport()]) as a:
+        await wait_until(lambda: set(placed(a)) == names, what="a runs every module")
+        async with running_engine(config_b, transports=[MemoryTransport()]) as b:
+            await wait_until(
+                lambda: sorted(placed(a, b).values()) == ["a", "a", "b", "b"],
+                what="two modules each",
+            )
+            on_b = {n: e for n, e in placed(a, b).items() if e == "b"}
+            await wait_until(
+                lambda: on_b == {s.name: s.engine for s in a.status() if s.state == "elsewhere"},
+                what="a shows where b's modules run",
+            )
+            listed = {m["name"]: m["engine"] for m in map(status_json, b.status())}
+            assert listed == placed(a, b), "/v1/modules names each module's engine"
+            await a.publish(ticks(10))
+            await b.publish(ticks(10))
+            await wait_until(
+                lambda: all(state_json(a, n, "count") == 20 for n in names), what="20 each"
+            )
+        await wait_until(lambda: set(placed(a)) == names, timeout=10, what="a takes all back")
+        await a.publish(ticks(5))
+        await wait_until(lambda: all(state_json(a, n, "count") == 25 for n in names))
+    with psycopg.connect(dsn, password=postgres.password) as db:
+        twice = db.execute(
+            "SELECT module, epoch FROM commit_audit GROUP BY module, epoch "
+            "HAVING COUNT(DISTINCT engine) > 1"
+        ).fetchall()
+        engines = {row[0] for row in db.execute("SELECT DISTINCT engine FROM commit_audit")}
+    assert [] == twice
+    assert {"a", "b"} == engines
