@@ -52,7 +52,9 @@ def placement_for(engine: Engine, paths: list[Path]) -> Placement:
         if name in engine.runners:
             await engine.unload(name, release=False)
 
-    hands = EngineHands(engine.load, unload, sources, spawn, engine.wake, engine.log)
+    hands = EngineHands(
+        engine.load, unload, sources, spawn, engine.wake, engine.left.set, engine.log
+    )
     ttl = parse_duration_ms(settings.lease_ttl)
     leases = LeaseTable(store.connector(), settings.engine_id, ttl, store.where)
     renew_s = parse_duration_ms(settings.renew_every) / 1000

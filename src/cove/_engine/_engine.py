@@ -118,6 +118,8 @@ class Engine:
         self.compiling: Compiling | None = None
         self.placement: Placement | None = None
         """``[cluster]``: which modules this engine runs (the others run elsewhere)."""
+        self.left = asyncio.Event()
+        """``[cluster]``: set when its store stopped and it left the cluster (restart it)."""
         self.watcher: ModuleWatcher | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None

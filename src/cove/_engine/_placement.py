@@ -42,6 +42,8 @@ class EngineHands:
     """The once-per-cluster sources, made afresh each time the role is taken."""
     spawn: Callable[[Source], asyncio.Task[None]]
     wake: Callable[[], None]
+    lost: Callable[[], None]
+    """The store stopped and the engine left the cluster (``Engine.left``)."""
     log: Any
 
 
@@ -81,6 +83,13 @@ class Placement:
         )
         listener.start()
         while True:
+            if (why := self._store.stopped()) is not None:
+                # Its batch is lost (the server ended it, or restarted): nothing it runs can
+                # commit now, so its modules go to the other engines until it is restarted.
+                self._hands.log.error("store stopped: this engine leaves the cluster", error=why)
+                await self.leave()
+                self._hands.lost()
+                return
             try:
                 await self.step()
             except StoreError as exc:  # the database is away: leases expire, fences hold

@@ -70,12 +70,26 @@ class PostgresStore(Store):
     secret. ``clock``: Unix ms for when effects are queued and delivered."""
 
     def __init__(
-        self, dsn: str, *, password: str | None = None, clock: Callable[[], int] = _wall_ms
+        self,
+        dsn: str,
+        *,
+        password: str | None = None,
+        clock: Callable[[], int] = _wall_ms,
+        idle_batch_ms: int | None = None,
     ) -> None:
+        """``idle_batch_ms`` ([cluster]): the server ends a session whose batch stays open
+        and idle that long (this engine paused), so its locks cannot hold up the others."""
         self.where = describe(dsn)
         self._clock = clock
+        idle = idle_batch_ms
+        options = None if idle is None else f"-c idle_in_transaction_session_timeout={idle}"
         self._connect: Callable[[], psycopg.Connection[tuple[Any, ...]]] = partial(
-            psycopg.connect, dsn, password=password, autocommit=True, application_name="cove"
+            psycopg.connect,
+            dsn,
+            password=password,
+            autocommit=True,
+            application_name="cove",
+            options=options,
         )
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()

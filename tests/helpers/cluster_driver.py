@@ -1,0 +1,50 @@
+"""An engine process of a [cluster] for failover tests: steady load, a durable file transport.
+
+Run: python -m tests.helpers.cluster_driver CONFIG OUT_FILE (run|drain)
+``run`` publishes events on this engine until killed (every engine of the cluster takes
+load, as webhooks would), or exits 3 when its store stopped and it left the cluster; ``drain`` publishes nothing, waits until this engine runs every
+module, each has caught up and the outbox is empty, then stops (releasing its leases).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from cove import Engine, load_config
+from cove._observe._logging import configure_logging
+from tests.helpers.crash_driver import FileTransport, SteadySource
+
+
+async def main(config_path: Path, out: Path, mode: str) -> None:
+    configure_logging("json", logging.WARNING)
+    config = load_config(config_path)
+    engine = Engine(
+        config,
+        transports=[FileTransport(out)],
+        sources=[SteadySource(pause=0.02)] if mode == "run" else [],
+    )
+    await engine.start()
+    print("started", flush=True)
+    if mode == "run":
+        await engine.left.wait()  # its store lost a batch: a supervisor restarts it
+        raise SystemExit(3)
+    placement = engine.placement
+    assert placement is not None
+    while True:
+        head = engine.store.head()
+        everything = set(engine.runners) == set(placement.modules)
+        caught_up = all(
+            r.position >= head and r.state.value == "running" for r in engine.runners.values()
+        )
+        if everything and caught_up and not engine.store.pending_effects(2**62, 1):
+            break
+        await asyncio.sleep(0.05)
+    await engine.stop()
+    print("drained", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
