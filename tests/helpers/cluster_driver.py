@@ -2,7 +2,7 @@
 
 Run: python -m tests.helpers.cluster_driver CONFIG OUT_FILE (run|drain)
 ``run`` publishes events on this engine until killed (every engine of the cluster takes
-load, as webhooks would), or exits 3 when its store stopped and it left the cluster; ``drain`` publishes nothing, waits until this engine runs every
+load, as webhooks would); ``drain`` publishes nothing, waits until this engine runs every
 module, each has caught up and the outbox is empty, then stops (releasing its leases).
 """
 
@@ -13,9 +13,25 @@ import logging
 import sys
 from pathlib import Path
 
-from cove import Engine, load_config
+from cove import Custom, Engine, Event, Publish, Source, load_config
 from cove._observe._logging import configure_logging
-from tests.helpers.crash_driver import FileTransport, SteadySource
+from cove.errors import StoreError
+from tests.helpers.crash_driver import FileTransport
+
+
+class RetryingLoad(Source):
+    """Events at a steady pace; one the engine could not journal (the database is away)
+    is not accepted, and the load goes on, as webhook senders retry."""
+
+    name = "load"
+
+    async def run(self, publish: Publish) -> None:
+        while True:
+            try:
+                await publish([Event(Custom("probe.tick", "", "{}")) for _ in range(5)])
+            except StoreError:
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.02)
 
 
 async def main(config_path: Path, out: Path, mode: str) -> None:
@@ -24,13 +40,12 @@ async def main(config_path: Path, out: Path, mode: str) -> None:
     engine = Engine(
         config,
         transports=[FileTransport(out)],
-        sources=[SteadySource(pause=0.02)] if mode == "run" else [],
+        sources=[RetryingLoad()] if mode == "run" else [],
     )
     await engine.start()
     print("started", flush=True)
     if mode == "run":
-        await engine.left.wait()  # its store lost a batch: a supervisor restarts it
-        raise SystemExit(3)
+        await asyncio.Event().wait()
     placement = engine.placement
     assert placement is not None
     while True:

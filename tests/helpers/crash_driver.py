@@ -36,13 +36,10 @@ class FileTransport(Transport):
 class SteadySource(Source):
     name = "steady"
 
-    def __init__(self, pause: float = 0.002) -> None:
-        self._pause = pause
-
     async def run(self, publish: Publish) -> None:
         while True:
             await publish([Event(Custom("probe.tick", "", '{"op": "count"}')) for _ in range(5)])
-            await asyncio.sleep(self._pause)
+            await asyncio.sleep(0.002)
 
 
 async def main(config_path: Path, out: Path, mode: str) -> None:

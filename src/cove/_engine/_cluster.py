@@ -53,7 +53,14 @@ def placement_for(engine: Engine, paths: list[Path]) -> Placement:
             await engine.unload(name, release=False)
 
     hands = EngineHands(
-        engine.load, unload, sources, spawn, engine.wake, engine.left.set, engine.log
+        engine.load,
+        unload,
+        sources,
+        spawn,
+        engine.wake,
+        engine.running,
+        engine.forget_recent,
+        engine.log,
     )
     ttl = parse_duration_ms(settings.lease_ttl)
     leases = LeaseTable(store.connector(), settings.engine_id, ttl, store.where)

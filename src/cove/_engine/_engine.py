@@ -118,8 +118,6 @@ class Engine:
         self.compiling: Compiling | None = None
         self.placement: Placement | None = None
         """``[cluster]``: which modules this engine runs (the others run elsewhere)."""
-        self.left = asyncio.Event()
-        """``[cluster]``: set when its store stopped and it left the cluster (restart it)."""
         self.watcher: ModuleWatcher | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
@@ -526,6 +524,15 @@ class Engine:
             return out
         # Not held, or entries journaled elsewhere (emitted events) may follow the held ones.
         return self.store.read(after_seq, limit)
+
+    def running(self, name: str) -> bool:
+        """Is module ``name`` loaded with its loop still going?"""
+        task = self._runner_tasks.get(name)
+        return task is not None and not task.done()
+
+    def forget_recent(self) -> None:
+        """The store lost its open batch: the entries held here may never have committed."""
+        self._recent = RecentJournal(RECENT_EVENTS)
 
     def wake(self) -> None:
         """Another engine journaled events (``[cluster]``): the modules read them."""

@@ -42,8 +42,10 @@ class EngineHands:
     """The once-per-cluster sources, made afresh each time the role is taken."""
     spawn: Callable[[Source], asyncio.Task[None]]
     wake: Callable[[], None]
+    running: Callable[[str], bool]
+    """Is the module's runner still going (not ended by an error)?"""
     lost: Callable[[], None]
-    """The store stopped and the engine left the cluster (``Engine.left``)."""
+    """The store lost a batch: forget the journal entries held in memory (not committed)."""
     log: Any
 
 
@@ -83,14 +85,9 @@ class Placement:
         )
         listener.start()
         while True:
-            if (why := self._store.stopped()) is not None:
-                # Its batch is lost (the server ended it, or restarted): nothing it runs can
-                # commit now, so its modules go to the other engines until it is restarted.
-                self._hands.log.error("store stopped: this engine leaves the cluster", error=why)
-                await self.leave()
-                self._hands.lost()
-                return
             try:
+                if (why := self._store.stopped()) is not None:
+                    await self._recover(why)
                 await self.step()
             except StoreError as exc:  # the database is away: leases expire, fences hold
                 self._hands.log.warning("cluster placement failed", error=str(exc))
@@ -104,6 +101,15 @@ class Placement:
         for name in [n for n in self.held if n not in kept]:
             self._hands.log.warning("lease lost", name=name, epoch=self.held[name])
             await self._drop(name)
+        for name in [n for n in self.owned() if not self._hands.running(n)]:
+            # Its runner ended (a store error under it): hand it on to be loaded afresh.
+            await self._drop(name)
+            await asyncio.to_thread(leases.release, [name])
+        if any(task.done() for _, task in self._running):
+            # A source ended (the store failed under it): give the role up, so it is
+            # taken again (here or elsewhere) with fresh sources.
+            await self._drop(SOURCES_ROLE)
+            await asyncio.to_thread(leases.release, [SOURCES_ROLE])
         self.holders = await asyncio.to_thread(leases.holders)
         share = math.ceil(len(self.modules) / max(live, 1))
         mine = sorted(self.owned())
@@ -116,6 +122,17 @@ class Placement:
             epoch = await asyncio.to_thread(leases.acquire, name)
             if epoch is not None:
                 await self._take(name, epoch)
+
+    async def _recover(self, why: str) -> None:
+        """The store lost its open batch (the server restarted or ended a paused session):
+        drop every module and role, forget what was not committed, connect again, and
+        take leases afresh from the next step. ``StoreError`` while the server is away."""
+        self._hands.log.error("store stopped: dropping every module until it is back", error=why)
+        for name in list(self.held):
+            await self._drop(name)
+        self._hands.lost()
+        await asyncio.to_thread(self._store.reopen)
+        self._hands.log.info("store reopened: taking leases again")
 
     def _free(self, *names: str) -> Iterable[str]:
         for name in names:

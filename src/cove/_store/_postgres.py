@@ -120,6 +120,26 @@ class PostgresStore(Store):
         self.owned: Callable[[], Sequence[str]] | None = None
         """Cluster mode: the modules whose effects this engine delivers (the ones it runs)."""
 
+    def reopen(self) -> None:
+        """[cluster]: start again from what was committed after the store stopped (its batch
+        was lost). Only once this engine dropped every module: each one it takes again
+        reads its committed cursor. ``StoreError`` while the server is still away."""
+        with self._lock:
+            try:
+                fresh = self._connect()
+            except psycopg.Error as exc:
+                raise StoreError(f"{self.where}: cannot reconnect: {exc}") from None
+            self._db.close()
+            self._db = fresh
+            self._broken = None
+            self._in_batch = False
+            self._cursors.clear()
+            with self._done_lock:
+                self._done.clear()  # not written: those effects are delivered again
+            if self._fence is not None:
+                self._fence.committed()
+            self._durable_outbox = self._max_outbox()
+
     def connector(self) -> Callable[[], psycopg.Connection[tuple[Any, ...]]]:
         """Opens a new connection to the same database (leases, LISTEN: not this batch's)."""
         return self._connect
