@@ -497,6 +497,8 @@ class EngineConfig(StrictModel):
             raise ValueError(f"store.password_secret: no [secrets.{secret}] section")
         if self.cluster is not None and self.store.kind != "postgres":
             raise ValueError('cluster: needs [store] kind = "postgres" (the engines share it)')
+        if self.cluster is not None and self.registry is not None:
+            raise ValueError("cluster: the on-chain [registry] is not run in a cluster yet")
         return self
 
     @model_validator(mode="after")

@@ -29,6 +29,11 @@ def test_a_cluster_section_reads_with_its_defaults(tmp_path: Path) -> None:
             "renew_every must be at most a third of lease_ttl",
         ),
         (PG + "[cluster]\n", "cluster.engine_id"),
+        (
+            PG + '[cluster]\nengine_id = "e1"\n[registry]\naddress = "0x' + "00" * 20 + '"\n'
+            'chain = 1\npublishers = ["0x' + "11" * 20 + '"]\n',
+            "the on-chain [registry] is not run in a cluster yet",
+        ),
     ],
 )
 def test_refusals_name_the_key(tmp_path: Path, text: str, says: str) -> None:
