@@ -1,5 +1,7 @@
 """Engines sharing modules ([cluster]) against the single-process SQLite engine, one run.
 
+Also the single process on PostgreSQL without [cluster]: what the cluster itself costs.
+
 Figures (issue 19, step 6), each scenario on six native modules that count every event in
 state and send one effect each:
   * burst: events/s from the first publish until every module's effect of every event
@@ -106,7 +108,10 @@ def scenario(
             f'[store]\nkind = "postgres"\ndsn = "{dsn}"\npassword_secret = "pg"\n'
             f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
         )
-        configs = [_config(tmp, modules, store, f"e{i}") for i in range(engines)]
+        if engines == 0:  # the same database, no [cluster]: what the cluster itself costs
+            configs = [_config(tmp, modules, store, None)]
+        else:
+            configs = [_config(tmp, modules, store, f"e{i}") for i in range(engines)]
     outs = [c.parent / "effects.txt" for c in configs]
     burst, rate = args.events // len(configs), args.rate / len(configs)
     procs = []
@@ -118,7 +123,7 @@ def scenario(
         assert proc.stdout.readline().strip() == "started"
         procs.append(proc)
     try:
-        if server is not None:
+        if server is not None and engines:
             _settled(dsn, server.password, engines)
         total = burst * len(configs) * MODULES
         (go / "burst").touch()
@@ -178,13 +183,13 @@ def main() -> None:
             results = {}
             for name, engines in (
                 ("sqlite, one process", 0),
+                ("postgres, one process", 0),
                 *(("cluster", n) for n in (1, 2, 3)),
             ):
                 tmp = Path(root) / f"{name.split(',')[0]}{engines}"
                 tmp.mkdir()
-                results[(name, engines)] = scenario(
-                    tmp, None if engines == 0 else server, engines, args
-                )
+                pg = None if name.startswith("sqlite") else server
+                results[(name, engines)] = scenario(tmp, pg, engines, args)
             base = results[("sqlite, one process", 0)][0]
             one = results[("cluster", 1)][0]
             for (name, engines), (rate, latencies) in results.items():

@@ -549,6 +549,8 @@ class Engine:
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
         self.stopping = True
+        if self.placement is not None:  # takes no more leases, loads no more modules
+            await self.placement.halt()
         await self._run_hooks("engine-stop", {"modules": sorted(self.runners)})
         self.observer.engine("stopping")
         for source in self.sources:

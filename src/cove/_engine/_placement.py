@@ -72,6 +72,7 @@ class Placement:
         self._listen = listen
         self._running: list[tuple[Source, asyncio.Task[None]]] = []
         self._stop = threading.Event()
+        self._stepping = asyncio.Lock()
         store.fence(self.engine_id, self.held.get)
         store.owned = self.owned
 
@@ -84,11 +85,14 @@ class Placement:
             target=self._notified, args=(loop,), name="cove-journal-listen", daemon=True
         )
         listener.start()
-        while True:
+        while not self._stop.is_set():
             try:
-                if (why := self._store.stopped()) is not None:
-                    await self._recover(why)
-                await self.step()
+                async with self._stepping:
+                    if self._stop.is_set():
+                        return
+                    if (why := self._store.stopped()) is not None:
+                        await self._recover(why)
+                    await self.step()
             except StoreError as exc:  # the database is away: leases expire, fences hold
                 self._hands.log.warning("cluster placement failed", error=str(exc))
             await asyncio.sleep(self._renew_s)
@@ -176,6 +180,12 @@ class Placement:
                         loop.call_soon_threadsafe(self._hands.wake)
             except (psycopg.Error, RuntimeError):
                 self._stop.wait(1.0)  # the server is away (or the loop closed): try again
+
+    async def halt(self) -> None:
+        """The engine is stopping: no more rounds (the one under way finishes first)."""
+        self._stop.set()
+        async with self._stepping:
+            await self._stop_sources()
 
     async def leave(self) -> None:
         """The engine stops: release everything now, so others take over at once."""
