@@ -1,7 +1,8 @@
 """An engine process of a [cluster] for failover tests: steady load, a durable file transport.
 
 Run: python -m tests.helpers.cluster_driver CONFIG OUT_FILE (run|drain)
-``run`` publishes events on this engine until killed (every engine of the cluster takes
+It prints its webhook server's URL ("webhook <url>", with a [webhook] section), then
+"started". ``run`` publishes events on this engine until killed (every engine of the cluster takes
 load, as webhooks would); ``drain`` publishes nothing, waits until this engine runs every
 module, each has caught up and the outbox is empty, then stops (releasing its leases).
 """
@@ -13,8 +14,10 @@ import logging
 import sys
 from pathlib import Path
 
-from cove import Custom, Engine, Event, Publish, Source, load_config
+from cove import Custom, Event, Publish, Source, load_config
+from cove._app import App
 from cove._observe._logging import configure_logging
+from cove._sources._webhook_server import WebhookServer
 from cove.errors import StoreError
 from tests.helpers.crash_driver import FileTransport
 
@@ -37,12 +40,16 @@ class RetryingLoad(Source):
 async def main(config_path: Path, out: Path, mode: str) -> None:
     configure_logging("json", logging.WARNING)
     config = load_config(config_path)
-    engine = Engine(
+    app = App(
         config,
         transports=[FileTransport(out)],
         sources=[RetryingLoad()] if mode == "run" else [],
     )
-    await engine.start()
+    await app.start()
+    engine = app.engine
+    webhook = next((s for s in engine.sources if isinstance(s, WebhookServer)), None)
+    if webhook is not None:
+        print(f"webhook {await webhook.wait_started()}", flush=True)
     print("started", flush=True)
     if mode == "run":
         await asyncio.Event().wait()
@@ -57,7 +64,7 @@ async def main(config_path: Path, out: Path, mode: str) -> None:
         if everything and caught_up and not engine.store.pending_effects(2**62, 1):
             break
         await asyncio.sleep(0.05)
-    await engine.stop()
+    await app.stop()
     print("drained", flush=True)
 
 

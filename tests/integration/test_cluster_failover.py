@@ -1,5 +1,5 @@
 """Failover proof on real servers: three engine processes share six modules on one PostgreSQL
-under steady load on every engine and cron ticks; a random engine is killed with SIGKILL
+under steady load on every engine, webhooks posted round the engines and cron ticks; a random engine is killed with SIGKILL
 (or paused with SIGSTOP past its lease) and started again, over and over. Afterwards every
 journaled event is counted exactly once by every module, every outbox message was delivered
 with one stable key, and the commit audit shows no lease epoch committed on two engines."""
@@ -13,12 +13,16 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
+from cove._event_codec import event_from_json
+from cove._events import Webhook
 from tests.helpers.modules import ASSETS, REPO, write_engine_config, write_manifest
 from tests.helpers.postgres import PostgresServer
 
@@ -26,6 +30,7 @@ PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
 ENGINES = 3
 MODULES = 6
 FAILOVER_LIMIT_S = 10.0
+TOKEN = "cluster-webhook-token"
 
 
 def _modules(directory: Path) -> list[Path]:
@@ -40,6 +45,7 @@ def _modules(directory: Path) -> list[Path]:
             subscriptions=[
                 {"kind": "custom", "name": "probe.*"},
                 {"kind": "tick", "every": "1s"},
+                {"kind": "webhook", "path": "/load"},
             ],
             config={"transport": "file"},
         )
@@ -56,10 +62,14 @@ class Cluster:
         self.password = postgres.password
         self.out = tmp_path / "delivered.jsonl"
         self.tmp = tmp_path
+        (tmp_path / "token").write_text(TOKEN + "\n")
         modules = _modules(tmp_path / "modules")
         self.configs = [self._config(modules, f"e{i}") for i in range(ENGINES)]
         self.drain_config = self._config(modules, "drain")
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.urls: dict[int, str] = {}
+        self.accepted = 0
+        self._load = threading.Event()
         self.db = psycopg.connect(self.dsn, password=self.password, autocommit=True)
 
     def _config(self, modules: list[Path], engine_id: str) -> Path:
@@ -68,6 +78,7 @@ class Cluster:
             f'[store]\nkind = "postgres"\ndsn = "{self.dsn}"\npassword_secret = "pg"\n'
             f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
             f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "3s"\nrenew_every = "1s"\n'
+            f'[webhook]\nport = 0\ntoken_file = "{self.tmp / "token"}"\n'
         )
         return write_engine_config(self.tmp / engine_id / "engine.toml", modules, extra)
 
@@ -87,8 +98,39 @@ class Cluster:
                 proc.kill()
                 raise AssertionError(f"engine {i} did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
+        for line in log.read_text().splitlines()[::-1]:
+            if line.startswith("webhook "):
+                self.urls[i] = line.split(" ", 1)[1] + "/webhooks/load"
+                break
         self.procs[i] = proc
         return proc
+
+    def webhooks(self) -> threading.Thread:
+        """Post webhooks round the live engines (40/s) until ``stop_webhooks``; count
+        the accepted ones (202: journaled before the answer)."""
+
+        def post() -> None:
+            headers = {"authorization": f"Bearer {TOKEN}"}
+            with httpx.Client(timeout=2) as client:
+                n = 0
+                while not self._load.is_set():
+                    n += 1
+                    url = self.urls.get(n % ENGINES)
+                    try:
+                        if url is not None:
+                            answer = client.post(url, content=b'{"n": %d}' % n, headers=headers)
+                            self.accepted += answer.status_code == 202
+                    except httpx.HTTPError:
+                        pass  # that engine is dead or paused: not accepted
+                    time.sleep(0.025)
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        return thread
+
+    def stop_webhooks(self, thread: threading.Thread) -> None:
+        self._load.set()
+        thread.join(10)
 
     def leases(self) -> dict[str, tuple[str, int, bool]]:
         rows = self.db.execute(
@@ -160,12 +202,11 @@ class Cluster:
 
 def _check_exactly_once(cluster: Cluster) -> None:
     db = cluster.db
-    counted = [
-        row[0]
-        for row in db.execute(
-            "SELECT id FROM journal WHERE id LIKE 'tick:%' OR body LIKE '%probe.tick%' ORDER BY seq"
-        )
-    ]
+    rows = db.execute("SELECT id, body FROM journal ORDER BY seq").fetchall()
+    counted = [str(event_id) for event_id, _ in rows]
+    hooks = sum(isinstance(event_from_json(body).payload, Webhook) for _, body in rows)
+    assert cluster.accepted > 10, "the webhook load should have been accepted"
+    assert hooks >= cluster.accepted, "an accepted webhook was not journaled"
     counts = {
         str(module): json.loads(bytes(value))
         for module, value in db.execute("SELECT module, value FROM state WHERE key = 'count'")
@@ -201,6 +242,7 @@ def _run(tmp_path: Path, postgres: PostgresServer, kills: int, pauses: int) -> l
     try:
         for i in range(ENGINES):
             cluster.start(i)
+        load = cluster.webhooks()
         for round_ in range(kills + pauses):
             cluster.settled()
             time.sleep(rng.uniform(0.2, 1.5))
@@ -210,6 +252,7 @@ def _run(tmp_path: Path, postgres: PostgresServer, kills: int, pauses: int) -> l
             else:
                 took.append(cluster.fail(victim, signal.SIGSTOP, pause=5.0))
         cluster.settled()
+        cluster.stop_webhooks(load)
         cluster.stop_all()
         drain = cluster.start(0, "drain")
         assert 0 == drain.wait(timeout=120)
@@ -257,6 +300,7 @@ def test_a_postgres_restart_under_load_is_waited_out(
     try:
         for i in range(ENGINES):
             cluster.start(i)
+        load = cluster.webhooks()
         cluster.settled()
         time.sleep(2)
         cluster.db.close()
@@ -268,6 +312,7 @@ def test_a_postgres_restart_under_load_is_waited_out(
         while _engines_committing_since(cluster, back) != {f"e{i}" for i in range(ENGINES)}:
             assert time.monotonic() < deadline, "the engines did not resume committing"
             time.sleep(0.2)
+        cluster.stop_webhooks(load)
         cluster.stop_all()
         drain = cluster.start(0, "drain")
         assert 0 == drain.wait(timeout=120)
