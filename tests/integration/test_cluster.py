@@ -12,6 +12,7 @@ import pytest
 from cove import Custom, Engine, Event
 from cove._control._api import status_json
 from cove.testing import MemoryTransport
+from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 from tests.helpers.postgres import PostgresServer
@@ -19,8 +20,10 @@ from tests.helpers.postgres import PostgresServer
 PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
 
 
-def cluster_config(directory: Path, modules: list[Path], dsn: str, engine_id: str) -> Path:
-    extra = (
+def cluster_config(
+    directory: Path, modules: list[Path], dsn: str, engine_id: str, more: str = ""
+) -> Path:
+    extra = more + (
         f'[store]\nkind = "postgres"\ndsn = "{dsn}"\npassword_secret = "pg"\n'
         f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
         f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "1500ms"\nrenew_every = "300ms"\n'
@@ -100,3 +103,30 @@ async def test_engines_share_the_modules_and_hand_them_over(
         engines = {row[0] for row in db.execute("SELECT DISTINCT engine FROM commit_audit")}
     assert [] == twice
     assert {"a", "b"} == engines
+
+
+async def test_a_control_plane_says_which_engine_runs_a_module(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any engine lists every module with its engine; an action on a module another engine
+    runs is refused naming that engine (ask its control plane), not "no such module"."""
+    monkeypatch.setenv(PASSWORD_ENV, postgres.password)
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    dsn = postgres.database()
+    modules = counters(tmp_path, 2)
+    config_a = cluster_config(tmp_path / "a", modules, dsn, "a", control_section())
+    config_b = cluster_config(tmp_path / "b", modules, dsn, "b", control_section())
+    async with running_plane(config_a) as a, running_plane(config_b) as b:
+        await wait_until(
+            lambda: sorted(placed(a.engine, b.engine).values()) == ["a", "b"], what="one each"
+        )
+        on_b = next(n for n, e in placed(a.engine, b.engine).items() if e == "b")
+        await wait_until(
+            lambda: any(s.name == on_b and s.engine == "b" for s in a.engine.status()),
+            what="a sees where it runs",
+        )
+        listed = (await a.client.get("/v1/modules", headers=a.auth())).json()["modules"]
+        assert {m["name"]: m["engine"] for m in listed} == placed(a.engine, b.engine)
+        answer = await a.client.post(f"/v1/modules/{on_b}/revive", headers=a.auth())
+        assert 409 == answer.status_code
+        assert "runs on engine 'b'" in answer.json()["error"]
