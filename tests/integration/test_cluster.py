@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -130,3 +131,9 @@ async def test_a_control_plane_says_which_engine_runs_a_module(
         answer = await a.client.post(f"/v1/modules/{on_b}/revive", headers=a.auth())
         assert 409 == answer.status_code
         assert "runs on engine 'b'" in answer.json()["error"]
+        assert a.metrics_url is not None
+        async with httpx.AsyncClient() as scraper:
+            scraped = (await scraper.get(a.metrics_url + "/metrics")).text
+        on_a = next(n for n in placed(a.engine, b.engine) if n != on_b)
+        assert f'cove_module_events_handled_total{{module="{on_a}"}}' in scraped
+        assert f'module="{on_b}"' not in scraped, "a's metrics count only what a runs"
