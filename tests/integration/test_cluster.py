@@ -4,6 +4,7 @@ journaled by any engine reach every module wherever it runs."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -137,3 +138,20 @@ async def test_a_control_plane_says_which_engine_runs_a_module(
         on_a = next(n for n in placed(a.engine, b.engine) if n != on_b)
         assert f'cove_module_events_handled_total{{module="{on_a}"}}' in scraped
         assert f'module="{on_b}"' not in scraped, "a's metrics count only what a runs"
+
+
+async def test_a_quiet_engine_keeps_its_session_and_its_leases(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No events at all: what loading the modules wrote is flushed well within the server's
+    idle-in-transaction limit (half a lease), so the session is never ended under a quiet
+    engine and its modules keep their first epoch."""
+    monkeypatch.setenv(PASSWORD_ENV, postgres.password)
+    dsn = postgres.database()
+    config = cluster_config(tmp_path / "a", counters(tmp_path, 2), dsn, "a")
+    async with running_engine(config, transports=[MemoryTransport()]) as engine:
+        await wait_until(lambda: set(placed(engine)) == {"c0", "c1"}, what="both run")
+        await asyncio.sleep(3)  # four idle limits
+        assert engine.store.stopped() is None
+        assert engine.placement is not None
+        assert {"c0": 1, "c1": 1} == {n: e for n, e in engine.placement.held.items() if n[0] == "c"}
