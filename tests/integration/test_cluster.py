@@ -155,3 +155,23 @@ async def test_a_quiet_engine_keeps_its_session_and_its_leases(
         assert engine.store.stopped() is None
         assert engine.placement is not None
         assert {"c0": 1, "c1": 1} == {n: e for n, e in engine.placement.held.items() if n[0] == "c"}
+
+
+async def test_a_refused_module_keeps_its_lease_and_its_error(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module that cannot load is refused once with its error, not taken, refused and
+    released every round (a new epoch each time); the others run."""
+    monkeypatch.setenv(PASSWORD_ENV, postgres.password)
+    dsn = postgres.database()
+    modules = counters(tmp_path, 2)
+    (modules[1] / "counter.py").write_text("raise ImportError('broken on purpose')\n")
+    config = cluster_config(tmp_path / "a", modules, dsn, "a")
+    async with running_engine(config, transports=[MemoryTransport()]) as engine:
+        await wait_until(lambda: set(placed(engine)) == {"c0"}, what="c0 runs")
+        await asyncio.sleep(2)
+        assert engine.placement is not None
+        assert 1 == engine.placement.held.get("c1")
+        assert ["broken on purpose"] == [
+            "broken on purpose" for e in engine.load_errors.values() if "broken on purpose" in e
+        ]

@@ -71,7 +71,7 @@ def placement_for(engine: Engine, paths: list[Path]) -> Placement:
 def elsewhere(placement: Placement, here: set[str]) -> list[ModuleStatus]:
     """The cluster's modules not run by this engine: where each runs, or that none does."""
     out = []
-    for name in sorted(set(placement.modules) - here):
+    for name in sorted(set(placement.modules) - here - placement.refused):
         holder = placement.holders.get(name)
         running = holder is not None and holder.live
         engine = holder.engine if holder is not None and running else ""

@@ -64,6 +64,8 @@ class Placement:
         self.modules = modules
         self.held: dict[str, int] = {}
         """name: epoch, the store's fence reads it (``held.get``)."""
+        self.refused: set[str] = set()
+        """Modules held here whose load was refused."""
         self.holders: dict[str, Holder] = {}
         """Every lease as last read: where the modules not run here run."""
         self._store = store
@@ -105,7 +107,8 @@ class Placement:
         for name in [n for n in self.held if n not in kept]:
             self._hands.log.warning("lease lost", name=name, epoch=self.held[name])
             await self._drop(name)
-        for name in [n for n in self.owned() if not self._hands.running(n)]:
+        stopped = [n for n in self.owned() if n not in self.refused and not self._hands.running(n)]
+        for name in stopped:
             # Its runner ended (a store error under it): hand it on to be loaded afresh.
             await self._drop(name)
             await asyncio.to_thread(leases.release, [name])
@@ -152,10 +155,14 @@ class Placement:
                 self._running.append((source, self._hands.spawn(source)))
             return
         await asyncio.to_thread(self._store.refresh_size, name)
-        await self._hands.load(self.modules[name])
+        if await self._hands.load(self.modules[name]) is None:
+            # Refused (its error is in the engine's load errors): held, not retried each
+            # round at a new epoch; a restart of the module or the engine tries again.
+            self.refused.add(name)
 
     async def _drop(self, name: str) -> None:
         self.held.pop(name, None)
+        self.refused.discard(name)
         if name == SOURCES_ROLE:
             await self._stop_sources()
         else:
