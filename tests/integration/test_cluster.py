@@ -18,6 +18,7 @@ from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_pla
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
 from tests.helpers.postgres import PostgresServer
+from tests.integration.test_cli_control import cove
 
 PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
 
@@ -132,6 +133,13 @@ async def test_a_control_plane_says_which_engine_runs_a_module(
         answer = await a.client.post(f"/v1/modules/{on_b}/revive", headers=a.auth())
         assert 409 == answer.status_code
         assert "runs on engine 'b'" in answer.json()["error"]
+        table = await cove(a, "module", "list")
+        assert 0 == table.code, table.err
+        header, *rows = [line.split() for line in table.out.splitlines() if line.strip()]
+        assert "engine" == header[-1]
+        assert [on_b, "elsewhere", "b"] == [
+            next(r for r in rows if r[0] == on_b)[i] for i in (0, 1, -1)
+        ], "an empty version column leaves the state second"
         assert a.metrics_url is not None
         async with httpx.AsyncClient() as scraper:
             scraped = (await scraper.get(a.metrics_url + "/metrics")).text
