@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser registry fuse mosquitto postgres examples run demo-chain test lint bench docs clean console
+.PHONY: setup browser registry fuse mosquitto postgres examples run cluster demo-chain test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ examples: setup
 ## run: the engine with the example modules, fed by the demo source (Ctrl-C stops it)
 run: examples
 	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
+
+## cluster: three engines sharing the example modules on a local PostgreSQL (docs/scale-out.md);
+## Ctrl-C stops them (CLUSTER_SECONDS: stop after that long)
+cluster: examples postgres
+	$(BIN)/python scripts/cluster.py $(if $(CLUSTER_SECONDS),--seconds $(CLUSTER_SECONDS))
 
 ## console: rebuild the web console's bundle (src/cove/_control/static) from console/src with esbuild
 console: $(NODE_STAMP)

@@ -21,6 +21,7 @@ from ._cache_dir import compiled_cache_dir, content_store_dir
 from ._config_base import Duration, StrictModel, is_loopback, repeated
 from ._config_budgets import ModuleBudget
 from ._config_chain import ChainSettings
+from ._config_cluster import ClusterSettings
 from ._config_fetch import FetchSettings
 from ._config_hooks import HookPoint, HooksSettings
 from ._config_identity import IdentitySettings
@@ -391,6 +392,11 @@ class EngineConfig(StrictModel):
         default_factory=StoreSettings,
         description="Which backend holds the journal, state, cursors and outbox.",
     )
+    cluster: ClusterSettings | None = Field(
+        default=None,
+        description="Share the modules with other engines on the same PostgreSQL store "
+        "(docs/scale-out.md); unset: this engine runs every module.",
+    )
     commit: CommitSettings = Field(
         default_factory=CommitSettings, description="When commits become durable."
     )
@@ -489,6 +495,10 @@ class EngineConfig(StrictModel):
         secret = self.store.password_secret
         if secret is not None and secret not in self.secrets:
             raise ValueError(f"store.password_secret: no [secrets.{secret}] section")
+        if self.cluster is not None and self.store.kind != "postgres":
+            raise ValueError('cluster: needs [store] kind = "postgres" (the engines share it)')
+        if self.cluster is not None and self.registry is not None:
+            raise ValueError("cluster: the on-chain [registry] is not run in a cluster yet")
         return self
 
     @model_validator(mode="after")

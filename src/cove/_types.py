@@ -98,6 +98,8 @@ class ModuleStatus:
     """When an event or tool call of it last succeeded (Unix ms; 0: never)."""
     budgets: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per ``[budgets.<module>]`` budget: ``used``, ``limit``, ``window_ends_ms``."""
+    engine: str = ""
+    """``[cluster]``: the engine that runs it ("" without a cluster, or when none does)."""
 
 
 @dataclass(frozen=True, slots=True)

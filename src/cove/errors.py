@@ -21,6 +21,7 @@ Every error a person can meet names what is wrong and where::
     ├── ToolError                       a tool call was refused or failed (names the tool)
     ├── FilePathError                   a path of the module file view names nothing, or is malformed
     ├── StoreError                      the durable store failed
+    │   └── FencedError                 a commit's lease epoch is stale: another engine took the module
     ├── SourceError                     an event source failed
     │   ├── DeliveryError               a transport could not deliver a message
     │   └── ChainRpcError               a chain node answered with an error or an unusable answer
@@ -184,6 +185,15 @@ class FilePathError(CoveError):
 
 class StoreError(CoveError):
     """The durable store failed (disk, corruption, closed)."""
+
+
+class FencedError(StoreError):
+    """A module's commit carried a lease epoch that is no longer current: another engine
+    took the module over (this one paused or lost its lease), so the commit is refused."""
+
+    def __init__(self, module: str, message: str) -> None:
+        super().__init__(f"module {module!r}: {message}")
+        self.module = module
 
 
 class SourceError(CoveError):

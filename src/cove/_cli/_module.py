@@ -30,12 +30,16 @@ def _mebibytes(size: int) -> str:
 def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> None:
     table = Table("module", "version", "state", "handled", "failed", "restarts", "queue",
                   "outbox", "fuel", "state bytes", "memory", "sha256", box=None, header_style="bold")  # fmt: skip
+    cluster = any(m.get("engine") for m in modules)  # [cluster]: where each module runs
+    if cluster:
+        table.add_column("engine")
     for m in modules:
         # Cells are Text: a manifest's name or version is the module's, never markup.
         table.add_row(
             Text(m["name"]), Text(m["version"]), _state(m["state"]), str(m["handled"]), str(m["failed"]),
             str(m["restarts"]), str(m["queue_depth"]), _outbox(m), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
             _mebibytes(m["memory_high_water_bytes"]), Text((m["sha256"] or "-").removeprefix("sha256:")[:12]),
+            *([Text(m.get("engine") or "-")] if cluster else []),
         )  # fmt: skip
     console.print(table if modules else "[dim]no modules loaded[/]")
     for m in modules:

@@ -103,6 +103,7 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "last_error_event_id": status.last_error_event_id or None,
         "last_ok_ms": status.last_ok_ms or None,
         "budgets": status.budgets,
+        "engine": status.engine or None,
     }
 
 
@@ -176,6 +177,18 @@ class Api:
         loaded = sorted(s.name for s in self.engine.status())
         raise ApiError(404, f"no module named {name!r} is loaded; loaded: {loaded}")
 
+    def _here(self, name: str) -> ModuleStatus:
+        """A module this engine runs; one run by another engine of the cluster, or by none
+        now, is refused with 409 naming where to ask."""
+        status = self._status(name)
+        if status.state == "elsewhere":
+            raise ApiError(
+                409, f"module {name!r} runs on engine {status.engine!r}: ask its control plane"
+            )
+        if status.state == "unplaced":
+            raise ApiError(409, f"module {name!r} runs on no engine now: its lease is free")
+        return status
+
     async def _body(self, request: Request, model: type[ModelT]) -> ModelT:
         body = await _read_capped(request, MAX_BODY)
         try:
@@ -234,13 +247,13 @@ class Api:
 
     async def unload_module(self, request: Request) -> Response:
         self._authorize(request)
-        name = self._status(request.path_params["name"]).name
+        name = self._here(request.path_params["name"]).name
         await self.engine.unload(name)
         return JSONResponse({"unloaded": name})
 
     async def restart_module(self, request: Request) -> Response:
         self._authorize(request)
-        status = self._status(request.path_params["name"])
+        status = self._here(request.path_params["name"])
         runner = await self.engine.restart(status.name)
         if runner is None:
             error = self.engine.load_errors.get(Path(status.path), "not loaded")
@@ -250,7 +263,7 @@ class Api:
     async def drain_module(self, request: Request) -> Response:
         """Answers once the module is unloaded: drained, or cut at the deadline."""
         self._authorize(request)
-        name = self._status(request.path_params["name"]).name
+        name = self._here(request.path_params["name"]).name
         raw = request.query_params.get("deadline", DRAIN_DEADLINE)
         try:
             deadline_ms = parse_duration_ms(raw)
@@ -264,7 +277,7 @@ class Api:
     async def reload_module(self, request: Request) -> Response:
         """A refused candidate is a 422 naming why; the old version keeps running."""
         self._authorize(request)
-        status = self._status(request.path_params["name"])
+        status = self._here(request.path_params["name"])
         try:
             await self.engine.reload(status.name)
         except CoveError as exc:
@@ -277,7 +290,7 @@ class Api:
 
     async def revive_module(self, request: Request) -> Response:
         self._authorize(request)
-        status = self._status(request.path_params["name"])
+        status = self._here(request.path_params["name"])
         if status.state != "dead":
             raise ApiError(409, f"module {status.name!r} is {status.state}, not dead")
         skipped = None

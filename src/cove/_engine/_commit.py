@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Callable
 
 from .._store._base import Store
+from ..errors import StoreError
 from ._lane import Lane
 from ._lifecycle import wait_event
 
@@ -72,7 +73,12 @@ class Committer:
             await wait_event(self._kick, self._max_delay)
             self._kick.clear()
             if self._dirty:
-                await self.flush()
+                try:
+                    await self.flush()
+                except StoreError:
+                    # The store says why (``stopped``, readiness); the publishers' own
+                    # flushes raise it to them. The loop goes on for when it is back.
+                    continue
 
     async def flush(self) -> None:
         """Make everything written so far durable; concurrent callers share one commit.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ from ._watch import ModuleWatcher
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
+    from ._placement import Placement
 
 RECENT_EVENTS = 20_000
 FIRST_INIT_WAIT_S = 60.0
@@ -97,10 +99,10 @@ class Engine:
         self.log = engine_logger()
         self.transports = {t.name: t for t in transports}
         self.sources = list(sources)
-        self._clock = clock
+        self.clock = clock
         self._http_transport = http_transport
         self._chain_transport = chain_transport
-        self._poll_chains = poll_chains
+        self.poll_chains = poll_chains
         self._progress = progress
         self._on_trajectory = on_trajectory
         self._store = store
@@ -114,6 +116,8 @@ class Engine:
         self._started = False
         self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
         self.compiling: Compiling | None = None
+        self.placement: Placement | None = None
+        """``[cluster]``: which modules this engine runs (the others run elsewhere)."""
         self.watcher: ModuleWatcher | None = None
         self.stopping = False
         self.trajectories: TrajectoryStore | None = None
@@ -172,20 +176,25 @@ class Engine:
         self.retention = RetentionWorker(
             self.store, self.committer, config.retention, self._retention_floor, now_ms
         )
-        self._spawn(self.committer.run(), "committer")
-        self._spawn(self._dispatch_emitted(), "bus")
+        self.spawn(self.committer.run(), "committer")
+        self.spawn(self._dispatch_emitted(), "bus")
         self.observer.start()
         if serve is not None:
             await serve()
         paths = config.module_paths()
         registry = None
-        if self._poll_chains:
+        if self.poll_chains:
             recorder = None if self.chain is None else self.chain.recorder
             registry = follower_for(config, self.store, self, recorder)
         if registry is not None:
             paths = registry.substitute(paths)  # what the registry applied, not re-applied
         self.compiling = Compiling(self.runtime, resolver_for(config), self._progress)
         await self.compiling.compile_all(paths)
+        if config.cluster is not None:
+            from ._cluster import placement_for  # psycopg: imported only for a cluster
+
+            self.placement = placement_for(self, paths)
+            paths = []  # loaded as their leases are taken
         for path in paths:
             try:
                 refused = self.compiling.refusal(path)
@@ -197,25 +206,28 @@ class Engine:
                 self.compiling.loaded(path)
         await first_inits(self.runners, self._settled, self.log, FIRST_INIT_WAIT_S)
         # Only now: a message left pending by the last run must meet its hooks.
-        self._spawn(self.outbox.run(), "outbox")
+        self.spawn(self.outbox.run(), "outbox")
         # And only now may the journal be pruned: up to what the loaded modules passed.
-        self._spawn(self.retention.run(), "retention")
+        self.spawn(self.retention.run(), "retention")
         if config.watch.enabled:
             debounce = parse_duration_ms(config.watch.debounce)
             self.watcher = ModuleWatcher(self._manifests, self.reload, debounce)
-            self._spawn(self.watcher.run(), "watch")
+            self.spawn(self.watcher.run(), "watch")
         manifests = [r.manifest for r in self.runners.values()]
-        self.sources.extend(
-            module_sources(
-                config, manifests, self.store, self._clock, self.chain, self._poll_chains
+        if self.placement is None:  # a cluster runs them once, on its sources role's engine
+            self.sources.extend(
+                module_sources(
+                    config, manifests, self.store, self.clock, self.chain, self.poll_chains
+                )
             )
-        )
         if registry is not None:
             self.sources.append(registry)
         for transport in self.transports.values():
             await transport.start(self.publish)
         for source in self.sources:
-            self._spawn(source.run(self.publish), f"source:{source.name}")
+            self.spawn(source.run(self.publish), f"source:{source.name}")
+        if self.placement is not None:
+            self.spawn(self.placement.run(), "cluster")
         try:
             await self._run_hooks("engine-start", {"modules": sorted(self.runners)})
         except HookBlockedError:
@@ -233,7 +245,7 @@ class Engine:
         for transport in self.transports.values():
             transport.request_headers = self.tracing.headers
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         task.set_name(name)
         task.add_done_callback(self._task_done)
@@ -289,7 +301,7 @@ class Engine:
         self.runners[runner.name] = runner
         self.store.set_released(runner.name, False)
         self.load_errors.pop(path, None)
-        self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
+        self._runner_tasks[runner.name] = self.spawn(runner.run(), f"module:{runner.name}")
         if self.watcher is not None:
             self.watcher.refresh()
         return runner
@@ -416,7 +428,7 @@ class Engine:
         self.tools.refresh()
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
-            self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
+            self.spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
 
     def _budget_exhausted(self, module: str, budget: str, limit: int) -> None:
         """From the module's worker thread: log it, and run the ``budget`` hooks."""
@@ -425,7 +437,7 @@ class Engine:
         if loop is not None and self.hooks.has("budget"):
             payload = {"module": module, "budget": budget, "limit": limit}
             loop.call_soon_threadsafe(
-                self._spawn, self._run_hooks("budget", payload), f"hooks:budget:{module}"
+                self.spawn, self._run_hooks("budget", payload), f"hooks:budget:{module}"
             )
 
     async def _run_hooks(self, point: HookPoint, payload: dict[str, Any]) -> None:
@@ -451,6 +463,12 @@ class Engine:
             [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
         )
         runners = runner_status(list(self.runners.values()), self.store, head, outbox, memories)
+        if self.placement is not None:
+            from ._cluster import elsewhere
+
+            here = self.placement.engine_id
+            runners = [dataclasses.replace(s, engine=here) for s in runners]
+            compiling = elsewhere(self.placement, set(self.runners))
         return [*(s for s in compiling if s.name not in self.runners), *runners]
 
     def hooks_report(self) -> dict[str, Any]:
@@ -507,6 +525,19 @@ class Engine:
         # Not held, or entries journaled elsewhere (emitted events) may follow the held ones.
         return self.store.read(after_seq, limit)
 
+    def running(self, name: str) -> bool:
+        """Is module ``name`` loaded with its loop still going?"""
+        task = self._runner_tasks.get(name)
+        return task is not None and not task.done()
+
+    def forget_recent(self) -> None:
+        """The store lost its open batch: the entries held here may never have committed."""
+        self._recent = RecentJournal(RECENT_EVENTS)
+
+    def wake(self) -> None:
+        """Another engine journaled events (``[cluster]``): the modules read them."""
+        self._journaled.set()
+
     async def _dispatch_emitted(self) -> None:
         """Emitted events are journaled by the outbox; wake modules when that happens."""
         while True:
@@ -518,6 +549,8 @@ class Engine:
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
         self.stopping = True
+        if self.placement is not None:  # takes no more leases, loads no more modules
+            await self.placement.halt()
         await self._run_hooks("engine-stop", {"modules": sorted(self.runners)})
         self.observer.engine("stopping")
         for source in self.sources:
@@ -537,6 +570,8 @@ class Engine:
         if store_works:
             await self.committer.flush()
             await self.outbox.drain(drain_seconds)
+        if self.placement is not None:  # after the flush: the next holder finds it all
+            await self.placement.leave()
         for transport in self.transports.values():  # after the drain: it sends through them
             await transport.aclose()
         for task in self._tasks:

@@ -6,6 +6,7 @@ from .._config import EngineConfig
 from .._config_secrets import read_secret
 from .._store._base import Store
 from .._store._sqlite import SqliteStore
+from .._units import parse_duration_ms
 
 
 def open_store(config: EngineConfig) -> Store:
@@ -20,4 +21,7 @@ def open_store(config: EngineConfig) -> Store:
     password = (
         None if secret is None else read_secret(secret, config.secrets[secret], config.source)
     )
-    return PostgresStore(settings.dsn, password=password)
+    cluster = config.cluster
+    # A paused engine's open batch must not hold the cluster's locks past half a lease.
+    idle = None if cluster is None else parse_duration_ms(cluster.lease_ttl) // 2
+    return PostgresStore(settings.dsn, password=password, idle_batch_ms=idle)

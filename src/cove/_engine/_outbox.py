@@ -24,7 +24,7 @@ from .._ratelimit import RateLimitedLog
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
 from .._units import parse_duration_ms
-from ..errors import HookBlockedError
+from ..errors import HookBlockedError, StoreError
 from ._approvals import HELD_PREFIX, approved
 from ._commit import Committer
 from ._hook_payloads import message_payload
@@ -118,22 +118,31 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while True:
-            self._wake.clear()
-            batch = self._store.pending_effects(self._clock(), 200)
-            hooked: dict[int, Hooked] = {}
-            if self._hooks is not None and self._hooks.has("before-message"):
-                # one thread hop for the whole batch, not one per message
-                hooked = await asyncio.to_thread(_before_messages, self._hooks, batch, self._store)
-            for entry in batch:
-                if self.tracing is None:
-                    await self._deliver(entry, hooked.get(entry.id))
-                    continue
-                with self.tracing.delivery(entry):
-                    await self._deliver(entry, hooked.get(entry.id))
-            if batch:
-                self._committer.committed(len(batch))
+            try:
+                await self._round()
+            except StoreError:
+                # The store says why (``stopped``, readiness); delivery goes on once it is
+                # back ([cluster] reopens it), the effects still in the outbox.
+                await wait_event(self._wake, 1.0)
+
+    async def _round(self) -> None:
+        """Deliver one batch of due effects, or wait for some (woken, or every 0.5 s)."""
+        self._wake.clear()
+        batch = self._store.pending_effects(self._clock(), 200)
+        hooked: dict[int, Hooked] = {}
+        if self._hooks is not None and self._hooks.has("before-message"):
+            # one thread hop for the whole batch, not one per message
+            hooked = await asyncio.to_thread(_before_messages, self._hooks, batch, self._store)
+        for entry in batch:
+            if self.tracing is None:
+                await self._deliver(entry, hooked.get(entry.id))
                 continue
-            await wait_event(self._wake, 0.5)
+            with self.tracing.delivery(entry):
+                await self._deliver(entry, hooked.get(entry.id))
+        if batch:
+            self._committer.committed(len(batch))
+            return
+        await wait_event(self._wake, 0.5)
 
     def _clock(self) -> int:
         return self._now_ms()

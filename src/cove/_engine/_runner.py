@@ -31,7 +31,7 @@ from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
-from ..errors import ModuleFailedError
+from ..errors import FencedError, ModuleFailedError
 from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
@@ -219,6 +219,9 @@ class ModuleRunner:
     async def run(self) -> None:
         try:
             await self._loop()
+        except FencedError as exc:
+            # Another engine holds the module now ([cluster]): stop at once, commit nothing.
+            self._log_sink(self.name, "warn", "fenced: the module stops here", {"error": str(exc)})
         finally:
             if self.state != ModuleState.UNLOADED:
                 self.supervisor.set_state(ModuleState.STOPPED)

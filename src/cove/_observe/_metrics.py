@@ -139,6 +139,8 @@ class EngineCollector(Collector):
         for state in self._states:
             by_state.add_metric([state], sum(1 for s in samples if s.state == state))
         yield by_state
+        # [cluster]: a module another engine runs (or none) is that engine's to report.
+        samples = [s for s in samples if s.state not in _NOT_HERE]
         for kind, name, help_text, attr in _PER_MODULE:
             family = kind(name, help_text, labels=["module"])
             for sample in samples:
@@ -170,6 +172,7 @@ class EngineCollector(Collector):
         )
 
 
+_NOT_HERE = frozenset({"elsewhere", "unplaced"})
 _PER_MODULE: tuple[tuple[type[CounterMetricFamily | GaugeMetricFamily], str, str, str], ...] = (
     (CounterMetricFamily, "cove_module_events_handled", "Events handled.", "handled"),
     (CounterMetricFamily, "cove_module_events_failed", "Events (or inits) that failed.", "failed"),

@@ -47,6 +47,7 @@ from ._base import (
     Store,
 )
 from ._postgres_checks import checked_effects
+from ._postgres_fence import Fence
 from ._postgres_schema import migrate
 from ._rules import PRUNE_CHUNK
 
@@ -69,12 +70,26 @@ class PostgresStore(Store):
     secret. ``clock``: Unix ms for when effects are queued and delivered."""
 
     def __init__(
-        self, dsn: str, *, password: str | None = None, clock: Callable[[], int] = _wall_ms
+        self,
+        dsn: str,
+        *,
+        password: str | None = None,
+        clock: Callable[[], int] = _wall_ms,
+        idle_batch_ms: int | None = None,
     ) -> None:
+        """``idle_batch_ms`` ([cluster]): the server ends a session whose batch stays open
+        and idle that long (this engine paused), so its locks cannot hold up the others."""
         self.where = describe(dsn)
         self._clock = clock
+        idle = idle_batch_ms
+        options = None if idle is None else f"-c idle_in_transaction_session_timeout={idle}"
         self._connect: Callable[[], psycopg.Connection[tuple[Any, ...]]] = partial(
-            psycopg.connect, dsn, password=password, autocommit=True, application_name="cove"
+            psycopg.connect,
+            dsn,
+            password=password,
+            autocommit=True,
+            application_name="cove",
+            options=options,
         )
         try:
             self._db: psycopg.Connection[tuple[Any, ...]] = self._connect()
@@ -101,6 +116,49 @@ class PostgresStore(Store):
         self._cursors: dict[str, int] = {}  # committed in the open batch, not written yet
         self._done: dict[int, int] = {}  # effects delivered (id: when), not written yet
         self._done_lock = threading.Lock()
+        self._fence: Fence | None = None
+        self.owned: Callable[[], Sequence[str]] | None = None
+        """Cluster mode: the modules whose effects this engine delivers (the ones it runs)."""
+
+    def reopen(self) -> None:
+        """[cluster]: start again from what was committed after the store stopped (its batch
+        was lost). Only once this engine dropped every module: each one it takes again
+        reads its committed cursor. ``StoreError`` while the server is still away."""
+        with self._lock:
+            try:
+                fresh = self._connect()
+            except psycopg.Error as exc:
+                raise StoreError(f"{self.where}: cannot reconnect: {exc}") from None
+            self._db.close()
+            self._db = fresh
+            self._broken = None
+            self._in_batch = False
+            self._cursors.clear()
+            with self._done_lock:
+                self._done.clear()  # not written: those effects are delivered again
+            if self._fence is not None:
+                self._fence.committed()
+            self._durable_outbox = self._max_outbox()
+
+    def connector(self) -> Callable[[], psycopg.Connection[tuple[Any, ...]]]:
+        """Opens a new connection to the same database (leases, LISTEN: not this batch's)."""
+        return self._connect
+
+    def fence(self, engine: str, epoch_of: Callable[[str], int | None]) -> None:
+        """Cluster mode: every commit checks its module's lease epoch and is audited
+        (see _postgres_fence.py); appends are ordered across engines."""
+        self._fence = Fence(engine, epoch_of)
+
+    def refresh_size(self, module: str) -> None:
+        """Read a module's state size again: another engine ran it until now."""
+        with self._lock, self._guard("reading a state size"):
+            row = self._one(
+                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value)), 0) "
+                "FROM state WHERE module = %s",
+                (module,),
+            )
+            self._sizes[module] = int(row[0])
+            self._cursors.pop(module, None)
 
     def _one(self, query: Any, params: Sequence[Any] = ()) -> tuple[Any, ...]:
         row = self._db.execute(query, params).fetchone()
@@ -141,6 +199,8 @@ class PostgresStore(Store):
         bodies = {event_id: event_to_json(event) for event_id, event in first.items()}
         with self._lock, self._guard("journaling events"):
             self._begin()
+            if self._fence is not None:
+                self._fence.lock_journal(self._db)
             rows = self._db.execute(
                 "INSERT INTO journal (id, body, at_ms) "
                 "SELECT id, body, at_ms FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
@@ -243,11 +303,16 @@ class PostgresStore(Store):
         queued = checked_effects(where, module, writes, effects)
         with self._lock, self._guard(f"committing events of {module!r}"):
             self._begin()
+            fence = self._fence
+            if fence is not None:
+                fence.check(self._db, module)  # FencedError: nothing of it is written
             size = self._size_after(module, writes, state_bytes)
             try:
                 # One round trip for the whole event batch, not one per statement.
                 with self._db.pipeline():
                     self._write(module, writes, queued)
+                    if fence is not None:
+                        fence.audit(self._db, module, cursor)
             except BaseException as exc:
                 # Checked above, so only the server or the connection fails here: the
                 # open batch then holds half an event, and the store stops.
@@ -346,12 +411,14 @@ class PostgresStore(Store):
 
     # outbox -----------------------------------------------------------------
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
+        owned = None if self.owned is None else list(self.owned())
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
             rows = self._db.execute(
                 "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
-                "WHERE NOT done AND next_at_ms <= %s AND id <= %s ORDER BY id LIMIT %s",
-                (now_ms, self._durable_outbox, limit),
+                "WHERE NOT done AND next_at_ms <= %s AND id <= %s "
+                "AND (%s::text[] IS NULL OR module = ANY(%s::text[])) ORDER BY id LIMIT %s",
+                (now_ms, self._durable_outbox, owned, owned, limit),
             ).fetchall()
         return [OutboxEntry(*row) for row in rows]
 
@@ -495,6 +562,8 @@ class PostgresStore(Store):
                 self._write_cursors()
                 self._db.execute("COMMIT")
                 self._in_batch = False
+                if self._fence is not None:
+                    self._fence.committed()
             # Ids only grow (one connection writes them): all up to here are durable.
             self._durable_outbox = self._max_outbox()
 

@@ -8,6 +8,7 @@ import time
 from typing import Any, cast
 
 from cove._engine._commit import Committer
+from cove.errors import StoreError
 
 
 class _Store:
@@ -60,3 +61,30 @@ async def test_the_commit_mode_is_decided_by_the_committer_alone() -> None:
         committer.committed(1, durable=True)
         assert store.commits == (2 if flushes_now else 1)
         committer.close()
+
+
+async def test_a_failed_flush_does_not_end_the_group_commit_loop() -> None:
+    """The store lost its connection for one flush ([cluster] reopens it): commits after
+    that are still flushed by the loop, not left waiting for a publisher's flush."""
+
+    class _Failing(_Store):
+        fail = True
+
+        def flush(self) -> None:
+            if self.fail:
+                self.fail = False
+                raise StoreError("the server went away")
+            super().flush()
+
+    store = _Failing()
+    committer = Committer(cast(Any, store), "batched", 10, 1)
+    loop = asyncio.ensure_future(committer.run())
+    await asyncio.sleep(0.01)
+    committer.committed(1)
+    await asyncio.sleep(0.1)
+    committer.committed(1)
+    await asyncio.sleep(0.1)
+    assert not loop.done(), "the group commit loop ended"
+    assert 1 == store.commits
+    loop.cancel()
+    committer.close()
