@@ -47,12 +47,12 @@ def _config(tmp_path: Path, relay: Relay, keys: Path, budget: int = 20) -> Path:
     example_module("negotiation/seller", tmp_path / "seller")
     text = (EXAMPLES / "negotiation" / "engine.toml").read_text()
     replace = {
-        'data_dir = "../../.cove/negotiation"': f"data_dir = {toml_value(str(tmp_path / 'data'))}",
+        'data_dir = "../../.cove/negotiation/data"': f"data_dir = {toml_value(str(tmp_path / 'data'))}",
         'relays = ["ws://127.0.0.1:7447"]': f"relays = [{toml_value(relay.url)}]",
         "../../.cove/negotiation/keys": str(keys),
         "messages_per_hour = 20": f"messages_per_hour = {budget}",
         "port = 8789": "port = 0",
-        'token_file = "../../.cove/negotiation/control.token"\ncreate_token = true': (
+        'token_file = "../../.cove/negotiation/data/control.token"\ncreate_token = true': (
             f'token_env = "{TOKEN_ENV}"'
         ),
     }
