@@ -213,6 +213,7 @@ class Engine:
         if registry is not None:
             self.sources.append(registry)
         for transport in self.transports.values():
+            transport.progress = self.store
             await transport.start(self.publish)
         for source in self.sources:
             self._spawn(source.run(self.publish), f"source:{source.name}")

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .._events import Event
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 """Journal events durably and dispatch them; returns once they are durable."""
+
+
+class SourceProgress(Protocol):
+    """Where a source or transport keeps the position it reads from (the store's source state)."""
+
+    def source_state(self, source: str) -> str | None: ...
+    def set_source_state(self, source: str, value: str) -> None: ...
 
 
 class Source(ABC):
@@ -35,6 +42,9 @@ class Transport(ABC):
     request_headers: Callable[[], dict[str, str]] | None = None
     """Set by the engine when tracing is on: headers (``traceparent``) that a transport
     which makes an outbound request adds to it."""
+    progress: SourceProgress | None = None
+    """Set by the engine before ``start``: the store, for a transport that resumes from a
+    position of its own (a nostr transport's last DM seen)."""
 
     async def start(self, publish: Publish) -> None:
         """Begin accepting inbound messages (default: outbound only)."""

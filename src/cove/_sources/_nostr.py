@@ -2,7 +2,8 @@
 
 One task per relay keeps its WebSocket: connect, ask (``REQ``) for the kind 4
 events ``p``-tagged to the served modules' pubkeys since the last one seen
-(on start, ``lookback`` ago), read, and on any loss reconnect with doubling
+(kept in the store, so a restart resumes there; on the very first start,
+``lookback`` ago), read, and on any loss reconnect with doubling
 backoff, logging one line when an outage starts and one when it ends. DMs
 are checked and decrypted here, in the host (``_nostr_dm``), and journaled
 for the addressed module only; the journal keeps one event per nostr id, so
@@ -33,7 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from .._nostr._event import NostrEvent
 from .._nostr._keys import NostrKey
 from ..errors import DeliveryError, NostrError
-from ._base import Publish, Transport
+from ._base import Publish, SourceProgress, Transport
 from ._nostr_dm import DM_KIND, Served, inbound_event, outbound_event
 
 _KEPT_SENDS = 4096
@@ -41,6 +42,12 @@ _KEPT_SENDS = 4096
 _KEPT_REJECTIONS = 4096
 """Refused event ids remembered, so a refusal is logged once, not once per relay."""
 _SUBSCRIPTION = "cove-dms"
+_SLACK_S = 60
+"""Asked again from this long before the newest DM seen: relays and clocks disagree a little."""
+
+
+def state_key(transport: str) -> str:
+    return f"nostr:{transport}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +86,25 @@ class NostrTransport(Transport):
 
     async def start(self, publish: Publish) -> None:
         self._publish = publish
+        if self.progress is not None and not self._tasks:
+            self._resume(self.progress)
         if not self._tasks:
             loop = asyncio.get_running_loop()
             self._tasks = [
                 loop.create_task(self._run(url), name=f"nostr:{self.name}:{url}")
                 for url in self._options.relays
             ]
+
+    def _resume(self, progress: SourceProgress) -> None:
+        """From the stored point when there is one; else record the lookback's start."""
+        raw = progress.source_state(state_key(self.name))
+        try:
+            self._since = int(json.loads(raw)["since"]) if raw is not None else self._since
+        except (ValueError, TypeError, KeyError):
+            self._log.warning(
+                "nostr progress unreadable; asking from the lookback", transport=self.name
+            )
+        progress.set_source_state(state_key(self.name), json.dumps({"since": self._since}))
 
     async def send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
@@ -254,5 +274,11 @@ class NostrTransport(Transport):
         await self._publish([journaled])
         self.received += 1
         created = event.get("created_at")
-        if isinstance(created, int):  # after an outage, ask again from here (a minute's slack)
-            self._since = max(self._since, created - 60)
+        if isinstance(created, int):  # after an outage or a restart, ask again from here
+            seen = min(created, int(time.time())) - _SLACK_S  # a date in the future moves nothing
+            if seen > self._since:
+                self._since = seen
+                if self.progress is not None:
+                    self.progress.set_source_state(
+                        state_key(self.name), json.dumps({"since": seen})
+                    )
