@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._events import Event
@@ -33,6 +34,20 @@ class Source(ABC):
     def health(self) -> dict[str, Any]:
         """Figures for the health report beside ``ok``/``error`` (default: none)."""
         return {}
+
+
+@dataclass(slots=True)
+class TransportCounts:
+    """What a transport did since the engine started (Prometheus ``cove_transport_*_total``)."""
+
+    sent: int = 0
+    """Messages a relay or broker took (an OK, a PUBACK)."""
+    received: int = 0
+    """Inbound messages handed to the journal (a replay counts again; the journal keeps one)."""
+    rejected: int = 0
+    """Inbound messages refused (forged, tampered, addressed to no served module)."""
+    errors: int = 0
+    """Sends that failed (each is retried by the outbox) and connections lost."""
 
 
 class Transport(ABC):
@@ -68,3 +83,7 @@ class Transport(ABC):
 
     async def aclose(self) -> None:
         """Stop accepting and release resources."""
+
+    def counts(self) -> TransportCounts | None:
+        """What it sent, received, refused and failed, for the metrics (default: not counted)."""
+        return None

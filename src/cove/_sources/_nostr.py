@@ -34,7 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from .._nostr._event import NostrEvent
 from .._nostr._keys import NostrKey
 from ..errors import DeliveryError, NostrError
-from ._base import Publish, SourceProgress, Transport
+from ._base import Publish, SourceProgress, Transport, TransportCounts
 from ._nostr_dm import DM_KIND, Served, inbound_event, outbound_event
 
 _KEPT_SENDS = 4096
@@ -83,6 +83,10 @@ class NostrTransport(Transport):
         """DMs refused: forged, tampered, or not for a served module."""
         self.received = 0
         """DMs handed to the journal (a replay counts again; the journal keeps one)."""
+        self.sent = 0
+        """Events a relay took."""
+        self.send_errors = 0
+        """Sends that raised (the outbox retries them)."""
 
     async def start(self, publish: Publish) -> None:
         self._publish = publish
@@ -119,6 +123,26 @@ class NostrTransport(Transport):
         await self.send_from(module, recipient, body, metadata, idempotency_key)
 
     async def send_from(
+        self,
+        module: str,
+        recipient: str,
+        body: str,
+        metadata: Sequence[tuple[str, str]],
+        idempotency_key: str,
+    ) -> None:
+        try:
+            await self._send_from(module, recipient, body, metadata, idempotency_key)
+        except DeliveryError:
+            self.send_errors += 1
+            raise
+        self.sent += 1
+
+    def counts(self) -> TransportCounts:
+        return TransportCounts(
+            self.sent, self.received, self.rejected, self.send_errors + self.outages
+        )
+
+    async def _send_from(
         self,
         module: str,
         recipient: str,
