@@ -77,8 +77,14 @@ class Transport(ABC):
         body: str,
         metadata: Sequence[tuple[str, str]],
         idempotency_key: str,
+        *,
+        created_ms: int = 0,
     ) -> None:
-        """Deliver one message of ``module``; a transport that signs as the sender uses it."""
+        """Deliver one message of ``module``; a transport that signs as the sender uses it.
+
+        ``created_ms``: when the outbox took the message (0: unknown); the same on every
+        retry, so a transport that dates what it sends can date every retry alike.
+        """
         await self.send(recipient, body, metadata, idempotency_key)
 
     async def aclose(self) -> None:

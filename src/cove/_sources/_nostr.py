@@ -35,7 +35,7 @@ from .._nostr._event import NostrEvent
 from .._nostr._keys import NostrKey
 from ..errors import DeliveryError, NostrError
 from ._base import Publish, SourceProgress, Transport, TransportCounts
-from ._nostr_dm import DM_KIND, Served, inbound_event, outbound_event
+from ._nostr_dm import DM_KIND, Resend, Served, inbound_event, outbound_event
 
 _KEPT_SENDS = 4096
 """Signed events kept for retries (by idempotency key); older retries sign anew."""
@@ -129,9 +129,11 @@ class NostrTransport(Transport):
         body: str,
         metadata: Sequence[tuple[str, str]],
         idempotency_key: str,
+        *,
+        created_ms: int = 0,
     ) -> None:
         try:
-            await self._send_from(module, recipient, body, metadata, idempotency_key)
+            await self._send_from(module, recipient, body, metadata, idempotency_key, created_ms)
         except DeliveryError:
             self.send_errors += 1
             raise
@@ -149,6 +151,7 @@ class NostrTransport(Transport):
         body: str,
         metadata: Sequence[tuple[str, str]],
         idempotency_key: str,
+        created_ms: int,
     ) -> None:
         event = self._signed.get(idempotency_key)
         if event is None:
@@ -159,7 +162,10 @@ class NostrTransport(Transport):
                     f"{sorted(self._options.keys)}); add it to transports.{self.name}.modules"
                 )
             try:
-                event = outbound_event(key, recipient, body, metadata, self._served.conversations)
+                resend = Resend(idempotency_key, created_ms // 1000) if created_ms > 0 else None
+                event = outbound_event(
+                    key, recipient, body, metadata, self._served.conversations, resend=resend
+                )
             except NostrError as exc:
                 raise DeliveryError(f"transport {self.name!r}: {exc}") from None
             self._signed[idempotency_key] = event
