@@ -82,3 +82,16 @@ async def test_a_restart_asks_from_the_last_dm_seen_not_from_the_lookback(
     # ten-minute-old one may be read once more, the fifty-minute-old one is not
     now = int(time.time())
     assert now - 600 - 60 - 5 <= since <= now - 600 - 60
+
+
+async def test_a_dm_dated_before_the_resume_point_is_taken_while_connected(
+    tmp_path: Path, relay: Relay, keys: dict[str, NostrKey]
+) -> None:
+    """A late DM (a held one approved, a send retried after an outage) keeps its early date."""
+    config = _with_lookback(
+        _engine(tmp_path / "b", [relay.url], {"carol": False}, tmp_path / "keys"), "1s"
+    )
+    async with running_engine(config) as engine:
+        await _connected(engine)
+        await _dm_to_carol(relay, keys, "approved an hour after its commit", age_s=3600)
+        await wait_until(lambda: _inbox(engine, "carol") != [], timeout=10, what="the late DM")

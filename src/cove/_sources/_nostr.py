@@ -40,8 +40,9 @@ from ._nostr_dm import DM_KIND, Resend, Served, inbound_event, outbound_event
 _KEPT_SENDS = 4096
 """Signed events kept for retries (by idempotency key); older retries sign anew."""
 _KEPT_REJECTIONS = 4096
-"""Refused event ids remembered, so a refusal is logged once, not once per relay."""
+"""Refused (and taken) event ids remembered, so each is handled once, not once per relay."""
 _SUBSCRIPTION = "cove-dms"
+_LIVE = "cove-dms-live"
 _SLACK_S = 60
 """Asked again from this long before the newest DM seen: relays and clocks disagree a little."""
 
@@ -76,13 +77,16 @@ class NostrTransport(Transport):
         self._acks: dict[tuple[str, str], asyncio.Future[tuple[bool, str]]] = {}
         self._signed: OrderedDict[str, NostrEvent] = OrderedDict()
         self._rejected: OrderedDict[str, None] = OrderedDict()
+        self._taken: OrderedDict[str, None] = OrderedDict()
+        """Ids journaled lately: a live DM comes once per subscription and relay."""
         self._since = int(time.time()) - options.lookback_s
         self.outages = 0
         """Relay connection losses so far (a failed first connect counts as one)."""
         self.rejected = 0
         """DMs refused: forged, tampered, or not for a served module."""
         self.received = 0
-        """DMs handed to the journal (a replay counts again; the journal keeps one)."""
+        """DMs handed to the journal (a replay after a reconnect counts again; the journal
+        keeps one)."""
         self.sent = 0
         """Events a relay took."""
         self.send_errors = 0
@@ -227,7 +231,8 @@ class NostrTransport(Transport):
             error = "closed by the relay"
             try:
                 async with connect(url, open_timeout=o.timeout_s, max_size=2**22) as ws:
-                    await ws.send(json.dumps(["REQ", _SUBSCRIPTION, self._filter()]))
+                    for subscription, filter_ in self._subscriptions():
+                        await ws.send(json.dumps(["REQ", subscription, filter_]))
                     self._open[url] = ws
                     if down_since is not None:
                         self._log.info(
@@ -263,6 +268,18 @@ class NostrTransport(Transport):
         pubkeys = sorted(self._served.by_pubkey())
         return {"kinds": [DM_KIND], "#p": pubkeys, "since": self._since}
 
+    def _subscriptions(self) -> list[tuple[str, dict[str, Any]]]:
+        """The backlog since the resume point, and live DMs whatever their date.
+
+        A relay matches live events against ``since`` too, so a DM dated before the
+        resume point (a held one approved late, a send retried after an outage keeps
+        its date) would pass by; the second subscription has no ``since``, and its
+        ``limit`` of 1 keeps its stored part to the newest DM (the journal drops it).
+        Two subscriptions, not two filters in one: relays apply a ``limit`` to the
+        whole query."""
+        live = {k: v for k, v in self._filter().items() if k != "since"}
+        return [(_SUBSCRIPTION, self._filter()), (_LIVE, {**live, "limit": 1})]
+
     async def _on_message(self, url: str, raw: str | bytes) -> None:
         try:
             message = json.loads(raw)
@@ -277,13 +294,13 @@ class NostrTransport(Transport):
                 future.set_result((bool(message[2]), why))
         elif message[0] == "EVENT" and len(message) >= 3 and isinstance(message[2], dict):
             await self._inbound(url, message[2])
-        elif message[0] == "CLOSED" and len(message) >= 2 and message[1] == _SUBSCRIPTION:
+        elif message[0] == "CLOSED" and len(message) >= 2 and message[1] in (_SUBSCRIPTION, _LIVE):
             why = str(message[2]) if len(message) > 2 else ""
             raise NostrError(f"the relay closed the DM subscription: {why}")
 
     async def _inbound(self, url: str, event: NostrEvent) -> None:
         nostr_id = str(event.get("id", ""))
-        if nostr_id in self._rejected or self._publish is None:
+        if nostr_id in self._rejected or nostr_id in self._taken or self._publish is None:
             return
         try:
             journaled = inbound_event(self.name, event, self._served)
@@ -302,6 +319,9 @@ class NostrTransport(Transport):
             )
             return
         await self._publish([journaled])
+        self._taken[nostr_id] = None
+        while len(self._taken) > _KEPT_REJECTIONS:
+            self._taken.popitem(last=False)
         self.received += 1
         created = event.get("created_at")
         if isinstance(created, int):  # after an outage or a restart, ask again from here
