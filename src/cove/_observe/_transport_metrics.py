@@ -13,7 +13,7 @@ from .._sources._base import TransportCounts
 
 _HELP = {
     "sent": "Messages a relay or broker took (an OK, a PUBACK).",
-    "received": "Inbound messages handed to the journal (a replay counts again).",
+    "received": "Inbound messages handed to the journal (a redelivery may count again).",
     "rejected": "Inbound messages refused: forged, tampered, or for no served module.",
     "errors": "Sends that failed (the outbox retries them) and connections lost.",
 }

@@ -43,7 +43,8 @@ class TransportCounts:
     sent: int = 0
     """Messages a relay or broker took (an OK, a PUBACK)."""
     received: int = 0
-    """Inbound messages handed to the journal (a replay counts again; the journal keeps one)."""
+    """Inbound messages handed to the journal (a redelivery may count again; the journal keeps
+    one)."""
     rejected: int = 0
     """Inbound messages refused (forged, tampered, addressed to no served module)."""
     errors: int = 0

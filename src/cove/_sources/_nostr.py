@@ -85,8 +85,8 @@ class NostrTransport(Transport):
         self.rejected = 0
         """DMs refused: forged, tampered, or not for a served module."""
         self.received = 0
-        """DMs handed to the journal (a replay after a reconnect counts again; the journal
-        keeps one)."""
+        """DMs handed to the journal: each once per run (the newest 4096 ids are remembered);
+        after a restart, the relay's replay counts again, and the journal keeps one."""
         self.sent = 0
         """Events a relay took."""
         self.send_errors = 0
