@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SECONDS ?=
 
-.PHONY: setup browser registry fuse mosquitto postgres examples run cluster demo-chain test lint bench docs clean console
+.PHONY: setup browser registry fuse mosquitto postgres examples run cluster demo-chain demo-negotiation test lint bench docs clean console
 
 $(STAMP): pyproject.toml setup.py src/cove/_hosts/_fast_ext.c constraints.txt sdk/python/pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,11 @@ demo-chain: setup
 	$(BIN)/cove build examples/erc20_watcher
 	$(BIN)/cove build examples/balance_monitor
 	$(BIN)/python scripts/demo_chain.py $(if $(DEMO_SECONDS),--seconds $(DEMO_SECONDS))
+
+## demo-negotiation: the buyer and seller agents bargaining over encrypted DMs through a local
+## nostr-relay, the buyer's first DM approved with `cove approvals`; MESSAGES_PER_HOUR=2: out of budget
+demo-negotiation: setup
+	$(BIN)/python scripts/demo_negotiation.py $(if $(MESSAGES_PER_HOUR),--messages-per-hour $(MESSAGES_PER_HOUR))
 
 ## browser: Debian's Chromium, which the web console test drives through Playwright
 browser:

@@ -39,8 +39,8 @@ class NostrTransportSettings(StrictModel):
     )
     lookback: Duration = Field(
         default="1h",
-        description="On start, DMs this old are asked for again (the journal drops those "
-        "already taken); after a relay outage, from the last one seen.",
+        description="On the first start, DMs this old are asked for; later starts and "
+        "reconnects ask from the last DM seen (kept in the store), less a minute.",
     )
     timeout: Duration = Field(default="10s", description="How long a send waits for a relay's OK.")
     reconnect_initial: Duration = Field(

@@ -33,8 +33,8 @@ def free_port() -> int:
 
 
 class Relay:
-    def __init__(self, directory: Path, *, verify: bool = True) -> None:
-        self.port = free_port()
+    def __init__(self, directory: Path, *, verify: bool = True, port: int = 0) -> None:
+        self.port = port or free_port()
         self.directory = directory
         self.url = f"ws://127.0.0.1:{self.port}"
         validators = "    - nostr_relay.validators.is_signed\n" if verify else "    []\n"

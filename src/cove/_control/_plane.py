@@ -18,6 +18,7 @@ from .._observe._chain_metrics import ChainCollector
 from .._observe._logging import engine_logger
 from .._observe._metrics import CONTENT_TYPE, EngineCollector, exposition, new_registry
 from .._observe._outbox_metrics import OutboxCollector
+from .._observe._transport_metrics import TransportCollector
 from .._sources._chain import ChainSource
 from .._types import ModuleState
 from ..errors import ControlError
@@ -59,6 +60,7 @@ class ControlPlane:
             ChainCollector(lambda: [s for s in engine.sources if isinstance(s, ChainSource)])
         )
         self.registry.register(OutboxCollector(engine.outbox_numbers))
+        self.registry.register(TransportCollector(engine.transport_counts))
         self.api: HttpListener | None = None
         self.metrics: HttpListener | None = None
         self._mcp: McpEndpoint | None = None

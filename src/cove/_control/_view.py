@@ -19,7 +19,7 @@ from .._events import Event
 from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import TrajectoryStore
-from .._sources._base import Source
+from .._sources._base import Source, TransportCounts
 from .._store._base import Store
 from .._types import Drained, ModuleInfo, ModuleStatus
 
@@ -116,6 +116,8 @@ class EngineView(Protocol):
     def gauges(self) -> dict[str, float]: ...
 
     def outbox_numbers(self) -> OutboxNumbers: ...
+
+    def transport_counts(self) -> dict[str, TransportCounts]: ...
 
     def retry_dead(self, ids: Sequence[int]) -> Awaitable[list[int]]: ...
 

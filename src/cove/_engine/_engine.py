@@ -27,7 +27,7 @@ from .._observe._metrics import LatencyHistograms
 from .._observe._outbox_metrics import OutboxNumbers
 from .._observe._trajectories import TrajectoryStore
 from .._registry._follower import follower_for
-from .._sources._base import Source, Transport
+from .._sources._base import Source, Transport, TransportCounts
 from .._sources._clock import Clock
 from .._store._base import JournalEntry, Store
 from .._supply._component import resolver_for
@@ -223,6 +223,7 @@ class Engine:
         if registry is not None:
             self.sources.append(registry)
         for transport in self.transports.values():
+            transport.progress = self.store
             await transport.start(self.publish)
         for source in self.sources:
             self.spawn(source.run(self.publish), f"source:{source.name}")
@@ -481,6 +482,11 @@ class Engine:
 
     def outbox_numbers(self) -> OutboxNumbers:
         return self.retention.numbers(self.outbox)
+
+    def transport_counts(self) -> dict[str, TransportCounts]:
+        """The counts of each transport that keeps them (nostr, mqtt), by name."""
+        counted = {name: t.counts() for name, t in self.transports.items()}
+        return {name: c for name, c in counted.items() if c is not None}
 
     async def retry_dead(self, ids: Sequence[int]) -> list[int]:
         return await self.outbox.retry_dead(ids)

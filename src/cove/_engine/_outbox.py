@@ -186,6 +186,7 @@ class OutboxWorker:
                 body["body"],
                 [tuple(m) for m in body["metadata"]],
                 entry.key,
+                created_ms=entry.created_ms,
             )
         except Exception as exc:  # any failure of a send is retried later, never fatal
             self._failed(entry, body["transport"], exc)

@@ -30,8 +30,9 @@ def sign_event(
     content: str,
     tags: list[list[str]],
     created_at: int | None = None,
+    aux: bytes | None = None,
 ) -> NostrEvent:
-    """A complete signed event by ``key``."""
+    """A complete signed event by ``key`` (``aux``: the signature's auxiliary bytes)."""
     stamp = int(time.time()) if created_at is None else created_at
     pubkey = key.pubkey.hex()
     eid = event_id(pubkey, stamp, kind, tags, content)
@@ -42,7 +43,7 @@ def sign_event(
         "kind": kind,
         "tags": tags,
         "content": content,
-        "sig": key.sign(bytes.fromhex(eid)).hex(),
+        "sig": key.sign(bytes.fromhex(eid), aux).hex(),
     }
 
 

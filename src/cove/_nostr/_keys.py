@@ -36,9 +36,10 @@ class NostrKey:
     def secret(self) -> bytes:
         return self._secret.secret
 
-    def sign(self, digest: bytes) -> bytes:
-        """BIP-340 Schnorr signature of a 32-byte digest (fresh auxiliary randomness)."""
-        return self._secret.sign_schnorr(digest, os.urandom(32))
+    def sign(self, digest: bytes, aux: bytes | None = None) -> bytes:
+        """BIP-340 Schnorr signature of a 32-byte digest; fresh auxiliary randomness unless
+        ``aux`` is given (BIP-340 is safe with any aux: it only hardens against side channels)."""
+        return self._secret.sign_schnorr(digest, os.urandom(32) if aux is None else aux)
 
 
 def npub(pubkey: bytes) -> str:

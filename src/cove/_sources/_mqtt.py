@@ -32,7 +32,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ..errors import DeliveryError
-from ._base import Publish, Transport
+from ._base import Publish, Transport, TransportCounts
 from ._mqtt_codec import REPLY_TO, inbound_event, publish_properties, topic_error
 
 INBOUND_BATCH = 256
@@ -72,6 +72,7 @@ class MqttTransport(Transport):
         """Sends waiting for their PUBACK, by packet id (of the current connection)."""
         self.outages = 0
         """Connection losses so far (a failed first connect counts as one)."""
+        self._counts = TransportCounts()
 
     @property
     def broker(self) -> str:
@@ -88,6 +89,20 @@ class MqttTransport(Transport):
             )
 
     async def send(
+        self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
+    ) -> None:
+        try:
+            await self._send(recipient, body, metadata, idempotency_key)
+        except DeliveryError:
+            self._counts.errors += 1
+            raise
+        self._counts.sent += 1
+
+    def counts(self) -> TransportCounts:
+        c = self._counts
+        return TransportCounts(c.sent, c.received, c.rejected, c.errors + self.outages)
+
+    async def _send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
     ) -> None:
         topics = [(recipient, "the recipient")]
@@ -199,6 +214,7 @@ class MqttTransport(Transport):
             for m in batch
         ]
         await self._publish(events)
+        self._counts.received += len(events)
         paho = _paho(client)
         for message in batch:
             if message.qos > 0:

@@ -2,7 +2,8 @@
 
 One task per relay keeps its WebSocket: connect, ask (``REQ``) for the kind 4
 events ``p``-tagged to the served modules' pubkeys since the last one seen
-(on start, ``lookback`` ago), read, and on any loss reconnect with doubling
+(kept in the store, so a restart resumes there; on the very first start,
+``lookback`` ago), read, and on any loss reconnect with doubling
 backoff, logging one line when an outage starts and one when it ends. DMs
 are checked and decrypted here, in the host (``_nostr_dm``), and journaled
 for the addressed module only; the journal keeps one event per nostr id, so
@@ -33,14 +34,21 @@ from websockets.asyncio.client import ClientConnection, connect
 from .._nostr._event import NostrEvent
 from .._nostr._keys import NostrKey
 from ..errors import DeliveryError, NostrError
-from ._base import Publish, Transport
-from ._nostr_dm import DM_KIND, Served, inbound_event, outbound_event
+from ._base import Publish, SourceProgress, Transport, TransportCounts
+from ._nostr_dm import DM_KIND, Resend, Served, inbound_event, outbound_event
 
 _KEPT_SENDS = 4096
 """Signed events kept for retries (by idempotency key); older retries sign anew."""
 _KEPT_REJECTIONS = 4096
-"""Refused event ids remembered, so a refusal is logged once, not once per relay."""
+"""Refused (and taken) event ids remembered, so each is handled once, not once per relay."""
 _SUBSCRIPTION = "cove-dms"
+_LIVE = "cove-dms-live"
+_SLACK_S = 60
+"""Asked again from this long before the newest DM seen: relays and clocks disagree a little."""
+
+
+def state_key(transport: str) -> str:
+    return f"nostr:{transport}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +77,42 @@ class NostrTransport(Transport):
         self._acks: dict[tuple[str, str], asyncio.Future[tuple[bool, str]]] = {}
         self._signed: OrderedDict[str, NostrEvent] = OrderedDict()
         self._rejected: OrderedDict[str, None] = OrderedDict()
+        self._taken: OrderedDict[str, None] = OrderedDict()
+        """Ids journaled lately: a live DM comes once per subscription and relay."""
         self._since = int(time.time()) - options.lookback_s
         self.outages = 0
         """Relay connection losses so far (a failed first connect counts as one)."""
         self.rejected = 0
         """DMs refused: forged, tampered, or not for a served module."""
         self.received = 0
-        """DMs handed to the journal (a replay counts again; the journal keeps one)."""
+        """DMs handed to the journal: each once per run (the newest 4096 ids are remembered);
+        after a restart, the relay's replay counts again, and the journal keeps one."""
+        self.sent = 0
+        """Events a relay took."""
+        self.send_errors = 0
+        """Sends that raised (the outbox retries them)."""
 
     async def start(self, publish: Publish) -> None:
         self._publish = publish
+        if self.progress is not None and not self._tasks:
+            self._resume(self.progress)
         if not self._tasks:
             loop = asyncio.get_running_loop()
             self._tasks = [
                 loop.create_task(self._run(url), name=f"nostr:{self.name}:{url}")
                 for url in self._options.relays
             ]
+
+    def _resume(self, progress: SourceProgress) -> None:
+        """From the stored point when there is one; else record the lookback's start."""
+        raw = progress.source_state(state_key(self.name))
+        try:
+            self._since = int(json.loads(raw)["since"]) if raw is not None else self._since
+        except (ValueError, TypeError, KeyError):
+            self._log.warning(
+                "nostr progress unreadable; asking from the lookback", transport=self.name
+            )
+        progress.set_source_state(state_key(self.name), json.dumps({"since": self._since}))
 
     async def send(
         self, recipient: str, body: str, metadata: Sequence[tuple[str, str]], idempotency_key: str
@@ -105,6 +133,29 @@ class NostrTransport(Transport):
         body: str,
         metadata: Sequence[tuple[str, str]],
         idempotency_key: str,
+        *,
+        created_ms: int = 0,
+    ) -> None:
+        try:
+            await self._send_from(module, recipient, body, metadata, idempotency_key, created_ms)
+        except DeliveryError:
+            self.send_errors += 1
+            raise
+        self.sent += 1
+
+    def counts(self) -> TransportCounts:
+        return TransportCounts(
+            self.sent, self.received, self.rejected, self.send_errors + self.outages
+        )
+
+    async def _send_from(
+        self,
+        module: str,
+        recipient: str,
+        body: str,
+        metadata: Sequence[tuple[str, str]],
+        idempotency_key: str,
+        created_ms: int,
     ) -> None:
         event = self._signed.get(idempotency_key)
         if event is None:
@@ -115,7 +166,10 @@ class NostrTransport(Transport):
                     f"{sorted(self._options.keys)}); add it to transports.{self.name}.modules"
                 )
             try:
-                event = outbound_event(key, recipient, body, metadata, self._served.conversations)
+                resend = Resend(idempotency_key, created_ms // 1000) if created_ms > 0 else None
+                event = outbound_event(
+                    key, recipient, body, metadata, self._served.conversations, resend=resend
+                )
             except NostrError as exc:
                 raise DeliveryError(f"transport {self.name!r}: {exc}") from None
             self._signed[idempotency_key] = event
@@ -177,7 +231,8 @@ class NostrTransport(Transport):
             error = "closed by the relay"
             try:
                 async with connect(url, open_timeout=o.timeout_s, max_size=2**22) as ws:
-                    await ws.send(json.dumps(["REQ", _SUBSCRIPTION, self._filter()]))
+                    for subscription, filter_ in self._subscriptions():
+                        await ws.send(json.dumps(["REQ", subscription, filter_]))
                     self._open[url] = ws
                     if down_since is not None:
                         self._log.info(
@@ -213,6 +268,18 @@ class NostrTransport(Transport):
         pubkeys = sorted(self._served.by_pubkey())
         return {"kinds": [DM_KIND], "#p": pubkeys, "since": self._since}
 
+    def _subscriptions(self) -> list[tuple[str, dict[str, Any]]]:
+        """The backlog since the resume point, and live DMs whatever their date.
+
+        A relay matches live events against ``since`` too, so a DM dated before the
+        resume point (a held one approved late, a send retried after an outage keeps
+        its date) would pass by; the second subscription has no ``since``, and its
+        ``limit`` of 1 keeps its stored part to the newest DM (the journal drops it).
+        Two subscriptions, not two filters in one: relays apply a ``limit`` to the
+        whole query."""
+        live = {k: v for k, v in self._filter().items() if k != "since"}
+        return [(_SUBSCRIPTION, self._filter()), (_LIVE, {**live, "limit": 1})]
+
     async def _on_message(self, url: str, raw: str | bytes) -> None:
         try:
             message = json.loads(raw)
@@ -227,13 +294,13 @@ class NostrTransport(Transport):
                 future.set_result((bool(message[2]), why))
         elif message[0] == "EVENT" and len(message) >= 3 and isinstance(message[2], dict):
             await self._inbound(url, message[2])
-        elif message[0] == "CLOSED" and len(message) >= 2 and message[1] == _SUBSCRIPTION:
+        elif message[0] == "CLOSED" and len(message) >= 2 and message[1] in (_SUBSCRIPTION, _LIVE):
             why = str(message[2]) if len(message) > 2 else ""
             raise NostrError(f"the relay closed the DM subscription: {why}")
 
     async def _inbound(self, url: str, event: NostrEvent) -> None:
         nostr_id = str(event.get("id", ""))
-        if nostr_id in self._rejected or self._publish is None:
+        if nostr_id in self._rejected or nostr_id in self._taken or self._publish is None:
             return
         try:
             journaled = inbound_event(self.name, event, self._served)
@@ -252,7 +319,16 @@ class NostrTransport(Transport):
             )
             return
         await self._publish([journaled])
+        self._taken[nostr_id] = None
+        while len(self._taken) > _KEPT_REJECTIONS:
+            self._taken.popitem(last=False)
         self.received += 1
         created = event.get("created_at")
-        if isinstance(created, int):  # after an outage, ask again from here (a minute's slack)
-            self._since = max(self._since, created - 60)
+        if isinstance(created, int):  # after an outage or a restart, ask again from here
+            seen = min(created, int(time.time())) - _SLACK_S  # a date in the future moves nothing
+            if seen > self._since:
+                self._since = seen
+                if self.progress is not None:
+                    self.progress.set_source_state(
+                        state_key(self.name), json.dumps({"since": seen})
+                    )

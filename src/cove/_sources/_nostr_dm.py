@@ -20,6 +20,7 @@ module's key (the MAC checks); it becomes the ``message`` event
 
 from __future__ import annotations
 
+import hmac
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,15 +64,44 @@ def outbound_event(
     body: str,
     metadata: Sequence[tuple[str, str]],
     conversations: Conversations | None = None,
+    *,
+    resend: Resend | None = None,
 ) -> NostrEvent:
-    """The signed event of one send; a recipient that is no pubkey is a ``NostrError``."""
+    """The signed event of one send; a recipient that is no pubkey is a ``NostrError``.
+
+    With ``resend`` the event is a function of its inputs: the same send (idempotency key,
+    date, body) is the same event, byte for byte, however often it is made."""
+    created_at = resend.created_at if resend is not None else None
+    aux = resend.mac(key.secret, "sig", body) if resend is not None else None
     if recipient == NOTE:
         tags = [[str(k), str(v)] for k, v in metadata]
-        return sign_event(key, kind=NOTE_KIND, content=body, tags=tags)
+        return sign_event(
+            key, kind=NOTE_KIND, content=body, tags=tags, created_at=created_at, aux=aux
+        )
     to = decode_npub(recipient)
     conversation = (conversations or Conversations(1)).get(key, to)
-    content = nip44.encrypt(body, conversation)
-    return sign_event(key, kind=DM_KIND, content=content, tags=[["p", to.hex()]])
+    nonce = resend.mac(conversation, "nonce", body) if resend is not None else None
+    content = nip44.encrypt(body, conversation, nonce=nonce)
+    return sign_event(
+        key, kind=DM_KIND, content=content, tags=[["p", to.hex()]], created_at=created_at, aux=aux
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Resend:
+    """What makes a send's event the same on every retry: its outbox key and date.
+
+    The NIP-44 nonce (and the signature's aux bytes) are an HMAC under the conversation
+    key (the sender's secret) of the idempotency key, the date and the plaintext: unique
+    per distinct message, repeated only for the very same message (docs/security.md).
+    """
+
+    idempotency_key: str
+    created_at: int
+
+    def mac(self, key: bytes, purpose: str, body: str) -> bytes:
+        parts = (purpose, self.idempotency_key, str(self.created_at), body)
+        return hmac.digest(key, "\0".join(("cove-nostr-resend", *parts)).encode(), "sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,4 +152,12 @@ def _open(content: str, sender: bytes, addressed: list[str], served: Served) -> 
     raise error
 
 
-__all__ = ["DM_KIND", "NOTE", "Conversations", "Served", "inbound_event", "outbound_event"]
+__all__ = [
+    "DM_KIND",
+    "NOTE",
+    "Conversations",
+    "Resend",
+    "Served",
+    "inbound_event",
+    "outbound_event",
+]

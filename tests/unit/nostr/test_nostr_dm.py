@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from cove._events import Message
 from cove._nostr import _nip44 as nip44
 from cove._nostr._event import sign_event, verify_event
 from cove._nostr._keys import NostrKey, npub
-from cove._sources._nostr_dm import Served, inbound_event, outbound_event
+from cove._sources._nostr_dm import Resend, Served, inbound_event, outbound_event
 from cove.errors import NostrError
 
 ALICE, BOB, CAROL = (NostrKey(bytes([n]) * 32) for n in (1, 2, 3))
@@ -73,3 +75,25 @@ def test_a_dm_tagging_two_served_modules_goes_to_the_one_it_is_sealed_for() -> N
     event = inbound_event("dm", dm, SERVED)
     assert isinstance(event.payload, Message)
     assert (event.payload.addressee, event.payload.body) == ("carol", "for carol")
+
+
+def test_a_resent_dm_is_the_same_event_and_another_message_never_shares_its_nonce() -> None:
+    to = npub(BOB.pubkey)
+    resend = Resend("alice:event-1:0", 1_700_000_000)
+    first = outbound_event(ALICE, to, "offer 60", [], resend=resend)
+    assert first == outbound_event(ALICE, to, "offer 60", [], resend=resend)  # sig too
+    assert 1_700_000_000 == first["created_at"]
+    verify_event(first)
+    assert "offer 60" == inbound_event("dm", first, SERVED).payload.body  # type: ignore[union-attr]
+
+    def nonce(event: dict[str, object]) -> bytes:
+        return base64.b64decode(str(event["content"]))[1:33]
+
+    others = [
+        outbound_event(ALICE, to, "offer 61", [], resend=resend),  # a hook changed the body
+        outbound_event(ALICE, to, "offer 60", [], resend=Resend("alice:event-1:1", 1_700_000_000)),
+        outbound_event(ALICE, to, "offer 60", [], resend=Resend("alice:event-1:0", 1_700_000_001)),
+        outbound_event(ALICE, npub(CAROL.pubkey), "offer 60", [], resend=resend),
+        outbound_event(ALICE, to, "offer 60", []),  # no resend: random
+    ]
+    assert len({nonce(first), *map(nonce, others)}) == 6
