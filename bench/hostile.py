@@ -8,7 +8,10 @@ memory bomb) triggered once per second, and compares the two. Target
 alone. An attacker asks never to die, so it runs until the operator's
 restart cap (20 failures) makes it dead: the rows include that.
 
-Run: .venv/bin/python bench/hostile.py [--seconds S] [--all-cores]
+With ``--stop``, it prints instead how long ``Engine.stop`` takes with long
+guest calls in hand (bench/_hostile_stop.py): the stop cancels them.
+
+Run: .venv/bin/python bench/hostile.py [--seconds S] [--stop] [--all-cores]
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ sys.path.insert(0, str(BENCH.parent))  # the test suite's guests and manifests
 from tests.helpers.engine import PROBE_CAPABILITIES
 from tests.helpers.modules import build_guest, write_engine_config
 from tests.helpers.security import op_event, probe_module
+
+from _hostile_stop import HEADER, TITLE, stop_rows  # isort: skip (needs the path above)
 
 EVENTS_PER_SECOND = 100
 HOSTILE = ["events", "http", "logging", "messaging", "store"]
@@ -128,8 +133,14 @@ async def main(seconds: float) -> None:
     )
 
 
+async def stop_main() -> None:
+    rows = await stop_rows(build_guest("hostile", HOSTILE))
+    print_table(TITLE, rows, HEADER)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--stop", action="store_true", help="time Engine.stop instead")
     args = engine_bench_args(parser)
-    asyncio.run(main(args.seconds))
+    asyncio.run(stop_main() if args.stop else main(args.seconds))

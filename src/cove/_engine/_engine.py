@@ -524,14 +524,22 @@ class Engine:
             await source.aclose()
         for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
             task.cancel()
+        # Every guest call in hand is cut now, not awaited to its deadline: its event
+        # is not committed and is handled again at the next start.
         for runner in self.runners.values():
             runner.stop()
+            runner.interrupt()
+        self.runtime.interrupt()
+        give_up = asyncio.get_running_loop().time() + drain_seconds
         runner_tasks = list(self._runner_tasks.values())
         if runner_tasks:
-            await asyncio.wait(runner_tasks, timeout=drain_seconds)
+            _, stuck = await asyncio.wait(runner_tasks, timeout=drain_seconds)
+            for task in stuck:  # a WASI sleep already under way ends only at its cut
+                task.cancel()
         await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
         for runner in self.runners.values():
-            await asyncio.to_thread(runner.close)
+            left = max(0.0, give_up - asyncio.get_running_loop().time())
+            await asyncio.to_thread(runner.close, left)
         # A stopped store refuses every call: what it lost is handled again after a restart.
         store_works = self.store.stopped() is None
         if store_works:

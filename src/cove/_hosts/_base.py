@@ -80,5 +80,10 @@ class ModuleHost(ABC):
         """
         raise ToolError(name, "not-found", f"module {self.name!r} serves no tools")
 
+    def interrupt(self) -> None:
+        """The engine is stopping: cut the call in hand short and refuse later ones
+        (``CallCancelledError``); called from another thread. The default does nothing:
+        a native plugin runs trusted code in-process, which cannot be cut."""
+
     def close(self) -> None:
         """Release resources; the default has none."""

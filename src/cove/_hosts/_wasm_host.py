@@ -34,6 +34,7 @@ from .._capabilities._grants import Grants
 from .._events import Event
 from .._manifest import Manifest
 from ..errors import (
+    CallCancelledError,
     HostCallError,
     LimitExceededError,
     ModuleFailedError,
@@ -152,6 +153,8 @@ class WasmModuleHost(ModuleHost):
         self._raw_store: wasmtime.Store | None = None
         self._cut = False
         """A WASI wait of the running call was cut at its deadline."""
+        self._stopping = False
+        """``interrupt`` was called: every call ends as ``CallCancelledError``."""
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
@@ -323,10 +326,32 @@ class WasmModuleHost(ModuleHost):
             self._memory.high_water()  # its peak counts, though its memory goes now
             raw.close()
 
+    def interrupt(self) -> None:
+        """Mark every call from now on cancelled and cut the waits of the one in hand; the
+        engine then moves the epoch past every deadline (``WasmRuntime.interrupt``), so a
+        guest running code traps at its next epoch check."""
+        self._stopping = True
+        calls = self._calls
+        if calls is not None:
+            calls.cancel()
+
     def _call(
         self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool = False
     ) -> Any:
-        """Run one guest call under the limits; ``returns``: hand back its result as it is."""
+        """Run one guest call under the limits; ``returns``: hand back its result as it is.
+        Once the engine is stopping, whatever ended the call, it is cancelled."""
+        if self._stopping:
+            raise CallCancelledError(self.name, what)
+        try:
+            return self._limited_call(func, calls, what, *args, returns=returns)
+        except ModuleFailedError:
+            if self._stopping:
+                raise CallCancelledError(self.name, what) from None
+            raise
+
+    def _limited_call(
+        self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool
+    ) -> Any:
         store = self._store
         assert store is not None
         limits = self._grants.limits
