@@ -12,11 +12,11 @@ import httpx
 
 from cove._store._sqlite import SqliteStore
 from tests.helpers.control import AUTH, control_section
+from tests.helpers.cove_run import cove_run, post_ops
 from tests.helpers.http_server import local_http_server
 from tests.helpers.modules import write_engine_config, write_manifest
 from tests.helpers.security import STOP_AT_FIRST_FAILURE, probe_module
 from tests.helpers.wat import wat_component
-from tests.security.test_hostile_exit import _cove_run, _post_ops
 
 LONG = {"timeout": "60s", "fuel": 50_000_000_000}
 """Deadlines far past the test's wait for the exit: only a cancel ends these calls."""
@@ -45,11 +45,11 @@ def test_sigterm_cancels_a_loop_a_sleep_and_a_slow_fetch_and_leaves_their_events
             [looper, sleeper, drinker],
             control_section(metrics=False),
         )
-        with _cove_run(config) as (proc, url):
+        with cove_run(config) as (proc, url):
             body = {"name": "wat.loop", "payload": "{}"}
             assert httpx.post(f"{url}/v1/events", json=body, headers=AUTH).is_success
-            _post_ops(url, "sleeper", [{"op": "sleep"}])
-            _post_ops(url, "drinker", [{"op": "fetch", "url": server.url("/drip")}])
+            post_ops(url, "sleeper", [{"op": "sleep"}])
+            post_ops(url, "drinker", [{"op": "fetch", "url": server.url("/drip")}])
             time.sleep(1.5)  # every call is inside its guest by now
             proc.send_signal(signal.SIGTERM)
             # The deadlines are 60 s away: only cancelled calls let it exit before.
