@@ -167,15 +167,16 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
-    def interrupt(self) -> None:
+    def interrupt(self) -> float:
         """The engine is stopping: start no more events and cut the guest call in hand
-        (its event is not committed, so the next start handles it again)."""
+        (its event is not committed, so the next start handles it again). Returns the
+        seconds that call surely still runs (``ModuleHost.interrupt``)."""
         self.supervisor.cut_drain()
         self._wake.set()
-        self.instance.host.interrupt()
         hook_host = self.instance.hook_host
         if hook_host is not None and hook_host is not self.instance.host:
             hook_host.interrupt()
+        return self.instance.host.interrupt()
 
     def swap(
         self, candidate: ModuleInstance, prepare: Callable[[], object] | None = None
