@@ -83,8 +83,10 @@ class RestartCaps(StrictModel):
         "to this).",
     )
     backoff_max: Duration = Field(
-        default="10ms",
-        description="Shortest longest-delay (a shorter [restart] backoff_max is raised to this).",
+        default="1s",
+        description="Shortest longest-delay (a shorter [restart] backoff_max is raised to this): "
+        "a failing module restarts at most about once a second once its backoff has grown, "
+        "so its rebuilds cannot take a neighbour's CPU.",
     )
 
 

@@ -15,6 +15,7 @@ Every error a person can meet names what is wrong and where::
     │   │   └── CapabilityError         a required capability is not granted
     │   └── ModuleFailedError           one event (or init) failed; effects rolled back
     │       ├── LimitExceededError      fuel, memory, deadline, state or call budget
+    │       ├── CallCancelledError      the engine stopped and cut the call short; handled again at start
     │       ├── MigrationError          a state migration failed; its writes rolled back
     │       └── AgentUnavailableError   the A2A hub's agent could not be reached or refused the call
     ├── HostCallError                   a host call failed (carries a WIT error kind)
@@ -122,6 +123,16 @@ class LimitExceededError(ModuleFailedError):
     def __init__(self, module: str, limit: LimitKind, message: str) -> None:
         super().__init__(module, f"{limit} limit exceeded: {message}")
         self.limit = limit
+
+
+class CallCancelledError(ModuleFailedError):
+    """The engine is stopping and cut the call short: nothing of it is kept, and the
+    event stays in the journal, handled again when the engine next starts."""
+
+    def __init__(self, module: str, what: str) -> None:
+        super().__init__(
+            module, f"{what} cancelled: the engine is stopping (handled again at its next start)"
+        )
 
 
 class MigrationError(ModuleFailedError):

@@ -128,6 +128,7 @@ def build_guest(
     migrate: bool = False,
 ) -> Path:
     """Build tests/assets/<asset> (a Python guest) declaring ``capabilities``; cached.
+    ``asset`` may be a path below tests/assets (``attacks/sleeper``): its last part names it.
 
     ``tools``: the manifest has ``[tools] enabled = true`` (the tool-module world).
     ``host_wit``: the contract to build against, when not the current host.wit.
@@ -135,13 +136,14 @@ def build_guest(
     """
     # Keyed by process: parallel pytest runs in one tree must not rebuild
     # each other's work directory; the build cache (by input digest) is shared.
-    work = CACHE / "guests" / f"{asset}-{'-'.join(sorted(capabilities))}-{os.getpid()}"
+    name = Path(asset).name
+    work = CACHE / "guests" / f"{name}-{'-'.join(sorted(capabilities))}-{os.getpid()}"
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(ASSETS / asset, work, ignore=shutil.ignore_patterns("__pycache__"))
     write_manifest(
         work,
-        asset,
+        name,
         component=None,
         kind="wasm",
         optional=capabilities,
@@ -151,7 +153,7 @@ def build_guest(
     text = (
         (work / "cove.toml")
         .read_text()
-        .replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{asset}.wasm"')
+        .replace('kind = "wasm"', f'kind = "wasm"\ncomponent = "{name}.wasm"')
     )
     (work / "cove.toml").write_text(text)
     result = build_python(load_manifest(work), CACHE / "builds", host_wit=host_wit)

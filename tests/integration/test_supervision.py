@@ -45,7 +45,10 @@ async def test_module_failing_every_event_goes_dead_after_max_failures_with_doub
         "always",
         restart={"max_failures": 5, "backoff_initial": "10ms", "backoff_max": "40ms"},
     )
-    config = write_engine_config(tmp_path / "engine.toml", [module])
+    # The built-in floor of backoff_max (1 s) would raise the 40 ms asked for.
+    config = write_engine_config(
+        tmp_path / "engine.toml", [module], '[limits.restart]\nbackoff_max = "10ms"\n'
+    )
     async with running_engine(config) as engine:
         await engine.publish([_tick()])
         runner = engine.runners["always"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cove._hosts._wasm_runtime import WasmRuntime
+from tests.helpers.attacks import build_attacks
 from tests.helpers.modules import CACHE, build_guest
 
 
@@ -26,3 +27,9 @@ HOSTILE_CAPABILITIES = ["events", "http", "logging", "messaging", "store"]
 def hostile_wasm() -> Path:
     """The attacker guest (tests/assets/hostile): one op per attack."""
     return build_guest("hostile", HOSTILE_CAPABILITIES)
+
+
+@pytest.fixture(scope="session")
+def attacks() -> dict[str, Path]:
+    """The hostile corpus (tests/assets/attacks): one built component per attack."""
+    return build_attacks()

@@ -41,7 +41,7 @@ async def test_a_module_asking_never_to_die_is_dead_at_the_operators_cap(
     ("asked", "caps", "expected"),
     [
         pytest.param({}, "", (5, 1_000, 300_000), id="the-manifest-defaults-fit-the-caps"),
-        pytest.param(UNDYING, "", (20, 10, 10), id="the-built-in-caps"),
+        pytest.param(UNDYING, "", (20, 10, 1_000), id="the-built-in-caps"),
         pytest.param(
             {"max_failures": 3, "backoff_initial": "5s", "backoff_max": "1m"},
             'max_failures = 10\nbackoff_initial = "1s"\nbackoff_max = "30s"\n',

@@ -90,6 +90,8 @@ class HostCalls:
     calls: int = 0
     deadline_ns: int | None = None
     """``perf_counter_ns`` by which the running call must end (set by the wasm host)."""
+    cancelled: bool = False
+    """The engine is stopping: every wait still to come gets no time (see ``cancel``)."""
     chain: ChainBackend | None = None
     chain_calls: int = 0
     """Chain calls in this event (a batch counts each), against the chain's cap."""
@@ -130,6 +132,13 @@ class HostCalls:
             emitted=0,
             sent=0,
         )
+
+    def cancel(self) -> None:
+        """Cut this call's waits short from another thread: the deadline is now, so a wait
+        begun later (a WASI sleep, a request, a chain retry) has no time left, and a body
+        being read stops at its next chunk."""
+        self.cancelled = True
+        self.deadline_ns = time.perf_counter_ns()
 
     def _gate(
         self,
@@ -233,11 +242,11 @@ class HostCalls:
             if self.deadline_ns is not None:
                 left = max(0.0, (self.deadline_ns - time.perf_counter_ns()) / 1e9)
             if not uses_secrets(request):
-                return self.http.fetch(request, self.grants.http_allow, left)
+                return self.http.fetch(request, self.grants.http_allow, left, cut=self._cut)
             secrets = self.secrets or ModuleSecrets(self.module)
             filled, sensitive = secrets.fill(request, self.grants.http_allow)
             try:
-                return self.http.fetch(filled, self.grants.http_allow, left, sensitive)
+                return self.http.fetch(filled, self.grants.http_allow, left, sensitive, self._cut)
             except HostCallError as exc:
                 raise HostCallError(exc.kind, secrets.scrub(exc.message)) from None
 
@@ -297,6 +306,9 @@ class HostCalls:
         if self.spending is not None:
             effects = self.effects
             self.spending.charge(effects.usage, name, amount, effects.spent_before)
+
+    def _cut(self) -> bool:
+        return self.cancelled
 
     def _time_left(self) -> float | None:
         # Epoch interruption cannot stop a host call: the call gets what is left.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -69,9 +70,11 @@ class HttpBackend:
         allow: tuple[str, ...],
         time_left: float | None = None,
         sensitive: frozenset[str] = frozenset(),
+        cut: Callable[[], bool] = lambda: False,
     ) -> HttpResponse:
         """``time_left``: seconds the caller can still wait, over all redirect hops;
-        ``sensitive``: headers (lower-case) holding a secret, dropped like credentials."""
+        ``sensitive``: headers (lower-case) holding a secret, dropped like credentials;
+        ``cut``: true once the engine is stopping (the body stops at its next chunk)."""
         method, url, body = request.method.upper(), request.url, request.body
         headers = request.headers
         deadline = None if time_left is None else time.monotonic() + time_left
@@ -80,7 +83,7 @@ class HttpBackend:
                 raise HostCallError(
                     "denied", f"http: {redact_url(url)!r} is not in the module's http allowlist"
                 )
-            response = self._send(method, url, headers, body, deadline)
+            response = self._send(method, url, headers, body, deadline, cut)
             if response.status not in (301, 302, 303, 307, 308):
                 return response
             location = dict((k.lower(), v) for k, v in response.headers).get("location")
@@ -96,7 +99,13 @@ class HttpBackend:
         raise HostCallError("limit-exceeded", f"http: more than {self._max_redirects} redirects")
 
     def _send(
-        self, method: str, url: str, headers: Headers, body: bytes, deadline: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes,
+        deadline: float | None,
+        cut: Callable[[], bool],
     ) -> HttpResponse:
         timeout = self._timeout
         if deadline is not None:
@@ -117,6 +126,10 @@ class HttpBackend:
                     # time would never trip it, so the deadline bounds the whole.
                     if deadline is not None and time.monotonic() > deadline:
                         raise httpx.ReadTimeout("the module's deadline passed mid-body")
+                    if cut():
+                        raise HostCallError(
+                            "timeout", f"http: {method} {redact_url(url)}: the engine is stopping"
+                        )
                     size += len(chunk)
                     if size > self._max_body:
                         raise HostCallError(

@@ -563,14 +563,26 @@ class Engine:
             await source.aclose()
         for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
             task.cancel()
-        for runner in self.runners.values():
+        # Every guest call in hand is cut now, not awaited to its deadline: its event
+        # is not committed and is handled again at the next start.
+        # A WASI sleep under way cannot be cut: one that outlasts the grace is not waited.
+        hopeless = set()
+        for name, runner in self.runners.items():
             runner.stop()
-        runner_tasks = list(self._runner_tasks.values())
-        if runner_tasks:
-            await asyncio.wait(runner_tasks, timeout=drain_seconds)
+            if runner.interrupt() > drain_seconds:
+                hopeless.add(name)
+        self.runtime.interrupt()
+        give_up = asyncio.get_running_loop().time() + drain_seconds
+        tasks = self._runner_tasks
+        awaited = [task for name, task in tasks.items() if name not in hopeless]
+        if awaited:
+            await asyncio.wait(awaited, timeout=drain_seconds)
+        for task in tasks.values():
+            task.cancel()  # done ones ignore it; the rest are left to their threads
         await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
-        for runner in self.runners.values():
-            await asyncio.to_thread(runner.close)
+        for name, runner in self.runners.items():
+            left = max(0.0, give_up - asyncio.get_running_loop().time())
+            await asyncio.to_thread(runner.close, 0.0 if name in hopeless else left)
         # A stopped store refuses every call: what it lost is handled again after a restart.
         store_works = self.store.stopped() is None
         if store_works:

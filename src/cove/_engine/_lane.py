@@ -5,6 +5,12 @@ that blocks (hooks, retention, loads, closes), so a burst there made
 modules and commits wait in line behind it. A module's work is strictly
 sequential and so is the flush, so one thread each is enough, and it keeps
 a module's wasm Store on one thread.
+
+The thread is a daemon: a guest call the engine could not cut at stop (a
+WASI sleep already under way ends only at its own deadline) must not hold
+up the process's exit, which a ``ThreadPoolExecutor``'s worker did (Python
+joins those at exit). What it was doing is not committed, so nothing is
+lost: its event is handled again at the next start.
 """
 
 from __future__ import annotations
@@ -12,25 +18,56 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
 
 
 class Lane:
     """A one-thread executor; ``run`` is ``asyncio.to_thread`` on it (context variables included)."""
 
     def __init__(self, name: str) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        context = contextvars.copy_context()
-        call = functools.partial(context.run, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        if self._closed:
+            raise RuntimeError("the lane is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        self._jobs.put((call, future, loop))
+        return await future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            call, future, loop = job
+            try:
+                result, error = call(), None
+            except BaseException as exc:
+                result, error = None, exc
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:  # the loop closed while the call ran (abandoned at stop)
+                pass
 
     def close(self) -> None:
         """Let the work in hand finish; take no more."""
-        self._executor.shutdown(wait=False)
+        self._closed = True
+        self._jobs.put(None)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -31,7 +31,7 @@ from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
-from ..errors import FencedError, ModuleFailedError
+from ..errors import CallCancelledError, FencedError, ModuleFailedError
 from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
@@ -167,6 +167,17 @@ class ModuleRunner:
         self.supervisor.stop()
         self._wake.set()
 
+    def interrupt(self) -> float:
+        """The engine is stopping: start no more events and cut the guest call in hand
+        (its event is not committed, so the next start handles it again). Returns the
+        seconds that call surely still runs (``ModuleHost.interrupt``)."""
+        self.supervisor.cut_drain()
+        self._wake.set()
+        hook_host = self.instance.hook_host
+        if hook_host is not None and hook_host is not self.instance.host:
+            hook_host.interrupt()
+        return self.instance.host.interrupt()
+
     def swap(
         self, candidate: ModuleInstance, prepare: Callable[[], object] | None = None
     ) -> ModuleInstance:
@@ -256,6 +267,8 @@ class ModuleRunner:
                 continue
             result = await self._lane.run(self.exclusive, self._handle, mine)
             self.position = result.position
+            if isinstance(result.failure, CallCancelledError):
+                return  # stopping: the event stays in the journal, no failure counted
             if result.failure is not None:
                 await supervisor.fail(result.failure)
             elif not supervisor.cut:
@@ -277,6 +290,8 @@ class ModuleRunner:
         supervisor.set_state(ModuleState.INITIALIZING)
         try:
             await self._lane.run(self.exclusive, self._migrate_and_init)
+        except CallCancelledError:
+            return False  # stopping
         except ModuleFailedError as exc:
             supervisor.failed = None  # init failed: no event is to blame
             await supervisor.fail(exc)
@@ -290,11 +305,25 @@ class ModuleRunner:
                 self.name, "info", "state migrated", {"to": self.manifest.module.version}
             )
 
-    def close(self) -> None:
+    def close(self, grace: float = -1) -> None:
+        """Close the hosts once no call is on them; ``grace``: seconds to wait for that
+        (negative: for good). A call still running past it (a guest sleep the stop could
+        not cut) is left to end on its own thread and its host unclosed, logged."""
         try:
             self.instance.close_hooks()
-            with self.lock:  # a tool call may be running on the instance
+            if not self.lock.acquire(timeout=grace):  # a tool call may be on the instance
+                self._log_sink(
+                    self.name,
+                    "warn",
+                    "a guest call outlived the stop's grace; left to end on its own "
+                    "(nothing of it is committed)",
+                    {"grace_s": f"{grace:g}"},
+                )
+                return
+            try:
                 self.instance.host.close()
+            finally:
+                self.lock.release()
         except Exception as exc:  # a plugin's shutdown hook must not stop the engine
             self._log_sink(self.name, "error", f"shutdown failed: {type(exc).__name__}: {exc}", {})
         finally:

@@ -80,5 +80,12 @@ class ModuleHost(ABC):
         """
         raise ToolError(name, "not-found", f"module {self.name!r} serves no tools")
 
+    def interrupt(self) -> float:
+        """The engine is stopping: cut the call in hand short and refuse later ones
+        (``CallCancelledError``); called from another thread. Returns the seconds the
+        call in hand surely still runs (a wait that cannot be cut; 0: it may end at
+        once). The default cuts nothing: a native plugin runs trusted code in-process."""
+        return 0.0
+
     def close(self) -> None:
         """Release resources; the default has none."""

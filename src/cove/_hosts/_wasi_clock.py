@@ -95,11 +95,14 @@ def shadow_monotonic_clock(
     cap_ns: int,
     slack_ns: int,
     on_cut: Callable[[], None],
+    on_wait: Callable[[int], None] = lambda _nanos: None,
 ) -> None:
     """Define the guest's ``monotonic-clock`` over WASI's, with every wait cut to
     ``remaining() + slack_ns`` (call after ``add_wasip2``); ``on_cut`` is called
     when a wait was cut, so the call fails with its deadline even if the epoch
-    ticker ran late and the guest returned before its next epoch check. Outside
+    ticker ran late and the guest returned before its next epoch check;
+    ``on_wait`` is told every wait's length (the stop need not wait for one
+    that outlasts its grace: a wait under way cannot be cut). Outside
     a call (``remaining()`` is None: instantiation runs the guest's start code)
     a wait is cut to ``cap_ns``, the module's timeout.
 
@@ -114,10 +117,11 @@ def shadow_monotonic_clock(
     def bounded(nanos: int) -> int:
         called = remaining()
         left = cap_ns if called is None else called
-        if nanos <= max(0, left) + slack_ns:
-            return nanos
-        on_cut()
-        return max(0, left) + slack_ns
+        if nanos > max(0, left) + slack_ns:
+            on_cut()
+            nanos = max(0, left) + slack_ns
+        on_wait(nanos)
+        return nanos
 
     def current() -> BoundClock:
         bound = clock()

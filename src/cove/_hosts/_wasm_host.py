@@ -34,6 +34,7 @@ from .._capabilities._grants import Grants
 from .._events import Event
 from .._manifest import Manifest
 from ..errors import (
+    CallCancelledError,
     HostCallError,
     LimitExceededError,
     ModuleFailedError,
@@ -152,6 +153,10 @@ class WasmModuleHost(ModuleHost):
         self._raw_store: wasmtime.Store | None = None
         self._cut = False
         """A WASI wait of the running call was cut at its deadline."""
+        self._stopping = False
+        """``interrupt`` was called: every call ends as ``CallCancelledError``."""
+        self._wait_ends_ns = 0
+        """When the running call's latest WASI wait ends (``perf_counter_ns``)."""
         self._linker = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
@@ -323,10 +328,35 @@ class WasmModuleHost(ModuleHost):
             self._memory.high_water()  # its peak counts, though its memory goes now
             raw.close()
 
+    def interrupt(self) -> float:
+        """Mark every call from now on cancelled and cut the waits of the one in hand; the
+        engine then moves the epoch past every deadline (``WasmRuntime.interrupt``), so a
+        guest running code traps at its next epoch check. A WASI wait under way cannot be
+        cut: the seconds it still has are returned."""
+        self._stopping = True
+        calls = self._calls
+        if calls is None:
+            return 0.0
+        calls.cancel()
+        return max(0.0, (self._wait_ends_ns - time.perf_counter_ns()) / 1e9)
+
     def _call(
         self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool = False
     ) -> Any:
-        """Run one guest call under the limits; ``returns``: hand back its result as it is."""
+        """Run one guest call under the limits; ``returns``: hand back its result as it is.
+        Once the engine is stopping, whatever ended the call, it is cancelled."""
+        if self._stopping:
+            raise CallCancelledError(self.name, what)
+        try:
+            return self._limited_call(func, calls, what, *args, returns=returns)
+        except ModuleFailedError:
+            if self._stopping:
+                raise CallCancelledError(self.name, what) from None
+            raise
+
+    def _limited_call(
+        self, func: Invoke, calls: HostCalls, what: str, *args: Any, returns: bool
+    ) -> Any:
         store = self._store
         assert store is not None
         limits = self._grants.limits
@@ -413,6 +443,7 @@ class WasmModuleHost(ModuleHost):
             self._grants.limits.timeout_ms * 1_000_000,
             self._runtime.tick_ms * 1_000_000,
             lambda: _mark_cut(me()),
+            lambda nanos: _mark_wait(me(), nanos),
         )
         functions = _fast_host.host_functions(self, self.call_path)
         self._fast_functions = functions  # the callbacks live as long as the linker
@@ -455,6 +486,11 @@ class WasmModuleHost(ModuleHost):
 def _mark_cut(host: WasmModuleHost | None) -> None:
     if host is not None:
         host._cut = True
+
+
+def _mark_wait(host: WasmModuleHost | None, nanos: int) -> None:
+    if host is not None:
+        host._wait_ends_ns = time.perf_counter_ns() + nanos
 
 
 def _deadline_of(host: WasmModuleHost | None) -> int | None:

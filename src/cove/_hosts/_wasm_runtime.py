@@ -37,6 +37,8 @@ class WasmRuntime:
         self.tick_ms = tick_ms
         self.cache = ComponentCache(cache_dir)
         self.clock = ClockHelper(self.engine)
+        self._longest = 1
+        """The most epoch ticks any call was given (``deadline_ticks``)."""
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="cove-epoch", daemon=True)
         self._ticker.start()
@@ -47,7 +49,18 @@ class WasmRuntime:
             self.engine.increment_epoch()
 
     def deadline_ticks(self, timeout_ms: int) -> int:
-        return max(1, -(-timeout_ms // self.tick_ms))
+        ticks = max(1, -(-timeout_ms // self.tick_ms))
+        if ticks > self._longest:
+            self._longest = ticks
+        return ticks
+
+    def interrupt(self) -> None:
+        """Trap every guest running code now: the epoch moves past the furthest deadline
+        any call was given (a call's deadline is set from the epoch at its start, so calls
+        begun later are not touched). Setting another thread's store deadline is not
+        thread-safe; the engine's epoch counter is."""
+        for _ in range(self._longest + 1):
+            self.engine.increment_epoch()
 
     def load(self, module: str, wasm: bytes, progress: Progress | None = None) -> Component:
         return self.cache.load(self.engine, module, wasm, progress)

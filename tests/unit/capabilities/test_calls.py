@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,11 +24,18 @@ class FakeHttp:
 
     def __init__(self) -> None:
         self.seen: list[tuple[HttpRequest, tuple[str, ...]]] = []
+        self.waits: list[tuple[float | None, bool]] = []
+        """Each request's time left, and whether it was already cut."""
 
     def fetch(
-        self, request: HttpRequest, allow: tuple[str, ...], timeout: float | None = None
+        self,
+        request: HttpRequest,
+        allow: tuple[str, ...],
+        timeout: float | None = None,
+        cut: Callable[[], bool] = lambda: False,
     ) -> HttpResponse:
         self.seen.append((request, allow))
+        self.waits.append((timeout, cut()))
         return HttpResponse(200, (), b"ok")
 
 
@@ -216,6 +225,21 @@ def test_http_fetch_passes_the_granted_allowlist() -> None:
     assert 200 == calls.http_fetch(request).status
     assert [(request, ("api.test",))] == http.seen
     assert "GET https://api.test/x → 200" == calls.records[0].summary
+
+
+def test_a_cancelled_call_gives_every_later_wait_no_time_and_cuts_the_one_under_way() -> None:
+    """The engine's stop cancels the call: a request made after it has nothing left of
+    the deadline, and the body being read learns at its next chunk that it is cut."""
+    http = FakeHttp()
+    calls = host_calls(declared={"http"}, http=http)
+    calls.deadline_ns = time.perf_counter_ns() + 60 * 10**9
+    calls.http_fetch(HttpRequest("GET", "https://api.test/x"))
+    calls.cancel()
+    calls.http_fetch(HttpRequest("GET", "https://api.test/x"))
+    (before, was_cut), after = http.waits
+    assert before is not None and before > 59
+    assert not was_cut
+    assert (0.0, True) == after
 
 
 def test_an_http_record_ends_with_the_status_within_the_summary_limit() -> None:

@@ -65,6 +65,7 @@ class Harness:
         )
         component = Component(engine, _SLEEPER.format(clocks=clocks))
         self.cuts = 0
+        self.waits: list[int] = []
         self.store = wasmtime.Store(engine)
         self.store.set_wasi(wasmtime.WasiConfig())
         helper = _wasi_clock.ClockHelper(engine)
@@ -79,6 +80,7 @@ class Harness:
             cap_ns,
             0,
             self._cut,
+            self.waits.append,
         )
         self.instance = linker.instantiate(self.store, component)
 
@@ -109,3 +111,12 @@ def test_a_wait_within_the_deadline_is_left_alone() -> None:
     harness = Harness(remaining=SECOND, cap_ns=SECOND)
     harness.sleep("sleep-new", 1_000)
     assert 0 == harness.cuts
+
+
+def test_every_wait_is_reported_with_the_length_it_gets() -> None:
+    """The stop learns how long a wait under way still has (it cannot be cut), so it
+    does not wait for one that outlasts its grace."""
+    harness = Harness(remaining=1_000_000, cap_ns=SECOND)
+    harness.sleep("sleep-new", 1_000)
+    harness.sleep("sleep-new", 2 * SECOND)
+    assert [1_000, 1_000_000] == harness.waits
