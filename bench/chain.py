@@ -25,8 +25,10 @@ per-round ratios (a run is 30-80 ms, so one figure is mostly noise). With
 ``--skip-loop`` unset, the per-block web3.py loop once (the loop most
 scripts write). Target (issue 16): logs only ≤ 1.5x the bare loop.
 
+Records: one log's ``Log`` and ``Event`` built per call (bench/_chain_records.py).
+
 Run: .venv/bin/python bench/chain.py [--samples 600] [--poll 10ms] [--blocks 10000] [--logs 1000]
-     [--rounds 15] [--only latency|burst|backfill]
+     [--rounds 15] [--only latency|burst|backfill|records] [--against REV]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _chain_records import records_table
 from _common import print_table
 from fast_path import package_at
 from web3 import Web3
@@ -361,12 +364,14 @@ async def main() -> None:
         "--rounds", type=int, default=15, help="backfill: alternating rounds (medians)"
     )
     parser.add_argument(
-        "--only", choices=["latency", "burst", "backfill"], help="run one part (default: all)"
+        "--only",
+        choices=["latency", "burst", "backfill", "records"],
+        help="run one part (default: all)",
     )
     parser.add_argument(
         "--against",
         metavar="REV",
-        help="backfill: also time the logs-only source as of this git revision, in the same rounds",
+        help="backfill, records: also time the source as of this git revision, in the same rounds",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -375,6 +380,10 @@ async def main() -> None:
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.only in (None, "records"):
+        records_table(args.against, args.against_package, args.rounds, 20_000)
+    if args.only == "records":
+        return
     # --prune-history: anvil keeps no state per block, so mining the range stays quick
     # (with it, mining slows with every block: ~3x by block 900). Blocks and logs stay.
     with running_anvil("--prune-history") as anvil:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ._fast_record import fast_constructor
+
 EventKind = Literal["block", "log", "tick", "message", "webhook", "custom", "lifecycle"]
 EVENT_KINDS: tuple[EventKind, ...] = (
     "block",
@@ -145,3 +147,9 @@ class Event:
     @property
     def kind(self) -> EventKind:
         return _KIND_OF[type(self.payload)]
+
+
+# The chain source's hot path: a burst builds a Log and an Event per log.
+new_block = fast_constructor(Block)
+new_log = fast_constructor(Log)
+new_event = fast_constructor(Event)

@@ -20,6 +20,7 @@ LEAVES = frozenset(
     {
         "cove.errors",
         "cove._events",
+        "cove._fast_record",
         "cove._types",
         "cove._units",
         "cove._redact",

@@ -62,6 +62,7 @@ from .._redact import hosts_in
 from .._units import parse_duration_ms
 from ..errors import ChainRpcError, EndpointsBehind
 from ._base import Publish, Source
+from ._chain_client import rpc_client
 from ._chain_heads import NewHeads
 from ._chain_json import Header, RawLog
 from ._chain_prefix import chained as _chained
@@ -202,7 +203,7 @@ class ChainSource(Source):
     async def run(self, publish: Publish) -> None:
         self._load()
         async with (
-            httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client,
+            rpc_client([e.url for e in self.endpoints], self._transport, self._timeout) as client,
             _background(self.heads.run() if self.heads is not None else None),
         ):
             self._reader = ChainReader(client, self.endpoints, self._record)

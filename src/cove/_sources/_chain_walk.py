@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import orjson
 
-from .._events import Block, Custom, Event, Log
+from .._events import Custom, Event, new_block, new_event, new_log
 from .._log_filter import LogFilter
 from ._chain_json import Header, RawLog
 
@@ -237,17 +237,18 @@ class Walk:
         return every <= set(stream.filters)
 
     def _block_event(self, header: Header, depth: int) -> Event:
-        payload = Block(
+        payload = new_block(
             self.chain_id, header.number, header.hash, header.parent_hash, header.timestamp, depth
         )
         suffix = _suffix(depth, self.reorgs)
-        return Event(payload, id=f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}")
+        name = f"block:{self.chain_id}:{header.number}:{header.hash}{suffix}"
+        return new_event(payload, name)
 
     def _log_event(
         self, entry: RawLog, depth: int, *, removed: bool, reorgs: int | None = None
     ) -> Event:
         index = int(entry["logIndex"], 16)
-        payload = Log(
+        payload = new_log(
             self.chain_id,
             int(entry["blockNumber"], 16),
             entry["blockHash"],
@@ -262,7 +263,8 @@ class Walk:
         suffix = (":removed" if removed else "") + _suffix(
             depth, self.reorgs if reorgs is None else reorgs
         )
-        return Event(payload, id=f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}")
+        name = f"log:{self.chain_id}:{entry['blockHash']}:{index}{suffix}"
+        return new_event(payload, name)
 
 
 def _suffix(depth: int, reorgs: int) -> str:
