@@ -281,6 +281,7 @@ class Engine:
             hooks=self.hooks,
             spending=self._limits.spending(loaded.manifest.name),
             autonomy=self._limits.autonomy(loaded.manifest.name),
+            hibernate_after_ms=self.config.hibernate_after_ms(loaded.manifest.name),
         )
         runner.trace(self.tracing)
         self.hooks.add(

@@ -104,6 +104,13 @@ class ModuleInstance:
         assert self.hook_host is not None, "the module declares no [[hook]]"
         return self.hook_host.on_hook(point, payload_json, self.read_only_calls(f"hook:{point}"))
 
+    def hibernate(self) -> bool:
+        """Drop both hosts' instances; False when the module keeps its (a native plugin)."""
+        dropped = self.host.hibernate()
+        if self.hook_host is not None and self.hook_host is not self.host:
+            self.hook_host.hibernate()
+        return dropped
+
     def close(self) -> None:
         """Close both hosts (a candidate that failed, or the old version after a swap)."""
         self.close_hooks()

@@ -50,7 +50,12 @@ SEPARATOR = "."
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 AfterResult = Callable[[str, str, str], str]
 """(module, tool, result JSON) -> the result JSON the caller gets (the after-tool-result hooks)."""
-_LISTED = (ModuleState.RUNNING, ModuleState.INITIALIZING, ModuleState.BACKOFF)
+_LISTED = (
+    ModuleState.RUNNING,
+    ModuleState.HIBERNATING,
+    ModuleState.INITIALIZING,
+    ModuleState.BACKOFF,
+)
 """A backing-off module keeps its tools listed (calls answer ``unavailable``);
 a dead, stopped or unloaded one drops them."""
 
@@ -158,6 +163,7 @@ class ToolRegistry:
         tool = self.get(name)
         self.validate(tool, arguments)
         runner = self._runners[tool.module]
+        runner.wake("a tool call")
         # Calls queued behind a slow one wait here, on the event loop: an agent
         # that floods one module holds one worker thread, not all of them.
         async with self._turns.setdefault(tool.module, asyncio.Lock()):
@@ -176,7 +182,7 @@ class ToolRegistry:
 
     def _run(self, runner: ModuleRunner, tool: Tool, arguments_json: str) -> str:
         """On a worker thread, with the module's instance to itself."""
-        if runner.state != ModuleState.RUNNING:
+        if runner.state not in (ModuleState.RUNNING, ModuleState.HIBERNATING):
             raise ToolError(
                 tool.name, "unavailable", f"module {runner.name!r} is {runner.state.value}"
             )

@@ -80,5 +80,10 @@ class ModuleHost(ABC):
         """
         raise ToolError(name, "not-found", f"module {self.name!r} serves no tools")
 
+    def hibernate(self) -> bool:
+        """Drop the running instance (its memory) until the next call rebuilds it; False
+        when this host keeps its instance (a native plugin stays as it is)."""
+        return False
+
     def close(self) -> None:
         """Release resources; the default has none."""

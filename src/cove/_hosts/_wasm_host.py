@@ -301,6 +301,17 @@ class WasmModuleHost(ModuleHost):
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         return self._memory.high_water(sizes)
 
+    @_one_at_a_time("hibernate")
+    def hibernate(self) -> bool:
+        """The next call instantiates again and runs init first, as after a trap."""
+        self._free_instance()
+        return True
+
+    @property
+    def awake(self) -> bool:
+        """Whether an instance (a Store) is there to call."""
+        return self._raw_store is not None
+
     def close(self) -> None:
         self._free_instance()
         self._output.flush()

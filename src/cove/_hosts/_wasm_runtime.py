@@ -9,6 +9,7 @@ import platform
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -88,6 +89,10 @@ class ComponentCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._live: weakref.WeakValueDictionary[str, Component] = weakref.WeakValueDictionary()
+        """Every loaded module with the same bytes shares one Component (its compiled
+        code, mapped once), however many modules run or hibernate."""
+        self._lock = threading.Lock()
 
     def path_for(self, wasm: bytes) -> Path:
         return self.entry(hashlib.sha256(wasm).hexdigest())
@@ -101,7 +106,24 @@ class ComponentCache:
     ) -> Component:
         # Keyed by the bytes' own hash, never by a manifest's pin: `cove check` runs a
         # component whose pin is stale, and must run those bytes.
-        path = self.path_for(wasm)
+        digest = hashlib.sha256(wasm).hexdigest()
+        with self._lock:
+            component = self._live.get(digest)
+        if component is None:  # compiled outside the lock: others compile meanwhile
+            component = self._load(engine, module, wasm, digest, progress)
+            with self._lock:
+                component = self._live.setdefault(digest, component)
+        return component
+
+    def _load(
+        self,
+        engine: wasmtime.Engine,
+        module: str,
+        wasm: bytes,
+        digest: str,
+        progress: Progress | None,
+    ) -> Component:
+        path = self.entry(digest)
         if path.exists():
             try:
                 return Component.deserialize_file(engine, str(path))
