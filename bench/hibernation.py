@@ -1,0 +1,189 @@
+"""Many hibernated modules on one engine: memory per module, wake-up latency, and the
+throughput of the awake ones beside them (issue 20 item 4).
+
+Every module runs the same real componentize-py component (bench/assets/two_calls:
+two store calls per event), one manifest each in a temp dir. Each row is measured in a
+fresh process of its own (this script with --phase), so one engine's memory never
+stays in the next one's figures:
+
+  * ``awake``: 10 modules that never hibernate; its RSS is the baseline;
+  * ``many``: the same 10 plus N modules with ``hibernate_after``; once all N are
+    hibernating, RSS (bytes per hibernated module = the difference / N, goal <= 100 KB),
+    then the wake latency of hibernated modules (one event published to one asleep
+    module -> handled and committed; p50/p99, goal p99 <= 20 ms).
+
+Both rows then measure the events/s of the 10 awake modules (the ratio, goal ~1.0).
+
+Run: .venv/bin/python bench/hibernation.py [--modules N] [--events E] [--wakes W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import BENCH, bench_guest, print_table
+
+from cove import Custom, Engine, Event
+from cove._config import EngineConfig
+from cove._hosts._wasm_runtime import WasmRuntime
+from cove._observe._logging import configure_logging
+
+AWAKE = 10
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _write_modules(tmp: Path, count: int, awake: int) -> list[Path]:
+    """``awake`` modules on ``bench.awake``, then ``count`` on ``bench.m<i>`` each; one
+    component file shared by every manifest."""
+    manifest, wasm = bench_guest()
+    component = tmp / "two_calls.wasm"
+    component.write_bytes(wasm)
+    names = [f"a{i:02}" for i in range(awake)] + [f"m{i:05}" for i in range(count)]
+    paths = []
+    for name in names:
+        directory = tmp / "modules" / name
+        directory.mkdir(parents=True)
+        topic = "bench.awake" if name.startswith("a") else f"bench.{name}"
+        (directory / "cove.toml").write_text(
+            f'[module]\nname = "{name}"\nversion = "0.1.0"\nkind = "wasm"\n'
+            f'component = "../../two_calls.wasm"\nsha256 = "{manifest.module.sha256}"\n'
+            '[capabilities]\nrequired = ["store"]\n'
+            f'[[subscription]]\nkind = "custom"\nname = "{topic}"\n'
+        )
+        paths.append(directory)
+    return paths
+
+
+def _config(tmp: Path, modules: list[Path], awake: int) -> EngineConfig:
+    return EngineConfig.model_validate(
+        {
+            "data_dir": str(tmp / "data"),
+            "modules": [str(m) for m in modules],
+            "wasm": {
+                "cache_dir": str(BENCH.parent / ".cove" / "bench-cache" / "compiled"),
+                "hibernate_after": "2s",
+            },
+            "overrides": {f"a{i:02}": {"hibernate_after": "never"} for i in range(awake)},
+            "commit": {"mode": "batched", "max_delay": "10ms", "max_batch": 5000},
+            "root": str(tmp),
+        }
+    )
+
+
+def _handled(engine: Engine, names: list[str]) -> int:
+    return sum(engine.runners[n].stats.handled for n in names)
+
+
+async def _throughput(engine: Engine, events: int) -> float:
+    awake = [n for n in engine.runners if n.startswith("a")]
+    before = _handled(engine, awake)
+    batch = [Event(Custom("bench.awake", "", "{}")) for _ in range(events)]
+    start = time.perf_counter()
+    for i in range(0, events, 500):
+        await engine.publish(batch[i : i + 500])
+    while _handled(engine, awake) - before < events * len(awake):
+        await asyncio.sleep(0.002)
+    return events * len(awake) / (time.perf_counter() - start)
+
+
+async def _wakes(engine: Engine, count: int) -> list[float]:
+    """ms from publish to handled (committed), one hibernated module at a time."""
+    asleep = [n for n, r in engine.runners.items() if r.state == "hibernating"]
+    step = max(1, len(asleep) // count)
+    took = []
+    for name in asleep[::step][:count]:
+        runner = engine.runners[name]
+        start = time.perf_counter()
+        await engine.publish([Event(Custom(f"bench.{name}", "", "{}"))])
+        while runner.stats.handled == 0:
+            await asyncio.sleep(0.0002)
+        took.append((time.perf_counter() - start) * 1e3)
+    return took
+
+
+async def _phase(count: int, events: int, wakes: int) -> dict[str, float]:
+    configure_logging("json", 40)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        modules = _write_modules(tmp, count, AWAKE)
+        started = time.perf_counter()
+        engine = Engine(_config(tmp, modules, AWAKE))
+        await engine.start()
+        start_s = time.perf_counter() - started
+        sleepers = [r for n, r in engine.runners.items() if n.startswith("m")]
+        while any(r.state != "hibernating" for r in sleepers):
+            await asyncio.sleep(0.1)
+        gc.collect()
+        await asyncio.sleep(0.5)
+        result = {"modules": len(engine.runners), "start_s": start_s, "rss": _rss_bytes()}
+        result["events_per_s"] = max([await _throughput(engine, events) for _ in range(2)])
+        if count:
+            took = sorted(await _wakes(engine, wakes))
+            result["wake_p50_ms"] = statistics.median(took)
+            result["wake_p99_ms"] = took[max(0, int(len(took) * 0.99) - 1)]
+            result["wakes"] = len(took)
+        await engine.stop()
+    return result
+
+
+def _run_phase(count: int, events: int, wakes: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", str(count), "--events", str(events)]
+        + ["--wakes", str(wakes)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=10_000, help="hibernated modules")
+    parser.add_argument("--events", type=int, default=2_000, help="events per awake module")
+    parser.add_argument("--wakes", type=int, default=200, help="wake-ups timed")
+    parser.add_argument("--phase", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase is not None:
+        print(json.dumps(asyncio.run(_phase(args.phase, args.events, args.wakes))))
+        return
+    manifest, wasm = bench_guest()  # built and compiled (cached) before either phase runs
+    runtime = WasmRuntime(BENCH.parent / ".cove" / "bench-cache" / "compiled")
+    runtime.precompile(manifest.name, wasm)
+    runtime.close()
+    base = _run_phase(0, args.events, args.wakes)
+    many = _run_phase(args.modules, args.events, args.wakes)
+    per_module = (many["rss"] - base["rss"]) / args.modules
+    rows = [
+        (f"{AWAKE} awake", f"{base['start_s']:.1f}", f"{base['rss'] / 2**20:.0f}", "", "", "",
+         f"{base['events_per_s']:,.0f}", "1.00"),
+        (f"{AWAKE} awake + {args.modules:,} hibernated", f"{many['start_s']:.1f}",
+         f"{many['rss'] / 2**20:.0f}", f"{per_module / 1024:.1f}",
+         f"{many['wake_p50_ms']:.2f}", f"{many['wake_p99_ms']:.2f}",
+         f"{many['events_per_s']:,.0f}", f"{many['events_per_s'] / base['events_per_s']:.2f}"),
+    ]  # fmt: skip
+    print_table(
+        f"Hibernation: {args.modules:,} modules of one component, {AWAKE} awake "
+        f"({args.events:,} events each, {int(many['wakes'])} wake-ups timed)",
+        rows,
+        ("engine", "start s", "RSS MiB", "KiB/hibernated (goal <=100)", "wake p50 ms",
+         "wake p99 ms (goal <=20)", "awake events/s", "ratio (goal ~1.0)"),
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
