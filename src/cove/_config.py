@@ -55,6 +55,7 @@ DEFAULT_LIMITS = LimitValues(
     emits=100,
     sends=100,
     emit_rate=100,
+    alarms=100,
 )
 MAX_LIMITS = LimitValues(
     fuel=50_000_000_000,
@@ -65,6 +66,7 @@ MAX_LIMITS = LimitValues(
     emits=10_000,
     sends=10_000,
     emit_rate=10_000,
+    alarms=10_000,
 )
 
 

@@ -61,6 +61,7 @@ from ._status import (
 )
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
+from ._wake_index import WakeIndex
 from ._watch import ModuleWatcher
 
 if TYPE_CHECKING:
@@ -106,6 +107,8 @@ class Engine:
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self.runners: dict[str, ModuleRunner] = {}
+        self._wake_index = WakeIndex()
+        """Which runners an append wakes (``_wake_index.py``)."""
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
@@ -288,6 +291,7 @@ class Engine:
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
         self.runners[runner.name] = runner
+        self._wake_index.stale = True
         self.store.set_released(runner.name, False)
         self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self._spawn(runner.run(), f"module:{runner.name}")
@@ -303,6 +307,7 @@ class Engine:
         """Stop and close a module. ``release`` (the operator's unload) lets retention
         prune the journal past its cursor; otherwise the stored cursor still holds it."""
         runner = self.runners.pop(name)
+        self._wake_index.stale = True
         if release:
             self.store.set_released(name, True)
         runner.stop()
@@ -334,6 +339,7 @@ class Engine:
         hooks = hooks_of(new.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         self.hooks.add(hooks)
         self.tools.refresh()
+        self._wake_index.stale = True
         detail = f"{name} {new.manifest.module.version}"
         await self.publish([Event(Lifecycle("reloaded", detail))])
         return runner
@@ -414,7 +420,7 @@ class Engine:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
         self._settled.set()
-        self.tools.refresh()
+        self.tools.refresh(module)
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
             self._spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
@@ -498,8 +504,12 @@ class Engine:
     def _remember(self, entries: list[JournalEntry]) -> None:
         self._recent.add(entries)
         if entries:
-            for runner in self.runners.values():
-                runner.notify()
+            index = self._wake_index
+            if index.stale:
+                index.rebuild(self.runners.values())
+            passed = entries[0].seq - 1
+            for runner in index.concerned(entries, self.runners):
+                runner.notify(passed)
 
     def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
         out = self._recent.read(after_seq, limit)

@@ -85,7 +85,11 @@ class ModuleInstance:
             secrets=self._secrets,
             spending=self.spending,
             autonomy=self.autonomy,
+            pending_alarms=self._pending_alarms,
         )
+
+    def _pending_alarms(self) -> int:
+        return self._store.pending_alarms(self.manifest.name)
 
     def read_only_calls(self, call_id: str) -> HostCalls:
         """A gate whose ``set`` and ``delete`` are denied (init and hooks change nothing)."""

@@ -97,6 +97,9 @@ class ModuleRunner:
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
         self._wake = asyncio.Event()
+        self._parked = False
+        """Caught up and waiting, not notified since: every entry journaled meanwhile was
+        someone else's (see ``notify``)."""
         self.lock = threading.Lock()
 
     # what the engine, the tools and the control plane read -------------------
@@ -138,7 +141,13 @@ class ModuleRunner:
         return self.supervisor.unavailable()
 
     # control ----------------------------------------------------------------
-    def notify(self) -> None:
+    def notify(self, passed: int | None = None) -> None:
+        """Wake the loop. ``passed``: the engine found none of the entries up to that seq
+        to be this module's, so a module parked since it caught up skips straight there
+        (a module asleep for a million others' events does not read them all on wake)."""
+        if self._parked and passed is not None:
+            self.position = max(self.position, passed)
+        self._parked = False
         self._wake.set()
 
     def revive(self) -> bool:
@@ -290,8 +299,15 @@ class ModuleRunner:
         await self._wake.wait()
 
     async def _idle(self) -> None:
-        """Wait for the next event; past ``hibernate_after`` of no activity, hibernate
-        (the instance goes, its state and cursor stay) and go on waiting."""
+        """Wait for the next event, caught up (``_parked``); past ``hibernate_after`` of
+        no activity, hibernate (the instance goes, its state and cursor stay)."""
+        self._parked = True
+        try:
+            await self._wait_or_hibernate()
+        finally:
+            self._parked = False
+
+    async def _wait_or_hibernate(self) -> None:
         after = self.hibernate_after_ms
         if after is None or self.supervisor.state != ModuleState.RUNNING:
             await self._sleep_until_woken()

@@ -94,7 +94,8 @@ class ToolRegistry:
         self._on_trajectory = on_trajectory
         self._cache: dict[str, tuple[tuple[ToolSpec, ...], list[Tool]]] = {}
         self._watchers: list[Callable[[], None]] = []
-        self._names: tuple[str, ...] = ()
+        self._listed: dict[str, tuple[str, ...]] = {}
+        """Each module's tool names as last announced to the watchers."""
         self._turns: dict[str, asyncio.Lock] = {}
         self.tracing: Tracing | None = None
         """Set by the engine when ``[tracing]`` is on."""
@@ -142,14 +143,28 @@ class ToolRegistry:
         self._watchers.append(callback)
         return lambda: self._watchers.remove(callback)
 
-    def refresh(self) -> None:
-        """The engine calls this on every module state change."""
-        names = tuple(t.name for t in self.all())
-        if names == self._names:
-            return
-        self._names = names
-        for callback in list(self._watchers):
-            callback()
+    def refresh(self, module: str | None = None) -> None:
+        """The engine calls this on every module state change (``module``: only that
+        one's tools can have changed, so 10,000 modules' start is not 10,000² looks)."""
+        if module is None:
+            by_module: dict[str, tuple[str, ...]] = {}
+            for tool in self.all():
+                by_module[tool.module] = (*by_module.get(tool.module, ()), tool.name)
+            changed = by_module != self._listed
+            self._listed = by_module
+        else:
+            runner = self._runners.get(module)
+            names: tuple[str, ...] = ()
+            if runner is not None and runner.state in _LISTED:
+                names = tuple(t.name for t in self._module_tools(runner))
+            changed = names != self._listed.get(module, ())
+            if names:
+                self._listed[module] = names
+            else:
+                self._listed.pop(module, None)
+        if changed:
+            for callback in list(self._watchers):
+                callback()
 
     # calls --------------------------------------------------------------------
     def validate(self, tool: Tool, arguments: Any) -> None:
