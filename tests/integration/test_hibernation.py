@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,12 @@ async def test_an_idle_module_hibernates_and_an_event_wakes_it_once(
         host = _wasm_host(engine, "tp")
         assert host.awake is False  # the Store (and its linear memory) is gone
         assert host._raw_store is None
+        assert host._linker is None  # made again on wake
+        lane = "cove-module-tp"
+        await wait_until(
+            lambda: not any(t.name.startswith(lane) for t in threading.enumerate()),
+            what="its worker thread ended",
+        )
 
         event = probe_event("wake")
         await engine.publish([event])

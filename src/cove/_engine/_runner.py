@@ -45,6 +45,7 @@ from ._migrate import migrate_and_init
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
+from ._trim import heap_trim
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
@@ -322,6 +323,8 @@ class ModuleRunner:
         idle_since = await self._lane.run(self._hibernate, after)
         if idle_since is not None and idle_since == self._active:  # no call woke it since
             self.supervisor.set_state(ModuleState.HIBERNATING, f"idle for {after} ms")
+            self._lane.park()
+            heap_trim.request()
         await self._wake.wait()
 
     def _hibernate(self, after: int) -> float | None:

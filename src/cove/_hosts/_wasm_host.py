@@ -152,7 +152,8 @@ class WasmModuleHost(ModuleHost):
         self._raw_store: wasmtime.Store | None = None
         self._cut = False
         """A WASI wait of the running call was cut at its deadline."""
-        self._linker = self._build_linker(report.interfaces)
+        self._interfaces = report.interfaces
+        self._linker: Linker | None = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
@@ -174,6 +175,8 @@ class WasmModuleHost(ModuleHost):
         try:
             self._clock = self._runtime.clock.bind(store)
             with self._memory.instantiating():
+                if self._linker is None:  # hibernated: made again, as at load
+                    self._linker = self._build_linker(self._interfaces)
                 instance = self._linker.instantiate(store, self._component)
         except wasmtime.WasmtimeError as exc:
             raise self._failure("instantiate", exc) from None
@@ -303,8 +306,11 @@ class WasmModuleHost(ModuleHost):
 
     @_one_at_a_time("hibernate")
     def hibernate(self) -> bool:
-        """The next call instantiates again and runs init first, as after a trap."""
+        """The next call instantiates again and runs init first, as after a trap. The
+        linker (its host functions and WASI's) goes too: it is made again on wake."""
         self._free_instance()
+        self._linker = None
+        self._fast_functions: dict[str, dict[str, _fast_call.HostFunc]] = {}
         return True
 
     @property
