@@ -170,3 +170,32 @@ async def test_a_component_built_against_0_2_0_before_alarms_still_runs(tmp_path
     async with running_engine(config) as engine:
         await engine.publish([probe_event("count")])
         await wait_until(lambda: state_json(engine, "old", "count") == 1, what="handled")
+
+
+NATIVE_ALARMS = '''
+import json
+from cove.plugin import Plugin, SetState
+
+
+class Alarmed(Plugin):
+    def handle_event(self, event, ctx):
+        payload = event.payload
+        if payload.name == "cove.alarm":
+            body = json.loads(payload.payload)
+            return [SetState("fired", json.loads(body["payload"]))]
+        ctx.schedule_alarm(200, {"from": "native"})
+        return [SetState("scheduled", True)]
+'''
+
+
+async def test_a_native_plugin_sets_an_alarm(tmp_path: Path) -> None:
+    module = write_manifest(
+        tmp_path / "na", "na", kind="python", entry="alarmed:Alarmed",
+        required=["store", "alarms"], subscriptions=SUBSCRIPTIONS,
+    )  # fmt: skip
+    (module / "alarmed.py").write_text(NATIVE_ALARMS)
+    config = write_engine_config(tmp_path / "engine.toml", [module])
+    async with running_engine(config) as engine:
+        await engine.publish([probe_event("set")])
+        await wait_until(lambda: state_json(engine, "na", "fired") is not None, what="fired")
+        assert state_json(engine, "na", "fired") == {"from": "native"}
