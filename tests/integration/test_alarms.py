@@ -172,7 +172,7 @@ async def test_a_component_built_against_0_2_0_before_alarms_still_runs(tmp_path
         await wait_until(lambda: state_json(engine, "old", "count") == 1, what="handled")
 
 
-NATIVE_ALARMS = '''
+NATIVE_ALARMS = """
 import json
 from cove.plugin import Plugin, SetState
 
@@ -185,7 +185,7 @@ class Alarmed(Plugin):
             return [SetState("fired", json.loads(body["payload"]))]
         ctx.schedule_alarm(200, {"from": "native"})
         return [SetState("scheduled", True)]
-'''
+"""
 
 
 async def test_a_native_plugin_sets_an_alarm(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,8 @@ class Engine:
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self.runners: dict[str, ModuleRunner] = {}
+        self._init_slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
+        """Module inits at once: more only share the cores and miss their deadlines."""
         self._wake_index = WakeIndex()
         """Which runners an append wakes (``_wake_index.py``)."""
         self.load_errors: dict[Path, str] = {}
@@ -285,6 +288,7 @@ class Engine:
             spending=self._limits.spending(loaded.manifest.name),
             autonomy=self._limits.autonomy(loaded.manifest.name),
             hibernate_after_ms=self.config.hibernate_after_ms(loaded.manifest.name),
+            init_slots=self._init_slots,
         )
         runner.trace(self.tracing)
         self.hooks.add(

@@ -73,11 +73,15 @@ class ModuleRunner:
         spending: Spending | None = None,
         autonomy: Autonomy | None = None,
         hibernate_after_ms: int | None = None,
+        init_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.name = loaded.manifest.name
         self.hibernate_after_ms = hibernate_after_ms
         """Idle this long, the instance is dropped (``hibernating``); None: never."""
         self._active = time.monotonic()
+        self._init_slots = init_slots
+        """Shared by the engine's runners: how many inits run at once (10,000 modules
+        starting together each got a sliver of the cores and missed their deadline)."""
         limits = loaded.grants.limits
         emit_rate = TokenBucket(limits.emit_rate, limits.emits)
         self.instance = ModuleInstance(
@@ -340,7 +344,11 @@ class ModuleRunner:
         supervisor = self.supervisor
         supervisor.set_state(ModuleState.INITIALIZING)
         try:
-            await self._lane.run(self.exclusive, self._migrate_and_init)
+            if self._init_slots is None:
+                await self._lane.run(self.exclusive, self._migrate_and_init)
+            else:
+                async with self._init_slots:
+                    await self._lane.run(self.exclusive, self._migrate_and_init)
         except ModuleFailedError as exc:
             supervisor.failed = None  # init failed: no event is to blame
             await supervisor.fail(exc)
