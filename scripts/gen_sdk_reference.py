@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import cove_sdk
-from cove_sdk import chain, identity, messages, testing, ui
+from cove_sdk import alarms, chain, identity, messages, testing, ui
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference" / "sdk.md"
@@ -53,6 +53,11 @@ SECTIONS: list[tuple[str, ModuleType, list[str]]] = [
         "`cove_sdk.identity`",
         identity,
         ["address", "sign_message", "sign_typed_data", "send_transaction"],
+    ),
+    (
+        "`cove_sdk.alarms` (see [agents.md](../agents.md#hibernation-and-alarms))",
+        alarms,
+        ["schedule", "fired", "EVENT"],
     ),
     (
         "`cove_sdk.messages` (send confirmations, see [sources.md](../sources.md))",

@@ -41,7 +41,7 @@ from ._config_store import StoreSettings
 from ._config_tracing import TracingSettings
 from ._manifest import Capability, Manifest, Resources
 from ._toml import read_toml, validate_toml
-from ._units import parse_size_bytes
+from ._units import parse_duration_ms, parse_size_bytes
 from .errors import ConfigError
 
 # The operator's limits have the same keys and units as a manifest's [resources].
@@ -56,6 +56,7 @@ DEFAULT_LIMITS = LimitValues(
     emits=100,
     sends=100,
     emit_rate=100,
+    alarms=100,
 )
 MAX_LIMITS = LimitValues(
     fuel=50_000_000_000,
@@ -66,6 +67,7 @@ MAX_LIMITS = LimitValues(
     emits=10_000,
     sends=10_000,
     emit_rate=10_000,
+    alarms=10_000,
 )
 
 
@@ -173,6 +175,12 @@ class WasmSettings(StrictModel):
     )
     epoch_tick: Duration = Field(
         default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
+    )
+    hibernate_after: Duration | None = Field(
+        default=None,
+        description="A wasm module idle this long (no event, tool call or hook call) has its "
+        "instance and Store dropped (`hibernating`) until its next call; unset: never. "
+        "`[overrides.<name>] hibernate_after` sets one module's (see docs/lifecycle.md).",
     )
     call_path: Literal["fast", "ctypes"] = Field(
         default="fast",
@@ -555,6 +563,14 @@ class EngineConfig(StrictModel):
     def configured(self, manifest: Manifest) -> Manifest:
         """``manifest`` as the operator runs it: ``[overrides.<name>.config]`` merged in."""
         return overridden(manifest, self.overrides.get(manifest.name), self.source)
+
+    def hibernate_after_ms(self, module: str) -> int | None:
+        """How long ``module`` may idle before it hibernates; None: never."""
+        override = self.overrides.get(module)
+        after = self.wasm.hibernate_after
+        if override is not None and override.hibernate_after is not None:
+            after = override.hibernate_after
+        return None if after in (None, "never") else parse_duration_ms(after)
 
     @property
     def source(self) -> Path:

@@ -9,11 +9,11 @@ typo or a wrong type is refused at load instead of reaching the module.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from ._config_base import StrictModel
+from ._config_base import Duration, StrictModel
 from ._manifest import Manifest, is_wit_config_value
 from .errors import ConfigError
 
@@ -23,6 +23,11 @@ class ModuleOverrides(StrictModel):
         default_factory=dict,
         description="Values replacing keys of the module's `[config]`; each key must be "
         "declared there, with the same TOML type.",
+    )
+    hibernate_after: Duration | Literal["never"] | None = Field(
+        default=None,
+        description="This module's `[wasm] hibernate_after`: a duration, or `never` to keep "
+        "it awake; unset: the engine's.",
     )
     secrets: list[str] = Field(
         default_factory=list,

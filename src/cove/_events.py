@@ -90,6 +90,10 @@ APPROVAL = "cove.approval"
 """The custom event an operator's approval or denial of a held action journals (its
 ``source`` is the module that took the action, which alone receives it)."""
 
+ALARM = "cove.alarm"
+"""The custom event an alarm a module scheduled is delivered as (its ``source`` is that
+module, which alone receives it; its payload is ``{"id": ..., "payload": ...}``)."""
+
 MESSAGE_SENT = "cove.message-sent"
 """The custom event the outbox journals when a module's message was delivered (its
 ``source`` is that module, which alone receives it)."""

@@ -26,7 +26,16 @@ from .errors import HashMismatchError, ManifestError
 MANIFEST_NAME = "cove.toml"
 
 Capability = Literal[
-    "store", "http", "messaging", "events", "logging", "config", "chain", "identity", "hooks"
+    "store",
+    "http",
+    "messaging",
+    "events",
+    "logging",
+    "config",
+    "chain",
+    "identity",
+    "hooks",
+    "alarms",
 ]
 CAPABILITIES: tuple[Capability, ...] = (
     "store",
@@ -38,6 +47,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     "chain",
     "identity",
     "hooks",
+    "alarms",
 )
 # Reading its own config and writing its own log are never dangerous, so every
 # module has them without asking; the rest must be declared and granted.
@@ -237,6 +247,11 @@ class Resources(_Strict):
     sends: Annotated[int, Strict(), Field(gt=0)] | None = Field(
         default=None,
         description="Messages one event may send; one more is refused with `limit-exceeded`.",
+    )
+    alarms: Annotated[int, Strict(), Field(gt=0)] | None = Field(
+        default=None,
+        description="Alarms the module may have pending at once (`alarms` capability); "
+        "one more is refused with `limit-exceeded`.",
     )
     emit_rate: Annotated[int, Strict(), Field(gt=0)] | None = Field(
         default=None,

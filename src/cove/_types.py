@@ -39,6 +39,8 @@ class ModuleState(StrEnum):
     LOADING = "loading"
     INITIALIZING = "initializing"
     RUNNING = "running"
+    HIBERNATING = "hibernating"
+    """Running, but idle past ``hibernate_after``: no instance until its next call wakes it."""
     DRAINING = "draining"
     """Running, but only the events journaled before ``cove module drain``; then unloaded."""
     BACKOFF = "backoff"

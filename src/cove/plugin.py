@@ -204,6 +204,12 @@ class PluginContext:
         """Outbound HTTP through the module's ``http`` grant and allowlist."""
         return self._calls.http_fetch(HttpRequest(method, url, tuple(headers), body))
 
+    def schedule_alarm(self, delay_ms: int, payload: Any = None) -> str:
+        """An alarm ``delay_ms`` from now (the ``alarms`` capability): delivered once, as a
+        ``cove.alarm`` custom event to this module, if the event commits; its id. The
+        event's payload is ``{"id": ..., "payload": <payload as JSON text>}``."""
+        return self._calls.alarm_schedule(delay_ms, json.dumps(payload))
+
     def rpc(self, chain_id: int, method: str, params: list[Any] | None = None) -> Any:
         """One JSON-RPC call through the module's ``chain`` grant; the decoded ``result``."""
         return json.loads(self._calls.chain_request(chain_id, method, json.dumps(params or [])))

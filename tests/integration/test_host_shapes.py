@@ -14,7 +14,7 @@ from cove._hosts._wasm_runtime import WasmRuntime
 from cove._hosts._wit_shapes import import_signatures
 from tests.helpers.modules import CACHE, build_guest
 
-EVERY = ["chain", "events", "http", "identity", "messaging", "store"]
+EVERY = ["alarms", "chain", "events", "http", "identity", "messaging", "store"]
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def test_every_public_name_of_the_sdk_is_on_the_page() -> None:
 
     generator = _generator()
     listed = {name for _, _, names in generator.SECTIONS for name in names}
-    modules = {"chain", "identity", "messages", "ui"}  # each a section of its own
+    modules = {"alarms", "chain", "identity", "messages", "ui"}  # each a section of its own
     worlds = {"WitWorld", "ToolProvider", "HookHandler", "Migrator"}  # the bindings' entry points
     missing = set(cove_sdk.__all__) - listed - modules - worlds
     missing |= set(testing.__all__) - listed - {"MOCK_KEY"}  # a constant: MockHost's default

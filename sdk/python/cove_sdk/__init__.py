@@ -10,7 +10,7 @@ looked up lazily, so the SDK also imports in plain Python (see
 
 from typing import Any
 
-from . import chain, identity, messages, ui
+from . import alarms, chain, identity, messages, ui
 from ._errors import ConfigError, HostError
 from ._handlers import on_block, on_event, on_init, on_log, on_message, on_tick, on_webhook
 from ._hooks import Veto, hook
@@ -29,6 +29,7 @@ __all__ = [
     "ToolProvider",
     "Veto",
     "WitWorld",
+    "alarms",
     "chain",
     "config",
     "emit",

@@ -10,7 +10,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-INTERFACES = ("store", "http", "messaging", "events", "logging", "config", "chain", "identity")
+INTERFACES = (
+    "store", "http", "messaging", "events", "logging", "config", "chain", "identity", "alarms",
+)  # fmt: skip
 
 
 class Bindings:

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from .._manifest import Capability
 from .._redact import redact_url
 from ..errors import HostCallError, LimitExceededError
+from ._alarms import PendingAlarms, schedule
 from ._autonomy import Autonomy
 from ._bounds import (
     MAX_ERROR_CHARS,
@@ -109,6 +110,8 @@ class HostCalls:
     """The module's operator budgets (``[budgets.<module>]``); None: none set."""
     autonomy: Autonomy | None = None
     """Which of its actions wait for approval (``hold_new_recipients``); None: none do."""
+    pending_alarms: PendingAlarms | None = None
+    """How many of its alarms are committed and not delivered yet (``_alarms``)."""
 
     @property
     def module(self) -> str:
@@ -405,6 +408,13 @@ class HostCalls:
 
         summary = f"{clip(transport, MAX_NAME_BYTES)}:{clip(recipient, MAX_NAME_BYTES)}"
         self._gate("messaging", "send", summary, run)
+
+    def alarm_schedule(self, delay_ms: int, payload: str) -> str:
+        limit, pending = self.grants.limits.alarms, self.pending_alarms
+        return self._gate(
+            "alarms", "schedule", f"in {delay_ms} ms", schedule,
+            self.effects, limit, pending, delay_ms, payload,
+        )  # fmt: skip
 
     def events_emit(self, name: str, payload: str) -> None:
         def run() -> None:

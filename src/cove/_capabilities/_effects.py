@@ -31,6 +31,15 @@ class EmittedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledAlarm:
+    """An alarm set by the event: kept in the outbox until ``due_ms``, then journaled."""
+
+    alarm_id: str
+    due_ms: int
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
 class HeldTransaction:
     """A transaction waiting for the operator's approval (``hold_value_above_wei``)."""
 
@@ -39,7 +48,7 @@ class HeldTransaction:
     held: str
 
 
-Effect = OutboundMessage | EmittedEvent | HeldTransaction
+Effect = OutboundMessage | EmittedEvent | HeldTransaction | ScheduledAlarm
 
 
 def entry_size(key: str, value: bytes) -> int:

@@ -25,6 +25,8 @@ class Limits:
     """Messages one event may send."""
     emit_rate: int = 100
     """Events per second the module may emit (bursts up to ``emits``)."""
+    alarms: int = 100
+    """Alarms the module may have pending at once."""
     max_failures: int = 5
     """Consecutive failures before the module is dead ([restart], capped by the operator)."""
     backoff_initial_ms: int = 1_000
@@ -149,6 +151,7 @@ def resolve_limits(manifest: Manifest, config: EngineConfig) -> Limits:
         emits=pick("emits"),
         sends=pick("sends"),
         emit_rate=pick("emit_rate"),
+        alarms=pick("alarms"),
         **_restart(manifest, config),
     )
 

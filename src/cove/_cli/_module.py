@@ -15,7 +15,13 @@ from .._units import parse_duration_ms
 from ._client import EXIT_CODES, Client, api_command, console
 from ._push_pull import pull_command, push_command
 
-_STATE_STYLE = {"running": "green", "dead": "red", "backoff": "yellow", "draining": "cyan"}
+_STATE_STYLE = {
+    "running": "green",
+    "dead": "red",
+    "backoff": "yellow",
+    "draining": "cyan",
+    "hibernating": "blue",
+}
 
 
 def _state(state: str) -> Text:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ from ._status import (
 )
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
+from ._wake_index import WakeIndex
 from ._watch import ModuleWatcher
 
 if TYPE_CHECKING:
@@ -108,6 +110,10 @@ class Engine:
         self._store = store
         self._loop: asyncio.AbstractEventLoop | None = None
         self.runners: dict[str, ModuleRunner] = {}
+        self._init_slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
+        """Module inits at once: more only share the cores and miss their deadlines."""
+        self._wake_index = WakeIndex()
+        """Which runners an append wakes (``_wake_index.py``)."""
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
@@ -294,12 +300,15 @@ class Engine:
             hooks=self.hooks,
             spending=self._limits.spending(loaded.manifest.name),
             autonomy=self._limits.autonomy(loaded.manifest.name),
+            hibernate_after_ms=self.config.hibernate_after_ms(loaded.manifest.name),
+            init_slots=self._init_slots,
         )
         runner.trace(self.tracing)
         self.hooks.add(
             hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         )
         self.runners[runner.name] = runner
+        self._wake_index.stale = True
         self.store.set_released(runner.name, False)
         self.load_errors.pop(path, None)
         self._runner_tasks[runner.name] = self.spawn(runner.run(), f"module:{runner.name}")
@@ -315,6 +324,7 @@ class Engine:
         """Stop and close a module. ``release`` (the operator's unload) lets retention
         prune the journal past its cursor; otherwise the stored cursor still holds it."""
         runner = self.runners.pop(name)
+        self._wake_index.stale = True
         if release:
             self.store.set_released(name, True)
         runner.stop()
@@ -346,6 +356,7 @@ class Engine:
         hooks = hooks_of(new.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
         self.hooks.add(hooks)
         self.tools.refresh()
+        self._wake_index.stale = True
         detail = f"{name} {new.manifest.module.version}"
         await self.publish([Event(Lifecycle("reloaded", detail))])
         return runner
@@ -426,7 +437,7 @@ class Engine:
             self.log.debug("module " + state.value, module=module, detail=detail)
         self.observer.lifecycle(module, state.value, detail)
         self._settled.set()
-        self.tools.refresh()
+        self.tools.refresh(module)
         if state == ModuleState.DEAD and self.hooks.has("module-dead"):
             payload = {"module": module, "detail": detail}
             self.spawn(self._run_hooks("module-dead", payload), f"hooks:module-dead:{module}")
@@ -521,8 +532,12 @@ class Engine:
     def _remember(self, entries: list[JournalEntry]) -> None:
         self._recent.add(entries)
         if entries:
-            for runner in self.runners.values():
-                runner.notify()
+            index = self._wake_index
+            if index.stale:
+                index.rebuild(self.runners.values())
+            passed = entries[0].seq - 1
+            for runner in index.concerned(entries, self.runners):
+                runner.notify(passed)
 
     def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
         out = self._recent.read(after_seq, limit)

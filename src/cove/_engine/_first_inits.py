@@ -20,13 +20,17 @@ async def first_inits(
     the engine is ready sees them. ``settled`` is set on every state change. A wasm init
     is bounded by its module's limits; a native plugin's is not, so this wait is
     (``wait_s``; the rest must not hang on it), and it logs whom it stopped waiting for."""
+    waiting = list(runners.values())
     try:
         async with asyncio.timeout(wait_s):
-            while True:
-                settled.clear()
-                if not _initializing(runners):
-                    return
-                await settled.wait()
+            # One runner at a time, in load order (roughly the order they settle): each
+            # state change looks at one runner, not all of them again.
+            for runner in waiting:
+                while True:
+                    settled.clear()
+                    if runner.state not in _STARTING:
+                        break
+                    await settled.wait()
     except TimeoutError:
         log.warning(
             "starting without waiting for init", modules=_initializing(runners), waited_s=wait_s

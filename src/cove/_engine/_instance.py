@@ -85,7 +85,11 @@ class ModuleInstance:
             secrets=self._secrets,
             spending=self.spending,
             autonomy=self.autonomy,
+            pending_alarms=self._pending_alarms,
         )
+
+    def _pending_alarms(self) -> int:
+        return self._store.pending_alarms(self.manifest.name)
 
     def read_only_calls(self, call_id: str) -> HostCalls:
         """A gate whose ``set`` and ``delete`` are denied (init and hooks change nothing)."""
@@ -103,6 +107,13 @@ class ModuleInstance:
         """One call of this module's hook: read-only, like init."""
         assert self.hook_host is not None, "the module declares no [[hook]]"
         return self.hook_host.on_hook(point, payload_json, self.read_only_calls(f"hook:{point}"))
+
+    def hibernate(self) -> bool:
+        """Drop both hosts' instances; False when the module keeps its (a native plugin)."""
+        dropped = self.host.hibernate()
+        if self.hook_host is not None and self.hook_host is not self.host:
+            self.hook_host.hibernate()
+        return dropped
 
     def close(self) -> None:
         """Close both hosts (a candidate that failed, or the old version after a swap)."""

@@ -11,6 +11,9 @@ WASI sleep already under way ends only at its own deadline) must not hold
 up the process's exit, which a ``ThreadPoolExecutor``'s worker did (Python
 joins those at exit). What it was doing is not committed, so nothing is
 lost: its event is handled again at the next start.
+
+The thread starts on first use and can be parked: a hibernating module
+keeps no thread, and its next call starts another.
 """
 
 from __future__ import annotations
@@ -26,42 +29,52 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 _Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+_Jobs = queue.SimpleQueue[_Job | None]
 
 
 class Lane:
     """A one-thread executor; ``run`` is ``asyncio.to_thread`` on it (context variables included)."""
 
     def __init__(self, name: str) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._name = name
+        self._jobs: _Jobs | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
-        self._thread.start()
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if self._closed:
-            raise RuntimeError("the lane is closed")
+            raise RuntimeError(f"{self._name}: closed")
+        if self._jobs is None:  # first use, or after ``park``
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=_work, args=(self._jobs,), name=self._name, daemon=True).start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         self._jobs.put((call, future, loop))
         return await future
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            call, future, loop = job
-            try:
-                result, error = call(), None
-            except BaseException as exc:
-                result, error = None, exc
-            try:
-                loop.call_soon_threadsafe(_settle, future, result, error)
-            except RuntimeError:  # the loop closed while the call ran (abandoned at stop)
-                pass
+    def park(self) -> None:
+        """Let the thread end once its work in hand is done; the next ``run`` starts another."""
+        if self._jobs is not None:
+            self._jobs.put(None)
+            self._jobs = None
 
     def close(self) -> None:
         """Let the work in hand finish; take no more."""
         self._closed = True
-        self._jobs.put(None)
+        self.park()
+
+
+def _work(jobs: _Jobs) -> None:
+    while (job := jobs.get()) is not None:
+        call, future, loop = job
+        try:
+            result, error = call(), None
+        except BaseException as exc:
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(_settle, future, result, error)
+        except RuntimeError:  # the loop closed while the call ran (abandoned at stop)
+            pass
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from .._events import (
+    ALARM,
     APPROVAL,
     MESSAGE_SENT,
     Block,
@@ -53,8 +54,12 @@ _NAME_CACHE = 4096
 Test = Callable[[Any], bool]
 
 
-_PRIVATE = frozenset({MESSAGE_SENT, APPROVAL})
+_PRIVATE = frozenset({MESSAGE_SENT, APPROVAL, ALARM})
 """Engine events only the module named as their source receives."""
+
+
+PRIVATE = _PRIVATE
+"""For the engine's wake index: the same set."""
 
 
 class SubscriptionMatcher:
@@ -78,6 +83,10 @@ class SubscriptionMatcher:
                 )
             ]
         self._tests = {kind: tuple(found) for kind, found in tests.items()}
+
+    def kinds(self) -> frozenset[type]:
+        """The payload types any of its subscriptions takes."""
+        return frozenset(self._tests)
 
     def __call__(self, event: Event) -> bool:
         payload = event.payload

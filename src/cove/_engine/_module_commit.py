@@ -22,6 +22,7 @@ from .._capabilities._effects import (
     EventEffects,
     HeldTransaction,
     OutboundMessage,
+    ScheduledAlarm,
 )
 from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
@@ -129,6 +130,9 @@ def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
         elif isinstance(effect, HeldTransaction):
             body = {"chain_id": effect.chain_id, "tx": effect.tx_json, "held": effect.held}
             out.append(NewEffect("transaction", json.dumps(body)))
+        elif isinstance(effect, ScheduledAlarm):
+            body = {"id": effect.alarm_id, "payload": effect.payload}
+            out.append(NewEffect("alarm", json.dumps(body), effect.due_ms))
         elif isinstance(effect, EmittedEvent):
             out.append(
                 NewEffect("emit", json.dumps({"name": effect.name, "payload": effect.payload}))

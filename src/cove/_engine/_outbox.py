@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._config import OutboxSettings
-from .._events import MESSAGE_SENT, Custom, Event
+from .._events import ALARM, MESSAGE_SENT, Custom, Event
 from .._ratelimit import RateLimitedLog
 from .._sources._base import Transport
 from .._store._base import OutboxEntry, Store
@@ -157,6 +157,14 @@ class OutboxWorker:
             )
             if self.tracing is not None:
                 self.tracing.emitted(event.id)
+            self._store.effect_done(entry.id, [event])
+            self._on_journaled.set()
+            self.delivered += 1
+            return
+        if entry.kind == "alarm":  # due: journaled for its module, done in one transaction
+            event = Event(
+                Custom(name=ALARM, source=entry.module, payload=entry.body), id=f"alarm:{entry.key}"
+            )
             self._store.effect_done(entry.id, [event])
             self._on_journaled.set()
             self.delivered += 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,6 +45,7 @@ from ._migrate import migrate_and_init
 from ._module_commit import ModuleCommits
 from ._supervisor import ModuleStats, OnState, Supervisor
 from ._trajectory import Recorder, Trajectory, TrajectorySink
+from ._trim import heap_trim
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
@@ -70,8 +72,16 @@ class ModuleRunner:
         hooks: Hooks | None = None,
         spending: Spending | None = None,
         autonomy: Autonomy | None = None,
+        hibernate_after_ms: int | None = None,
+        init_slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.name = loaded.manifest.name
+        self.hibernate_after_ms = hibernate_after_ms
+        """Idle this long, the instance is dropped (``hibernating``); None: never."""
+        self._active = time.monotonic()
+        self._init_slots = init_slots
+        """Shared by the engine's runners: how many inits run at once (10,000 modules
+        starting together each got a sliver of the cores and missed their deadline)."""
         limits = loaded.grants.limits
         emit_rate = TokenBucket(limits.emit_rate, limits.emits)
         self.instance = ModuleInstance(
@@ -92,6 +102,9 @@ class ModuleRunner:
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
         self._wake = asyncio.Event()
+        self._parked = False
+        """Caught up and waiting, not notified since: every entry journaled meanwhile was
+        someone else's (see ``notify``)."""
         self.lock = threading.Lock()
 
     # what the engine, the tools and the control plane read -------------------
@@ -133,7 +146,13 @@ class ModuleRunner:
         return self.supervisor.unavailable()
 
     # control ----------------------------------------------------------------
-    def notify(self) -> None:
+    def notify(self, passed: int | None = None) -> None:
+        """Wake the loop. ``passed``: the engine found none of the entries up to that seq
+        to be this module's, so a module parked since it caught up skips straight there
+        (a module asleep for a million others' events does not read them all on wake)."""
+        if self._parked and passed is not None:
+            self.position = max(self.position, passed)
+        self._parked = False
         self._wake.set()
 
     def revive(self) -> bool:
@@ -212,15 +231,29 @@ class ModuleRunner:
 
     def exclusive(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` (in a worker thread) while nothing else calls into the module's
-        instance: events, init and tool calls take turns, never two at once."""
+        instance: events, init and tool calls take turns, never two at once. Each is
+        activity: the idle time before hibernation counts from its end."""
         with self.lock:
-            return fn(*args)
+            self._active = time.monotonic()
+            try:
+                return fn(*args)
+            finally:
+                self._active = time.monotonic()
+
+    def wake(self, why: str) -> None:
+        """On the event loop, before a call into a hibernating module: shown ``running``
+        again (the call itself instantiates it, and runs init first)."""
+        self._active = time.monotonic()
+        if self.supervisor.state == ModuleState.HIBERNATING:
+            self.supervisor.set_state(ModuleState.RUNNING, f"woken by {why}")
+            self._wake.set()  # the loop counts the idle time again from now
 
     def commit_call(self, effects: EventEffects, call_id: str) -> None:
         """Commit one tool call's effects like an event's (call under ``exclusive``)."""
         self.commits.call(effects, call_id, self.position)
 
     def hook_call(self, point: str, payload_json: str) -> HookOutcome:
+        self._active = time.monotonic()  # a hook thread's call delays hibernation too
         return self.instance.hook_call(point, payload_json)
 
     def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
@@ -257,7 +290,7 @@ class ModuleRunner:
                 if not entries:  # everything queued at the drain is handled
                     return
             if not entries:
-                await self._sleep_until_woken()
+                await self._idle()
                 continue
             last_seq = entries[-1].seq
             matches = self.instance.matches
@@ -265,6 +298,7 @@ class ModuleRunner:
             if not mine:
                 self.position = last_seq
                 continue
+            self.wake("an event")
             result = await self._lane.run(self.exclusive, self._handle, mine)
             self.position = result.position
             if isinstance(result.failure, CallCancelledError):
@@ -285,11 +319,52 @@ class ModuleRunner:
         self._wake.clear()
         await self._wake.wait()
 
+    async def _idle(self) -> None:
+        """Wait for the next event, caught up (``_parked``); past ``hibernate_after`` of
+        no activity, hibernate (the instance goes, its state and cursor stay)."""
+        self._parked = True
+        try:
+            await self._wait_or_hibernate()
+        finally:
+            self._parked = False
+
+    async def _wait_or_hibernate(self) -> None:
+        after = self.hibernate_after_ms
+        if after is None or self.supervisor.state != ModuleState.RUNNING:
+            await self._sleep_until_woken()
+            return
+        self._wake.clear()
+        while (left := self._active + after / 1000 - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), left)
+                return
+            except TimeoutError:
+                continue
+        idle_since = await self._lane.run(self._hibernate, after)
+        if idle_since is not None and idle_since == self._active:  # no call woke it since
+            self.supervisor.set_state(ModuleState.HIBERNATING, f"idle for {after} ms")
+            self._lane.park()
+            heap_trim.request()
+        await self._wake.wait()
+
+    def _hibernate(self, after: int) -> float | None:
+        """Under the lock: a call that came in meanwhile keeps it awake. The activity
+        stamp it hibernated at, or None when it did not."""
+        with self.lock:
+            since = self._active
+            if time.monotonic() - since < after / 1000 or not self.instance.hibernate():
+                return None
+            return since
+
     async def _initialize(self) -> bool:
         supervisor = self.supervisor
         supervisor.set_state(ModuleState.INITIALIZING)
         try:
-            await self._lane.run(self.exclusive, self._migrate_and_init)
+            if self._init_slots is None:
+                await self._lane.run(self.exclusive, self._migrate_and_init)
+            else:
+                async with self._init_slots:
+                    await self._lane.run(self.exclusive, self._migrate_and_init)
         except CallCancelledError:
             return False  # stopping
         except ModuleFailedError as exc:

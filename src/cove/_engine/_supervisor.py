@@ -136,7 +136,7 @@ class Supervisor:
     def drain(self, until: int) -> None:
         """Take only the events up to journal seq ``until``; the rest wait for a later load."""
         self.drain_until = until
-        if self.state == ModuleState.RUNNING:
+        if self.state in (ModuleState.RUNNING, ModuleState.HIBERNATING):
             self.set_state(ModuleState.DRAINING, f"draining up to journal seq {until}")
 
     def cut_drain(self) -> None:

@@ -50,7 +50,12 @@ SEPARATOR = "."
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 AfterResult = Callable[[str, str, str], str]
 """(module, tool, result JSON) -> the result JSON the caller gets (the after-tool-result hooks)."""
-_LISTED = (ModuleState.RUNNING, ModuleState.INITIALIZING, ModuleState.BACKOFF)
+_LISTED = (
+    ModuleState.RUNNING,
+    ModuleState.HIBERNATING,
+    ModuleState.INITIALIZING,
+    ModuleState.BACKOFF,
+)
 """A backing-off module keeps its tools listed (calls answer ``unavailable``);
 a dead, stopped or unloaded one drops them."""
 
@@ -89,7 +94,8 @@ class ToolRegistry:
         self._on_trajectory = on_trajectory
         self._cache: dict[str, tuple[tuple[ToolSpec, ...], list[Tool]]] = {}
         self._watchers: list[Callable[[], None]] = []
-        self._names: tuple[str, ...] = ()
+        self._listed: dict[str, tuple[str, ...]] = {}
+        """Each module's tool names as last announced to the watchers."""
         self._turns: dict[str, asyncio.Lock] = {}
         self.tracing: Tracing | None = None
         """Set by the engine when ``[tracing]`` is on."""
@@ -137,14 +143,28 @@ class ToolRegistry:
         self._watchers.append(callback)
         return lambda: self._watchers.remove(callback)
 
-    def refresh(self) -> None:
-        """The engine calls this on every module state change."""
-        names = tuple(t.name for t in self.all())
-        if names == self._names:
-            return
-        self._names = names
-        for callback in list(self._watchers):
-            callback()
+    def refresh(self, module: str | None = None) -> None:
+        """The engine calls this on every module state change (``module``: only that
+        one's tools can have changed, so 10,000 modules' start is not 10,000² looks)."""
+        if module is None:
+            by_module: dict[str, tuple[str, ...]] = {}
+            for tool in self.all():
+                by_module[tool.module] = (*by_module.get(tool.module, ()), tool.name)
+            changed = by_module != self._listed
+            self._listed = by_module
+        else:
+            runner = self._runners.get(module)
+            names: tuple[str, ...] = ()
+            if runner is not None and runner.state in _LISTED:
+                names = tuple(t.name for t in self._module_tools(runner))
+            changed = names != self._listed.get(module, ())
+            if names:
+                self._listed[module] = names
+            else:
+                self._listed.pop(module, None)
+        if changed:
+            for callback in list(self._watchers):
+                callback()
 
     # calls --------------------------------------------------------------------
     def validate(self, tool: Tool, arguments: Any) -> None:
@@ -158,6 +178,7 @@ class ToolRegistry:
         tool = self.get(name)
         self.validate(tool, arguments)
         runner = self._runners[tool.module]
+        runner.wake("a tool call")
         # Calls queued behind a slow one wait here, on the event loop: an agent
         # that floods one module holds one worker thread, not all of them.
         async with self._turns.setdefault(tool.module, asyncio.Lock()):
@@ -176,7 +197,7 @@ class ToolRegistry:
 
     def _run(self, runner: ModuleRunner, tool: Tool, arguments_json: str) -> str:
         """On a worker thread, with the module's instance to itself."""
-        if runner.state != ModuleState.RUNNING:
+        if runner.state not in (ModuleState.RUNNING, ModuleState.HIBERNATING):
             raise ToolError(
                 tool.name, "unavailable", f"module {runner.name!r} is {runner.state.value}"
             )

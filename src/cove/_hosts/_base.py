@@ -87,5 +87,10 @@ class ModuleHost(ABC):
         once). The default cuts nothing: a native plugin runs trusted code in-process."""
         return 0.0
 
+    def hibernate(self) -> bool:
+        """Drop the running instance (its memory) until the next call rebuilds it; False
+        when this host keeps its instance (a native plugin stays as it is)."""
+        return False
+
     def close(self) -> None:
         """Release resources; the default has none."""

@@ -203,6 +203,7 @@ def host_functions(host: WasmModuleHost, path: CallPath) -> dict[str, dict[str, 
                 [U64, S], S, lambda c, chain, tx: c.identity_send_transaction(chain, tx)
             ),
         },
+        "alarms": {"schedule": fallible([U64, S], S, "alarm_schedule")},
         # No host-error in these signatures: a failure other than a refusal
         # traps the call (the event fails, the engine goes on).
         "logging": {"log": path.host_func([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},

@@ -35,6 +35,7 @@ INTERFACE_CAPABILITY: dict[str, Capability | None] = {
     "config": "config",
     "chain": "chain",
     "identity": "identity",
+    "alarms": "alarms",
 }
 REQUIRED_EXPORTS = ("init", "handle")
 TOOL_INTERFACE = "tool-provider"

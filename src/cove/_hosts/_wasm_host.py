@@ -157,7 +157,8 @@ class WasmModuleHost(ModuleHost):
         """``interrupt`` was called: every call ends as ``CallCancelledError``."""
         self._wait_ends_ns = 0
         """When the running call's latest WASI wait ends (``perf_counter_ns``)."""
-        self._linker = self._build_linker(report.interfaces)
+        self._interfaces = report.interfaces
+        self._linker: Linker | None = self._build_linker(report.interfaces)
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
@@ -179,6 +180,8 @@ class WasmModuleHost(ModuleHost):
         try:
             self._clock = self._runtime.clock.bind(store)
             with self._memory.instantiating():
+                if self._linker is None:  # hibernated: made again, as at load
+                    self._linker = self._build_linker(self._interfaces)
                 instance = self._linker.instantiate(store, self._component)
         except wasmtime.WasmtimeError as exc:
             raise self._failure("instantiate", exc) from None
@@ -305,6 +308,20 @@ class WasmModuleHost(ModuleHost):
 
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         return self._memory.high_water(sizes)
+
+    @_one_at_a_time("hibernate")
+    def hibernate(self) -> bool:
+        """The next call instantiates again and runs init first, as after a trap. The
+        linker (its host functions and WASI's) goes too: it is made again on wake."""
+        self._free_instance()
+        self._linker = None
+        self._fast_functions: dict[str, dict[str, _fast_call.HostFunc]] = {}
+        return True
+
+    @property
+    def awake(self) -> bool:
+        """Whether an instance (a Store) is there to call."""
+        return self._raw_store is not None
 
     def close(self) -> None:
         self._free_instance()

@@ -9,6 +9,7 @@ import platform
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -101,6 +102,11 @@ class ComponentCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._live: weakref.WeakValueDictionary[str, Component] = weakref.WeakValueDictionary()
+        """Every loaded module with the same bytes shares one Component (its compiled
+        code, mapped once), however many modules run or hibernate."""
+        self._lock = threading.Lock()
+        self._hashed: list[tuple[bytes, str]] = []
 
     def path_for(self, wasm: bytes) -> Path:
         return self.entry(hashlib.sha256(wasm).hexdigest())
@@ -114,7 +120,34 @@ class ComponentCache:
     ) -> Component:
         # Keyed by the bytes' own hash, never by a manifest's pin: `cove check` runs a
         # component whose pin is stale, and must run those bytes.
-        path = self.path_for(wasm)
+        with self._lock:
+            digest = self._digest(wasm)
+            component = self._live.get(digest)
+        if component is None:  # compiled outside the lock: others compile meanwhile
+            component = self._load(engine, module, wasm, digest, progress)
+            with self._lock:
+                component = self._live.setdefault(digest, component)
+        return component
+
+    def _digest(self, wasm: bytes) -> str:
+        """sha256 of ``wasm``; the same bytes object (every module of one component file,
+        read once: ``_supply._component``) is hashed once. Under the lock."""
+        for seen, digest in self._hashed:
+            if seen is wasm:
+                return digest
+        digest = hashlib.sha256(wasm).hexdigest()
+        self._hashed = [(wasm, digest), *self._hashed[:3]]
+        return digest
+
+    def _load(
+        self,
+        engine: wasmtime.Engine,
+        module: str,
+        wasm: bytes,
+        digest: str,
+        progress: Progress | None,
+    ) -> Component:
+        path = self.entry(digest)
         if path.exists():
             try:
                 return Component.deserialize_file(engine, str(path))

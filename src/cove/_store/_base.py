@@ -94,6 +94,8 @@ class JournalRetention:
 class NewEffect:
     kind: str
     body: str
+    not_before_ms: int = 0
+    """Not delivered before this Unix ms (an alarm's due time); 0: at once."""
 
 
 class Store(ABC):
@@ -177,6 +179,10 @@ class Store(ABC):
         must not commit on top of a migration that a crash could undo."""
 
     # outbox
+    @abstractmethod
+    def pending_alarms(self, module: str) -> int:
+        """The module's alarms committed and not delivered yet (its ``[resources] alarms``)."""
+
     @abstractmethod
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         """Durable effects that are due; never ones still in an unflushed batch."""

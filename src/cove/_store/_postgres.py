@@ -339,7 +339,7 @@ class PostgresStore(Store):
         self,
         module: str,
         writes: Mapping[str, bytes | None],
-        queued: Sequence[tuple[str, str, str]],
+        queued: Sequence[tuple[str, str, str, int]],
     ) -> None:
         db = self._db
         deleted = [key for key, value in writes.items() if value is None]
@@ -355,10 +355,10 @@ class PostgresStore(Store):
             )
         if queued:
             db.execute(
-                "INSERT INTO outbox (key, module, kind, body, created_ms) "
-                "SELECT key, %s, kind, body, %s "
-                "FROM unnest(%s::text[], %s::text[], %s::text[]) "
-                "WITH ORDINALITY AS t(key, kind, body, n) ORDER BY n "
+                "INSERT INTO outbox (key, module, kind, body, created_ms, next_at_ms) "
+                "SELECT key, %s, kind, body, %s, next_at_ms "
+                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "
+                "WITH ORDINALITY AS t(key, kind, body, next_at_ms, n) ORDER BY n "
                 "ON CONFLICT (key) DO NOTHING",
                 (
                     module,
@@ -366,6 +366,7 @@ class PostgresStore(Store):
                     [row[0] for row in queued],
                     [row[1] for row in queued],
                     [row[2] for row in queued],
+                    [row[3] for row in queued],
                 ),
             )
 
@@ -410,6 +411,15 @@ class PostgresStore(Store):
         self.flush()
 
     # outbox -----------------------------------------------------------------
+    def pending_alarms(self, module: str) -> int:
+        with self._lock, self._guard("reading the outbox"):
+            self._write_done()
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE module = %s AND kind = 'alarm' AND NOT done",
+                (module,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         owned = None if self.owned is None else list(self.owned())
         with self._lock, self._guard("reading the outbox"):

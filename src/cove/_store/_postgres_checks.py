@@ -21,8 +21,8 @@ def checked_effects(
     module: str,
     writes: Mapping[str, bytes | None],
     effects: Sequence[tuple[str, Sequence[NewEffect]]],
-) -> list[tuple[str, str, str]]:
-    """The outbox rows (key, kind, body) of ``effects``; raises before anything is sent.
+) -> list[tuple[str, str, str, int]]:
+    """The outbox rows (key, kind, body, not-before ms) of ``effects``; raises before anything is sent.
 
     ``where`` starts the StoreError's message. A key that is not UTF-8 raises
     ``UnicodeEncodeError`` as on SQLite.
@@ -37,8 +37,9 @@ def checked_effects(
         for index, effect in enumerate(event_effects):
             _text(where, "effect kind", effect.kind)
             _text(where, "effect body", effect.body)
-            queued.append((f"{module}:{event_id}:{index}", effect.kind, effect.body))
-    for key, _, _ in queued:
+            key = f"{module}:{event_id}:{index}"
+            queued.append((key, effect.kind, effect.body, effect.not_before_ms))
+    for key, _, _, _ in queued:
         _text(where, "effect key", key)
     return queued
 

@@ -260,14 +260,18 @@ class SqliteStore(Store):
                     size = state_bytes
                 now = self._clock()
                 rows = [
-                    (f"{module}:{event_id}:{index}", module, effect.kind, effect.body, now)
+                    (
+                        f"{module}:{event_id}:{index}", module, effect.kind, effect.body, now,
+                        effect.not_before_ms,
+                    )
                     for event_id, event_effects in effects
                     for index, effect in enumerate(event_effects)
-                ]
+                ]  # fmt: skip
                 if rows:
                     db.executemany(
-                        "INSERT OR IGNORE INTO outbox (key, module, kind, body, created_ms) "
-                        "VALUES (?, ?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO outbox "
+                        "(key, module, kind, body, created_ms, next_at_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         rows,
                     )
                 db.execute(
@@ -325,6 +329,14 @@ class SqliteStore(Store):
         self.flush()
 
     # outbox -----------------------------------------------------------------
+    def pending_alarms(self, module: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE module = ? AND kind = 'alarm' AND done = 0",
+                (module,),
+            ).fetchone()
+        return int(row[0])
+
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         with self._lock:
             rows = self._db.execute(

@@ -1,4 +1,5 @@
-"""Lane: one thread per strand of blocking work, which never holds up the process's exit."""
+"""Lane: one thread per strand of blocking work, which never holds up the process's exit and
+ends while parked (a hibernating module keeps no thread)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,29 @@ def test_a_call_left_running_at_exit_does_not_hold_up_the_process() -> None:
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert (0, "exited\n") == (done.returncode, done.stdout), done.stderr
+
+
+async def test_a_parked_lane_runs_again_on_a_new_thread() -> None:
+    lane = Lane("test-lane")
+    await lane.run(threading.get_ident)
+    lane.park()
+    assert await lane.run(lambda: 41 + 1) == 42
+    lane.close()
+
+
+async def test_a_parked_lane_keeps_no_thread() -> None:
+    lane = Lane("test-lane-gone")
+    await lane.run(lambda: None)
+    assert any(t.name.startswith("test-lane-gone") for t in threading.enumerate())
+    lane.park()
+    for thread in [t for t in threading.enumerate() if t.name.startswith("test-lane-gone")]:
+        thread.join(timeout=5)
+    assert not any(t.name.startswith("test-lane-gone") for t in threading.enumerate())
+    lane.close()
+
+
+async def test_a_closed_lane_takes_no_more() -> None:
+    lane = Lane("test-lane-closed")
+    lane.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await lane.run(lambda: None)

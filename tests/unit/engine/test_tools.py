@@ -37,6 +37,9 @@ class FakeRunner:
         """The registry reads a runner's host through its instance: here, the fake itself."""
         return self
 
+    def wake(self, why: str) -> None:
+        """A real runner shows a hibernating module running again here."""
+
 
 def registry(*runners: FakeRunner) -> tuple[ToolRegistry, dict[str, Any], list[str]]:
     by_name: dict[str, Any] = {r.name: r for r in runners}

@@ -27,6 +27,7 @@ from .._state import state as sdk_state
 from . import _fake_bindings
 from ._allow import host_allowed
 from ._arguments import check_arguments
+from ._mock_alarms import Alarm, MockAlarms
 from ._mock_chain import MockChain
 from ._mock_events import MockHostError, build_event, check_subscribed
 from ._mock_http import CannedHttp, answer
@@ -147,7 +148,10 @@ class MockHost:
             k: json.dumps(v).encode() for k, v in (state or {}).items()
         }
         self._writes: dict[str, bytes | None] = {}
-        self._outbox: list[Sent | Emitted] = []
+        self._outbox: list[Sent | Emitted | Alarm] = []
+        limit = manifest.get("resources", {}).get("alarms", 100)
+        self.alarms = MockAlarms(limit, lambda kind, message: self._fail(kind, message))
+        """The module's ``pending`` alarms (``fire_alarms`` delivers the due ones)."""
         self._in_init = False
         self.sent: list[Sent] = []
         self.emitted: list[Emitted] = []
@@ -243,6 +247,10 @@ class MockHost:
             f["messaging"].send = gate("messaging", self._send)
         if "events" in f:
             f["events"].emit = gate("events", self._emit)
+        if "alarms" in f:
+            f["alarms"].schedule = gate(
+                "alarms", lambda d, p: self.alarms.schedule(self.now_ms, self._outbox, d, p)
+            )
         if "chain" in f:
             self.chain = MockChain(self._chains, fail)
             self.chain.bind(f["chain"], gate, sys.modules["componentize_py_types"].Ok)
@@ -451,6 +459,14 @@ class MockHost:
             self.advance(at_ms - self.now_ms)
         self.deliver("tick", schedule=schedule, scheduled_at_ms=self.now_ms)
 
+    def fire_alarms(self) -> int:
+        """Deliver every alarm due by ``now_ms`` (``advance`` first) as its ``cove.alarm``
+        event, oldest first; how many fired."""
+        due = self.alarms.take_due(self.now_ms)
+        for alarm in due:
+            self.custom("cove.alarm", alarm.event_payload(), source=self.name)
+        return len(due)
+
     def advance(self, ms: int) -> None:
         """Move the clock (``now_ms``: what events are stamped with) ``ms`` forward."""
         if ms < 0:
@@ -487,6 +503,7 @@ class MockHost:
                 self._state[key] = value
         self.sent += [e for e in self._outbox if isinstance(e, Sent)]
         self.emitted += [e for e in self._outbox if isinstance(e, Emitted)]
+        self.alarms.pending += [e for e in self._outbox if isinstance(e, Alarm)]
         self._writes, self._outbox = {}, []
 
 
