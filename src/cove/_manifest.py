@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from croniter import croniter
 from pydantic import (
@@ -37,18 +37,7 @@ Capability = Literal[
     "hooks",
     "alarms",
 ]
-CAPABILITIES: tuple[Capability, ...] = (
-    "store",
-    "http",
-    "messaging",
-    "events",
-    "logging",
-    "config",
-    "chain",
-    "identity",
-    "hooks",
-    "alarms",
-)
+CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
 # Reading its own config and writing its own log are never dangerous, so every
 # module has them without asking; the rest must be declared and granted.
 ALWAYS_GRANTED: frozenset[Capability] = frozenset({"logging", "config"})
