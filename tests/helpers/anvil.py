@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -45,6 +46,8 @@ def anvil_binary() -> Path:
 class Anvil:
     process: subprocess.Popen[bytes]
     port: int
+    state_dir: Path | None = None
+    """The node's own $HOME, where it spills old block states (removed at stop)."""
 
     @property
     def http_url(self) -> str:
@@ -88,10 +91,12 @@ def running_anvil(*args: str, port: int = 0) -> Iterator[Anvil]:
     ``port`` 0 picks a free one; a fixed port lets a restarted node (an
     outage test, the demo) answer at the URL its clients already have.
     """
+    home = Path(tempfile.mkdtemp(prefix="cove-anvil-"))
     process = subprocess.Popen(
         [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(home)},
     )
     drain: threading.Thread | None = None
     try:
@@ -107,7 +112,7 @@ def running_anvil(*args: str, port: int = 0) -> Iterator[Anvil]:
         # Keep draining its output so a chatty anvil never blocks on a full pipe.
         drain = threading.Thread(target=process.stdout.read, daemon=True)
         drain.start()
-        yield Anvil(process, port)
+        yield Anvil(process, port, home)
     finally:
         process.terminate()
         try:
@@ -119,3 +124,4 @@ def running_anvil(*args: str, port: int = 0) -> Iterator[Anvil]:
             drain.join(timeout=10)  # EOF now that anvil has exited
         if process.stdout is not None:
             process.stdout.close()
+        shutil.rmtree(home, ignore_errors=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import tempfile
 import typing
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,18 @@ def manifest(
 def engine_config(**sections: Any) -> EngineConfig:
     """A validated engine config built in memory."""
     return EngineConfig.model_validate({"root": Path("/engine"), **sections})
+
+
+_FIXTURES = tempfile.TemporaryDirectory(prefix="cove-fixtures-")
+_FIXTURE_NUMBERS = itertools.count()
+
+
+def write_fixture(data: dict[str, Any], suffix: str) -> Path:
+    """``data`` as a fixture file (.json or .toml) in one directory per test run, removed at
+    exit: property tests write thousands, and one temporary directory each were left behind."""
+    path = Path(_FIXTURES.name) / f"fixture-{next(_FIXTURE_NUMBERS)}{suffix}"
+    path.write_text(json.dumps(data) if suffix == ".json" else dump_toml(data))
+    return path
 
 
 def dump_toml(data: dict[str, Any]) -> str:

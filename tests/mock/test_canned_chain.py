@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from cove._mock._chain import UNKNOWN_CALL, CannedChain, shadowed_chain
 from cove._mock._fixture import ChainFixture, load_fixture
 from cove.errors import FixtureError
-from tests.helpers.fakes import dump_toml
+from tests.helpers.fakes import write_fixture
 
 methods = st.sampled_from(["eth_call", "eth_getBalance", "eth_blockNumber"])
 scalars = st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=8), st.booleans())
@@ -29,16 +28,9 @@ entries = st.lists(
 )
 
 
-def write(data: dict[str, Any], suffix: str) -> Path:
-    directory = Path(tempfile.mkdtemp(prefix="cove-fixture-"))
-    path = directory / f"fixture{suffix}"
-    path.write_text(json.dumps(data) if suffix == ".json" else dump_toml(data))
-    return path
-
-
 def fixture_with(chain: list[dict[str, Any]], suffix: str) -> list[ChainFixture]:
     data = {"events": [{"kind": "custom", "name": "x"}], "chain": chain}
-    return load_fixture(write(data, suffix)).chain
+    return load_fixture(write_fixture(data, suffix)).chain
 
 
 @given(entries)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from cove._events import Block, Custom, Log, Message, Tick, Webhook
 from cove._mock._fixture import DEFAULT_START_MS, fixture_events, load_fixture
 from cove.errors import FixtureError
-from tests.helpers.fakes import dump_toml
+from tests.helpers.fakes import write_fixture
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 after = st.sampled_from(["1s", "250ms", "5m", "2h"])
@@ -55,18 +54,11 @@ KINDS = {"block": Block, "log": Log, "tick": Tick, "message": Message, "webhook"
 KINDS["custom"] = Custom
 
 
-def write(data: dict[str, Any], suffix: str) -> Path:
-    directory = Path(tempfile.mkdtemp(prefix="cove-fixture-"))
-    path = directory / f"fixture{suffix}"
-    path.write_text(json.dumps(data) if suffix == ".json" else dump_toml(data))
-    return path
-
-
 @given(fixtures)
 def test_toml_and_json_give_the_same_events(data: dict[str, Any]) -> None:
     """One event per entry, in order, of the right kind, on a clock that only moves forward."""
     parsed = [
-        fixture_events(load_fixture(write(data, s)), Path("f"), "mod", ["every 1m"])
+        fixture_events(load_fixture(write_fixture(data, s)), Path("f"), "mod", ["every 1m"])
         for s in (".toml", ".json")
     ]
     assert parsed[0] == parsed[1]
@@ -88,7 +80,7 @@ def test_an_unknown_key_is_reported_with_file_and_position(
 ) -> None:
     index = draw.draw(st.integers(0, len(data["events"]) - 1))
     data["events"][index]["colour"] = "blue"
-    path = write(data, suffix)
+    path = write_fixture(data, suffix)
     with pytest.raises(FixtureError) as caught:
         load_fixture(path)
     message = str(caught.value)
