@@ -80,6 +80,7 @@ async def test_a_huge_error_text_is_cut_by_the_call_path_before_it_is_a_str(
     )
     expected = clip("ValueError: " + "x" * BIG, MAX_ERROR_CHARS)
     assert handed == [expected]
+    assert "failed" == trajectory.outcome
     assert trajectory.error == f"handle returned an error: {expected}"
 
 

@@ -484,5 +484,6 @@ def _read_clipped(address: int, size: int, limit: int) -> str:
     kept = head[:limit]
     at = len(kept.encode())
     rest = _string_at(address + at, size - at)
-    cut = len(rest.translate(None, _CONTINUATION))  # the lead bytes: one per code point
+    # The lead bytes, one per code point; an ASCII rest (checked word by word) is all leads.
+    cut = len(rest) if rest.isascii() else len(rest.translate(None, _CONTINUATION))
     return f"{kept}… [{cut} more characters cut]"
