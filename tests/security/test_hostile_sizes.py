@@ -9,7 +9,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from cove import ModuleState, Trajectory
-from cove._capabilities._bounds import MAX_ERROR_CHARS, MAX_LOG_CHARS
+from cove._capabilities._bounds import MAX_ERROR_CHARS, MAX_LOG_CHARS, clip
+from cove._hosts._call_path import CallPath
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import write_engine_config
 from tests.helpers.security import op_event, outcomes, probe_module
@@ -52,6 +53,35 @@ async def test_a_huge_exception_message_is_cut_before_it_is_kept(
     assert trajectory.error.startswith("handle returned an error: ValueError: xxx")
     assert trajectory.error.endswith(" more characters cut]")
     assert len(trajectory.error) < MAX_ERROR_CHARS + 100
+
+
+async def test_a_huge_error_text_is_cut_by_the_call_path_before_it_is_a_str(
+    tmp_path: Path, hostile_wasm: Path, probe_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What init/handle hand the host is already cut (C extension and ctypes alike):
+    # a 5 MB text never becomes a 5 MB str under the GIL.
+    handed: list[str] = []
+    made = CallPath.func
+
+    def recording(self: CallPath, *args: Any) -> Any:
+        func = made(self, *args)
+
+        def call(*call_args: Any) -> str | None:
+            text: str | None = func(*call_args)
+            if text is not None:
+                handed.append(text)
+            return text
+
+        return call
+
+    monkeypatch.setattr(CallPath, "func", recording)
+    (trajectory,), _, _ = await _attack(
+        tmp_path, hostile_wasm, probe_wasm, "raise-big", size=BIG, grants=ALL
+    )
+    expected = clip("ValueError: " + "x" * BIG, MAX_ERROR_CHARS)
+    assert handed == [expected]
+    assert "failed" == trajectory.outcome
+    assert trajectory.error == f"handle returned an error: {expected}"
 
 
 async def test_a_huge_key_is_refused_without_being_echoed(

@@ -27,11 +27,14 @@ class TokenBucket:
 
     def take(self) -> bool:
         """Spend one; False when over the rate."""
+        return self.take_up_to(1) == 1
+
+    def take_up_to(self, wanted: int) -> int:
+        """Spend as many of ``wanted`` as the rate allows now; how many were spent."""
         with self._lock:
             now = self._clock()
             self._tokens = min(self._burst, self._tokens + (now - self._at) * self.per_second)
             self._at = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
+            spent = min(wanted, int(self._tokens))
+            self._tokens -= spent
+            return spent

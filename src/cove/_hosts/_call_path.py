@@ -13,6 +13,7 @@ from typing import Any
 
 import wasmtime
 
+from .._capabilities._bounds import MAX_ERROR_CHARS
 from . import _fast_call as fc
 from . import _fast_values as fv
 from ._fast_call import FastFunc, FastStore, Func, HostBody, HostFunc, Store
@@ -39,13 +40,15 @@ class CallPath:
         return FastStore(store)
 
     def func(self, store: wasmtime.Store, func: Any, params: list[fv.Type]) -> Func:
-        """An export returning ``result<_, string>``: None on ok, the guest's error text on err."""
+        """An export returning ``result<_, string>``: None on ok, the guest's error text on
+        err, already cut to ``MAX_ERROR_CHARS`` (only the kept part is decoded)."""
         if self.compiled:
             shapes = [fc._EXT.Shape(t) for t in params]
             context = fc._address(store._context())
-            made: Func = fc._EXT.Func((store, func), ctypes.addressof(func._func), context, shapes)
+            address = ctypes.addressof(func._func)
+            made: Func = fc._EXT.Func((store, func), address, context, shapes, MAX_ERROR_CHARS)
             return made
-        return FastFunc(store, func, params)
+        return FastFunc(store, func, params, MAX_ERROR_CHARS)
 
     def export(
         self, store: wasmtime.Store, func: Any, params: list[fv.Type], result: fv.Type

@@ -301,8 +301,11 @@ class FastStore:
 class FastFunc:
     """``init``/``handle`` of one instance, called through the C API."""
 
-    def __init__(self, store: wasmtime.Store, func: Any, params: list[fv.Type]) -> None:
+    def __init__(
+        self, store: wasmtime.Store, func: Any, params: list[fv.Type], error_limit: int = -1
+    ) -> None:
         # The raw addresses below point into these objects: keep them alive.
+        self._error_limit = error_limit
         self._store = store
         self._func = func
         self._func_addr = ctypes.addressof(func._func)
@@ -333,7 +336,7 @@ class FastFunc:
             # the next call's assignment drops nothing (the common case).
             return None
         try:
-            return fv.read_result_string_error(raw)
+            return fv.read_result_string_error(raw, self._error_limit)
         finally:
             _val_delete(self._result_addr)
             self._result[0] = b"\x00"  # kind bool: nothing left to drop

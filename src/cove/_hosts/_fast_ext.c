@@ -1030,6 +1030,7 @@ typedef struct {
     PyObject *params; /* the Shape objects, kept alive */
     shape_t **shapes;
     Py_ssize_t nparams;
+    Py_ssize_t error_limit; /* code points of an error text kept; -1: all */
     const void *func;
     void *context;
     arena_t arena;
@@ -1044,7 +1045,8 @@ Func_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     PyObject *owner, *params;
     unsigned long long func, context;
-    if (!PyArg_ParseTuple(args, "OKKO:Func", &owner, &func, &context, &params))
+    Py_ssize_t error_limit = -1;
+    if (!PyArg_ParseTuple(args, "OKKO|n:Func", &owner, &func, &context, &params, &error_limit))
         return NULL;
     Py_ssize_t count = 0;
     params = PySequence_Tuple(params); /* ours, walked once: the Shapes read with are the ones kept */
@@ -1059,6 +1061,7 @@ Func_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->params = params;
     self->shapes = shapes;
     self->nparams = count;
+    self->error_limit = error_limit;
     self->func = (const void *)(uintptr_t)func;
     self->context = (void *)(uintptr_t)context;
     self->result.kind = K_BOOL; /* a valid value that owns nothing */
@@ -1078,7 +1081,48 @@ Func_dealloc(FuncObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* result<_, string> -> None or the guest's error text; then the slot is emptied */
+/* Code points in UTF-8 ``data``: the bytes that start one (Rust's strings are valid UTF-8) */
+static size_t
+count_chars(const unsigned char *data, size_t size)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < size; i++)
+        count += (data[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/* The guest's error text cut to ``limit`` code points as ``_bounds.clip`` cuts it,
+ * decoding only the kept prefix: a 5 MB text costs a count without the GIL, not
+ * a 5 MB str made and dropped under it. */
+static PyObject *
+read_clipped(const name_t *name, Py_ssize_t limit)
+{
+    const unsigned char *data = (const unsigned char *)(name->size ? name->data : "");
+    size_t size = name->size, at = 0, kept = 0;
+    if (limit < 0 || size <= (size_t)limit)
+        return read_string(name);
+    for (; at < size; at++) /* ``at``: where code point ``limit`` + 1 starts, if any */
+        if ((data[at] & 0xC0) != 0x80 && kept++ == (size_t)limit)
+            break;
+    if (at == size)
+        return read_string(name);
+    size_t rest;
+    Py_BEGIN_ALLOW_THREADS
+    rest = count_chars(data + at, size - at);
+    Py_END_ALLOW_THREADS
+    PyObject *head = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)at, "strict");
+    if (head == NULL)
+        return NULL;
+    char marker[64];
+    snprintf(marker, sizeof marker, "\xe2\x80\xa6 [%zu more characters cut]", rest);
+    PyObject *tail = PyUnicode_DecodeUTF8(marker, (Py_ssize_t)strlen(marker), "strict");
+    PyObject *out = tail == NULL ? NULL : PyUnicode_Concat(head, tail);
+    Py_DECREF(head);
+    Py_XDECREF(tail);
+    return out;
+}
+
+/* result<_, string> -> None or the guest's error text (cut); then the slot is emptied */
 static PyObject *
 take_result(FuncObject *self)
 {
@@ -1094,9 +1138,12 @@ take_result(FuncObject *self)
         out = PyErr_Format(PyExc_TypeError, "export's error has kind %d, not a string",
                            result->of.result.val->kind);
     else
-        out = read_string(&result->of.result.val->of.str);
+        out = read_clipped(&result->of.result.val->of.str, self->error_limit);
     if (result->kind != K_RESULT || result->of.result.val != NULL) {
+        /* a huge error text is freed without the GIL: the arena keeps the slot ours */
+        Py_BEGIN_ALLOW_THREADS
         api.val_delete(result);
+        Py_END_ALLOW_THREADS
         result->kind = K_BOOL;
     }
     return out;

@@ -453,12 +453,37 @@ def reader(ty: Type) -> Reader:
     raise TypeError(f"no reader for {tag}")
 
 
-def read_result_string_error(raw: bytes) -> str | None:
-    """The ``result<_, string>`` of init/handle (Rust-owned): None for ok, else the text."""
+def read_result_string_error(raw: bytes, limit: int = -1) -> str | None:
+    """The ``result<_, string>`` of init/handle (Rust-owned): None for ok, else the text,
+    cut to ``limit`` code points as ``_bounds.clip`` cuts it (-1: all)."""
     _check(raw, 0, K_RESULT)
     is_ok, pointer = _RESULT.unpack_from(raw, 0)[1:]
     if is_ok:
         return None
     if not pointer:
         return ""
-    return _read_string(_string_at(pointer, VAL_SIZE), 0)
+    val = _string_at(pointer, VAL_SIZE)
+    if limit < 0:
+        return _read_string(val, 0)
+    _check(val, 0, K_STRING)
+    size, address = _NAME.unpack_from(val, PAYLOAD)
+    return _read_clipped(address, size, limit)
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def _read_clipped(address: int, size: int, limit: int) -> str:
+    # Only the kept prefix (at most 4 bytes a code point) becomes a str; the rest
+    # is counted by its lead bytes (Rust's strings are valid UTF-8).
+    # A cut inside a code point's bytes is dropped ("ignore"): 4 * limit + 4 bytes
+    # still hold more than ``limit`` whole ones.
+    head = _string_at(address, min(size, 4 * limit + 4)).decode("utf-8", "ignore")
+    if len(head) <= limit:
+        return head
+    kept = head[:limit]
+    at = len(kept.encode())
+    rest = _string_at(address + at, size - at)
+    # The lead bytes, one per code point; an ASCII rest (checked word by word) is all leads.
+    cut = len(rest) if rest.isascii() else len(rest.translate(None, _CONTINUATION))
+    return f"{kept}… [{cut} more characters cut]"

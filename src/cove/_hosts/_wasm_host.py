@@ -420,7 +420,8 @@ class WasmModuleHost(ModuleHost):
         if returns:
             return result
         if result is not None:
-            raise ModuleFailedError(self.name, f"{what} returned an error: {guest_error(result)}")
+            # already cut by the call path (CallPath.func)
+            raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
         return None
 
     def _discard_instance(self) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cove._capabilities._bounds import clip
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
@@ -234,3 +235,16 @@ def _rebased(arena: fv.Arena, offset: int) -> bytes:
 def test_a_flat_record_reads_back_after_a_clone() -> None:
     ty: fv.Type = ("record", [("id", fh.S), ("n", fh.U64), ("empty", fh.S)])
     assert ("ëvent-1", 2**64 - 1, "") == clone_and_read(ty, ("ëvent-1", 2**64 - 1, ""))
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),  # as in a Rust string
+    st.integers(min_value=0, max_value=12),
+)
+@settings(max_examples=200)
+def test_an_error_text_read_cut_is_the_text_clip_cuts(text: str, limit: int) -> None:
+    # ctypes' twin of the C extension's read_clipped: only the kept prefix is decoded.
+    encoded = text.encode()
+    buffer = ctypes.create_string_buffer(encoded, len(encoded) or 1)
+    read = fv._read_clipped(ctypes.addressof(buffer), len(encoded), limit)
+    assert read == clip(text, limit)
