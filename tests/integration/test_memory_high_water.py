@@ -87,6 +87,22 @@ def test_a_memory_is_read_write_pages_right_before_a_large_reservation() -> None
     assert {base: 3 * page} == linear_memories(maps)
 
 
+def test_an_inaccessible_first_line_or_dashes_in_a_path_are_no_memory() -> None:
+    """Only the permissions field counts, and a reservation needs a run right before it."""
+    base, page = 0x7F0000000000, 0x10000
+    maps = "\n".join(
+        [
+            f"{base - RESERVATION:x}-{base:x} ---p 00000000 00:00 0",  # nothing before it
+            f"{base:x}-{base + page:x} rw-p 00000000 00:01 7 /tmp/a ---p b",
+            f"{base + page:x}-{base + 2 * page:x} r--p 00000000 00:01 7 /tmp/c ---p",
+            f"{base + 2 * page:x}-{base + 3 * page:x} rw-p 00000000 00:00 0",
+            f"{base + 3 * page:x}-{base + 3 * page + RESERVATION:x} ---p 00000000 00:00 0",
+            "",
+        ]
+    )
+    assert {base + 2 * page: page} == linear_memories(maps)
+
+
 def test_an_instance_replaced_after_a_trap_keeps_its_peak(monkeypatch: pytest.MonkeyPatch) -> None:
     """The old instance is still mapped when the new one is built: its size counts then."""
     old, new = 0x7F0000000000, 0x7F1000000000
