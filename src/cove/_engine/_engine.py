@@ -114,6 +114,11 @@ class Engine:
         """Module inits at once: more only share the cores and miss their deadlines."""
         self._wake_index = WakeIndex()
         """Which runners an append wakes (``_wake_index.py``)."""
+        self._last_seen = 0
+        """The last seq an append of this engine's passed the wake index with."""
+        self._unseen_upto = 0
+        """Entries up to here may not have passed the index (journaled by another engine,
+        or by the outbox: emitted events, alarms): a parked module below it skips none."""
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
@@ -536,8 +541,11 @@ class Engine:
             if index.stale:
                 index.rebuild(self.runners.values())
             passed = entries[0].seq - 1
+            if passed != self._last_seen:
+                self._unseen_upto = passed
+            self._last_seen = entries[-1].seq
             for runner in index.concerned(entries, self.runners):
-                runner.notify(passed)
+                runner.notify(passed if runner.position >= self._unseen_upto else None)
 
     def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
         out = self._recent.read(after_seq, limit)

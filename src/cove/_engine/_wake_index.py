@@ -5,9 +5,10 @@ entries and passed over the ones that were not its own. With 10,000 loaded
 modules (most of them hibernating) that was 10,000 loop turns per publish. The
 index finds the modules an entry can match (a custom event by its exact name,
 or a module with a glob or a non-custom subscription of the entry's kind, then
-its own matcher), and the engine wakes those; a caught-up module that is not
-concerned has its position moved past the append without waking
-(``ModuleRunner.pass_over``), so retention is not held back by it.
+its own matcher), and the engine wakes those; a parked (caught-up) module it
+wakes skips straight to the append, past entries that were not its own —
+but only past entries that passed the index: one journaled elsewhere (another
+engine, the outbox) below it means it reads from where it is.
 """
 
 from __future__ import annotations
