@@ -160,7 +160,7 @@ def _run_phase(count: int, events: int, wakes: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modules", type=int, default=10_000, help="hibernated modules")
     parser.add_argument("--events", type=int, default=2_000, help="events per awake module")
     parser.add_argument("--wakes", type=int, default=200, help="wake-ups timed")
