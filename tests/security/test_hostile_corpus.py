@@ -27,9 +27,9 @@ UNDYING = {"max_failures": 1_000_000_000, "backoff_initial": "1ms", "backoff_max
 class Attack:
     guest: str
     fields: dict[str, Any]
-    outcome: str
-    """What the attacker's (last) trajectory error starts with; "" for an event that
-    succeeds, its harm cut by the host."""
+    outcome: str | tuple[str, ...]
+    """What the attacker's (last) trajectory error starts with (one of them); "" for an
+    event that succeeds, its harm cut by the host."""
     manifest: dict[str, Any] = field(default_factory=dict)
     engine: str = ""
     failures: int = 1
@@ -46,7 +46,9 @@ CORPUS = {
     "slow-http-drip": Attack(
         "dripper",
         {},
-        "handle returned an error: timeout: http: ",
+        # The fetch ends at the call's deadline; on a loaded machine the guest may not
+        # get to return the error before the deadline's trap ends the call instead.
+        ("handle returned an error: timeout: http: ", "deadline limit exceeded: handle ran"),
         {"resources": {"timeout": "500ms"}},
     ),
     "self-feeding-emitter": Attack(
