@@ -16,11 +16,9 @@ from pathlib import Path
 
 from cove import Custom, Engine, Event, load_config
 from tests.helpers.http_server import local_http_server
-from tests.helpers.modules import write_engine_config, write_manifest
-from tests.helpers.security import STOP_AT_FIRST_FAILURE, op_event, probe_module
-from tests.helpers.wat import wat_component
+from tests.helpers.modules import write_engine_config
+from tests.helpers.security import long_call_attackers, op_event
 
-LONG = {"timeout": "60s", "fuel": 50_000_000_000}
 GRACE_S = 5.0
 ROWS = {
     "nothing in hand (baseline)": (),
@@ -34,17 +32,9 @@ ROWS = {
 async def _stop_time(
     tmp: Path, hostile: Path, drip_url: str, authority: str, busy: tuple[str, ...]
 ) -> float:
-    looper = write_manifest(
-        tmp / "looper",
-        "looper",
-        component=wat_component("hostile"),
-        resources=LONG,
-        restart=STOP_AT_FIRST_FAILURE,
-        subscriptions=[{"kind": "custom", "name": "wat.loop"}],
+    config = load_config(
+        write_engine_config(tmp / "engine.toml", long_call_attackers(tmp, hostile, authority))
     )
-    sleeper = probe_module(tmp, hostile, "sleeper", resources=LONG)
-    drinker = probe_module(tmp, hostile, "drinker", resources=LONG, http_allow=[authority])
-    config = load_config(write_engine_config(tmp / "engine.toml", [looper, sleeper, drinker]))
     engine = Engine(config)
     await engine.start()
     events = {

@@ -14,12 +14,8 @@ from cove._store._sqlite import SqliteStore
 from tests.helpers.control import AUTH, control_section
 from tests.helpers.cove_run import cove_run, post_ops
 from tests.helpers.http_server import local_http_server
-from tests.helpers.modules import write_engine_config, write_manifest
-from tests.helpers.security import STOP_AT_FIRST_FAILURE, probe_module
-from tests.helpers.wat import wat_component
-
-LONG = {"timeout": "60s", "fuel": 50_000_000_000}
-"""Deadlines far past the test's wait for the exit: only a cancel ends these calls."""
+from tests.helpers.modules import write_engine_config
+from tests.helpers.security import long_call_attackers
 
 
 def test_sigterm_cancels_a_loop_a_sleep_and_a_slow_fetch_and_leaves_their_events(
@@ -28,21 +24,9 @@ def test_sigterm_cancels_a_loop_a_sleep_and_a_slow_fetch_and_leaves_their_events
     with local_http_server({"/drip": (200, {}, b"x" * 10_000)}, dripping=frozenset({"/drip"})) as (
         server
     ):
-        looper = write_manifest(
-            tmp_path / "looper",
-            "looper",
-            component=wat_component("hostile"),
-            resources=LONG,
-            restart=STOP_AT_FIRST_FAILURE,
-            subscriptions=[{"kind": "custom", "name": "wat.loop"}],
-        )
-        sleeper = probe_module(tmp_path, hostile_wasm, "sleeper", resources=LONG)
-        drinker = probe_module(
-            tmp_path, hostile_wasm, "drinker", resources=LONG, http_allow=[server.authority]
-        )
         config = write_engine_config(
             tmp_path / "engine.toml",
-            [looper, sleeper, drinker],
+            long_call_attackers(tmp_path, hostile_wasm, server.authority),
             control_section(metrics=False),
         )
         with cove_run(config) as (proc, url):
