@@ -307,6 +307,7 @@ class Engine:
             autonomy=self._limits.autonomy(loaded.manifest.name),
             hibernate_after_ms=self.config.hibernate_after_ms(loaded.manifest.name),
             init_slots=self._init_slots,
+            retry_store_errors=self.placement is None,
         )
         runner.trace(self.tracing)
         self.hooks.add(

@@ -26,7 +26,7 @@ from .._capabilities._effects import (
 )
 from .._capabilities._spending import Spending
 from .._store._base import JournalEntry, NewEffect, Store
-from ..errors import HookBlockedError
+from ..errors import HookBlockedError, StoreError
 from ._commit import Committer
 from ._hook_payloads import commit_payload
 from ._hooks import Hooks
@@ -73,7 +73,11 @@ class ModuleCommits:
         except HookBlockedError as exc:
             self._recorder.hand_over(f"not committed: {exc}")
             raise
-        self._write(batch, handled, last_seq)
+        try:
+            self._write(batch, handled, last_seq)
+        except StoreError as exc:  # handled again once the store takes writes
+            self._recorder.hand_over(f"not committed: {exc}")
+            raise
         self._committer.committed(len(handled))
         self._recorder.hand_over()
 

@@ -32,7 +32,7 @@ from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
-from ..errors import CallCancelledError, FencedError, ModuleFailedError
+from ..errors import CallCancelledError, FencedError, ModuleFailedError, StoreError
 from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
@@ -74,8 +74,13 @@ class ModuleRunner:
         autonomy: Autonomy | None = None,
         hibernate_after_ms: int | None = None,
         init_slots: asyncio.Semaphore | None = None,
+        retry_store_errors: bool = True,
     ) -> None:
         self.name = loaded.manifest.name
+        self._retry_store_errors = retry_store_errors
+        """False under ``[cluster]``: a store error ends the runner, and placement loads
+        the module afresh (its connection is reopened there)."""
+        self._reread_cursor = False
         self.hibernate_after_ms = hibernate_after_ms
         """Idle this long, the instance is dropped (``hibernating``); None: never."""
         self._active = time.monotonic()
@@ -271,44 +276,61 @@ class ModuleRunner:
                 self.supervisor.set_state(ModuleState.STOPPED)
 
     async def _loop(self) -> None:
-        supervisor = self.supervisor
-        while not supervisor.stopping:
-            if supervisor.state in (
-                ModuleState.LOADING,
-                ModuleState.INITIALIZING,
-                ModuleState.BACKOFF,
-            ):
-                if not await self._initialize():
-                    continue
-            if supervisor.state == ModuleState.DEAD:
-                await self._sleep_until_woken()
-                continue
-            entries = self._read(self.position, BATCH)
-            until = supervisor.drain_until
-            if until is not None:
-                entries = [e for e in entries if e.seq <= until]
-                if not entries:  # everything queued at the drain is handled
+        while not self.supervisor.stopping:
+            try:
+                if not await self._step():
                     return
-            if not entries:
-                await self._idle()
-                continue
-            last_seq = entries[-1].seq
-            matches = self.instance.matches
-            mine = [e for e in entries if matches(e.event)]
-            if not mine:
-                self.position = last_seq
-                continue
-            self.wake("an event")
-            result = await self._lane.run(self.exclusive, self._handle, mine)
-            self.position = result.position
-            if isinstance(result.failure, CallCancelledError):
-                return  # stopping: the event stays in the journal, no failure counted
-            if result.failure is not None:
-                await supervisor.fail(result.failure)
-            elif not supervisor.cut:
-                # Skip past the events of this read that were not ours (a drain cut at
-                # its deadline left some of ours unhandled: the position stays).
-                self.position = max(self.position, last_seq)
+            except StoreError as exc:
+                if isinstance(exc, FencedError) or not self._retry_store_errors:
+                    raise
+                # Nothing of the batch stands past the cursor the store keeps: read from it.
+                self._reread_cursor = True
+                self._log_sink(self.name, "error", "store error; retrying", {"error": str(exc)})
+                await self.supervisor.store_failed(str(exc))
+
+    async def _step(self) -> bool:
+        """One read and the handling of its events; False when the runner is to end."""
+        supervisor = self.supervisor
+        if self._reread_cursor:
+            self.position = self.store.cursor(self.name)
+            self._reread_cursor = False
+        if supervisor.state in (
+            ModuleState.LOADING,
+            ModuleState.INITIALIZING,
+            ModuleState.BACKOFF,
+        ):
+            if not await self._initialize():
+                return True
+        if supervisor.state == ModuleState.DEAD:
+            await self._sleep_until_woken()
+            return True
+        entries = self._read(self.position, BATCH)
+        until = supervisor.drain_until
+        if until is not None:
+            entries = [e for e in entries if e.seq <= until]
+            if not entries:  # everything queued at the drain is handled
+                return False
+        if not entries:
+            await self._idle()
+            return True
+        last_seq = entries[-1].seq
+        matches = self.instance.matches
+        mine = [e for e in entries if matches(e.event)]
+        if not mine:
+            self.position = last_seq
+            return True
+        self.wake("an event")
+        result = await self._lane.run(self.exclusive, self._handle, mine)
+        self.position = result.position
+        if isinstance(result.failure, CallCancelledError):
+            return False  # stopping: the event stays in the journal, no failure counted
+        if result.failure is not None:
+            await supervisor.fail(result.failure)
+        elif not supervisor.cut:
+            # Skip past the events of this read that were not ours (a drain cut at
+            # its deadline left some of ours unhandled: the position stays).
+            self.position = max(self.position, last_seq)
+        return True
 
     def _handle(self, entries: list[JournalEntry]) -> BatchResult:
         """On the module's worker thread, under the lock: the instance is read here, so

@@ -19,6 +19,9 @@ from ..errors import ModuleFailedError
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._trajectory import now_ms
 
+_STORE_RETRY_MS = 1_000
+_STORE_RETRY_MAX_MS = 30_000
+
 OnState = Callable[[str, ModuleState, str], None]
 """(module, new state, detail) -> None: the engine's side (logs, observers, tools, hooks)."""
 
@@ -64,6 +67,7 @@ class Supervisor:
         self._max_failures = limits.max_failures
         self._backoff_initial = limits.backoff_initial_ms
         self._backoff_max = limits.backoff_max_ms
+        self._store_failures = 0
 
     def set_state(self, state: ModuleState, detail: str = "") -> None:
         if state == ModuleState.RUNNING and self.drain_until is not None:
@@ -88,6 +92,7 @@ class Supervisor:
         self.stats.consecutive_failures = 0
         self.stats.last_event_id = last_event_id
         self.attempt = 1
+        self._store_failures = 0
 
     async def fail(self, exc: ModuleFailedError) -> None:
         """Count a failure: dead past ``max_failures``, else back off (cut short only by
@@ -112,6 +117,23 @@ class Supervisor:
         self._control.clear()
         if not self.stopping:
             await wait_event(self._control, delay / 1000)
+
+    async def store_failed(self, reason: str) -> None:
+        """The store refused a read or a commit (locked by another process, disk full):
+        not the module's doing, so it never counts towards dead. Shown as the last error,
+        retried after a backoff of its own (1 s doubling to 30 s)."""
+        stats = self.stats
+        stats.last_error = reason
+        stats.last_error_ms = now_ms()
+        stats.last_error_event_id = ""
+        self._store_failures += 1
+        delay = backoff_ms(self._store_failures, _STORE_RETRY_MS, _STORE_RETRY_MAX_MS)
+        self.set_state(ModuleState.BACKOFF, f"store error; retry in {delay} ms: {reason}")
+        self._control.clear()
+        if not self.stopping:
+            await wait_event(self._control, delay / 1000)
+        if not self.stopping:
+            self.set_state(ModuleState.RUNNING)
 
     def refused(self, reason: str) -> None:
         """A reload's candidate was refused: shown as the last error; the state is unchanged."""

@@ -110,7 +110,10 @@ class SqliteStore(Store):
 
     def _begin(self) -> None:
         if not self._in_batch:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:  # locked by another process past the busy timeout
+                raise StoreError(f"{self.path}: cannot start a write: {exc}") from None
             self._in_batch = True
 
     def _max_outbox(self) -> int:
