@@ -53,6 +53,23 @@ async def test_entries_a_loaded_module_has_not_handled_are_kept(tmp_path: Path) 
         assert 20 == engine.store.journal_size().entries
 
 
+async def test_a_running_module_none_of_whose_events_came_does_not_hold_the_journal(
+    tmp_path: Path,
+) -> None:
+    """A quiet module (its subscription matched nothing since it caught up) has passed every
+    entry journaled since: they go, though it never committed a cursor past them; its own
+    event, when it comes, is still handled."""
+    transport = MemoryTransport("chat")
+    modules = [_sender(tmp_path, "a"), _sender(tmp_path, "quiet", subscribe="later.*")]
+    config = write_engine_config(tmp_path / "engine.toml", modules, RETENTION)
+    async with running_engine(config, transports=[transport]) as engine:
+        await engine.publish(_ticks(0, 50))
+        await wait_until(lambda: len(transport.sent) == 50, what="delivered")
+        await wait_until(lambda: engine.store.journal_size().entries == 1, what="journal pruned")
+        await engine.publish([Event(Custom("later.one", "", "{}"))])
+        await wait_until(lambda: state_json(engine, "quiet", "count") == 1, what="quiet's event")
+
+
 def _slow_sender(tmp_path: Path) -> Path:
     """The counter, with an import that takes half a second: a slow load."""
     slow = _sender(tmp_path, "slow")

@@ -465,13 +465,22 @@ class Engine:
 
     def _retention_floor(self) -> int:
         """The journal seq every module has passed: retention prunes only up to it. Loaded
-        modules count with their position, and every module the operator has not unloaded
-        with its stored cursor (refused at start, restarting, being loaded)."""
+        modules count with what they passed, and every other module the operator has not
+        unloaded with its stored cursor (refused at start, restarting, being loaded)."""
+        runners = dict(self.runners)
         positions = [
-            *(r.position for r in list(self.runners.values())),
-            *self.store.held_cursors().values(),
+            *(self._passed(r) for r in runners.values()),
+            *(seq for name, seq in self.store.held_cursors().items() if name not in runners),
         ]
         return min(positions, default=self.store.head())
+
+    def _passed(self, runner: ModuleRunner) -> int:
+        """A module parked since it caught up, and not notified since, has passed every
+        entry the wake index saw after it (none was its own), though its stored cursor
+        moves only when it commits: a quiet module must not hold the journal."""
+        if runner.parked and runner.position >= self._unseen_upto:
+            return max(runner.position, self._last_seen)
+        return runner.position
 
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()

@@ -1,8 +1,9 @@
 """Retention: prunes the journal and delivered effects every ``[retention] interval``,
 so a long run's disk stays bounded.
 
-The floor is the lowest position of the loaded modules and stored cursor of
-every module not explicitly unloaded: an entry a module has not passed yet (it
+The floor is the lowest position of the loaded modules (a quiet one, caught up
+and not woken since, has passed every entry the engine saw) and the stored
+cursor of every other module not explicitly unloaded: an entry a module has not passed yet (it
 is behind, backing off, dead, refused at start, restarting) is never pruned,
 whatever its age, so retention loses no event. A module the operator unloaded
 does not hold the journal; loaded again, it resumes at the oldest entry still

@@ -150,6 +150,11 @@ class ModuleRunner:
         """Why this module's hooks cannot run now ("" when they can)."""
         return self.supervisor.unavailable()
 
+    @property
+    def parked(self) -> bool:
+        """Caught up and waiting, not notified since."""
+        return self._parked
+
     # control ----------------------------------------------------------------
     def notify(self, passed: int | None = None) -> None:
         """Wake the loop. ``passed``: the engine found none of the entries up to that seq
