@@ -489,7 +489,9 @@ class Engine:
         compiling = (
             [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
         )
-        runners = runner_status(list(self.runners.values()), self.store, head, outbox, memories)
+        runners = runner_status(
+            list(self.runners.values()), self.store, head, outbox, memories, self._passed
+        )
         if self.placement is not None:
             from ._cluster import elsewhere
 

@@ -138,9 +138,10 @@ class ModuleRunner:
         """The id of the event a skip would pass over ("" when none)."""
         return self.supervisor.failed_event_id
 
-    def queue_depth(self, head: int) -> int:
-        """The events after its position that it subscribes to (not every journal entry)."""
-        return self._backlog.depth(self.position, head)
+    def queue_depth(self, head: int, passed: int | None = None) -> int:
+        """The events it subscribes to after its position, or after ``passed`` when the
+        engine knows it has passed more (a quiet module: nothing to read for it)."""
+        return self._backlog.depth(self.position if passed is None else passed, head)
 
     def trace(self, tracing: Tracing | None) -> None:
         """Spans for this module's events and commits (``[tracing]``; None: off)."""

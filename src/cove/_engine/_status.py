@@ -4,7 +4,7 @@ source's health, its hooks and its engine-wide gauges."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._observe._trajectories import TrajectoryStore
@@ -43,7 +43,10 @@ def runner_status(
     head: int,
     outbox: dict[str, OutboxHealth],
     memories: dict[int, int],
+    passed: Callable[[ModuleRunner], int],
 ) -> list[ModuleStatus]:
+    """``passed``: what each module has passed (see ``Engine._passed``), where its queue
+    depth is counted from."""
     return [
         ModuleStatus(
             r.name,
@@ -53,7 +56,7 @@ def runner_status(
             r.stats.handled,
             r.stats.failed,
             r.stats.restarts,
-            r.queue_depth(head),
+            r.queue_depth(head, passed(r)),
             r.stats.last_error,
             r.stats.fuel_total,
             store.state_bytes(r.name),
