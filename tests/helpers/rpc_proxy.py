@@ -1,4 +1,5 @@
-"""A JSON-RPC proxy in front of anvil that a test can turn bad: garbage, malformed answers, 429.
+"""A JSON-RPC proxy in front of anvil that a test can turn bad: garbage, malformed answers, 429,
+or a lost answer to a transaction the node took.
 
 A real HTTP server on loopback (stdlib, in a thread): in ``pass`` mode it
 forwards each POST to the node and returns its answer, so the source talks
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
-Mode = Literal["pass", "garbage", "malformed", "429"]
+Mode = Literal["pass", "garbage", "malformed", "429", "lose-sends"]
 
 
 @dataclass
@@ -25,6 +26,7 @@ class RpcProxy:
     port: int
     mode: Mode = "pass"
     served: int = 0
+    lost_sends: int = 0
 
     @property
     def url(self) -> str:
@@ -49,10 +51,14 @@ def rpc_proxy(target: str) -> Iterator[RpcProxy]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             proxy.served += 1
             status, answer = 200, b""
-            if proxy.mode == "pass":
+            if proxy.mode in ("pass", "lose-sends"):
                 forward = urllib.request.Request(target, body, {"content-type": "application/json"})
                 with urllib.request.urlopen(forward, timeout=10) as response:
                     answer = response.read()
+                if proxy.mode == "lose-sends" and b"eth_sendRawTransaction" in body:
+                    # The node took the transaction; its answer is lost on the way back.
+                    proxy.lost_sends += 1
+                    status, answer = 502, b"<html>502 bad gateway</html>"
             elif proxy.mode == "garbage":
                 answer = b"<html>502 upstream confused</html>"
             elif proxy.mode == "malformed":

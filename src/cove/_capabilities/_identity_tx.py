@@ -10,8 +10,10 @@ Fees default to EIP-1559 as wallets set them: tip from
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -30,23 +32,68 @@ log = structlog.get_logger("cove.identity")
 """Through the engine's log pipeline: a stdlib logger at info would reach no handler."""
 
 
-def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) -> str:
-    """The transaction hash, once the node accepted the signed transaction."""
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    """A complete transaction, signed: what is sent, and sent again as it is."""
+
+    raw: str
+    hash: str
+    nonce: int
+    to: str
+    value: int
+
+    def as_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> SignedTransaction:
+        return cls(**json.loads(text))
+
+
+def sign_transaction(
+    identity: Identity, chain_id: int, tx_json: str, rpc: Rpc
+) -> SignedTransaction:
+    """The module's transaction completed (nonce, gas, fees from the node) and signed."""
     tx = parse_transaction(identity.address, chain_id, tx_json)
     tx.update(_fill(identity.address, tx, rpc))
     raw, tx_hash = identity.sign_transaction(tx)
-    _one(rpc([RpcCall("eth_sendRawTransaction", json.dumps([raw]))]))
+    to = str(tx.get("to", "(contract creation)"))
+    return SignedTransaction(raw, tx_hash, int(tx["nonce"]), to, int(tx.get("value", 0)))
+
+
+def send_transaction(identity: Identity, chain_id: int, tx_json: str, rpc: Rpc) -> str:
+    """The transaction hash, once the node accepted the signed transaction."""
+    signed = sign_transaction(identity, chain_id, tx_json, rpc)
+    _one(rpc([RpcCall("eth_sendRawTransaction", json.dumps([signed.raw]))]))
+    _sent(identity.module, chain_id, signed)
+    return signed.hash
+
+
+def send_signed(module: str, chain_id: int, signed: SignedTransaction, rpc: Rpc) -> str:
+    """Send a transaction signed earlier, again if need be: when the node refuses it but
+    knows its hash (pending or mined: an earlier send got through, its answer was lost),
+    it is sent. Never signed afresh, which would take the next nonce and pay twice."""
+    try:
+        _one(rpc([RpcCall("eth_sendRawTransaction", json.dumps([signed.raw]))]))
+    except HostCallError:
+        known = _one(rpc([RpcCall("eth_getTransactionByHash", json.dumps([signed.hash]))]))
+        if json.loads(known) is None:
+            raise
+    _sent(module, chain_id, signed)
+    return signed.hash
+
+
+def _sent(module: str, chain_id: int, signed: SignedTransaction) -> None:
     # The operator's audit trail: what left the engine in a module's name.
     log.info(
         "transaction sent",
-        module=identity.module,
-        hash=tx_hash,
+        module=module,
+        hash=signed.hash,
         chain=chain_id,
-        nonce=tx["nonce"],
-        to=tx.get("to", "(contract creation)"),
-        value=tx.get("value", 0),
+        nonce=signed.nonce,
+        to=signed.to,
+        value=signed.value,
     )
-    return tx_hash
 
 
 def parse_transaction(address: str, chain_id: int, tx_json: str) -> dict[str, Any]:

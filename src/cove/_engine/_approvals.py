@@ -19,7 +19,12 @@ from typing import Any, Protocol
 
 from .._capabilities._chain import ChainBackend, RpcCall
 from .._capabilities._identity import Identity
-from .._capabilities._identity_tx import send_transaction
+from .._capabilities._identity_tx import (
+    Rpc,
+    SignedTransaction,
+    send_signed,
+    sign_transaction,
+)
 from .._events import APPROVAL, Custom, Event
 from .._store._base import DeadLetter, Store
 from ..errors import HostCallError
@@ -143,21 +148,40 @@ class Approvals:
         store.retry_dead(ids)
 
 
-def send_held_transaction(
+def sign_held_transaction(
     identity: Identity | None,
     chain: ChainBackend | None,
     methods: tuple[str, ...],
     chain_id: int,
     tx_json: str,
+) -> SignedTransaction:
+    """An approved transaction completed and signed as the module would have."""
+    identity, rpc = _as_module(identity, chain, methods, chain_id)
+    return sign_transaction(identity, chain_id, tx_json, rpc)
+
+
+def send_held_transaction(
+    identity: Identity | None,
+    chain: ChainBackend | None,
+    methods: tuple[str, ...],
+    chain_id: int,
+    signed: SignedTransaction,
 ) -> str:
-    """Sign and send an approved transaction as the module would have; its hash."""
+    """Send (again) an approved transaction signed before; its hash."""
+    identity, rpc = _as_module(identity, chain, methods, chain_id)
+    return send_signed(identity.module, chain_id, signed, rpc)
+
+
+def _as_module(
+    identity: Identity | None, chain: ChainBackend | None, methods: tuple[str, ...], chain_id: int
+) -> tuple[Identity, Rpc]:
     if identity is None or chain is None:
         raise LookupError("the module has no identity or the engine no chain backend now")
 
     def rpc(calls: list[RpcCall]) -> list[str | HostCallError]:
         return chain.request_batch(chain_id, calls, methods)
 
-    return send_transaction(identity, chain_id, tx_json, rpc)
+    return identity, rpc
 
 
 def _outcome(held: HeldAction, approve: bool) -> Event:
@@ -172,4 +196,11 @@ def _outcome(held: HeldAction, approve: bool) -> Event:
     return Event(Custom(APPROVAL, held.module, json.dumps(payload)), id=f"approval:{held.key}")
 
 
-__all__ = ["HELD_PREFIX", "Approvals", "HeldAction", "approved", "send_held_transaction"]
+__all__ = [
+    "HELD_PREFIX",
+    "Approvals",
+    "HeldAction",
+    "approved",
+    "send_held_transaction",
+    "sign_held_transaction",
+]

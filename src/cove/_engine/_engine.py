@@ -179,7 +179,7 @@ class Engine:
         self._limits = OperatorLimits(
             config.budgets, self.store, self.runners, self.chain, self._budget_exhausted
         )
-        self.outbox.send_transaction = self._limits.send_approved
+        self.outbox.transactions = self._limits
         self.approvals = Approvals(self.store, self.publish, self.outbox.kick, self._limits.reached)
         self.committer.on_flush(self.outbox.kick)
         if config.tracing is not None:

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 
 from .._capabilities._autonomy import Autonomy
 from .._capabilities._chain import ChainBackend
+from .._capabilities._identity_tx import SignedTransaction
 from .._capabilities._spending import OnExhausted, SourceState, Spending
 from .._config_budgets import ModuleBudget
-from ._approvals import send_held_transaction
+from ._approvals import send_held_transaction, sign_held_transaction
+from ._instance import ModuleInstance
 from ._runner import ModuleRunner
 
 
@@ -46,14 +48,23 @@ class OperatorLimits:
             module, self._store, budget.hold_new_recipients, budget.hold_value_above_wei
         )
 
-    def send_approved(self, module: str, chain_id: int, tx_json: str) -> str:
-        """Sign and send a module's approved transaction (the outbox's, on a thread)."""
+    def sign(self, module: str, chain_id: int, tx_json: str) -> SignedTransaction:
+        """Complete and sign a module's approved transaction (the outbox's, on a thread)."""
+        instance = self._instance(module)
+        methods = instance.grants.chain_methods
+        return sign_held_transaction(instance.identity, self._chain, methods, chain_id, tx_json)
+
+    def send(self, module: str, chain_id: int, signed: SignedTransaction) -> str:
+        """Send a module's approved transaction as signed (again, after a lost answer)."""
+        instance = self._instance(module)
+        methods = instance.grants.chain_methods
+        return send_held_transaction(instance.identity, self._chain, methods, chain_id, signed)
+
+    def _instance(self, module: str) -> ModuleInstance:
         runner = self._runners.get(module)
         if runner is None:
             raise LookupError(f"module {module!r} is not loaded; its approved transaction waits")
-        instance = runner.instance
-        methods = instance.grants.chain_methods
-        return send_held_transaction(instance.identity, self._chain, methods, chain_id, tx_json)
+        return runner.instance
 
     def reached(self, module: str, transport: str, recipient: str) -> None:
         """An approved recipient: the module's next messages to it are not held."""

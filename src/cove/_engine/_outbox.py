@@ -16,8 +16,9 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .._capabilities._identity_tx import SignedTransaction
 from .._config import OutboxSettings
 from .._events import ALARM, MESSAGE_SENT, Custom, Event
 from .._ratelimit import RateLimitedLog
@@ -64,8 +65,8 @@ class OutboxWorker:
         self.failure_log = RateLimitedLog(log.warning, LOG_INTERVAL_S)
         """Delivery failures, at most one line per transport per ``LOG_INTERVAL_S``."""
         self._wake = asyncio.Event()
-        self.send_transaction: Callable[[str, int, str], str] = _no_chain
-        """Sends an approved transaction as its module (set by the engine)."""
+        self.transactions: ApprovedTransactions = _NoChain()
+        """Signs and sends approved transactions as their modules (set by the engine)."""
         self.confirms: Callable[[str], bool] = lambda module: False
         """Does this module take ``cove.message-sent`` confirmations? Set by the engine."""
         self.tracing: Tracing | None = None
@@ -218,11 +219,23 @@ class OutboxWorker:
         )
 
     async def _send_transaction(self, entry: OutboxEntry, body: dict[str, Any]) -> None:
-        """An approved transaction: signed and sent now, retried like a message."""
+        """An approved transaction: signed once, kept signed (durable) before its first
+        send, then sent as it is on every retry: an answer lost after the node took it
+        must not lead to a second transaction with the next nonce."""
         where = f"chain:{body['chain_id']}"
+        mark = f"signed:{entry.key}"
         try:
+            kept = self._store.source_state(mark)
+            if kept is None:
+                signed = await asyncio.to_thread(
+                    self.transactions.sign, entry.module, body["chain_id"], body["tx"]
+                )
+                self._store.set_source_state(mark, signed.as_json())
+                await self._committer.flush()
+            else:
+                signed = SignedTransaction.from_json(kept)
             tx_hash = await asyncio.to_thread(
-                self.send_transaction, entry.module, body["chain_id"], body["tx"]
+                self.transactions.send, entry.module, body["chain_id"], signed
             )
         except Exception as exc:  # retried later or dead-lettered, never fatal
             self._failed(entry, where, exc)
@@ -272,8 +285,18 @@ class OutboxWorker:
         )
 
 
-def _no_chain(module: str, chain_id: int, tx_json: str) -> str:
-    raise LookupError("this engine sends no transactions")
+class ApprovedTransactions(Protocol):
+    def sign(self, module: str, chain_id: int, tx_json: str) -> SignedTransaction: ...
+
+    def send(self, module: str, chain_id: int, signed: SignedTransaction) -> str: ...
+
+
+class _NoChain:
+    def sign(self, module: str, chain_id: int, tx_json: str) -> SignedTransaction:
+        raise LookupError("this engine sends no transactions")
+
+    def send(self, module: str, chain_id: int, signed: SignedTransaction) -> str:
+        raise LookupError("this engine sends no transactions")
 
 
 def _confirmation(entry: OutboxEntry, message: dict[str, Any]) -> Event:
