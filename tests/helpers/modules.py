@@ -108,6 +108,26 @@ def native_counter(directory: Path, name: str, transport: str, subscribe: str = 
     return module
 
 
+def native_gated(directory: Path) -> Path:
+    """tests/assets/native_gated as module ``gated``: it holds each event while
+    ``directory/gate`` exists (and notes each event it enters in ``directory/entered``)."""
+    module = write_manifest(
+        directory / "gated",
+        "gated",
+        kind="python",
+        entry="gated:Gated",
+        required=["store"],
+        config={
+            "gate_file": str(directory / "gate"),
+            "entered_file": str(directory / "entered"),
+        },
+        subscriptions=[{"kind": "custom", "name": "probe.*"}],
+    )
+    for source in (ASSETS / "native_gated").glob("*.py"):
+        (module / source.name).write_text(source.read_text())
+    return module
+
+
 def write_engine_config(path: Path, modules: list[Path], extra: str = "") -> Path:
     body = f"data_dir = {toml_value(str(path.parent / 'data'))}\n"
     body += f"modules = {toml_value([str(m) for m in modules])}\n"

@@ -11,27 +11,8 @@ import pytest
 from cove import Custom, Engine, Event
 from tests.helpers.control import TOKEN, TOKEN_ENV, control_section, running_plane
 from tests.helpers.engine import running_engine, state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import native_gated, write_engine_config
 from tests.integration.test_cli_control import cove
-
-
-def _gated(tmp_path: Path) -> Path:
-    """The gated plugin; it holds each event while ``tmp_path/gate`` exists."""
-    module = write_manifest(
-        tmp_path / "gated",
-        "gated",
-        kind="python",
-        entry="gated:Gated",
-        required=["store"],
-        config={
-            "gate_file": str(tmp_path / "gate"),
-            "entered_file": str(tmp_path / "entered"),
-        },
-        subscriptions=[{"kind": "custom", "name": "probe.*"}],
-    )
-    for source in (ASSETS / "native_gated").glob("*.py"):
-        (module / source.name).write_text(source.read_text())
-    return module
 
 
 def _events(first: int, count: int) -> list[Event]:
@@ -55,7 +36,7 @@ async def test_drain_handles_the_queued_events_then_unloads_and_later_ones_wait_
 ) -> None:
     """Queued at the drain: handled. Published during it: left in the journal, handled
     once by the next load (the cursor stayed where the drain left it)."""
-    module = _gated(tmp_path)
+    module = native_gated(tmp_path)
     config = write_engine_config(tmp_path / "engine.toml", [module])
     queued, later = _events(0, 5), _events(5, 3)
     (tmp_path / "gate").touch()
@@ -85,7 +66,7 @@ async def test_drain_past_its_deadline_unloads_and_a_later_load_handles_the_rest
 ) -> None:
     """At the deadline the event in hand finishes; the rest of its batch stays in the
     journal and the next load handles each of them exactly once."""
-    module = _gated(tmp_path)
+    module = native_gated(tmp_path)
     config = write_engine_config(tmp_path / "engine.toml", [module])
     events = _events(0, 6)
     (tmp_path / "gate").touch()
@@ -109,7 +90,9 @@ async def test_drain_past_its_deadline_unloads_and_a_later_load_handles_the_rest
 @pytest.fixture
 def plane_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    return write_engine_config(tmp_path / "engine.toml", [_gated(tmp_path)], control_section())
+    return write_engine_config(
+        tmp_path / "engine.toml", [native_gated(tmp_path)], control_section()
+    )
 
 
 async def test_drain_through_the_api_shows_draining_and_an_unknown_module_is_a_404(

@@ -12,30 +12,15 @@ from cove import Custom, Event
 from cove._types import ModuleState
 from cove.errors import StoreError
 from tests.helpers.engine import running_engine, state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
-
-
-def _gated(tmp_path: Path, gate: Path) -> Path:
-    module = write_manifest(
-        tmp_path / "gated",
-        "gated",
-        kind="python",
-        entry="gated:Gated",
-        required=["store"],
-        config={"gate_file": str(gate), "entered_file": str(gate.with_name("entered"))},
-        subscriptions=[{"kind": "custom", "name": "probe.*"}],
-    )
-    for source in (ASSETS / "native_gated").glob("*.py"):
-        (module / source.name).write_text(source.read_text())
-    return module
+from tests.helpers.modules import native_gated, write_engine_config
 
 
 async def test_a_commit_that_meets_a_locked_database_is_retried_once_the_lock_is_gone(
     tmp_path: Path,
 ) -> None:
-    gate = tmp_path / "hold"
+    gate = tmp_path / "gate"
     gate.touch()
-    config = write_engine_config(tmp_path / "engine.toml", [_gated(tmp_path, gate)])
+    config = write_engine_config(tmp_path / "engine.toml", [native_gated(tmp_path)])
     async with running_engine(config) as engine:
         await engine.publish([Event(Custom("probe.one", "", "{}"))])
         runner = engine.runners["gated"]
@@ -62,8 +47,7 @@ async def test_a_commit_that_meets_a_locked_database_is_retried_once_the_lock_is
 async def test_a_publish_into_a_locked_database_is_refused_with_the_stores_error(
     tmp_path: Path,
 ) -> None:
-    gate = tmp_path / "hold"
-    config = write_engine_config(tmp_path / "engine.toml", [_gated(tmp_path, gate)])
+    config = write_engine_config(tmp_path / "engine.toml", [native_gated(tmp_path)])
     async with running_engine(config) as engine:
         other = sqlite3.connect(engine.config.data_path / "cove.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
