@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, Strict, field_validator
 
-from ._config_base import StrictModel, repeated
+from ._config_base import Duration, StrictModel, repeated
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 MODULE_NAME = r"^[a-z][a-z0-9_-]{0,62}$"
@@ -41,6 +41,13 @@ class RegistrySettings(StrictModel):
         default=None,
         description="Where fetched modules live, as `<dir>/<name>/<version>-<sha256 prefix>/` "
         "(each version kept, for a rollback); unset: `<data_dir>/registry`.",
+    )
+    fetch_patience: Duration = Field(
+        default="10m",
+        description="How long a publication whose module cannot be fetched (its server "
+        "unreachable or failing) is tried again (1 s doubling to 1 min between tries), "
+        "holding the publications after it, before it is refused and passed. A wrong hash "
+        "or name is refused at once.",
     )
     load: Literal["all"] | list[Annotated[str, Field(pattern=MODULE_NAME)]] = Field(
         default="all",

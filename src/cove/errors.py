@@ -105,6 +105,11 @@ class PublicationError(ModuleLoadError):
     module keeps running the version it had."""
 
 
+class PublicationUnavailable(PublicationError):
+    """A registry publication's module could not be fetched now (its server down or
+    failing): tried again for ``[registry] fetch_patience`` before it is refused."""
+
+
 class ContractError(ModuleLoadError):
     """The component's imports or exports do not fit this engine's contract."""
 

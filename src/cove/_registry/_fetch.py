@@ -26,7 +26,13 @@ from .._redact import error_reason, redact_url
 from .._supply._fetch import FetchLimits, fetch_url
 from .._supply._oci import MANIFEST_MEDIA_TYPE, Registry, read_blob, read_manifest
 from .._supply._resolve import Resolver
-from ..errors import CoveError, FetchError, PublicationError, SourceFailure
+from ..errors import (
+    CoveError,
+    FetchError,
+    PublicationError,
+    PublicationUnavailable,
+    SourceFailure,
+)
 from ._publication import Publication
 
 
@@ -46,7 +52,7 @@ def fetch_module(publication: Publication, root: Path, resolver: Resolver) -> Pa
         try:
             wasm = resolver.read(pub.sha256, sources)
         except FetchError as exc:
-            raise _refused(pub, str(exc)) from None
+            raise (_refused if exc.mismatch else _unavailable)(pub, str(exc)) from None
         if manifest.module.component is not None:
             component = manifest.component_path
             if not component.is_relative_to(staging.resolve()):
@@ -87,26 +93,31 @@ def _check(pub: Publication, name: str, version: str, pin: str | None) -> None:
 def _manifest_bytes(pub: Publication, limits: FetchLimits) -> bytes:
     try:
         if pub.uri.startswith("oci://"):
-            return _oci_manifest(pub.uri, limits)
+            return _oci_manifest(pub, limits)
         if pub.uri.startswith(("https://", "http://")):
             return fetch_url(pub.uri, limits)
     except SourceFailure as exc:
-        raise _refused(pub, f"its cove.toml could not be fetched: {exc}") from None
-    except (requests.RequestException, ValueError) as exc:
+        raise _unavailable(pub, f"its cove.toml could not be fetched: {exc}") from None
+    except requests.RequestException as exc:
+        reason = error_reason(exc)
+        raise _unavailable(pub, f"its cove.toml could not be fetched: {reason}") from None
+    except ValueError as exc:
         raise _refused(pub, f"its cove.toml could not be fetched: {error_reason(exc)}") from None
     raise _refused(pub, "the uri is neither oci:// nor http(s)://")
 
 
-def _oci_manifest(reference: str, limits: FetchLimits) -> bytes:
-    registry = Registry(reference, limits.timeout_s)
+
+def _oci_manifest(pub: Publication, limits: FetchLimits) -> bytes:
+    """Its cove.toml layer; refused (not fetched again) when the image is not a module."""
+    registry = Registry(pub.uri, limits.timeout_s)
     layers = read_manifest(registry).get("layers") or []
     layer = next((x for x in layers if x.get("mediaType") == MANIFEST_MEDIA_TYPE), None)
     if layer is None:
-        raise SourceFailure(f"not a cove module (no {MANIFEST_MEDIA_TYPE} layer)")
+        raise _refused(pub, f"not a cove module (no {MANIFEST_MEDIA_TYPE} layer)")
     digest = str(layer["digest"])
     data = read_blob(registry, digest, limits, time.monotonic() + limits.timeout_s)
     if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
-        raise SourceFailure(f"blob {digest} does not hash to its digest")
+        raise _refused(pub, f"its cove.toml blob {digest} does not hash to its digest")
     return data
 
 
@@ -121,6 +132,14 @@ def _component_sources(pub: Publication, component: str | None, sources: list[st
 
 def _shown(pub: Publication) -> str:
     return pub.uri if pub.uri.startswith("oci://") else redact_url(pub.uri)
+
+
+def _unavailable(pub: Publication, reason: str) -> PublicationError:
+    return PublicationUnavailable(
+        pub.name,
+        f"publication of {pub.version} from {pub.publisher} ({_shown(pub)}) "
+        f"cannot be fetched now: {reason}",
+    )
 
 
 def _refused(pub: Publication, reason: str) -> PublicationError:

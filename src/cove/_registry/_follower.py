@@ -35,10 +35,15 @@ from .._sources._chain_rpc import RequestRecorder
 from .._sources._chain_walk import Stream
 from .._supply._component import resolver_for
 from .._supply._resolve import Resolver
-from ..errors import CoveError, MalformedPublication, PublicationError
+from .._units import parse_duration_ms
+from ..errors import CoveError, MalformedPublication, PublicationError, PublicationUnavailable
 from ._fetch import fetch_module
 from ._ledger import LOCAL, Applied, Ledger, StateStore
 from ._publication import TOPIC, Publication, decode
+
+_RETRY_S = 1.0
+_RETRY_MAX_S = 60.0
+"""Between tries of a publication that cannot be fetched now: doubling from 1 s."""
 
 
 class Modules(Protocol):
@@ -90,6 +95,7 @@ class RegistryFollower(Source):
         self._chain = ChainSource(chain, _Prefixed(store), [stream], record=record, log=self._log)
         self.last_error: str | None = None
         self.applied = 0
+        self._patience_s = parse_duration_ms(settings.fetch_patience) / 1000
 
     def substitute(self, paths: Sequence[Path]) -> list[Path]:
         """The engine's module paths with each module the registry runs in its published
@@ -147,7 +153,7 @@ class RegistryFollower(Source):
             return  # applied before a crash, delivered again
         base = self._local_base(pub.name)
         try:
-            directory = await asyncio.to_thread(fetch_module, pub, self._directory, self._resolver)
+            directory = await self._fetch(pub)
         except CoveError as exc:
             self._refused(pub, exc)
             return
@@ -164,6 +170,26 @@ class RegistryFollower(Source):
             return
         self.applied += 1
         self._log.info("registry publication applied", module=pub.name, version=pub.version)
+
+    async def _fetch(self, pub: Publication) -> Path:
+        """The publication's module; one that cannot be fetched now is tried again (the
+        walk waits: publications apply in order) for up to ``fetch_patience``."""
+        waited, attempt = 0.0, 0
+        while True:
+            try:
+                return await asyncio.to_thread(fetch_module, pub, self._directory, self._resolver)
+            except PublicationUnavailable as exc:
+                attempt += 1
+                delay = min(_RETRY_MAX_S, _RETRY_S * 2 ** (attempt - 1))
+                if waited + delay > self._patience_s:
+                    raise
+                self.last_error = str(exc)
+                self._log.warning(
+                    "registry publication waits: its module cannot be fetched now",
+                    module=pub.name, version=pub.version, error=str(exc), retry_in_s=delay,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+                waited += delay
 
     def _refused(self, pub: Publication, exc: CoveError) -> None:
         self.last_error = str(exc)
