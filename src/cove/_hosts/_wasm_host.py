@@ -17,7 +17,6 @@ events, so the same limits, grants and guest state apply.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import weakref
@@ -43,13 +42,14 @@ from ..errors import (
     ToolError,
 )
 from . import _fast_call, _fast_host, _wasi_clock
-from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._base import CallStats, HookOutcome, ModuleHost
 from ._call_path import CallPath
 from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._linear_memory import MemoryWatch
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
+from ._wasm_traps import tool_spec, trap_error
 from ._wit_shapes import signature
 
 _TOOLS = {"list-tools": _fast_host.LIST_TOOLS, "call-tool": _fast_host.CALL_TOOL}
@@ -239,7 +239,7 @@ class WasmModuleHost(ModuleHost):
         self._call(self._init_fn, calls, "init")
         if self._tool_fns is not None:
             specs = self._call(self._tool_fns[0], calls, "list-tools", returns=True)
-            self.tools = tuple(_tool_spec(self.name, spec) for spec in specs)
+            self.tools = tuple(tool_spec(self.name, spec) for spec in specs)
 
     @_one_at_a_time("migrate")
     def migrate(self, from_version: str, calls: HostCalls) -> bool:
@@ -424,29 +424,12 @@ class WasmModuleHost(ModuleHost):
             raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
         return None
 
+    def _failure(self, what: str, exc: wasmtime.WasmtimeError) -> ModuleFailedError:
+        return trap_error(self.name, what, str(exc), self._grants.limits)
+
     def _discard_instance(self) -> None:
         # A trapped instance cannot be entered again; the next call rebuilds it.
         self._handle_fn = None
-
-    def _failure(self, what: str, exc: wasmtime.WasmtimeError) -> ModuleFailedError:
-        text = str(exc)
-        limits = self._grants.limits
-        if "all fuel consumed" in text:
-            return LimitExceededError(
-                self.name, "fuel", f"{what} used more than {limits.fuel} fuel"
-            )
-        if "interrupt" in text:
-            return LimitExceededError(
-                self.name, "deadline", f"{what} ran longer than {limits.timeout_ms} ms"
-            )
-        if "exceeds memory limits" in text:
-            return LimitExceededError(
-                self.name,
-                "memory",
-                f"{what} needs more than {limits.memory_bytes} bytes of memory "
-                f"({_trap_summary(text)})",
-            )
-        return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
 
     # host functions -------------------------------------------------------
     def _build_linker(self, interfaces: frozenset[str]) -> Linker:
@@ -528,23 +511,3 @@ def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
             alive._output.write(stream, data)
 
     return write
-
-
-def _tool_spec(module: str, spec: tuple[str, str, str]) -> ToolSpec:
-    """A ``tool-spec`` record; a schema that is not a JSON object fails the init."""
-    name, description, input_schema = spec
-    try:
-        schema = json.loads(input_schema)
-    except json.JSONDecodeError as exc:
-        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not JSON: {exc}") from None
-    if not isinstance(schema, dict):
-        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not a JSON object")
-    return ToolSpec(name, description, schema)
-
-
-def _trap_summary(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if line.startswith("wasm trap:"):
-            return guest_error(line.removeprefix("wasm trap:").strip())
-    return guest_error(lines[-1]) if lines else "unknown trap"
