@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from .._event_codec import event_from_json, event_to_json
+from .._event_codec import event_from_json, journal_rows
 from .._events import Event
 from .._fast_record import fast_constructor
 from ..errors import StoreError
@@ -126,7 +126,7 @@ class SqliteStore(Store):
     def append(self, events: Sequence[Event]) -> list[JournalEntry]:
         if not events:
             return []
-        rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
+        rows = journal_rows(events)
         if len(rows) == 1:
             return self._append_one(events[0], rows[0])
         with self._lock:
