@@ -1,5 +1,8 @@
 """Throughput and latency of cove's full path: journal -> dispatch -> handler -> commit.
 
+Each engine is started as `cove run` starts one: its startup objects frozen out of the
+garbage collector's full passes (cove._gc), which otherwise walk the whole heap.
+
 Figures (issues 3 and 17), all measured in this one run:
   * trivial native plugin, batched group commit vs one fsync per event
     (target >= 50,000 events/s batched, on one core), against a floor in the
@@ -14,12 +17,18 @@ Figures (issues 3 and 17), all measured in this one run:
     disk's share, which no engine change removes.
 
 Run: .venv/bin/python bench/dispatch_throughput.py [--events N] [--all-cores]
+     [--against REV [--rounds R]]
+With --against, only the native batched row, this checkout against git revision REV,
+in alternating child processes (medians of R rounds each).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -28,6 +37,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _against_rev import alternate, medians, tree_at
 from _common import (
     BENCH,
     bench_guest,
@@ -42,6 +52,7 @@ from wasm_call_overhead import raw_caller
 from cove import Custom, Engine, Event, Transport
 from cove._config import EngineConfig
 from cove._event_codec import event_to_json
+from cove._gc import freeze_startup_objects
 from cove._hosts._wasm_runtime import WasmRuntime
 
 
@@ -88,6 +99,7 @@ async def throughput(
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(_config(Path(tmp), modules, mode), transports=[TimingTransport()])
         await engine.start()
+        freeze_startup_objects()  # as `cove run` does
         events = _events(n)
         start, cpu = time.perf_counter(), time.process_time()
         for i in range(0, n, batch):
@@ -95,6 +107,7 @@ async def throughput(
         await _drain(engine, n * len(modules))
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         await engine.stop()
+        gc.unfreeze()  # the next run's engine starts from the same heap
     return n / elapsed, cpu / n * 1e6
 
 
@@ -103,6 +116,7 @@ async def latency(module: Path, rate: int, seconds: float) -> tuple[float, float
         transport = TimingTransport()
         engine = Engine(_config(Path(tmp), [module], "batched"), transports=[transport])
         await engine.start()
+        freeze_startup_objects()
         published: dict[str, float] = {}
         tick = 0.01  # publish rate/100 events every 10 ms
         per_tick = max(1, int(rate * tick))
@@ -119,6 +133,7 @@ async def latency(module: Path, rate: int, seconds: float) -> tuple[float, float
         while len(transport.delivered) < len(published):
             await asyncio.sleep(0.01)
         await engine.stop()
+        gc.unfreeze()
     lat = sorted((transport.delivered[k] - published[k]) * 1e3 for k in published)
     return statistics.median(lat), lat[int(len(lat) * 0.99) - 1]
 
@@ -192,10 +207,49 @@ def _wasm_module(tmp: Path) -> Path:
     return target
 
 
+def batched_only(events: int) -> None:
+    """One batched native run, as one JSON line (a child of ``--against``)."""
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        trivial = trivial_module(Path(tmp_dir), "trivial")
+        rate, cpu = asyncio.run(throughput([trivial], "batched", events))
+    print(json.dumps({"rate": rate, "cpu": cpu, "load": os.getloadavg()[0]}))
+
+
+def against(revision: str, events: int, rounds: int, all_cores: bool) -> None:
+    """The native batched row, this checkout against ``revision``, alternating rounds."""
+    command = [__file__, "--batched-only", "--events", str(events)]
+    command += ["--all-cores"] if all_cores else []
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        trees = {"this checkout": None, revision: tree_at(revision, Path(tmp_dir))}
+        results = alternate(command, trees, rounds)
+    now, then = medians(results["this checkout"]), medians(results[revision])
+    loads = [s["load"] for samples in results.values() for s in samples]
+    print_table(
+        f"Native trivial, batched commit: medians of {rounds} alternating rounds "
+        f"(load {min(loads):.1f}-{max(loads):.1f})",
+        [
+            (name, f"{m['rate']:,.0f}", f"{m['cpu']:.1f}", f"{then['cpu'] / m['cpu']:.2f}x")
+            for name, m in (("this checkout", now), (revision, then))
+        ],
+        ("source", "events/s", "CPU µs/event", f"CPU speed-up vs {revision}"),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=40_000)
+    parser.add_argument(
+        "--against", metavar="REV", help="only the native batched row, against git revision REV"
+    )
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of each with --against")
+    parser.add_argument("--batched-only", action="store_true", help=argparse.SUPPRESS)
     args = engine_bench_args(parser)
+    if args.batched_only:
+        batched_only(args.events)
+        return
+    if args.against is not None:
+        against(args.against, args.events, args.rounds, args.all_cores)
+        return
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         trivial = trivial_module(tmp, "trivial")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from _soak._sink import Sink, free_port
-from cove._engine._engine import RECENT_EVENTS
+from cove._engine._journal_feed import RECENT_EVENTS
 from tests.helpers.tcp_proxy import TcpProxy
 
 TOKEN = "soak-token-6b1f0e"

@@ -13,11 +13,23 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from ._events import Block, Custom, Event, Lifecycle, Log, Message, Payload, Tick, Webhook
+from ._events import (
+    _KIND_OF,
+    Block,
+    Custom,
+    Event,
+    Lifecycle,
+    Log,
+    Message,
+    Payload,
+    Tick,
+    Webhook,
+)
 
 _CLASSES: dict[str, type[Any]] = {
     "block": Block,
@@ -93,6 +105,35 @@ def event_to_json(event: Event) -> str:
                 "payload": payload_to_dict(event.payload),
             }
         )
+
+
+def journal_rows(events: Sequence[Event]) -> list[tuple[str, str, int]]:
+    """Each event's journal row, (id, ``event_to_json`` text, accepted_at_ms), in order.
+
+    The append makes one per published event, so ``event_to_json`` is inlined
+    over the batch (~0.4 µs an event less); a batch with an event orjson
+    refuses takes the per-event path, fallback included.
+    """
+    dumps, kinds = orjson.dumps, _KIND_OF
+    try:
+        return [
+            (
+                e.id,
+                dumps(
+                    {
+                        "id": e.id,
+                        "kind": kinds[type(e.payload)],
+                        "accepted_at_ms": e.accepted_at_ms,
+                        "payload": e.payload,
+                    },
+                    default=_bytes_as_base64,
+                ).decode(),
+                e.accepted_at_ms,
+            )
+            for e in events
+        ]
+    except TypeError:  # orjson.JSONEncodeError
+        return [(e.id, event_to_json(e), e.accepted_at_ms) for e in events]
 
 
 def event_from_json(text: str) -> Event:

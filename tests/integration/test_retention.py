@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from cove import Custom, Event
-from cove._engine._engine import RECENT_EVENTS
+from cove._engine._journal_feed import RECENT_EVENTS
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import native_counter, write_engine_config

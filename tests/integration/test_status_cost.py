@@ -25,7 +25,7 @@ async def test_quiet_modules_queue_depth_is_counted_without_reading_the_journal(
         events = [Event(Custom("probe.tick", "", json.dumps({"n": i}))) for i in range(500)]
         await engine.publish(events)
         await wait_until(lambda: len(transport.sent) == 500, what="the busy module's messages")
-        recent = engine._recent
+        recent = engine._feed._recent
         read = recent.read
         entries_read = 0
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cove._event_codec import event_from_json, event_to_json, payload_from_dict, payload_to_dict
+from cove._event_codec import (
+    event_from_json,
+    event_to_json,
+    journal_rows,
+    payload_from_dict,
+    payload_to_dict,
+)
 from cove._events import (
     EVENT_KINDS,
     Block,
@@ -134,3 +140,19 @@ def test_what_orjson_refuses_is_still_journaled() -> None:
         Event(Block(1, 2**70, "h", "p", 1), id="b", accepted_at_ms=1),
     ):
         assert event == event_from_json(event_to_json(event))
+
+
+@given(st.lists(events, max_size=5))
+def test_journal_rows_are_each_events_id_text_and_time(batch: list[Event]) -> None:
+    """The append's rows: what ``event_to_json`` gives each event, in order."""
+    assert journal_rows(batch) == [(e.id, event_to_json(e), e.accepted_at_ms) for e in batch]
+
+
+def test_journal_rows_fall_back_where_orjson_refuses() -> None:
+    """One event orjson refuses in a batch: the whole batch is still journaled."""
+    batch = [
+        Event(Custom("ok", "", ""), id="o", accepted_at_ms=1),
+        Event(Custom("a\ud800", "", ""), id="s", accepted_at_ms=2),
+    ]
+    rows = journal_rows(batch)
+    assert [event_from_json(text) for _, text, _ in rows] == batch

@@ -41,7 +41,8 @@ def require_size(
     """Refuse ``value`` (with ``kind``) when it is longer than ``limit`` bytes, without
     echoing it or encoding more than ``4 * limit`` bytes of it."""
     size = len(value)
-    if isinstance(value, str) and size <= limit:
+    if isinstance(value, str) and limit // 4 < size <= limit:
+        # A character is at most 4 bytes: a string short enough is not encoded at all.
         size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit:
         raise HostCallError(kind, f"{what} is longer than the limit of {limit} bytes")

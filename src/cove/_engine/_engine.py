@@ -16,12 +16,11 @@ from .._capabilities._http import HttpBackend
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
 from .._config_tracing import TracingSettings
-from .._events import MESSAGE_SENT, Custom, Event, Lifecycle
+from .._events import MESSAGE_SENT, Custom, Event
 from .._hosts._linear_memory import linear_memories
 from .._hosts._wasm_runtime import Progress, WasmRuntime
 from .._manifest import (
     Manifest,
-    load_manifest,
 )
 from .._observe._logging import engine_logger, module_log
 from .._observe._metrics import LatencyHistograms
@@ -30,30 +29,31 @@ from .._observe._trajectories import TrajectoryStore
 from .._registry._follower import follower_for
 from .._sources._base import Source, Transport, TransportCounts
 from .._sources._clock import Clock
-from .._store._base import JournalEntry, Store
+from .._store._base import Store
 from .._supply._component import resolver_for
 from .._types import Drained, ModuleInfo, ModuleStatus
 from .._units import parse_duration_ms
-from ..errors import CoveError, HookBlockedError, ModuleError
+from ..errors import CoveError, HookBlockedError
 from ._approvals import Approvals
 from ._compiling import Compiling
 from ._drain import drain
 from ._first_inits import first_inits
 from ._hook_payloads import loaded_payload
-from ._hooks import Hooks, hooks_of
+from ._hooks import Hooks
+from ._journal_feed import JournalFeed
 from ._lifecycle import ModuleState
 from ._loader import LoadedModule, build_host
 from ._matching import matches_any
 from ._module_sources import module_sources
+from ._modules import load_module, reload_module, unload_module
 from ._observer import ObserverBridge
 from ._open_store import open_store
 from ._operator_limits import OperatorLimits
 from ._outbox import OutboxWorker
 from ._parts import committer_for, trajectory_store
-from ._recent import RecentJournal
-from ._reload import reload
 from ._retention import RetentionWorker
 from ._runner import ModuleRunner
+from ._shutdown import shut_down
 from ._status import (
     compiling_status,
     engine_gauges,
@@ -63,14 +63,12 @@ from ._status import (
 )
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
-from ._wake_index import WakeIndex
 from ._watch import ModuleWatcher
 
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
     from ._placement import Placement
 
-RECENT_EVENTS = 20_000
 FIRST_INIT_WAIT_S = 60.0
 """Longest ``start()`` waits for the modules' first init (see ``_first_inits``)."""
 
@@ -112,17 +110,11 @@ class Engine:
         self.runners: dict[str, ModuleRunner] = {}
         self._init_slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
         """Module inits at once: more only share the cores and miss their deadlines."""
-        self._wake_index = WakeIndex()
-        """Which runners an append wakes (``_wake_index.py``)."""
-        self._last_seen = 0
-        """The last seq an append of this engine's passed the wake index with."""
-        self._unseen_upto = 0
-        """Entries up to here may not have passed the index (journaled by another engine,
-        or by the outbox: emitted events, alarms): a parked module below it skips none."""
+        self._feed = JournalFeed(self.runners, lambda: self.store)
+        """The runners an append wakes, and where they read (``_journal_feed.py``)."""
         self.load_errors: dict[Path, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._runner_tasks: dict[str, asyncio.Task[None]] = {}
-        self._recent = RecentJournal(RECENT_EVENTS)
         self._journaled = asyncio.Event()
         self._started = False
         self._settled = asyncio.Event()  # a module's state changed (see _first_inits)
@@ -274,53 +266,7 @@ class Engine:
     # modules ----------------------------------------------------------------
     async def load(self, path: Path) -> ModuleRunner | None:
         """Load one module; a bad one is reported and skipped, the rest keep running."""
-        try:
-            manifest = self.config.configured(load_manifest(path))
-            if manifest.name in self.runners:
-                raise ModuleError(
-                    manifest.name, f"a module with this name is already loaded ({path})"
-                )
-            loaded = await asyncio.to_thread(
-                build_host, manifest, self.config, self.runtime, module_log, self._progress
-            )
-        except CoveError as exc:
-            self._refused(path, exc)
-            return None
-        try:
-            await self._run_hooks("module-loaded", loaded_payload(loaded.manifest))
-        except HookBlockedError as exc:
-            await asyncio.to_thread(loaded.host.close)
-            self._refused(path, exc)
-            return None
-        runner = ModuleRunner(
-            loaded,
-            self.store,
-            self.committer,
-            self._read_events,
-            self.http,
-            module_log,
-            self._state_changed,
-            self._trajectories,
-            chain=self.chain,
-            hooks=self.hooks,
-            spending=self._limits.spending(loaded.manifest.name),
-            autonomy=self._limits.autonomy(loaded.manifest.name),
-            hibernate_after_ms=self.config.hibernate_after_ms(loaded.manifest.name),
-            init_slots=self._init_slots,
-            retry_store_errors=self.placement is None,
-        )
-        runner.trace(self.tracing)
-        self.hooks.add(
-            hooks_of(loaded.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
-        )
-        self.runners[runner.name] = runner
-        self._wake_index.stale = True
-        self.store.set_released(runner.name, False)
-        self.load_errors.pop(path, None)
-        self._runner_tasks[runner.name] = self.spawn(runner.run(), f"module:{runner.name}")
-        if self.watcher is not None:
-            self.watcher.refresh()
-        return runner
+        return await load_module(self, path)
 
     def _refused(self, path: Path, exc: CoveError) -> None:
         self.load_errors[path] = str(exc)
@@ -329,19 +275,7 @@ class Engine:
     async def unload(self, name: str, release: bool = True) -> None:
         """Stop and close a module. ``release`` (the operator's unload) lets retention
         prune the journal past its cursor; otherwise the stored cursor still holds it."""
-        runner = self.runners.pop(name)
-        self._wake_index.stale = True
-        if release:
-            self.store.set_released(name, True)
-        runner.stop()
-        task = self._runner_tasks.pop(name)
-        await asyncio.wait([task], timeout=5)
-        self.hooks.remove(name)
-        await asyncio.to_thread(runner.close)
-        runner.supervisor.set_state(ModuleState.UNLOADED)
-        if self.watcher is not None:
-            self.watcher.refresh()
-        await self._run_hooks("module-unloaded", {"module": name})
+        await unload_module(self, name, release)
 
     async def drain(self, name: str, deadline_seconds: float) -> Drained:
         """Handle what is queued, up to the deadline, then unload (``_drain.py``)."""
@@ -352,20 +286,7 @@ class Engine:
         """Swap in the module's new version (from ``root``, else its directory) between two
         events (``_reload.py``); on any failure the old one keeps running and the
         ``CoveError`` is raised."""
-        runner = self.runners[name]
-        try:
-            new = await reload(runner, self._build, self._admit, root)
-        except CoveError as exc:
-            self.log.error("reload refused", module=name, error=str(exc))
-            raise
-        self.hooks.remove(name)
-        hooks = hooks_of(new.manifest, self.config.hooks, runner.hook_call, runner.unavailable)
-        self.hooks.add(hooks)
-        self.tools.refresh()
-        self._wake_index.stale = True
-        detail = f"{name} {new.manifest.module.version}"
-        await self.publish([Event(Lifecycle("reloaded", detail))])
-        return runner
+        return await reload_module(self, name, root)
 
     def _manifests(self) -> dict[str, Manifest]:
         return {name: runner.manifest for name, runner in self.runners.items()}
@@ -469,18 +390,10 @@ class Engine:
         unloaded with its stored cursor (refused at start, restarting, being loaded)."""
         runners = dict(self.runners)
         positions = [
-            *(self._passed(r) for r in runners.values()),
+            *(self._feed.passed(r) for r in runners.values()),
             *(seq for name, seq in self.store.held_cursors().items() if name not in runners),
         ]
         return min(positions, default=self.store.head())
-
-    def _passed(self, runner: ModuleRunner) -> int:
-        """A module parked since it caught up, and not notified since, has passed every
-        entry the wake index saw after it (none was its own), though its stored cursor
-        moves only when it commits: a quiet module must not hold the journal."""
-        if runner.parked and runner.position >= self._unseen_upto:
-            return max(runner.position, self._last_seen)
-        return runner.position
 
     def status(self) -> list[ModuleStatus]:
         head = self.store.head()
@@ -490,7 +403,7 @@ class Engine:
             [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
         )
         runners = runner_status(
-            list(self.runners.values()), self.store, head, outbox, memories, self._passed
+            list(self.runners.values()), self.store, head, outbox, memories, self._feed.passed
         )
         if self.placement is not None:
             from ._cluster import elsewhere
@@ -541,30 +454,10 @@ class Engine:
         """
         journal = None if self.tracing is None else self.tracing.journal(events)
         entries = self.store.append(events)
-        self._remember(entries)
+        self._feed.appended(entries)
         await self.committer.flush()
         if journal is not None:
             journal.end()
-
-    def _remember(self, entries: list[JournalEntry]) -> None:
-        self._recent.add(entries)
-        if entries:
-            index = self._wake_index
-            if index.stale:
-                index.rebuild(self.runners.values())
-            passed = entries[0].seq - 1
-            if passed != self._last_seen:
-                self._unseen_upto = passed
-            self._last_seen = entries[-1].seq
-            for runner in index.concerned(entries, self.runners):
-                runner.notify(passed if runner.position >= self._unseen_upto else None)
-
-    def _read_events(self, after_seq: int, limit: int) -> list[JournalEntry]:
-        out = self._recent.read(after_seq, limit)
-        if out is not None and (len(out) == limit or self._recent.next_seq > self.store.head()):
-            return out
-        # Not held, or entries journaled elsewhere (emitted events) may follow the held ones.
-        return self.store.read(after_seq, limit)
 
     def running(self, name: str) -> bool:
         """Is module ``name`` loaded with its loop still going?"""
@@ -573,7 +466,6 @@ class Engine:
 
     def forget_recent(self) -> None:
         """The store lost its open batch: the entries held here may never have committed."""
-        self._recent = RecentJournal(RECENT_EVENTS)
 
     def wake(self) -> None:
         """Another engine journaled events (``[cluster]``): the modules read them."""
@@ -589,57 +481,7 @@ class Engine:
 
     # shutdown ---------------------------------------------------------------
     async def stop(self, drain_seconds: float = 5.0) -> None:
+        """Sources first, then the modules (cut, not awaited), the flush and the outbox's
+        drain, then everything else (``_shutdown.py``)."""
         self.stopping = True
-        if self.placement is not None:  # takes no more leases, loads no more modules
-            await self.placement.halt()
-        await self._run_hooks("engine-stop", {"modules": sorted(self.runners)})
-        self.observer.engine("stopping")
-        for source in self.sources:
-            await source.aclose()
-        for task in [t for t in self._tasks if t.get_name().startswith("source:")]:
-            task.cancel()
-        # Every guest call in hand is cut now, not awaited to its deadline: its event
-        # is not committed and is handled again at the next start.
-        # A WASI sleep under way cannot be cut: one that outlasts the grace is not waited.
-        hopeless = set()
-        for name, runner in self.runners.items():
-            runner.stop()
-            if runner.interrupt() > drain_seconds:
-                hopeless.add(name)
-        self.runtime.interrupt()
-        give_up = asyncio.get_running_loop().time() + drain_seconds
-        tasks = self._runner_tasks
-        awaited = [task for name, task in tasks.items() if name not in hopeless]
-        if awaited:
-            await asyncio.wait(awaited, timeout=drain_seconds)
-        for task in tasks.values():
-            task.cancel()  # done ones ignore it; the rest are left to their threads
-        await asyncio.to_thread(self.observer.close, drain_seconds)  # before its hosts close
-        for name, runner in self.runners.items():
-            left = max(0.0, give_up - asyncio.get_running_loop().time())
-            await asyncio.to_thread(runner.close, 0.0 if name in hopeless else left)
-        # A stopped store refuses every call: what it lost is handled again after a restart.
-        store_works = self.store.stopped() is None
-        if store_works:
-            await self.committer.flush()
-            await self.outbox.drain(drain_seconds)
-        if self.placement is not None:  # after the flush: the next holder finds it all
-            await self.placement.leave()
-        for transport in self.transports.values():  # after the drain: it sends through them
-            await transport.aclose()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.final_status = self.status() if store_works else []
-        self.http.close()
-        if self.chain is not None:
-            self.chain.close()
-        self.runtime.close()
-        self.committer.close()
-        self.store.close()
-        if self.trajectories is not None:
-            await asyncio.to_thread(self.trajectories.close)
-        self.hooks.close()
-        if self.tracing is not None:
-            await asyncio.to_thread(self.tracing.close)
-        self.log.info("engine stopped")
+        await shut_down(self, drain_seconds)

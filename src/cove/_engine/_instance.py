@@ -73,19 +73,19 @@ class ModuleInstance:
     def host_calls(self, call_id: str, effects: EventEffects) -> HostCalls:
         """The gate for one call (an event, a tool call) writing into ``effects``."""
         return HostCalls(
-            grants=self.grants,
-            effects=effects,
-            config=self._config,  # the gate only reads it: one copy per instance, not per event
-            http=self._http,
-            log_sink=self._log_sink,
-            event_id=call_id,
-            chain=self._chain,
-            identity=self.identity,
-            emit_rate=self._emit_rate,
-            secrets=self._secrets,
-            spending=self.spending,
-            autonomy=self.autonomy,
-            pending_alarms=self._pending_alarms,
+            self.grants,
+            effects,
+            self._config,  # the gate only reads it: one copy per instance, not per event
+            self._http,
+            self._log_sink,
+            call_id,
+            self._chain,
+            self.identity,
+            self._emit_rate,
+            self._secrets,
+            self.spending,
+            self.autonomy,
+            self._pending_alarms,
         )
 
     def _pending_alarms(self) -> int:

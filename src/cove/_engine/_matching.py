@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from .._events import (
     ALARM,
@@ -52,6 +52,14 @@ _NAME_CACHE = 4096
 """Distinct custom event names remembered per module (names are few; a bound all the same)."""
 
 Test = Callable[[Any], bool]
+
+
+class _HasEvent(Protocol):
+    @property
+    def event(self) -> Event: ...
+
+
+E = TypeVar("E", bound=_HasEvent)
 
 
 _PRIVATE = frozenset({MESSAGE_SENT, APPROVAL, ALARM})
@@ -100,6 +108,31 @@ class SubscriptionMatcher:
         if type(payload) is Message and payload.addressee and payload.addressee != self._module:
             return False
         return any(test(payload) for test in tests)
+
+    def select(self, entries: list[E]) -> list[E]:
+        """The entries whose events match, in order: what a runner keeps of one read.
+
+        A read is mostly one or a few custom names, so each public name is tested
+        once per read, not once per entry (the call per entry cost ~0.5 µs).
+        """
+        custom = self._tests.get(Custom)
+        if custom is None:
+            return [entry for entry in entries if self(entry.event)]
+        test = custom[0]
+        seen: dict[str, bool] = {}
+        out: list[E] = []
+        for entry in entries:
+            payload = entry.event.payload
+            if type(payload) is Custom and payload.name not in _PRIVATE:
+                name = payload.name
+                ok = seen.get(name)
+                if ok is None:
+                    ok = seen[name] = bool(test(name))
+            else:
+                ok = self(entry.event)
+            if ok:
+                out.append(entry)
+        return out
 
 
 def _compile(sub: Subscription) -> tuple[type[Payload], Test]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._capabilities._autonomy import Autonomy
@@ -35,7 +36,7 @@ from ._trajectory import Recorder
 if TYPE_CHECKING:
     from .._observe._tracing import Tracing
 
-Handled = list[tuple[str, list[NewEffect]]]
+Handled = list[tuple[str, Sequence[NewEffect]]]
 """Each committed event's (or call's) id and its outbox entries, in order."""
 
 
@@ -117,7 +118,14 @@ class ModuleCommits:
             self.tracing.commit(self.module, [event_id for event_id, _ in handled], start)
 
 
-def effects_to_outbox(effects: EventEffects) -> list[NewEffect]:
+_NO_EFFECTS: tuple[NewEffect, ...] = ()
+
+
+def effects_to_outbox(effects: EventEffects) -> Sequence[NewEffect]:
+    """The event's outbox entries, in order (one shared empty tuple for the many events
+    that have none: no list made per event)."""
+    if not effects.outbox:
+        return _NO_EFFECTS
     out: list[NewEffect] = []
     for effect in effects.outbox:
         body: dict[str, Any]

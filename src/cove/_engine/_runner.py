@@ -320,8 +320,7 @@ class ModuleRunner:
             await self._idle()
             return True
         last_seq = entries[-1].seq
-        matches = self.instance.matches
-        mine = [e for e in entries if matches(e.event)]
+        mine = self.instance.matches.select(entries)
         if not mine:
             self.position = last_seq
             return True

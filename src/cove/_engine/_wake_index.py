@@ -59,15 +59,22 @@ class WakeIndex:
     ) -> set[ModuleRunner]:
         """The runners whose subscriptions match one of ``entries`` at least."""
         found: set[ModuleRunner] = set()
+        # Public custom names already looked at: their match depends on the name alone,
+        # and a batch often repeats one name.
+        names: set[str] = set()
         for entry in entries:
             event = entry.event
             payload = event.payload
             if type(payload) is Custom:
-                if payload.name in PRIVATE:
+                name = payload.name
+                if name in PRIVATE:
                     owner = runners.get(payload.source)
                     candidates: Iterable[ModuleRunner] = () if owner is None else (owner,)
+                elif name in names:
+                    continue
                 else:
-                    found.update(self._exact.get(payload.name, ()))
+                    names.add(name)
+                    found.update(self._exact.get(name, ()))
                     candidates = self._scan_custom
             else:
                 candidates = self._by_kind.get(type(payload), ())

@@ -6,7 +6,7 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -150,10 +150,12 @@ class NativeModuleHost(ModuleHost):
         self._run("init", lambda: self._plugin.init(self._context(calls)))
 
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
-        def run() -> None:
-            self._apply_all(self._plugin.handle_event(event, self._context(calls)), calls)
+        self._run("handle", self._handle, event, calls)
 
-        self._run("handle", run)
+    def _handle(self, event: Event, calls: HostCalls) -> None:
+        actions = self._plugin.handle_event(event, PluginContext(self.name, self._config, calls))
+        if actions:
+            self._apply_all(actions, calls)
 
     def migrate(self, from_version: str, calls: HostCalls) -> bool:
         if not self._migrates:
@@ -220,11 +222,12 @@ class NativeModuleHost(ModuleHost):
     def close(self) -> None:
         self._plugin.shutdown()
 
-    def _run(self, what: str, body: object) -> None:
-        assert callable(body)
+    def _run(self, what: str, body: Callable[..., object], *args: Any) -> None:
+        """``body(*args)`` timed, its failures as the module's: the arguments are passed,
+        not closed over, as ``handle`` runs once per event."""
         start = time.perf_counter_ns()
         try:
-            body()
+            body(*args)
         except (ModuleFailedError, LimitExceededError):
             raise
         except HostCallError as exc:
@@ -285,17 +288,41 @@ def _apply_batched(actions: Iterable[Action], calls: HostCalls) -> None:
         calls.store_set_many(pending)
 
 
+def _set_state(action: SetState, calls: HostCalls) -> None:
+    calls.store_set(action.key, encode_value(action.value))
+
+
+def _delete_state(action: DeleteState, calls: HostCalls) -> None:
+    calls.store_delete(action.key)
+
+
+def _send_message(action: SendMessage, calls: HostCalls) -> None:
+    calls.messaging_send(action.transport, action.recipient, action.body, tuple(action.metadata))
+
+
+def _emit_event(action: EmitEvent, calls: HostCalls) -> None:
+    calls.events_emit(action.name, encode_value(action.payload).decode())
+
+
+def _log(action: Log, calls: HostCalls) -> None:
+    calls.log(action.level, action.message, dict(action.fields))
+
+
+_APPLY: dict[type, Callable[[Any, HostCalls], None]] = {
+    SetState: _set_state,
+    DeleteState: _delete_state,
+    SendMessage: _send_message,
+    EmitEvent: _emit_event,
+    Log: _log,
+}
+"""Each action type's effect, found by its exact type (a handler's actions are applied
+once per event: a dict lookup, not a ``match`` trying each class in turn)."""
+
+
 def _apply(action: Action, calls: HostCalls) -> None:
-    match action:
-        case SetState(key, value):
-            calls.store_set(key, encode_value(value))
-        case DeleteState(key):
-            calls.store_delete(key)
-        case SendMessage(transport, recipient, body, metadata):
-            calls.messaging_send(transport, recipient, body, tuple(metadata))
-        case EmitEvent(name, payload):
-            calls.events_emit(name, encode_value(payload).decode())
-        case Log(message, level, fields):
-            calls.log(level, message, dict(fields))
-        case _:
+    apply = _APPLY.get(type(action))
+    if apply is None:  # a subclass of an action: the first class it is an instance of
+        apply = next((f for cls, f in _APPLY.items() if isinstance(action, cls)), None)
+        if apply is None:
             raise HostCallError("invalid-input", f"not an action: {action!r}")
+    apply(action, calls)

@@ -17,12 +17,11 @@ events, so the same limits, grants and guest state apply.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import structlog
 import wasmtime
@@ -39,17 +38,18 @@ from ..errors import (
     LimitExceededError,
     ModuleFailedError,
     ModuleLoadError,
-    ModuleReentryError,
     ToolError,
 )
 from . import _fast_call, _fast_host, _wasi_clock
-from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
+from ._base import CallStats, HookOutcome, ModuleHost
 from ._call_path import CallPath
 from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
+from ._guest_turn import one_at_a_time
 from ._linear_memory import MemoryWatch
 from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
+from ._wasm_traps import tool_spec, trap_error
 from ._wit_shapes import signature
 
 _TOOLS = {"list-tools": _fast_host.LIST_TOOLS, "call-tool": _fast_host.CALL_TOOL}
@@ -61,38 +61,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 log = structlog.get_logger("cove.wasm")
-
-
-def _one_at_a_time(
-    what: str,
-) -> Callable[
-    [Callable[Concatenate[WasmModuleHost, P], R]], Callable[Concatenate[WasmModuleHost, P], R]
-]:
-    """Serialise calls into the instance; refuse one from inside its own guest call.
-
-    wasmtime cannot enter an instance that is already on the stack, and a
-    second entry would reset the running call's state (its ``HostCalls``, its
-    instance after a trap), so a host function that calls back into its own
-    module gets ``ModuleReentryError`` instead; a call from another thread
-    waits for the running one (a ``Store`` is not thread-safe).
-    """
-
-    def wrap(
-        method: Callable[Concatenate[WasmModuleHost, P], R],
-    ) -> Callable[Concatenate[WasmModuleHost, P], R]:
-        def run(host: WasmModuleHost, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if host._inside == threading.get_ident():
-                raise ModuleReentryError(
-                    host.name,
-                    f"{what} was called while the module is inside a call on this thread "
-                    "(a host call re-entered it); refused, the running call goes on",
-                )
-            with host._turn:
-                return method(host, *args, **kwargs)
-
-        return run
-
-    return wrap
 
 
 class WasmModuleHost(ModuleHost):
@@ -142,7 +110,7 @@ class WasmModuleHost(ModuleHost):
         self._hook_fn: Invoke | None = None
         self._hook_lock = threading.Lock()
         # One call at a time per instance: other threads wait their turn; the
-        # thread inside the guest (``_inside``) is refused (see ``_one_at_a_time``).
+        # thread inside the guest (``_inside``) is refused (see ``_guest_turn``).
         self._turn = threading.RLock()
         self._inside: int | None = None
         self._tool_export = report.tool_export
@@ -232,16 +200,16 @@ class WasmModuleHost(ModuleHost):
             found.append(self.call_path.export(store, func, params, result))
         return found
 
-    @_one_at_a_time("init")
+    @one_at_a_time("init")
     def init(self, calls: HostCalls) -> None:
         self._free_instance()  # the last one's memory goes now, not at a GC cycle
         self._store, self._init_fn, self._handle_fn = self._instantiate()
         self._call(self._init_fn, calls, "init")
         if self._tool_fns is not None:
             specs = self._call(self._tool_fns[0], calls, "list-tools", returns=True)
-            self.tools = tuple(_tool_spec(self.name, spec) for spec in specs)
+            self.tools = tuple(tool_spec(self.name, spec) for spec in specs)
 
-    @_one_at_a_time("migrate")
+    @one_at_a_time("migrate")
     def migrate(self, from_version: str, calls: HostCalls) -> bool:
         """On an instance of its own (``init`` instantiates again after it)."""
         if self._migrate_export is None:
@@ -252,7 +220,7 @@ class WasmModuleHost(ModuleHost):
         self._call(self._migrate_fn, calls, f"migrate from {from_version}", from_version)
         return True
 
-    @_one_at_a_time("handle")
+    @one_at_a_time("handle")
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
         if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
             self.init(calls.read_only())
@@ -262,7 +230,7 @@ class WasmModuleHost(ModuleHost):
         else:
             self._call(self._handle_fn, calls, "handle", encode_event(event, attempt))
 
-    @_one_at_a_time("a tool call")
+    @one_at_a_time("a tool call")
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         if self._tool_export is None:
             return super().call_tool(name, arguments_json, calls)
@@ -281,7 +249,7 @@ class WasmModuleHost(ModuleHost):
         kind, message = result
         raise ToolError(name, kind, guest_error(message))
 
-    @_one_at_a_time("a hook")
+    @one_at_a_time("a hook")
     def on_hook(self, point: str, payload_json: str, calls: HostCalls) -> HookOutcome:
         """Hook calls take turns; the loader gives hooks an instance of their own."""
         if self._hook_export is None:
@@ -309,7 +277,7 @@ class WasmModuleHost(ModuleHost):
     def memory_high_water(self, sizes: dict[int, int]) -> int:
         return self._memory.high_water(sizes)
 
-    @_one_at_a_time("hibernate")
+    @one_at_a_time("hibernate")
     def hibernate(self) -> bool:
         """The next call instantiates again and runs init first, as after a trap. The
         linker (its host functions and WASI's) goes too: it is made again on wake."""
@@ -424,29 +392,12 @@ class WasmModuleHost(ModuleHost):
             raise ModuleFailedError(self.name, f"{what} returned an error: {result}")
         return None
 
+    def _failure(self, what: str, exc: wasmtime.WasmtimeError) -> ModuleFailedError:
+        return trap_error(self.name, what, str(exc), self._grants.limits)
+
     def _discard_instance(self) -> None:
         # A trapped instance cannot be entered again; the next call rebuilds it.
         self._handle_fn = None
-
-    def _failure(self, what: str, exc: wasmtime.WasmtimeError) -> ModuleFailedError:
-        text = str(exc)
-        limits = self._grants.limits
-        if "all fuel consumed" in text:
-            return LimitExceededError(
-                self.name, "fuel", f"{what} used more than {limits.fuel} fuel"
-            )
-        if "interrupt" in text:
-            return LimitExceededError(
-                self.name, "deadline", f"{what} ran longer than {limits.timeout_ms} ms"
-            )
-        if "exceeds memory limits" in text:
-            return LimitExceededError(
-                self.name,
-                "memory",
-                f"{what} needs more than {limits.memory_bytes} bytes of memory "
-                f"({_trap_summary(text)})",
-            )
-        return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
 
     # host functions -------------------------------------------------------
     def _build_linker(self, interfaces: frozenset[str]) -> Linker:
@@ -528,23 +479,3 @@ def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
             alive._output.write(stream, data)
 
     return write
-
-
-def _tool_spec(module: str, spec: tuple[str, str, str]) -> ToolSpec:
-    """A ``tool-spec`` record; a schema that is not a JSON object fails the init."""
-    name, description, input_schema = spec
-    try:
-        schema = json.loads(input_schema)
-    except json.JSONDecodeError as exc:
-        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not JSON: {exc}") from None
-    if not isinstance(schema, dict):
-        raise ModuleFailedError(module, f"tool {name!r}: input-schema is not a JSON object")
-    return ToolSpec(name, description, schema)
-
-
-def _trap_summary(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if line.startswith("wasm trap:"):
-            return guest_error(line.removeprefix("wasm trap:").strip())
-    return guest_error(lines[-1]) if lines else "unknown trap"

@@ -106,7 +106,6 @@ def _manifest_bytes(pub: Publication, limits: FetchLimits) -> bytes:
     raise _refused(pub, "the uri is neither oci:// nor http(s)://")
 
 
-
 def _oci_manifest(pub: Publication, limits: FetchLimits) -> bytes:
     """Its cove.toml layer; refused (not fetched again) when the image is not a module."""
     registry = Registry(pub.uri, limits.timeout_s)

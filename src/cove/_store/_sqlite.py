@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from .._event_codec import event_from_json, event_to_json
+from .._event_codec import event_from_json, journal_rows
 from .._events import Event
+from .._fast_record import fast_constructor
 from ..errors import StoreError
 from . import _sqlite_outbox as outbox
 from ._base import (
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS state_versions (module TEXT PRIMARY KEY, version TEXT
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+_entry = fast_constructor(JournalEntry)
+"""A journal entry made per appended or read event, without the frozen ``__init__``."""
 
 
 class SqliteStore(Store):
@@ -124,7 +129,7 @@ class SqliteStore(Store):
     def append(self, events: Sequence[Event]) -> list[JournalEntry]:
         if not events:
             return []
-        rows = [(event.id, event_to_json(event), event.accepted_at_ms) for event in events]
+        rows = journal_rows(events)
         if len(rows) == 1:
             return self._append_one(events[0], rows[0])
         with self._lock:
@@ -138,7 +143,7 @@ class SqliteStore(Store):
                 first = self._head() - len(rows) + 1
                 self._journal_entries += len(rows)
                 self._journal_bytes += sum(len(event_id) + len(body) for event_id, body, _ in rows)
-                return [JournalEntry(first + i, event) for i, event in enumerate(events)]
+                return [_entry(first + i, event) for i, event in enumerate(events)]
             added = self._db.execute(
                 "SELECT seq, id FROM journal WHERE seq > ? ORDER BY seq", (before,)
             ).fetchall()
@@ -168,7 +173,7 @@ class SqliteStore(Store):
                 "SELECT seq, body FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             ).fetchall()
-        return [JournalEntry(seq, event_from_json(body)) for seq, body in rows]
+        return [_entry(seq, event_from_json(body)) for seq, body in rows]
 
     def head(self) -> int:
         with self._lock:

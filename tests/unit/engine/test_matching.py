@@ -30,6 +30,7 @@ from cove._manifest import (
     TickSubscription,
     WebhookSubscription,
 )
+from cove._store._base import JournalEntry
 
 TOPIC_A, TOPIC_B, TOPIC_C = "0xAAAA", "0xBBBB", "0xCCCC"
 
@@ -225,3 +226,35 @@ def test_an_addressed_message_reaches_only_its_module() -> None:
     assert SubscriptionMatcher(everything, "bob")(dm)
     assert not SubscriptionMatcher(everything, "alice")(dm)
     assert not matches_any(everything, dm)
+
+
+def test_select_keeps_what_each_event_matches_in_order() -> None:
+    """A runner's read filtered at once: the same entries as one call per event, for
+    repeated custom names, private confirmations (its own and another module's),
+    other kinds, and names no glob takes."""
+    subs: list[Subscription] = [
+        CustomSubscription(kind="custom", name="bench.*"),
+        CustomSubscription(kind="custom", name=MESSAGE_SENT),
+        TickSubscription(kind="tick", schedule="*/5 * * * *"),
+    ]
+    matcher = SubscriptionMatcher(subs, "me")
+    payloads: list[Payload] = [
+        Custom("bench.tick", "", "{}"),
+        Custom("other.thing", "", "{}"),
+        Custom(MESSAGE_SENT, "me", "{}"),
+        Custom(MESSAGE_SENT, "someone-else", "{}"),
+        Custom("bench.tick", "", "{}"),
+        TICK,
+        BLOCK,
+        Custom("bench.other", "", "{}"),
+    ]
+    entries = [JournalEntry(seq, Event(p)) for seq, p in enumerate(payloads, start=1)]
+    chosen = matcher.select(entries)
+    assert chosen == [e for e in entries if matcher(e.event)]
+    assert [e.seq for e in chosen] == [1, 3, 5, 6, 8]
+
+
+def test_select_without_custom_subscriptions_tests_each_event() -> None:
+    matcher = SubscriptionMatcher([TickSubscription(kind="tick", schedule="*/5 * * * *")])
+    entries = [JournalEntry(1, Event(TICK)), JournalEntry(2, Event(Custom("a", "", "")))]
+    assert matcher.select(entries) == entries[:1]
