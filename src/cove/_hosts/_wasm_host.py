@@ -342,8 +342,7 @@ class WasmModuleHost(ModuleHost):
         self._clock = None
         self._raw_store = None
         if raw is not None:
-            self._memory.high_water()  # its peak counts, though its memory goes now
-            raw.close()
+            self._memory.release(raw.close)  # its peak counts, though its memory goes now
 
     def interrupt(self) -> float:
         """Mark every call from now on cancelled and cut the waits of the one in hand; the
