@@ -454,7 +454,7 @@ class WasmModuleHost(ModuleHost):
         me = weakref.ref(self)
         _wasi_clock.shadow_monotonic_clock(
             linker,
-            self._component.type.imports(self._runtime.engine),
+            _wasi_clock.clock_imports(self._component, self._runtime.engine),
             lambda: getattr(me(), "_clock", None),
             lambda: _wasi_clock.nanos_left(_deadline_of(me())),
             self._grants.limits.timeout_ms * 1_000_000,
