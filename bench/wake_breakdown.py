@@ -3,7 +3,8 @@ timed inside one engine, beside the whole wake and an awake module's event.
 
 N modules of bench/assets/two_calls hibernate (``hibernate_after = "2s"``); then W of
 them get one event each, one at a time, as in bench/hibernation.py. The host's steps
-are wrapped with timers for that part only: the linker made again, the instantiation
+are wrapped with timers for that part only: a linker made (none once the modules' shared
+one is made, ``_shared_linker``), the instantiation
 (and, inside it, each read of /proc/self/maps by the memory watch and each component
 instantiated: the module's and its WASI clock's), then the init and handle calls.
 The share column divides a step's p50 (times its count per wake) by the wake's p50.
@@ -32,7 +33,8 @@ from wasmtime.component import Linker
 
 from cove import Engine
 from cove._engine._batch import BatchHandler
-from cove._hosts import _linear_memory, _wasi_clock, _wasm_host
+from cove._gc import freeze_startup_objects
+from cove._hosts import _linear_memory, _shared_linker, _wasi_clock, _wasm_host
 from cove._observe._logging import configure_logging
 
 _STEPS: dict[str, list[float]] = {}
@@ -60,7 +62,8 @@ def _wrap_steps() -> None:
 
     batch = BatchHandler.run
     BatchHandler.run = _timed("the wake's batch on its thread", batch)  # type: ignore[method-assign]
-    host._build_linker = _timed("linker made again", host._build_linker)  # type: ignore[method-assign]
+    made = _shared_linker._Made
+    made.__init__ = _timed("linker made", made.__init__)  # type: ignore[method-assign]
     host._instantiate = _timed("instantiate (all of it)", host._instantiate)  # type: ignore[method-assign]
     host._call = timed_call  # type: ignore[method-assign]
     _linear_memory.linear_memories = _timed(
@@ -77,6 +80,7 @@ async def _measure(count: int, wakes: int) -> tuple[list[float], list[float]]:
         tmp = Path(tmp_dir)
         engine = Engine(_config(tmp, _write_modules(tmp, count, 1), 1))
         await engine.start()
+        freeze_startup_objects()  # as `cove run` does
         sleepers = [r for n, r in engine.runners.items() if n.startswith("m")]
         while any(r.state != "hibernating" for r in sleepers):
             await asyncio.sleep(0.1)

@@ -42,13 +42,13 @@ from ..errors import (
     ModuleReentryError,
     ToolError,
 )
-from . import _fast_call, _fast_host, _wasi_clock
+from . import _fast_call, _fast_host, _shared_linker, _wasi_clock
 from ._base import CallStats, HookOutcome, ModuleHost, ToolSpec
 from ._call_path import CallPath
 from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._linear_memory import MemoryWatch
-from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
+from ._wasm_contract import HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 from ._wit_shapes import signature
 
@@ -157,8 +157,10 @@ class WasmModuleHost(ModuleHost):
         """``interrupt`` was called: every call ends as ``CallCancelledError``."""
         self._wait_ends_ns = 0
         """When the running call's latest WASI wait ends (``perf_counter_ns``)."""
-        self._interfaces = report.interfaces
-        self._linker: Linker | None = self._build_linker(report.interfaces)
+        self._linker: Linker = runtime.linkers.get(
+            self._component, report.interfaces, self._version_text, call_path,
+            grants.limits.timeout_ms,
+        )  # fmt: skip
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
@@ -179,10 +181,12 @@ class WasmModuleHost(ModuleHost):
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
             self._clock = self._runtime.clock.bind(store)
-            with self._memory.instantiating():
-                if self._linker is None:  # hibernated: made again, as at load
-                    self._linker = self._build_linker(self._interfaces)
-                instance = self._linker.instantiate(store, self._component)
+            previous = _shared_linker.enter(self)  # the guest's start code may call the host
+            try:
+                with self._memory.instantiating():
+                    instance = self._linker.instantiate(store, self._component)
+            finally:
+                _shared_linker.leave(previous)
         except wasmtime.WasmtimeError as exc:
             raise self._failure("instantiate", exc) from None
         init_fn = instance.get_func(store, "init")
@@ -312,10 +316,8 @@ class WasmModuleHost(ModuleHost):
     @_one_at_a_time("hibernate")
     def hibernate(self) -> bool:
         """The next call instantiates again and runs init first, as after a trap. The
-        linker (its host functions and WASI's) goes too: it is made again on wake."""
+        linker is every such module's (``_shared_linker``): nothing of it is this one's."""
         self._free_instance()
-        self._linker = None
-        self._fast_functions: dict[str, dict[str, _fast_call.HostFunc]] = {}
         return True
 
     @property
@@ -383,6 +385,7 @@ class WasmModuleHost(ModuleHost):
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
         self._inside = threading.get_ident()
         self._cut = False
+        previous = _shared_linker.enter(self)
         try:
             result = func(*args)
             if self._cut:  # it slept past its deadline (see _wasi_clock)
@@ -408,6 +411,7 @@ class WasmModuleHost(ModuleHost):
                 self.name, f"{what}: host error {type(exc).__name__}: {exc}"
             ) from exc
         finally:
+            _shared_linker.leave(previous)
             self._inside = None
             self._calls = None
             self._parked = None
@@ -447,31 +451,7 @@ class WasmModuleHost(ModuleHost):
             )
         return ModuleFailedError(self.name, f"{what} trapped: {_trap_summary(text)}")
 
-    # host functions -------------------------------------------------------
-    def _build_linker(self, interfaces: frozenset[str]) -> Linker:
-        linker = Linker(self._runtime.engine)
-        linker.add_wasip2()
-        me = weakref.ref(self)
-        _wasi_clock.shadow_monotonic_clock(
-            linker,
-            _wasi_clock.clock_imports(self._component, self._runtime.engine),
-            lambda: getattr(me(), "_clock", None),
-            lambda: _wasi_clock.nanos_left(_deadline_of(me())),
-            self._grants.limits.timeout_ms * 1_000_000,
-            self._runtime.tick_ms * 1_000_000,
-            lambda: _mark_cut(me()),
-            lambda nanos: _mark_wait(me(), nanos),
-        )
-        functions = _fast_host.host_functions(self, self.call_path)
-        self._fast_functions = functions  # the callbacks live as long as the linker
-        with linker.root() as root:
-            for iface in sorted(interfaces):
-                if iface in functions:
-                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{self._version_text}") as inst:
-                        for name, func in functions[iface].items():
-                            _fast_call.add_func(inst, name, func)
-        return linker
-
+    # host functions (the shared linker's, for this host while its guest runs) -------
     def _park(self, exc: BaseException) -> None:
         """A fast-path host function trapped the call; ``_call`` raises ``exc``."""
         self._parked = exc
@@ -498,21 +478,6 @@ class WasmModuleHost(ModuleHost):
             return self._current().config_keys()
         except HostCallError:
             return []
-
-
-def _mark_cut(host: WasmModuleHost | None) -> None:
-    if host is not None:
-        host._cut = True
-
-
-def _mark_wait(host: WasmModuleHost | None, nanos: int) -> None:
-    if host is not None:
-        host._wait_ends_ns = time.perf_counter_ns() + nanos
-
-
-def _deadline_of(host: WasmModuleHost | None) -> int | None:
-    calls = None if host is None else host._calls
-    return None if calls is None else calls.deadline_ns
 
 
 def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:
