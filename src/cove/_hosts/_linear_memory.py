@@ -24,8 +24,9 @@ An instance's store is closed under the same lock, and its bases are
 forgotten then, so an address the allocator hands out again is the new
 instance's. Memories made outside any instantiation (not by cove) count for
 the next module to instantiate. The sizes are read only when asked (metrics
-scrape, status, an instance's release for its peak), so the event path pays
-nothing. Where there is no ``/proc/self/maps`` the sizes are unknown and
+scrape, status), so the event path pays nothing; an instance's release
+(a hibernation, a trap) notes its peak by probing its known bases
+(``_memory_probe``), not by a read. Where there is no ``/proc/self/maps`` the sizes are unknown and
 reported as 0.
 """
 
@@ -38,6 +39,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import structlog
+
+from ._memory_probe import accessible_bytes
 
 RESERVATION = 4 << 30
 _MAPS = Path("/proc/self/maps")
@@ -131,13 +134,19 @@ class MemoryLedger:
     """Which linear memories in the process are whose (see the module's docstring).
 
     ``read``: the process's memories (``linear_memories``); ``later``: runs the
-    read due after an instantiation (a background thread; tests run it by hand).
+    read due after an instantiation (a background thread; tests run it by hand);
+    ``probe``: the size of the memory at a known base, without a read
+    (``_memory_probe``; None: the map is read).
     """
 
     def __init__(
-        self, read: Callable[[], Sizes] | None = None, later: Callable[[Job], None] | None = None
+        self,
+        read: Callable[[], Sizes] | None = None,
+        later: Callable[[Job], None] | None = None,
+        probe: Callable[[int, int], int | None] | None = None,
     ) -> None:
         self._read = read
+        self._probe = probe
         self._later = _Background() if later is None else later
         self._lock = threading.Lock()
         self._owned: set[int] | None = None
@@ -147,6 +156,14 @@ class MemoryLedger:
 
     def read(self) -> Sizes:
         return linear_memories() if self._read is None else self._read()
+
+    def sizes_of(self, bases: frozenset[int]) -> Sizes:
+        """The sizes of the memories at ``bases``: probed, else read from the map."""
+        if self._probe is not None:
+            sizes = {base: self._probe(base, RESERVATION) for base in bases}
+            if None not in sizes.values():
+                return {base: size or 0 for base, size in sizes.items()}
+        return self.read()
 
     @contextmanager
     def instantiating(self, watch: MemoryWatch) -> Iterator[None]:
@@ -189,7 +206,7 @@ class MemoryLedger:
         watch.found(frozenset(new), sizes)
 
 
-LEDGER = MemoryLedger()
+LEDGER = MemoryLedger(probe=accessible_bytes)
 """The process's."""
 
 
@@ -212,7 +229,8 @@ class MemoryWatch:
 
     def release(self, close: Job) -> None:
         """The instance goes: its peak is noted while still mapped, then ``close`` frees it."""
-        self.high_water()
+        self._ledger.settle(self)
+        self._note(self._ledger.sizes_of(self._bases))
         bases, self._bases = self._bases, frozenset()
         self._ledger.close(bases, close)
 
