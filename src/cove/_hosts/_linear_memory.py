@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -149,8 +150,9 @@ class MemoryLedger:
         self._probe = probe
         self._later = _Background() if later is None else later
         self._lock = threading.Lock()
-        self._owned: set[int] | None = None
-        """Bases some instance owns, or there before the first instantiation (None: not read yet)."""
+        self._owners: dict[int, weakref.ref[MemoryWatch] | None] | None = None
+        """Base -> the watch whose instance owns it (None: there before the first
+        instantiation); the dict is None until that first read."""
         self._due: MemoryWatch | None = None
         """Instantiated since the last read: its memories are still to be found."""
 
@@ -170,8 +172,8 @@ class MemoryLedger:
         """Wrap one instantiation: what it maps is ``watch``'s, found by a read made later."""
         with self._lock:
             self._settle()
-            if self._owned is None:
-                self._owned = set(self.read())
+            if self._owners is None:
+                self._owners = dict.fromkeys(self.read())
             try:
                 yield
             finally:  # a failed one too: its store holds what it mapped until closed
@@ -192,18 +194,34 @@ class MemoryLedger:
             try:
                 close()
             finally:
-                if self._owned is not None:
-                    self._owned -= bases
+                owners = self._owners or {}
+                for base in bases:
+                    owners.pop(base, None)
 
     def _settle(self) -> None:
         watch, self._due = self._due, None
         if watch is None:
             return
         sizes = self.read()
-        assert self._owned is not None  # read before the first instantiation
-        new = sizes.keys() - self._owned
-        self._owned |= new
-        watch.found(frozenset(new), sizes)
+        owners = self._owners
+        assert owners is not None  # read before the first instantiation
+        for base in owners.keys() - sizes.keys():
+            del owners[base]  # unmapped: whoever had it, the address is free
+        new = frozenset(b for b in sizes if b not in owners or not _claims(owners[b], b))
+        for base in new:
+            owners[base] = weakref.ref(watch)
+        watch.found(new, sizes)
+
+
+def _claims(owner: weakref.ref[MemoryWatch] | None, base: int) -> bool:
+    """Whether a mapped base is still someone's: there before the first instantiation
+    (None), or its watch is alive and has it. A watch collected without a release (a
+    host left unclosed) claims nothing: its store went with it, and the address may be
+    handed out again."""
+    if owner is None:
+        return True
+    watch = owner()
+    return watch is not None and base in watch._bases
 
 
 LEDGER = MemoryLedger(probe=accessible_bytes)

@@ -3,6 +3,7 @@ made after its instantiation, off the instantiating thread (a hibernated module'
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -138,3 +139,19 @@ def test_status_asks_before_the_deferred_read_ran() -> None:
     watch = MemoryWatch(ledger)
     instantiate(watch, maps, A, MiB)
     assert MiB == watch.high_water({})
+
+
+def test_an_address_of_a_host_dropped_unclosed_is_the_next_instances() -> None:
+    """A host left unclosed (a call that outlived the stop's grace, then collected) never
+    told the ledger its memory went: the address is free again once its watch is gone."""
+    ledger, maps, due = manual()
+    dropped = MemoryWatch(ledger)
+    instantiate(dropped, maps, A, MiB)
+    due.pop()()
+    del dropped
+    gc.collect()
+    maps.unmap(A)  # its store went with it
+    new = MemoryWatch(ledger)
+    instantiate(new, maps, A, 2 * MiB)
+    due.pop()()
+    assert 2 * MiB == new.high_water(maps.read())
