@@ -25,7 +25,7 @@ def _probes(tmp_path: Path, tool_wasm: Path, names: list[str]) -> list[Path]:
             emit=["tool_probe.*"],
             tools=True,
             subscriptions=[{"kind": "custom", "name": "probe.*"}],
-        )  # fmt: skip
+        )
         for name in names
     ]
 
