@@ -1,7 +1,9 @@
 """Running a component: one Store per instance, every call bounded by limits.
 
-Design note: host functions are bound once per instance and find the current
-event's ``HostCalls`` through ``self._calls``. wasmtime-py parks a Python
+Design note: host functions are bound once per shared linker
+(``_shared_linker``: every module of a component with the same grants) and
+find the host whose guest runs on the calling thread, then the current
+event's ``HostCalls`` through its ``_calls``. wasmtime-py parks a Python
 exception raised in a host function and re-raises it from the guest call, so
 host functions convert every ``HostCallError`` to a WIT ``host-error`` value
 and only ``LimitExceededError`` (a blown budget) is left to abort the call.
