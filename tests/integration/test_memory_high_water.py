@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from cove import Custom, Event, ModuleState
-from cove._hosts import _linear_memory
 from cove._hosts._linear_memory import RESERVATION, linear_memories
 from tests.helpers.control import flaky_module
 from tests.helpers.engine import running_app, wait_until
@@ -101,16 +100,3 @@ def test_an_inaccessible_first_line_or_dashes_in_a_path_are_no_memory() -> None:
         ]
     )
     assert {base + 2 * page: page} == linear_memories(maps)
-
-
-def test_an_instance_replaced_after_a_trap_keeps_its_peak(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The old instance is still mapped when the new one is built: its size counts then."""
-    old, new = 0x7F0000000000, 0x7F1000000000
-    readings = iter([{}, {old: 3 * MiB}, {old: 3 * MiB}, {old: 3 * MiB, new: MiB // 16}])
-    monkeypatch.setattr(_linear_memory, "linear_memories", lambda: next(readings))
-    watch = _linear_memory.MemoryWatch()
-    with watch.instantiating():
-        pass
-    with watch.instantiating():  # after a trap; the new instance starts small
-        pass
-    assert 3 * MiB == watch.high_water({new: MiB // 16})  # the old one is gone by now

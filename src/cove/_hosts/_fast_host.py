@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, Protocol, get_args
 
 from .._capabilities._calls import HostCalls
 from .._capabilities._http import HttpRequest
@@ -22,9 +22,6 @@ from ..errors import ErrorKind, HostCallError
 from . import _fast_values as fv
 from ._call_path import CallPath
 from ._fast_call import HostFunc
-
-if TYPE_CHECKING:
-    from ._wasm_host import WasmModuleHost
 
 S: fv.Type = ("string",)
 B: fv.Type = ("bytes",)
@@ -134,7 +131,22 @@ def _scalar(value: Any) -> tuple[str, Any]:
     raise TypeError(f"config value of type {type(value).__name__} has no WIT form")
 
 
-def host_functions(host: WasmModuleHost, path: CallPath) -> dict[str, dict[str, HostFunc]]:
+class HostSide(Protocol):
+    """What the host functions call: the running call's ``HostCalls`` and a few helpers
+    (the shared linker's are those of the host whose guest is running, ``_shared_linker``)."""
+
+    def _current(self) -> HostCalls: ...
+
+    def _park(self, exc: BaseException) -> None: ...
+
+    def _log(self, store: Any, level: str, message: str, fields: list[tuple[str, str]]) -> None: ...
+
+    def _config_get(self, key: str) -> Any: ...
+
+    def _config_keys(self) -> list[str]: ...
+
+
+def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFunc]]:
     """Every ``cove:host`` import, bound to ``path``, each calling its ``HostCalls`` method."""
     current = host._current
     park = host._park

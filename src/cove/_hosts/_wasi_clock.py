@@ -17,6 +17,7 @@ every guest's stdout goes through it).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,6 +51,8 @@ _HELPER_WAT = """
   (export "subscribe-duration" (func $subscribe-lifted))
   (export "now" (func $now-lifted)))
 """
+
+_IMPORTS: weakref.WeakKeyDictionary[Component, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 Remaining = Callable[[], int | None]
 """Nanoseconds left before the running call's deadline (None outside a call)."""
@@ -85,6 +88,17 @@ class BoundClock:
 
     def subscribe(self, store: Any, nanos: int) -> Any:
         return self._subscribe(store, max(0, nanos))
+
+
+def clock_imports(component: Component, engine: wasmtime.Engine) -> tuple[str, ...]:
+    """The component's imports of the clock, for ``shadow_monotonic_clock``; listed
+    once per component: wasmtime-py builds every import's type to list them, ~0.3 ms,
+    and a hibernated module's linker is made again on every wake."""
+    names = _IMPORTS.get(component)
+    if names is None:
+        imports = component.type.imports(engine)
+        names = _IMPORTS.setdefault(component, tuple(n for n in imports if n.startswith(INTERFACE)))
+    return names
 
 
 def shadow_monotonic_clock(

@@ -1,7 +1,9 @@
 """Running a component: one Store per instance, every call bounded by limits.
 
-Design note: host functions are bound once per instance and find the current
-event's ``HostCalls`` through ``self._calls``. wasmtime-py parks a Python
+Design note: host functions are bound once per shared linker
+(``_shared_linker``: every module of a component with the same grants) and
+find the host whose guest runs on the calling thread, then the current
+event's ``HostCalls`` through its ``_calls``. wasmtime-py parks a Python
 exception raised in a host function and re-raises it from the guest call, so
 host functions convert every ``HostCallError`` to a WIT ``host-error`` value
 and only ``LimitExceededError`` (a blown budget) is left to abort the call.
@@ -40,14 +42,14 @@ from ..errors import (
     ModuleLoadError,
     ToolError,
 )
-from . import _fast_call, _fast_host, _wasi_clock
+from . import _fast_call, _fast_host, _shared_linker, _wasi_clock
 from ._base import CallStats, HookOutcome, ModuleHost
 from ._call_path import CallPath
 from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._guest_turn import one_at_a_time
 from ._linear_memory import MemoryWatch
-from ._wasm_contract import HOST_PACKAGE, HOST_VERSION, check_component
+from ._wasm_contract import HOST_VERSION, check_component
 from ._wasm_runtime import Progress, WasmRuntime
 from ._wasm_traps import tool_spec, trap_error
 from ._wit_shapes import signature
@@ -125,8 +127,10 @@ class WasmModuleHost(ModuleHost):
         """``interrupt`` was called: every call ends as ``CallCancelledError``."""
         self._wait_ends_ns = 0
         """When the running call's latest WASI wait ends (``perf_counter_ns``)."""
-        self._interfaces = report.interfaces
-        self._linker: Linker | None = self._build_linker(report.interfaces)
+        self._linker: Linker = runtime.linkers.get(
+            self._component, report.interfaces, self._version_text, call_path,
+            grants.limits.timeout_ms,
+        )  # fmt: skip
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
@@ -147,10 +151,12 @@ class WasmModuleHost(ModuleHost):
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
             self._clock = self._runtime.clock.bind(store)
-            with self._memory.instantiating():
-                if self._linker is None:  # hibernated: made again, as at load
-                    self._linker = self._build_linker(self._interfaces)
-                instance = self._linker.instantiate(store, self._component)
+            previous = _shared_linker.enter(self)  # the guest's start code may call the host
+            try:
+                with self._memory.instantiating():
+                    instance = self._linker.instantiate(store, self._component)
+            finally:
+                _shared_linker.leave(previous)
         except wasmtime.WasmtimeError as exc:
             raise self._failure("instantiate", exc) from None
         init_fn = instance.get_func(store, "init")
@@ -280,10 +286,8 @@ class WasmModuleHost(ModuleHost):
     @one_at_a_time("hibernate")
     def hibernate(self) -> bool:
         """The next call instantiates again and runs init first, as after a trap. The
-        linker (its host functions and WASI's) goes too: it is made again on wake."""
+        linker is every such module's (``_shared_linker``): nothing of it is this one's."""
         self._free_instance()
-        self._linker = None
-        self._fast_functions: dict[str, dict[str, _fast_call.HostFunc]] = {}
         return True
 
     @property
@@ -310,8 +314,7 @@ class WasmModuleHost(ModuleHost):
         self._clock = None
         self._raw_store = None
         if raw is not None:
-            self._memory.high_water()  # its peak counts, though its memory goes now
-            raw.close()
+            self._memory.release(raw.close)  # its peak counts, though its memory goes now
 
     def interrupt(self) -> float:
         """Mark every call from now on cancelled and cut the waits of the one in hand; the
@@ -352,6 +355,7 @@ class WasmModuleHost(ModuleHost):
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
         self._inside = threading.get_ident()
         self._cut = False
+        previous = _shared_linker.enter(self)
         try:
             result = func(*args)
             if self._cut:  # it slept past its deadline (see _wasi_clock)
@@ -377,6 +381,7 @@ class WasmModuleHost(ModuleHost):
                 self.name, f"{what}: host error {type(exc).__name__}: {exc}"
             ) from exc
         finally:
+            _shared_linker.leave(previous)
             self._inside = None
             self._calls = None
             self._parked = None
@@ -399,31 +404,7 @@ class WasmModuleHost(ModuleHost):
         # A trapped instance cannot be entered again; the next call rebuilds it.
         self._handle_fn = None
 
-    # host functions -------------------------------------------------------
-    def _build_linker(self, interfaces: frozenset[str]) -> Linker:
-        linker = Linker(self._runtime.engine)
-        linker.add_wasip2()
-        me = weakref.ref(self)
-        _wasi_clock.shadow_monotonic_clock(
-            linker,
-            self._component.type.imports(self._runtime.engine),
-            lambda: getattr(me(), "_clock", None),
-            lambda: _wasi_clock.nanos_left(_deadline_of(me())),
-            self._grants.limits.timeout_ms * 1_000_000,
-            self._runtime.tick_ms * 1_000_000,
-            lambda: _mark_cut(me()),
-            lambda nanos: _mark_wait(me(), nanos),
-        )
-        functions = _fast_host.host_functions(self, self.call_path)
-        self._fast_functions = functions  # the callbacks live as long as the linker
-        with linker.root() as root:
-            for iface in sorted(interfaces):
-                if iface in functions:
-                    with root.add_instance(f"{HOST_PACKAGE}/{iface}@{self._version_text}") as inst:
-                        for name, func in functions[iface].items():
-                            _fast_call.add_func(inst, name, func)
-        return linker
-
+    # host functions (the shared linker's, for this host while its guest runs) -------
     def _park(self, exc: BaseException) -> None:
         """A fast-path host function trapped the call; ``_call`` raises ``exc``."""
         self._parked = exc
@@ -450,21 +431,6 @@ class WasmModuleHost(ModuleHost):
             return self._current().config_keys()
         except HostCallError:
             return []
-
-
-def _mark_cut(host: WasmModuleHost | None) -> None:
-    if host is not None:
-        host._cut = True
-
-
-def _mark_wait(host: WasmModuleHost | None, nanos: int) -> None:
-    if host is not None:
-        host._wait_ends_ns = time.perf_counter_ns() + nanos
-
-
-def _deadline_of(host: WasmModuleHost | None) -> int | None:
-    calls = None if host is None else host._calls
-    return None if calls is None else calls.deadline_ns
 
 
 def _output_to(host: WasmModuleHost, stream: str) -> Callable[[bytes], None]:

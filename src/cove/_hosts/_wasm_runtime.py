@@ -18,6 +18,7 @@ import wasmtime
 from wasmtime.component import Component
 
 from ..errors import ContractError
+from ._shared_linker import SharedLinkers
 from ._wasi_clock import ClockHelper
 
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
@@ -38,6 +39,7 @@ class WasmRuntime:
         self.tick_ms = tick_ms
         self.cache = ComponentCache(cache_dir)
         self.clock = ClockHelper(self.engine)
+        self.linkers = SharedLinkers(self.engine, tick_ms)
         self._longest = 1
         """The most epoch ticks any call was given (``deadline_ticks``)."""
         self._stop = threading.Event()
