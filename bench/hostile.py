@@ -12,7 +12,8 @@ restart cap (20 failures) makes it dead: the rows include that.
 With ``--stop``, it prints instead how long ``Engine.stop`` takes with long
 guest calls in hand (bench/_hostile_stop.py): the stop cancels them.
 
-Run: .venv/bin/python bench/hostile.py [--seconds S] [--rounds R] [--stop] [--all-cores]
+Run: .venv/bin/python bench/hostile.py [--seconds S] [--rounds R] [--rows NAME ...] [--stop]
+[--all-cores]
 """
 
 from __future__ import annotations
@@ -108,13 +109,13 @@ def _p(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100)[q - 1] if len(samples) > 1 else float("nan")
 
 
-async def main(seconds: float, rounds: int) -> None:
+async def main(seconds: float, rounds: int, attacks: list[str]) -> None:
     guests = {
         "probe": build_guest("probe", PROBE_CAPABILITIES),
         "hostile": build_guest("hostile", HOSTILE),
     }
     rows: list[tuple[str, ...]] = []
-    for attack in ATTACKS:
+    for attack in attacks:
         # Alone and beside take turns, ``rounds`` times each, in the order A B, B A,
         # A B, ...: the shared machine's load drifts over a run, and one quiet
         # "alone" window once made a row read 2.7x that was at 0.3x in the next run.
@@ -155,6 +156,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="one round of one side")
     parser.add_argument("--rounds", type=int, default=3, help="turns of alone and beside")
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        choices=list(ATTACKS),
+        default=list(ATTACKS),
+        metavar="NAME",
+        help=f"only these rows (quoted names: {', '.join(map(repr, ATTACKS))})",
+    )
     parser.add_argument("--stop", action="store_true", help="time Engine.stop instead")
     args = engine_bench_args(parser)
-    asyncio.run(stop_main() if args.stop else main(args.seconds, args.rounds))
+    asyncio.run(stop_main() if args.stop else main(args.seconds, args.rounds, args.rows))
