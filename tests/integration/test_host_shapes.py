@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cove._hosts import _fast_host as fh
+from cove._hosts import _fast_values as fv
 from cove._hosts._call_path import CallPath
 from cove._hosts._wasm_contract import HOST_VERSION_TEXT
 from cove._hosts._wasm_runtime import WasmRuntime
@@ -46,7 +47,11 @@ def test_every_declared_import_has_the_shapes_of_the_component_built_from_host_w
     declared = fh.host_functions(_Host(), CallPath(False))  # type: ignore[arg-type]
     expected = {
         f"cove:host/{iface}@{HOST_VERSION_TEXT}": {
-            name: (func.params, func.result) for name, func in functions.items()
+            name: (
+                [fv.wit_type(t) for t in func.params],
+                None if func.result is None else fv.wit_type(func.result),
+            )
+            for name, func in functions.items()
         }
         for iface, functions in declared.items()
     }

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from cove import ModuleState, Trajectory
 from cove._capabilities._bounds import MAX_ERROR_CHARS, MAX_LOG_CHARS, clip
 from cove._hosts._call_path import CallPath
+from cove._hosts._wasm_host import WasmModuleHost
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import write_engine_config
 from tests.helpers.security import op_event, outcomes, probe_module
@@ -113,6 +114,27 @@ async def test_a_huge_log_line_is_cut(tmp_path: Path, hostile_wasm: Path, probe_
     (line,) = [e["event"] for e in logs if e.get("module") == "attacker" and "xxx" in e["event"]]
     assert line.endswith(" more characters cut]")
     assert len(line) < MAX_LOG_CHARS + 100
+
+
+async def test_a_huge_log_line_is_cut_by_the_call_path_before_it_is_a_str(
+    tmp_path: Path, hostile_wasm: Path, probe_wasm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the host function hands Python is already the cut text (C extension and
+    # ctypes alike): a 5 MB line never becomes a 5 MB str under the GIL.
+    handed: list[str] = []
+    log = WasmModuleHost._log
+
+    def recording(self: WasmModuleHost, store: Any, level: str, message: str, fields: Any) -> None:
+        handed.append(message)
+        log(self, store, level, message, fields)
+
+    monkeypatch.setattr(WasmModuleHost, "_log", recording)
+    _, logs, _ = await _attack(tmp_path, hostile_wasm, probe_wasm, "big-log", size=BIG, grants=ALL)
+    expected = clip("x" * BIG, MAX_LOG_CHARS)
+    assert [expected] == [m for m in handed if m.startswith("xxx")]
+    assert [expected] == [
+        e["event"] for e in logs if e.get("module") == "attacker" and "xxx" in e["event"]
+    ]
 
 
 async def test_a_stdout_flood_is_rate_limited_and_the_drops_counted(

@@ -10,6 +10,8 @@ docs/security.md lists every bound.
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ErrorKind, HostCallError
 
 MAX_KEY_BYTES = 1024
@@ -28,9 +30,19 @@ MAX_ERROR_CHARS = 2048
 """A guest's error text (a returned error, an exception, a trap); longer ones are cut."""
 
 
+_MARKER = re.compile(r"… \[[0-9]{1,20} more characters cut\]")
+_MARKER_MAX = len("… [ more characters cut]") + 20
+
+
 def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, with a marker saying how much was dropped."""
+    """``text`` cut to ``limit`` characters, with a marker saying how much was dropped.
+
+    A text already cut at ``limit`` (the call path cuts a host call's strings as it
+    reads them) is returned as it is, so the marker keeps the guest's whole length.
+    """
     if len(text) <= limit:
+        return text
+    if len(text) - limit <= _MARKER_MAX and _MARKER.fullmatch(text, limit):
         return text
     return f"{text[:limit]}… [{len(text) - limit} more characters cut]"
 

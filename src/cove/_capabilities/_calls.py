@@ -229,10 +229,18 @@ class HostCalls:
         self._gate("store", "set-many", _keys([k for k, _ in entries]), run)
 
     def store_delete(self, key: str) -> None:
-        self._gate("store", "delete", _key(key), self.effects.delete, key)
+        self._gate("store", "delete", _key(key), self._deleted, key)
+
+    def _deleted(self, key: str) -> None:
+        require_size("store: the key", key, MAX_KEY_BYTES)
+        self.effects.delete(key)
 
     def store_list_keys(self, prefix: str) -> list[str]:
-        return self._gate("store", "list-keys", _key(prefix), self.effects.list_keys, prefix)
+        return self._gate("store", "list-keys", _key(prefix), self._listed, prefix)
+
+    def _listed(self, prefix: str) -> list[str]:
+        require_size("store: the prefix", prefix, MAX_KEY_BYTES)
+        return self.effects.list_keys(prefix)
 
     # http
     def http_fetch(self, request: HttpRequest) -> HttpResponse:

@@ -14,6 +14,12 @@ lost: its event is handled again at the next start.
 
 The thread starts on first use and can be parked: a hibernating module
 keeps no thread, and its next call starts another.
+
+A lane can be lowered: its thread runs at a higher OS niceness (Linux,
+where niceness is per thread), so a module failing again and again (a
+memory bomb rebuilt on every attempt) yields the shared cores to its
+neighbours. Raising a thread's priority back needs privileges, so
+``restore`` lets the lowered thread go and the next call starts a fresh one.
 """
 
 from __future__ import annotations
@@ -21,14 +27,17 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
-_Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+_Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop, int]
+"""(call, its future, the loop to settle it on, the niceness increment to run it at)"""
 _Jobs = queue.SimpleQueue[_Job | None]
 
 
@@ -39,6 +48,7 @@ class Lane:
         self._name = name
         self._jobs: _Jobs | None = None
         self._closed = False
+        self._lowered = 0
 
     async def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         if self._closed:
@@ -49,8 +59,20 @@ class Lane:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        self._jobs.put((call, future, loop))
+        self._jobs.put((call, future, loop, self._lowered))
         return await future
+
+    def lower(self, by: int) -> None:
+        """Run the calls from now on ``by`` niceness steps lower (Linux; elsewhere
+        niceness is the whole process's, and nothing changes)."""
+        if sys.platform == "linux":
+            self._lowered = by
+
+    def restore(self) -> None:
+        """Run the calls from now on at the process's priority again."""
+        if self._lowered:
+            self._lowered = 0
+            self.park()
 
     def park(self) -> None:
         """Let the thread end once its work in hand is done; the next ``run`` starts another."""
@@ -65,8 +87,12 @@ class Lane:
 
 
 def _work(jobs: _Jobs) -> None:
+    lowered = 0
     while (job := jobs.get()) is not None:
-        call, future, loop = job
+        call, future, loop, by = job
+        if by > lowered:
+            _renice(by - lowered)
+            lowered = by
         try:
             result, error = call(), None
         except BaseException as exc:
@@ -75,6 +101,15 @@ def _work(jobs: _Jobs) -> None:
             loop.call_soon_threadsafe(_settle, future, result, error)
         except RuntimeError:  # the loop closed while the call ran (abandoned at stop)
             pass
+
+
+def _renice(steps: int) -> None:
+    """This thread ``steps`` niceness steps lower (lowering needs no privilege)."""
+    me = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + steps))
+    except OSError:  # a sandbox that forbids it: the thread runs as it was
+        pass
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
     from .._observe._tracing import Tracing
 
 BATCH = 256
+FAILING_NICENESS = 10
+"""How many OS niceness steps lower a module's attempts run while it is in a failure
+streak (docs/security.md, Supervision): the neighbours get the shared cores first."""
 T = TypeVar("T")
 EventReader = Callable[[int, int], list[JournalEntry]]
 
@@ -330,8 +333,11 @@ class ModuleRunner:
         if isinstance(result.failure, CallCancelledError):
             return False  # stopping: the event stays in the journal, no failure counted
         if result.failure is not None:
+            self._lane.lower(FAILING_NICENESS)
             await supervisor.fail(result.failure)
-        elif not supervisor.cut:
+            return True
+        self._lane.restore()
+        if not supervisor.cut:
             # Skip past the events of this read that were not ours (a drain cut at
             # its deadline left some of ours unhandled: the position stays).
             self.position = max(self.position, last_seq)
@@ -396,6 +402,7 @@ class ModuleRunner:
             return False  # stopping
         except ModuleFailedError as exc:
             supervisor.failed = None  # init failed: no event is to blame
+            self._lane.lower(FAILING_NICENESS)
             await supervisor.fail(exc)
             return False
         supervisor.set_state(ModuleState.RUNNING)

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 
 from .._capabilities._grants import Limits
 from .._store._base import JournalEntry
-from ..errors import ModuleFailedError
+from ..errors import LimitExceededError, ModuleFailedError
 from ._lifecycle import ModuleState, backoff_ms, wait_event
 from ._trajectory import now_ms
 
 _STORE_RETRY_MS = 1_000
 _STORE_RETRY_MAX_MS = 30_000
+
+HEAVY_LIMITS = frozenset({"memory", "fuel", "deadline"})
+"""Limits whose failure cost a whole attempt of CPU (and a rebuilt instance), and that
+fail alike when retried at once: each counts two backoff steps (the delay grows 4x)."""
 
 OnState = Callable[[str, ModuleState, str], None]
 """(module, new state, detail) -> None: the engine's side (logs, observers, tools, hooks)."""
@@ -68,6 +72,8 @@ class Supervisor:
         self._backoff_initial = limits.backoff_initial_ms
         self._backoff_max = limits.backoff_max_ms
         self._store_failures = 0
+        self._steps = 0
+        """Backoff steps of the current failure streak (two for a ``HEAVY_LIMITS`` one)."""
 
     def set_state(self, state: ModuleState, detail: str = "") -> None:
         if state == ModuleState.RUNNING and self.drain_until is not None:
@@ -93,6 +99,7 @@ class Supervisor:
         self.stats.last_event_id = last_event_id
         self.attempt = 1
         self._store_failures = 0
+        self._steps = 0
 
     async def fail(self, exc: ModuleFailedError) -> None:
         """Count a failure: dead past ``max_failures``, else back off (cut short only by
@@ -110,7 +117,9 @@ class Supervisor:
                 f"{stats.consecutive_failures} consecutive failures; last: {exc.reason}",
             )
             return
-        delay = backoff_ms(stats.consecutive_failures, self._backoff_initial, self._backoff_max)
+        heavy = isinstance(exc, LimitExceededError) and exc.limit in HEAVY_LIMITS
+        self._steps += 2 if heavy else 1
+        delay = backoff_ms(self._steps, self._backoff_initial, self._backoff_max)
         stats.backoff_history_ms.append(delay)
         stats.restarts += 1
         self.set_state(ModuleState.BACKOFF, f"retry in {delay} ms after: {exc.reason}")
@@ -145,6 +154,7 @@ class Supervisor:
         if self.state != ModuleState.DEAD:
             return False
         self.stats.consecutive_failures = 0
+        self._steps = 0
         self.set_state(ModuleState.INITIALIZING, "revived by operator")
         self._control.set()
         return True

@@ -193,7 +193,7 @@ release(arena_t *arena)
 
 /* shapes ------------------------------------------------------------------
  * A WIT type compiled once from its Python form (see _fast_values.Type):
- * ("string",) ("bytes",) ("list", T) ("tuple", [T..]) ("record", [(name, T)..])
+ * ("string",) ("string", limit) ("bytes",) ("list", T) ("tuple", [T..]) ("record", [(name, T)..])
  * ("variant", [(name, T | None)..]) ("enum", [names]) ("option", T)
  * ("result", T | None, T | None) and the scalars bool u8 u16 u32 u64 s64 f64.
  */
@@ -209,6 +209,7 @@ typedef struct shape {
     name_t *names;           /* record fields, variant cases, enum values (owned copies) */
     PyObject *index;         /* variant/enum: name -> position */
     PyObject **pynames;      /* variant/enum: the names as str, for reading */
+    Py_ssize_t limit;        /* string: read cut to this many code points (-1: whole) */
 } shape_t;
 
 static void
@@ -350,9 +351,21 @@ compile_type(PyObject *type, int depth)
         return NULL;
     }
     shape->tag = TAGS[i].tag;
+    shape->limit = -1;
     Py_ssize_t arity = PyTuple_GET_SIZE(type);
     int failed = 0;
     switch (shape->tag) {
+    case S_STRING:
+        if (arity > 2) goto bad_arity;
+        if (arity == 2) {
+            shape->limit = PyLong_AsSsize_t(PyTuple_GET_ITEM(type, 1));
+            if (shape->limit < 0) {
+                if (!PyErr_Occurred())
+                    PyErr_Format(PyExc_ValueError, "shape: a string's limit is negative");
+                failed = 1;
+            }
+        }
+        break;
     case S_LIST:
     case S_OPTION:
         if (arity != 2) goto bad_arity;
@@ -691,6 +704,47 @@ read_string(const name_t *name)
     return PyUnicode_DecodeUTF8(name->size ? name->data : "", (Py_ssize_t)name->size, "strict");
 }
 
+/* Code points in UTF-8 ``data``: the bytes that start one (Rust's strings are valid UTF-8) */
+static size_t
+count_chars(const unsigned char *data, size_t size)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < size; i++)
+        count += (data[i] & 0xC0) != 0x80;
+    return count;
+}
+
+/* A guest's string (an error text, a host call's log line or key) cut to ``limit``
+ * code points as ``_bounds.clip`` cuts it, decoding only the kept prefix: a 5 MB
+ * text costs a count without the GIL, not a 5 MB str made and dropped under it. */
+static PyObject *
+read_clipped(const name_t *name, Py_ssize_t limit)
+{
+    const unsigned char *data = (const unsigned char *)(name->size ? name->data : "");
+    size_t size = name->size, at = 0, kept = 0;
+    if (limit < 0 || size <= (size_t)limit)
+        return read_string(name);
+    for (; at < size; at++) /* ``at``: where code point ``limit`` + 1 starts, if any */
+        if ((data[at] & 0xC0) != 0x80 && kept++ == (size_t)limit)
+            break;
+    if (at == size)
+        return read_string(name);
+    size_t rest;
+    Py_BEGIN_ALLOW_THREADS
+    rest = count_chars(data + at, size - at);
+    Py_END_ALLOW_THREADS
+    PyObject *head = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)at, "strict");
+    if (head == NULL)
+        return NULL;
+    char marker[64];
+    snprintf(marker, sizeof marker, "\xe2\x80\xa6 [%zu more characters cut]", rest);
+    PyObject *tail = PyUnicode_DecodeUTF8(marker, (Py_ssize_t)strlen(marker), "strict");
+    PyObject *out = tail == NULL ? NULL : PyUnicode_Concat(head, tail);
+    Py_DECREF(head);
+    Py_XDECREF(tail);
+    return out;
+}
+
 static PyObject *
 read_named(shape_t *shape, const name_t *name)
 {
@@ -713,7 +767,7 @@ read_val(shape_t *shape, const val_t *val)
 {
     switch (shape->tag) {
     case S_STRING:
-        return expect(val, K_STRING) ? read_string(&val->of.str) : NULL;
+        return expect(val, K_STRING) ? read_clipped(&val->of.str, shape->limit) : NULL;
     case S_BYTES: {
         if (!expect(val, K_LIST))
             return NULL;
@@ -1079,47 +1133,6 @@ Func_dealloc(FuncObject *self)
     PyMem_Free(self->shapes);
     release(&self->arena);
     Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-/* Code points in UTF-8 ``data``: the bytes that start one (Rust's strings are valid UTF-8) */
-static size_t
-count_chars(const unsigned char *data, size_t size)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < size; i++)
-        count += (data[i] & 0xC0) != 0x80;
-    return count;
-}
-
-/* The guest's error text cut to ``limit`` code points as ``_bounds.clip`` cuts it,
- * decoding only the kept prefix: a 5 MB text costs a count without the GIL, not
- * a 5 MB str made and dropped under it. */
-static PyObject *
-read_clipped(const name_t *name, Py_ssize_t limit)
-{
-    const unsigned char *data = (const unsigned char *)(name->size ? name->data : "");
-    size_t size = name->size, at = 0, kept = 0;
-    if (limit < 0 || size <= (size_t)limit)
-        return read_string(name);
-    for (; at < size; at++) /* ``at``: where code point ``limit`` + 1 starts, if any */
-        if ((data[at] & 0xC0) != 0x80 && kept++ == (size_t)limit)
-            break;
-    if (at == size)
-        return read_string(name);
-    size_t rest;
-    Py_BEGIN_ALLOW_THREADS
-    rest = count_chars(data + at, size - at);
-    Py_END_ALLOW_THREADS
-    PyObject *head = PyUnicode_DecodeUTF8((const char *)data, (Py_ssize_t)at, "strict");
-    if (head == NULL)
-        return NULL;
-    char marker[64];
-    snprintf(marker, sizeof marker, "\xe2\x80\xa6 [%zu more characters cut]", rest);
-    PyObject *tail = PyUnicode_DecodeUTF8(marker, (Py_ssize_t)strlen(marker), "strict");
-    PyObject *out = tail == NULL ? NULL : PyUnicode_Concat(head, tail);
-    Py_DECREF(head);
-    Py_XDECREF(tail);
-    return out;
 }
 
 /* result<_, string> -> None or the guest's error text (cut); then the slot is emptied */

@@ -15,6 +15,13 @@ import operator
 from collections.abc import Callable
 from typing import Any, Protocol, get_args
 
+from .._capabilities._bounds import (
+    MAX_KEY_BYTES,
+    MAX_LOG_CHARS,
+    MAX_NAME_BYTES,
+    MAX_PAYLOAD_BYTES,
+    MAX_URL_BYTES,
+)
 from .._capabilities._calls import HostCalls
 from .._capabilities._http import HttpRequest
 from .._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
@@ -30,6 +37,19 @@ HEADERS: fv.Type = ("list", ("tuple", [S, S]))
 ERROR_KINDS = list(get_args(ErrorKind))  # the WIT enum's cases, in its order
 HOST_ERROR: fv.Type = ("record", [("kind", ("enum", ERROR_KINDS)), ("message", S)])
 LEVELS = ["trace", "debug", "info", "warn", "error"]
+
+# A guest's strings cut as they are read (only the kept part becomes a str), at
+# the bound ``HostCalls`` holds them to: a text is cut there anyway, and a name or
+# key cut to its byte bound in characters is still over it, so still refused.
+KEY: fv.Type = ("string", MAX_KEY_BYTES)
+NAME: fv.Type = ("string", MAX_NAME_BYTES)
+PAYLOAD: fv.Type = ("string", MAX_PAYLOAD_BYTES)
+LOG_FIELDS: fv.Type = ("list", ("tuple", [NAME, ("string", MAX_LOG_CHARS)]))
+REQUEST: fv.Type = (
+    "record",
+    [("method", ("string", 16)), ("url", ("string", MAX_URL_BYTES)), ("headers", HEADERS),
+     ("body", B)],
+)  # fmt: skip
 _SCALAR_CASES: list[tuple[str, fv.Type]] = [
     ("boolean", ("bool",)),
     ("integer", ("s64",)),
@@ -39,10 +59,6 @@ _SCALAR_CASES: list[tuple[str, fv.Type]] = [
 CONFIG_VALUE: fv.Type = (
     "variant",
     [*_SCALAR_CASES, ("list-of", ("list", ("variant", _SCALAR_CASES)))],
-)
-REQUEST: fv.Type = (
-    "record",
-    [("method", S), ("url", S), ("headers", HEADERS), ("body", B)],
 )
 RESPONSE: fv.Type = ("record", [("status", ("u16",)), ("headers", HEADERS), ("body", B)])
 
@@ -181,24 +197,24 @@ def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFu
 
     return {
         "store": {
-            "get": fallible([S], B, "store_get"),
-            "get-many": fallible([("list", S)], ("list", ("option", B)), "store_get_many"),
-            "set": fallible([S, B], None, "store_set"),
-            "set-many": fallible([("list", ("tuple", [S, B]))], None, "store_set_many"),
-            "delete": fallible([S], None, "store_delete"),
-            "list-keys": fallible([S], ("list", S), "store_list_keys"),
+            "get": fallible([KEY], B, "store_get"),
+            "get-many": fallible([("list", KEY)], ("list", ("option", B)), "store_get_many"),
+            "set": fallible([KEY, B], None, "store_set"),
+            "set-many": fallible([("list", ("tuple", [KEY, B]))], None, "store_set_many"),
+            "delete": fallible([KEY], None, "store_delete"),
+            "list-keys": fallible([KEY], ("list", S), "store_list_keys"),
         },
         "http": {"fetch": fallible([REQUEST], RESPONSE, _http_fetch)},
         "messaging": {
             "send": fallible(
-                [S, S, S, HEADERS],
+                [NAME, NAME, PAYLOAD, HEADERS],
                 None,
                 lambda c, transport, recipient, body, metadata: c.messaging_send(
                     transport, recipient, body, tuple(metadata)
                 ),
             )
         },
-        "events": {"emit": fallible([S, S], None, "events_emit")},
+        "events": {"emit": fallible([NAME, PAYLOAD], None, "events_emit")},
         "chain": {
             "request": fallible([U64, S, S], S, "chain_request"),
             "request-batch": fallible(
@@ -218,7 +234,11 @@ def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFu
         "alarms": {"schedule": fallible([U64, S], S, "alarm_schedule")},
         # No host-error in these signatures: a failure other than a refusal
         # traps the call (the event fails, the engine goes on).
-        "logging": {"log": path.host_func([("enum", LEVELS), S, HEADERS], None, log, park, _trap)},
+        "logging": {
+            "log": path.host_func(
+                [("enum", LEVELS), ("string", MAX_LOG_CHARS), LOG_FIELDS], None, log, park, _trap
+            )
+        },
         "config": {
             "get": path.host_func([S], ("option", CONFIG_VALUE), config_get, park, _trap),
             "keys": path.host_func([], ("list", S), host._config_keys, park, _trap),

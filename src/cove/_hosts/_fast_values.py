@@ -54,7 +54,8 @@ _SCALARS = {
 Writer = Callable[["Arena", Any, int], None]
 Reader = Callable[[bytes, int], Any]
 Type = tuple[Any, ...]
-"""A WIT type: ("string",), ("bytes",), ("list", T), ("tuple", [T..]),
+"""A WIT type: ("string",) or ("string", limit) (read cut to ``limit`` characters as
+``_bounds.clip`` cuts, only the kept part decoded), ("bytes",), ("list", T), ("tuple", [T..]),
 ("record", [(name, T)..]), ("variant", [(name, T | None)..]), ("enum", [names]),
 ("option", T), ("result", T | None, T | None), or a scalar ("u64",) etc."""
 
@@ -435,7 +436,7 @@ def reader(ty: Type) -> Reader:
     """Compile a WIT type into a reader: host-call arguments, and export results."""
     tag = ty[0]
     if tag == "string":
-        return _read_string
+        return _read_string if len(ty) == 1 else _clipped_reader(ty[1])
     if tag == "bytes":
         return _read_bytes
     if tag == "u64":
@@ -468,6 +469,33 @@ def read_result_string_error(raw: bytes, limit: int = -1) -> str | None:
     _check(val, 0, K_STRING)
     size, address = _NAME.unpack_from(val, PAYLOAD)
     return _read_clipped(address, size, limit)
+
+
+def _clipped_reader(limit: int) -> Reader:
+    def read(raw: bytes, at: int) -> str:
+        _check(raw, at, K_STRING)
+        size, address = _NAME.unpack_from(raw, at + PAYLOAD)
+        if size <= limit:  # no more code points than bytes
+            return _string_at(address, size).decode() if size else ""
+        return _read_clipped(address, size, limit)
+
+    return read
+
+
+def wit_type(ty: Type) -> Type:
+    """``ty`` as the WIT has it: every read limit of a string dropped."""
+    tag = ty[0]
+    if tag == "string":
+        return ("string",)
+    if tag in ("list", "option"):
+        return (tag, wit_type(ty[1]))
+    if tag == "tuple":
+        return (tag, [wit_type(t) for t in ty[1]])
+    if tag in ("record", "variant"):
+        return (tag, [(n, None if t is None else wit_type(t)) for n, t in ty[1]])
+    if tag == "result":
+        return (tag, *(None if t is None else wit_type(t) for t in ty[1:]))
+    return ty
 
 
 _CONTINUATION = bytes(range(0x80, 0xC0))

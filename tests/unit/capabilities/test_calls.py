@@ -157,6 +157,20 @@ def test_store_calls_go_through_the_event_overlay() -> None:
     assert {"a": b"1", "b": b"2", "k": None} == calls.effects.writes
 
 
+def test_a_delete_or_a_list_prefix_over_the_key_bound_is_refused_as_a_set_is() -> None:
+    """docs/security.md: a state key and a list-keys prefix past 1,024 bytes get
+    invalid-input; a delete wrote the whole key into the overlay (and the commit)."""
+    calls = host_calls(declared={"store"})
+    for call, what in ((calls.store_delete, "key"), (calls.store_list_keys, "prefix")):
+        with pytest.raises(HostCallError) as info:
+            call("k" * 1025)
+        assert ("invalid-input", f"store: the {what} is longer than the limit of 1024 bytes") == (
+            info.value.kind,
+            info.value.message,
+        )
+    assert {} == calls.effects.writes
+
+
 def test_store_quota_error_reaches_the_module_as_limit_exceeded_kind() -> None:
     """Going over the state quota is a host error the module sees, not an event failure."""
     calls = host_calls(declared={"store"})

@@ -3,6 +3,7 @@ ends while parked (a hibernating module keeps no thread)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -76,3 +77,23 @@ async def test_a_closed_lane_takes_no_more() -> None:
     lane.close()
     with pytest.raises(RuntimeError, match="closed"):
         await lane.run(lambda: None)
+
+
+def _my_nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own niceness is Linux's")
+async def test_a_lowered_lane_runs_at_a_lower_os_priority_until_restored() -> None:
+    """A module in a failure streak runs its attempts at a lower priority: its neighbours
+    get the shared core first. Only that lane's thread, never the process."""
+    lane = Lane("test-lane")
+    try:
+        base = await lane.run(_my_nice)
+        lane.lower(5)
+        assert min(19, base + 5) == await lane.run(_my_nice)
+        assert _my_nice() == base  # the event loop's thread is untouched
+        lane.restore()  # raising a priority again needs privileges: a fresh thread runs
+        assert base == await lane.run(_my_nice)
+    finally:
+        lane.close()

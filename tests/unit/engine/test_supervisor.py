@@ -7,7 +7,7 @@ from cove._engine._supervisor import Supervisor
 from cove._events import Custom, Event
 from cove._store._base import JournalEntry
 from cove._types import ModuleState
-from cove.errors import ModuleFailedError
+from cove.errors import LimitExceededError, ModuleFailedError
 
 LIMITS = Limits(0, 0, 0, 0, 0, max_failures=3, backoff_initial_ms=1, backoff_max_ms=1)
 
@@ -63,3 +63,21 @@ def test_a_skip_forgets_the_failed_event_and_its_attempts() -> None:
     assert sup.failed_event_id != ""
     sup.skipped()
     assert ("", 1, 1) == (sup.failed_event_id, sup.attempt, sup.stats.skipped)
+
+
+async def test_a_limit_failure_backs_off_twice_the_steps_of_another_failure() -> None:
+    """A memory, fuel or deadline failure costs the neighbours a whole attempt's CPU and
+    fails alike when retried at once: its backoff grows 4x a failure, not 2x."""
+    limits = Limits(0, 0, 0, 0, 0, max_failures=10, backoff_initial_ms=1, backoff_max_ms=40)
+    sup = Supervisor("m", limits, lambda *_: None)
+    await sup.fail(failure())
+    await sup.fail(LimitExceededError("m", "memory", "needs more than 64 MiB"))
+    await sup.fail(LimitExceededError("m", "fuel", "used more than 1 fuel"))
+    await sup.fail(failure())
+    await sup.fail(LimitExceededError("m", "deadline", "ran longer than 1 ms"))
+    bases = [1, 4, 16, 32, 40]  # steps 1, 3, 5, 6, 8; capped at backoff_max
+    history = sup.stats.backoff_history_ms
+    assert all(0.8 * b - 1 <= d <= 1.2 * b + 1 for d, b in zip(history, bases, strict=True))
+    sup.succeeded(1, "e")
+    await sup.fail(failure())
+    assert 1 == sup.stats.backoff_history_ms[-1]  # a success starts the steps over

@@ -248,3 +248,37 @@ def test_an_error_text_read_cut_is_the_text_clip_cuts(text: str, limit: int) -> 
     buffer = ctypes.create_string_buffer(encoded, len(encoded) or 1)
     read = fv._read_clipped(ctypes.addressof(buffer), len(encoded), limit)
     assert read == clip(text, limit)
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.integers(min_value=0, max_value=12),
+)
+@settings(max_examples=200)
+def test_a_clipped_string_shape_reads_the_text_clip_cuts_on_both_paths(
+    text: str, limit: int
+) -> None:
+    # A host-call argument declared ("string", limit) is cut as it is read.
+    ty: fv.Type = ("string", limit)
+    slot = (ctypes.c_char * fv.VAL_SIZE)()
+    arena = fv.Arena()  # alive until cloned: the address points into it
+    fc._val_clone(arena.encode(fv.writer(ty), text), ctypes.addressof(slot))
+    try:
+        assert clip(text, limit) == fv.reader(ty)(bytes(slot), 0)
+        if fc._EXT is not None:
+            assert clip(text, limit) == fc._EXT.Shape(ty).read(ctypes.addressof(slot))
+    finally:
+        fc._val_delete(ctypes.addressof(slot))
+
+
+@given(st.text(max_size=40), st.integers(min_value=0, max_value=12))
+def test_clip_of_a_clipped_text_is_the_same_text(text: str, limit: int) -> None:
+    # A host function that gets an argument already cut by the call path cuts it again.
+    assert clip(text, limit) == clip(clip(text, limit), limit)
+
+
+def test_a_clipped_string_shape_is_the_wit_string() -> None:
+    assert fh.S == fv.wit_type(("string", 5))
+    assert ("list", ("tuple", [fh.S, fh.S])) == fv.wit_type(
+        ("list", ("tuple", [("string", 1), fh.S]))
+    )
