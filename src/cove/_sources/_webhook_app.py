@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._body import receive_capped
 from .._events import Event, Message, Payload, Webhook
+from .._listen import body_received
 from .._ratelimit import RateLimitedLog
 from ._base import Publish
 from ._webhook_auth import (
@@ -119,8 +120,11 @@ def inbound_app(
                 503, "too many request bodies in flight; retry", {**_CLOSE, "retry-after": "1"}
             )
         try:
-            async with asyncio.timeout(body_timeout):
+            if body_received(scope):  # nothing to wait for: no timer to arm
                 body = await _read_limited(receive, max_body)
+            else:
+                async with asyncio.timeout(body_timeout):
+                    body = await _read_limited(receive, max_body)
         except TimeoutError:
             return _error(408, f"body did not arrive within {body_timeout:g} s", _CLOSE)
         finally:

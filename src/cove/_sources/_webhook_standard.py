@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import re
 from collections.abc import Sequence
@@ -50,7 +49,7 @@ def parse_timestamp(value: str) -> int | None:
 
 
 def digest(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
-    return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return hmac.digest(key, f"{msg_id}.{timestamp}.".encode() + body, "sha256")
 
 
 def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
