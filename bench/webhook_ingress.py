@@ -14,7 +14,11 @@ token) against the same engine, whose trajectory store was filled first;
 quiet and loaded spells alternate for a few rounds.
 
 Usage: python bench/webhook_ingress.py [--seconds 5] [--rounds 3] [--part both|ingress|module]
-       [--refusal-rate X --refusal-burst N] [--load both|idle|queries]
+       [--refusal-rate X --refusal-burst N] [--load both|idle|queries] [--against DIR]
+
+``--against DIR`` runs part 1's cove server also from another checkout (say
+``git worktree add /tmp/before HEAD~3``), taking turns with this one
+``--rounds`` times, so a change is measured before and after in one sitting.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import os
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -176,31 +181,55 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ingress(seconds: float) -> list[tuple[str, float, float, float, int, float]]:
+Row = tuple[str, float, float, float, int, float]
+_OTHER_TREE = """
+import sys
+sys.path[:0] = [{src!r}, {bench!r}]
+import cove
+import webhook_ingress
+assert cove.__file__.startswith({src!r}), cove.__file__
+class Ready:
+    def send(self, port): print(port, flush=True)
+webhook_ingress._cove_server({data!r}, Ready())
+"""
+
+
+def ingress(seconds: float, against: Path | None = None, rounds: int = 1) -> list[Row]:
+    """Plain, then cove; with ``against`` (another checkout), its cove and this one in turns."""
+    servers: list[tuple[str, Any]] = [("plain starlette + sqlite", _plain_server), ("cove", None)]
+    if against is not None:
+        turns = [("cove", None), (f"cove at {against.name}", against)]
+        servers = servers[:1] + [t for r in range(rounds) for t in turns[:: 1 if r % 2 else -1]]
     rows = []
-    with tempfile.TemporaryDirectory() as data:
-        for name, target in (("plain starlette + sqlite", _plain_server), ("cove", _cove_server)):
-            process, port = _serve(target, data)
-            try:
-                asyncio.run(_hammer(port, 1.0))  # warm-up
-                assert process.pid is not None
-                cpu = _cpu_seconds(process.pid)
-                count, latencies, errors = asyncio.run(_hammer(port, seconds))
-                cpu = _cpu_seconds(process.pid) - cpu
-            finally:
-                process.terminate()
-                process.join()
-            rows.append(
-                (
-                    name,
-                    count / seconds,
-                    _p(latencies, 0.5),
-                    _p(latencies, 0.99),
-                    errors,
-                    cpu / max(count, 1),
-                )
-            )
+    for name, target in servers:
+        with tempfile.TemporaryDirectory() as data:
+            rows.append(_measure(name, target or _cove_server, data, seconds))
     return rows
+
+
+def _measure(name: str, target: Any, data: str, seconds: float) -> Row:
+    """One server under the load: (name, req/s, p50 s, p99 s, errors, server CPU s per request)."""
+    if isinstance(target, Path):  # cove as another checkout's src/ has it
+        src = str(target.resolve() / "src")
+        script = _OTHER_TREE.format(src=src, bench=str(Path(__file__).parent), data=data)
+        env = {**os.environ, "PYTHONPATH": src}
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
+        assert child.stdout is not None
+        pid, port, stop = child.pid, int(child.stdout.readline()), child.terminate
+    else:
+        process, port = _serve(target, data)
+        assert process.pid is not None
+        pid, stop = process.pid, process.terminate
+    try:
+        asyncio.run(_hammer(port, 1.0))  # warm-up
+        cpu = _cpu_seconds(pid)
+        count, latencies, errors = asyncio.run(_hammer(port, seconds))
+        cpu = _cpu_seconds(pid) - cpu
+    finally:
+        stop()
+        os.waitpid(pid, 0)
+    rate, p50, p99 = count / seconds, _p(latencies, 0.5), _p(latencies, 0.99)
+    return name, rate, p50, p99, errors, cpu / max(count, 1)
 
 
 # part 2: a module under unauthenticated load ------------------------------------------
@@ -317,7 +346,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="part 2: quiet and loaded spells, alternated"
+        "--rounds",
+        type=int,
+        default=3,
+        help="part 2: quiet and loaded spells, alternated; with --against, part 1's turns too",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="part 1: also run cove from this other checkout (before/after), in turns",
     )
     parser.add_argument("--part", choices=("both", "ingress", "module"), default="both")
     parser.add_argument(
@@ -335,25 +372,25 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.part != "module":
-        _print_ingress(args.seconds)
+        _print_ingress(args.seconds, args.against, args.rounds)
     if args.part != "ingress":
         _print_module(args.seconds, args.rounds, args.refusal_rate, args.refusal_burst, args.load)
 
 
-def _print_ingress(seconds: float) -> None:
-    rows = ingress(seconds)
+def _print_ingress(seconds: float, against: Path | None, rounds: int) -> None:
+    rows = ingress(seconds, against, rounds)
     base = rows[0][1]
     print(
         f"\nSigned webhook ingress, durable ack, {CONNECTIONS} keep-alive connections, {seconds:g} s"
     )
     print("(server CPU per request: what one free core would allow, whatever else runs here)")
     print(
-        f"{'server':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+        f"{'server':<32}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
         f"{'vs plain':>10}{'CPU us/req':>12}"
     )
     for name, rate, p50, p99, errors, cpu in rows:
         print(
-            f"{name:<28}{rate:>10.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}{errors:>8}"
+            f"{name:<32}{rate:>10.0f}{p50 * 1000:>10.2f}{p99 * 1000:>10.2f}{errors:>8}"
             f"{rate / base:>9.2f}x{cpu * 1e6:>12.0f}"
         )
 

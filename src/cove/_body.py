@@ -3,7 +3,8 @@ both refuse a body past their limit without ever holding more of it than the lim
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:
@@ -21,3 +22,27 @@ async def read_capped(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def receive_capped(receive: Receive, limit: int) -> bytes | None:
+    """``read_capped`` straight from the ASGI ``receive``, for an app without a ``Request``
+    (the webhook ingress); its caller has checked any declared Content-Length.
+
+    A body that came in one message (a webhook's, usually) is returned as is.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
+        chunks.append(chunk)

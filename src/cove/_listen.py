@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Final, cast
 import httptools
 import structlog
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._coalesce import CoalescingTransport
@@ -55,6 +55,16 @@ _REFUSAL: Final = (
     b"content-length: 25\r\nconnection: close\r\n\r\ntoo many open connections"
 )
 _OUT_OF_FDS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+_BODY_RECEIVED: Final = "cove.body_received"
+
+
+def body_received(scope: Scope) -> bool:
+    """Did the listener hold the request's whole body before the app was called?
+
+    Then reading it cannot wait on the client, and the webhook ingress arms
+    no body deadline: a timer per request was ~8% of its event loop's time.
+    """
+    return scope.get(_BODY_RECEIVED) is True
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +254,8 @@ class _GuardedHttpTools(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._phase = _Phase.APP
         super().on_message_complete()
+        if self.cycle.more_body is False:
+            self.cycle.scope[_BODY_RECEIVED] = True  # type: ignore[typeddict-unknown-key]
 
     def on_response_complete(self) -> None:
         self._progress = self.loop.time()

@@ -43,13 +43,29 @@ def test_a_gap_starts_the_list_again_at_the_new_entries() -> None:
 
 
 def test_the_oldest_entries_go_past_the_capacity() -> None:
-    """At most ``capacity`` entries are held, the newest ones."""
+    """At most ``capacity`` entries are held, the newest ones; past it a quarter more goes."""
     recent = RecentJournal(4)
     recent.add(entries(1, 3))
     recent.add(entries(4, 3))
-    assert 4 == len(recent)
-    assert recent.read(1, 10) is None
-    assert [3, 4, 5, 6] == seqs(recent.read(2, 10))
+    assert 3 == len(recent)
+    assert recent.read(2, 10) is None
+    assert [4, 5, 6] == seqs(recent.read(3, 10))
+
+
+def test_a_full_list_is_trimmed_a_quarter_at_a_time_not_on_every_add() -> None:
+    """Deleting the oldest entry on each add moved the whole list (20,000 pointers in the
+    engine) once per journaled webhook; trimming a quarter at once moves it once per quarter."""
+    recent = RecentJournal(100)
+    for seq in range(1, 101):
+        recent.add(entries(seq, 1))
+    assert 100 == len(recent)
+    recent.add(entries(101, 1))
+    assert 75 == len(recent)
+    for seq in range(102, 127):
+        recent.add(entries(seq, 1))
+    assert 100 == len(recent)
+    assert [126] == seqs(recent.read(125, 10))
+    assert [27] == seqs(recent.read(26, 1))
 
 
 @given(st.lists(st.integers(min_value=1, max_value=20), max_size=12), st.integers(1, 30))
