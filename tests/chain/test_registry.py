@@ -205,19 +205,21 @@ async def test_a_restart_runs_the_published_version_without_applying_anything_ag
     assert 0 == follower["applied"]
 
 
+def served(tmp_path: Path, wasm: Path) -> tuple[bytes, bytes]:
+    """The guest (tag v1) as an https-published module serves it: its cove.toml, its bytes."""
+    directory = write_manifest(
+        tmp_path / "served", NAME, component=wasm, required=CAPABILITIES,
+        config={"migration": "rename", "tag": "v1"}, migrate=True,
+    )  # fmt: skip
+    return (directory / "cove.toml").read_bytes(), (directory / f"{NAME}.wasm").read_bytes()
+
+
 async def test_a_module_published_by_an_https_manifest_loads_its_component_from_beside_it(
     tmp_path: Path, anvil: Anvil, migrating_wasm: Path
 ) -> None:
     contract = deploy_registry(anvil)
-    directory = write_manifest(
-        tmp_path / "served", NAME, component=migrating_wasm, required=CAPABILITIES,
-        config={"migration": "rename", "tag": "v1"}, migrate=True,
-    )  # fmt: skip
-    wasm = (directory / f"{NAME}.wasm").read_bytes()
-    routes = {
-        "/m/cove.toml": (200, {}, (directory / "cove.toml").read_bytes()),
-        f"/m/{NAME}.wasm": (200, {}, wasm),
-    }
+    manifest, wasm = served(tmp_path, migrating_wasm)
+    routes = {"/m/cove.toml": (200, {}, manifest), f"/m/{NAME}.wasm": (200, {}, wasm)}
     with local_http_server(routes) as server:
         async with running_engine(engine_config(tmp_path, anvil, contract)) as engine:
             publish(anvil, contract, NAME, "0.1.0", server.url("/m/cove.toml"), sha256_pin(wasm))
@@ -232,22 +234,15 @@ async def test_a_publication_whose_manifest_cannot_be_fetched_yet_is_tried_again
     """A server that answers 503 for a while (a registry restarting): the publication
     waits and is applied once the fetch works, not passed over for good."""
     contract = deploy_registry(anvil)
-    directory = write_manifest(
-        tmp_path / "served", NAME, component=migrating_wasm, required=CAPABILITIES,
-        config={"migration": "rename", "tag": "v1"}, migrate=True,
-    )  # fmt: skip
-    wasm = (directory / f"{NAME}.wasm").read_bytes()
-    routes = {
-        "/m/cove.toml": (503, {}, b"down for maintenance"),
-        f"/m/{NAME}.wasm": (200, {}, wasm),
-    }
+    manifest, wasm = served(tmp_path, migrating_wasm)
+    routes = {"/m/cove.toml": (503, {}, b"down"), f"/m/{NAME}.wasm": (200, {}, wasm)}
     with local_http_server(routes) as server, capture_logs() as logs:
         async with running_engine(engine_config(tmp_path, anvil, contract)) as engine:
             publish(anvil, contract, NAME, "0.1.0", server.url("/m/cove.toml"), sha256_pin(wasm))
             await wait_until(
                 lambda: bool(said(logs, "registry publication waits")), what="a failed fetch"
             )
-            routes["/m/cove.toml"] = (200, {}, (directory / "cove.toml").read_bytes())
+            routes["/m/cove.toml"] = (200, {}, manifest)
             await runs(engine, "0.1.0")
     assert not said(logs, "registry publication refused")
 
