@@ -1,0 +1,118 @@
+"""The JetStream journal on a real nats-server: stable ids deduplicated by the stream's
+duplicate window, reads in stream order, a restart of the server survived."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+
+import pytest
+
+from cove import Custom, Event
+from cove._store._base import JournalRetention
+from cove._store._jetstream import JetStreamJournal
+from cove.errors import StoreError
+from tests.helpers.nats import NatsServer
+
+_streams = itertools.count()
+
+
+def _journal(url: str, window_s: float = 60.0) -> JetStreamJournal:
+    return JetStreamJournal(url, f"T{next(_streams)}", window_s, timeout_s=1.0)
+
+
+def _events(count: int, prefix: str = "e") -> list[Event]:
+    return [Event(Custom("probe.tick", "src", "{}"), id=f"{prefix}{i}") for i in range(count)]
+
+
+def test_a_re_sent_id_is_journaled_once(nats_server: NatsServer) -> None:
+    journal = _journal(nats_server.url)
+    try:
+        first = journal.append(_events(3))
+        assert [1, 2, 3] == [e.seq for e in first]
+        again = journal.append([*_events(3), Event(Custom("probe.tick", "", "{}"), id="e0")])
+        assert [] == again, "ids inside the duplicate window are not journaled twice"
+        more = journal.append(_events(2, "f"))
+        assert [4, 5] == [e.seq for e in more]
+        read = journal.read(0, 100)
+        assert ["e0", "e1", "e2", "f0", "f1"] == [e.event.id for e in read]
+        assert [1, 2, 3, 4, 5] == [e.seq for e in read]
+        assert 5 == journal.head()
+    finally:
+        journal.close()
+
+
+def test_reads_follow_the_stream_order_from_a_cursor(nats_server: NatsServer) -> None:
+    journal = _journal(nats_server.url)
+    try:
+        journal.append(_events(10))
+        assert ["e3", "e4", "e5"] == [e.event.id for e in journal.read(3, 3)]
+        assert [] == journal.read(10, 5)
+        event = journal.read(0, 1)[0].event
+        assert Custom("probe.tick", "src", "{}") == event.payload
+    finally:
+        journal.close()
+
+
+def test_a_second_engine_is_woken_by_the_stream(nats_server: NatsServer) -> None:
+    name = f"W{next(_streams)}"
+    a = JetStreamJournal(nats_server.url, name, 60.0)
+    b = JetStreamJournal(nats_server.url, name, 60.0)
+    woken = threading.Event()
+    try:
+        b.watch(woken.set)
+        a.append(_events(1))
+        assert woken.wait(5), "b's subscription did not see a's append"
+        assert ["e0"] == [e.event.id for e in b.read(0, 10)]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_retention_purges_only_what_every_module_passed(nats_server: NatsServer) -> None:
+    journal = _journal(nats_server.url)
+    try:
+        journal.append(_events(10))
+        assert 10 == journal.size().entries
+        everything = JournalRetention(before_ms=int(time.time() * 1000) + 60_000, max_bytes=0)
+        assert 4 == journal.prune(everything, floor_seq=4)
+        assert ["e4", "e5"] == [e.event.id for e in journal.read(0, 2)]
+        young = JournalRetention(before_ms=0, max_bytes=10**9)
+        assert 0 == journal.prune(young, floor_seq=10), "nothing is old enough"
+        assert 5 == journal.prune(everything, floor_seq=100), "all but the newest go"
+        assert ["e9"] == [e.event.id for e in journal.read(0, 10)]
+        assert 10 == journal.head(), "the head stays"
+    finally:
+        journal.close()
+
+
+def test_a_server_restart_keeps_the_journal_and_its_dedup() -> None:
+    server = NatsServer()
+    server.start()
+    journal = _journal(server.url)
+    try:
+        journal.append(_events(3))
+        server.kill()
+        with pytest.raises(StoreError, match=re.escape(server.url)):
+            journal.append(_events(1, "g"))
+        server.start()
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                journal.append([*_events(3), *_events(1, "g")])
+                break
+            except StoreError:
+                assert time.monotonic() < deadline, "the journal did not reconnect"
+                time.sleep(0.2)
+        ids = [e.event.id for e in journal.read(0, 100)]
+        assert ["e0", "e1", "e2", "g0"] == ids, "a restart lost an entry or its dedup"
+    finally:
+        journal.close()
+        server.stop()
+
+
+def test_an_unreachable_server_is_named() -> None:
+    with pytest.raises(StoreError, match=re.escape("nats://127.0.0.1:1 stream")):
+        JetStreamJournal("nats://127.0.0.1:1", "X", 60.0, timeout_s=0.5)
