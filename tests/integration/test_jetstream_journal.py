@@ -92,6 +92,8 @@ def test_a_server_restart_keeps_the_journal_and_its_dedup() -> None:
     server = NatsServer()
     server.start()
     journal = _journal(server.url)
+    woken = threading.Event()
+    journal.watch(woken.set)
     try:
         journal.append(_events(3))
         server.kill()
@@ -106,8 +108,14 @@ def test_a_server_restart_keeps_the_journal_and_its_dedup() -> None:
             except StoreError:
                 assert time.monotonic() < deadline, "the journal did not reconnect"
                 time.sleep(0.2)
-        ids = [e.event.id for e in journal.read(0, 100)]
+        ids: list[str] = []
+        while entries := journal.read(len(ids), 100):
+            ids += [e.event.id for e in entries]
         assert ["e0", "e1", "e2", "g0"] == ids, "a restart lost an entry or its dedup"
+        woken.clear()
+        journal.append(_events(1, "h"))
+        assert woken.wait(20), "the subscription did not come back after the restart"
+        assert ["h0"] == [e.event.id for e in journal.read(4, 10)]
     finally:
         journal.close()
         server.stop()

@@ -90,6 +90,7 @@ class Placement:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        self._watch_journal(loop)
         if self._listen is not None:
             listener = threading.Thread(
                 target=self._notified,
@@ -106,7 +107,6 @@ class Placement:
                     if (why := self._store.stopped()) is not None:
                         await self._recover(why)
                     await self.step()
-                    self._watch_journal(loop)
             except StoreError as exc:  # the database is away: leases expire, fences hold
                 self._hands.log.warning("cluster placement failed", error=str(exc))
             if self._listen is None:
@@ -114,13 +114,20 @@ class Placement:
             await asyncio.sleep(self._renew_s)
 
     def _watch_journal(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Subscribe to the journal's appends once (tried each round until it works)."""
+        """Have the journal wake the modules when any engine journals: one wake at a time
+        in flight however many entries arrive meanwhile."""
         if self._watch is None or self._watching:
             return
+        pending = threading.Event()
+
+        def wake() -> None:
+            pending.clear()
+            self._hands.wake()
 
         def woken() -> None:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(self._hands.wake)
+            if not pending.is_set() and not loop.is_closed():
+                pending.set()
+                loop.call_soon_threadsafe(wake)
 
         self._watch(woken)
         self._watching = True

@@ -32,14 +32,14 @@ from .._capabilities._spending import Spending
 from .._hosts._base import HookOutcome, ModuleHost
 from .._manifest import Manifest
 from .._store._base import JournalEntry, Store
-from ..errors import CallCancelledError, FencedError, ModuleFailedError
+from ..errors import CallCancelledError, FencedError, ModuleFailedError, StoreError
 from ._backlog import Backlog
 from ._batch import BatchHandler, BatchResult
 from ._commit import Committer
 from ._hooks import Hooks
 from ._instance import ModuleInstance
 from ._lane import Lane
-from ._lifecycle import ModuleState
+from ._lifecycle import ModuleState, wait_event
 from ._loader import LoadedModule
 from ._migrate import migrate_and_init
 from ._module_commit import ModuleCommits
@@ -283,7 +283,13 @@ class ModuleRunner:
             if supervisor.state == ModuleState.DEAD:
                 await self._sleep_until_woken()
                 continue
-            entries = self._read(self.position, BATCH)
+            try:
+                entries = self._read(self.position, BATCH)
+            except StoreError as exc:
+                if isinstance(exc, FencedError) or self.store.stopped() is not None:
+                    raise
+                await self._journal_away(exc)
+                continue
             until = supervisor.drain_until
             if until is not None:
                 entries = [e for e in entries if e.seq <= until]
@@ -314,6 +320,14 @@ class ModuleRunner:
         """On the module's worker thread, under the lock: the instance is read here, so
         one swapped in between two batches takes the next one."""
         return self._batches.run(self.instance, entries, self.position)
+
+    async def _journal_away(self, exc: StoreError) -> None:
+        """The journal cannot be read for now (its NATS server restarts, a connection
+        dropped) and nothing was lost: keep the module and its lease, read again when woken
+        or in half a second."""
+        self._log_sink(self.name, "warn", "journal unreachable: waiting", {"error": str(exc)})
+        self._wake.clear()
+        await wait_event(self._wake, 0.5)
 
     async def _sleep_until_woken(self) -> None:
         self._wake.clear()

@@ -5,10 +5,11 @@ Design note: one stream per cluster holds every event, on the subject
 the stream's duplicate window drops a re-sent id (an id older than the window
 is journaled again). The stream sequence is the journal seq. An append returns
 only after the stream's PubAck, so an event acknowledged to its sender is in
-the stream. Reads are batched direct gets by sequence (one round trip for up to
-``limit`` entries, in stream order); an ordered consumer that delivers headers
-only wakes this engine's modules when any engine journals. nats-py is async:
-it runs on a loop thread of its own (``_loop_thread``) behind the sync seam.
+the stream. An ordered consumer delivers every new entry to this engine: it
+keeps the newest ones for reads (``_jetstream_tail``) and wakes the modules;
+other reads are batched direct gets by sequence (one round trip for up to
+``limit`` entries, in stream order). nats-py is async: it runs on a loop
+thread of its own (``_loop_thread``) behind the sync seam.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from .._event_codec import event_from_json, event_to_json
 from .._events import Block, Custom, Event, Log, Message, Tick, Webhook
 from ..errors import StoreError
 from ._base import JournalEntry, JournalRetention, JournalSize
+from ._jetstream_tail import Tail
 from ._loop_thread import LoopThread
+
+TAIL_ENTRIES = 20_000
 
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]")
 _FAILURES = (nats.errors.Error, TimeoutError, asyncio.TimeoutError, OSError)
@@ -77,13 +81,23 @@ class JetStreamJournal:
         self._thread = LoopThread(f"cove-jetstream-{stream}")
         self._nc: Client | None = None
         self._on_new: Callable[[], None] | None = None
+        self._tail = Tail(TAIL_ENTRIES)
+        self._acked = 0
+        """The highest seq this engine's appends were given."""
         try:
             self._call(self._open(), "connecting")
+            self._call(self._follow(), "subscribing to the stream")
         except StoreError:
-            self._thread.close()
+            self.close()
             raise
 
     def _call(self, coro: Any, what: str) -> Any:
+        nc = self._nc
+        if nc is not None and not nc.is_connected:
+            # Refused at once, not after a deadline: a webhook gets its 503 while the client
+            # reconnects, and a publish is never left in the client's buffer to go later.
+            coro.close()
+            raise StoreError(f"{self.where}: {what} failed: not connected (reconnecting)")
         try:
             return self._thread.call(coro, self._timeout_s * 3)
         except _FAILURES as exc:
@@ -146,9 +160,13 @@ class JetStreamJournal:
             )
             if not ack.duplicate:
                 added.append(JournalEntry(ack.seq, event))
+                self._acked = max(self._acked, ack.seq)
         return added
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
+        held = self._tail.read(after_seq, limit)
+        if held is not None:
+            return held
         return list(self._call(self._read(after_seq, limit), "reading the journal"))
 
     async def _read(self, after_seq: int, limit: int) -> list[JournalEntry]:
@@ -175,7 +193,12 @@ class JetStreamJournal:
             await sub.unsubscribe()
 
     def head(self) -> int:
-        return int(self._info()["last_seq"])
+        """The newest seq this engine knows of: its own appends and what its subscription
+        delivered; the server's when the subscription has been silent a while."""
+        known = max(self._tail.last, self._acked)
+        if self._tail.read(known, 1) is None:
+            return max(known, int(self._info()["last_seq"]))
+        return known
 
     def _info(self) -> dict[str, Any]:
         async def info() -> dict[str, Any]:
@@ -214,6 +237,7 @@ class JetStreamJournal:
             await self._client.jetstream().purge_stream(self.stream, seq=upto + 1)
 
         self._call(purge(), "pruning the journal")
+        self._tail.forget(upto)
         return before - int(self._info().get("messages", 0))
 
     def _first_at(self, at_ms: int) -> int | None:
@@ -234,32 +258,38 @@ class JetStreamJournal:
         found: int | None = self._call(first(), "finding the retention's cut")
         return found
 
-    # waking -----------------------------------------------------------------
+    # following the stream ---------------------------------------------------
+    async def _follow(self) -> None:
+        """Subscribe an ordered consumer from the entry after the current last one: from
+        then on the tail holds every entry (``_jetstream_tail``)."""
+        js = self._client.jetstream(timeout=self._timeout_s)
+        last = (await js.stream_info(self.stream)).state.last_seq
+        self._tail.start(last)
+
+        async def delivered(msg: Msg) -> None:
+            seq = msg.metadata.sequence.stream
+            self._tail.add(JournalEntry(seq, event_from_json(msg.data.decode())))
+            on_new = self._on_new
+            if on_new is not None:
+                on_new()
+
+        await js.subscribe(
+            f"{self.prefix}.>",
+            cb=delivered,
+            stream=self.stream,
+            ordered_consumer=True,
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            config=api.ConsumerConfig(opt_start_seq=last + 1),
+        )
+
     def watch(self, on_new: Callable[[], None]) -> None:
-        """Call ``on_new`` (on the journal's thread) whenever any engine journals: an ordered
-        consumer of the stream's new entries, headers only."""
+        """Call ``on_new`` (on the journal's thread) for each entry any engine journals."""
         self._on_new = on_new
-
-        async def subscribe() -> None:
-            async def delivered(_msg: Msg) -> None:
-                if self._on_new is not None:
-                    self._on_new()
-
-            await self._client.jetstream(timeout=self._timeout_s).subscribe(
-                f"{self.prefix}.>",
-                cb=delivered,
-                stream=self.stream,
-                ordered_consumer=True,
-                deliver_policy=api.DeliverPolicy.NEW,
-                headers_only=True,
-            )
-
-        self._call(subscribe(), "watching the stream")
 
     def close(self) -> None:
         self._on_new = None
         nc = self._nc
-        if nc is not None and not nc.is_closed:
+        if nc is not None and not nc.is_closed and self._thread.loop.is_running():
             try:
                 self._thread.call(nc.close(), self._timeout_s)
             except _FAILURES:
