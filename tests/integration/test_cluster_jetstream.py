@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from cove import Custom, Event
+from cove._store._base import NewEffect
 from cove._store._jetstream import JetStreamJournal
+from cove._store._postgres_jetstream import JetStreamPostgresStore
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until
 from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
@@ -96,3 +98,38 @@ async def test_an_event_accepted_on_one_engine_is_handled_on_the_other_in_order(
         assert (0,) == db.execute("SELECT COUNT(*) FROM journal").fetchone(), "not in PostgreSQL"
         cursors = {str(m): int(s) for m, s in db.execute("SELECT module, seq FROM cursors")}
     assert {"r0": 20, "r1": 20} == cursors, "cursors are stream sequences"
+
+
+def test_an_emitted_event_is_relayed_once_across_a_crash_before_its_mark(
+    postgres: PostgresServer, nats_server: NatsServer
+) -> None:
+    """An emit is an outbox row committed with the module's state; the relay publishes it
+    with its stable id, then marks it. An engine that dies between the two leaves it
+    pending: the next one publishes it again, and the stream keeps it once."""
+    dsn = postgres.database()
+    stream = f"C{next(_streams)}"
+
+    def store() -> JetStreamPostgresStore:
+        journal = JetStreamJournal(nats_server.url, stream, 120.0)
+        return JetStreamPostgresStore(dsn, journal, password=postgres.password)
+
+    first = store()
+    first.commit(
+        "m", 1, {"k": b"1"}, [("ev1", [NewEffect("emit", '{"name": "x", "payload": ""}')])]
+    )
+    first.flush()
+    (entry,) = first.pending_effects(2**62, 10)
+    emitted = Event(Custom("x", "m", ""), id=f"emit:{entry.key}")
+    first.effect_done(entry.id, [emitted])  # published; the mark is not flushed: a crash
+    first.journal.close()
+    first._db.close()
+    second = store()
+    try:
+        (again,) = second.pending_effects(2**62, 10)
+        assert again.key == entry.key, "the effect is still pending after the crash"
+        second.effect_done(again.id, [Event(Custom("x", "m", ""), id=f"emit:{again.key}")])
+        second.flush()
+        assert [] == second.pending_effects(2**62, 10)
+        assert [f"emit:{entry.key}"] == [e.event.id for e in second.read(0, 10)]
+    finally:
+        second.close()
