@@ -102,6 +102,8 @@ class ModuleRunner:
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
         self._wake = asyncio.Event()
+        self._away = False
+        """The last read of the journal failed (``_journal_away``)."""
         self._parked = False
         """Caught up and waiting, not notified since: every entry journaled meanwhile was
         someone else's (see ``notify``)."""
@@ -290,6 +292,9 @@ class ModuleRunner:
                     raise
                 await self._journal_away(exc)
                 continue
+            if self._away:
+                self._away = False
+                self._log_sink(self.name, "info", "journal reachable again", {})
             until = supervisor.drain_until
             if until is not None:
                 entries = [e for e in entries if e.seq <= until]
@@ -324,8 +329,10 @@ class ModuleRunner:
     async def _journal_away(self, exc: StoreError) -> None:
         """The journal cannot be read for now (its NATS server restarts, a connection
         dropped) and nothing was lost: keep the module and its lease, read again when woken
-        or in half a second."""
-        self._log_sink(self.name, "warn", "journal unreachable: waiting", {"error": str(exc)})
+        or in half a second (said once per outage)."""
+        if not self._away:
+            self._away = True
+            self._log_sink(self.name, "warn", "journal unreachable: waiting", {"error": str(exc)})
         self._wake.clear()
         await wait_event(self._wake, 0.5)
 

@@ -107,6 +107,9 @@ class JetStreamJournal:
         async def quiet(_exc: Exception) -> None:
             """Errors surface on the calls that meet them; the client reconnects."""
 
+        async def dropped() -> None:
+            self._thread.cancel_all()
+
         self._nc = await nats.connect(
             self._url,
             name=f"cove-{self.stream}",
@@ -115,6 +118,7 @@ class JetStreamJournal:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.25,
             error_cb=quiet,
+            disconnected_cb=dropped,
         )
         js = self._nc.jetstream(timeout=self._timeout_s)
         config = api.StreamConfig(
@@ -165,7 +169,9 @@ class JetStreamJournal:
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
         held = self._tail.read(after_seq, limit)
-        if held is not None:
+        # A read that finds nothing while this engine's own appends lie ahead asks the
+        # server: they are read at once, delivered yet or not (as on PostgreSQL).
+        if held is not None and (held or self._acked <= after_seq):
             return held
         return list(self._call(self._read(after_seq, limit), "reading the journal"))
 

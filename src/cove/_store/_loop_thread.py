@@ -22,6 +22,7 @@ T = TypeVar("T")
 class LoopThread:
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
+        self._pending: set[concurrent.futures.Future[Any]] = set()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -30,13 +31,25 @@ class LoopThread:
         self.loop.run_forever()
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coro`` on the thread's loop; ``TimeoutError`` (cancelled there) past ``timeout``."""
+        """Run ``coro`` on the thread's loop; ``TimeoutError`` (cancelled there) past ``timeout``,
+        ``ConnectionError`` when ``cancel_all`` ended it."""
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        self._pending.add(future)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise TimeoutError(f"no answer within {timeout:g}s") from None
+        except concurrent.futures.CancelledError:
+            raise ConnectionError("the connection dropped during the call") from None
+        finally:
+            self._pending.discard(future)
+
+    def cancel_all(self) -> None:
+        """End every call under way (its connection dropped: no answer is coming), so no
+        caller waits out its deadline; the engine's loop is one of them."""
+        for future in list(self._pending):
+            future.cancel()
 
     def close(self) -> None:
         if self.loop.is_running():
