@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -65,6 +66,8 @@ class Cluster:
         self.dsn = postgres.database()
         self.password = postgres.password
         self.nats_url = None if nats is None else nats.url
+        self.stream = "f" + re.sub(r"[^A-Za-z0-9_-]", "_", tmp_path.name)[-60:]
+        """Each cluster's own stream: tests share the session's NATS server."""
         self.refused = 0
         """Webhooks answered 503: the engine could not journal them (not accepted)."""
         self.out = tmp_path / "delivered.jsonl"
@@ -93,7 +96,7 @@ class Cluster:
     def _journal_keys(self) -> str:
         if self.nats_url is None:
             return ""
-        return f'journal = "jetstream"\nnats_url = "{self.nats_url}"\nstream = "failover"\n'
+        return f'journal = "jetstream"\nnats_url = "{self.nats_url}"\nstream = "{self.stream}"\n'
 
     def journal(self) -> list[tuple[str, str]]:
         """Every journaled event's id and body, in journal order, wherever the journal is."""
@@ -102,7 +105,7 @@ class Cluster:
             return [(str(event_id), str(body)) for event_id, body in rows]
         from cove._event_codec import event_to_json
 
-        journal = JetStreamJournal(self.nats_url, "failover", 120.0)
+        journal = JetStreamJournal(self.nats_url, self.stream, 120.0)
         try:
             out: list[tuple[str, str]] = []
             while batch := journal.read(len(out), 1000):
@@ -356,16 +359,18 @@ def _engines_committing_since(cluster: Cluster, since_ms: float) -> set[str]:
     return {str(row[0]) for row in rows}
 
 
+@pytest.mark.parametrize("journal", ["postgres", "jetstream"])
 def test_a_postgres_restart_under_load_is_waited_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nats_server: NatsServer, journal: str
 ) -> None:
     """The database restarts (fast shutdown: every session cut, open batches lost) while
     three engines run under load: they drop their modules, reconnect, take them again and
-    resume from what was committed; nothing is lost or counted twice."""
+    resume from what was committed; nothing is lost or counted twice. With the JetStream
+    journal the events stay in the stream meanwhile; only state, cursors and leases wait."""
     server = PostgresServer()  # its own: restarting the session's would cut other tests
     server.start()
     monkeypatch.setenv(PASSWORD_ENV, server.password)
-    cluster = Cluster(tmp_path, server)
+    cluster = Cluster(tmp_path, server, nats_server if journal == "jetstream" else None)
     try:
         for i in range(ENGINES):
             cluster.start(i)
