@@ -130,3 +130,41 @@ def test_a_server_restart_keeps_the_journal_and_its_dedup() -> None:
 def test_an_unreachable_server_is_named() -> None:
     with pytest.raises(StoreError, match=re.escape("nats://127.0.0.1:1 stream")):
         JetStreamJournal("nats://127.0.0.1:1", "X", 60.0, timeout_s=0.5)
+
+
+def test_an_existing_stream_keeps_its_settings_and_takes_the_window(
+    nats_server: NatsServer,
+) -> None:
+    """A stream the operator made (here with a message limit) is not replaced: only the
+    duplicate window and direct gets are set on it."""
+    name = f"O{next(_streams)}"
+    first = JetStreamJournal(nats_server.url, name, 60.0)
+    first.close()
+
+    async def limit() -> None:
+        import nats
+
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        config = (await js.stream_info(name)).config
+        config.max_msgs = 1000
+        await js.update_stream(config)
+        await nc.close()
+
+    import asyncio
+
+    asyncio.run(limit())
+    again = JetStreamJournal(nats_server.url, name, 30.0)
+    try:
+
+        async def settings() -> tuple[float, int]:
+            import nats
+
+            nc = await nats.connect(nats_server.url)
+            config = (await nc.jetstream().stream_info(name)).config
+            await nc.close()
+            return config.duplicate_window, int(config.max_msgs or 0)
+
+        assert (30.0, 1000) == asyncio.run(settings())
+    finally:
+        again.close()

@@ -134,8 +134,12 @@ class JetStreamJournal:
         except nats.js.errors.NotFoundError:
             await js.add_stream(config)
             return
-        if info.config.duplicate_window != self._window_s or not info.config.allow_direct:
-            await js.update_stream(config)
+        existing = info.config
+        if existing.duplicate_window != self._window_s or not existing.allow_direct:
+            # The operator's own settings (replicas, limits, placement) stay as they are.
+            existing.duplicate_window = self._window_s
+            existing.allow_direct = True
+            await js.update_stream(existing)
 
     @property
     def _client(self) -> Client:
