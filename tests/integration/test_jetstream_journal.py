@@ -52,6 +52,21 @@ def test_a_re_sent_id_is_journaled_once(nats_server: NatsServer) -> None:
         journal.close()
 
 
+def test_a_batch_is_journaled_in_its_order(nats_server: NatsServer) -> None:
+    """A batch is published at once and its PubAcks awaited together: its sequences still
+    follow the batch's order, and an id twice in it or already journaled is dropped."""
+    journal = _journal(nats_server.url)
+    try:
+        journal.append(_events(5, "old"))
+        batch = [*_events(50), *_events(2, "old"), *_events(3)]
+        added = journal.append(batch)
+        assert [f"e{i}" for i in range(50)] == [e.event.id for e in added]
+        assert list(range(6, 56)) == [e.seq for e in added]
+        assert [f"e{i}" for i in range(50)] == _ids(journal, 5)
+    finally:
+        journal.close()
+
+
 def test_reads_follow_the_stream_order_from_a_cursor(nats_server: NatsServer) -> None:
     journal = _journal(nats_server.url)
     try:

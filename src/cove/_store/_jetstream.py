@@ -83,7 +83,7 @@ class JetStreamJournal:
         self._on_new: Callable[[], None] | None = None
         self._tail = Tail(TAIL_ENTRIES)
         self._acked = 0
-        """The highest seq this engine's appends were given."""
+        """The highest seq this engine's appends were answered with (duplicates too)."""
         try:
             self._call(self._open(), "connecting")
             self._call(self._follow(), "subscribing to the stream")
@@ -121,6 +121,8 @@ class JetStreamJournal:
             disconnected_cb=dropped,
         )
         js = self._nc.jetstream(timeout=self._timeout_s)
+        self._js = js
+        """Kept: its pending asynchronous publishes live in it."""
         config = api.StreamConfig(
             name=self.stream,
             subjects=[f"{self.prefix}.>"],
@@ -157,19 +159,35 @@ class JetStreamJournal:
         return list(self._call(self._append(list(first.values())), "journaling events"))
 
     async def _append(self, events: list[Event]) -> list[JournalEntry]:
+        """Publish the whole batch, then wait for the PubAcks: one round trip, not one per
+        event. One connection's messages are stored in the order they were sent, so the
+        sequences follow the batch's order."""
         js = self._client.jetstream(timeout=self._timeout_s)
+        if len(events) == 1:
+            subject, body, headers = self._message(events[0])
+            acks = [await js.publish(subject, body, stream=self.stream, headers=headers)]
+        else:
+            pending = []
+            for event in events:
+                subject, body, headers = self._message(event)
+                pending.append(
+                    await self._js.publish_async(subject, body, stream=self.stream, headers=headers)
+                )
+            acks = await asyncio.wait_for(asyncio.gather(*pending), self._timeout_s)
         added = []
-        for event in events:
-            ack = await js.publish(
-                subject_of(self.prefix, event),
-                event_to_json(event).encode(),
-                stream=self.stream,
-                headers={"Nats-Msg-Id": event.id},
-            )
+        for event, ack in zip(events, acks, strict=True):
+            # A duplicate's seq is where the id was journaled: known to be there too.
+            self._acked = max(self._acked, ack.seq)
             if not ack.duplicate:
                 added.append(JournalEntry(ack.seq, event))
-                self._acked = max(self._acked, ack.seq)
         return added
+
+    def _message(self, event: Event) -> tuple[str, bytes, dict[str, str]]:
+        return (
+            subject_of(self.prefix, event),
+            event_to_json(event).encode(),
+            {"Nats-Msg-Id": event.id},
+        )
 
     def read(self, after_seq: int, limit: int) -> list[JournalEntry]:
         held = self._tail.read(after_seq, limit)
