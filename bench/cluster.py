@@ -1,6 +1,8 @@
 """Engines sharing modules ([cluster]) against the single-process SQLite engine, one run.
 
-Also the single process on PostgreSQL without [cluster]: what the cluster itself costs.
+Also the single process on PostgreSQL without [cluster]: what the cluster itself costs, and
+the cluster with its journal on NATS JetStream ([cluster] journal = "jetstream") against the
+cluster with the PostgreSQL journal, in the same run.
 
 Figures (issue 19, step 6), each scenario on six native modules that count every event in
 state and send one effect each:
@@ -10,8 +12,8 @@ state and send one effect each:
   * publish -> effect p50/p99 ms at a steady rate spread over the engines;
   * failover (``--kills``): SIGKILL of a random engine of three -> the first event handled
     by a survivor under the new lease, p50/p99 over the kills (each engine restarted).
-Every engine is a process of its own; PostgreSQL is a server the script starts on a
-loopback port (tests/helpers/postgres.py). On a 2-core machine three engines and the
+Every engine is a process of its own; PostgreSQL and nats-server are servers the script
+starts on loopback ports (tests/helpers/postgres.py, tests/helpers/nats.py). On a 2-core machine three engines and the
 database share two cores: scaling is bounded by that, not by the leases.
 
 Run: .venv/bin/python bench/cluster.py [--events 3000] [--rate 100] [--seconds 5] [--kills 20]
@@ -37,6 +39,7 @@ sys.path.insert(0, str(BENCH.parent))  # the test suite's PostgreSQL launcher an
 
 import psycopg
 
+from tests.helpers.nats import NatsServer
 from tests.helpers.postgres import PostgresServer
 
 PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
@@ -54,7 +57,9 @@ def _modules(tmp: Path) -> list[Path]:
     return out
 
 
-def _config(tmp: Path, modules: list[Path], store: str, engine_id: str | None) -> Path:
+def _config(
+    tmp: Path, modules: list[Path], store: str, engine_id: str | None, journal: str = ""
+) -> Path:
     where = tmp / (engine_id or "single")
     where.mkdir()
     text = f'data_dir = "{where / "data"}"\nmodules = {[str(m) for m in modules]!r}\n'.replace(
@@ -63,6 +68,7 @@ def _config(tmp: Path, modules: list[Path], store: str, engine_id: str | None) -
     text += '[commit]\nmode = "batched"\nmax_delay = "10ms"\n' + store
     if engine_id is not None:
         text += f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "3s"\nrenew_every = "1s"\n'
+        text += journal
     (where / "engine.toml").write_text(text)
     return where / "engine.toml"
 
@@ -93,9 +99,14 @@ def _settled(dsn: str, password: str, engines: int) -> None:
 
 
 def scenario(
-    tmp: Path, server: PostgresServer | None, engines: int, args: argparse.Namespace
+    tmp: Path,
+    server: PostgresServer | None,
+    engines: int,
+    args: argparse.Namespace,
+    nats: NatsServer | None = None,
 ) -> tuple[float, list[float]]:
-    """(burst events/s, steady publish->effect latencies in ms)."""
+    """(burst events/s, steady publish->effect latencies in ms); ``nats``: the journal on
+    JetStream (a stream of its own per scenario)."""
     modules = _modules(tmp / "modules")
     go = tmp / "go"
     go.mkdir()
@@ -111,7 +122,11 @@ def scenario(
         if engines == 0:  # the same database, no [cluster]: what the cluster itself costs
             configs = [_config(tmp, modules, store, None)]
         else:
-            configs = [_config(tmp, modules, store, f"e{i}") for i in range(engines)]
+            journal = ""
+            if nats is not None:
+                stream = f"bench{tmp.name}".replace(" ", "")
+                journal = f'journal = "jetstream"\nnats_url = "{nats.url}"\nstream = "{stream}"\n'
+            configs = [_config(tmp, modules, store, f"e{i}", journal) for i in range(engines)]
     outs = [c.parent / "effects.txt" for c in configs]
     burst, rate = args.events // len(configs), args.rate / len(configs)
     procs = []
@@ -149,10 +164,12 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def failover(tmp: Path, server: PostgresServer, kills: int) -> list[float]:
+def failover(
+    tmp: Path, server: PostgresServer, kills: int, nats: NatsServer | None = None
+) -> list[float]:
     from tests.integration.test_cluster_failover import ENGINES, Cluster
 
-    cluster = Cluster(tmp, server)
+    cluster = Cluster(tmp, server, nats)
     rng = random.Random(7)
     took = []
     try:
@@ -176,8 +193,10 @@ def main() -> None:
     args = parser.parse_args()
     server = PostgresServer()
     server.start()
+    nats = NatsServer()
+    nats.start()
     os.environ[PASSWORD_ENV] = server.password
-    rows = []
+    rows: list[tuple[str, ...]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="cove-bench-cluster-") as root:
             results = {}
@@ -185,14 +204,16 @@ def main() -> None:
                 ("sqlite, one process", 0),
                 ("postgres, one process", 0),
                 *(("cluster", n) for n in (1, 2, 3)),
+                *(("cluster, jetstream", n) for n in (1, 3)),
             ):
-                tmp = Path(root) / f"{name.split(',')[0]}{engines}"
+                tmp = Path(root) / f"{name.replace(', ', '')}{engines}"
                 tmp.mkdir()
                 pg = None if name.startswith("sqlite") else server
-                results[(name, engines)] = scenario(tmp, pg, engines, args)
+                js = nats if name.endswith("jetstream") else None
+                results[(name, engines)] = scenario(tmp, pg, engines, args, js)
             base = results[("sqlite, one process", 0)][0]
-            one = results[("cluster", 1)][0]
             for (name, engines), (rate, latencies) in results.items():
+                one = results.get((name, 1), (rate, []))[0]
                 efficiency = "-" if engines == 0 else f"{rate / (engines * one):.2f}"
                 rows.append((name, str(max(engines, 1)), f"{rate:,.0f}", f"{rate / base:.2f}x",
                              efficiency, f"{_pct(latencies, 0.5):.1f}", f"{_pct(latencies, 0.99):.1f}",
@@ -204,15 +225,20 @@ def main() -> None:
                  "p50 ms", "p99 ms", "effects"),
             )  # fmt: skip
             if args.kills:
-                fail_dir = Path(root) / "failover"
-                fail_dir.mkdir()
-                took = failover(fail_dir, server, args.kills)
+                failed: list[tuple[str, ...]] = []
+                for journal, js in (("postgres", None), ("jetstream", nats)):
+                    fail_dir = Path(root) / f"failover-{journal}"
+                    fail_dir.mkdir()
+                    took = failover(fail_dir, server, args.kills, js)
+                    failed.append((journal, f"{statistics.median(took):.2f}",
+                                   f"{_pct(took, 0.99):.2f}", f"{max(took):.2f}"))  # fmt: skip
                 print_table(
-                    f"failover over {len(took)} kills (SIGKILL -> first event on a survivor)",
-                    [(f"{statistics.median(took):.2f}", f"{_pct(took, 0.99):.2f}", f"{max(took):.2f}")],
-                    ("p50 s", "p99 s", "max s"),
-                )  # fmt: skip
+                    f"failover over {args.kills} kills (SIGKILL -> first event on a survivor)",
+                    failed,
+                    ("journal", "p50 s", "p99 s", "max s"),
+                )
     finally:
+        nats.stop()
         server.stop()
 
 

@@ -14,6 +14,7 @@ from cove._hosts._call_path import CallPath
 from tests.helpers import modules
 from tests.helpers.engine import PROBE_CAPABILITIES
 from tests.helpers.modules import CACHE, build_guest
+from tests.helpers.nats import NatsServer
 from tests.helpers.postgres import PostgresServer
 
 # One compiled-component cache for the whole session and its subprocesses (the
@@ -72,5 +73,19 @@ def postgres() -> Iterator[PostgresServer]:
     except (RuntimeError, OSError) as exc:
         server.stop()
         pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    """A real nats-server with JetStream on a loopback port for the session (each test uses
+    its own stream). Tests that restart the server start their own."""
+    server = NatsServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as exc:
+        server.stop()
+        pytest.fail(f"nats-server could not be started: {exc}", pytrace=False)
     yield server
     server.stop()

@@ -4,10 +4,14 @@ Engines with the same ``[store]`` PostgreSQL and a ``[cluster]`` section each ru
 a share of the modules: a module runs on the engine holding its lease, and a
 lease not renewed within ``lease_ttl`` (the engine died, paused or lost the
 database) is taken by another. Failover takes about ``lease_ttl`` plus one
-``renew_every``.
+``renew_every``. The journal is PostgreSQL's by default; ``journal = "jetstream"``
+puts it on a NATS JetStream stream instead (state, cursors and leases stay in
+PostgreSQL).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -32,8 +36,33 @@ class ClusterSettings(StrictModel):
         "or expired ones (at most a third of `lease_ttl`).",
     )
 
+    journal: Literal["postgres", "jetstream"] = Field(
+        default="postgres",
+        description='Where the shared journal lives: `"postgres"` (a table of the `[store]` '
+        'database) or `"jetstream"` (a NATS JetStream stream at `nats_url`).',
+    )
+    nats_url: str | None = Field(
+        default=None,
+        pattern=r"^(nats|tls)://[^\s/@]+$",
+        description='The NATS server of `journal = "jetstream"` (`nats://host:port`; no '
+        "credentials in it).",
+    )
+    stream: str = Field(
+        default="cove",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The cluster's JetStream stream (made when missing); its subjects are "
+        "`cove.<stream>.<kind>.<source>`.",
+    )
+    dedup_window: Duration = Field(
+        default="2m",
+        description="The stream's duplicate window: an event id journaled again within it "
+        "is dropped; one older than it is journaled again.",
+    )
+
     @model_validator(mode="after")
     def _renew_within_ttl(self) -> ClusterSettings:
         if parse_duration_ms(self.renew_every) * 3 > parse_duration_ms(self.lease_ttl):
             raise ValueError("renew_every must be at most a third of lease_ttl")
+        if self.journal == "jetstream" and self.nats_url is None:
+            raise ValueError('journal = "jetstream" needs nats_url (nats://host:port)')
         return self

@@ -10,7 +10,9 @@ module, each has caught up and the outbox is empty, then stops (releasing its le
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -38,6 +40,7 @@ class RetryingLoad(Source):
 
 
 async def main(config_path: Path, out: Path, mode: str) -> None:
+    faulthandler.register(signal.SIGUSR1)  # every thread's stack to the log, for a hung engine
     configure_logging("json", logging.WARNING)
     config = load_config(config_path)
     app = App(

@@ -10,6 +10,7 @@ from .._manifest import load_manifest
 from .._sources._base import Source
 from .._store._leases import LeaseTable
 from .._store._postgres import PostgresStore
+from .._store._postgres_jetstream import JetStreamPostgresStore
 from .._types import ModuleStatus
 from .._units import parse_duration_ms
 from ..errors import CoveError, StoreError
@@ -65,6 +66,8 @@ def placement_for(engine: Engine, paths: list[Path]) -> Placement:
     ttl = parse_duration_ms(settings.lease_ttl)
     leases = LeaseTable(store.connector(), settings.engine_id, ttl, store.where)
     renew_s = parse_duration_ms(settings.renew_every) / 1000
+    if isinstance(store, JetStreamPostgresStore):
+        return Placement(leases, store, modules, renew_s, hands, None, store.journal.watch)
     return Placement(leases, store, modules, renew_s, hands, store.connector())
 
 

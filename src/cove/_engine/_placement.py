@@ -8,7 +8,9 @@ so it gives up the extra ones (unloaded first, released after, so the next
 holder starts from its last commit) and takes free or expired ones up to that
 share. Sources that must run once per cluster (cron, chain) are a lease of
 their own, the ``sources`` role: the engine holding it runs them. The journal's
-NOTIFY wakes this engine's modules when another engine journaled events.
+NOTIFY (PostgreSQL journal) or the stream's subscription (JetStream journal) wakes
+this engine's modules when another engine journaled events; each round wakes them
+too, so a missed notice costs at most a round.
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ class Placement:
         modules: dict[str, Path],
         renew_s: float,
         hands: EngineHands,
-        listen: Callable[[], psycopg.Connection[tuple[Any, ...]]],
+        listen: Callable[[], psycopg.Connection[tuple[Any, ...]]] | None,
+        watch: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
+        """``listen``: connections to LISTEN on for the PostgreSQL journal's appends; ``watch``
+        (instead): subscribes a callback (called on another thread) to the journal's appends."""
         self.engine_id = leases.engine
         self.leases = leases
         self.modules = modules
@@ -72,6 +77,8 @@ class Placement:
         self._renew_s = renew_s
         self._hands = hands
         self._listen = listen
+        self._watch = watch
+        self._watching = False
         self._running: list[tuple[Source, asyncio.Task[None]]] = []
         self._stop = threading.Event()
         self._stepping = asyncio.Lock()
@@ -83,10 +90,15 @@ class Placement:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        listener = threading.Thread(
-            target=self._notified, args=(loop,), name="cove-journal-listen", daemon=True
-        )
-        listener.start()
+        self._watch_journal(loop)
+        if self._listen is not None:
+            listener = threading.Thread(
+                target=self._notified,
+                args=(loop, self._listen),
+                name="cove-journal-listen",
+                daemon=True,
+            )
+            listener.start()
         while not self._stop.is_set():
             try:
                 async with self._stepping:
@@ -97,7 +109,28 @@ class Placement:
                     await self.step()
             except StoreError as exc:  # the database is away: leases expire, fences hold
                 self._hands.log.warning("cluster placement failed", error=str(exc))
+            if self._listen is None:
+                self._hands.wake()
             await asyncio.sleep(self._renew_s)
+
+    def _watch_journal(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Have the journal wake the modules when any engine journals: one wake at a time
+        in flight however many entries arrive meanwhile."""
+        if self._watch is None or self._watching:
+            return
+        pending = threading.Event()
+
+        def wake() -> None:
+            pending.clear()
+            self._hands.wake()
+
+        def woken() -> None:
+            if not pending.is_set() and not loop.is_closed():
+                pending.set()
+                loop.call_soon_threadsafe(wake)
+
+        self._watch(woken)
+        self._watching = True
 
     async def step(self) -> None:
         """One round: heartbeat, renew, drop what was lost, give up extras, take a share."""
@@ -174,11 +207,15 @@ class Placement:
             await source.aclose()
             task.cancel()
 
-    def _notified(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _notified(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        listen: Callable[[], psycopg.Connection[tuple[Any, ...]]],
+    ) -> None:
         """On its own thread: LISTEN for other engines' appends, wake the modules."""
         while not self._stop.is_set():
             try:
-                with self._listen() as db:
+                with listen() as db:
                     db.execute(f"LISTEN {CHANNEL}")
                     while not self._stop.is_set():
                         for _ in db.notifies(timeout=1.0, stop_after=1):

@@ -39,7 +39,7 @@ from ._commit import Committer
 from ._hooks import Hooks
 from ._instance import ModuleInstance
 from ._lane import Lane
-from ._lifecycle import ModuleState
+from ._lifecycle import ModuleState, wait_event
 from ._loader import LoadedModule
 from ._migrate import migrate_and_init
 from ._module_commit import ModuleCommits
@@ -110,6 +110,8 @@ class ModuleRunner:
         self._lane = Lane(f"cove-module-{self.name}")
         self.position = store.cursor(self.name)
         self._wake = asyncio.Event()
+        self._away = False
+        """The last read of the journal failed (``_journal_away``)."""
         self._parked = False
         """Caught up and waiting, not notified since: every entry journaled meanwhile was
         someone else's (see ``notify``)."""
@@ -313,7 +315,16 @@ class ModuleRunner:
         if supervisor.state == ModuleState.DEAD:
             await self._sleep_until_woken()
             return True
-        entries = self._read(self.position, BATCH)
+        try:
+            entries = self._read(self.position, BATCH)
+        except StoreError as exc:
+            if isinstance(exc, FencedError) or self.store.stopped() is not None:
+                raise
+            await self._journal_away(exc)
+            return True
+        if self._away:
+            self._away = False
+            self._log_sink(self.name, "info", "journal reachable again", {})
         until = supervisor.drain_until
         if until is not None:
             entries = [e for e in entries if e.seq <= until]
@@ -347,6 +358,16 @@ class ModuleRunner:
         """On the module's worker thread, under the lock: the instance is read here, so
         one swapped in between two batches takes the next one."""
         return self._batches.run(self.instance, entries, self.position)
+
+    async def _journal_away(self, exc: StoreError) -> None:
+        """The journal cannot be read for now (its NATS server restarts, a connection
+        dropped) and nothing was lost: keep the module and its lease, read again when woken
+        or in half a second (said once per outage)."""
+        if not self._away:
+            self._away = True
+            self._log_sink(self.name, "warn", "journal unreachable: waiting", {"error": str(exc)})
+        self._wake.clear()
+        await wait_event(self._wake, 0.5)
 
     async def _sleep_until_woken(self) -> None:
         self._wake.clear()
