@@ -32,7 +32,6 @@ from ._base import (
     RecentEffect,
     Store,
 )
-from ._checkpoint import WalCheckpointer
 from ._rules import PRUNE_CHUNK
 from ._wal_sync import WalSync
 
@@ -80,22 +79,13 @@ class SqliteStore(Store):
     """``clock``: Unix ms for when effects are queued and delivered (retention ages)."""
 
     def __init__(
-        self,
-        path: Path,
-        *,
-        synchronous: str = "FULL",
-        clock: Callable[[], int] = _wall_ms,
-        checkpoint_interval: float = 1.0,
+        self, path: Path, *, synchronous: str = "FULL", clock: Callable[[], int] = _wall_ms
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
-        self.checkpointer: WalCheckpointer | None = None
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if mode == "wal":  # commits never checkpoint under the lock (see _checkpoint.py)
-                self._db.execute("PRAGMA wal_autocheckpoint=0")
-                self.checkpointer = WalCheckpointer(path, checkpoint_interval)
             # FULL in WAL mode is NORMAL plus a WAL sync per commit: done by _sync_wal,
             # outside the lock (see _wal_sync.py).
             self._wal_sync = WalSync(path) if mode == "wal" and synchronous == "FULL" else None
@@ -490,8 +480,6 @@ class SqliteStore(Store):
                 ) from None
         # Ids only grow (AUTOINCREMENT): a later flush may have got here first.
         self._durable_outbox = max(self._durable_outbox, outbox_ids)
-        if self.checkpointer is not None:
-            self.checkpointer.nudge()
 
     def _sync_wal(self) -> None:
         assert self._wal_sync is not None
@@ -500,6 +488,4 @@ class SqliteStore(Store):
     def close(self) -> None:
         with self._lock:
             self.flush()
-            if self.checkpointer is not None:
-                self.checkpointer.close()
             self._db.close()
