@@ -24,12 +24,19 @@ PASSWORD_ENV = "COVE_TEST_PG_PASSWORD"
 
 
 def cluster_config(
-    directory: Path, modules: list[Path], dsn: str, engine_id: str, more: str = ""
+    directory: Path,
+    modules: list[Path],
+    dsn: str,
+    engine_id: str,
+    more: str = "",
+    cluster_more: str = "",
 ) -> Path:
+    """``more``: sections before the store's; ``cluster_more``: keys added to [cluster]."""
     extra = more + (
         f'[store]\nkind = "postgres"\ndsn = "{dsn}"\npassword_secret = "pg"\n'
         f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
         f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "1500ms"\nrenew_every = "300ms"\n'
+        + cluster_more
     )
     directory.mkdir(parents=True, exist_ok=True)
     return write_engine_config(directory / "engine.toml", modules, extra)

@@ -16,10 +16,10 @@ from cove._store._jetstream import JetStreamJournal
 from cove._store._postgres_jetstream import JetStreamPostgresStore
 from cove.testing import MemoryTransport
 from tests.helpers.engine import running_engine, state_json, wait_until
-from tests.helpers.modules import ASSETS, write_engine_config, write_manifest
+from tests.helpers.modules import ASSETS, write_manifest
 from tests.helpers.nats import NatsServer
 from tests.helpers.postgres import PostgresServer
-from tests.integration.test_cluster import PASSWORD_ENV, placed
+from tests.integration.test_cluster import PASSWORD_ENV, cluster_config, placed
 
 _streams = itertools.count()
 
@@ -27,14 +27,8 @@ _streams = itertools.count()
 def jetstream_config(
     directory: Path, modules: list[Path], dsn: str, nats_url: str, stream: str, engine_id: str
 ) -> Path:
-    extra = (
-        f'[store]\nkind = "postgres"\ndsn = "{dsn}"\npassword_secret = "pg"\n'
-        f'[secrets.pg]\nenv = "{PASSWORD_ENV}"\n'
-        f'[cluster]\nengine_id = "{engine_id}"\nlease_ttl = "1500ms"\nrenew_every = "300ms"\n'
-        f'journal = "jetstream"\nnats_url = "{nats_url}"\nstream = "{stream}"\n'
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    return write_engine_config(directory / "engine.toml", modules, extra)
+    journal = f'journal = "jetstream"\nnats_url = "{nats_url}"\nstream = "{stream}"\n'
+    return cluster_config(directory, modules, dsn, engine_id, cluster_more=journal)
 
 
 def recorders(directory: Path, count: int) -> list[Path]:
