@@ -27,7 +27,8 @@ from pydantic.fields import FieldInfo
 from cove._config import EngineConfig
 from cove._config_base import checked_duration
 from cove._hosts._wasm_contract import INTERFACE_CAPABILITY
-from cove._manifest import ALWAYS_GRANTED, Manifest
+from cove._manifest import Manifest
+from cove._manifest_grants import ALWAYS_GRANTED
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "reference"
@@ -261,7 +262,7 @@ def render_manifest() -> str:
     assert not top.rows, f"top-level manifest keys need a section: {top.rows}"
     return _render_tables(
         "Module manifest (`cove.toml`)",
-        "src/cove/_manifest.py",
+        "src/cove/_manifest.py and its _manifest_* sections",
         "Every module directory holds a `cove.toml`. Unknown keys are refused, and an "
         "error names the file and the key. `cove check DIR` validates one without running it.",
         tables,
@@ -273,7 +274,7 @@ def render_engine_config() -> str:
     _walk(EngineConfig, "", "", None, tables)
     return _render_tables(
         "Engine config",
-        "src/cove/_config.py and src/cove/_config_operator.py",
+        "src/cove/_config.py and its _config_* sections",
         "The operator's TOML file, passed as `cove run --config FILE`. Relative paths "
         "resolve against the file's directory. Unknown keys are refused, and an error "
         "names the file and the key.",

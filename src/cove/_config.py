@@ -1,31 +1,25 @@
-"""The operator's engine config (TOML): where data lives, which modules run, policy."""
+"""The operator's engine config (TOML): where data lives, which modules run, policy.
+
+Each section's model is in a ``_config_<section>`` module; this one holds the whole file's
+model, the checks that span sections, and the loader."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (
-    Discriminator,
-    Field,
-    PrivateAttr,
-    Strict,
-    StrictInt,
-    Tag,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ._cache_dir import compiled_cache_dir, content_store_dir
-from ._config_base import Duration, StrictModel, is_loopback, repeated
+from ._config_base import StrictModel, repeated
 from ._config_budgets import ModuleBudget
 from ._config_chain import ChainSettings
 from ._config_cluster import ClusterSettings
 from ._config_fetch import FetchSettings
-from ._config_hooks import HookPoint, HooksSettings
+from ._config_hooks import HooksSettings
 from ._config_identity import IdentitySettings
-from ._config_mqtt import MqttTransportSettings, shared_session
+from ._config_limits import Limits, Policy
+from ._config_mqtt import shared_session
 from ._config_nostr import NostrTransportSettings
 from ._config_operator import (
     ControlSettings,
@@ -35,341 +29,16 @@ from ._config_operator import (
 )
 from ._config_overrides import ModuleOverrides, overridden
 from ._config_registry import RegistrySettings
-from ._config_retention import DeliveryLimits, RetentionSettings
+from ._config_retention import OutboxSettings, RetentionSettings
+from ._config_runtime import CommitSettings, HttpSettings, WasmSettings, WatchSettings
 from ._config_secrets import SECRET_NAME, SecretSource
 from ._config_store import StoreSettings
 from ._config_tracing import TracingSettings
-from ._manifest import Capability, Manifest, Resources
+from ._config_transports import AnyTransport, WebhookSettings
+from ._manifest import Manifest
 from ._toml import read_toml, validate_toml
-from ._units import parse_duration_ms, parse_size_bytes
+from ._units import parse_duration_ms
 from .errors import ConfigError
-
-# The operator's limits have the same keys and units as a manifest's [resources].
-LimitValues = Resources
-
-DEFAULT_LIMITS = LimitValues(
-    fuel=2_000_000_000,
-    memory=256 * 1024 * 1024,
-    timeout="2s",
-    state=16 * 1024 * 1024,
-    host_calls=1_000,
-    emits=100,
-    sends=100,
-    emit_rate=100,
-    alarms=100,
-)
-MAX_LIMITS = LimitValues(
-    fuel=50_000_000_000,
-    memory=1024 * 1024 * 1024,
-    timeout="60s",
-    state=1024 * 1024 * 1024,
-    host_calls=100_000,
-    emits=10_000,
-    sends=10_000,
-    emit_rate=10_000,
-    alarms=10_000,
-)
-
-
-class RestartCaps(StrictModel):
-    """What a module's own [restart] may ask for: it can never make itself undying."""
-
-    max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
-        default=20,
-        description="Most consecutive failures any module gets before it is dead "
-        "(a larger [restart] max_failures is cut to this).",
-    )
-    backoff_initial: Duration = Field(
-        default="10ms",
-        description="Shortest first retry delay (a shorter [restart] backoff_initial is raised "
-        "to this).",
-    )
-    backoff_max: Duration = Field(
-        default="1s",
-        description="Shortest longest-delay (a shorter [restart] backoff_max is raised to this): "
-        "a failing module restarts at most about once a second once its backoff has grown, "
-        "so its rebuilds cannot take a neighbour's CPU.",
-    )
-
-
-class Limits(StrictModel):
-    restart: RestartCaps = Field(
-        default_factory=RestartCaps,
-        description="Operator caps on every module's [restart] policy.",
-    )
-    default: LimitValues = Field(
-        default=DEFAULT_LIMITS,
-        description="Limits of a module that does not ask; unset keys keep the built-in values.",
-    )
-    max: LimitValues = Field(
-        default=MAX_LIMITS,
-        description="Ceiling on what any module gets; unset keys keep the built-in caps.",
-    )
-
-    @field_validator("default", "max")
-    @classmethod
-    def _fill(cls, value: LimitValues, info: ValidationInfo) -> LimitValues:
-        # A section that sets one field keeps the built-in value of the others:
-        # a missing default would have no value, a missing max no ceiling.
-        builtin = DEFAULT_LIMITS if info.field_name == "default" else MAX_LIMITS
-        return builtin.model_copy(update=value.model_dump(exclude_none=True))
-
-
-class ModulePolicy(StrictModel):
-    deny: list[Capability] = Field(
-        default_factory=list,
-        description="Capabilities denied to this module, besides `policy.deny`.",
-    )
-    http_allow: list[str] | None = Field(
-        default=None,
-        description="If set, only the module's http patterns that appear here verbatim are granted.",
-    )
-    max: LimitValues = Field(
-        default_factory=LimitValues, description="This module's own ceiling, below `limits.max`."
-    )
-    chain_methods: list[str] = Field(
-        default_factory=list,
-        description="Chain methods (patterns) this module may call despite `deny_methods`.",
-    )
-    hook_points: list[HookPoint] | None = Field(
-        default=None,
-        description="If set, the only hook points this module may hook; a `[[hook]]` on "
-        "another point refuses the load.",
-    )
-
-
-class Policy(StrictModel):
-    deny: list[Capability] = Field(
-        default_factory=list,
-        description="Capabilities denied to every module: required refuses, optional is unsupported.",
-    )
-    modules: dict[str, ModulePolicy] = Field(
-        default_factory=dict, description="Policy for one module, keyed by module name."
-    )
-
-    def for_module(self, name: str) -> ModulePolicy:
-        return self.modules.get(name, ModulePolicy())
-
-
-class HttpSettings(StrictModel):
-    timeout: Duration = Field(default="10s", description="Timeout of one module http request.")
-    max_response_bytes: StrictInt | str = Field(
-        default=4 * 1024 * 1024,
-        description="Largest response body a module receives; more is `limit-exceeded`.",
-    )
-    max_redirects: Annotated[int, Strict(), Field(ge=0)] = Field(
-        default=5, description="Redirects followed per fetch; each target is checked again."
-    )
-
-    @field_validator("max_response_bytes")
-    @classmethod
-    def _size(cls, value: int | str) -> int:
-        return parse_size_bytes(value)
-
-
-class WasmSettings(StrictModel):
-    cache_dir: Path | None = Field(
-        default=None,
-        description="Compiled-component cache; unset: the per-user cache shared by every "
-        "engine and command (`$COVE_CACHE_DIR/compiled`, else e.g. `~/.cache/cove/compiled`).",
-    )
-    epoch_tick: Duration = Field(
-        default="10ms", description="Epoch ticker period: the resolution of wasm deadlines."
-    )
-    hibernate_after: Duration | None = Field(
-        default=None,
-        description="A wasm module idle this long (no event, tool call or hook call) has its "
-        "instance and Store dropped (`hibernating`) until its next call; unset: never. "
-        "`[overrides.<name>] hibernate_after` sets one module's (see docs/lifecycle.md).",
-    )
-    call_path: Literal["fast", "ctypes"] = Field(
-        default="fast",
-        description="Calls into wasm go through wasmtime's C API; `fast`: with cove's C "
-        "extension where it was built (else ctypes), `ctypes`: always through ctypes.",
-    )
-
-
-class CommitSettings(StrictModel):
-    """Group commit (``batched``) or one fsync per event (``per-event``)."""
-
-    mode: Literal["batched", "per-event"] = Field(
-        default="batched",
-        description="`batched`: one fsync per group of events; `per-event`: one per event.",
-    )
-    max_delay: Duration = Field(
-        default="10ms", description="batched: longest a committed event waits to be durable."
-    )
-    max_batch: Annotated[int, Strict(), Field(gt=0)] = Field(
-        default=2_000, description="batched: flush as soon as this many events wait."
-    )
-
-
-class WatchSettings(StrictModel):
-    """``[watch]``: reload a loaded module when its files change (``modules`` is the list of
-    module paths, so the switch has a table of its own)."""
-
-    enabled: bool = Field(
-        default=False,
-        description="Reload a loaded module when its cove.toml or component changes (a "
-        "python plugin: any .py file in its directory), as `cove module reload` does.",
-    )
-    debounce: Duration = Field(
-        default="300ms",
-        description="Changes this close together make one reload (a build writes the "
-        "component, then the pin).",
-    )
-
-
-class WebhookSettings(StrictModel):
-    """The inbound HTTP server (``[webhook]``) for webhook transports and ``/webhooks/``.
-
-    Secrets never sit in this file: ``*_env`` names an environment variable
-    and ``*_file`` a file that holds the value.
-    """
-
-    host: str = Field(
-        default="127.0.0.1",
-        description="Listen address; non-loopback needs a secret or a token.",
-    )
-    port: Annotated[int, Strict(), Field(ge=0, le=65_535)] = Field(
-        default=8787, description="Listen port (0 picks a free one)."
-    )
-    max_body: StrictInt | str = Field(
-        default=1024 * 1024, description="Largest request body; larger gets 413."
-    )
-    secret_env: str | None = Field(
-        default=None, description="Environment variable holding the HMAC-SHA256 key."
-    )
-    secret_file: Path | None = Field(default=None, description="File holding the HMAC-SHA256 key.")
-    token_env: str | None = Field(
-        default=None, description="Environment variable holding the bearer token."
-    )
-    token_file: Path | None = Field(default=None, description="File holding the bearer token.")
-    signing: Literal["cove", "standard"] = Field(
-        default="cove",
-        description=(
-            "How the secret signs: `standard` (Standard Webhooks: webhook-id, webhook-timestamp, "
-            "webhook-signature; recommended) or `cove` (X-Cove-Signature over the body alone)."
-        ),
-    )
-    tolerance: Duration = Field(
-        default="5m",
-        description="`standard` signing: how far webhook-timestamp may be from this clock.",
-    )
-    max_body_in_flight: StrictInt | str = Field(
-        default=16 * 1024 * 1024,
-        description="Request body bytes read at once across all connections; more gets 503.",
-    )
-    body_timeout: Duration = Field(
-        default="10s", description="A request's whole body must arrive within this (else 408)."
-    )
-
-    @field_validator("max_body_in_flight")
-    @classmethod
-    def _in_flight(cls, value: int | str) -> int:
-        return parse_size_bytes(value)
-
-    @field_validator("max_body")
-    @classmethod
-    def _size(cls, value: int | str) -> int:
-        size = parse_size_bytes(value)
-        if size < 1:
-            raise ValueError("max_body must be at least 1 byte")
-        return size
-
-    @model_validator(mode="after")
-    def _auth(self) -> WebhookSettings:
-        if self.secret_env is not None and self.secret_file is not None:
-            raise ValueError("set one of secret_env or secret_file, not both")
-        if self.token_env is not None and self.token_file is not None:
-            raise ValueError("set one of token_env or token_file, not both")
-        if not self.authenticated and not is_loopback(self.host):
-            raise ValueError(
-                f"host {self.host!r} is reachable from other machines; configure "
-                "secret_env/secret_file or token_env/token_file, or listen on 127.0.0.1"
-            )
-        assert isinstance(self.max_body, int) and isinstance(self.max_body_in_flight, int)
-        if self.max_body_in_flight < self.max_body:
-            raise ValueError("max_body_in_flight must be at least max_body")
-        return self
-
-    @property
-    def authenticated(self) -> bool:
-        refs = (self.secret_env, self.secret_file, self.token_env, self.token_file)
-        return any(ref is not None for ref in refs)
-
-
-class TransportSettings(StrictModel):
-    """One ``[[transports]]`` entry: a named transport modules can send through."""
-
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")] = Field(
-        description="The name modules send through and `/messages/<name>` receives on."
-    )
-    kind: Literal["webhook"] = Field(description="`webhook`: sends are JSON POSTs to `url`.")
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")] = Field(
-        description="Where sends are POSTed."
-    )
-    timeout: Duration = Field(default="10s", description="Timeout of one send.")
-    secret_env: str | None = Field(
-        default=None, description="Environment variable holding the key that signs sends."
-    )
-    secret_file: Path | None = Field(default=None, description="File holding the signing key.")
-    signing: Literal["cove", "standard"] = Field(
-        default="cove",
-        description=(
-            "How sends are signed: `standard` (Standard Webhooks headers; the key as "
-            "whsec_<base64>) or `cove` (X-Cove-Signature); match the receiver's `[webhook] signing`."
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _one_secret(self) -> TransportSettings:
-        if self.secret_env is not None and self.secret_file is not None:
-            raise ValueError("set one of secret_env or secret_file, not both")
-        return self
-
-
-def _transport_kind(value: object) -> object:
-    """The ``kind`` of a ``[[transports]]`` entry; without one it is checked as a webhook
-    entry, so the error names the missing ``kind`` (and any unknown key) as before mqtt."""
-    if isinstance(value, dict):
-        return value.get("kind", "webhook")
-    return getattr(value, "kind", None)
-
-
-AnyTransport = Annotated[
-    Annotated[TransportSettings, Tag("webhook")]
-    | Annotated[MqttTransportSettings, Tag("mqtt")]
-    | Annotated[NostrTransportSettings, Tag("nostr")],
-    Discriminator(
-        _transport_kind,
-        custom_error_type="transport_kind",
-        custom_error_message='kind must be "webhook", "mqtt" or "nostr"',
-    ),
-]
-"""A ``[[transports]]`` entry, told apart by its ``kind``."""
-
-
-class OutboxSettings(StrictModel):
-    """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
-
-    retry_initial: Duration = Field(
-        default="500ms", description="Delay before the first retry of a failed send; doubles."
-    )
-    retry_max: Duration = Field(
-        default="5m", description="Longest delay between retries of a send."
-    )
-    max_attempts: Annotated[int, Field(ge=1)] = Field(
-        default=20, description="Attempts before a send moves to the dead letters."
-    )
-    max_age: Duration = Field(
-        default="24h",
-        description="How long after its event a send is retried before it moves to the dead letters.",
-    )
-    transports: dict[str, DeliveryLimits] = Field(
-        default_factory=dict,
-        description="Per transport name: max_attempts and max_age for that transport's sends.",
-    )
 
 
 class EngineConfig(StrictModel):

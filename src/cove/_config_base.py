@@ -1,4 +1,4 @@
-"""What every engine config section is built from: strict models, durations, loopback."""
+"""What every engine config and manifest section is built from: strict models, durations, loopback."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Engine config for how long things are kept: per-transport delivery limits of the
-outbox (``[outbox.transports.<name>]``) and ``[retention]`` of the journal and of
-delivered effects."""
+"""Engine config for how long things are kept: the outbox's retries (``[outbox]``) and
+per-transport delivery limits (``[outbox.transports.<name>]``), and ``[retention]`` of the
+journal and of delivered effects."""
 
 from __future__ import annotations
 
@@ -70,3 +70,25 @@ class RetentionSettings(StrictModel):
     def journal_max_bytes(self) -> int:
         assert isinstance(self.journal_max_size, int)  # the validator made it one
         return self.journal_max_size
+
+
+class OutboxSettings(StrictModel):
+    """Retry schedule for effects whose send failed (exponential, ±20% jitter)."""
+
+    retry_initial: Duration = Field(
+        default="500ms", description="Delay before the first retry of a failed send; doubles."
+    )
+    retry_max: Duration = Field(
+        default="5m", description="Longest delay between retries of a send."
+    )
+    max_attempts: Annotated[int, Field(ge=1)] = Field(
+        default=20, description="Attempts before a send moves to the dead letters."
+    )
+    max_age: Duration = Field(
+        default="24h",
+        description="How long after its event a send is retried before it moves to the dead letters.",
+    )
+    transports: dict[str, DeliveryLimits] = Field(
+        default_factory=dict,
+        description="Per transport name: max_attempts and max_age for that transport's sends.",
+    )

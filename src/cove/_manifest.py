@@ -1,59 +1,33 @@
-"""The module manifest (``cove.toml``): model, validation and loading."""
+"""The module manifest (``cove.toml``): model, validation and loading.
+
+The sections with a seam of their own are in ``_manifest_grants`` ([capabilities]),
+``_manifest_limits`` ([resources], [restart]) and ``_manifest_subscriptions``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from croniter import croniter
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    StrictInt,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StrictInt, field_validator, model_validator
 
-from ._config_base import repeated
+from ._config_base import StrictModel, repeated
 from ._config_hooks import HookPoint
+from ._manifest_grants import Capabilities
+from ._manifest_limits import Resources, RestartPolicy
+from ._manifest_subscriptions import Subscription
 from ._supply._store import sha256_pin as sha256_pin
 from ._toml import read_toml, validate_toml
-from ._units import parse_duration_ms, parse_size_bytes
+from ._units import parse_duration_ms
 from .errors import HashMismatchError, ManifestError
 
 MANIFEST_NAME = "cove.toml"
 
-Capability = Literal[
-    "store",
-    "http",
-    "messaging",
-    "events",
-    "logging",
-    "config",
-    "chain",
-    "identity",
-    "hooks",
-    "alarms",
-]
-CAPABILITIES: tuple[Capability, ...] = get_args(Capability)
-# Reading its own config and writing its own log are never dangerous, so every
-# module has them without asking; the rest must be declared and granted.
-ALWAYS_GRANTED: frozenset[Capability] = frozenset({"logging", "config"})
-
-ConfigScalar = bool | int | float | str
-ConfigValue = ConfigScalar | list[ConfigScalar] | list[dict[str, Any]] | dict[str, Any]
 
 _NAME = r"^[a-z][a-z0-9_-]{0,62}$"
 SOURCE_SCHEMES = ("https", "http", "oci", "ipfs")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModuleSection(_Strict):
+class ModuleSection(StrictModel):
     name: Annotated[str, Field(pattern=_NAME)] = Field(
         description="Module name, unique in an engine: a-z first, then up to 62 of a-z 0-9 _ -."
     )
@@ -108,161 +82,7 @@ class ModuleSection(_Strict):
         return self
 
 
-class HttpGrant(_Strict):
-    allow: list[str] = Field(
-        default_factory=list,
-        description="Hosts the module may fetch: `api.example.com`, `*.example.com`, "
-        "`host:port`, `[::1]:8080` or `*`.",
-    )
-
-
-class MessagingGrant(_Strict):
-    transports: list[str] | None = Field(
-        default=None, description="Transports the module may send through; unset allows any."
-    )
-
-
-class ChainGrant(_Strict):
-    chains: list[Annotated[int, Strict(), Field(gt=0)]] = Field(
-        default_factory=list,
-        description="Chain ids the module may call (each must be in the engine's `[[chains]]`).",
-    )
-
-
-IdentityMethod = Literal["address", "sign-message", "sign-typed-data", "send-transaction"]
-# Signing proves nothing happened on a chain; sending spends the account's
-# funds, so it is granted only when the manifest names it.
-DEFAULT_IDENTITY_METHODS: tuple[IdentityMethod, ...] = (
-    "address",
-    "sign-message",
-    "sign-typed-data",
-)
-
-
-class IdentityGrant(_Strict):
-    methods: list[IdentityMethod] = Field(
-        default_factory=lambda: list(DEFAULT_IDENTITY_METHODS),
-        description="`identity` functions the module may call: `address`, `sign-message`, "
-        "`sign-typed-data`, `send-transaction` (default: all but `send-transaction`, which "
-        "also needs the `chain` grant for the transaction's chain).",
-    )
-
-
-class EventsGrant(_Strict):
-    emit: list[Annotated[str, Field(min_length=1)]] = Field(
-        default_factory=list,
-        description="Event names the module may emit, as glob patterns (`alerts.*`); unset, "
-        "a module emits only under its own name (`<module>.*`), so it cannot pass its "
-        "events off as another module's.",
-    )
-
-
-class Capabilities(_Strict):
-    required: list[Capability] = Field(
-        default_factory=list,
-        description="Capabilities the module cannot run without; a denied one refuses the load.",
-    )
-    optional: list[Capability] = Field(
-        default_factory=list,
-        description="Capabilities the module can do without; if denied, calls get `unsupported`.",
-    )
-    http: HttpGrant | None = Field(
-        default=None, description="Settings of the `http` capability: its allowlist."
-    )
-    messaging: MessagingGrant | None = Field(
-        default=None, description="Settings of the `messaging` capability."
-    )
-    chain: ChainGrant | None = Field(
-        default=None, description="Settings of the `chain` capability: which chains."
-    )
-    identity: IdentityGrant | None = Field(
-        default=None, description="Settings of the `identity` capability: which functions."
-    )
-    events: EventsGrant | None = Field(
-        default=None, description="Settings of the `events` capability: which names it emits."
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Capabilities:
-        both = set(self.required) & set(self.optional)
-        if both:
-            raise ValueError(f"listed as both required and optional: {sorted(both)}")
-        declared = set(self.required) | set(self.optional)
-        if self.http is not None and "http" not in declared:
-            raise ValueError("[capabilities.http] is set but 'http' is not in required/optional")
-        if self.messaging is not None and "messaging" not in declared:
-            raise ValueError(
-                "[capabilities.messaging] is set but 'messaging' is not in required/optional"
-            )
-        if self.chain is not None and "chain" not in declared:
-            raise ValueError("[capabilities.chain] is set but 'chain' is not in required/optional")
-        if self.events is not None and "events" not in declared:
-            raise ValueError(
-                "[capabilities.events] is set but 'events' is not in required/optional"
-            )
-        if self.identity is not None and "identity" not in declared:
-            raise ValueError(
-                "[capabilities.identity] is set but 'identity' is not in required/optional"
-            )
-        return self
-
-    @property
-    def declared(self) -> frozenset[Capability]:
-        return frozenset(self.required) | frozenset(self.optional)
-
-
-class Resources(_Strict):
-    """Per-event and per-module limits the module asks for (capped by the operator)."""
-
-    fuel: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None, description="Fuel (wasm instructions, roughly) per init or handle call."
-    )
-    memory: StrictInt | str | None = Field(
-        default=None, description='Linear memory of a wasm instance: bytes or a size like "128MiB".'
-    )
-    timeout: str | None = Field(
-        default=None, description='Wall-clock deadline per wasm init or handle call, e.g. "500ms".'
-    )
-    state: StrictInt | str | None = Field(
-        default=None, description='Quota of stored state (keys + values): bytes or e.g. "1MiB".'
-    )
-    host_calls: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None, description="Host calls per event; one more fails the event."
-    )
-    emits: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None,
-        description="Events one event may emit; one more is refused with `limit-exceeded`.",
-    )
-    sends: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None,
-        description="Messages one event may send; one more is refused with `limit-exceeded`.",
-    )
-    alarms: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None,
-        description="Alarms the module may have pending at once (`alarms` capability); "
-        "one more is refused with `limit-exceeded`.",
-    )
-    emit_rate: Annotated[int, Strict(), Field(gt=0)] | None = Field(
-        default=None,
-        description="Events per second the module may emit, on average (bursts up to `emits`); "
-        "bounds how fast one module, or a loop of modules emitting to each other, grows the "
-        "journal. Over it an emit is refused with `limit-exceeded`.",
-    )
-
-    @field_validator("memory", "state")
-    @classmethod
-    def _size(cls, value: int | str | None) -> int | None:
-        return None if value is None else parse_size_bytes(value)
-
-    @field_validator("timeout")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration_ms(value)
-        return value
-
-
-class ToolsSection(_Strict):
+class ToolsSection(StrictModel):
     enabled: bool = Field(
         default=False,
         description="The module serves tools to agents (MCP, `cove tool`): a wasm module "
@@ -271,7 +91,7 @@ class ToolsSection(_Strict):
     )
 
 
-class MigrateSection(_Strict):
+class MigrateSection(StrictModel):
     enabled: bool = Field(
         default=False,
         description="The module migrates its state when its version changes (see "
@@ -281,97 +101,7 @@ class MigrateSection(_Strict):
     )
 
 
-class RestartPolicy(_Strict):
-    max_failures: Annotated[int, Strict(), Field(ge=1)] = Field(
-        default=5, description="Consecutive failures after which the module is dead."
-    )
-    backoff_initial: str = Field(
-        default="1s", description="Delay before the first retry; doubles per failure, ±20% jitter."
-    )
-    backoff_max: str = Field(default="5m", description="Longest delay between retries.")
-
-    @field_validator("backoff_initial", "backoff_max")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration_ms(value)
-        return value
-
-
-class BlockSubscription(_Strict):
-    kind: Literal["block"] = Field(description="New blocks of one chain.")
-    chain_id: Annotated[int, Strict(), Field(gt=0)] = Field(description="EIP-155 chain id.")
-    confirmations: Annotated[int, Strict(), Field(ge=0)] = Field(
-        default=0, description="Blocks on top before delivery (0: at once)."
-    )
-
-
-class LogSubscription(_Strict):
-    kind: Literal["log"] = Field(description="Contract event logs of one chain.")
-    chain_id: Annotated[int, Strict(), Field(gt=0)] = Field(description="EIP-155 chain id.")
-    address: str | list[str] | None = Field(
-        default=None, description="Contract address or addresses (any case); unset: any."
-    )
-    topics: list[str | list[str] | None] = Field(
-        default_factory=list,
-        description="Topic filters by position: a topic, a list of alternatives, or null for any.",
-    )
-    confirmations: Annotated[int, Strict(), Field(ge=0)] = Field(
-        default=0, description="Blocks on top before delivery (0: at once)."
-    )
-
-
-class TickSubscription(_Strict):
-    kind: Literal["tick"] = Field(description="Ticks from the engine's cron source.")
-    schedule: str | None = Field(
-        default=None, description="Cron expression (croniter syntax, UTC); or set `every`."
-    )
-    every: str | None = Field(
-        default=None, description='Interval aligned to the Unix epoch, e.g. "30s"; or `schedule`.'
-    )
-
-    @model_validator(mode="after")
-    def _one_of(self) -> TickSubscription:
-        if (self.schedule is None) == (self.every is None):
-            raise ValueError("a tick subscription needs exactly one of `schedule` or `every`")
-        if self.schedule is not None and not croniter.is_valid(self.schedule):
-            raise ValueError(f"`schedule` is not a valid cron expression: {self.schedule!r}")
-        if self.every is not None:
-            parse_duration_ms(self.every)
-        return self
-
-    @property
-    def label(self) -> str:
-        return self.schedule if self.schedule is not None else f"every {self.every}"
-
-
-class MessageSubscription(_Strict):
-    kind: Literal["message"] = Field(description="Inbound messages of transports.")
-    transport: str | None = Field(
-        default=None, description="Only messages on this transport; unset: every transport."
-    )
-
-
-class WebhookSubscription(_Strict):
-    kind: Literal["webhook"] = Field(description="Inbound HTTP requests to `/webhooks/...`.")
-    path: Annotated[str, Field(pattern=r"^/[\w./-]*$")] = Field(
-        description='Exact path after `/webhooks`, e.g. "/github".'
-    )
-
-
-class CustomSubscription(_Strict):
-    kind: Literal["custom"] = Field(description="Events emitted by modules (or published).")
-    name: Annotated[str, Field(min_length=1)] = Field(
-        description="Event name; shell-style wildcards such as `alert.*` match many."
-    )
-
-
-class LifecycleSubscription(_Strict):
-    kind: Literal["lifecycle"] = Field(
-        description="Lifecycle events (started, stopping, reloaded)."
-    )
-
-
-class HookDeclaration(_Strict):
+class HookDeclaration(StrictModel):
     """One ``[[hook]]``: a point the module hooks; needs the ``hooks`` capability."""
 
     point: HookPoint = Field(
@@ -395,19 +125,7 @@ class HookDeclaration(_Strict):
         return value
 
 
-Subscription = Annotated[
-    BlockSubscription
-    | LogSubscription
-    | TickSubscription
-    | MessageSubscription
-    | WebhookSubscription
-    | CustomSubscription
-    | LifecycleSubscription,
-    Field(discriminator="kind"),
-]
-
-
-class Manifest(_Strict):
+class Manifest(StrictModel):
     """A validated ``cove.toml``. ``root`` is the directory it was read from."""
 
     module: ModuleSection = Field(description="Who the module is and what to run.")

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 from cove import Block, Custom, Log
 from cove._capabilities._chain import ChainBackend
 from cove._config_chain import ChainSettings
-from cove._manifest import BlockSubscription
+from cove._manifest_subscriptions import BlockSubscription
 from cove._sources._chain import ChainSource, Stream, chain_sources, log_filter
 from tests.helpers.anvil import Anvil
 from tests.helpers.chain_source import (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cove import load_config
-from cove._manifest import LogSubscription, TickSubscription, load_manifest
+from cove._manifest import load_manifest
+from cove._manifest_subscriptions import LogSubscription, TickSubscription
 from tests.helpers.modules import EXAMPLES
 from tests.helpers.token import FIRST_CONTRACT
 

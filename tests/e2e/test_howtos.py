@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cove._manifest import TickSubscription, load_manifest
+from cove._manifest import load_manifest
+from cove._manifest_subscriptions import TickSubscription
 from cove._mock._fixture import fixture_events, load_fixture
 from tests.helpers.modules import REPO
 

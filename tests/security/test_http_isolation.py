@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cove._capabilities._http import HttpBackend, HttpRequest
-from cove._config import HttpSettings
+from cove._config_runtime import HttpSettings
 from tests.helpers.http_server import local_http_server
 
 

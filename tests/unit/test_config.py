@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cove._cache_dir import compiled_cache_dir
-from cove._config import DEFAULT_LIMITS, MAX_LIMITS, EngineConfig, load_config
+from cove._config import EngineConfig, load_config
+from cove._config_limits import DEFAULT_LIMITS, MAX_LIMITS
 from cove.errors import ConfigError, ManifestError
 from tests.helpers.fakes import dump_toml, model_sections, schema_keys
 

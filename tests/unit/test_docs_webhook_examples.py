@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cove._config import TransportSettings, WebhookSettings
+from cove._config_transports import TransportSettings, WebhookSettings
 from tests.helpers.modules import REPO
 
 DOCS = ("docs/sources.md", "docs/howto/webhooks.md")

@@ -139,9 +139,56 @@ def test_only_the_command_line_starts_an_app() -> None:
     assert [] == importers
 
 
+def is_manifest(name: str) -> bool:
+    """The manifest's model: ``_manifest`` and its sections (``_manifest_grants``, …)."""
+    return name == "cove._manifest" or name.startswith("cove._manifest_")
+
+
+def is_model(name: str) -> bool:
+    """The config and manifest models: ``_config``, ``_manifest`` and their sections."""
+    return is_manifest(name) or name == "cove._config" or name.startswith("cove._config_")
+
+
 def test_sources_know_no_manifest() -> None:
     """A source is given what it needs (a Protocol such as ``TickSpec`` or ``LogSpec``)."""
-    assert [] == importers_of("cove._manifest", "cove._sources")
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if within(name, "cove._sources")
+        for target in imports_of(name)
+        if is_manifest(target)
+    )
+    assert [] == reaching
+
+
+def test_the_models_sit_below_the_parts_that_read_them() -> None:
+    """The config and manifest models import only each other, the leaves, the TOML reader
+    and the content store's hash: every part may read them, and they know no part."""
+    allowed = LEAVES | {"cove._toml", "cove._supply._store"}
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if is_model(name)
+        for target in imports_of(name)
+        if not is_model(target) and target not in allowed
+    )
+    assert [] == reaching
+    assert {"cove._config_limits", "cove._manifest_grants"} <= {m for m in modules() if is_model(m)}
+
+
+def test_sections_never_import_the_file_model_they_are_part_of() -> None:
+    """``_config_*`` sections never import ``_config`` and the manifest never imports the
+    engine config at all (``cove build`` and ``cove check`` read a manifest alone), nor its
+    sections ``_manifest``: the split files stay a tree, not a cycle."""
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if is_model(name)
+        for target in imports_of(name)
+        if (target == "cove._config" and name != "cove._config")
+        or (target == "cove._manifest" and is_manifest(name))
+    )
+    assert [] == reaching
 
 
 def test_the_registry_reaches_the_engine_only_through_its_protocol() -> None:

@@ -10,16 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cove._manifest import (
+from cove._manifest import Manifest, load_manifest
+from cove._manifest_subscriptions import (
     BlockSubscription,
     CustomSubscription,
     LifecycleSubscription,
     LogSubscription,
-    Manifest,
     MessageSubscription,
     TickSubscription,
     WebhookSubscription,
-    load_manifest,
 )
 from cove.errors import ManifestError
 from tests.helpers.fakes import dump_toml, schema_keys

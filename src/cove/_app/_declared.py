@@ -13,9 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._config import EngineConfig, TransportSettings
+from .._config import EngineConfig
 from .._config_mqtt import MqttTransportSettings
 from .._config_nostr import NostrTransportSettings
+from .._config_transports import TransportSettings
 from .._listen import ListenerLimits
 from .._sources import _webhook_standard as standard
 from .._sources._base import Source, Transport

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .._manifest import ALWAYS_GRANTED, Manifest
+from .._manifest_grants import ALWAYS_GRANTED
+from .._manifest import Manifest
 
 WIT_DIR = Path(__file__).resolve().parent.parent / "wit"
 HOST_WIT = WIT_DIR / "host.wit"

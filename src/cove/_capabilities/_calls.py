@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Protocol, TypeVar
 
-from .._manifest import Capability
+from .._manifest_grants import Capability
 from .._redact import redact_url
 from ..errors import HostCallError, LimitExceededError
 from ._alarms import PendingAlarms, schedule

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from .._config import EngineConfig
 from .._config_hooks import HookPoint
-from .._manifest import ALWAYS_GRANTED, DEFAULT_IDENTITY_METHODS, Capability, Manifest
+from .._manifest import Manifest
+from .._manifest_grants import ALWAYS_GRANTED, DEFAULT_IDENTITY_METHODS, Capability
 from .._units import parse_duration_ms
 from ..errors import CapabilityError
 from ._http_allow import pattern_covers

@@ -9,7 +9,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
-from .._config import HttpSettings
+from .._config_runtime import HttpSettings
 from .._redact import error_reason, redact_url
 from .._units import parse_duration_ms
 from ..errors import HostCallError

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._manifest import Subscription
+from .._manifest_subscriptions import Subscription
 from .._store._base import JournalEntry
 from ._matching import SubscriptionMatcher
 

@@ -37,7 +37,7 @@ from .._events import (
     Webhook,
 )
 from .._log_filter import log_filter
-from .._manifest import (
+from .._manifest_subscriptions import (
     BlockSubscription,
     CustomSubscription,
     LifecycleSubscription,

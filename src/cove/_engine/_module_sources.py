@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from .._capabilities._chain import ChainBackend
 from .._config import EngineConfig
-from .._manifest import BlockSubscription, LogSubscription, Manifest, TickSubscription
+from .._manifest import Manifest
+from .._manifest_subscriptions import BlockSubscription, LogSubscription, TickSubscription
 from .._sources._base import Source
 from .._sources._chain import chain_sources
 from .._sources._clock import Clock

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._capabilities._identity_tx import SignedTransaction
-from .._config import OutboxSettings
+from .._config_retention import OutboxSettings
 from .._events import ALARM, MESSAGE_SENT, Custom, Event
 from .._ratelimit import RateLimitedLog
 from .._sources._base import Transport

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .._events import Custom
-from .._manifest import CustomSubscription
+from .._manifest_subscriptions import CustomSubscription
 from .._store._base import JournalEntry
 from ._matching import PRIVATE
 from ._runner import ModuleRunner

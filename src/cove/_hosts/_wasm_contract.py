@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import wasmtime
 from wasmtime.component import U8, Component, ListType, RecordType, ResultType, String, VariantType
 
-from .._manifest import Capability
+from .._manifest_grants import Capability
 from ..errors import ContractError
 
 HOST_PACKAGE = "cove:host"

@@ -31,7 +31,8 @@ from .._engine._matching import matches_any
 from .._engine._runner import ModuleRunner
 from .._engine._trajectory import Trajectory
 from .._events import Event
-from .._manifest import Manifest, MessageSubscription, TickSubscription
+from .._manifest import Manifest
+from .._manifest_subscriptions import MessageSubscription, TickSubscription
 from .._observe._logging import configure_logging
 from ..testing import FakeClock, MemoryTransport
 from ._chain import CannedChain, shadowed_chain

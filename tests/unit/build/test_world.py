@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cove._build._world import BUILD_WORLD, HOST_WIT, module_world
-from cove._manifest import CAPABILITIES
+from cove._manifest_grants import CAPABILITIES
 from tests.helpers.fakes import manifest
 
 

@@ -12,7 +12,7 @@ from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EmittedEvent, EventEffects, OutboundMessage
 from cove._capabilities._grants import Grants, Limits
 from cove._capabilities._http import HttpRequest, HttpResponse
-from cove._manifest import Capability
+from cove._manifest_grants import Capability
 from cove.errors import HostCallError, LimitExceededError
 from tests.helpers.fakes import FakeStateReader
 

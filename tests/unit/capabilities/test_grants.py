@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cove._capabilities._grants import Limits, resolve_grants, resolve_limits
-from cove._config import DEFAULT_LIMITS, MAX_LIMITS
+from cove._config_limits import DEFAULT_LIMITS, MAX_LIMITS
 from cove._units import parse_duration_ms
 from cove.errors import CapabilityError
 from tests.helpers.fakes import engine_config, manifest

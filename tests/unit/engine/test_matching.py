@@ -20,7 +20,7 @@ from cove._events import (
     Tick,
     Webhook,
 )
-from cove._manifest import (
+from cove._manifest_subscriptions import (
     BlockSubscription,
     CustomSubscription,
     LifecycleSubscription,

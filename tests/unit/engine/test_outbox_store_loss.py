@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any, cast
 
-from cove._config import OutboxSettings
+from cove._config_retention import OutboxSettings
 from cove._engine._outbox import OutboxWorker
 from cove._store._base import OutboxEntry
 from cove.errors import StoreError

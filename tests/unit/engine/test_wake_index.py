@@ -9,7 +9,12 @@ from cove._engine._matching import SubscriptionMatcher
 from cove._engine._runner import ModuleRunner
 from cove._engine._wake_index import WakeIndex
 from cove._events import MESSAGE_SENT, Custom, Event, Message, Payload, Tick
-from cove._manifest import CustomSubscription, MessageSubscription, Subscription, TickSubscription
+from cove._manifest_subscriptions import (
+    CustomSubscription,
+    MessageSubscription,
+    Subscription,
+    TickSubscription,
+)
 from cove._store._base import JournalEntry
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from cove._config_chain import ChainSettings
 from cove._engine._matching import matches
 from cove._events import Event, Log
-from cove._manifest import BlockSubscription, LogSubscription
+from cove._manifest_subscriptions import BlockSubscription, LogSubscription
 from cove._sources._chain import Stream, log_filter, streams
 
 ADDRESSES = [
