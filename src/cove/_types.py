@@ -102,6 +102,9 @@ class ModuleStatus:
     """Per ``[budgets.<module>]`` budget: ``used``, ``limit``, ``window_ends_ms``."""
     engine: str = ""
     """``[cluster]``: the engine that runs it ("" without a cluster, or when none does)."""
+    queue_depth_stale: bool = False
+    """The journal's server could not be asked (NATS away): ``queue_depth`` is counted up to
+    the newest entry this engine knew of, or is the last count."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,11 +43,15 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
         # Cells are Text: a manifest's name or version is the module's, never markup.
         table.add_row(
             Text(m["name"]), Text(m["version"]), _state(m["state"]), str(m["handled"]), str(m["failed"]),
-            str(m["restarts"]), str(m["queue_depth"]), _outbox(m), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
+            str(m["restarts"]), _queue(m), _outbox(m), f"{m['fuel']:,}", f"{m['state_bytes']:,}",
             _mebibytes(m["memory_high_water_bytes"]), Text((m["sha256"] or "-").removeprefix("sha256:")[:12]),
             *([Text(m.get("engine") or "-")] if cluster else []),
         )  # fmt: skip
     console.print(table if modules else "[dim]no modules loaded[/]")
+    if any(m.get("queue_depth_stale") for m in modules):
+        console.print(
+            "[yellow]queue?[/] the last known depth: the journal's server is away (stale)"
+        )
     for m in modules:
         if m["last_error"]:
             on = f" (on event {m['failed_event_id']})" if m["failed_event_id"] else ""
@@ -64,6 +68,12 @@ def print_modules(modules: list[dict[str, Any]], refused: dict[str, str]) -> Non
             console.print(line, highlight=False)
     for path, error in refused.items():
         console.print(Text.assemble(("refused", "red"), f" {path}: {error}"), highlight=False)
+
+
+def _queue(module: dict[str, Any]) -> Text:
+    """The queue depth; with a ``?`` when it is the last known one (the journal's server away)."""
+    depth = str(module["queue_depth"])
+    return Text.assemble(depth, ("?", "yellow")) if module.get("queue_depth_stale") else Text(depth)
 
 
 def _outbox(module: dict[str, Any]) -> Text:

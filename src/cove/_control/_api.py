@@ -88,6 +88,7 @@ def status_json(status: ModuleStatus) -> dict[str, Any]:
         "failed": status.failed,
         "restarts": status.restarts,
         "queue_depth": status.queue_depth,
+        "queue_depth_stale": status.queue_depth_stale,
         "fuel": status.fuel,
         "state_bytes": status.state_bytes,
         "outbox_backlog": status.outbox_backlog,

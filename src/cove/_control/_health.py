@@ -35,6 +35,7 @@ def health_report(engine: EngineView) -> dict[str, Any]:
         s.name: {
             "state": s.state,
             "queue_depth": s.queue_depth,
+            "queue_depth_stale": s.queue_depth_stale,
             "last_error": s.last_error,
             "memory_high_water_bytes": s.memory_high_water,
         }

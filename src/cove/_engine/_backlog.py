@@ -33,6 +33,11 @@ class Backlog:
         self._counted_to = -1
         self._count = 0
 
+    @property
+    def counted(self) -> int:
+        """The last count: what ``depth`` returned, or had counted when a read failed."""
+        return self._count
+
     def depth(self, position: int, head: int) -> int:
         """Entries in (position, head] that match the module's subscriptions."""
         if position != self._position or self._counted_to > head:

@@ -60,6 +60,7 @@ from ._status import (
     hooks_report,
     runner_status,
     source_health,
+    status_head,
 )
 from ._tools import ToolRegistry
 from ._trajectory import Trajectory, now_ms
@@ -396,14 +397,22 @@ class Engine:
         return min(positions, default=self.store.head())
 
     def status(self) -> list[ModuleStatus]:
-        head = self.store.head()
+        head, stale = status_head(self.store)
         outbox = self.store.outbox_health()
         memories = linear_memories()
         compiling = (
-            [] if self.compiling is None else compiling_status(self.compiling, self.store, head)
+            []
+            if self.compiling is None
+            else compiling_status(self.compiling, self.store, head, stale)
         )
         runners = runner_status(
-            list(self.runners.values()), self.store, head, outbox, memories, self._feed.passed
+            list(self.runners.values()),
+            self.store,
+            head,
+            outbox,
+            memories,
+            self._feed.passed,
+            stale,
         )
         if self.placement is not None:
             from ._cluster import elsewhere

@@ -19,8 +19,9 @@ from collections.abc import Callable
 
 from .._config_retention import RetentionSettings
 from .._observe._outbox_metrics import OutboxNumbers
-from .._store._base import JournalRetention, Store
+from .._store._base import JournalRetention, JournalSize, Store
 from .._units import parse_duration_ms
+from ..errors import StoreError
 from ._commit import Committer
 from ._outbox import OutboxWorker
 
@@ -46,6 +47,8 @@ class RetentionWorker:
         self.pruned_journal = 0
         self.pruned_delivered = 0
         self.pruned_dead = 0
+        self._journal = JournalSize(0, 0, None)
+        """The journal's size as last read: what a scrape shows while its server is away."""
 
     async def run(self) -> None:
         while True:
@@ -70,8 +73,10 @@ class RetentionWorker:
 
     def numbers(self, outbox: OutboxWorker) -> OutboxNumbers:
         """What the outbox and retention metrics show at scrape time."""
-        store = self._store
-        journal = store.journal_size()
+        try:
+            self._journal = journal = self._store.journal_size()
+        except StoreError:  # cove_journal_head_stale says the figures are the last known
+            journal = self._journal
         oldest = journal.oldest_ms
         return OutboxNumbers(
             failures=dict(outbox.failures),

@@ -148,6 +148,11 @@ class ModuleRunner:
         engine knows it has passed more (a quiet module: nothing to read for it)."""
         return self._backlog.depth(self.position if passed is None else passed, head)
 
+    @property
+    def last_queue_depth(self) -> int:
+        """The queue depth as last counted (the journal could not be read to count it now)."""
+        return self._backlog.counted
+
     def trace(self, tracing: Tracing | None) -> None:
         """Spans for this module's events and commits (``[tracing]``; None: off)."""
         self._batches.tracing = self.commits.tracing = tracing

@@ -190,6 +190,8 @@ _EXTRA_HELP = {
     "cove_trajectories_stored_bytes": "Bytes of stored trajectories (retention counts these).",
     "cove_trajectories_dropped": "Trajectories lost because the writer fell behind or failed.",
     "cove_journal_head": "Highest journaled event sequence number.",
+    "cove_journal_head_stale": "1 while the journal's server cannot be asked for its head "
+    "(NATS away): the head and queue depths are the last ones known.",
     "cove_hooks_observer_dropped": "Engine events observer hooks lost: their queue was full.",
     "cove_hooks_failed": "Hook calls that failed or timed out (skipped or blocking, per policy).",
     "cove_hooks_vetoed": "Actions a hook vetoed.",

@@ -118,6 +118,12 @@ class Store(ABC):
     def head(self) -> int:
         """The highest journaled seq (0 when empty)."""
 
+    def known_head(self) -> int:
+        """The newest seq this engine knows of without asking a server: what a status shows
+        while ``head`` cannot be had (a journal on a server that is away). A journal in the
+        store's own database knows its head."""
+        return self.head()
+
     # per-module progress and state
     @abstractmethod
     def cursor(self, module: str) -> int: ...

@@ -221,12 +221,17 @@ class JetStreamJournal:
             await sub.unsubscribe()
 
     def head(self) -> int:
-        """The newest seq this engine knows of: its own appends and what its subscription
-        delivered; the server's when the subscription has been silent a while."""
-        known = max(self._tail.last, self._acked)
+        """The newest seq this engine knows of; the server's when the subscription has been
+        silent a while (StoreError while the server is away)."""
+        known = self.known_head()
         if self._tail.read(known, 1) is None:
             return max(known, int(self._info()["last_seq"]))
         return known
+
+    def known_head(self) -> int:
+        """The newest seq of this engine's own appends and of what its subscription
+        delivered, without asking the server."""
+        return max(self._tail.last, self._acked)
 
     def _info(self) -> dict[str, Any]:
         async def info() -> dict[str, Any]:

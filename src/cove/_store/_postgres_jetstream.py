@@ -46,6 +46,9 @@ class JetStreamPostgresStore(PostgresStore):
     def head(self) -> int:
         return self.journal.head()
 
+    def known_head(self) -> int:
+        return self.journal.known_head()
+
     def effect_done(self, entry_id: int, emitted: Sequence[Event] = ()) -> None:
         """Relay emitted events to the stream first (StoreError: the effect stays pending and
         is tried again), then mark the effect delivered."""
