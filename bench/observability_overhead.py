@@ -36,7 +36,7 @@ from dispatch_throughput import _drain, _events, _wasm_module
 
 from cove import Trajectory
 from cove._app import App
-from cove._capabilities._calls import HostCallRecord
+from cove._capabilities._call_record import HostCallRecord
 from cove._config import EngineConfig
 from cove._observe._trajectories import Retention, TrajectoryStore
 

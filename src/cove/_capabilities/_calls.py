@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from .._manifest_grants import Capability
 from .._redact import redact_url
@@ -31,6 +31,7 @@ from ._bounds import (
     require_size,
 )
 from ._budgets import TokenBucket
+from ._call_record import CallTrace, HostCallRecord, LogSink
 from ._chain import ChainBackend, RpcCall
 from ._effects import (
     EmittedEvent,
@@ -48,32 +49,7 @@ from ._spending import Spending
 
 T = TypeVar("T")
 
-LogSink = Callable[[str, str, str, dict[str, str]], None]
-"""(module, level, message, fields) -> None"""
-
 _SUMMARY_LIMIT = 120
-
-
-@dataclass(slots=True)
-class HostCallRecord:
-    """One host call as a trajectory shows it.
-
-    Not ``frozen``: a frozen dataclass sets each field through
-    ``object.__setattr__``, which made a record cost ~1 µs more per host call
-    on the wasm fast path; nothing changes a record after the gate makes it.
-    """
-
-    interface: str
-    function: str
-    summary: str
-    error: str | None
-    duration_ns: int
-
-
-class CallTrace(Protocol):
-    """The span of an event or tool call (``_observe._tracing.SpanTrace``)."""
-
-    def host_call(self, record: HostCallRecord, start_ns: int) -> None: ...
 
 
 @dataclass(slots=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from .._capabilities._autonomy import Autonomy
 from .._capabilities._budgets import TokenBucket
-from .._capabilities._calls import HostCalls, LogSink
+from .._capabilities._call_record import LogSink
+from .._capabilities._calls import HostCalls
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import EventEffects, ReadOnlyEffects
 from .._capabilities._http import HttpBackend

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._capabilities._autonomy import Autonomy
 from .._capabilities._budgets import TokenBucket
-from .._capabilities._calls import HostCalls, LogSink
+from .._capabilities._call_record import LogSink
+from .._capabilities._calls import HostCalls
 from .._capabilities._chain import ChainBackend
 from .._capabilities._effects import EventEffects
 from .._capabilities._grants import Grants

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._capabilities._calls import HostCallRecord, LogSink
+from .._capabilities._call_record import HostCallRecord, LogSink
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ import wasmtime
 
 from .._capabilities._bounds import MAX_ERROR_CHARS
 from . import _fast_call as fc
+from . import _fast_readers as fr
 from . import _fast_values as fv
 from ._fast_call import FastFunc, FastStore, Func, HostBody, HostFunc, Store
 
@@ -58,7 +59,7 @@ class CallPath:
         if self.compiled:
             read = fc._EXT.Shape(result).read
         else:
-            read_raw = fv.reader(result)
+            read_raw = fr.reader(result)
 
             def read(address: int) -> Any:
                 return read_raw(ctypes.string_at(address, fv.VAL_SIZE), 0)

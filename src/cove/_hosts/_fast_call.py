@@ -61,6 +61,7 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from ..errors import LimitExceededError
+from . import _fast_readers as fr
 from . import _fast_values as fv
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def _round_trip_problem() -> str | None:
         ],
     )
     value = ((False, ("b", "héllo")), b"\x00\x01\xff", ["x", ""])
-    read = fv._tuple_reader([_peek_result, fv.reader(("bytes",)), fv.reader(("list", ("string",)))])
+    read = fr._tuple_reader([_peek_result, fr.reader(("bytes",)), fr.reader(("list", ("string",)))])
     first, second, third = _through_rust(
         _cloned(ty, value), lambda address: read(ctypes.string_at(address, fv.VAL_SIZE), 0)
     )
@@ -201,10 +202,10 @@ def _round_trip_problem() -> str | None:
 
 
 def _peek_result(raw: bytes, at: int) -> Any:
-    fv._check(raw, at, fv.K_RESULT)
+    fr._check(raw, at, fv.K_RESULT)
     pointer = fv._RESULT.unpack_from(raw, at)[2]
     inner = ctypes.string_at(pointer, fv.VAL_SIZE)
-    return fv.reader(("record", [("kind", ("enum", ["a", "b"])), ("m", ("string",))]))(inner, 0)
+    return fr.reader(("record", [("kind", ("enum", ["a", "b"])), ("m", ("string",))]))(inner, 0)
 
 
 if UNAVAILABLE is None:
@@ -250,7 +251,7 @@ def _ext_round_trip_problem(ext: Any) -> str | None:
     shape = ext.Shape(ty)
     read = _through_rust(
         lambda address: shape.clone_into(value, address),
-        lambda address: fv.reader(ty)(ctypes.string_at(address, fv.VAL_SIZE), 0),
+        lambda address: fr.reader(ty)(ctypes.string_at(address, fv.VAL_SIZE), 0),
     )
     if read != value:
         return f"C-written value read back as {read!r}"
@@ -336,7 +337,7 @@ class FastFunc:
             # the next call's assignment drops nothing (the common case).
             return None
         try:
-            return fv.read_result_string_error(raw, self._error_limit)
+            return fr.read_result_string_error(raw, self._error_limit)
         finally:
             _val_delete(self._result_addr)
             self._result[0] = b"\x00"  # kind bool: nothing left to drop
@@ -434,7 +435,7 @@ class _CtypesCallback:
     """A ``HostFunc`` as a ctypes callback: the fallback when ``_fast_ext`` is missing."""
 
     def __init__(self, params: list[fv.Type], result: fv.Type | None, func: HostFunc) -> None:
-        self._readers = [(fv.reader(t), i * fv.VAL_SIZE) for i, t in enumerate(params)]
+        self._readers = [(fr.reader(t), i * fv.VAL_SIZE) for i, t in enumerate(params)]
         self._nargs = len(params)
         self._nresults = 0 if result is None else 1
         self._write = None if result is None else fv.writer(result)

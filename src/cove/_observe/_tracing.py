@@ -39,7 +39,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from .._capabilities._calls import HostCallRecord
+from .._capabilities._call_record import HostCallRecord
 from .._config_tracing import TracingSettings
 from .._events import Event, Message, Webhook
 from .._store._base import JournalEntry, OutboxEntry

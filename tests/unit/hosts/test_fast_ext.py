@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cove._hosts import _fast_call as fc
+from cove._hosts import _fast_readers as fr
 from cove._hosts import _fast_values as fv
 
 pytestmark = pytest.mark.skipif(fc.EXT_PROBLEM is not None, reason=str(fc.EXT_PROBLEM))
@@ -181,7 +182,7 @@ def _entry(address: int) -> Any:
 @given(typed=typed_values(READABLE))
 def test_what_c_writes_the_ctypes_readers_read(typed: tuple[fv.Type, Any]) -> None:
     ty, value = typed
-    assert as_read(ty, value) == c_written(ty, value, lambda at: fv.reader(ty)(bytes_at(at), 0))
+    assert as_read(ty, value) == c_written(ty, value, lambda at: fr.reader(ty)(bytes_at(at), 0))
 
 
 @settings(max_examples=200, deadline=None)
@@ -315,9 +316,9 @@ def test_the_names_of_an_enum_or_variant_are_walked_once(wrap: Callable[[Any], A
     ],
 )  # fmt: skip
 def test_a_host_function_of_a_param_without_a_reader_is_refused_when_made(ty: fv.Type) -> None:
-    """As the ctypes twin refuses it (``fv.reader``), not a trap on every call."""
+    """As the ctypes twin refuses it (``fr.reader``), not a trap on every call."""
     with pytest.raises(TypeError):
-        fv.reader(ty)
+        fr.reader(ty)
     with pytest.raises(TypeError, match="no reader"):
         ext.Callback([ext.Shape(("string",)), ext.Shape(ty)], None, print, print)
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cove._capabilities._bounds import clip
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
+from cove._hosts import _fast_readers as fr
 from cove._hosts import _fast_values as fv
 from cove._hosts._call_path import CallPath
 
@@ -24,7 +25,7 @@ def clone_and_read(ty: fv.Type, value: Any) -> Any:
     slot = (ctypes.c_char * fv.VAL_SIZE)()
     fc._val_clone(arena.encode(fv.writer(ty), value), ctypes.addressof(slot))
     try:
-        return fv.reader(ty)(bytes(slot), 0)
+        return fr.reader(ty)(bytes(slot), 0)
     finally:
         fc._val_delete(ctypes.addressof(slot))
 
@@ -72,7 +73,7 @@ def test_a_reader_refuses_a_value_of_another_kind() -> None:
     arena = fv.Arena()
     arena.encode(fv.writer(("u32",)), 7)
     with pytest.raises(TypeError):
-        fv.reader(fh.S)(arena.mem[: fv.VAL_SIZE].tobytes(), 0)
+        fr.reader(fh.S)(arena.mem[: fv.VAL_SIZE].tobytes(), 0)
 
 
 def test_strings_that_are_not_utf8_are_refused_before_reaching_rust() -> None:
@@ -226,9 +227,9 @@ def _rebased(arena: fv.Arena, offset: int) -> bytes:
     """Arena bytes with every pointer into it moved by ``offset``."""
     raw = bytearray(arena.mem[: arena.top])
     for at in range(0, len(raw) - 7, 8):
-        (word,) = fv._U64.unpack_from(raw, at)
+        (word,) = fr._U64.unpack_from(raw, at)
         if arena.base <= word < arena.base + arena.capacity:
-            fv._U64.pack_into(raw, at, word + offset)
+            fr._U64.pack_into(raw, at, word + offset)
     return bytes(raw)
 
 
@@ -246,7 +247,7 @@ def test_an_error_text_read_cut_is_the_text_clip_cuts(text: str, limit: int) -> 
     # ctypes' twin of the C extension's read_clipped: only the kept prefix is decoded.
     encoded = text.encode()
     buffer = ctypes.create_string_buffer(encoded, len(encoded) or 1)
-    read = fv._read_clipped(ctypes.addressof(buffer), len(encoded), limit)
+    read = fr._read_clipped(ctypes.addressof(buffer), len(encoded), limit)
     assert read == clip(text, limit)
 
 
@@ -264,7 +265,7 @@ def test_a_clipped_string_shape_reads_the_text_clip_cuts_on_both_paths(
     arena = fv.Arena()  # alive until cloned: the address points into it
     fc._val_clone(arena.encode(fv.writer(ty), text), ctypes.addressof(slot))
     try:
-        assert clip(text, limit) == fv.reader(ty)(bytes(slot), 0)
+        assert clip(text, limit) == fr.reader(ty)(bytes(slot), 0)
         if fc._EXT is not None:
             assert clip(text, limit) == fc._EXT.Shape(ty).read(ctypes.addressof(slot))
     finally:

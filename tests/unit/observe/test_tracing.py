@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from cove._capabilities._calls import HostCallRecord
+from cove._capabilities._call_record import HostCallRecord
 from cove._config_tracing import TracingSettings
 from cove._events import Custom, Event, Message, Webhook
 from cove._observe._tracing import Tracing

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cove._capabilities._calls import HostCallRecord
+from cove._capabilities._call_record import HostCallRecord
 from cove._engine._trajectory import Trajectory
 from cove._observe import _trajectories
 from cove._observe._trajectories import Retention, TrajectoryQuery, TrajectoryStore
