@@ -3,7 +3,7 @@
 import { html, nothing } from "lit";
 import { actionBar } from "./actions.js";
 import { api, path } from "./api.js";
-import { badge, chartPanel, lastError } from "./overview.js";
+import { badge, chartPanel, lag, lastError } from "./overview.js";
 import { bytes, count, dateTime, millis } from "./format.js";
 import { toolsView } from "./tools.js";
 
@@ -55,7 +55,7 @@ export function moduleView(live, name, refresh, openTrajectories) {
         ${fact("version", m.version)} ${fact("kind", m.kind)}
         ${fact("handled", count(m.handled))} ${fact("failed", count(m.failed))}
         ${fact("restarts", count(m.restarts))} ${fact("skipped", count(m.skipped))}
-        ${fact("lag (events)", count(m.queue_depth))} ${fact("fuel", count(m.fuel))}
+        ${fact("lag (events)", lag(m))} ${fact("fuel", count(m.fuel))}
         ${fact("memory high-water", m.kind === "wasm" ? bytes(m.memory_high_water_bytes) : "native")}
         ${fact("state", bytes(m.state_bytes))} ${fact("outbox", count(m.outbox_backlog))}
         ${fact("dead letters", count(m.dead_letters))} ${fact("last success", dateTime(m.last_ok_ms) || "never")}

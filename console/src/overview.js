@@ -36,6 +36,20 @@ export function chartPanel(id, title, samples, pick) {
   </section>`;
 }
 
+const STALE_LAG = "the last known lag: the journal's server is away";
+
+/** Events waiting that it subscribes to; with a "?" while that is only the last known count
+ * (queue_depth_stale: the journal's server cannot be asked, e.g. NATS away). */
+export function lag(m) {
+  return m.queue_depth_stale
+    ? html`${count(m.queue_depth)}<span class="stale" title=${STALE_LAG}>?</span>`
+    : count(m.queue_depth);
+}
+
+function lagTitle(m) {
+  return m.queue_depth_stale ? STALE_LAG : "events waiting that it subscribes to";
+}
+
 function moduleRow(m, refresh) {
   const link = "#/module/" + encodeURIComponent(m.name);
   return html`<tr data-module=${m.name}>
@@ -43,7 +57,7 @@ function moduleRow(m, refresh) {
     <td data-label="state">${badge(m.state)}</td>
     <td data-label="handled" class="num">${count(m.handled)}</td>
     <td data-label="failed" class="num">${count(m.failed)}</td>
-    <td data-label="lag" class="num" title="events waiting that it subscribes to">${count(m.queue_depth)}</td>
+    <td data-label="lag" class="num" title=${lagTitle(m)}>${lag(m)}</td>
     <td data-label="fuel" class="num">${count(m.fuel)}</td>
     <td data-label="memory" class="num">${m.kind === "wasm" ? bytes(m.memory_high_water_bytes) : "native"}</td>
     <td data-label="outbox" class="num">${count(m.outbox_backlog)}${m.dead_letters ? html` <span class="badge failed">+${m.dead_letters} dead</span>` : nothing}</td>
