@@ -35,21 +35,24 @@ class Backlog:
 
     @property
     def counted(self) -> int:
-        """The last count: what ``depth`` returned, or had counted when a read failed."""
+        """The last complete count (what ``depth`` last returned): a read that fails
+        (StoreError, the journal's server away) leaves it as it was."""
         return self._count
 
     def depth(self, position: int, head: int) -> int:
         """Entries in (position, head] that match the module's subscriptions."""
-        if position != self._position or self._counted_to > head:
-            self._position, self._counted_to, self._count = position, position, 0
-        while self._counted_to < head:
-            entries = self._read(self._counted_to, _CHUNK)
+        counted_to, count = self._counted_to, self._count
+        if position != self._position or counted_to > head:
+            counted_to, count = position, 0
+        while counted_to < head:
+            entries = self._read(counted_to, _CHUNK)
             if not entries:
                 break
             for entry in entries:
                 if entry.seq > head:
                     break
                 if self._matches(entry.event):
-                    self._count += 1
-            self._counted_to = min(head, entries[-1].seq)
-        return self._count
+                    count += 1
+            counted_to = min(head, entries[-1].seq)
+        self._position, self._counted_to, self._count = position, counted_to, count
+        return count
