@@ -5,7 +5,7 @@ linker, store, WASI, instantiate); only the per-event steps go through the C
 API: ``wasmtime_component_func_call`` for init/handle, and host functions
 registered with ``wasmtime_component_linker_instance_add_func``. The shapes
 are fixed by our WIT, so values are written and read without any type
-reflection (``_fast_values``), which is where wasmtime-py's wrapper spends
+reflection (``_fast_values``, ``_fast_readers``), which is where wasmtime-py's wrapper spends
 most of an event.
 
 Ownership (who frees what):
