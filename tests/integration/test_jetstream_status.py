@@ -68,6 +68,10 @@ async def test_status_answers_with_the_last_known_depth_while_nats_is_away(
                 k: health.json()["modules"]["flaky"][k]
                 for k in ("state", "queue_depth", "queue_depth_stale")
             }
+            assert (
+                "journal's server is away: queue depths are the last known"
+                in (health.json()["problems"])
+            )
             assert plane.metrics_url is not None
             async with httpx.AsyncClient() as scraper:
                 scraped = await scraper.get(plane.metrics_url + "/metrics")

@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from ._view import EngineView
 
 _TROUBLE = frozenset({"dead", "backoff"})
+STALE_JOURNAL = "journal's server is away: queue depths are the last known"
 
 
 def readiness(engine: EngineView) -> tuple[bool, str]:
@@ -28,7 +29,9 @@ def health_report(engine: EngineView) -> dict[str, Any]:
     """Per-module state and per-source health; ``status`` is ok, degraded or not-ready.
 
     A dead or backing-off module makes the engine degraded, not unready: the
-    other modules still run, and restarting the pod would not revive it.
+    other modules still run, and restarting the pod would not revive it. So does
+    a journal whose server is away (NATS): the engine waits for it, and a
+    restart would not bring it back either.
     """
     ready, reason = readiness(engine)
     modules = {
@@ -47,7 +50,7 @@ def health_report(engine: EngineView) -> dict[str, Any]:
         for name, error in engine.source_health().items()
     }
     refused = {str(path): error for path, error in engine.load_errors.items()}
-    troubled = any(m["state"] in _TROUBLE for m in modules.values())
+    troubled = any(m["state"] in _TROUBLE or m["queue_depth_stale"] for m in modules.values())
     status = "not-ready" if not ready else "degraded" if troubled or refused else "ok"
     return {
         "status": status,
@@ -81,6 +84,8 @@ def _problems(
 ) -> list[str]:
     """Why the status is not ok, one line each: what an operator reads first."""
     problems = [] if ready else [reason]
+    if any(module["queue_depth_stale"] for module in modules.values()):
+        problems.append(STALE_JOURNAL)
     for name, module in sorted(modules.items()):
         if module["state"] in _TROUBLE:
             problems.append(f"module {name} is {module['state']}: {module['last_error']}")
