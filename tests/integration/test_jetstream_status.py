@@ -68,10 +68,11 @@ async def test_status_answers_with_the_last_known_depth_while_nats_is_away(
                 k: health.json()["modules"]["flaky"][k]
                 for k in ("state", "queue_depth", "queue_depth_stale")
             }
-            assert (
-                "journal's server is away: queue depths are the last known"
-                in (health.json()["problems"])
-            )
+            problems = health.json()["problems"]
+            assert "journal's server is away: queue depths are the last known" in problems
+            told = await cove(plane, "health")
+            assert 1 == told.code, told.err  # degraded
+            assert "module flaky: dead, queue 3? (last known)" in told.out, told.out
             assert plane.metrics_url is not None
             async with httpx.AsyncClient() as scraper:
                 scraped = await scraper.get(plane.metrics_url + "/metrics")

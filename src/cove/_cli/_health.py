@@ -23,8 +23,9 @@ def health_command(client: Client) -> None:
         console.print(f"engine: [{_STYLE.get(status, 'red')}]{status}[/] ({body['reason']})")
         for name, module in body["modules"].items():
             error = f" [red]{module['last_error']}[/]" if module["last_error"] else ""
+            stale = "? (last known)" if module.get("queue_depth_stale") else ""
             console.print(
-                f"  module {name}: {module['state']}, queue {module['queue_depth']}{error}",
+                f"  module {name}: {module['state']}, queue {module['queue_depth']}{stale}{error}",
                 highlight=False,
             )
         for name, source in body["sources"].items():
