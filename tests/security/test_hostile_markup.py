@@ -74,3 +74,38 @@ async def test_markup_in_a_manifest_or_a_tool_spec_is_listed_as_text(
     assert f"{MARKUP}?" in tools.out  # the argument, optional
     assert (0, "") == (loaded.code, loaded.err)
     assert MARKUP in loaded.out
+
+
+_MARKUP_RAISES = """
+from cove.plugin import Plugin
+
+
+class Raises(Plugin):
+    def handle_event(self, event, ctx):
+        raise RuntimeError({markup!r})
+"""
+
+
+async def test_markup_in_a_dead_modules_error_is_shown_as_text_by_cove_health(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cove health` printed a module's last error inside its own markup: rich read the
+    error's brackets as tags and the command failed instead of reporting."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    module = write_manifest(
+        tmp_path / "marked",
+        "marked",
+        kind="python",
+        entry="raises:Raises",
+        subscriptions=[{"kind": "custom", "name": "marked.*"}],
+        restart={"max_failures": 1},
+    )
+    (module / "raises.py").write_text(_MARKUP_RAISES.format(markup=MARKUP))
+    config = write_engine_config(tmp_path / "engine.toml", [module], control_section())
+    async with running_plane(config) as plane:
+        await plane.engine.publish([op_event("marked", "any")])
+        runner = plane.engine.runners["marked"]
+        await wait_until(lambda: runner.state == ModuleState.DEAD, what="dead")
+        told = await cove(plane, "health")
+    assert (1, "") == (told.code, told.err)  # degraded, and said so
+    assert f"RuntimeError: {MARKUP}" in told.out

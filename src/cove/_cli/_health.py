@@ -19,23 +19,26 @@ def health_command(client: Client) -> None:
     body = client.call("GET", "/health")
 
     def human() -> None:
+        # Lines are Text: a module's error, a source's or the reason is text, never markup.
         status = body["status"]
-        console.print(f"engine: [{_STYLE.get(status, 'red')}]{status}[/] ({body['reason']})")
+        line = Text.assemble(
+            "engine: ", (status, _STYLE.get(status, "red")), f" ({body['reason']})"
+        )
+        console.print(line, highlight=False)
         for name, module in body["modules"].items():
-            error = f" [red]{module['last_error']}[/]" if module["last_error"] else ""
             stale = "? (last known)" if module.get("queue_depth_stale") else ""
-            console.print(
-                f"  module {name}: {module['state']}, queue {module['queue_depth']}{stale}{error}",
-                highlight=False,
-            )
+            line = Text(f"  module {name}: {module['state']}, queue {module['queue_depth']}{stale}")
+            if module["last_error"]:
+                line.append(f" {module['last_error']}", "red")
+            console.print(line, highlight=False)
         for name, source in body["sources"].items():
-            state = "[green]running[/]" if source["ok"] else f"[red]{source['error']}[/]"
+            state = ("running", "green") if source["ok"] else (str(source["error"]), "red")
             lag = "".join(  # chain sources: blocks behind per confirmations depth
                 f", {s['behind']} blocks behind at depth {s['confirmations']}"
                 for s in source.get("streams", [])
                 if s["behind"] is not None
             )
-            console.print(f"  source {name}: {state}{lag}", highlight=False)
+            console.print(Text.assemble(f"  source {name}: ", state, lag), highlight=False)
             _chain_detail(source)
         for path, error in body["refused"].items():
             line = Text.assemble("  ", ("refused", "red"), f" {path}: {error}")
