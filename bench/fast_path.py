@@ -11,6 +11,9 @@ Figures for the same compiled Python guest making 2 store calls per event
                  capability gate, the write overlay, fuel/deadline reset; with
                  the C extension (_fast_ext) when it is built
   cove fast (ctypes)  the same on the ctypes implementation (call_path="ctypes")
+  cove fast on Winch's code  cove fast on code compiled by Winch (wasmtime's baseline
+                 compiler), what a module runs on a cold cache until Cranelift's
+                 background compile is in (every other row: Cranelift's code)
   fast call only the same host's handle function called straight (event
                  writing, host-call dispatch, the gate and the overlay), without
                  the per-call wrapper around it (limits reset, one-call-at-a-time
@@ -292,13 +295,15 @@ def main() -> None:
     n_manifest, n_wasm = bench_guest("n_calls")
     raw_manifest, raw_wasm = bench_guest("two_calls_raw")
     with tempfile.TemporaryDirectory() as tmp:
-        runtime = WasmRuntime(Path(tmp) / "cache")
+        runtime = WasmRuntime(Path(tmp) / "cache", compiler="cranelift")
+        winch = WasmRuntime(Path(tmp) / "cache-winch", compiler="winch")
         callers = {
             "bare wrapper": raw_caller(runtime, wasm),
             "bare ctypes": bare_ctypes_caller(runtime, wasm),
             "fast call only": call_only_caller(runtime, manifest, wasm),
             "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
             "cove fast (ctypes)": cove_caller(runtime, manifest, wasm, "ctypes"),
+            "cove fast on Winch's code": cove_caller(winch, manifest, wasm, "fast"),
             "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
             "floor": floor_caller(runtime),
@@ -340,6 +345,7 @@ def main() -> None:
             )
         )
         runtime.close()
+        winch.close()
     host_call = {
         path: (per_call[f"{path} n=22"] - per_call[f"{path} n=2"]) / 20
         for path in ("bare", "fast", "ctypes")
@@ -351,6 +357,11 @@ def main() -> None:
         ("fast call only", us["fast call only"], "cove fast without its per-call wrapper"),
         ("cove fast", us["cove fast"], f"target <= 1.50 of bare ctypes ({fc.implementation()})"),
         ("cove fast (ctypes)", us["cove fast (ctypes)"], "the fallback without the C extension"),
+        (
+            "cove fast on Winch's code",
+            us["cove fast on Winch's code"],
+            "what [wasm] compiler = tiered runs until Cranelift's code is in",
+        ),
     ]
     if args.against:
         rows += [(name, v, "") for name, v in us.items() if name.endswith(f" at {args.against}")]
