@@ -69,6 +69,7 @@ from cove._events import Custom, Event
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
+from cove._hosts import _shared_linker
 from cove._hosts._event_bytes import encode_event
 from cove._hosts._wasm_contract import HOST_VERSION_TEXT, check_component
 from cove._hosts._wasm_host import CallPathName, WasmModuleHost
@@ -258,7 +259,11 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
         store.set_fuel(grants.limits.fuel)
         store.set_epoch_deadline(10**6)
         host._calls = calls
-        assert handle(encode_event(event, 1)) is None
+        previous = _shared_linker.enter(host)  # host functions act for the entered host
+        try:
+            assert handle(encode_event(event, 1)) is None
+        finally:
+            _shared_linker.leave(previous)
         calls.records.clear()
         calls.calls = 0
 
