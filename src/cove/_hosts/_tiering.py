@@ -7,8 +7,8 @@ modules share it. Each module moves to the result at its next event
 boundary, the way a hibernated module wakes (``WasmModuleHost``: its
 instance is dropped, the next call instantiates the new code and runs
 ``init``). A compile that fails is logged here, once per component, and
-the modules stay on Winch's code until the engine restarts. Compiles of
-different components run one after another.
+the modules stay on Winch's code until the engine restarts. Compiles run one
+after another in a process.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ import structlog
 from wasmtime.component import Component
 
 log = structlog.get_logger("cove.wasm")
+
+_ONE_AT_A_TIME = threading.Lock()
+"""Per process: a compile already spreads over the cores, so two at once only add
+memory (hundreds of MB each for an 18 MB guest) and take the cores events run on. An
+engine started after another's compile of the same component waits for it, then
+reads its cache entry instead of compiling (``ComponentCache.load``)."""
 
 Compile = Callable[[str, bytes], Component]
 """(module, wasm) -> the optimized component, stored in the cache."""
@@ -35,9 +41,6 @@ class Tiering:
         self._running: dict[str, Future[Component]] = {}
         self._failed: dict[str, Future[Component]] = {}
         """Not tried again in this process: one log line per component, not per module."""
-        self._one_at_a_time = threading.Lock()
-        """A compile already spreads over the cores: two at once would only add memory
-        (hundreds of MB each for an 18 MB guest) and take the cores events run on."""
 
     def start(self, digest: str, module: str, wasm: bytes) -> Future[Component]:
         """The compile of ``digest``'s optimized code: the one under way, else a new one."""
@@ -58,7 +61,7 @@ class Tiering:
 
     def _run(self, digest: str, module: str, wasm: bytes, future: Future[Component]) -> None:
         try:
-            with self._one_at_a_time:
+            with _ONE_AT_A_TIME:
                 component = self.compile(module, wasm)
         except Exception as exc:  # any failure leaves the modules on the baseline code
             log.warning(
