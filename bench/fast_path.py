@@ -11,6 +11,9 @@ Figures for the same compiled Python guest making 2 store calls per event
                  capability gate, the write overlay, fuel/deadline reset; with
                  the C extension (_fast_ext) when it is built
   cove fast (ctypes)  the same on the ctypes implementation (call_path="ctypes")
+  cove fast on Winch's code  cove fast on code compiled by Winch (wasmtime's baseline
+                 compiler), what a module runs on a cold cache until Cranelift's
+                 background compile is in (every other row: Cranelift's code)
   fast call only the same host's handle function called straight (event
                  writing, host-call dispatch, the gate and the overlay), without
                  the per-call wrapper around it (limits reset, one-call-at-a-time
@@ -66,6 +69,7 @@ from cove._events import Custom, Event
 from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
+from cove._hosts import _shared_linker
 from cove._hosts._event_bytes import encode_event
 from cove._hosts._wasm_contract import HOST_VERSION_TEXT, check_component
 from cove._hosts._wasm_host import CallPathName, WasmModuleHost
@@ -255,7 +259,11 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
         store.set_fuel(grants.limits.fuel)
         store.set_epoch_deadline(10**6)
         host._calls = calls
-        assert handle(encode_event(event, 1)) is None
+        previous = _shared_linker.enter(host)  # host functions act for the entered host
+        try:
+            assert handle(encode_event(event, 1)) is None
+        finally:
+            _shared_linker.leave(previous)
         calls.records.clear()
         calls.calls = 0
 
@@ -292,13 +300,15 @@ def main() -> None:
     n_manifest, n_wasm = bench_guest("n_calls")
     raw_manifest, raw_wasm = bench_guest("two_calls_raw")
     with tempfile.TemporaryDirectory() as tmp:
-        runtime = WasmRuntime(Path(tmp) / "cache")
+        runtime = WasmRuntime(Path(tmp) / "cache", compiler="cranelift")
+        winch = WasmRuntime(Path(tmp) / "cache-winch", compiler="winch")
         callers = {
             "bare wrapper": raw_caller(runtime, wasm),
             "bare ctypes": bare_ctypes_caller(runtime, wasm),
             "fast call only": call_only_caller(runtime, manifest, wasm),
             "cove fast": cove_caller(runtime, manifest, wasm, "fast"),
             "cove fast (ctypes)": cove_caller(runtime, manifest, wasm, "ctypes"),
+            "cove fast on Winch's code": cove_caller(winch, manifest, wasm, "fast"),
             "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
             "floor": floor_caller(runtime),
@@ -340,6 +350,7 @@ def main() -> None:
             )
         )
         runtime.close()
+        winch.close()
     host_call = {
         path: (per_call[f"{path} n=22"] - per_call[f"{path} n=2"]) / 20
         for path in ("bare", "fast", "ctypes")
@@ -351,6 +362,11 @@ def main() -> None:
         ("fast call only", us["fast call only"], "cove fast without its per-call wrapper"),
         ("cove fast", us["cove fast"], f"target <= 1.50 of bare ctypes ({fc.implementation()})"),
         ("cove fast (ctypes)", us["cove fast (ctypes)"], "the fallback without the C extension"),
+        (
+            "cove fast on Winch's code",
+            us["cove fast on Winch's code"],
+            "what [wasm] compiler = tiered runs until Cranelift's code is in",
+        ),
     ]
     if args.against:
         rows += [(name, v, "") for name, v in us.items() if name.endswith(f" at {args.against}")]

@@ -43,6 +43,15 @@ class WasmSettings(StrictModel):
         "instance and Store dropped (`hibernating`) until its next call; unset: never. "
         "`[overrides.<name>] hibernate_after` sets one module's (see docs/lifecycle.md).",
     )
+    compiler: Literal["tiered", "cranelift", "winch"] | None = Field(
+        default=None,
+        description="What compiles a component missing from the cache. `tiered`: Winch "
+        "(wasmtime's baseline compiler, ~4x faster to compile) so the module runs at once, "
+        "then Cranelift (optimized code) in the background, which the module moves to "
+        "between two events and the cache keeps; `cranelift`: Cranelift only (the module "
+        "waits for it); `winch`: Winch only (slower events). Unset: `$COVE_WASM_COMPILER`, "
+        "else `tiered`.",
+    )
     call_path: Literal["fast", "ctypes"] = Field(
         default="fast",
         description="Calls into wasm go through wasmtime's C API; `fast`: with cove's C "

@@ -28,7 +28,8 @@ async def test_modules_sharing_a_component_compile_it_once(tmp_path: Path) -> No
     finally:
         runtime.close()
     assert 2 == sum(m.startswith("compiling ") for m in said)
-    assert 2 == len(list((tmp_path / "compiled").glob("*.cwasm")))
+    compiled = {p.name.split("-")[0] for p in (tmp_path / "compiled").glob("*.cwasm")}
+    assert 2 == len(compiled)  # by digest: tiered may hold Winch's and Cranelift's a moment
     assert {"loading"} == {s.value for _, s in compiling.states()}  # nothing left compiling
 
 

@@ -76,11 +76,12 @@ def build_command(module_dir: Path, pin: bool, cache_dir: Path | None, precompil
 
 
 def _precompile(module: str, component: Path) -> None:
-    """Warm the compiled cache every engine and command reads (a hit when unchanged)."""
+    """Warm the compiled cache every engine and command reads (a hit when unchanged): the
+    optimized code, compiled here, so no engine starts on Winch's (``[wasm] compiler``)."""
     from .._hosts._wasm_runtime import WasmRuntime  # wasmtime: only when compiling
 
     runtime = WasmRuntime(compiled_cache_dir())
     try:
-        runtime.precompile(module, component.read_bytes(), lambda m: click.echo(f"… {m}"))
+        runtime.load(module, component.read_bytes(), lambda m: click.echo(f"… {m}"))
     finally:
         runtime.close()

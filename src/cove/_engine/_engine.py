@@ -153,7 +153,9 @@ class Engine:
         if self._store is None:
             self._store = open_store(config)
         self.trajectories = trajectory_store(config)
-        self.runtime = WasmRuntime(config.cache_path, parse_duration_ms(config.wasm.epoch_tick))
+        self.runtime = WasmRuntime(
+            config.cache_path, parse_duration_ms(config.wasm.epoch_tick), config.wasm.compiler
+        )
         self.http = HttpBackend(config.http, self._http_transport)
         self.chain = ChainBackend(config.chains, self._chain_transport) if config.chains else None
         self.committer = committer_for(config, self.store)

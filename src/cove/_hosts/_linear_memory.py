@@ -180,9 +180,11 @@ class MemoryLedger:
                 self._due = watch
         self._later(self.settle)
 
-    def settle(self, watch: MemoryWatch | None = None) -> None:
-        """Make the read still due now (when given: only if it is ``watch``'s)."""
-        if watch is not None and self._due is not watch:
+    def settle(self, watch: MemoryWatch | None = None, wait: bool = False) -> None:
+        """Make the read still due now (when given: only if it is ``watch``'s). ``wait``:
+        also let a read under way on the background thread end first (it may be
+        ``watch``'s: a release must see the bases it finds)."""
+        if watch is not None and not wait and self._due is not watch:
             return
         with self._lock:
             if watch is None or self._due is watch:
@@ -247,7 +249,7 @@ class MemoryWatch:
 
     def release(self, close: Job) -> None:
         """The instance goes: its peak is noted while still mapped, then ``close`` frees it."""
-        self._ledger.settle(self)
+        self._ledger.settle(self, wait=True)
         self._note(self._ledger.sizes_of(self._bases))
         bases, self._bases = self._bases, frozenset()
         self._ledger.close(bases, close)

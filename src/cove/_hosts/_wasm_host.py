@@ -45,12 +45,13 @@ from ..errors import (
 from . import _fast_call, _fast_host, _shared_linker, _wasi_clock
 from ._base import CallStats, HookOutcome, ModuleHost
 from ._call_path import CallPath
+from ._compiler import Strategy
 from ._event_bytes import encode_event
 from ._guest_output import GuestOutput, OutputSink
 from ._guest_turn import one_at_a_time
 from ._linear_memory import MemoryWatch
 from ._wasm_contract import HOST_VERSION, check_component
-from ._wasm_runtime import Progress, WasmRuntime
+from ._wasm_runtime import Progress, Tier, WasmRuntime
 from ._wasm_traps import tool_spec, trap_error
 from ._wit_shapes import signature
 
@@ -95,9 +96,13 @@ class WasmModuleHost(ModuleHost):
         self.stats = CallStats()
         self._runtime = runtime
         self._grants = grants
-        self._component = runtime.load(self.name, wasm, progress)
+        loaded = runtime.load_first(self.name, wasm, progress)
+        self._component = loaded.component
+        self._tier = loaded.tier
+        self._optimized = loaded.optimized
+        """Cranelift's compile under way while this runs Winch's code (``tiered``)."""
         report = check_component(
-            runtime.engine,
+            loaded.tier.engine,
             self.name,
             self._component,
             grants.declared,
@@ -127,10 +132,8 @@ class WasmModuleHost(ModuleHost):
         """``interrupt`` was called: every call ends as ``CallCancelledError``."""
         self._wait_ends_ns = 0
         """When the running call's latest WASI wait ends (``perf_counter_ns``)."""
-        self._linker: Linker = runtime.linkers.get(
-            self._component, report.interfaces, self._version_text, call_path,
-            grants.limits.timeout_ms,
-        )  # fmt: skip
+        self._interfaces = report.interfaces
+        self._linker: Linker = self._linker_for(loaded.tier)
         self._calls: HostCalls | None = None
         self._store: _fast_call.Store | None = None
         self._init_fn: Invoke | None = None
@@ -139,8 +142,36 @@ class WasmModuleHost(ModuleHost):
         self._memory = MemoryWatch()
 
     # instance lifecycle -------------------------------------------------
+    def _linker_for(self, tier: Tier) -> Linker:
+        return tier.linkers.get(
+            self._component, self._interfaces, self._version_text, self.call_path,
+            self._grants.limits.timeout_ms,
+        )  # fmt: skip
+
+    @property
+    def compiled_by(self) -> Strategy:
+        """The compiler of the code this module runs (``winch`` until a tiered switch)."""
+        return self._tier.strategy
+
+    def _at_boundary(self) -> None:
+        """Between calls: move to the optimized code once its compile is done, the way a
+        hibernated module wakes (the instance goes; the next call instantiates the new
+        code and runs init). A failed compile was logged once (``_tiering``)."""
+        pending = self._optimized
+        if pending is None or not pending.done():
+            return
+        self._optimized = None
+        if pending.exception() is not None:
+            return
+        self._free_instance()
+        self._component = pending.result()
+        self._tier = self._runtime.optimized
+        self._linker = self._linker_for(self._tier)
+        log.info("wasm module on optimized code", module=self.name)
+
     def _instantiate(self) -> tuple[_fast_call.Store, Invoke, Invoke]:
-        store = wasmtime.Store(self._runtime.engine)
+        self._at_boundary()
+        store = wasmtime.Store(self._tier.engine)
         self._raw_store = store
         store.set_limits(memory_size=self._grants.limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
@@ -150,7 +181,7 @@ class WasmModuleHost(ModuleHost):
         store.set_fuel(self._grants.limits.fuel)
         store.set_epoch_deadline(self._runtime.deadline_ticks(self._grants.limits.timeout_ms))
         try:
-            self._clock = self._runtime.clock.bind(store)
+            self._clock = self._tier.clock.bind(store)
             previous = _shared_linker.enter(self)  # the guest's start code may call the host
             try:
                 with self._memory.instantiating():
@@ -228,6 +259,7 @@ class WasmModuleHost(ModuleHost):
 
     @one_at_a_time("handle")
     def handle(self, event: Event, attempt: int, calls: HostCalls) -> None:
+        self._at_boundary()
         if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
             self.init(calls.read_only())
         assert self._handle_fn is not None
@@ -240,6 +272,7 @@ class WasmModuleHost(ModuleHost):
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
         if self._tool_export is None:
             return super().call_tool(name, arguments_json, calls)
+        self._at_boundary()
         if self._handle_fn is None:  # a trap discarded the instance: rebuild it first
             self.init(calls.read_only())
         assert self._tool_fns is not None
@@ -261,6 +294,7 @@ class WasmModuleHost(ModuleHost):
         if self._hook_export is None:
             return super().on_hook(point, payload_json, calls)
         with self._hook_lock:
+            self._at_boundary()
             if self._handle_fn is None:  # not started yet, or a trap discarded the instance
                 self.init(calls.read_only())
             assert self._hook_fn is not None

@@ -155,3 +155,32 @@ def test_an_address_of_a_host_dropped_unclosed_is_the_next_instances() -> None:
     instantiate(new, maps, A, 2 * MiB)
     due.pop()()
     assert 2 * MiB == new.high_water(maps.read())
+
+
+def test_a_release_during_the_deferred_read_waits_for_it_and_frees_the_address() -> None:
+    """An instance that traps at once (a tiered module's first event on the optimized
+    code): its release meets the background read under way. It must wait for it, or the
+    watch keeps the base for good and the next instance mapped there is nobody's."""
+    maps = FakeMaps()
+    reading, go_on = threading.Event(), threading.Event()
+    reads = 0
+
+    def slow_read() -> dict[int, int]:
+        nonlocal reads
+        reads += 1
+        if reads == 2:  # the deferred read after the instantiation (1: the first seeding)
+            reading.set()
+            go_on.wait(5)
+        return maps.read()
+
+    ledger = MemoryLedger(slow_read, lambda job: threading.Thread(target=job).start())
+    trapped, next_one = MemoryWatch(ledger), MemoryWatch(ledger)
+    instantiate(trapped, maps, A, 3 * MiB)
+    assert reading.wait(5)
+    threading.Timer(0.1, go_on.set).start()
+    trapped.release(lambda: maps.unmap(A))
+    assert 3 * MiB == trapped.high_water({})
+    assert frozenset() == trapped._bases
+    instantiate(next_one, maps, A, MiB)  # the allocator hands the address out again
+    ledger.settle()
+    assert MiB == next_one.high_water(maps.read())
