@@ -21,6 +21,12 @@ from tests.helpers.postgres import PostgresServer
 # per-user default, moved): each component compiles once per suite, not once per
 # test or data dir. ``<CACHE>/compiled`` is also what write_engine_config names.
 os.environ["COVE_CACHE_DIR"] = str(CACHE)
+# Cranelift only, unless the run asks otherwise: the suite starts many short engine
+# processes, and under `tiered` each one that exits before its background compile
+# ends leaves only Winch's entry, so the next one compiles Cranelift's again. The
+# tiered path has its own tests (test_tiered_compile.py, test_tiering.py), which set
+# the compiler themselves; `COVE_WASM_COMPILER=tiered make test` runs it everywhere.
+os.environ.setdefault("COVE_WASM_COMPILER", "cranelift")
 
 
 @pytest.fixture(autouse=True)
