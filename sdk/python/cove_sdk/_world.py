@@ -49,8 +49,8 @@ class WitWorld(wit_world.WitWorld):
         finally:
             _flush_output()
 
-    def handle(self, event: bytes) -> None:
-        # Only the kind byte is read here; the handler's event and meta decode
+    def handle(self, event: str) -> None:
+        # Only the kind digit is read here; the handler's event and meta decode
         # their fields when first read (see _event).
         route = ROUTES[event[0]]
         if route is None:
