@@ -21,6 +21,8 @@ Only the event's shape differs (bench/assets/shapes/wit/shapes.wit):
                  store values, by how errors cross: ``result`` (a missing key is
                  not-found, raised in the guest), ``result<option<string>>`` (a
                  missing key is none), or ``option<host-error>`` beside the value
+  0.3: ...       cove:host@0.3 as chosen: the event as ``_event_text`` writes it
+                 (timed per event), the error-option store (get-text/set-text's shapes)
   compact+option the compact bytes event with the ``result<option<string>>``
                  store: the event's share against ``text+option``
 The candidates with "compact"/"flat"/"getter" use cove's own store imports
@@ -54,6 +56,7 @@ from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts._call_path import CallPath
 from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 from cove._hosts._wasm_runtime import WasmRuntime
 from cove._hosts._wit_shapes import import_signatures
 
@@ -245,6 +248,12 @@ def callers(runtime: WasmRuntime) -> dict[str, Callable[[], None]]:
             [S],
             lambda: (_text(event, 1),),
         )
+    # cove:host@0.3 as chosen: the event as _event_text writes it, the store's error beside
+    # the value (the error-option store has get-text/set-text's shapes)
+    made["0.3: text event + error-option-store"] = caller(
+        runtime, build_shape("text-error-option"), text_stores({}), [S],
+        lambda: (encode_event_text(event, 1),),
+    )  # fmt: skip
     made["compact+option-store"] = caller(
         runtime,
         build_shape("compact-option"),
