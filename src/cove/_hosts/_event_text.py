@@ -67,13 +67,24 @@ def _webhook(p: Webhook) -> str:
     return _t(p.path) + _t(p.method) + _headers(p.headers) + _t(p.body.decode("latin-1"))
 
 
+def _custom(p: Custom) -> str:
+    # One f-string: the kind on the hot path of custom events and ticks pays no helper calls.
+    name, source, payload = p.name, p.source, p.payload
+    return f"{len(name)}:{name}{len(source)}:{source}{len(payload)}:{payload}"
+
+
+def _tick(p: Tick) -> str:
+    schedule, due = p.schedule, str(p.scheduled_at_ms)
+    return f"{len(schedule)}:{schedule}{len(due)}:{due}"
+
+
 _PAYLOADS: dict[type, Callable[[Any], str]] = {
     Block: _block,
     Log: _log,
-    Tick: lambda p: _t(p.schedule) + _n(p.scheduled_at_ms),
+    Tick: _tick,
     Message: _message,
     Webhook: _webhook,
-    Custom: lambda p: _t(p.name) + _t(p.source) + _t(p.payload),
+    Custom: _custom,
     Lifecycle: lambda p: _n(LIFECYCLE_PHASES.index(p.phase)) + _t(p.detail),
 }
 
