@@ -112,6 +112,8 @@ class WasmModuleHost(ModuleHost):
             bool(manifest.hook),
             manifest.migrate.enabled,
         )
+        self._deadline_ticks = runtime.deadline_ticks(grants.limits.timeout_ms)
+        """Each call's epoch deadline (fixed per module; worked out once, not per call)."""
         self._handle_params, self._handle_args = _HANDLES[report.version]
         """``handle`` in the shape of the contract the component was built against."""
         self._version_text = ".".join(map(str, report.version))
@@ -349,7 +351,7 @@ class WasmModuleHost(ModuleHost):
         assert store is not None
         limits = self._grants.limits
         store.set_fuel(limits.fuel)
-        store.set_epoch_deadline(self._runtime.deadline_ticks(limits.timeout_ms))
+        store.set_epoch_deadline(self._deadline_ticks)
         self._calls = calls
         start = time.perf_counter_ns()
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000
