@@ -18,6 +18,8 @@ Figures for the same compiled Python guest making 2 store calls per event
   no SDK         bare ctypes and cove fast on bench/assets/two_calls_raw: the
                  same two calls on componentize-py's bindings without the SDK's
                  dispatch
+  guest alone    the 0.3 guests (two_calls, two_calls_raw) called as the floor is:
+                 dict-backed store imports, no gate, no overlay, no per-call wrapper
   floor          bench/event_shapes.py's floor guest: a string event, string imports
                  (get -> option<string>, set), no SDK: the least a Python guest costs
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
@@ -53,7 +55,7 @@ from typing import Any
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
-from event_shapes import floor_caller
+from event_shapes import caller, floor_caller
 from setuptools import Distribution, Extension
 from wasm_call_overhead import DictState, raw_caller
 from wasmtime.component import Linker
@@ -287,6 +289,22 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
     return one
 
 
+def gate_free_caller(runtime: WasmRuntime, wasm: bytes) -> Callable[[], None]:
+    """A 0.3 bench guest called as event_shapes.py calls the floor: its store imports
+    dict-backed (the C extension's host functions, no gate, no overlay), the event
+    encoded per call. What is left of cove fast over this is cove's host."""
+    data: dict[str, str] = {}
+    store: dict[str, tuple[list[Any], Any, Callable[..., Any]]] = {
+        "get-text": ([fh.S], fh.GET_TEXT, lambda key: (data.get(key), None)),
+        "set-text": ([fh.S, fh.S], ("option", fh.HOST_ERROR), data.__setitem__),
+    }
+    event = Event(Custom("bench.tick", "", "{}"))
+    return caller(
+        runtime, wasm, {f"cove:host/store@{HOST_VERSION_TEXT}": store}, fh.HANDLE_PARAMS,
+        lambda: (encode_event_text(event, 1),),
+    )  # fmt: skip
+
+
 def interleaved(callers: dict[str, Callable[[], object]], events: int) -> dict[str, float]:
     """Median CPU µs/event per caller (this thread's CPU time: the guest runs on it
     too, and other jobs on a shared machine disturb it far less than wall time);
@@ -330,6 +348,8 @@ def main() -> None:
             "bare ctypes, 0.2 guest": bare_ctypes_caller(runtime, old_wasm_0_2, version="0.2.0"),
             "cove fast, 0.2 guest": cove_caller(runtime, old_manifest_0_2, old_wasm_0_2, "fast"),
             "floor": floor_caller(runtime),
+            "guest alone, no SDK": gate_free_caller(runtime, raw_wasm),
+            "guest alone": gate_free_caller(runtime, wasm),
         }
         if args.sdk_against:
             old_manifest, old_wasm = bench_guest(
@@ -411,6 +431,8 @@ def main() -> None:
             (name, f"{us[name]:.1f}", f"{us[name] / floor:.2f}")
             for name in (
                 "floor",
+                "guest alone, no SDK",
+                "guest alone",
                 "bare ctypes, no SDK",
                 "cove fast, no SDK",
                 "cove fast, 0.2 guest",
