@@ -28,6 +28,9 @@ Figures for the same compiled Python guest making 2 store calls per event
                  that a shared machine's drift between runs cannot blur
   --sdk-against REV  adds bare ctypes and cove fast on the same guest built with the SDK
                  as of a git revision (the SDK's dispatch before/after, same rounds)
+                 Both need a revision on cove:host@0.3 (66f619c or later): the
+                 bench guests are 0.3 components, which an older engine refuses
+                 and an older SDK cannot decode
 Times are this thread's CPU time per event (wasm runs on the calling thread).
 Targets (issue 10): cove fast <= 1.5x bare ctypes. Issue 17: cove fast <= 20 µs,
 printed next to the floor.
