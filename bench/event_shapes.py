@@ -17,6 +17,14 @@ Only the event's shape differs (bench/assets/shapes/wit/shapes.wit):
   getter         ``handle(event: u32)`` and a ``field(event, index)`` import
                  (what a resource with getters costs: each field is a call)
   getter, read 2 the same, reading two fields
+  text+<store>   ``handle(event: string)`` (the JSON array of ``text``) with text
+                 store values, by how errors cross: ``result`` (a missing key is
+                 not-found, raised in the guest), ``result<option<string>>`` (a
+                 missing key is none), or ``option<host-error>`` beside the value
+  0.3: ...       cove:host@0.3 as chosen: the event as ``_event_text`` writes it
+                 (timed per event), the error-option store (get-text/set-text's shapes)
+  compact+option the compact bytes event with the ``result<option<string>>``
+                 store: the event's share against ``text+option``
 The candidates with "compact"/"flat"/"getter" use cove's own store imports
 (``result<list<u8>, host-error>``), so they differ from "0.1 variant" only in
 the event, and from "floor" in the event and the imports.
@@ -48,6 +56,7 @@ from cove._hosts import _fast_call as fc
 from cove._hosts import _fast_host as fh
 from cove._hosts._call_path import CallPath
 from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 from cove._hosts._wasm_runtime import WasmRuntime
 from cove._hosts._wit_shapes import import_signatures
 
@@ -80,7 +89,7 @@ def build_shape(world: str) -> bytes:
         shutil.rmtree(work, ignore_errors=True)
         subprocess.run(
             [componentize_py(), "-d", str(SHAPES / "wit"), "-w", world, "componentize",
-             f"{world}_app", "-p", str(SHAPES), "-o", str(work)],
+             f"{world.replace('-', '_')}_app", "-p", str(SHAPES), "-o", str(work)],
             check=True, capture_output=True,
         )  # fmt: skip
         work.rename(target)
@@ -149,6 +158,39 @@ def cove_store(data: dict[str, bytes]) -> dict[str, tuple[list[Any], Any, Callab
     return {"get": (*STORE_GET, get), "set": (*STORE_SET, set_)}
 
 
+def text_stores(data: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The text-value store candidates over one dict, keyed by their WIT interface."""
+    error = fh.HOST_ERROR
+    unit = ("result", None, error)
+    missing = ("not-found", "no key")
+
+    def get(key: str) -> Any:
+        value = data.get(key)
+        return (True, value) if value is not None else (False, missing)
+
+    def set_(key: str, value: str) -> Any:
+        data[key] = value
+        return fc.OK_UNIT
+
+    def put(key: str, value: str) -> None:
+        data[key] = value
+
+    return {
+        "bench:shapes/text-store": {
+            "get": ([S], ("result", S, error), get), "set": ([S, S], unit, set_),
+        },
+        "bench:shapes/option-store": {
+            "get": ([S], ("result", ("option", S), error), lambda key: (True, data.get(key))),
+            "set": ([S, S], unit, set_),
+        },
+        "bench:shapes/error-option-store": {
+            "get": ([S], ("tuple", [("option", S), ("option", error)]),
+                    lambda key: (data.get(key), None)),
+            "set": ([S, S], ("option", error), put),
+        },
+    }  # fmt: skip
+
+
 def floor_caller(runtime: WasmRuntime) -> Callable[[], None]:
     """The floor guest (a string event, string imports), called as the others are."""
     text: dict[str, str] = {}
@@ -194,6 +236,31 @@ def callers(runtime: WasmRuntime) -> dict[str, Callable[[], None]]:
             lambda: ((5, event.id, event.accepted_at_ms, 1, "bench.tick", "", PAYLOAD),),
         ),
     }  # fmt: skip
+    for world, iface in (
+        ("text-result", "text-store"),
+        ("text-option", "option-store"),
+        ("text-error-option", "error-option-store"),
+    ):
+        made[f"text+{iface}"] = caller(
+            runtime,
+            build_shape(world),
+            text_stores({}),
+            [S],
+            lambda: (_text(event, 1),),
+        )
+    # cove:host@0.3 as chosen: the event as _event_text writes it, the store's error beside
+    # the value (the error-option store has get-text/set-text's shapes)
+    made["0.3: text event + error-option-store"] = caller(
+        runtime, build_shape("text-error-option"), text_stores({}), [S],
+        lambda: (encode_event_text(event, 1),),
+    )  # fmt: skip
+    made["compact+option-store"] = caller(
+        runtime,
+        build_shape("compact-option"),
+        text_stores({}),
+        [B],
+        lambda: (encode_event(event, 1),),
+    )
     getter_wasm = build_shape("getter")
     fields = {"bench:shapes/event-fields": {"field": ([("u64",), ("u64",)], S, _field(event))}}
     for name, handle in (("getter", 1), ("getter, read 2", 2)):

@@ -21,6 +21,8 @@ Figures for the same compiled Python guest making 2 store calls per event
   no SDK         bare ctypes and cove fast on bench/assets/two_calls_raw: the
                  same two calls on componentize-py's bindings without the SDK's
                  dispatch
+  guest alone    the 0.3 guests (two_calls, two_calls_raw) called as the floor is:
+                 dict-backed store imports, no gate, no overlay, no per-call wrapper
   floor          bench/event_shapes.py's floor guest: a string event, string imports
                  (get -> option<string>, set), no SDK: the least a Python guest costs
   per host call  (n=22 gets - n=2 gets) / 20 on bench/assets/n_calls, per path
@@ -29,6 +31,9 @@ Figures for the same compiled Python guest making 2 store calls per event
                  that a shared machine's drift between runs cannot blur
   --sdk-against REV  adds bare ctypes and cove fast on the same guest built with the SDK
                  as of a git revision (the SDK's dispatch before/after, same rounds)
+                 Both need a revision on cove:host@0.3 (66f619c or later): the
+                 bench guests are 0.3 components, which an older engine refuses
+                 and an older SDK cannot decode
 Times are this thread's CPU time per event (wasm runs on the calling thread).
 Targets (issue 10): cove fast <= 1.5x bare ctypes. Issue 17: cove fast <= 20 µs,
 printed next to the floor.
@@ -56,11 +61,12 @@ from typing import Any
 
 import wasmtime
 from _common import bench_guest, median, per_call_us, print_table
-from event_shapes import floor_caller
+from event_shapes import caller, floor_caller
 from setuptools import Distribution, Extension
 from wasm_call_overhead import DictState, raw_caller
 from wasmtime.component import Linker
 
+from cove._build._world import HOST_WIT_0_2
 from cove._capabilities._calls import HostCalls
 from cove._capabilities._effects import EventEffects
 from cove._capabilities._grants import resolve_grants
@@ -71,6 +77,7 @@ from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_values as fv
 from cove._hosts import _shared_linker
 from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 from cove._hosts._wasm_contract import HOST_VERSION_TEXT, check_component
 from cove._hosts._wasm_host import CallPathName, WasmModuleHost
 from cove._hosts._wasm_runtime import WasmRuntime
@@ -83,15 +90,24 @@ _HOST_CALL_ROWS = {
 }
 
 
-def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -> Any:
-    """The floor: the same per-event C API steps with nothing of cove around them."""
+def bare_ctypes_caller(
+    runtime: WasmRuntime, wasm: bytes, payload: str = "{}", version: str = HOST_VERSION_TEXT
+) -> Any:
+    """The floor: the same per-event C API steps with nothing of cove around them.
+
+    ``version``: the contract the guest was built against: 0.3's text calls
+    (``get-text``, ``set-text``, a string event) or 0.2's bytes calls."""
     component = runtime.load("bare", wasm)
     every: frozenset[Any] = frozenset({"store", "logging", "config"})
     interfaces = check_component(runtime.engine, "bare", component, every).interfaces
-    data: dict[str, bytes] = {}
-    get_result = fv.writer(("result", ("bytes",), fh.HOST_ERROR))
+    data: dict[str, Any] = {}
+    text = version == HOST_VERSION_TEXT
+    get_result = fv.writer(fh.GET_TEXT if text else ("result", ("bytes",), fh.HOST_ERROR))
     results_arena, unit_arena = fv.Arena(), fv.Arena()
-    unit_arena.encode(fv.writer(("result", None, fh.HOST_ERROR)), (True, None))
+    if text:
+        unit_arena.encode(fv.writer(("option", fh.HOST_ERROR)), None)
+    else:
+        unit_arena.encode(fv.writer(("result", None, fh.HOST_ERROR)), (True, None))
 
     def string(raw: bytes, at: int) -> str:
         size, pointer = _NAME.unpack_from(raw, at + fv.PAYLOAD)
@@ -99,26 +115,36 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
 
     def get(_d: Any, _c: Any, _t: Any, args: int, _n: int, results: int, _r: int) -> int:
         value = data.get(string(ctypes.string_at(args, fv.VAL_SIZE), 0))
-        found = (True, value) if value is not None else (False, ("not-found", "no key"))
+        if text:
+            found: Any = (value, None)
+        else:
+            found = (True, value) if value is not None else (False, ("not-found", "no key"))
         fc._val_clone(results_arena.encode(get_result, found), results)
         return 0
 
     def set_(_d: Any, _c: Any, _t: Any, args: int, _n: int, results: int, _r: int) -> int:
         raw = ctypes.string_at(args, 2 * fv.VAL_SIZE)
-        size, pointer = _NAME.unpack_from(raw, fv.VAL_SIZE + fv.PAYLOAD)
-        data[string(raw, 0)] = ctypes.string_at(pointer, size * fv.VAL_SIZE)[
-            fv.PAYLOAD :: fv.VAL_SIZE
-        ]
+        if text:
+            data[string(raw, 0)] = string(raw, fv.VAL_SIZE)
+        else:
+            size, pointer = _NAME.unpack_from(raw, fv.VAL_SIZE + fv.PAYLOAD)
+            data[string(raw, 0)] = ctypes.string_at(pointer, size * fv.VAL_SIZE)[
+                fv.PAYLOAD :: fv.VAL_SIZE
+            ]
         fc._val_clone(unit_arena.base, results)  # the closure keeps the arena alive
         return 0
 
     def unused(*_: Any) -> int:
         return int(fc._error_new(b"not in this bench") or 0)
 
-    callbacks = {"get": fc.CALLBACK(get), "set": fc.CALLBACK(set_)}
+    callbacks = {
+        "get-text" if text else "get": fc.CALLBACK(get),
+        "set-text" if text else "set": fc.CALLBACK(set_),
+    }
     stub = fc.CALLBACK(unused)
     names = {
-        "store": ["get", "get-many", "set", "set-many", "delete", "list-keys"],
+        "store": ["get", "get-many", "set", "set-many", "delete", "list-keys"]
+        + (["get-text", "set-text"] if text else []),
         "logging": ["log"],
         "config": ["get", "keys"],
     }
@@ -126,7 +152,7 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     linker.add_wasip2()
     with linker.root() as root:
         for iface in sorted(interfaces & names.keys()):
-            with root.add_instance(f"cove:host/{iface}@{HOST_VERSION_TEXT}") as inst:
+            with root.add_instance(f"cove:host/{iface}@{version}") as inst:
                 for name in names[iface]:
                     cb = callbacks.get(name, stub) if iface == "store" else stub
                     raw_name = name.encode()
@@ -148,9 +174,9 @@ def bare_ctypes_caller(runtime: WasmRuntime, wasm: bytes, payload: str = "{}") -
     fc._val_delete(result_addr)
     event = Event(Custom("bench.tick", "", payload))
     args_arena = fv.Arena()
-    (write,) = [fv.writer(t) for t in fh.HANDLE_PARAMS]
+    (write,) = [fv.writer(t) for t in (fh.HANDLE_PARAMS if text else fh.HANDLE_PARAMS_0_2)]
     # once: a bare call has a fixed event
-    args = args_arena.encode(write, encode_event(event, 1))
+    args = args_arena.encode(write, encode_event_text(event, 1) if text else encode_event(event, 1))
     handle_addr = ctypes.addressof(handle._func)
 
     def one() -> None:
@@ -254,20 +280,35 @@ def call_only_caller(runtime: WasmRuntime, manifest: Any, wasm: bytes) -> Callab
     event = Event(Custom("bench.tick", "", "{}"))
     store, handle = host._store, host._handle_fn
     assert store is not None and handle is not None
+    # the shared linker's host functions act for the thread's current host (as ``_call``
+    # sets it); the other callers' enter/leave give this one back
+    _shared_linker.enter(host)
 
     def one() -> None:
         store.set_fuel(grants.limits.fuel)
         store.set_epoch_deadline(10**6)
         host._calls = calls
-        previous = _shared_linker.enter(host)  # host functions act for the entered host
-        try:
-            assert handle(encode_event(event, 1)) is None
-        finally:
-            _shared_linker.leave(previous)
+        assert handle(encode_event_text(event, 1)) is None
         calls.records.clear()
         calls.calls = 0
 
     return one
+
+
+def gate_free_caller(runtime: WasmRuntime, wasm: bytes) -> Callable[[], None]:
+    """A 0.3 bench guest called as event_shapes.py calls the floor: its store imports
+    dict-backed (the C extension's host functions, no gate, no overlay), the event
+    encoded per call. What is left of cove fast over this is cove's host."""
+    data: dict[str, str] = {}
+    store: dict[str, tuple[list[Any], Any, Callable[..., Any]]] = {
+        "get-text": ([fh.S], fh.GET_TEXT, lambda key: (data.get(key), None)),
+        "set-text": ([fh.S, fh.S], ("option", fh.HOST_ERROR), data.__setitem__),
+    }
+    event = Event(Custom("bench.tick", "", "{}"))
+    return caller(
+        runtime, wasm, {f"cove:host/store@{HOST_VERSION_TEXT}": store}, fh.HANDLE_PARAMS,
+        lambda: (encode_event_text(event, 1),),
+    )  # fmt: skip
 
 
 def interleaved(callers: dict[str, Callable[[], object]], events: int) -> dict[str, float]:
@@ -299,6 +340,7 @@ def main() -> None:
     manifest, wasm = bench_guest("two_calls")
     n_manifest, n_wasm = bench_guest("n_calls")
     raw_manifest, raw_wasm = bench_guest("two_calls_raw")
+    old_manifest_0_2, old_wasm_0_2 = bench_guest("two_calls_raw_0_2", HOST_WIT_0_2.read_text())
     with tempfile.TemporaryDirectory() as tmp:
         runtime = WasmRuntime(Path(tmp) / "cache", compiler="cranelift")
         winch = WasmRuntime(Path(tmp) / "cache-winch", compiler="winch")
@@ -311,7 +353,11 @@ def main() -> None:
             "cove fast on Winch's code": cove_caller(winch, manifest, wasm, "fast"),
             "bare ctypes, no SDK": bare_ctypes_caller(runtime, raw_wasm),
             "cove fast, no SDK": cove_caller(runtime, raw_manifest, raw_wasm, "fast"),
+            "bare ctypes, 0.2 guest": bare_ctypes_caller(runtime, old_wasm_0_2, version="0.2.0"),
+            "cove fast, 0.2 guest": cove_caller(runtime, old_manifest_0_2, old_wasm_0_2, "fast"),
             "floor": floor_caller(runtime),
+            "guest alone, no SDK": gate_free_caller(runtime, raw_wasm),
+            "guest alone": gate_free_caller(runtime, wasm),
         }
         if args.sdk_against:
             old_manifest, old_wasm = bench_guest(
@@ -379,10 +425,16 @@ def main() -> None:
     )
     raw = us["bare ctypes, no SDK"]
     print_table(
-        "The same two calls without the SDK (bench/assets/two_calls_raw)",
+        "The same two calls without the SDK (bench/assets/two_calls_raw; 0.2 guest:"
+        " two_calls_raw_0_2, built against cove:host@0.2.0)",
         [
             (name, f"{us[name]:.1f}", f"{us[name] / raw:.2f}")
-            for name in ("bare ctypes, no SDK", "cove fast, no SDK")
+            for name in (
+                "bare ctypes, no SDK",
+                "cove fast, no SDK",
+                "bare ctypes, 0.2 guest",
+                "cove fast, 0.2 guest",
+            )
         ],
         ("path", "µs/event", "x bare ctypes"),
     )
@@ -391,7 +443,15 @@ def main() -> None:
         "Against the floor (bench/event_shapes.py: a string event, string imports, no SDK)",
         [
             (name, f"{us[name]:.1f}", f"{us[name] / floor:.2f}")
-            for name in ("floor", "bare ctypes, no SDK", "cove fast, no SDK", "cove fast")
+            for name in (
+                "floor",
+                "guest alone, no SDK",
+                "guest alone",
+                "bare ctypes, no SDK",
+                "cove fast, no SDK",
+                "cove fast, 0.2 guest",
+                "cove fast",
+            )
         ],
         ("path", "µs/event", "x floor"),
     )

@@ -28,7 +28,7 @@ from cove._capabilities._effects import EventEffects
 from cove._capabilities._grants import resolve_grants
 from cove._config import EngineConfig
 from cove._events import Custom, Event
-from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 from cove._hosts._wasm_contract import HOST_VERSION_TEXT
 from cove._hosts._wasm_host import WasmModuleHost
 from cove._hosts._wasm_runtime import WasmRuntime
@@ -51,7 +51,7 @@ class DictState:
 def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
     """The baseline: wasmtime-py's component API with dict-backed host functions."""
     component = runtime.load("raw", wasm)
-    data: dict[str, bytes] = {}
+    data: dict[str, Any] = {}
     not_found = Record()
     setattr(not_found, "kind", "not-found")  # noqa: B010
     setattr(not_found, "message", "no key")  # noqa: B010
@@ -70,6 +70,9 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
     ):
         store_iface.add_func("get", get)
         store_iface.add_func("set", set_)
+        # 0.3's text calls (the bench guests use these): the error beside the value.
+        store_iface.add_func("get-text", lambda _s, key: (data.get(key), None))
+        store_iface.add_func("set-text", lambda _s, key, value: data.__setitem__(key, value))
         # Present but unused by the guest; the component imports the whole interface.
         store_iface.add_func("get-many", lambda _s, keys: [data.get(k) for k in keys])
         store_iface.add_func("set-many", lambda _s, entries: data.update(entries))
@@ -94,7 +97,7 @@ def raw_caller(runtime: WasmRuntime, wasm: bytes) -> Any:
     instance.get_func(store, "init")(store)
     handle = instance.get_func(store, "handle")
     event = Event(Custom("bench.tick", "", "{}"))
-    raw = encode_event(event, 1)
+    raw = encode_event_text(event, 1)
     return lambda: handle(store, raw)
 
 

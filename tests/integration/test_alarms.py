@@ -153,7 +153,9 @@ async def test_an_alarm_survives_kill_9(tmp_path: Path, alarm_wasm: Path) -> Non
 
 
 def _host_wit_before_alarms() -> str:
-    """cove:host@0.2.0 as it was before alarms: the interface and its import taken out."""
+    """The current contract with alarms taken out (interface and import): what a component
+    built before alarms imports (the SDK builds against the current contract only; whole
+    0.2 and 0.1 components are tests/integration/test_contract_0_3.py's)."""
     text = HOST_WIT.read_text()
     without = re.sub(r"(///[^\n]*\n)*interface alarms \{.*?\n\}\n\n", "", text, flags=re.S)
     without = without.replace("    import alarms;\n", "")
@@ -161,7 +163,7 @@ def _host_wit_before_alarms() -> str:
     return without
 
 
-async def test_a_component_built_against_0_2_0_before_alarms_still_runs(tmp_path: Path) -> None:
+async def test_a_component_built_without_alarms_still_runs(tmp_path: Path) -> None:
     wasm = await asyncio.to_thread(
         build_guest, "probe", PROBE_CAPABILITIES, host_wit=_host_wit_before_alarms()
     )

@@ -1,9 +1,9 @@
-"""``WitWorld.handle`` on the engine's event bytes, in plain Python: the path a component runs.
+"""``WitWorld.handle`` on the engine's event string, in plain Python: the path a component runs.
 
 MockHost hands handlers decoded events; inside a component ``handle`` gets the
-compact bytes, finds the handlers from the kind byte (the dispatch table the
+compact string, finds the handlers from the kind digit (the dispatch table the
 decorators keep) and builds lazy event and meta objects. Here the same
-bytes the engine writes go through ``handle`` with MockHost's fake bindings.
+string the engine writes go through ``handle`` with MockHost's fake bindings.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cove_sdk import HostError
 from cove_sdk.testing import MockHost, MockHostError
 
 from cove._events import Custom, Event, Tick
-from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 
 APP = """
 from cove_sdk import WitWorld, on_event, state
@@ -58,7 +58,7 @@ def module(tmp_path: Path) -> Path:
 
 
 def handle(host: MockHost, event: Event, attempt: int = 1) -> None:
-    host._run(lambda: host._world.handle(encode_event(event, attempt)))
+    host._run(lambda: host._world.handle(encode_event_text(event, attempt)))
 
 
 def test_handle_runs_every_handler_of_the_kind_in_order_with_lazy_event_and_meta(

@@ -114,7 +114,7 @@ async def test_component_built_for_another_contract_major_is_refused(tmp_path: P
         assert ["bystander"] == list(engine.runners)
         assert {
             future: "module 'future': was built against cove:host@2.0.0 but this engine provides "
-            "cove:host@0.2.0; rebuild it against cove:host@0.2.x; "
+            "cove:host@0.3.0; rebuild it against cove:host@0.3.x; "
             "does not export init, handle (the cove:host 'module' world)"
         } == engine.load_errors
 
@@ -144,5 +144,5 @@ async def test_component_exporting_init_and_handle_with_wrong_types_is_refused(
         assert {
             wrong: "module 'wrong': exports init with the wrong type; expected "
             "func() -> result<_, string>; exports handle with the wrong type; expected "
-            "func(event: list<u8>) -> result<_, string>"
+            "func(event: string) -> result<_, string>"
         } == engine.load_errors

@@ -1,7 +1,6 @@
 """Bench guest: ``n`` store gets (n = the custom event's payload), then one set."""
 
-from componentize_py_types import Err
-from cove_sdk import WitWorld, on_event
+from cove_sdk import HostError, WitWorld, on_event
 from wit_world.imports import store
 
 __all__ = ["WitWorld"]
@@ -9,10 +8,11 @@ __all__ = ["WitWorld"]
 
 @on_event("custom")
 def handle(event, meta):
-    value = b"0"
+    value = None
     for _ in range(int(event.payload or "1")):
-        try:
-            value = store.get("counter")
-        except Err:
-            value = b"0"
-    store.set("counter", str(int(value) + 1).encode())
+        value, error = store.get_text("counter")
+        if error is not None:
+            raise HostError(error.kind.name.lower(), error.message)
+    error = store.set_text("counter", str(int(value or "0") + 1))
+    if error is not None:
+        raise HostError(error.kind.name.lower(), error.message)

@@ -13,9 +13,10 @@ class WitWorld(wit_world.WitWorld):
     def init(self) -> None:
         pass
 
-    def handle(self, event: bytes) -> None:
-        try:
-            value = store.get("counter")
-        except Err:
-            value = b"0"
-        store.set("counter", str(int(value) + 1).encode())
+    def handle(self, event: str) -> None:
+        value, error = store.get_text("counter")
+        if error is not None:
+            raise Err(error.message)
+        error = store.set_text("counter", str(int(value or "0") + 1))
+        if error is not None:
+            raise Err(error.message)

@@ -1,7 +1,7 @@
-"""An event as ``handle`` receives it (cove:host@0.2): compact bytes, decoded on first read.
+"""An event as ``handle`` receives it (cove:host@0.3): one string, decoded on first read.
 
 The layout is in ``wit/host.wit`` (``module.handle``). Dispatch reads only the
-kind byte; a handler's ``event`` and ``meta`` decode their fields the first
+kind digit; a handler's ``event`` and ``meta`` decode their fields the first
 time one is read, all of that object's fields at once, and keep them as plain
 attributes. A handler that never looks at the event pays nothing for it.
 Attribute names and types are those of the generated bindings' records
@@ -10,15 +10,10 @@ Attribute names and types are those of the generated bindings' records
 """
 
 import importlib
-import struct
 from typing import Any
 
 KINDS = ("block", "log", "tick", "message", "webhook", "custom", "lifecycle")
 PHASES = ("started", "stopping", "reloaded")
-
-_HEAD = struct.Struct("<BIQI")
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
 
 # Each kind's fields in WIT order, with their codes: s string, b bytes,
 # q u64, i u32, ? bool, S list<string>, H list<header>, p lifecycle phase.
@@ -37,38 +32,44 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def _text(raw: bytes, at: int) -> tuple[str, int]:
-    (size,) = _U32.unpack_from(raw, at)
-    end = at + 4 + size
-    return raw[at + 4 : end].decode(), end
+def _item(raw: str, at: int) -> tuple[str, int]:
+    """The item at ``at`` (its length, ``:``, its characters) and where the next starts."""
+    colon = raw.index(":", at)
+    end = colon + 1 + int(raw[at:colon])
+    return raw[colon + 1 : end], end
 
 
-def _read(raw: bytes, at: int, code: str) -> tuple[Any, int]:
+def _read(raw: str, at: int, code: str) -> tuple[Any, int]:
+    item, end = _item(raw, at)
     if code == "s":
-        return _text(raw, at)
+        return item, end
     if code == "b":
-        (size,) = _U32.unpack_from(raw, at)
-        return raw[at + 4 : at + 4 + size], at + 4 + size
-    if code == "q":
-        return _U64.unpack_from(raw, at)[0], at + 8
-    if code == "i":
-        return _U32.unpack_from(raw, at)[0], at + 4
+        return item.encode("latin-1"), end
+    if code in "qi":
+        return int(item), end
     if code == "?":
-        return raw[at] != 0, at + 1
+        return item == "1", end
     if code == "p":
-        return _phase(raw[at]), at + 1
-    (count,) = _U32.unpack_from(raw, at)
-    at += 4
+        return _phase(int(item)), end
     items: list[Any] = []
-    for _ in range(count):
+    at = end
+    for _ in range(int(item)):
         if code == "S":
-            item, at = _text(raw, at)
+            value, at = _item(raw, at)
         else:
-            key, at = _text(raw, at)
-            value, at = _text(raw, at)
-            item = (key, value)
-        items.append(item)
+            key, at = _item(raw, at)
+            text, at = _item(raw, at)
+            value = (key, text)
+        items.append(value)
     return items, at
+
+
+def _head(raw: str) -> tuple[int, int, str, int]:
+    """(attempt, accepted-at-ms, id, where the payload starts)."""
+    attempt, at = _item(raw, 1)
+    accepted, at = _item(raw, at)
+    ident, at = _item(raw, at)
+    return int(attempt), int(accepted), ident, at
 
 
 def _phase(index: int) -> Any:
@@ -85,7 +86,7 @@ class _Lazy:
 
     _names: tuple[str, ...] = ()
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: str) -> None:
         self._raw = raw
 
     def _decode(self) -> None:
@@ -116,8 +117,7 @@ class EventMeta(_Lazy):
     _names = ("id", "accepted_at_ms", "attempt")
 
     def _decode(self) -> None:
-        _, self.attempt, self.accepted_at_ms, size = _HEAD.unpack_from(self._raw)
-        self.id = self._raw[_HEAD.size : _HEAD.size + size].decode()
+        self.attempt, self.accepted_at_ms, self.id, _ = _head(self._raw)
 
 
 class Payload(_Lazy):
@@ -128,7 +128,7 @@ class Payload(_Lazy):
 
     def _decode(self) -> None:
         raw = self._raw
-        at = _HEAD.size + _U32.unpack_from(raw, _HEAD.size - 4)[0]
+        at = _head(raw)[3]
         for name, code in self._codes:
             value, at = _read(raw, at, code)
             setattr(self, name, value)
@@ -146,6 +146,6 @@ PAYLOADS = {
 }
 
 
-def kind_of(raw: bytes) -> str:
-    """The event's kind, from its first byte."""
-    return KINDS[raw[0]]
+def kind_of(raw: str) -> str:
+    """The event's kind, from its first character."""
+    return KINDS[int(raw[0])]

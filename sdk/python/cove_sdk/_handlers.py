@@ -1,9 +1,10 @@
 """Handler registry: decorators map event kinds to the author's functions.
 
-``ROUTES`` is the dispatch table ``handle`` reads, one entry per kind byte
-(``_event.KINDS``): the kind's handlers and its payload class, or None.
-It is kept up to date as handlers register (at import, which componentize-py
-snapshots), so an event costs one list index, not a name lookup per kind.
+``ROUTES`` is the dispatch table ``handle`` reads, keyed by the event's kind
+digit (its first character; the digit is the index in ``_event.KINDS``): the
+kind's handlers and its payload class, or None. It is kept up to date as
+handlers register (at import, which componentize-py snapshots), so an event
+costs one dict lookup of a one-character string, not a lookup per kind name.
 """
 
 from collections.abc import Callable
@@ -14,14 +15,16 @@ from ._event import KINDS, PAYLOADS
 Handler = Callable[..., Any]
 HANDLERS: dict[str, list[Handler]] = {}
 INIT_HOOKS: list[Callable[[], Any]] = []
-ROUTES: list[tuple[tuple[Handler, ...], type] | None] = [None] * len(KINDS)
+ROUTES: dict[str, tuple[tuple[Handler, ...], type] | None] = dict.fromkeys(
+    map(str, range(len(KINDS)))
+)
 
 
 def reset() -> None:
     """Forget every handler and init hook (``MockHost`` imports an app afresh)."""
     HANDLERS.clear()
     INIT_HOOKS.clear()
-    ROUTES[:] = [None] * len(KINDS)
+    ROUTES.update(dict.fromkeys(ROUTES))
 
 
 def on_event(kind: str) -> Callable[[Handler], Handler]:
@@ -40,7 +43,7 @@ def on_event(kind: str) -> Callable[[Handler], Handler]:
         handlers = HANDLERS.setdefault(kind, [])
         handlers.append(fn)
         if kind in PAYLOADS:
-            ROUTES[KINDS.index(kind)] = (tuple(handlers), PAYLOADS[kind])
+            ROUTES[str(KINDS.index(kind))] = (tuple(handlers), PAYLOADS[kind])
         return fn
 
     return register

@@ -14,8 +14,20 @@ from ._errors import HostError
 
 def unwrap(err: Any) -> HostError:
     """The ``HostError`` inside a bindings ``Err``."""
-    value = err.value
+    return host_error(err.value)
+
+
+def host_error(value: Any) -> HostError:
+    """A bindings ``host-error`` record as ``HostError``."""
     return HostError(value.kind.name.lower().replace("_", "-"), value.message)
+
+
+def store() -> Any:
+    """The ``store`` bindings; ``HostError`` (unsupported) when not imported."""
+    module = bindings.interface("store")
+    if module is None:
+        raise missing("store")
+    return module
 
 
 def missing(interface: str) -> HostError:

@@ -1,10 +1,14 @@
-"""JSON state over ``cove:host/store`` with writes buffered until the event ends."""
+"""JSON state over ``cove:host/store`` with writes buffered until the event ends.
+
+Values are JSON text, so they cross as text (``get-text``/``set-text``, one
+copy each and no ``result`` to lift); several writes go in one ``set-many``.
+"""
 
 import json
 from typing import Any
 
 from ._errors import HostError
-from ._host import call
+from ._host import call, host_error, store
 
 _DELETE = object()
 
@@ -20,13 +24,10 @@ class State:
         if key in self._pending:
             value = self._pending[key]
             return default if value is _DELETE else value
-        try:
-            raw = call("store", "get", key)
-        except HostError as error:
-            if error.kind == "not-found":
-                return default
-            raise
-        return json.loads(raw)
+        raw, error = store().get_text(key)
+        if error is not None:
+            raise host_error(error)
+        return default if raw is None else json.loads(raw)
 
     def get_many(self, keys: list[str], default: Any = None) -> list[Any]:
         """The JSON values of ``keys`` in one host call (``default`` where absent)."""
@@ -58,9 +59,13 @@ class State:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        writes = [(k, json.dumps(v).encode()) for k, v in pending.items() if v is not _DELETE]
-        if writes:
-            call("store", "set_many", writes)
+        writes = [(k, json.dumps(v)) for k, v in pending.items() if v is not _DELETE]
+        if len(writes) == 1:
+            error = store().set_text(*writes[0])
+            if error is not None:
+                raise host_error(error)
+        elif writes:
+            call("store", "set_many", [(k, v.encode()) for k, v in writes])
         for key, value in pending.items():
             if value is _DELETE:
                 call("store", "delete", key)

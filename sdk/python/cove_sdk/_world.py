@@ -2,12 +2,11 @@
 
 Per event ``handle`` does as little Python as it can, since CPython inside
 the component runs several times slower than outside (docs/performance.md):
-one index into the dispatch table (``_handlers.ROUTES``), the payload and
+one lookup in the dispatch table (``_handlers.ROUTES``), the payload and
 meta objects made without running a Python ``__init__``, state touched
-only when a handler wrote some.
+only when a handler wrote some, output flushed only when it printed.
 """
 
-import sys
 import traceback
 
 import wit_world
@@ -16,6 +15,7 @@ from ._bindings import bindings
 from ._errors import HostError
 from ._event import EventMeta
 from ._handlers import INIT_HOOKS, ROUTES
+from ._output import WRITTEN, flush_written
 from ._state import state
 
 _new = object.__new__
@@ -34,8 +34,7 @@ def _fail(exc: BaseException) -> Exception:
 def _flush_output() -> None:
     # Guest stdout is block-buffered; flush so what a call printed reaches the
     # module log with that call, not some later one (or never).
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_written()
 
 
 class WitWorld(wit_world.WitWorld):
@@ -49,8 +48,8 @@ class WitWorld(wit_world.WitWorld):
         finally:
             _flush_output()
 
-    def handle(self, event: bytes) -> None:
-        # Only the kind byte is read here; the handler's event and meta decode
+    def handle(self, event: str) -> None:
+        # Only the kind digit is read here; the handler's event and meta decode
         # their fields when first read (see _event).
         route = ROUTES[event[0]]
         if route is None:
@@ -77,5 +76,5 @@ def dispatch(handlers, event, meta) -> None:
         state.discard()
         raise _fail(exc) from exc
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        if WRITTEN[0]:  # only a call that printed pays for the flush (see _output)
+            flush_written()

@@ -16,6 +16,8 @@ from .._manifest import Manifest
 WIT_DIR = Path(__file__).resolve().parent.parent / "wit"
 HOST_WIT = WIT_DIR / "host.wit"
 HOST_WIT_0_1 = WIT_DIR / "compat" / "host-0.1.0.wit"
+HOST_WIT_0_2 = WIT_DIR / "compat" / "host-0.2.0.wit"
+"""cove:host@0.2.0 as released: tests and benches build a 0.2 component from it."""
 """cove:host@0.1.0 as released: JavaScript guests build against it (no decoder of
 0.2's compact event for them yet), and tests build a 0.1 component from it."""
 BUILD_WORLD = "build"

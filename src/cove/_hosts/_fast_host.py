@@ -92,10 +92,14 @@ _PAYLOADS: dict[type, tuple[str, fv.Type]] = {
     ),
 }  # fmt: skip
 EVENT: fv.Type = ("variant", [case for case in _PAYLOADS.values()])
-HANDLE_PARAMS: list[fv.Type] = [B]
-"""``handle``'s parameter since cove:host@0.2: the event as compact bytes (``_event_bytes``)."""
+HANDLE_PARAMS: list[fv.Type] = [S]
+"""``handle``'s parameter since cove:host@0.3: the event as one string (``_event_text``)."""
+HANDLE_PARAMS_0_2: list[fv.Type] = [B]
+"""``handle``'s parameter in cove:host@0.2: the event as compact bytes (``_event_bytes``)."""
 HANDLE_PARAMS_0_1 = [EVENT_META, EVENT]
 """``handle``'s parameters in cove:host@0.1, for components built against it."""
+GET_TEXT: fv.Type = ("tuple", [("option", S), ("option", HOST_ERROR)])
+"""``store.get-text``'s result: the value (none when missing) and the error, side by side."""
 
 # Field values in WIT order, straight off the frozen dataclass.
 _FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
@@ -188,6 +192,24 @@ def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFu
 
         return path.host_func(params, ("result", ok, HOST_ERROR), call, park, _internal)
 
+    def get_text(key: str) -> tuple[str | None, Any]:
+        try:
+            value = current().store_get(key)
+        except HostCallError as exc:
+            return (None, None) if exc.kind == "not-found" else (None, (exc.kind, exc.message))
+        try:
+            return (value.decode(), None)
+        except UnicodeDecodeError:
+            return (None, ("invalid-input", f"store: the value of {key!r} is not UTF-8 text; "
+                           "read it with store.get"))  # fmt: skip
+
+    def set_text(key: str, value: str) -> Any:
+        try:
+            current().store_set(key, value.encode())
+        except HostCallError as exc:
+            return (exc.kind, exc.message)
+        return None
+
     def log(level: str, message: str, fields: list[tuple[str, str]]) -> None:
         host._log(None, level, message, fields)
 
@@ -203,6 +225,11 @@ def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFu
             "set-many": fallible([("list", ("tuple", [KEY, B]))], None, "store_set_many"),
             "delete": fallible([KEY], None, "store_delete"),
             "list-keys": fallible([KEY], ("list", S), "store_list_keys"),
+            # 0.3: the error beside the value, not a result (one lift less per call).
+            "get-text": path.host_func([KEY], GET_TEXT, get_text, park, _internal_beside),
+            "set-text": path.host_func(
+                [KEY, S], ("option", HOST_ERROR), set_text, park, _internal_alone
+            ),
         },
         "http": {"fetch": fallible([REQUEST], RESPONSE, _http_fetch)},
         "messaging": {
@@ -248,6 +275,14 @@ def host_functions(host: HostSide, path: CallPath) -> dict[str, dict[str, HostFu
 
 def _internal(exc: Exception) -> Any:
     return (False, ("internal", f"{type(exc).__name__}: {exc}"))
+
+
+def _internal_beside(exc: Exception) -> Any:
+    return (None, ("internal", f"{type(exc).__name__}: {exc}"))
+
+
+def _internal_alone(exc: Exception) -> Any:
+    return ("internal", f"{type(exc).__name__}: {exc}")
 
 
 def _trap(exc: Exception) -> None:

@@ -31,6 +31,8 @@ class GuestOutput:
         self._buffers: dict[str, bytes] = {"stdout": b"", "stderr": b""}
         self._rate = TokenBucket(LINES_PER_SECOND, BURST)
         self._dropped = 0
+        self._held = False
+        """Whether a write left something for ``flush``: a partial line or a drop count."""
 
     def write(self, stream: str, data: bytes) -> None:
         if not self._allowed:
@@ -51,8 +53,13 @@ class GuestOutput:
             self._line(stream, rest)
             rest = b""
         self._buffers[stream] = rest
+        self._held = bool(rest) or self._dropped > 0 or self._held
 
     def flush(self) -> None:
+        # After every guest call: one attribute read when the call wrote nothing.
+        if not self._held:
+            return
+        self._held = False
         for stream, rest in self._buffers.items():
             if rest:
                 self._line(stream, rest)

@@ -62,7 +62,7 @@ class _Current:
     """The host side ``host_functions`` calls, for the thread's current host."""
 
     def _current(self) -> HostCalls:
-        host = current()
+        host: WasmModuleHost | None = getattr(_THREAD, "host", None)  # current(), a frame less
         if host is None:
             raise HostCallError("internal", "host call outside of an event")
         return host._current()

@@ -1,10 +1,12 @@
 """Checking a component against the ``cove:host`` contract before it runs.
 
-The engine provides ``cove:host@0.2.0`` and still runs components built
-against ``0.1.0``: the two differ only in ``handle``'s parameters (0.1: the
-``event-meta`` record and the ``event`` variant; 0.2: one compact
-``list<u8>``), so the host binds the same imports under the component's own
-version and calls ``handle`` in its shape (``ContractReport.version``).
+The engine provides ``cove:host@0.3.0`` and still runs components built
+against ``0.2.0`` and ``0.1.0``. They differ in ``handle``'s parameters (0.1:
+the ``event-meta`` record and the ``event`` variant; 0.2: one compact
+``list<u8>``; 0.3: one ``string``) and 0.3 adds ``store.get-text`` and
+``store.set-text``, so the host binds the same imports under the
+component's own version (an older component just does not import the new
+functions) and calls ``handle`` in its shape (``ContractReport.version``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from .._manifest_grants import Capability
 from ..errors import ContractError
 
 HOST_PACKAGE = "cove:host"
-HOST_VERSION = (0, 2, 0)
+HOST_VERSION = (0, 3, 0)
 HOST_VERSION_TEXT = ".".join(map(str, HOST_VERSION))
-LEGACY_VERSIONS = ((0, 1, 0),)
+LEGACY_VERSIONS = ((0, 2, 0), (0, 1, 0))
 """Older contracts still run (each through the host's adapter for ``handle``)."""
 
 # Interface name -> the capability a module must declare to import it.
@@ -44,11 +46,12 @@ HOOK_INTERFACE = "hook-handler"
 """The optional export of the ``hook-module`` world: the module's ``[[hook]]`` handler."""
 MIGRATE_INTERFACE = "migrator"
 """The optional export of the ``migrate-module`` world: the module's state migration."""
-_SIGNATURES = {
-    "init": "func() -> result<_, string>",
-    "handle": "func(event: list<u8>) -> result<_, string>",
+_INIT = "func() -> result<_, string>"
+_HANDLES = {
+    (0, 3, 0): "func(event: string) -> result<_, string>",
+    (0, 2, 0): "func(event: list<u8>) -> result<_, string> (cove:host@0.2)",
+    (0, 1, 0): "func(meta: event-meta, event: event) -> result<_, string> (cove:host@0.1)",
 }
-_LEGACY_HANDLE = "func(meta: event-meta, event: event) -> result<_, string> (cove:host@0.1)"
 
 _IMPORT = re.compile(
     r"^(?P<pkg>[a-z0-9-]+:[a-z0-9-]+)/(?P<iface>[a-z0-9-]+)(?:@(?P<ver>[\w.+-]+))?$"
@@ -171,23 +174,18 @@ def contract_problems(
     if missing:
         problems.append(f"does not export {', '.join(missing)} (the cove:host 'module' world)")
     handle = exports["handle"].ty if "handle" in exports else None
-    legacy = handle is not None and _handle_fits(handle, legacy=True)
     if len(versions) > 1:
         problems.append(
             "imports more than one cove:host version ("
             + ", ".join(".".join(map(str, v)) for v in sorted(versions))
             + "); rebuild it against one"
         )
-    version = min(versions) if versions else (LEGACY_VERSIONS[0] if legacy else HOST_VERSION)
-    for name in REQUIRED_EXPORTS:
-        if name not in exports:
-            continue
-        ty = exports[name].ty
-        if name == "init" and not _init_fits(ty):
-            problems.append(f"exports init with the wrong type; expected {_SIGNATURES[name]}")
-        elif name == "handle" and not _handle_fits(ty, legacy=version < HOST_VERSION):
-            expected = _LEGACY_HANDLE if version < HOST_VERSION else _SIGNATURES[name]
-            problems.append(f"exports handle with the wrong type; expected {expected}")
+    # Without cove imports, ``handle``'s own shape says which contract it follows.
+    version = min(versions) if versions else (_handle_version(handle) or HOST_VERSION)
+    if "init" in exports and not _init_fits(exports["init"].ty):
+        problems.append(f"exports init with the wrong type; expected {_INIT}")
+    if handle is not None and _handle_version(handle) != version:
+        problems.append(f"exports handle with the wrong type; expected {_HANDLES[version]}")
     tool_export = _optional_export(
         list(exports),
         TOOL_INTERFACE,
@@ -267,16 +265,21 @@ def _init_fits(ty: object) -> bool:
     return _returns_string_error(ty) and not getattr(ty, "params", None)
 
 
-def _handle_fits(ty: object, *, legacy: bool) -> bool:
-    """``handle``'s shape; in 0.1 a field-level mismatch is caught per call."""
+def _handle_version(ty: object) -> tuple[int, int, int] | None:
+    """The contract whose ``handle`` has this shape (in 0.1 a field-level mismatch is
+    caught per call), or None."""
     if not _returns_string_error(ty):
-        return False
+        return None
     params = [param for _, param in getattr(ty, "params", [])]
-    if legacy:
-        return [type(p) for p in params] == [RecordType, VariantType]
-    return (
-        len(params) == 1 and isinstance(params[0], ListType) and isinstance(params[0].element, U8)
-    )
+    if [type(p) for p in params] == [RecordType, VariantType]:
+        return (0, 1, 0)
+    if len(params) != 1:
+        return None
+    if isinstance(params[0], String):
+        return (0, 3, 0)
+    if isinstance(params[0], ListType) and isinstance(params[0].element, U8):
+        return (0, 2, 0)
+    return None
 
 
 def _compatible_text(text: str) -> bool:

@@ -47,16 +47,23 @@ from ._base import CallStats, HookOutcome, ModuleHost
 from ._call_path import CallPath
 from ._compiler import Strategy
 from ._event_bytes import encode_event
+from ._event_text import encode_event_text
 from ._guest_output import GuestOutput, OutputSink
 from ._guest_turn import one_at_a_time
 from ._linear_memory import MemoryWatch
-from ._wasm_contract import HOST_VERSION, check_component
+from ._wasm_contract import check_component
 from ._wasm_runtime import Progress, Tier, WasmRuntime
 from ._wasm_traps import tool_spec, trap_error
 from ._wit_shapes import signature
 
 _TOOLS = {"list-tools": _fast_host.LIST_TOOLS, "call-tool": _fast_host.CALL_TOOL}
 _HOOKS = {"on-hook": _fast_host.ON_HOOK}
+_HANDLES: dict[tuple[int, int, int], tuple[list[Any], Callable[[Event, int], tuple[Any, ...]]]] = {
+    (0, 3, 0): (_fast_host.HANDLE_PARAMS, lambda event, n: (encode_event_text(event, n),)),
+    (0, 2, 0): (_fast_host.HANDLE_PARAMS_0_2, lambda event, n: (encode_event(event, n),)),
+    (0, 1, 0): (_fast_host.HANDLE_PARAMS_0_1, _fast_host.handle_args),
+}
+"""``handle``'s parameter shapes and its arguments for an event, by contract version."""
 CallPathName = Literal["fast", "ctypes"]
 """``fast``: the C extension when it is usable, else ctypes; ``ctypes``: ctypes."""
 Invoke = Callable[..., Any]
@@ -110,8 +117,10 @@ class WasmModuleHost(ModuleHost):
             bool(manifest.hook),
             manifest.migrate.enabled,
         )
-        self._legacy = report.version < HOST_VERSION
-        """Built against cove:host@0.1: ``handle`` takes (event-meta, event)."""
+        self._deadline_ticks = runtime.deadline_ticks(grants.limits.timeout_ms)
+        """Each call's epoch deadline (fixed per module; worked out once, not per call)."""
+        self._handle_params, self._handle_args = _HANDLES[report.version]
+        """``handle`` in the shape of the contract the component was built against."""
         self._version_text = ".".join(map(str, report.version))
         self._hook_export = report.hook_export
         self._hook_fn: Invoke | None = None
@@ -209,11 +218,7 @@ class WasmModuleHost(ModuleHost):
         return (
             path.store(store),
             path.func(store, init_fn, []),
-            path.func(
-                store,
-                handle_fn,
-                _fast_host.HANDLE_PARAMS_0_1 if self._legacy else _fast_host.HANDLE_PARAMS,
-            ),
+            path.func(store, handle_fn, self._handle_params),
         )
 
     def _exports(
@@ -263,10 +268,7 @@ class WasmModuleHost(ModuleHost):
         if self._handle_fn is None:  # a trap in a tool or hook call discarded the instance
             self.init(calls.read_only())
         assert self._handle_fn is not None
-        if self._legacy:
-            self._call(self._handle_fn, calls, "handle", *_fast_host.handle_args(event, attempt))
-        else:
-            self._call(self._handle_fn, calls, "handle", encode_event(event, attempt))
+        self._call(self._handle_fn, calls, "handle", *self._handle_args(event, attempt))
 
     @one_at_a_time("a tool call")
     def call_tool(self, name: str, arguments_json: str, calls: HostCalls) -> str:
@@ -383,7 +385,7 @@ class WasmModuleHost(ModuleHost):
         assert store is not None
         limits = self._grants.limits
         store.set_fuel(limits.fuel)
-        store.set_epoch_deadline(self._runtime.deadline_ticks(limits.timeout_ms))
+        store.set_epoch_deadline(self._deadline_ticks)
         self._calls = calls
         start = time.perf_counter_ns()
         calls.deadline_ns = start + limits.timeout_ms * 1_000_000

@@ -14,6 +14,26 @@ from wit_world.imports import store as raw_store
 __all__ = ["WitWorld"]
 
 
+def _kind(error):
+    return None if error is None else error.kind.name.lower().replace("_", "-")
+
+
+def _text_errors(size):
+    """cove:host@0.3's text calls: what each returns, errors beside values (none raised)."""
+    raw_store.set("binary", b"\xff")
+    raw_store.set_text("text", "caf\u00e9")
+    seen = {
+        "missing": list(raw_store.get_text("absent")),
+        "round trip": list(raw_store.get_text("text")),
+        "not utf-8": _kind(raw_store.get_text("binary")[1]),
+        "long key": _kind(raw_store.get_text("k" * 2000)[1]),
+        "long key set": _kind(raw_store.set_text("k" * 2000, "v")),
+        "over quota": _kind(raw_store.set_text("big", "x" * size)),
+    }
+    raw_store.delete("binary")
+    return seen
+
+
 def _recurse(n):
     return _recurse(n + 1) + 1
 
@@ -67,3 +87,5 @@ def handle(event, meta):
         log(request.get("text", "probe log"), level="warn", seen=meta.id)
     elif op == "attempt":
         state.set("attempt", meta.attempt)
+    elif op == "text-errors":
+        state.set("text-errors", _text_errors(request.get("size", 8)))

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cove._hosts import _fast_call as fc
+from cove._hosts import _fast_host as fh
 from cove._hosts import _fast_readers as fr
 from cove._hosts import _fast_values as fv
 
@@ -195,6 +196,26 @@ def test_what_ctypes_writes_the_c_reader_reads(typed: tuple[fv.Type, Any]) -> No
 @settings(max_examples=300, deadline=None)
 @given(typed=typed_values(EVERY))
 def test_both_writers_give_wasmtime_the_same_value_tree(typed: tuple[fv.Type, Any]) -> None:
+    ty, value = typed
+    assert ctypes_written(ty, value, dump) == c_written(ty, value, dump)
+
+
+_ERROR = st.tuples(st.sampled_from(fh.ERROR_KINDS), st.text(max_size=20))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    typed=st.one_of(
+        st.tuples(
+            st.just(fh.GET_TEXT),
+            st.tuples(st.none() | st.text(max_size=30), st.none() | _ERROR),
+        ),
+        st.tuples(st.just(("option", fh.HOST_ERROR)), st.none() | _ERROR),
+    )
+)
+def test_the_0_3_text_results_are_written_alike_by_both_paths(typed: tuple[fv.Type, Any]) -> None:
+    """``store.get-text``/``set-text``'s results (a value and an error side by side, or
+    an optional error): the C extension and ctypes give wasmtime the same value tree."""
     ty, value = typed
     assert ctypes_written(ty, value, dump) == c_written(ty, value, dump)
 

@@ -283,3 +283,46 @@ def test_a_clipped_string_shape_is_the_wit_string() -> None:
     assert ("list", ("tuple", [fh.S, fh.S])) == fv.wit_type(
         ("list", ("tuple", [("string", 1), fh.S]))
     )
+
+
+class TextCalls:
+    """A gate whose store answers each 0.3 text call with one outcome."""
+
+    def __init__(self) -> None:
+        from cove.errors import HostCallError
+
+        self.error = HostCallError
+        self.data: dict[str, bytes] = {"t": "é".encode(), "bin": b"\xff"}
+
+    def store_get(self, key: str) -> bytes:
+        if key == "denied":
+            raise self.error("denied", "store: reads are not allowed here")
+        if key == "boom":
+            raise RuntimeError("backend down")
+        if key not in self.data:
+            raise self.error("not-found", f"store: no key {key!r}")
+        return self.data[key]
+
+    def store_set(self, key: str, value: bytes) -> None:
+        if key == "full":
+            raise self.error("limit-exceeded", "store: over its quota")
+        if key == "ro":
+            raise self.error("denied", "store: writes are not allowed in init or a hook")
+        self.data[key] = value
+
+
+def test_the_text_calls_answer_every_error_kind_beside_the_value(fast_impl: CallPath) -> None:
+    """get-text/set-text turn each refusal into the error value of its kind (a missing key
+    into none, an unexpected failure into internal), never a trap."""
+    host = FakeHost(TextCalls())
+    funcs = fh.host_functions(host, fast_impl)  # type: ignore[arg-type]
+    get, set_ = funcs["store"]["get-text"].invoke, funcs["store"]["set-text"].invoke
+    assert ("é", None) == get("t")
+    assert (None, None) == get("absent")
+    assert (None, ("denied", "store: reads are not allowed here")) == get("denied")
+    assert "invalid-input" == get("bin")[1][0]
+    assert (None, ("internal", "RuntimeError: backend down")) == get("boom")
+    assert None is set_("k", "v") and b"v" == host.calls.data["k"]
+    assert ("limit-exceeded", "store: over its quota") == set_("full", "v")
+    assert "denied" == set_("ro", "v")[0]
+    assert [] == host.parked

@@ -63,9 +63,11 @@ def test_host_version_text_matches_the_tuple() -> None:
 @pytest.mark.parametrize(
     ("wanted", "expected"),
     [
+        ((0, 3, 0), True),
+        ((0, 3, 1), False),
+        ((0, 4, 0), False),
         ((0, 2, 0), True),
         ((0, 2, 1), False),
-        ((0, 3, 0), False),
         ((0, 1, 0), True),
         ((0, 1, 1), False),
         ((0, 0, 9), False),
@@ -76,13 +78,19 @@ def test_zero_major_needs_the_same_minor_and_no_newer_patch(
     wanted: tuple[int, int, int], expected: bool
 ) -> None:
     """While the host is 0.x, a minor bump is a breaking change in either direction;
-    0.1.0, the legacy contract the host adapts, is the one older minor accepted."""
+    0.2.0 and 0.1.0, the legacy contracts the host adapts, are the older minors accepted."""
     assert expected == version_compatible(wanted)
 
 
 @pytest.mark.parametrize(
     ("wanted", "served"),
-    [((0, 2, 0), (0, 2, 0)), ((0, 1, 0), (0, 1, 0)), ((0, 1, 1), None), ((0, 3, 0), None)],
+    [
+        ((0, 3, 0), (0, 3, 0)),
+        ((0, 2, 0), (0, 2, 0)),
+        ((0, 1, 0), (0, 1, 0)),
+        ((0, 1, 1), None),
+        ((0, 4, 0), None),
+    ],
 )
 def test_a_component_is_served_the_version_it_was_built_against(
     wanted: tuple[int, int, int], served: tuple[int, int, int] | None

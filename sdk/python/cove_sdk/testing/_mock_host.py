@@ -241,6 +241,10 @@ class MockHost:
             s.get, s.get_many = gate("store", self._get), gate("store", self._get_many)
             s.set, s.set_many = gate("store", self._set), gate("store", self._set_many)
             s.delete, s.list_keys = gate("store", self._delete), gate("store", self._list_keys)
+            # 0.3's text calls return their error beside the value instead of raising it.
+            get_text, set_text = gate("store", self._get_text), gate("store", self._set_text)
+            s.get_text = lambda key: _beside(Err, get_text, key, pair=True)
+            s.set_text = lambda key, value: _beside(Err, set_text, key, value, pair=False)
         if "http" in f:
             f["http"].fetch = gate("http", self._fetch)
         if "messaging" in f:
@@ -270,6 +274,13 @@ class MockHost:
         if value is None:
             raise self._fail("not-found", f"store: no key {key!r}")
         return value
+
+    def _get_text(self, key: str) -> tuple[str | None, None]:
+        value = self._read(key)
+        return (None if value is None else value.decode(), None)
+
+    def _set_text(self, key: str, value: str) -> None:
+        self._write(key, value.encode())
 
     def _get_many(self, keys: list[str]) -> list[bytes | None]:
         return [self._read(k) for k in keys]
@@ -516,3 +527,12 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise MockHostError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _beside(err: type[Exception], run: Callable[..., Any], *args: Any, pair: bool) -> Any:
+    """``run(*args)`` with a host error returned (beside a ``None`` value when ``pair``)."""
+    try:
+        return run(*args)
+    except err as exc:
+        error = exc.value  # type: ignore[attr-defined]
+        return (None, error) if pair else error

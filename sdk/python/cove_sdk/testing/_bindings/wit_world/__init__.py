@@ -26,18 +26,21 @@ class WitWorld(Protocol):
         raise NotImplementedError
 
     @abstractmethod
-    def handle(self, event: bytes) -> None:
+    def handle(self, event: str) -> None:
         """
         Called once per event; an error rolls the event's effects back.
         
-        `event` is the event and its `event-meta` as one compact byte string,
-        so a guest decodes only the fields it reads (the Python SDK does so
-        lazily). Little-endian: u8 kind (block 0, log 1, tick 2, message 3,
-        webhook 4, custom 5, lifecycle 6), u32 attempt, u64 accepted-at-ms,
-        the id, then the kind's fields in the order of its record above. A
-        string or list<u8> is a u32 length and its bytes (UTF-8 for strings);
-        u64/u32 are fixed width; a bool or enum is one u8 (the case's index);
-        a list is a u32 count and its items; a header is two strings.
+        `event` is the event and its `event-meta` as one string, so a guest
+        decodes only the fields it reads (the Python SDK does so lazily). One
+        digit, the kind (block 0, log 1, tick 2, message 3, webhook 4, custom
+        5, lifecycle 6), then items; an item is its length in characters, `:`,
+        and that many characters. After the kind: attempt, accepted-at-ms, the
+        id, then the kind's fields in the order of its record above. A number,
+        bool (`0`/`1`) or enum (the case's index) is one item in decimal; a
+        list<u8> is one item of its bytes as latin-1 characters (U+0000 to
+        U+00FF); a list is an item holding its count, then its items; a
+        header is two items. E.g. a custom event: `5` `1:1` `3:123` `3:e-1`
+        `5:n.ame` `0:` `2:{}`, written as one string `51:13:1233:e-15:n.ame0:2:{}`.
         
         Raises: `componentize_py_types.Err(wit_world.imports.str)`
         """

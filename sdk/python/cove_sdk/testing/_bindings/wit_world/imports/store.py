@@ -11,7 +11,7 @@ from abc import abstractmethod
 import weakref
 
 from componentize_py_types import Result, Ok, Err, Some
-
+from ..imports import types
 
 
 def get(key: str) -> bytes:
@@ -46,5 +46,19 @@ def delete(key: str) -> None:
 def list_keys(prefix: str) -> List[str]:
     """
     Raises: `componentize_py_types.Err(wit_world.imports.types.HostError)`
+    """
+    raise NotImplementedError
+def get_text(key: str) -> Tuple[Optional[str], Optional[types.HostError]]:
+    """
+    The value of `key` as UTF-8 text (none when missing), and the error
+    beside it instead of a `result`: exactly one of them is set, or
+    neither when the key is missing. A value that is not UTF-8 is
+    `invalid-input` (read it with `get`). Since 0.3.
+    """
+    raise NotImplementedError
+def set_text(key: str, value: str) -> Optional[types.HostError]:
+    """
+    `set` of a text value (stored as its UTF-8 bytes); none on success,
+    else the error. Since 0.3.
     """
     raise NotImplementedError

@@ -183,7 +183,7 @@ class Event_Lifecycle:
 Event = Union[Event_Block, Event_Log, Event_Tick, Event_Message, Event_Webhook, Event_Custom, Event_Lifecycle]
 """
 The fields of each kind, in order. Since 0.2 `handle` gets them as
-one compact byte string (see `module.handle`), not as this variant.
+one compact string (see `module.handle`), not as this variant.
 """
 
 

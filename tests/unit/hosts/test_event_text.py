@@ -1,4 +1,4 @@
-"""cove:host@0.2's compact event: the host's encoder against the SDK's lazy decoder."""
+"""cove:host@0.3's event string: the host's encoder against the SDK's lazy decoder."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cove._events import Block, Custom, Event, Lifecycle, Log, Message, Tick, Webhook, wit_fields
 from cove._hosts._event_bytes import encode_event
+from cove._hosts._event_text import encode_event_text
 
 u64 = st.integers(min_value=0, max_value=2**64 - 1)
 u32 = st.integers(min_value=0, max_value=2**32 - 1)
@@ -31,7 +32,7 @@ events = st.builds(Event, payloads, id=st.text(min_size=1), accepted_at_ms=u64)
 @given(events, u32)
 def test_every_field_decodes_to_what_the_host_encoded(event: Event, attempt: int) -> None:
     """Each kind's fields and the meta come back equal, in the SDK's attribute names."""
-    raw = encode_event(event, attempt)
+    raw = encode_event_text(event, attempt)
     assert event.kind == kind_of(raw)
     meta = EventMeta(raw)
     assert (event.id, event.accepted_at_ms, attempt) == (meta.id, meta.accepted_at_ms, meta.attempt)
@@ -46,7 +47,7 @@ def test_every_field_decodes_to_what_the_host_encoded(event: Event, attempt: int
 
 def test_fields_are_decoded_on_first_read_only() -> None:
     """Nothing is decoded until a field is read; then every field is a plain attribute."""
-    raw = encode_event(Event(Custom("orders.new", "shop", '{"n": 1}'), id="e-1"), 2)
+    raw = encode_event_text(Event(Custom("orders.new", "shop", '{"n": 1}'), id="e-1"), 2)
     payload = PAYLOADS["custom"](raw)
     assert "name" not in vars(payload)
     assert "orders.new" == payload.name
@@ -57,7 +58,7 @@ def test_fields_are_decoded_on_first_read_only() -> None:
 
 def test_an_unknown_attribute_is_an_attribute_error() -> None:
     """A typo in a handler reads as Python's usual error, naming the attribute."""
-    payload = PAYLOADS["tick"](encode_event(Event(Tick("every 1s", 5)), 1))
+    payload = PAYLOADS["tick"](encode_event_text(Event(Tick("every 1s", 5)), 1))
     with pytest.raises(AttributeError, match="'nmae'"):
         payload.nmae  # noqa: B018
 
@@ -71,3 +72,28 @@ def test_the_sdk_knows_every_field_of_every_kind() -> None:
     for cls in KIND_CODES:
         kind = Event(cls.__new__(cls)).kind
         assert list(wit_fields(cls)) == [name for name, _ in _FIELDS[kind]]
+
+
+def test_the_layout_is_the_one_host_wit_shows() -> None:
+    """The example in ``module.handle``'s comment, character for character."""
+    event = Event(Custom("n.ame", "", "{}"), id="e-1", accepted_at_ms=123)
+    assert encode_event_text(event, 1) == "51:13:1233:e-15:n.ame0:2:{}"
+
+
+def test_bytes_cross_as_latin_1_characters() -> None:
+    """Every byte value is one character U+0000-U+00FF, so a body comes back byte for byte."""
+    body = bytes(range(256))
+    raw = encode_event_text(Event(Webhook("/h", "POST", (), body)), 1)
+    assert raw.endswith(f"256:{body.decode('latin-1')}")
+    assert PAYLOADS["webhook"](raw).body == body
+
+
+def test_the_0_2_bytes_layout_is_unchanged() -> None:
+    """Components built against 0.2 still get the compact bytes they were built to read."""
+    event = Event(Custom("n", "", "{}"), id="e", accepted_at_ms=7)
+    assert encode_event(event, 2) == (
+        bytes([5]) + (2).to_bytes(4, "little") + (7).to_bytes(8, "little")
+        + (1).to_bytes(4, "little") + b"e"
+        + (1).to_bytes(4, "little") + b"n" + (0).to_bytes(4, "little")
+        + (2).to_bytes(4, "little") + b"{}"
+    )  # fmt: skip
