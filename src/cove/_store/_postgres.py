@@ -76,9 +76,12 @@ class PostgresStore(Store):
         password: str | None = None,
         clock: Callable[[], int] = _wall_ms,
         idle_batch_ms: int | None = None,
+        engine_id: str | None = None,
     ) -> None:
         """``idle_batch_ms`` ([cluster]): the server ends a session whose batch stays open
-        and idle that long (this engine paused), so its locks cannot hold up the others."""
+        and idle that long (this engine paused), so its locks cannot hold up the others.
+        ``engine_id`` ([cluster]): sessions are named ``cove:<engine_id>`` in
+        ``pg_stat_activity``, so the other engines can end a paused one's (``end_stuck``)."""
         self.where = describe(dsn)
         self._clock = clock
         idle = idle_batch_ms
@@ -88,7 +91,7 @@ class PostgresStore(Store):
             dsn,
             password=password,
             autocommit=True,
-            application_name="cove",
+            application_name="cove" if engine_id is None else f"cove:{engine_id}",
             options=options,
         )
         try:
@@ -171,6 +174,10 @@ class PostgresStore(Store):
         the connection, stops the store (see the design note)."""
         if self._broken is not None:
             raise StoreError(f"{self.where}: the store stopped after an error: {self._broken}")
+        if self._db.closed and self._in_batch:
+            # Ended under an open batch (a paused engine's session, ended by the others).
+            self._broken = f"{what}: the connection was lost with a batch open"
+            raise StoreError(f"{self.where}: {self._broken}")
         try:
             if self._db.closed:
                 # Dropped with no batch open: nothing was lost, so connect again.
