@@ -35,6 +35,7 @@ from .._event_codec import event_from_json, event_to_json
 from .._events import Event
 from ..errors import StoreError
 from . import _postgres_outbox as outbox
+from . import _postgres_writes as batch_sql
 from ._base import (
     DeadLetter,
     JournalEntry,
@@ -208,17 +209,8 @@ class PostgresStore(Store):
             self._begin()
             if self._fence is not None:
                 self._fence.lock_journal(self._db)
-            rows = self._db.execute(
-                "INSERT INTO journal (id, body, at_ms) "
-                "SELECT id, body, at_ms FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
-                "WITH ORDINALITY AS t(id, body, at_ms, n) ORDER BY n "
-                "ON CONFLICT (id) DO NOTHING RETURNING seq, id",
-                (
-                    list(first),
-                    list(bodies.values()),
-                    [event.accepted_at_ms for event in first.values()],
-                ),
-            ).fetchall()
+            at_ms = [event.accepted_at_ms for event in first.values()]
+            rows = batch_sql.journal(self._db, list(first), list(bodies.values()), at_ms)
             added = sorted((int(seq), str(event_id)) for seq, event_id in rows)
             self._journal_entries += len(added)
             self._journal_bytes += sum(len(i) + len(bodies[i]) for _, i in added)
@@ -313,11 +305,13 @@ class PostgresStore(Store):
             fence = self._fence
             if fence is not None:
                 fence.check(self._db, module)  # FencedError: nothing of it is written
-            size = self._size_after(module, writes, state_bytes)
+            size = state_bytes
+            if size is None:
+                size = batch_sql.size_after(self._db, module, writes, self._sizes.get(module, 0))
             try:
                 # One round trip for the whole event batch, not one per statement.
                 with self._db.pipeline():
-                    self._write(module, writes, queued)
+                    batch_sql.event(self._db, module, writes, queued, self._clock())
                     if fence is not None:
                         fence.audit(self._db, module, cursor)
             except BaseException as exc:
@@ -329,61 +323,9 @@ class PostgresStore(Store):
             self._cursors[module] = cursor
             self._sizes[module] = size
 
-    def _size_after(
-        self, module: str, writes: Mapping[str, bytes | None], state_bytes: int | None
-    ) -> int:
-        if state_bytes is not None:
-            return state_bytes
-        old = self._db.execute(
-            "SELECT key, octet_length(value) FROM state WHERE module = %s AND key = ANY(%s)",
-            (module, list(writes)),
-        ).fetchall()
-        size = self._sizes.get(module, 0)
-        size -= sum(len(str(key).encode()) + int(length) for key, length in old)
-        return size + sum(len(k.encode()) + len(v) for k, v in writes.items() if v is not None)
-
-    def _write(
-        self,
-        module: str,
-        writes: Mapping[str, bytes | None],
-        queued: Sequence[tuple[str, str, str, int]],
-    ) -> None:
-        db = self._db
-        deleted = [key for key, value in writes.items() if value is None]
-        written = [(key, value) for key, value in writes.items() if value is not None]
-        if deleted:
-            db.execute("DELETE FROM state WHERE module = %s AND key = ANY(%s)", (module, deleted))
-        if written:
-            db.execute(
-                "INSERT INTO state (module, key, value) "
-                "SELECT %s, key, value FROM unnest(%s::text[], %s::bytea[]) AS t(key, value) "
-                "ON CONFLICT (module, key) DO UPDATE SET value = EXCLUDED.value",
-                (module, [key for key, _ in written], [value for _, value in written]),
-            )
-        if queued:
-            db.execute(
-                "INSERT INTO outbox (key, module, kind, body, created_ms, next_at_ms) "
-                "SELECT key, %s, kind, body, %s, next_at_ms "
-                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "
-                "WITH ORDINALITY AS t(key, kind, body, next_at_ms, n) ORDER BY n "
-                "ON CONFLICT (key) DO NOTHING",
-                (
-                    module,
-                    self._clock(),
-                    [row[0] for row in queued],
-                    [row[1] for row in queued],
-                    [row[2] for row in queued],
-                    [row[3] for row in queued],
-                ),
-            )
-
     def _write_cursors(self) -> None:
         if self._cursors:
-            self._db.execute(
-                "INSERT INTO cursors (module, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
-                "ON CONFLICT (module) DO UPDATE SET seq = EXCLUDED.seq",
-                (list(self._cursors), list(self._cursors.values())),
-            )
+            batch_sql.cursors(self._db, self._cursors)
             self._cursors.clear()
 
     def state_version(self, module: str) -> str | None:
@@ -404,7 +346,7 @@ class PostgresStore(Store):
             # leave the open batch, other modules' events in it, as it was.
             self._db.execute("SAVEPOINT migration")
             try:
-                self._write(module, writes, ())
+                batch_sql.event(self._db, module, writes, (), self._clock())
                 self._db.execute(
                     "INSERT INTO state_versions (module, version) VALUES (%s, %s) "
                     "ON CONFLICT (module) DO UPDATE SET version = EXCLUDED.version",
@@ -421,23 +363,13 @@ class PostgresStore(Store):
     def pending_alarms(self, module: str) -> int:
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE module = %s AND kind = 'alarm' AND NOT done",
-                (module,),
-            ).fetchone()
-        return int(row[0]) if row else 0
+            return outbox.pending_alarms(self._db, module)
 
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         owned = None if self.owned is None else list(self.owned())
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
-            rows = self._db.execute(
-                "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
-                "WHERE NOT done AND next_at_ms <= %s AND id <= %s "
-                "AND (%s::text[] IS NULL OR module = ANY(%s::text[])) ORDER BY id LIMIT %s",
-                (now_ms, self._durable_outbox, owned, owned, limit),
-            ).fetchall()
-        return [OutboxEntry(*row) for row in rows]
+            return outbox.pending_effects(self._db, now_ms, self._durable_outbox, owned, limit)
 
     def recent_effects(self, module: str, limit: int) -> list[RecentEffect]:
         with self._lock, self._guard("reading the outbox"):
@@ -465,21 +397,13 @@ class PostgresStore(Store):
             done, self._done = self._done, {}
         if done:
             self._begin()
-            self._db.execute(
-                "UPDATE outbox SET done = TRUE, done_ms = t.ms "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, ms) WHERE outbox.id = t.id",
-                (list(done), list(done.values())),
-            )
+            batch_sql.delivered(self._db, done)
 
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None:
         with self._lock, self._guard("scheduling a retry"):
             self._write_done()
             self._begin()
-            self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_at_ms = %s, last_error = %s "
-                "WHERE id = %s",
-                (next_at_ms, error[:500], entry_id),
-            )
+            outbox.retry_later(self._db, entry_id, next_at_ms, error)
 
     def outbox_health(self) -> dict[str, OutboxHealth]:
         with self._lock, self._guard("reading outbox health"):
