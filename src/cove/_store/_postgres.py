@@ -252,17 +252,7 @@ class PostgresStore(Store):
     def set_released(self, module: str, released: bool) -> None:
         with self._lock, self._guard("releasing a module"):
             self._begin()
-            if released:
-                self._db.execute(
-                    "INSERT INTO released (module) VALUES (%s) ON CONFLICT DO NOTHING", (module,)
-                )
-            else:
-                self._db.execute("DELETE FROM released WHERE module = %s", (module,))
-                # A module that has not committed yet holds from the start.
-                self._db.execute(
-                    "INSERT INTO cursors (module, seq) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-                    (module,),
-                )
+            batch_sql.released(self._db, module, released)
 
     def get(self, module: str, key: str) -> bytes | None:
         with self._lock, self._guard("reading state"):
@@ -342,20 +332,10 @@ class PostgresStore(Store):
         checked_effects(where, module, writes, ())
         with self._lock, self._guard(f"migrating the state of {module!r}"):
             self._begin()
-            # A savepoint here (unlike commit): a migration is rare, and its failure must
-            # leave the open batch, other modules' events in it, as it was.
-            self._db.execute("SAVEPOINT migration")
             try:
-                batch_sql.event(self._db, module, writes, (), self._clock())
-                self._db.execute(
-                    "INSERT INTO state_versions (module, version) VALUES (%s, %s) "
-                    "ON CONFLICT (module) DO UPDATE SET version = EXCLUDED.version",
-                    (module, version),
-                )
+                batch_sql.migration(self._db, module, version, writes, self._clock())
             except psycopg.Error as exc:
-                self._db.execute("ROLLBACK TO SAVEPOINT migration")
                 raise StoreError(f"{where}: {exc}") from None
-            self._db.execute("RELEASE SAVEPOINT migration")
             self._sizes[module] = state_bytes
         self.flush()
 

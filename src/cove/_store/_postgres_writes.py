@@ -85,3 +85,34 @@ def delivered(db: Connection, done: Mapping[int, int]) -> None:
         "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, ms) WHERE outbox.id = t.id",
         (list(done), list(done.values())),
     )
+
+
+def released(db: Connection, module: str, released: bool) -> None:
+    """Mark ``module`` released (its cursor no longer holds the journal) or held again."""
+    if released:
+        db.execute("INSERT INTO released (module) VALUES (%s) ON CONFLICT DO NOTHING", (module,))
+        return
+    db.execute("DELETE FROM released WHERE module = %s", (module,))
+    # A module that has not committed yet holds from the start.
+    db.execute("INSERT INTO cursors (module, seq) VALUES (%s, 0) ON CONFLICT DO NOTHING", (module,))
+
+
+def migration(
+    db: Connection, module: str, version: str, writes: Mapping[str, bytes | None], now_ms: int
+) -> None:
+    """A state migration's writes and its new version, all or nothing (``psycopg.Error``).
+
+    A savepoint here (unlike an event's commit): a migration is rare, and its failure must
+    leave the open batch, other modules' events in it, as it was."""
+    db.execute("SAVEPOINT migration")
+    try:
+        event(db, module, writes, (), now_ms)
+        db.execute(
+            "INSERT INTO state_versions (module, version) VALUES (%s, %s) "
+            "ON CONFLICT (module) DO UPDATE SET version = EXCLUDED.version",
+            (module, version),
+        )
+    except psycopg.Error:
+        db.execute("ROLLBACK TO SAVEPOINT migration")
+        raise
+    db.execute("RELEASE SAVEPOINT migration")
