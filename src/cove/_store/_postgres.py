@@ -11,10 +11,11 @@ same connection, so they see unflushed writes. A pool was rejected: a second
 connection would not see the open batch, and the engine's calls are short and
 serialised by the committer anyway.
 
-A failure inside an open batch (the server restarted, the connection dropped)
-loses that batch on the server's side, while modules already went on past its
-events. So the store stops there: every later call raises ``StoreError`` until
-the engine is restarted and resumes from what was committed. A connection that
+A failure inside an open batch (the server restarted, the connection dropped,
+another engine ended a paused one's session) loses that batch on the server's
+side, while modules already went on past its events. So the store stops there:
+every later call raises ``StoreError`` until the engine is restarted, or (in
+[cluster]) ``reopen`` starts again from what was committed. A connection that
 dropped with no batch open lost nothing: the call that met it fails, the next
 one connects again.
 """
