@@ -135,7 +135,7 @@ class LeaseTable:
     def end_stuck(self) -> list[tuple[str, int]]:
         """End the transactions of engines silent for ``stuck_ms`` that are older than that
         (a paused engine's batch); the (engine, session pid) ended. Needs the same role as
-        the other engines' sessions, or membership of ``pg_signal_backend``."""
+        the other engines' sessions, or ``pg_read_all_stats`` and ``pg_signal_backend``."""
 
         def step(db: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[str, int]]:
             try:

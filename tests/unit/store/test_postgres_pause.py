@@ -137,3 +137,30 @@ def test_renewals_are_not_blocked_by_the_engine_s_own_batch(postgres: PostgresSe
     finally:
         leases_a.close()
         store_a.close()
+
+
+def test_ending_sessions_without_the_privilege_says_which_grant(postgres: PostgresServer) -> None:
+    """An engine whose role may not end the paused engine's session gets one clear error
+    naming the grant (the placement round logs it and goes on)."""
+    dsn, password = postgres.database(), postgres.password
+    store_a = PostgresStore(dsn, password=password, engine_id="a")  # the superuser's session
+    held_a: dict[str, int] = {}
+    store_a.fence("a", held_a.get)
+    leases_a = _leases(dsn, password, "a")
+    role = f"lesser_{dsn.rsplit('/', 1)[1]}"
+    with psycopg.connect(dsn, password=password, autocommit=True) as db:
+        db.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'lesser'")
+        db.execute(f"GRANT pg_read_all_stats TO {role}")
+        db.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+    leases_b = _leases(dsn.replace("cove@", f"{role}@"), "lesser", "b")
+    try:
+        leases_a.heartbeat()
+        held_a["m"] = leases_a.acquire("m") or 0
+        store_a.commit("m", 1, {"count": b"1"}, [("e1", [])])
+        time.sleep(TTL_MS / 1000 + 0.2)  # a is silent, its batch open
+        with pytest.raises(StoreError, match="pg_signal_backend"):
+            leases_b.end_stuck()
+    finally:
+        leases_a.close()
+        leases_b.close()
+        store_a.close()
