@@ -134,7 +134,8 @@ class Placement:
         self._watching = True
 
     async def step(self) -> None:
-        """One round: heartbeat, renew, drop what was lost, give up extras, take a share."""
+        """One round: heartbeat, end paused engines' batches, renew, drop what was lost,
+        give up extras, take a share."""
         leases = self.leases
         live = await asyncio.to_thread(leases.heartbeat)
         await self._end_stuck()

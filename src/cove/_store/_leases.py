@@ -153,7 +153,8 @@ class LeaseTable:
             except psycopg.errors.InsufficientPrivilege as exc:
                 raise StoreError(
                     f"{self._where}: cannot end a paused engine's sessions ({exc}): run every "
-                    "engine as the same role, or grant this one pg_signal_backend"
+                    "engine as the same role, or grant this one's role pg_read_all_stats and "
+                    "pg_signal_backend"
                 ) from None
             return [(str(engine), int(pid)) for engine, pid in rows]
 
