@@ -24,8 +24,11 @@ def open_store(config: EngineConfig) -> Store:
     cluster = config.cluster
     # A paused engine's open batch must not hold the cluster's locks past half a lease.
     idle = None if cluster is None else parse_duration_ms(cluster.lease_ttl) // 2
+    engine_id = None if cluster is None else cluster.engine_id
     if cluster is None or cluster.journal == "postgres":
-        return PostgresStore(settings.dsn, password=password, idle_batch_ms=idle)
+        return PostgresStore(
+            settings.dsn, password=password, idle_batch_ms=idle, engine_id=engine_id
+        )
     assert cluster.nats_url is not None  # the config's validator checked it
     # Here too: nats-py is imported only by the engines that journal on JetStream.
     from .._store._jetstream import JetStreamJournal
@@ -33,4 +36,6 @@ def open_store(config: EngineConfig) -> Store:
 
     window_s = parse_duration_ms(cluster.dedup_window) / 1000
     journal = JetStreamJournal(cluster.nats_url, cluster.stream, window_s)
-    return JetStreamPostgresStore(settings.dsn, journal, password=password, idle_batch_ms=idle)
+    return JetStreamPostgresStore(
+        settings.dsn, journal, password=password, idle_batch_ms=idle, engine_id=engine_id
+    )

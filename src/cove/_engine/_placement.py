@@ -1,6 +1,7 @@
 """Placement: which of the cluster's modules this engine runs, by leases (``[cluster]``).
 
-Design note: every ``renew_every`` the engine says it is alive, renews the
+Design note: every ``renew_every`` the engine says it is alive, ends the old
+batches of engines that stopped saying so (paused: see _leases.py), renews the
 leases it holds, drops the modules whose lease it lost (another engine took
 them while it was paused or cut off: their commits would be fenced anyway),
 and then evens out: with N live engines each runs at most ceil(modules / N),
@@ -133,9 +134,11 @@ class Placement:
         self._watching = True
 
     async def step(self) -> None:
-        """One round: heartbeat, renew, drop what was lost, give up extras, take a share."""
+        """One round: heartbeat, end paused engines' batches, renew, drop what was lost,
+        give up extras, take a share."""
         leases = self.leases
         live = await asyncio.to_thread(leases.heartbeat)
+        await self._end_stuck()
         kept = await asyncio.to_thread(leases.renew, dict(self.held))
         for name in [n for n in self.held if n not in kept]:
             self._hands.log.warning("lease lost", name=name, epoch=self.held[name])
@@ -162,6 +165,17 @@ class Placement:
             epoch = await asyncio.to_thread(leases.acquire, name)
             if epoch is not None:
                 await self._take(name, epoch)
+
+    async def _end_stuck(self) -> None:
+        """End paused engines' old batches, which may hold lease rows and the journal's
+        lock (see _leases.py); without the privilege to, the round goes on without it."""
+        try:
+            ended = await asyncio.to_thread(self.leases.end_stuck)
+        except StoreError as exc:
+            self._hands.log.warning("cannot end a paused engine's sessions", error=str(exc))
+            return
+        for engine, pid in ended:
+            self._hands.log.warning("ended a paused engine's session", engine=engine, pid=pid)
 
     async def _recover(self, why: str) -> None:
         """The store lost its open batch (the server restarted or ended a paused session):

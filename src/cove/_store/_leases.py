@@ -11,6 +11,17 @@ would let a stale engine write. Every time is the server's clock
 agree on when a lease expired. Each statement touches one row, so this
 connection never holds two lease locks at once and cannot deadlock with a
 commit that holds some of them.
+
+A paused engine (SIGSTOP, a long GC) can leave its batch inside a pipeline,
+statements sent and no Sync: the server then never arms
+``idle_in_transaction_session_timeout``, and the batch holds its lease rows and
+the journal's lock for as long as the pause lasts. So every round each engine
+ends the sessions (named ``cove:<engine>``) of engines that stopped saying they
+are alive and whose transaction is older than half a lease (``end_stuck``); a
+live engine never keeps a batch open that long. Lock waits are bounded
+(``lock_timeout``): a takeover that meets a locked row gives up until the next
+round, and a renewal that cannot lock keeps the lease for the next round to
+settle (the fence refuses its commits if it was lost).
 """
 
 from __future__ import annotations
@@ -43,6 +54,8 @@ class LeaseTable:
     def __init__(self, connect: Connect, engine: str, ttl_ms: int, where: str) -> None:
         self.engine = engine
         self.ttl_ms = ttl_ms
+        self.stuck_ms = ttl_ms // 2
+        """An engine silent this long, with a transaction open this long, is stuck."""
         self._where = where
         self._connect = connect
         self._db: psycopg.Connection[tuple[Any, ...]] | None = None
@@ -53,6 +66,7 @@ class LeaseTable:
             try:
                 if self._db is None or self._db.closed:
                     self._db = self._connect()
+                    self._db.execute(f"SET lock_timeout = {max(self.ttl_ms // 4, 1)}")
                 return fn(self._db)
             except psycopg.Error as exc:
                 if self._db is not None:
@@ -81,14 +95,17 @@ class LeaseTable:
         """Take ``name`` if it is free or expired (a new epoch); its epoch, else None."""
 
         def step(db: psycopg.Connection[tuple[Any, ...]]) -> int | None:
-            row = db.execute(
-                "INSERT INTO leases (name, engine, epoch, expires_ms) "
-                f"VALUES (%s, %s, 1, {NOW_MS} + %s) ON CONFLICT (name) DO UPDATE "
-                "SET engine = EXCLUDED.engine, epoch = leases.epoch + 1, "
-                "expires_ms = EXCLUDED.expires_ms "
-                f"WHERE leases.expires_ms <= {NOW_MS} RETURNING epoch",
-                (name, self.engine, self.ttl_ms),
-            ).fetchone()
+            try:
+                row = db.execute(
+                    "INSERT INTO leases (name, engine, epoch, expires_ms) "
+                    f"VALUES (%s, %s, 1, {NOW_MS} + %s) ON CONFLICT (name) DO UPDATE "
+                    "SET engine = EXCLUDED.engine, epoch = leases.epoch + 1, "
+                    "expires_ms = EXCLUDED.expires_ms "
+                    f"WHERE leases.expires_ms <= {NOW_MS} RETURNING epoch",
+                    (name, self.engine, self.ttl_ms),
+                ).fetchone()
+            except psycopg.errors.LockNotAvailable:
+                return None  # a batch still holds it under the fence: the next round tries
             return None if row is None else int(row[0])
 
         result: int | None = self._run(f"acquiring the lease of {name!r}", step)
@@ -100,16 +117,48 @@ class LeaseTable:
         def step(db: psycopg.Connection[tuple[Any, ...]]) -> dict[str, int]:
             kept = {}
             for name, epoch in held.items():
-                row = db.execute(
-                    f"UPDATE leases SET expires_ms = {NOW_MS} + %s "
-                    "WHERE name = %s AND engine = %s AND epoch = %s RETURNING epoch",
-                    (self.ttl_ms, name, self.engine, epoch),
-                ).fetchone()
+                try:
+                    row = db.execute(
+                        f"UPDATE leases SET expires_ms = {NOW_MS} + %s "
+                        "WHERE name = %s AND engine = %s AND epoch = %s RETURNING epoch",
+                        (self.ttl_ms, name, self.engine, epoch),
+                    ).fetchone()
+                except psycopg.errors.LockNotAvailable:
+                    row = (epoch,)  # a takeover holds the row: the next round settles it
                 if row is not None:
                     kept[name] = epoch
             return kept
 
         result: dict[str, int] = self._run("renewing leases", step)
+        return result
+
+    def end_stuck(self) -> list[tuple[str, int]]:
+        """End the transactions of engines silent for ``stuck_ms`` that are older than that
+        (a paused engine's batch); the (engine, session pid) ended. Needs the same role as
+        the other engines' sessions, or ``pg_read_all_stats`` and ``pg_signal_backend``."""
+
+        def step(db: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[str, int]]:
+            try:
+                # Chosen first (MATERIALIZED), so the planner cannot end a session before
+                # every condition on it held.
+                rows = db.execute(
+                    "WITH stuck AS MATERIALIZED (SELECT e.engine, a.pid FROM cluster_engines e "
+                    "JOIN pg_stat_activity a ON a.application_name = left('cove:' || e.engine, 63) "
+                    "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
+                    f"AND e.engine <> %s AND e.seen_ms < {NOW_MS} - %s "
+                    "AND a.xact_start < clock_timestamp() - make_interval(secs => %s)) "
+                    "SELECT engine, pid FROM stuck WHERE pg_terminate_backend(pid)",
+                    (self.engine, self.stuck_ms, self.stuck_ms / 1000),
+                ).fetchall()
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise StoreError(
+                    f"{self._where}: cannot end a paused engine's sessions ({exc}): run every "
+                    "engine as the same role, or grant this one's role pg_read_all_stats and "
+                    "pg_signal_backend"
+                ) from None
+            return [(str(engine), int(pid)) for engine, pid in rows]
+
+        result: list[tuple[str, int]] = self._run("ending paused engines' sessions", step)
         return result
 
     def release(self, names: Iterable[str]) -> None:

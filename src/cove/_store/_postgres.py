@@ -11,10 +11,11 @@ same connection, so they see unflushed writes. A pool was rejected: a second
 connection would not see the open batch, and the engine's calls are short and
 serialised by the committer anyway.
 
-A failure inside an open batch (the server restarted, the connection dropped)
-loses that batch on the server's side, while modules already went on past its
-events. So the store stops there: every later call raises ``StoreError`` until
-the engine is restarted and resumes from what was committed. A connection that
+A failure inside an open batch (the server restarted, the connection dropped,
+another engine ended a paused one's session) loses that batch on the server's
+side, while modules already went on past its events. So the store stops there:
+every later call raises ``StoreError`` until the engine is restarted, or (in
+[cluster]) ``reopen`` starts again from what was committed. A connection that
 dropped with no batch open lost nothing: the call that met it fails, the next
 one connects again.
 """
@@ -35,6 +36,7 @@ from .._event_codec import event_from_json, event_to_json
 from .._events import Event
 from ..errors import StoreError
 from . import _postgres_outbox as outbox
+from . import _postgres_writes as batch_sql
 from ._base import (
     DeadLetter,
     JournalEntry,
@@ -76,9 +78,12 @@ class PostgresStore(Store):
         password: str | None = None,
         clock: Callable[[], int] = _wall_ms,
         idle_batch_ms: int | None = None,
+        engine_id: str | None = None,
     ) -> None:
         """``idle_batch_ms`` ([cluster]): the server ends a session whose batch stays open
-        and idle that long (this engine paused), so its locks cannot hold up the others."""
+        and idle that long (this engine paused), so its locks cannot hold up the others.
+        ``engine_id`` ([cluster]): sessions are named ``cove:<engine_id>`` in
+        ``pg_stat_activity``, so the other engines can end a paused one's (``end_stuck``)."""
         self.where = describe(dsn)
         self._clock = clock
         idle = idle_batch_ms
@@ -88,7 +93,7 @@ class PostgresStore(Store):
             dsn,
             password=password,
             autocommit=True,
-            application_name="cove",
+            application_name="cove" if engine_id is None else f"cove:{engine_id}",
             options=options,
         )
         try:
@@ -171,6 +176,10 @@ class PostgresStore(Store):
         the connection, stops the store (see the design note)."""
         if self._broken is not None:
             raise StoreError(f"{self.where}: the store stopped after an error: {self._broken}")
+        if self._db.closed and self._in_batch:
+            # Ended under an open batch (a paused engine's session, ended by the others).
+            self._broken = f"{what}: the connection was lost with a batch open"
+            raise StoreError(f"{self.where}: {self._broken}")
         try:
             if self._db.closed:
                 # Dropped with no batch open: nothing was lost, so connect again.
@@ -201,17 +210,8 @@ class PostgresStore(Store):
             self._begin()
             if self._fence is not None:
                 self._fence.lock_journal(self._db)
-            rows = self._db.execute(
-                "INSERT INTO journal (id, body, at_ms) "
-                "SELECT id, body, at_ms FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
-                "WITH ORDINALITY AS t(id, body, at_ms, n) ORDER BY n "
-                "ON CONFLICT (id) DO NOTHING RETURNING seq, id",
-                (
-                    list(first),
-                    list(bodies.values()),
-                    [event.accepted_at_ms for event in first.values()],
-                ),
-            ).fetchall()
+            at_ms = [event.accepted_at_ms for event in first.values()]
+            rows = batch_sql.journal(self._db, list(first), list(bodies.values()), at_ms)
             added = sorted((int(seq), str(event_id)) for seq, event_id in rows)
             self._journal_entries += len(added)
             self._journal_bytes += sum(len(i) + len(bodies[i]) for _, i in added)
@@ -253,17 +253,7 @@ class PostgresStore(Store):
     def set_released(self, module: str, released: bool) -> None:
         with self._lock, self._guard("releasing a module"):
             self._begin()
-            if released:
-                self._db.execute(
-                    "INSERT INTO released (module) VALUES (%s) ON CONFLICT DO NOTHING", (module,)
-                )
-            else:
-                self._db.execute("DELETE FROM released WHERE module = %s", (module,))
-                # A module that has not committed yet holds from the start.
-                self._db.execute(
-                    "INSERT INTO cursors (module, seq) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-                    (module,),
-                )
+            batch_sql.released(self._db, module, released)
 
     def get(self, module: str, key: str) -> bytes | None:
         with self._lock, self._guard("reading state"):
@@ -306,11 +296,13 @@ class PostgresStore(Store):
             fence = self._fence
             if fence is not None:
                 fence.check(self._db, module)  # FencedError: nothing of it is written
-            size = self._size_after(module, writes, state_bytes)
+            size = state_bytes
+            if size is None:
+                size = batch_sql.size_after(self._db, module, writes, self._sizes.get(module, 0))
             try:
                 # One round trip for the whole event batch, not one per statement.
                 with self._db.pipeline():
-                    self._write(module, writes, queued)
+                    batch_sql.event(self._db, module, writes, queued, self._clock())
                     if fence is not None:
                         fence.audit(self._db, module, cursor)
             except BaseException as exc:
@@ -322,61 +314,9 @@ class PostgresStore(Store):
             self._cursors[module] = cursor
             self._sizes[module] = size
 
-    def _size_after(
-        self, module: str, writes: Mapping[str, bytes | None], state_bytes: int | None
-    ) -> int:
-        if state_bytes is not None:
-            return state_bytes
-        old = self._db.execute(
-            "SELECT key, octet_length(value) FROM state WHERE module = %s AND key = ANY(%s)",
-            (module, list(writes)),
-        ).fetchall()
-        size = self._sizes.get(module, 0)
-        size -= sum(len(str(key).encode()) + int(length) for key, length in old)
-        return size + sum(len(k.encode()) + len(v) for k, v in writes.items() if v is not None)
-
-    def _write(
-        self,
-        module: str,
-        writes: Mapping[str, bytes | None],
-        queued: Sequence[tuple[str, str, str, int]],
-    ) -> None:
-        db = self._db
-        deleted = [key for key, value in writes.items() if value is None]
-        written = [(key, value) for key, value in writes.items() if value is not None]
-        if deleted:
-            db.execute("DELETE FROM state WHERE module = %s AND key = ANY(%s)", (module, deleted))
-        if written:
-            db.execute(
-                "INSERT INTO state (module, key, value) "
-                "SELECT %s, key, value FROM unnest(%s::text[], %s::bytea[]) AS t(key, value) "
-                "ON CONFLICT (module, key) DO UPDATE SET value = EXCLUDED.value",
-                (module, [key for key, _ in written], [value for _, value in written]),
-            )
-        if queued:
-            db.execute(
-                "INSERT INTO outbox (key, module, kind, body, created_ms, next_at_ms) "
-                "SELECT key, %s, kind, body, %s, next_at_ms "
-                "FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "
-                "WITH ORDINALITY AS t(key, kind, body, next_at_ms, n) ORDER BY n "
-                "ON CONFLICT (key) DO NOTHING",
-                (
-                    module,
-                    self._clock(),
-                    [row[0] for row in queued],
-                    [row[1] for row in queued],
-                    [row[2] for row in queued],
-                    [row[3] for row in queued],
-                ),
-            )
-
     def _write_cursors(self) -> None:
         if self._cursors:
-            self._db.execute(
-                "INSERT INTO cursors (module, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
-                "ON CONFLICT (module) DO UPDATE SET seq = EXCLUDED.seq",
-                (list(self._cursors), list(self._cursors.values())),
-            )
+            batch_sql.cursors(self._db, self._cursors)
             self._cursors.clear()
 
     def state_version(self, module: str) -> str | None:
@@ -393,20 +333,10 @@ class PostgresStore(Store):
         checked_effects(where, module, writes, ())
         with self._lock, self._guard(f"migrating the state of {module!r}"):
             self._begin()
-            # A savepoint here (unlike commit): a migration is rare, and its failure must
-            # leave the open batch, other modules' events in it, as it was.
-            self._db.execute("SAVEPOINT migration")
             try:
-                self._write(module, writes, ())
-                self._db.execute(
-                    "INSERT INTO state_versions (module, version) VALUES (%s, %s) "
-                    "ON CONFLICT (module) DO UPDATE SET version = EXCLUDED.version",
-                    (module, version),
-                )
+                batch_sql.migration(self._db, module, version, writes, self._clock())
             except psycopg.Error as exc:
-                self._db.execute("ROLLBACK TO SAVEPOINT migration")
                 raise StoreError(f"{where}: {exc}") from None
-            self._db.execute("RELEASE SAVEPOINT migration")
             self._sizes[module] = state_bytes
         self.flush()
 
@@ -414,23 +344,13 @@ class PostgresStore(Store):
     def pending_alarms(self, module: str) -> int:
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE module = %s AND kind = 'alarm' AND NOT done",
-                (module,),
-            ).fetchone()
-        return int(row[0]) if row else 0
+            return outbox.pending_alarms(self._db, module)
 
     def pending_effects(self, now_ms: int, limit: int) -> list[OutboxEntry]:
         owned = None if self.owned is None else list(self.owned())
         with self._lock, self._guard("reading the outbox"):
             self._write_done()
-            rows = self._db.execute(
-                "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
-                "WHERE NOT done AND next_at_ms <= %s AND id <= %s "
-                "AND (%s::text[] IS NULL OR module = ANY(%s::text[])) ORDER BY id LIMIT %s",
-                (now_ms, self._durable_outbox, owned, owned, limit),
-            ).fetchall()
-        return [OutboxEntry(*row) for row in rows]
+            return outbox.pending_effects(self._db, now_ms, self._durable_outbox, owned, limit)
 
     def recent_effects(self, module: str, limit: int) -> list[RecentEffect]:
         with self._lock, self._guard("reading the outbox"):
@@ -458,21 +378,13 @@ class PostgresStore(Store):
             done, self._done = self._done, {}
         if done:
             self._begin()
-            self._db.execute(
-                "UPDATE outbox SET done = TRUE, done_ms = t.ms "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS t(id, ms) WHERE outbox.id = t.id",
-                (list(done), list(done.values())),
-            )
+            batch_sql.delivered(self._db, done)
 
     def effect_retry(self, entry_id: int, next_at_ms: int, error: str) -> None:
         with self._lock, self._guard("scheduling a retry"):
             self._write_done()
             self._begin()
-            self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_at_ms = %s, last_error = %s "
-                "WHERE id = %s",
-                (next_at_ms, error[:500], entry_id),
-            )
+            outbox.retry_later(self._db, entry_id, next_at_ms, error)
 
     def outbox_health(self) -> dict[str, OutboxHealth]:
         with self._lock, self._guard("reading outbox health"):

@@ -1,11 +1,13 @@
 """The fence of the scale-out mode: a commit lands only under its module's current lease.
 
-Design note: the check is a ``SELECT ... FOR SHARE`` of the module's lease row in
-the open batch, made once per module per batch: the shared lock then holds the
-row until the batch commits, so a takeover (``LeaseTable.acquire``, an UPDATE)
-waits for the commit or, when it came first, makes the epoch differ and the
-commit is refused with ``FencedError`` before anything of it was written (the
-batch and the other modules' commits in it stay good). Appends take one advisory
+Design note: the check is a ``SELECT ... FOR KEY SHARE`` of the module's lease
+row in the open batch, made once per module per batch: the shared lock then
+holds the row until the batch commits, so a takeover (``LeaseTable.acquire``, an
+UPDATE of the epoch, which is in a unique key) waits for the commit or, when it
+came first, makes the epoch differ and the commit is refused with
+``FencedError`` before anything of it was written (the batch and the other
+modules' commits in it stay good). A renewal changes no key column, so it does
+not wait for the batch: a batch held up cannot cost its engine the lease. Appends take one advisory
 lock per batch, so journal seqs become visible in the order they were given and
 a reader on another engine never passes over a seq that commits later.
 """
@@ -45,7 +47,7 @@ class Fence:
         if held is None:
             raise FencedError(module, f"engine {self.engine!r} holds no lease on it")
         row = db.execute(
-            "SELECT engine, epoch FROM leases WHERE name = %s FOR SHARE", (module,)
+            "SELECT engine, epoch FROM leases WHERE name = %s FOR KEY SHARE", (module,)
         ).fetchone()
         if row is None or (str(row[0]), int(row[1])) != (self.engine, held):
             now = "nobody" if row is None else f"engine {row[0]!r} at epoch {row[1]}"

@@ -29,9 +29,16 @@ class JetStreamPostgresStore(PostgresStore):
         password: str | None = None,
         clock: Callable[[], int] = _wall_ms,
         idle_batch_ms: int | None = None,
+        engine_id: str | None = None,
     ) -> None:
         try:
-            super().__init__(dsn, password=password, clock=clock, idle_batch_ms=idle_batch_ms)
+            super().__init__(
+                dsn,
+                password=password,
+                clock=clock,
+                idle_batch_ms=idle_batch_ms,
+                engine_id=engine_id,
+            )
         except BaseException:
             journal.close()
             raise

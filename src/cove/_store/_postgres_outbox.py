@@ -1,4 +1,4 @@
-"""The PostgreSQL side of dead letters, outbox health and retention: plain functions over
+"""The PostgreSQL side of the outbox's reads, retries, dead letters, health and retention: plain functions over
 the store's connection, called by ``PostgresStore`` under its lock inside its open batch
 (the twin of ``_sqlite_outbox``, with the same rules)."""
 
@@ -9,10 +9,38 @@ from typing import Any
 
 import psycopg
 
-from ._base import DeadLetter, JournalRetention, OutboxHealth, RecentEffect
+from ._base import DeadLetter, JournalRetention, OutboxEntry, OutboxHealth, RecentEffect
 from ._rules import PRUNE_CHUNK, transport_of
 
 Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+def pending_alarms(db: Connection, module: str) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE module = %s AND kind = 'alarm' AND NOT done",
+        (module,),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def pending_effects(
+    db: Connection, now_ms: int, durable: int, modules: list[str] | None, limit: int
+) -> list[OutboxEntry]:
+    """Due entries up to id ``durable`` (committed), of ``modules`` (None: every module)."""
+    rows = db.execute(
+        "SELECT id, key, module, kind, body, attempts, created_ms FROM outbox "
+        "WHERE NOT done AND next_at_ms <= %s AND id <= %s "
+        "AND (%s::text[] IS NULL OR module = ANY(%s::text[])) ORDER BY id LIMIT %s",
+        (now_ms, durable, modules, modules, limit),
+    ).fetchall()
+    return [OutboxEntry(*row) for row in rows]
+
+
+def retry_later(db: Connection, entry_id: int, next_at_ms: int, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, next_at_ms = %s, last_error = %s WHERE id = %s",
+        (next_at_ms, error[:500], entry_id),
+    )
 
 
 def move_to_dead(db: Connection, entry_id: int, error: str, now_ms: int) -> None:

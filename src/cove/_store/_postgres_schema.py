@@ -83,6 +83,11 @@ MIGRATIONS: tuple[str, ...] = (
         at_ms BIGINT NOT NULL
     );
     """,
+    # 4: the epoch in a unique key, so a takeover (a new epoch) conflicts with the fence's
+    # FOR KEY SHARE lock while a renewal (expires_ms only) does not (_postgres_fence.py).
+    """
+    CREATE UNIQUE INDEX leases_epoch ON leases (name, epoch);
+    """,
 )
 
 
