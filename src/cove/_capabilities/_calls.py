@@ -50,6 +50,8 @@ from ._spending import Spending
 T = TypeVar("T")
 
 _SUMMARY_LIMIT = 120
+_SHORT_KEY = MAX_KEY_BYTES // 4
+"""A key of at most this many characters is within ``MAX_KEY_BYTES`` in any encoding."""
 
 
 @dataclass(slots=True)
@@ -137,50 +139,68 @@ class HostCalls:
         """
         self.calls += 1
         if self.calls > self.grants.limits.host_calls:
-            raise LimitExceededError(
-                self.module,
-                "host-calls",
-                f"more than {self.grants.limits.host_calls} host calls in one event",
-            )
+            raise self._over_budget()
         start = time.perf_counter_ns()
         error: str | None = None
         try:
             if capability not in self.grants.granted:  # ``Grants.allows``, one frame less
-                raise HostCallError(
-                    "unsupported",
-                    f"module {self.module!r} has no {capability!r} capability "
-                    + (
-                        "(denied by the operator)"
-                        if capability in self.grants.declared
-                        else "(not declared in its manifest)"
-                    ),
-                )
+                raise self._refusal(capability)
             return run(*args)
         except HostCallError as exc:
             error = f"{exc.kind}: {exc.message}"
             raise
         finally:
-            record = HostCallRecord(
-                capability,
-                function,
-                summary[:_SUMMARY_LIMIT],
-                error,
-                time.perf_counter_ns() - start,
-            )
-            self.records.append(record)
-            if self.trace is not None:
-                self.trace.host_call(record, start)
+            self._record(capability, function, summary, error, start)
 
-    # store
+    def _record(
+        self, capability: Capability, function: str, summary: str, error: str | None, start: int
+    ) -> None:
+        record = HostCallRecord(
+            capability, function, summary[:_SUMMARY_LIMIT], error, time.perf_counter_ns() - start
+        )
+        self.records.append(record)
+        if self.trace is not None:
+            self.trace.host_call(record, start)
+
+    def _over_budget(self) -> LimitExceededError:
+        limit = self.grants.limits.host_calls
+        return LimitExceededError(
+            self.module, "host-calls", f"more than {limit} host calls in one event"
+        )
+
+    def _refusal(self, capability: Capability) -> HostCallError:
+        return HostCallError(
+            "unsupported",
+            f"module {self.module!r} has no {capability!r} capability "
+            + (
+                "(denied by the operator)"
+                if capability in self.grants.declared
+                else "(not declared in its manifest)"
+            ),
+        )
+
+    # store: ``get`` and ``set`` are most of a module's calls, so they run ``_gate``'s
+    # steps in place (same count, check, record; ~0.3 µs a call less than through it)
     def store_get(self, key: str) -> bytes:
-        return self._gate("store", "get", _key(key), self._stored, key)
-
-    def _stored(self, key: str) -> bytes:
-        require_size("store: the key", key, MAX_KEY_BYTES)
-        value = self.effects.get(key)
-        if value is None:
-            raise HostCallError("not-found", f"store: no key {key!r}")
-        return value
+        self.calls += 1
+        if self.calls > self.grants.limits.host_calls:
+            raise self._over_budget()
+        start = time.perf_counter_ns()
+        error: str | None = None
+        try:
+            if "store" not in self.grants.granted:
+                raise self._refusal("store")
+            if len(key) > _SHORT_KEY:  # shorter: under the bound however it encodes
+                require_size("store: the key", key, MAX_KEY_BYTES)
+            value = self.effects.get(key)
+            if value is None:
+                raise HostCallError("not-found", f"store: no key {key!r}")
+            return value
+        except HostCallError as exc:
+            error = f"{exc.kind}: {exc.message}"
+            raise
+        finally:
+            self._record("store", "get", _key(key), error, start)
 
     def store_get_many(self, keys: list[str]) -> list[bytes | None]:
         return self._gate(
@@ -191,7 +211,22 @@ class HostCalls:
         )
 
     def store_set(self, key: str, value: bytes) -> None:
-        self._gate("store", "set", f"{_key(key)} ({len(value)} bytes)", self._store_set, key, value)
+        self.calls += 1
+        if self.calls > self.grants.limits.host_calls:
+            raise self._over_budget()
+        start = time.perf_counter_ns()
+        error: str | None = None
+        try:
+            if "store" not in self.grants.granted:
+                raise self._refusal("store")
+            if len(key) > _SHORT_KEY:
+                require_size("store: the key", key, MAX_KEY_BYTES)
+            self.effects.set(key, value)
+        except HostCallError as exc:
+            error = f"{exc.kind}: {exc.message}"
+            raise
+        finally:
+            self._record("store", "set", f"{_key(key)} ({len(value)} bytes)", error, start)
 
     def _store_set(self, key: str, value: bytes) -> None:
         require_size("store: the key", key, MAX_KEY_BYTES)
@@ -459,7 +494,7 @@ class HostCalls:
 
 def _key(key: str) -> str:
     """A key or prefix as a record shows it (the full one is checked when used)."""
-    return clip(key, MAX_KEY_BYTES)
+    return key if len(key) <= MAX_KEY_BYTES else clip(key, MAX_KEY_BYTES)
 
 
 def _keys(keys: list[str]) -> str:

@@ -55,9 +55,10 @@ def entry_size(key: str, value: bytes) -> int:
     return len(key.encode()) + len(value)
 
 
-@dataclass
+@dataclass(slots=True)
 class EventEffects:
-    """State writes (None = delete) and ordered outbound effects of one event."""
+    """State writes (None = delete) and ordered outbound effects of one event (``slots``:
+    one is made for every event, and a slotted one is made in about half the time)."""
 
     module: str
     reader: StateReader

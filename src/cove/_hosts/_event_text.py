@@ -93,6 +93,7 @@ def encode_event_text(event: Event, attempt: int) -> str:
     """``event`` on its ``attempt``-th delivery, laid out as the module docstring says."""
     payload = event.payload
     kind = type(payload)
-    return f"{_KINDS[kind]}{_n(attempt)}{_n(event.accepted_at_ms)}{_t(event.id)}" + _PAYLOADS[kind](
-        payload
-    )
+    # The head in one f-string, as ``_custom`` does: every event pays it (5 calls less).
+    n, at, id_ = str(attempt), str(event.accepted_at_ms), event.id
+    head = f"{_KINDS[kind]}{len(n)}:{n}{len(at)}:{at}{len(id_)}:{id_}"
+    return head + _PAYLOADS[kind](payload)

@@ -39,14 +39,20 @@ def one_at_a_time(
     ) -> Callable[Concatenate[H, P], R]:
         def run(host: H, /, *args: P.args, **kwargs: P.kwargs) -> R:
             if host._inside == threading.get_ident():
-                raise ModuleReentryError(
-                    host.name,
-                    f"{what} was called while the module is inside a call on this thread "
-                    "(a host call re-entered it); refused, the running call goes on",
-                )
+                raise reentry(host.name, what)
             with host._turn:
                 return method(host, *args, **kwargs)
 
         return run
 
     return wrap
+
+
+def reentry(module: str, what: str) -> ModuleReentryError:
+    """The refusal of a call into ``module`` from inside its own guest call (for a method
+    that checks in place rather than through ``one_at_a_time``: ``handle``)."""
+    return ModuleReentryError(
+        module,
+        f"{what} was called while the module is inside a call on this thread "
+        "(a host call re-entered it); refused, the running call goes on",
+    )

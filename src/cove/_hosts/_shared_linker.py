@@ -62,10 +62,12 @@ class _Current:
     """The host side ``host_functions`` calls, for the thread's current host."""
 
     def _current(self) -> HostCalls:
-        host: WasmModuleHost | None = getattr(_THREAD, "host", None)  # current(), a frame less
-        if host is None:
+        # current() and the host's _current() written out: two frames less per host call
+        host: WasmModuleHost | None = getattr(_THREAD, "host", None)
+        calls = None if host is None else host._calls
+        if calls is None:
             raise HostCallError("internal", "host call outside of an event")
-        return host._current()
+        return calls
 
     def _park(self, exc: BaseException) -> None:
         host = current()

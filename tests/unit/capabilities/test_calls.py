@@ -287,3 +287,24 @@ def test_a_read_only_view_reads_the_overlay_refuses_writes_and_keeps_its_own_bud
         assert "denied" == refused.value.kind
     assert {"new": b"1"} == calls.effects.writes and [] == calls.effects.outbox
     assert (1, 4) == (calls.calls, view.calls)  # the view's calls do not spend the call's budget
+
+
+def test_a_get_or_set_key_over_the_bound_in_bytes_is_refused_and_recorded() -> None:
+    """The store's get and set check a key's size in place (not through ``_gate``): a key
+    of few characters but more than 1,024 bytes (300 four-byte ones) is still refused,
+    and both calls are still counted and recorded with their error."""
+    calls = host_calls(declared={"store"})
+    key = "\U0001f600" * 300
+    for call in (lambda: calls.store_get(key), lambda: calls.store_set(key, b"v")):
+        with pytest.raises(HostCallError) as info:
+            call()
+        assert ("invalid-input", "store: the key is longer than the limit of 1024 bytes") == (
+            info.value.kind,
+            info.value.message,
+        )
+    assert 2 == calls.calls
+    assert [("store", "get"), ("store", "set")] == [
+        (r.interface, r.function) for r in calls.records
+    ]
+    assert all((r.error or "").startswith("invalid-input: ") for r in calls.records)
+    assert {} == calls.effects.writes
