@@ -58,3 +58,23 @@ def require_size(
         size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit:
         raise HostCallError(kind, f"{what} is longer than the limit of {limit} bytes")
+
+
+def shown_key(key: str) -> str:
+    """A key or prefix as a record shows it (the full one is checked when used)."""
+    return key if len(key) <= MAX_KEY_BYTES else clip(key, MAX_KEY_BYTES)
+
+
+def shown_keys(keys: list[str]) -> str:
+    return clip(",".join(k[: MAX_KEY_BYTES + 1] for k in keys[:16]), MAX_KEY_BYTES)
+
+
+def checked_keys(keys: list[str]) -> list[str]:
+    for key in keys:
+        require_size("store: a key", key, MAX_KEY_BYTES)
+    return keys
+
+
+def guest_error(text: str) -> str:
+    """A guest's error text (a returned error, an exception) as the host keeps it."""
+    return clip(text, MAX_ERROR_CHARS)

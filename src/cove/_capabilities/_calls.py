@@ -20,15 +20,17 @@ from ..errors import HostCallError, LimitExceededError
 from ._alarms import PendingAlarms, schedule
 from ._autonomy import Autonomy
 from ._bounds import (
-    MAX_ERROR_CHARS,
     MAX_KEY_BYTES,
     MAX_LOG_CHARS,
     MAX_LOG_FIELDS,
     MAX_NAME_BYTES,
     MAX_PAYLOAD_BYTES,
     MAX_URL_BYTES,
+    checked_keys,
     clip,
     require_size,
+    shown_key,
+    shown_keys,
 )
 from ._budgets import TokenBucket
 from ._call_record import CallTrace, HostCallRecord, LogSink
@@ -200,14 +202,14 @@ class HostCalls:
             error = f"{exc.kind}: {exc.message}"
             raise
         finally:
-            self._record("store", "get", _key(key), error, start)
+            self._record("store", "get", shown_key(key), error, start)
 
     def store_get_many(self, keys: list[str]) -> list[bytes | None]:
         return self._gate(
             "store",
             "get-many",
-            _keys(keys),
-            lambda: [self.effects.get(k) for k in _checked_keys(keys)],
+            shown_keys(keys),
+            lambda: [self.effects.get(k) for k in checked_keys(keys)],
         )
 
     def store_set(self, key: str, value: bytes) -> None:
@@ -226,7 +228,7 @@ class HostCalls:
             error = f"{exc.kind}: {exc.message}"
             raise
         finally:
-            self._record("store", "set", f"{_key(key)} ({len(value)} bytes)", error, start)
+            self._record("store", "set", f"{shown_key(key)} ({len(value)} bytes)", error, start)
 
     def _store_set(self, key: str, value: bytes) -> None:
         require_size("store: the key", key, MAX_KEY_BYTES)
@@ -237,17 +239,17 @@ class HostCalls:
             for key, value in entries:
                 self._store_set(key, value)
 
-        self._gate("store", "set-many", _keys([k for k, _ in entries]), run)
+        self._gate("store", "set-many", shown_keys([k for k, _ in entries]), run)
 
     def store_delete(self, key: str) -> None:
-        self._gate("store", "delete", _key(key), self._deleted, key)
+        self._gate("store", "delete", shown_key(key), self._deleted, key)
 
     def _deleted(self, key: str) -> None:
         require_size("store: the key", key, MAX_KEY_BYTES)
         self.effects.delete(key)
 
     def store_list_keys(self, prefix: str) -> list[str]:
-        return self._gate("store", "list-keys", _key(prefix), self._listed, prefix)
+        return self._gate("store", "list-keys", shown_key(prefix), self._listed, prefix)
 
     def _listed(self, prefix: str) -> list[str]:
         require_size("store: the prefix", prefix, MAX_KEY_BYTES)
@@ -486,27 +488,7 @@ class HostCalls:
         )
 
     def config_get(self, key: str) -> Any:
-        return self._gate("config", "get", _key(key), self.config.get, key)
+        return self._gate("config", "get", shown_key(key), self.config.get, key)
 
     def config_keys(self) -> list[str]:
         return self._gate("config", "keys", "", lambda: sorted(self.config))
-
-
-def _key(key: str) -> str:
-    """A key or prefix as a record shows it (the full one is checked when used)."""
-    return key if len(key) <= MAX_KEY_BYTES else clip(key, MAX_KEY_BYTES)
-
-
-def _keys(keys: list[str]) -> str:
-    return clip(",".join(k[: MAX_KEY_BYTES + 1] for k in keys[:16]), MAX_KEY_BYTES)
-
-
-def _checked_keys(keys: list[str]) -> list[str]:
-    for key in keys:
-        require_size("store: a key", key, MAX_KEY_BYTES)
-    return keys
-
-
-def guest_error(text: str) -> str:
-    """A guest's error text (a returned error, an exception) as the host keeps it."""
-    return clip(text, MAX_ERROR_CHARS)

@@ -29,8 +29,8 @@ import structlog
 import wasmtime
 from wasmtime.component import Linker
 
-from .._capabilities._bounds import MAX_PAYLOAD_BYTES, clip, require_size
-from .._capabilities._calls import HostCalls, guest_error
+from .._capabilities._bounds import MAX_PAYLOAD_BYTES, clip, guest_error, require_size
+from .._capabilities._calls import HostCalls
 from .._capabilities._grants import Grants
 from .._events import Event
 from .._manifest import Manifest

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .._capabilities._calls import guest_error
+from .._capabilities._bounds import guest_error
 from .._capabilities._grants import Limits
 from ..errors import LimitExceededError, ModuleFailedError
 from ._base import ToolSpec
