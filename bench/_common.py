@@ -22,6 +22,17 @@ CACHE = BENCH.parent / ".cove" / "bench-cache"
 os.environ.setdefault("COVE_WASM_COMPILER", "cranelift")
 
 
+def rounds_argument(description: str | None, default: int) -> int:
+    """The one optional ``ROUNDS`` argument of the simpler scripts, with a ``--help``."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "rounds", nargs="?", type=int, default=default, help=f"rounds to time (default {default})"
+    )
+    return int(parser.parse_args().rounds)
+
+
 def engine_bench_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The script's arguments plus ``--all-cores``; pins to one core unless given, logs errors only.
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 import wasmtime
-from _common import BENCH, bench_guest, median, print_table
+from _common import BENCH, bench_guest, median, print_table, rounds_argument
 from wasmtime.component import Component
 
 from cove._app import App
@@ -238,4 +238,4 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    main(rounds_argument(__doc__, 3))

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import CACHE, median, print_table
+from _common import CACHE, median, print_table, rounds_argument
 
 BIN = Path(sys.executable).parent
 
@@ -72,4 +72,4 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main(rounds_argument(__doc__, 5))

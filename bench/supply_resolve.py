@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import BENCH, print_table
+from _common import BENCH, print_table, rounds_argument
 
 sys.path.insert(0, str(BENCH.parent))  # the test suite's guests, servers and registry
 
@@ -50,7 +50,7 @@ def _median_ms(get: Callable[[], bytes], rounds: int, before: Callable[[], None]
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds = rounds_argument(__doc__, 7)
     wasm_path = build_guest("probe", PROBE_CAPABILITIES)
     wasm = wasm_path.read_bytes()
     pin = sha256_pin(wasm)
