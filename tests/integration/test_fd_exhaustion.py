@@ -10,7 +10,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -44,7 +44,10 @@ async def _child(config: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process
         assert line, "the engine exited before it listened"
         yield process, json.loads(line)
     finally:
-        process.kill()
+        # The test kills it itself; once its pipes are read to the end the transport may
+        # already be closed, and kill() then raises ProcessLookupError.
+        with suppress(ProcessLookupError):
+            process.kill()
         await process.wait()
 
 
